@@ -1,0 +1,60 @@
+"""Command-line entry point: `keras-migrate` and `python -m keras_migrate`.
+
+Each subcommand lives in its own module exposing ``add_parser(subparsers)``; building the
+parser imports only those light modules, so ``--help`` never loads a framework. Heavy work
+is imported inside each command's ``run`` function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from keras_migrate import __version__
+from keras_migrate.errors import EXIT_INPUT, KerasMigrateError
+
+__all__ = ["build_parser", "main"]
+
+_EPILOG = """\
+exit codes:
+  0  success
+  1  verification mismatch, or files that need changes (upgrade --check / --diff)
+  2  usage error, or an input that is malformed or cannot be converted exactly
+  3  an optional dependency needed for this step is not installed
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand registered."""
+    from keras_migrate.cli import convert, inspect, verify
+    from keras_migrate.codemods import cli as upgrade
+
+    parser = argparse.ArgumentParser(
+        prog="keras-migrate",
+        description="Move legacy Keras models and code to Keras 3, with proof.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (inspect, convert, verify, upgrade):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_INPUT
+    try:
+        return int(args.func(args) or 0)
+    except KerasMigrateError as exc:
+        print(f"keras-migrate: error: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("keras-migrate: interrupted", file=sys.stderr)
+        return 130

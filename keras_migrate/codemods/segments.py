@@ -1,0 +1,158 @@
+"""Find the statements that may need a rewrite, so only those go through libcst.
+
+Parsing a whole file with libcst costs several times more than with ``ast``; most lines of
+a training script never change. The locator walks the ``ast`` statement tree and returns
+the smallest whole-line statement groups whose text matches the rules' trigger pattern.
+A compound statement is split into its children unless its own header matches, and is kept
+whole when a child does not start its own line (``if x: y``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from keras_migrate.codemods.facts import Facts, child_bodies, dotted_of
+from keras_migrate.codemods.source import LineTable
+
+__all__ = ["Frame", "Segment", "locate"]
+
+_COMPOUND = (
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor,
+    ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match,
+) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+
+#: Methods of Keras classes whose bodies are Keras code even when the class is not.
+KERAS_METHODS = frozenset({"call", "build", "train_step", "test_step", "predict_step"})
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """An enclosing ``def``/``class``; ``keras`` marks code that runs on Keras tensors."""
+
+    kind: str
+    name: str
+    keras: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Whole lines ``first_line..last_line`` of one chunk, given to libcst as a unit."""
+
+    start: int
+    end: int
+    first_line: int
+    last_line: int
+    indent: str
+    frames: tuple[Frame, ...]
+    sole: bool
+
+
+def _first_line(stmt: ast.stmt) -> int:
+    decorators = getattr(stmt, "decorator_list", None)
+    if decorators:
+        return min(d.lineno for d in decorators)
+    return stmt.lineno
+
+
+def _frame(stmt: ast.stmt, frames: tuple[Frame, ...], facts: Facts) -> Frame | None:
+    parent_keras = bool(frames) and frames[-1].kind == "class" and frames[-1].keras
+    if isinstance(stmt, ast.ClassDef):
+        keras = any(
+            (name := dotted_of(base)) is not None and facts.is_keras_base(name)
+            for base in stmt.bases
+        )
+        return Frame("class", stmt.name, keras)
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        keras = parent_keras or stmt.name in facts.keras_functions
+        if frames and frames[-1].kind == "class" and stmt.name in KERAS_METHODS:
+            keras = keras or parent_keras
+        return Frame("def", stmt.name, keras or any(f.keras for f in frames))
+    return None
+
+
+class _Locator:
+    __slots__ = ("facts", "lines", "segments", "trigger")
+
+    def __init__(self, lines: LineTable, trigger: re.Pattern[str], facts: Facts) -> None:
+        self.lines = lines
+        self.trigger = trigger
+        self.facts = facts
+        self.segments: list[Segment] = []
+
+    def body(self, stmts: Sequence[ast.stmt], frames: tuple[Frame, ...]) -> bool:
+        """Add segments for ``stmts``; False when the caller must take itself whole."""
+        groups: list[list[ast.stmt]] = []
+        last_end = -1
+        for stmt in stmts:
+            first = _first_line(stmt)
+            if groups and first <= last_end:
+                groups[-1].append(stmt)
+            else:
+                groups.append([stmt])
+            last_end = max(last_end, stmt.end_lineno or stmt.lineno)
+        sole = len(groups) == 1
+        saved = len(self.segments)
+        for group in groups:
+            if not self._group(group, frames, sole):
+                del self.segments[saved:]
+                return False
+        return True
+
+    def _group(self, group: list[ast.stmt], frames: tuple[Frame, ...], sole: bool) -> bool:
+        lines = self.lines
+        head = group[0]
+        first = _first_line(head)
+        last = max(s.end_lineno or s.lineno for s in group)
+        line = lines.line_text(first)
+        stripped = line.lstrip(" \t\f")
+        indent = line[: len(line) - len(stripped)]
+        if first == head.lineno:
+            col = lines.offset(first, head.col_offset) - lines.line_start(first)
+            if col != len(indent):
+                return False  # shares its line with a compound header: parent goes whole
+        start, end = lines.line_start(first), lines.line_end(last)
+        segment = Segment(start, end, first, last, indent, frames, sole)
+        if len(group) == 1 and isinstance(head, _COMPOUND):
+            children = list(child_bodies(head))
+            covered = [(_first_line(b[0]), max(s.end_lineno or s.lineno for s in b)) for b in children]
+            header_parts = []
+            cursor = first
+            for lo, hi in covered:
+                if lo > cursor:
+                    header_parts.append(lines.text[lines.line_start(cursor) : lines.line_start(lo)])
+                cursor = max(cursor, hi + 1)
+            if cursor <= last:
+                header_parts.append(lines.text[lines.line_start(cursor) : end])
+            if self.trigger.search("".join(header_parts)):
+                self.segments.append(segment)
+                return True
+            frame = _frame(head, frames, self.facts)
+            inner = (*frames, frame) if frame else frames
+            saved = len(self.segments)
+            for body in children:
+                if not self.body(body, inner):
+                    del self.segments[saved:]
+                    if self.trigger.search(lines.text[start:end]):
+                        self.segments.append(segment)
+                    return True
+            return True
+        if self.trigger.search(lines.text[start:end]):
+            self.segments.append(segment)
+        return True
+
+
+def locate(
+    tree: ast.Module, lines: LineTable, trigger: re.Pattern[str], facts: Facts
+) -> list[Segment]:
+    """Segments of ``tree`` (in source order) whose text matches ``trigger``."""
+    locator = _Locator(lines, trigger, facts)
+    if not locator.body(tree.body, ()):
+        # only possible for a one-line module such as "if x: y"
+        if locator.trigger.search(lines.text):
+            return [Segment(0, len(lines.text), 1, lines.lines, "", (), True)]
+        return []
+    locator.segments.sort(key=lambda s: s.start)
+    return locator.segments

@@ -1,0 +1,17 @@
+"""Registered names of every compat object (kept import-free for the support matrix)."""
+
+from __future__ import annotations
+
+__all__ = ["NAMES", "PACKAGE"]
+
+#: The package name compat objects are registered under.
+PACKAGE = "keras_migrate"
+
+NAMES = frozenset(
+    {
+        "keras_migrate>legacy_hard_sigmoid",
+        "keras_migrate>ThresholdedReLU",
+        "keras_migrate>LocallyConnected1D",
+        "keras_migrate>LocallyConnected2D",
+    }
+)

@@ -1,0 +1,100 @@
+"""Write IR weights as a Keras 3 weights file (``.weights.h5`` or a ``.keras`` member).
+
+Keras 3 stores each layer's variables in a ``<object path>/vars`` group as datasets ``0``,
+``1``..., where the object path follows attribute names and snake-cased class names, not
+layer names. :func:`weight_paths` computes those paths from the IR (the same order the
+loader will walk), and :func:`write_weights_h5` streams one array at a time from the
+source file to the new one, so a model is never held in memory twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from keras_migrate.converters.keras3_config import graph_is_chain
+from keras_migrate.converters.keras3_order import keras_layer_order
+from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer
+from keras_migrate.ir.specs import save_groups, snake_case
+from keras_migrate.ir.weights import Weight
+
+__all__ = ["WeightSlot", "weight_slots", "write_weights_h5"]
+
+
+@dataclass(frozen=True, slots=True)
+class WeightSlot:
+    """A ``vars`` group to write: its path, the layer's name, and its weights in order."""
+
+    path: str
+    layer_name: str
+    weights: tuple[Weight, ...]
+
+
+def _class_name(layer: Layer) -> str:
+    if layer.subgraph is not None:
+        return "Sequential" if _is_sequential(layer.subgraph) else "Functional"
+    t = layer.type
+    return t[len(COMPAT_PREFIX) :] if t.startswith(COMPAT_PREFIX) else t
+
+
+def _is_sequential(graph: Graph) -> bool:
+    return graph.kind == "sequential" and graph_is_chain(graph)
+
+
+def _unique(base: str, used: dict[str, int]) -> str:
+    k = used.get(base, 0)
+    used[base] = k + 1
+    return base if k == 0 else f"{base}_{k}"
+
+
+def weight_slots(graph: Graph, prefix: str = "", model_name: str | None = None) -> Iterator[WeightSlot]:
+    """Every ``vars`` group Keras 3 expects for ``graph``, in its saving order."""
+    yield WeightSlot(f"{prefix}vars", model_name or graph.name, ())
+    layers = {lay.name: lay for lay in graph.layers}
+    if _is_sequential(graph):
+        order = [n.layer for n in graph.nodes]
+    else:
+        order = keras_layer_order(graph)
+    used: dict[str, int] = {}
+    for lname in order:
+        if lname in graph.inputs:
+            key = _unique("input_layer", used)
+            yield WeightSlot(f"{prefix}layers/{key}/vars", lname, ())
+            continue
+        layer = layers[lname]
+        key = _unique(snake_case(_class_name(layer)), used)
+        base = f"{prefix}layers/{key}/"
+        if layer.subgraph is not None:
+            yield from weight_slots(layer.subgraph, base, layer.name)
+            continue
+        by_name = {w.name: w for w in layer.weights}
+        for group in save_groups(layer.type, layer.config):
+            yield WeightSlot(base + group.path, lname, tuple(by_name[n] for n in group.weights))
+
+
+def write_weights_h5(
+    graph: Graph,
+    path: str,
+    *,
+    on_weight: Callable[[int], None] | None = None,
+) -> int:
+    """Write every weight into a new HDF5 file at ``path``; returns bytes written."""
+    import h5py
+
+    total = 0
+    with h5py.File(path, "w") as f:
+        for slot in weight_slots(graph):
+            group = f.require_group(slot.path)
+            group.attrs["name"] = slot.layer_name
+            for i, w in enumerate(slot.weights):
+                array = np.asarray(w.numpy())
+                if array.dtype == np.float64:
+                    array = array.astype(np.float32)
+                group.create_dataset(str(i), data=array)
+                total += array.nbytes
+                if on_weight is not None:
+                    on_weight(array.nbytes)
+                del array
+    return total

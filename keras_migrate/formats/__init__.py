@@ -1,0 +1,58 @@
+"""Format readers: each turns one kind of legacy saved model into the IR.
+
+:func:`load` sniffs the file and dispatches to the right reader.
+"""
+
+from __future__ import annotations
+
+import os
+
+from keras_migrate.errors import KerasMigrateError
+from keras_migrate.ir.graph import Model
+
+__all__ = ["detect_format", "load"]
+
+
+def detect_format(path: str) -> str:
+    """Name the format of ``path``: ``keras-h5``, ``architecture``, ``keras-zip``,
+    ``savedmodel`` or ``tf-checkpoint``."""
+    from keras_migrate.formats._h5 import is_hdf5
+
+    if os.path.isdir(path):
+        if os.path.exists(os.path.join(path, "saved_model.pb")):
+            return "savedmodel"
+        raise KerasMigrateError("directory is not a SavedModel (no saved_model.pb)", path=path)
+    if not os.path.exists(path):
+        if os.path.exists(path + ".index"):
+            return "tf-checkpoint"
+        raise KerasMigrateError("file not found", path=path)
+    if is_hdf5(path):
+        return "keras-h5"
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head.startswith(b"PK"):
+        return "keras-zip"
+    if path.endswith((".json", ".yaml", ".yml")):
+        return "architecture"
+    text_like = head and all(32 <= b < 127 or b in (9, 10, 13) for b in head)
+    if text_like:
+        return "architecture"
+    raise KerasMigrateError(
+        "unrecognized file format (not HDF5, a .keras zip, a JSON/YAML architecture or a SavedModel)",
+        path=path,
+    )
+
+
+def load(path: str, *, weights: str | None = None) -> Model:
+    """Read any supported legacy model into the IR."""
+    path = os.fspath(path)
+    fmt = detect_format(path)
+    if fmt == "keras-h5":
+        from keras_migrate.formats.keras_h5 import read_h5_model
+
+        return read_h5_model(path, weights=weights)
+    if fmt == "architecture":
+        from keras_migrate.formats.keras_h5 import read_architecture_file
+
+        return read_architecture_file(path, weights=weights)
+    raise KerasMigrateError(f"reading {fmt} is not supported yet", path=path)

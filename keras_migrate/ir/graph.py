@@ -1,0 +1,369 @@
+"""The graph IR: layers (definitions) kept apart from nodes (call sites).
+
+A Keras model is a set of *layers*, each called at one or more *nodes*. A shared layer is
+one :class:`Layer` with several :class:`Node` objects; its weights live once, on the layer.
+Tensors flowing between nodes are :class:`Value` objects, named, with a shape, a dtype and
+the node that produced them. A nested model is a layer whose ``subgraph`` is a whole
+:class:`Graph`. Inputs and outputs keep their structure (a single tensor, a list or a dict),
+so models with dict inputs round-trip.
+
+Canonical semantics are Keras 3's: ``Layer.type`` is a Keras 3 class name (``Dense``,
+``Conv2D``, ...) or a compat layer registered by this package (``keras_migrate>Name``), and
+``Layer.config`` holds Keras 3 constructor arguments. Readers translate legacy configs into
+this form; the original class name and raw config are kept in :class:`LayerOrigin`.
+
+Every record is a frozen, slotted dataclass; edit with :func:`dataclasses.replace` (or the
+``with_*`` helpers) and build new graphs with :class:`GraphBuilder`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from keras_migrate.ir.weights import Weight
+
+__all__ = [
+    "COMPAT_PREFIX",
+    "Graph",
+    "GraphBuilder",
+    "Layer",
+    "LayerOrigin",
+    "Model",
+    "Node",
+    "Provenance",
+    "TensorType",
+    "Value",
+    "ValueRef",
+    "flatten_structure",
+    "map_structure",
+]
+
+#: Layer types that name a compat layer of this package start with this prefix.
+COMPAT_PREFIX = "keras_migrate>"
+
+
+@dataclass(frozen=True, slots=True)
+class TensorType:
+    """Shape (``None`` for an unknown dimension, first is the batch) and dtype of a value."""
+
+    shape: tuple[int | None, ...]
+    dtype: str = "float32"
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    def __str__(self) -> str:
+        dims = ",".join("?" if d is None else str(d) for d in self.shape)
+        return f"{self.dtype}[{dims}]"
+
+
+@dataclass(frozen=True, slots=True)
+class ValueRef:
+    """A reference to a value by name, as it appears inside a node's arguments."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"%{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A tensor: produced by output ``index`` of node ``producer`` (``None`` for inputs)."""
+
+    name: str
+    type: TensorType | None = None
+    producer: str | None = None
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One call of a layer.
+
+    ``args`` and ``kwargs`` mirror the Python call, with :class:`ValueRef` wherever a tensor
+    is passed (possibly nested in lists or dicts, e.g. ``Add()([a, b])`` has
+    ``args=([ValueRef('a'), ValueRef('b')],)``). ``outputs`` names the values it produces.
+    """
+
+    name: str
+    layer: str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Names of every value this node reads, in argument order."""
+        return tuple(r.name for r in flatten_structure((self.args, dict(self.kwargs))) if isinstance(r, ValueRef))
+
+
+@dataclass(frozen=True, slots=True)
+class LayerOrigin:
+    """Where a layer came from: its legacy class name, name and raw config."""
+
+    class_name: str = ""
+    name: str = ""
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """A layer definition: type, Keras 3 config, ordered weights, optional subgraph."""
+
+    name: str
+    type: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    weights: tuple[Weight, ...] = ()
+    trainable: bool = True
+    dtype: str = "float32"
+    #: For nested models (``type`` ``Functional`` or ``Sequential``): the inner graph.
+    subgraph: Graph | None = None
+    origin: LayerOrigin = field(default_factory=LayerOrigin)
+
+    @property
+    def is_compat(self) -> bool:
+        return self.type.startswith(COMPAT_PREFIX)
+
+    def weight(self, name: str) -> Weight:
+        for w in self.weights:
+            if w.name == name:
+                return w
+        raise KeyError(f"layer {self.name!r} has no weight {name!r} (has {[w.name for w in self.weights]})")
+
+    def has_weight(self, name: str) -> bool:
+        return any(w.name == name for w in self.weights)
+
+    def with_config(self, **changes: Any) -> Layer:
+        return replace(self, config={**self.config, **changes})
+
+    def with_weights(self, weights: tuple[Weight, ...]) -> Layer:
+        return replace(self, weights=tuple(weights))
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """A computation: layers, nodes in topological order, values, and structured I/O.
+
+    ``input_structure`` and ``output_structure`` are a value name, a list of them or a dict
+    of them (nested as the model's Python structure was).
+    """
+
+    name: str
+    layers: tuple[Layer, ...]
+    nodes: tuple[Node, ...]
+    values: Mapping[str, Value]
+    input_structure: Any
+    output_structure: Any
+    #: ``"functional"`` or ``"sequential"``: how the source defined it (emitters may follow).
+    kind: str = "functional"
+
+    # -- look-ups ---------------------------------------------------------------------
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(flatten_structure(self.input_structure))
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return tuple(flatten_structure(self.output_structure))
+
+    def layer(self, name: str) -> Layer:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(f"graph {self.name!r} has no layer {name!r}")
+
+    def node(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(f"graph {self.name!r} has no node {name!r}")
+
+    def nodes_of(self, layer: str) -> list[Node]:
+        return [n for n in self.nodes if n.layer == layer]
+
+    def consumers(self, value: str) -> list[Node]:
+        return [n for n in self.nodes if value in n.inputs]
+
+    def producer(self, value: str) -> Node | None:
+        v = self.values[value]
+        return None if v.producer is None else self.node(v.producer)
+
+    def walk_layers(self, prefix: str = "") -> Iterator[tuple[str, Layer]]:
+        """Yield ``(path, layer)`` for every layer, descending into nested models."""
+        for layer in self.layers:
+            path = f"{prefix}{layer.name}"
+            yield path, layer
+            if layer.subgraph is not None:
+                yield from layer.subgraph.walk_layers(path + "/")
+
+    def with_layer(self, layer: Layer) -> Graph:
+        """Replace the layer of the same name."""
+        return replace(self, layers=tuple(layer if lay.name == layer.name else lay for lay in self.layers))
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a model came from, carried into reports, printed IR and emitted code."""
+
+    source_format: str = ""
+    source_path: str = ""
+    keras_version: str = ""
+    backend: str = ""
+    #: ``keras1``, ``keras2``, ``tf.keras`` or ``keras3``.
+    generation: str = ""
+    notes: tuple[str, ...] = ()
+
+    def with_note(self, note: str) -> Provenance:
+        return replace(self, notes=(*self.notes, note))
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A whole converted model: the top graph plus provenance and name mapping."""
+
+    graph: Graph
+    provenance: Provenance = field(default_factory=Provenance)
+    #: New (valid) layer name -> original name, for names that had to change (e.g. ``/``).
+    renamed: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.graph.name
+
+    def with_graph(self, graph: Graph) -> Model:
+        return replace(self, graph=graph)
+
+    def iter_weights(self) -> Iterator[tuple[str, Weight]]:
+        """Yield ``(layer_path/weight_name, weight)`` over the whole model."""
+        for path, layer in self.graph.walk_layers():
+            for w in layer.weights:
+                yield f"{path}/{w.name}", w
+
+
+# --------------------------------------------------------------------------- structures
+
+
+def flatten_structure(structure: Any) -> list[Any]:
+    """Flatten nested lists, tuples and dicts (dict values in insertion order)."""
+    out: list[Any] = []
+
+    def visit(x: Any) -> None:
+        if isinstance(x, (list, tuple)):
+            for item in x:
+                visit(item)
+        elif isinstance(x, dict):
+            for item in x.values():
+                visit(item)
+        elif x is not None:
+            out.append(x)
+
+    visit(structure)
+    return out
+
+
+def map_structure(fn: Any, structure: Any) -> Any:
+    """Apply ``fn`` to every leaf, keeping the structure (lists stay lists, dicts dicts)."""
+    if isinstance(structure, list):
+        return [map_structure(fn, x) for x in structure]
+    if isinstance(structure, tuple):
+        return tuple(map_structure(fn, x) for x in structure)
+    if isinstance(structure, dict):
+        return {k: map_structure(fn, v) for k, v in structure.items()}
+    if structure is None:
+        return None
+    return fn(structure)
+
+
+# --------------------------------------------------------------------------- builder
+
+
+class GraphBuilder:
+    """Incrementally build a :class:`Graph`; names nodes and values consistently.
+
+    A layer's first call is node ``<layer>``; later calls are ``<layer>@1``, ``<layer>@2``...
+    A single-output node's value has the node's name; a multi-output node's values are
+    ``<node>:0``, ``<node>:1``...
+    """
+
+    def __init__(self, name: str, kind: str = "functional") -> None:
+        self.name = name
+        self.kind = kind
+        self._layers: dict[str, Layer] = {}
+        self._nodes: list[Node] = []
+        self._values: dict[str, Value] = {}
+        self._calls: dict[str, int] = {}
+        self.input_structure: Any = None
+        self.output_structure: Any = None
+
+    def add_input(self, name: str, type: TensorType | None) -> ValueRef:
+        if name in self._values:
+            raise ValueError(f"duplicate value name {name!r}")
+        self._values[name] = Value(name, type)
+        return ValueRef(name)
+
+    def add_layer(self, layer: Layer) -> Layer:
+        if layer.name in self._layers:
+            raise ValueError(f"duplicate layer name {layer.name!r}")
+        self._layers[layer.name] = layer
+        return layer
+
+    def has_layer(self, name: str) -> bool:
+        return name in self._layers
+
+    def layer(self, name: str) -> Layer:
+        return self._layers[name]
+
+    def replace_layer(self, layer: Layer) -> None:
+        self._layers[layer.name] = layer
+
+    def call(
+        self,
+        layer: str,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        num_outputs: int = 1,
+        types: list[TensorType | None] | None = None,
+    ) -> list[ValueRef]:
+        """Record a call of ``layer``; returns refs to its outputs."""
+        if layer not in self._layers:
+            raise KeyError(f"unknown layer {layer!r}")
+        for ref in flatten_structure((args, dict(kwargs or {}))):
+            if isinstance(ref, ValueRef) and ref.name not in self._values:
+                raise KeyError(f"layer {layer!r} reads unknown value {ref.name!r}")
+        k = self._calls.get(layer, 0)
+        self._calls[layer] = k + 1
+        node_name = layer if k == 0 else f"{layer}@{k}"
+        if num_outputs == 1:
+            names = [node_name]
+        else:
+            names = [f"{node_name}:{i}" for i in range(num_outputs)]
+        for i, n in enumerate(names):
+            t = types[i] if types else None
+            self._values[n] = Value(n, t, node_name, i)
+        self._nodes.append(Node(node_name, layer, tuple(args), dict(kwargs or {}), tuple(names)))
+        return [ValueRef(n) for n in names]
+
+    def set_type(self, value: str, type: TensorType | None) -> None:
+        self._values[value] = replace(self._values[value], type=type)
+
+    def build(self) -> Graph:
+        if self.input_structure is None:
+            raise ValueError(f"graph {self.name!r} has no inputs")
+        if self.output_structure is None:
+            raise ValueError(f"graph {self.name!r} has no outputs")
+        used = {n.layer for n in self._nodes}
+        layers = tuple(lay for lay in self._layers.values() if lay.name in used)
+        return Graph(
+            name=self.name,
+            layers=layers,
+            nodes=tuple(self._nodes),
+            values=dict(self._values),
+            input_structure=self.input_structure,
+            output_structure=self.output_structure,
+            kind=self.kind,
+        )

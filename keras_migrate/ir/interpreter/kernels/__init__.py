@@ -1,0 +1,29 @@
+"""The numpy kernels, one module per layer family; importing this registers them all."""
+
+from keras_migrate.ir.interpreter.kernels import (
+    activations,
+    conv,
+    core,
+    embedding,
+    merge,
+    nested,
+    normalization,
+    pooling,
+    recurrent,
+    reshaping,
+    wrappers,
+)
+
+__all__ = [
+    "activations",
+    "conv",
+    "core",
+    "embedding",
+    "merge",
+    "nested",
+    "normalization",
+    "pooling",
+    "recurrent",
+    "reshaping",
+    "wrappers",
+]

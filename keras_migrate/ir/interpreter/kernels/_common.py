@@ -1,0 +1,145 @@
+"""Helpers shared by the kernel families: config parsing, layouts, masks, inner layers.
+
+Configs arrive as Keras 3 ``get_config()`` dicts, but after a JSON round trip tuples turn
+into lists and some writers store a bare int where Keras keeps a 1-tuple, so every reader
+here accepts both. Wrappers (``Bidirectional``, ``TimeDistributed``) and generic ``RNN``
+layers run an *inner* layer described only by a class name, a config and prefixed
+weights; :func:`inner_layer` and :func:`call_layer` let them reuse the registered kernels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from keras_migrate.errors import UnsupportedError
+from keras_migrate.ir.graph import Layer
+from keras_migrate.ir.interpreter._core import Context, KernelResult, _call
+from keras_migrate.ir.weights import Weight
+
+__all__ = [
+    "call_layer",
+    "channels_first",
+    "float_array",
+    "inner_layer",
+    "input_mask",
+    "int_tuple",
+    "layer_with_arrays",
+    "pair_tuple",
+    "to_channels_first",
+    "to_channels_last",
+    "unsupported",
+    "weight_or_none",
+]
+
+
+def unsupported(layer: Layer, message: str) -> UnsupportedError:
+    """An error naming the layer, for configurations the interpreter cannot run exactly."""
+    return UnsupportedError(message, layer=layer.name)
+
+
+def int_tuple(value: Any, n: int) -> tuple[int, ...]:
+    """``3`` -> ``(3,)*n``; lists and tuples pass through (JSON turns tuples into lists)."""
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1 and n > 1:
+            return (int(value[0]),) * n
+        return tuple(int(v) for v in value)
+    return (int(value),) * n
+
+
+def pair_tuple(value: Any, n: int) -> tuple[tuple[int, int], ...]:
+    """Padding/cropping specs: ``1``, ``(1, 2)`` or ``((1, 2), (3, 4))`` -> n (lo, hi) pairs.
+
+    Keras 3 accepts a flat pair for 1D layers and per-dimension ints or pairs for 2D/3D.
+    """
+    if isinstance(value, int):
+        return ((value, value),) * n
+    items = list(value)
+    if n == 1 and len(items) == 2 and all(isinstance(v, int) for v in items):
+        return ((int(items[0]), int(items[1])),)
+    out = []
+    for v in items:
+        if isinstance(v, int):
+            out.append((v, v))
+        else:
+            lo, hi = v
+            out.append((int(lo), int(hi)))
+    return tuple(out)
+
+
+def channels_first(config: Mapping[str, Any]) -> bool:
+    return config.get("data_format") == "channels_first"
+
+
+def to_channels_last(x: np.ndarray) -> np.ndarray:
+    """Move axis 1 (channels) to the end, so every spatial kernel has one layout."""
+    return np.moveaxis(x, 1, -1)
+
+
+def to_channels_first(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.moveaxis(x, -1, 1))
+
+
+def float_array(x: Any) -> np.ndarray:
+    """Inputs stay float32 (the interpreter's compute dtype); ints are promoted once here."""
+    arr = np.asarray(x)
+    if arr.dtype == np.float32:
+        return arr
+    return arr.astype(np.float32)
+
+
+def weight_or_none(layer: Layer, name: str) -> np.ndarray | None:
+    return layer.weight(name).numpy() if layer.has_weight(name) else None
+
+
+def _is_tensor_arg(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return True
+    if isinstance(value, (list, tuple)) and value:
+        return all(isinstance(v, np.ndarray) for v in value)
+    return False
+
+
+def input_mask(args: Sequence[Any], kwargs: Mapping[str, Any], ctx: Context) -> Any:
+    """The mask a Keras 3 layer's ``call(..., mask=...)`` receives.
+
+    An explicit ``mask=`` wins. Otherwise Keras fills ``mask`` from the input's mask only
+    when the call has exactly one tensor argument, so e.g. ``LSTM(x, initial_state=s)``
+    does *not* see ``x``'s mask.
+    """
+    if kwargs.get("mask") is not None:
+        return kwargs["mask"]
+    tensor_args = [a for a in args if _is_tensor_arg(a)]
+    tensor_args += [v for k, v in kwargs.items() if k not in ("mask", "training") and _is_tensor_arg(v)]
+    if len(tensor_args) != 1:
+        return None
+    masks = ctx.masks
+    if isinstance(masks, tuple):
+        return masks[0] if masks else None
+    return masks
+
+
+def inner_layer(parent: Layer, spec: Mapping[str, Any], prefix: str = "", name: str = "") -> Layer:
+    """Build the IR layer a wrapper holds, from its ``{"class_name", "config"}`` and the
+    parent's weights whose names start with ``prefix`` (stripped)."""
+    class_name = spec.get("class_name")
+    if not isinstance(class_name, str):
+        raise unsupported(parent, f"inner layer spec without a class name: {spec!r}")
+    config = dict(spec.get("config") or {})
+    if prefix:
+        weights = tuple(w.renamed(w.name[len(prefix) :]) for w in parent.weights if w.name.startswith(prefix))
+    else:
+        weights = parent.weights
+    return Layer(name=f"{parent.name}/{name or class_name}", type=class_name, config=config, weights=weights)
+
+
+def layer_with_arrays(name: str, type_: str, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Layer:
+    """An IR layer from plain arrays (cells of stacked RNNs are run this way)."""
+    return Layer(name=name, type=type_, config=dict(config), weights=tuple(Weight.of(k, v) for k, v in arrays.items()))
+
+
+def call_layer(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], ctx: Context) -> KernelResult:
+    """Run ``layer`` through its registered kernel (wrappers reuse every family this way)."""
+    return _call(layer, args, kwargs, ctx)

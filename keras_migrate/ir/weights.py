@@ -1,0 +1,318 @@
+"""Lazy, named weights: a reference into the source file plus a layout transform.
+
+A converted model never needs all of its weights in memory at once. Readers therefore
+record *where* each array lives (an HDF5 dataset, an in-memory array, or a concatenation of
+other weights) and *how* to re-lay it out (transpose, flip, reshape, ...). Nothing is read
+until a writer or the interpreter calls :meth:`Weight.numpy`, and then only that one array.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = [
+    "ArraySource",
+    "Cast",
+    "Concat",
+    "Flip",
+    "H5Dataset",
+    "InMemory",
+    "Map",
+    "Reshape",
+    "Take",
+    "Transform",
+    "Transpose",
+    "Weight",
+    "close_open_files",
+]
+
+Shape = tuple[int, ...]
+
+
+@runtime_checkable
+class ArraySource(Protocol):
+    """Where a weight's data comes from. Knowing shape and dtype must cost no I/O."""
+
+    @property
+    def shape(self) -> Shape: ...
+
+    @property
+    def dtype(self) -> str: ...
+
+    def read(self) -> np.ndarray:
+        """Return the array (a fresh or read-only array; callers never mutate it)."""
+        ...
+
+    def describe(self) -> str:
+        """One short line saying where the data lives, for printers and reports."""
+        ...
+
+
+_FILES: dict[str, Any] = {}
+_FILES_LOCK = threading.Lock()
+
+
+def _open_h5(path: str) -> Any:
+    import h5py
+
+    with _FILES_LOCK:
+        handle = _FILES.get(path)
+        if handle is None or not handle.id.valid:
+            handle = h5py.File(path, "r")
+            _FILES[path] = handle
+        return handle
+
+
+def close_open_files() -> None:
+    """Close every HDF5 file opened to read lazy weights (tests and long-lived tools)."""
+    with _FILES_LOCK:
+        for handle in _FILES.values():
+            try:
+                handle.close()
+            except Exception:  # already closed by h5py's own finalizer
+                pass
+        _FILES.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class H5Dataset:
+    """A dataset inside an HDF5 file, read on demand."""
+
+    #: Path of the HDF5 file.
+    file: str
+    #: Path of the dataset inside the file.
+    dataset: str
+    shape: Shape
+    dtype: str
+
+    def read(self) -> np.ndarray:
+        node = _open_h5(self.file)[self.dataset]
+        arr = node[()]
+        return np.asarray(arr)
+
+    def describe(self) -> str:
+        return f"h5:{self.dataset}"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class InMemory:
+    """An array already in memory (fresh initializations, small derived constants)."""
+
+    array: np.ndarray
+
+    @property
+    def shape(self) -> Shape:
+        return tuple(int(d) for d in self.array.shape)
+
+    @property
+    def dtype(self) -> str:
+        return str(self.array.dtype)
+
+    def read(self) -> np.ndarray:
+        return self.array
+
+    def describe(self) -> str:
+        return "memory"
+
+
+@dataclass(frozen=True, slots=True)
+class Concat:
+    """Several weights concatenated along an axis (e.g. Keras 1 per-gate RNN arrays)."""
+
+    parts: tuple[Weight, ...]
+    axis: int = -1
+
+    @property
+    def shape(self) -> Shape:
+        shapes = [p.shape for p in self.parts]
+        axis = self.axis % len(shapes[0])
+        out = list(shapes[0])
+        out[axis] = sum(s[axis] for s in shapes)
+        return tuple(out)
+
+    @property
+    def dtype(self) -> str:
+        return self.parts[0].dtype
+
+    def read(self) -> np.ndarray:
+        return np.concatenate([p.numpy() for p in self.parts], axis=self.axis)
+
+    def describe(self) -> str:
+        return "concat(" + ", ".join(p.source.describe() for p in self.parts) + ")"
+
+
+# --------------------------------------------------------------------------- transforms
+
+
+class Transform(Protocol):
+    """A pure re-layout of one array; ``shape`` maps the input shape without any I/O."""
+
+    def apply(self, array: np.ndarray) -> np.ndarray: ...
+
+    def out_shape(self, shape: Shape) -> Shape: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Transpose:
+    """Permute axes (e.g. Theano/'th' kernels OIHW to Keras HWIO)."""
+
+    axes: tuple[int, ...]
+
+    def apply(self, array: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.transpose(array, self.axes))
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return tuple(shape[a] for a in self.axes)
+
+
+@dataclass(frozen=True, slots=True)
+class Flip:
+    """Reverse the given axes (true convolution to cross-correlation: spatial kernel flip)."""
+
+    axes: tuple[int, ...]
+
+    def apply(self, array: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.flip(array, self.axes))
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return shape
+
+
+@dataclass(frozen=True, slots=True)
+class Reshape:
+    """Reshape to a fixed shape (same size)."""
+
+    shape: Shape
+
+    def apply(self, array: np.ndarray) -> np.ndarray:
+        return np.reshape(array, self.shape)
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return self.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Take:
+    """Reorder along one axis by an index list (e.g. Dense rows after a layout change)."""
+
+    indices: tuple[int, ...]
+    axis: int = 0
+
+    def apply(self, array: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.take(array, np.asarray(self.indices), axis=self.axis))
+
+    def out_shape(self, shape: Shape) -> Shape:
+        out = list(shape)
+        out[self.axis % len(shape)] = len(self.indices)
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    """Change dtype (e.g. float64 weights from a hand-made file to float32)."""
+
+    dtype: str
+
+    def apply(self, array: np.ndarray) -> np.ndarray:
+        return array.astype(self.dtype)
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return shape
+
+
+#: Elementwise functions :class:`Map` may name; kept closed so serialization stays data.
+_MAP_FUNCTIONS = {
+    "square": np.square,
+    "sqrt": np.sqrt,
+    "negate": np.negative,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Map:
+    """A named elementwise function (e.g. Keras <= 1.0.5 BatchNormalization std to variance).
+
+    Args:
+        function: one of ``square``, ``sqrt``, ``negate``, ``add``, ``sub_from``.
+        operand: the constant for ``add`` (x + c) and ``sub_from`` (c - x).
+    """
+
+    function: str
+    operand: float = 0.0
+
+    def apply(self, array: np.ndarray) -> np.ndarray:
+        if self.function == "add":
+            return (array + self.operand).astype(array.dtype)
+        if self.function == "sub_from":
+            return (self.operand - array).astype(array.dtype)
+        return _MAP_FUNCTIONS[self.function](array).astype(array.dtype)
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return shape
+
+
+# --------------------------------------------------------------------------- weight
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    """One named weight of a layer: a lazy source plus the transforms to apply, in order.
+
+    Names are relative to the layer and follow Keras 3's variable names (``kernel``,
+    ``bias``, ``moving_variance``; wrappers prefix the inner layer, e.g.
+    ``forward_layer/kernel``), so writers and the interpreter can find them by role.
+    """
+
+    name: str
+    source: ArraySource
+    transforms: tuple[Transform, ...] = ()
+    trainable: bool = True
+    #: Where the data came from in the legacy file (dataset name), for reports.
+    origin: str = field(default="", compare=False)
+
+    @property
+    def shape(self) -> Shape:
+        shape = tuple(self.source.shape)
+        for t in self.transforms:
+            shape = t.out_shape(shape)
+        return shape
+
+    @property
+    def dtype(self) -> str:
+        dtype = self.source.dtype
+        for t in self.transforms:
+            if isinstance(t, Cast):
+                dtype = t.dtype
+        return dtype
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+    def numpy(self) -> np.ndarray:
+        """Materialize: read the source and apply every transform."""
+        array = self.source.read()
+        for t in self.transforms:
+            array = t.apply(array)
+        return array
+
+    def then(self, *transforms: Transform) -> Weight:
+        """Return a copy with more transforms appended (composition stays lazy)."""
+        return replace(self, transforms=self.transforms + tuple(transforms))
+
+    def renamed(self, name: str) -> Weight:
+        return replace(self, name=name)
+
+    @staticmethod
+    def of(name: str, array: Any, *, trainable: bool = True) -> Weight:
+        """A weight holding an in-memory array."""
+        return Weight(name, InMemory(np.asarray(array)), trainable=trainable)
+
+    @staticmethod
+    def concat(name: str, parts: Sequence[Weight], axis: int = -1, *, trainable: bool = True) -> Weight:
+        return Weight(name, Concat(tuple(parts), axis), trainable=trainable)
