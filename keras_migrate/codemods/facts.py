@@ -68,6 +68,7 @@ class Facts:
     numpy_alias: str | None = None
     keras_bound: bool = False
     top_imports: list[ImportSite] = field(default_factory=list)
+    from_aliases: list[tuple[str, str, str | None]] = field(default_factory=list)
     _resolve_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     # -- resolution ---------------------------------------------------------------------
@@ -192,6 +193,7 @@ def analyze(
                         continue
                     bound = alias.asname or alias.name
                     bindings.setdefault(bound, []).append(f"{module}.{alias.name}")
+                    facts.from_aliases.append((module, alias.name, alias.asname))
                     names.append(bound)
                 if depth == 0:
                     related = _keras_related(module)

@@ -84,6 +84,22 @@ class RenameTable:
         parts = name.split(".")
         return any(".".join(parts[:i]) in self.modules for i in range(len(parts), 0, -1))
 
+    def is_module(self, name: str) -> bool:
+        """True when ``name`` itself is a renamed module (at any step of the renaming)."""
+        current = name
+        for _ in range(6):
+            if current in self.modules:
+                return True
+            parts = current.split(".")
+            for i in range(len(parts) - 1, 0, -1):
+                target = self.modules.get(".".join(parts[:i]))
+                if target is not None:
+                    current = ".".join([target, *parts[i:]])
+                    break
+            else:
+                return False
+        return False
+
     def rename(self, name: str) -> str:
         """The Keras 3 name for ``name`` (``name`` itself when nothing applies)."""
         cached = self._cache.get(name)

@@ -61,7 +61,10 @@ def serialize_layer_object(layer_type: str, config: Mapping[str, Any], *, name: 
     cfg: dict[str, Any] = {}
     if name is not None:
         cfg["name"] = name
-    cfg["trainable"] = trainable
+    if not trainable:
+        # Some Keras 3 layers (e.g. SpatialDropout1D) take no `trainable` argument;
+        # True is the default, so it is only written when it says something.
+        cfg["trainable"] = False
     cfg["dtype"] = _policy(dtype)
     for key, value in config.items():
         if key in _ACTIVATION_KEYS:

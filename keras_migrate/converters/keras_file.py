@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 
 from keras_migrate.converters._atomic import atomic_output
 from keras_migrate.converters.keras3_config import model_config
@@ -24,13 +25,13 @@ __all__ = ["KERAS_FORMAT_VERSION", "write_keras", "write_weights"]
 KERAS_FORMAT_VERSION = "3.15.1"
 
 
-def write_weights(model: Model, out: str) -> int:
+def write_weights(model: Model, out: str, *, on_weight: Callable[[int], None] | None = None) -> int:
     """Write ``model``'s weights as a Keras 3 ``.weights.h5`` file; returns bytes written."""
     with atomic_output(out, ".h5") as tmp:
-        return write_weights_h5(model.graph, tmp)
+        return write_weights_h5(model.graph, tmp, on_weight=on_weight)
 
 
-def write_keras(model: Model, out: str) -> int:
+def write_keras(model: Model, out: str, *, on_weight: Callable[[int], None] | None = None) -> int:
     """Write a complete ``.keras`` archive; returns the weight bytes written."""
     config = model_config(model.graph)
     metadata = {
@@ -43,7 +44,7 @@ def write_keras(model: Model, out: str) -> int:
     parent = os.path.dirname(os.path.abspath(out)) or "."
     with atomic_output(out, ".keras") as tmp, tempfile.TemporaryDirectory(dir=parent, prefix=".keras-migrate-") as work:
         weights_path = os.path.join(work, "model.weights.h5")
-        n = write_weights_h5(model.graph, weights_path)
+        n = write_weights_h5(model.graph, weights_path, on_weight=on_weight)
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
             zf.writestr("metadata.json", json.dumps(metadata))
             zf.writestr("config.json", json.dumps(config))

@@ -158,7 +158,8 @@ def _same(*names: str, drop: tuple[str, ...] = (), activations: tuple[str, ...] 
 
 _same("Dense")
 _same("Activation")
-_same("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout")
+_same("Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout")
+_same("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", drop=("noise_shape",))
 _same("ActivityRegularization", "Masking", "Flatten", "Reshape", "Permute", "RepeatVector")
 _same("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
 _same("ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D")

@@ -24,6 +24,9 @@ from keras_migrate.ir.weights import Weight
 __all__ = ["ConfigReader", "attach_weights", "graph_from_config", "num_outputs"]
 
 _MODEL_CLASSES = frozenset({"Model", "Functional", "Sequential"})
+_RNN_TYPES = frozenset(
+    {"SimpleRNN", "LSTM", "GRU", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Bidirectional"}
+)
 _VALID_NAME = re.compile(r"^[A-Za-z0-9_.\-:>]+$")
 
 
@@ -57,6 +60,31 @@ def _shape_of(config: Mapping[str, Any]) -> tuple[int | None, ...] | None:
     return None
 
 
+def _first_input_shape(entry: Any) -> tuple[int | None, ...] | None:
+    """Input shape recorded on a Sequential's first layer, looking inside nested models."""
+    if not isinstance(entry, Mapping):
+        return None
+    cfg = entry.get("config")
+    if isinstance(cfg, Mapping):
+        shape = _shape_of(cfg)
+        if shape is not None:
+            return shape
+        if entry.get("class_name") in _MODEL_CLASSES:
+            if cfg.get("build_input_shape") is not None:
+                return tuple(cfg["build_input_shape"])
+            layers = cfg.get("layers")
+            if isinstance(layers, list) and layers:
+                first = layers[0]
+                if first.get("class_name") == "InputLayer":
+                    return _shape_of(first.get("config", {}))
+                return _first_input_shape(first)
+            if entry.get("class_name") in ("Model", "Functional"):
+                return None
+    if isinstance(cfg, list) and cfg:
+        return _first_input_shape(cfg[0])
+    return None
+
+
 def _dtype_name(value: Any) -> str:
     if isinstance(value, Mapping):  # tf.keras / Keras 3 dtype policies
         cfg = value.get("config", {})
@@ -77,6 +105,7 @@ class ConfigReader:
         self.notes: list[str] = []
         self.renamed: dict[str, str] = {}
         self._used_names: set[str] = set()
+        self._offsets: dict[str, int] = {}
 
     # -- names -------------------------------------------------------------------------
     def _valid_name(self, name: str) -> str:
@@ -150,7 +179,7 @@ class ConfigReader:
             in_name = self._valid_name(str(first_cfg.get("name", "input_1")))
             layer_entries = layer_entries[1:]
         else:
-            shape = _shape_of(first_cfg)
+            shape = _first_input_shape(first)
             if shape is None and build_shape is not None:
                 shape = tuple(build_shape)
             in_name = self._valid_name(f"{name}_input")
@@ -198,6 +227,26 @@ class ConfigReader:
             nodes = entry.get("inbound_nodes") or []
             layers.append((layer, list(nodes)))
 
+        # Keras 2 numbers a nested graph model's calls from 1 (its node 0 is its own
+        # construction); detect the offset from the references themselves.
+        refs: dict[str, list[int]] = {}
+        self._collect_refs([nodes for _, nodes in layers], refs)
+        self._collect_refs(config.get("output_layers"), refs)
+        offsets: dict[str, int] = {}
+        for layer, nodes in layers:
+            if layer.subgraph is None:
+                continue
+            used = refs.get(layer.origin.name, [])
+            if used and max(used) >= len(nodes):
+                offsets[layer.origin.name] = 1
+            elif used and 0 in used:
+                offsets[layer.origin.name] = 0
+            else:
+                offsets[layer.origin.name] = 0 if self.generation == "keras3" else 1
+        for orig, off in offsets.items():
+            if off:
+                self._offsets[orig] = off
+
         # Process nodes in dependency order; each layer's nodes in their own order.
         pending = {layer.name: (layer, nodes, 0) for layer, nodes in layers}
         orig_of = {layer.name: layer.origin.name for layer, _ in layers}
@@ -207,7 +256,7 @@ class ConfigReader:
             for lname in [lay.name for lay, _ in layers]:
                 layer, nodes, k = pending[lname]
                 while k < len(nodes):
-                    call = self._parse_node(nodes[k], name_map, node_outputs)
+                    call = self._parse_node(nodes[k], name_map, node_outputs, layer.type)
                     if call is None:
                         break
                     args, kwargs = call
@@ -222,6 +271,7 @@ class ConfigReader:
 
         def ref(triple: Any) -> str:
             lname, ni, ti = triple[0], int(triple[1]), int(triple[2])
+            ni -= self._offsets.get(lname, 0)
             outs = node_outputs.get((lname, ni))
             if outs is None or ti >= len(outs):
                 raise self._error(f"model input/output refers to unknown tensor {list(triple[:3])}")
@@ -230,6 +280,22 @@ class ConfigReader:
         b.input_structure = self._structure(config.get("input_layers"), ref)
         b.output_structure = self._structure(config.get("output_layers"), ref)
         return b.build()
+
+    def _collect_refs(self, data: Any, refs: dict[str, list[int]]) -> None:
+        if self._is_triple(data):
+            refs.setdefault(data[0], []).append(int(data[1]))
+            if len(data) == 4:
+                self._collect_refs(data[3], refs)
+        elif isinstance(data, Mapping):
+            if data.get("class_name") == "__keras_tensor__":
+                h = data["config"]["keras_history"]
+                refs.setdefault(h[0], []).append(int(h[1]))
+            else:
+                for v in data.values():
+                    self._collect_refs(v, refs)
+        elif isinstance(data, (list, tuple)):
+            for v in data:
+                self._collect_refs(v, refs)
 
     @staticmethod
     def _is_triple(x: Any) -> bool:
@@ -248,14 +314,18 @@ class ConfigReader:
         raise self._error(f"cannot read model inputs/outputs {spec!r}")
 
     def _parse_node(
-        self, node: Any, name_map: Mapping[str, str], node_outputs: Mapping[tuple[str, int], list[str]]
+        self,
+        node: Any,
+        name_map: Mapping[str, str],
+        node_outputs: Mapping[tuple[str, int], list[str]],
+        layer_type: str = "",
     ) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
         """Return ``(args, kwargs)`` with ValueRefs, or None if an input is not ready yet."""
         missing = False
 
         def tensor(lname: str, ni: int, ti: int) -> ValueRef:
             nonlocal missing
-            outs = node_outputs.get((lname, ni))
+            outs = node_outputs.get((lname, ni - self._offsets.get(lname, 0)))
             if outs is None:
                 if lname not in name_map:
                     raise self._error(f"a node refers to unknown layer {lname!r}")
@@ -298,6 +368,9 @@ class ConfigReader:
             data = data[0]
         if missing:
             return None
+        if layer_type in _RNN_TYPES and isinstance(data, list) and len(data) > 1:
+            # Keras 2 recorded rnn(x, initial_state=[h, c]) as one list input [x, h, c].
+            data, kwargs["initial_state"] = data[0], data[1:]
         kwargs = {k: v for k, v in kwargs.items() if not (k == "mask" and v is None)}
         return (data,), kwargs
 

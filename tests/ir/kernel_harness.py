@@ -93,14 +93,29 @@ def graph_from_keras(model: Any) -> Graph:
             return ValueRef(names[id(x)])
         return x
 
+    # Keras 3 records mask computations (e.g. Embedding's ``not_equal``) as op nodes and
+    # passes their result as ``mask=``; legacy models have neither, so both are dropped
+    # here and the interpreter's own mask propagation is what gets tested.
+    op_outputs: set[int] = set()
+
+    def uses_op_output(x: Any) -> bool:
+        if isinstance(x, (list, tuple)):
+            return any(uses_op_output(v) for v in x)
+        return id(x) in op_outputs
+
     for depth in sorted(model._nodes_by_depth, reverse=True):
         for node in model._nodes_by_depth[depth]:
             if node.is_input or not node.operation:
                 continue
             op = node.operation
+            if not isinstance(op, keras.layers.Layer):
+                op_outputs.update(id(t) for t in node.outputs)
+                continue
+            kwargs = {k: v for k, v in node.arguments.kwargs.items() if not uses_op_output(v)}
+            assert set(node.arguments.kwargs) - set(kwargs) <= {"mask"}, "only masks may come from ops"
             if not builder.has_layer(op.name):
                 builder.add_layer(ir_layer(op))
-            outs = builder.call(op.name, refs(tuple(node.arguments.args)), refs(dict(node.arguments.kwargs)), num_outputs=len(node.outputs))
+            outs = builder.call(op.name, refs(tuple(node.arguments.args)), refs(kwargs), num_outputs=len(node.outputs))
             for t, r in zip(node.outputs, outs, strict=True):
                 names[id(t)] = r.name
     flat_out = [names[id(t)] for t in model.outputs]
@@ -136,7 +151,7 @@ def check_layer(
     ``inputs`` is one array or a list (merge layers take the list as one argument).
     ``call_kwargs`` may hold arrays (``initial_state``, ``mask``); they become graph inputs.
     """
-    layer = keras.layers.deserialize({"class_name": class_name, "config": config})
+    layer = getattr(keras.layers, class_name).from_config(dict(config))
     call_kwargs = dict(call_kwargs or {})
     layer(inputs, **call_kwargs)  # build
     randomize(layer, seed)

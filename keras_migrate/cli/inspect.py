@@ -1,0 +1,34 @@
+"""`keras-migrate inspect`: print a model's IR (layers, call graph, weights, provenance)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from keras_migrate.cli._common import add_model_args, load_model_arg, print_json
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "inspect",
+        help="print a model's layers, call graph, weight shapes and provenance",
+        description="Read MODEL into the IR and print it, one line per layer call.",
+    )
+    add_model_args(p)
+    p.add_argument("--json", action="store_true", help="print the IR as JSON (schema keras-migrate-ir)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load_model_arg(args)
+    if args.json:
+        from keras_migrate.ir.serialize import to_dict
+
+        print_json(to_dict(model))
+    else:
+        from keras_migrate.ir.printer import format_model
+
+        print(format_model(model))
+    return 0

@@ -1,0 +1,177 @@
+"""One libcst traversal that runs every selected rule on a statement.
+
+Rules never walk the tree themselves: the dispatcher calls their ``leave_*`` hooks in rule
+order, keeps the enclosing ``def``/``class``/``Lambda`` frames that tell rules whether they
+are inside Keras code, and skips names that are not references (attribute names, keyword
+names, parameters) so renames only touch real uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import libcst as cst
+
+from keras_migrate.codemods.references import ImportPlan, rename_reference, rewrite_imports
+from keras_migrate.codemods.rule import RuleContext, dotted
+from keras_migrate.codemods.segments import KERAS_METHODS, Frame
+
+__all__ = ["Dispatcher", "Hook"]
+
+Hook = Callable[[RuleContext, Any, Any], Any]
+
+
+class Dispatcher(cst.CSTTransformer):
+    """Runs rule hooks and reference/import renames over one parsed segment."""
+
+    def __init__(
+        self, ctx: RuleContext, plan: ImportPlan, hooks: Mapping[str, Sequence[tuple[str, Hook]]]
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.plan = plan
+        self.hooks = hooks
+        self._skip: set[int] = set()
+        self._lambda_pushed: list[bool] = []
+
+    def _run(self, hook: str, original: Any, updated: Any) -> Any:
+        kind = type(original)
+        for rule_id, fn in self.hooks.get(hook, ()):
+            self.ctx.rule = rule_id
+            updated = fn(self.ctx, original, updated)
+            if type(updated) is not kind:
+                break
+        return updated
+
+    # -- what is not a reference -------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        self._skip.add(id(node.value))
+        self._skip.add(id(node.attr))
+        return True
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        if node.keyword is not None:
+            self._skip.add(id(node.keyword))
+        return True
+
+    def visit_Param(self, node: cst.Param) -> bool:
+        self._skip.add(id(node.name))
+        return True
+
+    def visit_AsName(self, node: cst.AsName) -> bool:
+        self._skip.add(id(node.name))
+        return True
+
+    def visit_Global(self, node: cst.Global) -> bool:
+        return False
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
+        return False
+
+    # -- frames ------------------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._skip.add(id(node.name))
+        facts = self.ctx.facts
+        keras = any(
+            (name := dotted(base.value)) is not None and facts.is_keras_base(name)
+            for base in node.bases
+        )
+        self.ctx.frames.append(Frame("class", node.name.value, keras))
+        return True
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        self.ctx.frames.pop()
+        return updated_node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._skip.add(id(node.name))
+        frames = self.ctx.frames
+        name = node.name.value
+        in_keras_class = bool(frames) and frames[-1].kind == "class" and frames[-1].keras
+        keras = (
+            in_keras_class
+            or name in self.ctx.facts.keras_functions
+            or any(f.keras for f in frames)
+            or (bool(frames) and frames[-1].kind == "class" and name in KERAS_METHODS
+                and in_keras_class)
+        )
+        frames.append(Frame("def", name, keras))
+        return True
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        self.ctx.frames.pop()
+        return updated_node
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        if self.ctx.matches(node.func, "keras.layers.Lambda"):
+            for arg in node.args:
+                if isinstance(arg.value, cst.Lambda):
+                    self.ctx.keras_lambdas.add(id(arg.value))
+        return True
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        pushed = id(node) in self.ctx.keras_lambdas
+        if pushed:
+            self.ctx.frames.append(Frame("lambda", "<lambda>", True))
+        self._lambda_pushed.append(pushed)
+        return True
+
+    def leave_Lambda(
+        self, original_node: cst.Lambda, updated_node: cst.Lambda
+    ) -> cst.BaseExpression:
+        if self._lambda_pushed.pop():
+            self.ctx.frames.pop()
+        return updated_node
+
+    # -- rewrites ----------------------------------------------------------------------
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        if id(original_node) in self._skip:
+            return updated_node
+        new = rename_reference(self.ctx, self.plan, original_node, updated_node)
+        if isinstance(new, cst.Name):
+            return self._run("leave_Name", original_node, new)  # type: ignore[no-any-return]
+        return new
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.BaseExpression:
+        new: cst.BaseExpression = updated_node
+        if id(original_node) not in self._skip:
+            new = rename_reference(self.ctx, self.plan, original_node, updated_node)
+        if isinstance(new, cst.Attribute):
+            return self._run("leave_Attribute", original_node, new)  # type: ignore[no-any-return]
+        return new
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        return self._run("leave_Call", original_node, updated_node)  # type: ignore[no-any-return]
+
+    def leave_Subscript(
+        self, original_node: cst.Subscript, updated_node: cst.Subscript
+    ) -> cst.BaseExpression:
+        return self._run("leave_Subscript", original_node, updated_node)  # type: ignore[no-any-return]
+
+    def leave_Comparison(
+        self, original_node: cst.Comparison, updated_node: cst.Comparison
+    ) -> cst.BaseExpression:
+        return self._run("leave_Comparison", original_node, updated_node)  # type: ignore[no-any-return]
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> Any:
+        if any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in updated_node.body):
+            result = rewrite_imports(self.ctx, self.plan, updated_node)
+            if not isinstance(result, cst.SimpleStatementLine):
+                return result
+            updated_node = result
+        return self._run("leave_SimpleStatementLine", original_node, updated_node)

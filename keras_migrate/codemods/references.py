@@ -1,0 +1,311 @@
+"""Apply the rename tables to import statements and to the references they bind.
+
+An import is rewritten in place when its bound name stays valid
+(``from tensorflow.keras import layers`` -> ``from keras import layers``); a symbol whose
+name changes is imported under its new name and every bare reference follows
+(``Deconvolution2D`` -> ``Conv2DTranspose``); a module alias that would no longer exist
+(``from keras.utils import np_utils``) is dissolved and its references spelled out from
+``keras`` (``keras.utils.to_categorical``). References that reach a renamed name through
+an unchanged alias (``tf.keras.layers.Dense``) are respelled the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from keras_migrate.codemods.facts import Facts
+from keras_migrate.codemods.names import split_name
+from keras_migrate.codemods.rule import RuleContext, dotted
+
+__all__ = [
+    "ImportPlan",
+    "plan_imports",
+    "reference_triggers",
+    "rename_reference",
+    "rewrite_imports",
+]
+
+
+@dataclass(slots=True)
+class ImportPlan:
+    """What each imported name will mean once the imports are rewritten."""
+
+    meaning: dict[str, str] = field(default_factory=dict)
+    bare_renames: dict[str, str] = field(default_factory=dict)
+    dissolved: set[str] = field(default_factory=set)
+
+
+def plan_imports(facts: Facts) -> ImportPlan:
+    """Decide, once per document, how every imported name is carried over."""
+    emit = facts.emit_renames
+    plan = ImportPlan()
+    for alias, targets in facts.bindings.items():
+        plan.meaning[alias] = emit.rename(targets[0])
+    for module, name, asname in facts.from_aliases:
+        old = f"{module}.{name}"
+        new = emit.rename(old)
+        if new == old or asname:
+            continue
+        new_module, new_name = split_name(new)
+        if new_name == name:
+            continue
+        if emit.is_module(old) or not new_module:
+            plan.dissolved.add(name)
+        else:
+            plan.bare_renames[name] = new_name
+    return plan
+
+
+def _chain(text: str) -> cst.BaseExpression:
+    return cst.parse_expression(text)
+
+
+def rename_reference(
+    ctx: RuleContext, plan: ImportPlan, original: cst.BaseExpression, updated: cst.BaseExpression
+) -> cst.BaseExpression:
+    """Respell a Name/Attribute reference whose target moved in Keras 3."""
+    name = dotted(original)
+    if name is None:
+        return updated
+    facts = ctx.facts
+    olds = facts.resolve(name)
+    if not olds:
+        return updated
+    old = next((o for o in olds if o.startswith(("keras", "tensorflow"))), None)
+    if old is None:
+        return updated
+    emit = facts.emit_renames
+    new = emit.rename(old)
+    root, _, rest = name.partition(".")
+    if root in plan.dissolved:
+        after = None
+    elif root in plan.meaning:
+        after = plan.meaning[root] + ("." + rest if rest else "")
+    else:  # reached through a star import, which is rewritten to its new module
+        after = emit.rename_modules(old)
+    if new == after:
+        if root in plan.bare_renames:
+            ctx.rule = emit.owner(old)
+            ctx.change(f"renamed {root} to {plan.bare_renames[root]}")
+            return _replace_root(updated, plan.bare_renames[root])
+        return updated
+    if not (new == "keras" or new.startswith("keras.")):
+        return updated
+    ctx.rule = emit.owner(old)
+    if after is not None and split_name(new)[0] == split_name(after)[0]:
+        last = split_name(new)[1]
+        ctx.change(f"renamed {name} to {last}")
+        if isinstance(updated, cst.Attribute):
+            return updated.with_changes(attr=cst.Name(last))
+        if isinstance(updated, cst.Name):
+            return updated.with_changes(value=last)
+        return updated
+    ctx.change(f"rewrote {name} as {new}")
+    ctx.needs.add("keras")
+    return _chain(new)
+
+
+def _replace_root(node: cst.BaseExpression, new_root: str) -> cst.BaseExpression:
+    if isinstance(node, cst.Name):
+        return node.with_changes(value=new_root)
+    if isinstance(node, cst.Attribute):
+        return node.with_changes(value=_replace_root(node.value, new_root))
+    return node
+
+
+def _dotted_node(name: str) -> cst.Attribute | cst.Name:
+    expr = cst.parse_expression(name)
+    assert isinstance(expr, (cst.Attribute, cst.Name))
+    return expr
+
+
+def _alias_name(alias: cst.ImportAlias) -> str:
+    return dotted(alias.name) or ""  # type: ignore[arg-type]
+
+
+def rewrite_imports(
+    ctx: RuleContext, plan: ImportPlan, line: cst.SimpleStatementLine
+) -> cst.SimpleStatementLine | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
+    """Rewrite the imports on one statement line; returns ``line`` when nothing changes."""
+    emit = ctx.facts.emit_renames
+    new_body: list[cst.BaseSmallStatement] = []
+    extra: list[str] = []  # statements split off when one import becomes several
+    changed = False
+    for small in line.body:
+        if isinstance(small, cst.Import):
+            aliases = []
+            for alias in small.names:
+                old = _alias_name(alias)
+                new = emit.rename(old)
+                if new != old:
+                    changed = True
+                    ctx.rule = emit.owner(old)
+                    ctx.change(f"import {old} -> import {new}")
+                    alias = alias.with_changes(name=_dotted_node(new))
+                aliases.append(alias)
+            new_body.append(small.with_changes(names=aliases))
+        elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+            result = _rewrite_from(ctx, plan, small, extra)
+            if result is not small:
+                changed = True
+            if result is not None:
+                new_body.append(result)
+        else:
+            new_body.append(small)
+    if not changed:
+        return line
+    if extra:
+        statements: list[cst.BaseStatement] = []
+        if new_body:
+            statements.append(line.with_changes(body=_fix_semicolons(new_body)))
+        for index, code in enumerate(extra):
+            stmt = cst.parse_statement(code)
+            if index == 0 and not new_body:
+                stmt = stmt.with_changes(leading_lines=line.leading_lines)
+                if isinstance(stmt, cst.SimpleStatementLine):
+                    stmt = stmt.with_changes(trailing_whitespace=line.trailing_whitespace)
+            statements.append(stmt)
+        return cst.FlattenSentinel(statements)
+    if not new_body:
+        return cst.RemovalSentinel.REMOVE
+    return line.with_changes(body=_fix_semicolons(new_body))
+
+
+def _fix_semicolons(body: list[cst.BaseSmallStatement]) -> list[cst.BaseSmallStatement]:
+    if body and body[-1].semicolon is not cst.MaybeSentinel.DEFAULT:
+        body[-1] = body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+    return body
+
+
+def _rewrite_from(
+    ctx: RuleContext, plan: ImportPlan, node: cst.ImportFrom, extra: list[str]
+) -> cst.ImportFrom | None:
+    """Rewrite one ``from M import ...``; returns ``node`` if unchanged, ``None`` if gone."""
+    emit = ctx.facts.emit_renames
+    module = dotted(node.module) or ""  # type: ignore[arg-type]
+    if isinstance(node.names, cst.ImportStar):
+        new_module = emit.rename_modules(module)
+        if new_module == module:
+            return node
+        ctx.rule = emit.owner(module)
+        ctx.change(f"from {module} import * -> from {new_module} import *")
+        return node.with_changes(module=_dotted_node(new_module))
+    # (kind, module) -> list of alias nodes / texts, in order of first appearance
+    groups: dict[tuple[str, str], list[cst.ImportAlias]] = {}
+    changed = False
+    for alias in node.names:
+        name = _alias_name(alias)
+        asname = alias.asname.name.value if alias.asname else None  # type: ignore[union-attr]
+        old = f"{module}.{name}"
+        new = emit.rename(old)
+        if new == old:
+            groups.setdefault(("from", module), []).append(alias)
+            continue
+        changed = True
+        ctx.rule = emit.owner(old)
+        new_module, new_name = split_name(new)
+        if not asname and name in plan.dissolved:
+            ctx.change(f"dropped import of {old}; references now use {new}")
+            continue
+        ctx.change(f"from {module} import {name} -> {new}")
+        if not new_module:
+            groups.setdefault(("import", ""), []).append(
+                alias.with_changes(name=_dotted_node(new_name))
+            )
+            continue
+        if not asname and new_name != name and name not in plan.bare_renames:
+            alias = alias.with_changes(asname=cst.AsName(name=cst.Name(name)))
+        groups.setdefault(("from", new_module), []).append(
+            alias.with_changes(name=cst.Name(new_name))
+        )
+    if not changed:
+        return node
+    if not groups:
+        return None
+    keys = list(groups)
+    first_kind, first_module = keys[0]
+    for kind, mod in keys[1:] if first_kind == "from" else keys:
+        extra.extend(_render(kind, mod, groups[(kind, mod)]))
+    if first_kind != "from":
+        return None
+    aliases = _dedupe(groups[keys[0]])
+    last_comma = node.names[-1].comma
+    fixed = []
+    for i, alias in enumerate(aliases):
+        if i < len(aliases) - 1:
+            if alias.comma is cst.MaybeSentinel.DEFAULT:
+                alias = alias.with_changes(
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                )
+        else:
+            alias = alias.with_changes(comma=last_comma)
+        fixed.append(alias)
+    return node.with_changes(module=_dotted_node(first_module), names=fixed)
+
+
+def _dedupe(aliases: list[cst.ImportAlias]) -> list[cst.ImportAlias]:
+    seen: set[tuple[str, str | None]] = set()
+    out = []
+    for alias in aliases:
+        key = (_alias_name(alias), alias.asname.name.value if alias.asname else None)  # type: ignore[union-attr]
+        if key not in seen:
+            seen.add(key)
+            out.append(alias)
+    return out
+
+
+def _render(kind: str, module: str, aliases: list[cst.ImportAlias]) -> list[str]:
+    parts = []
+    for alias in _dedupe(aliases):
+        text = _alias_name(alias)
+        if alias.asname is not None:
+            text += f" as {alias.asname.name.value}"  # type: ignore[union-attr]
+        parts.append(text)
+    if kind == "import":
+        return [f"import {p}\n" for p in parts]
+    return [f"from {module} import {', '.join(parts)}\n"]
+
+
+def reference_triggers(facts: Facts, plan: ImportPlan) -> list[str]:
+    """Regex fragments for statements holding a reference that :func:`rename_reference`
+    would respell, so only those statements are parsed with libcst."""
+    emit = facts.emit_renames
+    if not emit.modules and not emit.members:
+        return []
+    fragments: list[str] = []
+    module_keys = list(emit.modules)
+    member_keys = list(emit.members)
+    sep = r"\s*\.\s*"
+    for alias, targets in facts.bindings.items():
+        if alias in plan.dissolved or alias in plan.bare_renames:
+            fragments.append(rf"\b{re.escape(alias)}\b")
+            continue
+        rests: set[str] = set()
+        for target in targets:
+            if not target.startswith(("keras", "tensorflow")):
+                continue
+            normalised = emit.rename_modules(target)
+            for key in module_keys:
+                if key.startswith(target + "."):
+                    rests.add(key[len(target) + 1 :])
+            for key in member_keys:
+                if key.startswith(normalised + "."):
+                    rests.add(key[len(normalised) + 1 :])
+        if rests:
+            alternatives = "|".join(
+                sorted(sep.join(map(re.escape, r.split("."))) for r in rests)
+            )
+            fragments.append(rf"\b{re.escape(alias)}{sep}(?:{alternatives})\b")
+    for module in facts.star_modules:
+        normalised = emit.rename_modules(module) + "."
+        lasts = {
+            k[len(normalised) :]
+            for k in member_keys
+            if k.startswith(normalised) and "." not in k[len(normalised) :]
+        }
+        if lasts:
+            fragments.append(rf"\b(?:{'|'.join(sorted(map(re.escape, lasts)))})\b")
+    return fragments

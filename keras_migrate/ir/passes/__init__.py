@@ -1,0 +1,25 @@
+"""IR passes: the framework, and the passes applied before every output."""
+
+from __future__ import annotations
+
+from keras_migrate.ir.graph import Model
+from keras_migrate.ir.passes._base import Pass as Pass, PassManager as PassManager, PassResult as PassResult, function_pass as function_pass
+from keras_migrate.ir.passes.infer_types import InferTypes as InferTypes
+
+__all__ = ["InferTypes", "Pass", "PassManager", "PassResult", "function_pass", "prepare_for_output"]
+
+
+def prepare_for_output(model: Model, *, data_format: str = "internal") -> Model:
+    """The passes every emitter wants: layout (see :mod:`layout`) and type inference.
+
+    ``data_format``: ``internal`` (default) computes channels_first models in channels_last
+    inside and keeps their I/O layout; ``channels_last`` also changes the I/O layout;
+    ``keep`` leaves the model as it is.
+    """
+    from keras_migrate.ir.passes.layout import ChannelsLast
+
+    passes: list[Pass] = []
+    if data_format != "keep":
+        passes.append(ChannelsLast(keep_io=data_format == "internal"))
+    passes.append(InferTypes())
+    return PassManager(passes)(model).model
