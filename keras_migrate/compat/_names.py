@@ -13,5 +13,6 @@ NAMES = frozenset(
         "keras_migrate>ThresholdedReLU",
         "keras_migrate>LocallyConnected1D",
         "keras_migrate>LocallyConnected2D",
+        "keras_migrate>LegacyBilinearUpSampling2D",
     }
 )

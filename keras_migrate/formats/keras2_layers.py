@@ -163,7 +163,17 @@ _same("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", drop=("noise_s
 _same("ActivityRegularization", "Masking", "Flatten", "Reshape", "Permute", "RepeatVector")
 _same("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
 _same("ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D")
-_same("UpSampling1D", "UpSampling2D", "UpSampling3D")
+_same("UpSampling1D", "UpSampling3D")
+
+
+@_rule("UpSampling2D")
+def _upsampling2d(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    cfg = _clean(config)
+    if cfg.get("interpolation") == "bilinear" and ctx.generation in ("keras1", "keras2"):
+        # Standalone Keras resized with TF1's resize_bilinear (no half-pixel centers);
+        # Keras 3 and tf.keras 2 use half-pixel centers, which gives other numbers.
+        return "keras_migrate>LegacyBilinearUpSampling2D", {"size": cfg.get("size", [2, 2]), "data_format": cfg.get("data_format")}
+    return "UpSampling2D", cfg
 _same("MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D")
 _same("GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D")
 _same("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D")
@@ -252,8 +262,14 @@ def _thresholded(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, di
 @_rule("LocallyConnected1D", "LocallyConnected2D")
 def _locally(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     rank = 1 if "kernel_size" in config and len(_as_tuple(config["kernel_size"])) == 1 else 2
-    cfg = _with_activation(_clean(config), ctx, "activation")
-    cfg.setdefault("implementation", 1)
+    cfg = _with_activation(_clean(config, ("implementation",)), ctx, "activation")
+    if int(config.get("implementation", 1)) != 1:
+        raise ctx.fail(
+            f"LocallyConnected implementation={config['implementation']} kernels are not supported yet",
+            hint="re-save the model with implementation=1",
+        )
+    if cfg.get("padding", "valid") != "valid":
+        raise ctx.fail("LocallyConnected with padding other than 'valid' is not supported")
     return f"keras_migrate>LocallyConnected{rank}D", cfg
 
 

@@ -126,17 +126,20 @@ class ConfigReader:
     def make_layer(self, entry: Mapping[str, Any], name_map: dict[str, str]) -> Layer:
         class_name = entry.get("class_name")
         raw = entry.get("config")
-        if not isinstance(class_name, str) or not isinstance(raw, Mapping):
+        is_model = class_name in _MODEL_CLASSES
+        # Keras <= 2.2.2 serialized a nested Sequential's config as a bare list of layers.
+        if not isinstance(class_name, str) or not (isinstance(raw, Mapping) or (is_model and isinstance(raw, list))):
             raise self._error(f"layer entry {str(entry)[:80]!r} is not a Keras layer config (needs class_name and config)")
-        orig_name = str(entry.get("name") or raw.get("name") or class_name.lower())
+        raw_map: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        orig_name = str(entry.get("name") or raw_map.get("name") or class_name.lower())
         name = self._valid_name(orig_name)
         name_map[orig_name] = name
         self._used_names.add(name)
-        origin = LayerOrigin(class_name=class_name, name=orig_name, config=dict(raw))
-        trainable = bool(raw.get("trainable", True))
-        dtype = _dtype_name(raw.get("dtype"))
-        if class_name in _MODEL_CLASSES:
-            sub = self.graph(entry)
+        origin = LayerOrigin(class_name=class_name, name=orig_name, config=dict(raw_map) if raw_map else {"layers": raw})
+        trainable = bool(raw_map.get("trainable", True))
+        dtype = _dtype_name(raw_map.get("dtype"))
+        if is_model:
+            sub = self.graph({"class_name": class_name, "config": raw, "name": orig_name})
             return Layer(name, "Sequential" if sub.kind == "sequential" else "Functional", {}, (), trainable, dtype, sub, origin)
         ctx = TranslateContext(layer_name=orig_name, path=self.path, generation=self.generation, notes=self.notes)
         ltype, cfg = translate_layer(class_name, raw, ctx)
@@ -173,7 +176,9 @@ class ConfigReader:
         b = GraphBuilder(name, kind="sequential")
         name_map: dict[str, str] = {}
         first = layer_entries[0]
-        first_cfg = first.get("config", {}) if isinstance(first, Mapping) else {}
+        first_cfg = first.get("config") if isinstance(first, Mapping) else None
+        if not isinstance(first_cfg, Mapping):
+            first_cfg = {}
         if isinstance(first, Mapping) and first.get("class_name") == "InputLayer":
             shape = _shape_of(first_cfg)
             in_name = self._valid_name(str(first_cfg.get("name", "input_1")))

@@ -248,7 +248,7 @@ class Model:
 
 
 def flatten_structure(structure: Any) -> list[Any]:
-    """Flatten nested lists, tuples and dicts (dict values in insertion order)."""
+    """Flatten nested lists, tuples and dicts; dicts in sorted-key order, as Keras does."""
     out: list[Any] = []
 
     def visit(x: Any) -> None:
@@ -256,8 +256,8 @@ def flatten_structure(structure: Any) -> list[Any]:
             for item in x:
                 visit(item)
         elif isinstance(x, dict):
-            for item in x.values():
-                visit(item)
+            for key in sorted(x):
+                visit(x[key])
         elif x is not None:
             out.append(x)
 

@@ -42,8 +42,15 @@ def _node_values(model: Any) -> tuple[list[Any], list[str]]:
 
 
 def main(argv: list[str]) -> int:
+    """Run one request, or each request of ``{"jobs": [...]}`` (one process, many models)."""
     with open(argv[0]) as fh:
         req = json.load(fh)
+    for job in req.get("jobs", [req]):
+        _run(job)
+    return 0
+
+
+def _run(req: dict[str, Any]) -> None:
     result: dict[str, Any] = {"ok": False}
     try:
         t0 = time.perf_counter()
@@ -51,6 +58,7 @@ def main(argv: list[str]) -> int:
 
         import keras_migrate  # noqa: F401  (registers compat layers)
 
+        keras.utils.clear_session()
         model = keras.saving.load_model(req["model"], compile=False, safe_mode=True)
         t1 = time.perf_counter()
         with np.load(req["inputs"]) as data:
@@ -85,7 +93,6 @@ def main(argv: list[str]) -> int:
         result.update(error=f"{type(exc).__name__}: {exc}"[:2000], traceback=traceback.format_exc()[-4000:])
     with open(req["result"], "w") as fh:
         json.dump(result, fh)
-    return 0
 
 
 if __name__ == "__main__":

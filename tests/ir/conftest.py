@@ -3,5 +3,34 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
+
+
+@pytest.fixture(autouse=True)
+def _cheap_keras_initializers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Create Keras variables as zeros instead of running random initializers.
+
+    JAX compiles each initializer for each new shape (~0.7 s apiece); every test
+    randomizes the weights itself afterwards, so the initial values never matter.
+    """
+    try:
+        import keras
+
+        if keras.backend.backend() != "jax":
+            yield
+            return
+        from keras.src.backend.jax.core import Variable
+    except ImportError:
+        yield
+        return
+
+    def zeros_init(self: Variable, initializer: object) -> None:
+        self._initialize(self._convert_to_tensor(np.zeros(self._shape, dtype=self._dtype)))
+
+    monkeypatch.setattr(Variable, "_initialize_with_initializer", zeros_init)
+    yield

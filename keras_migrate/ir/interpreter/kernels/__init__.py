@@ -2,6 +2,7 @@
 
 from keras_migrate.ir.interpreter.kernels import (
     activations,
+    compat,
     conv,
     core,
     embedding,
@@ -16,6 +17,7 @@ from keras_migrate.ir.interpreter.kernels import (
 
 __all__ = [
     "activations",
+    "compat",
     "conv",
     "core",
     "embedding",

@@ -1,0 +1,335 @@
+"""Rule ``keras1-layers``: Keras 1 layer and model signatures to Keras 2/3.
+
+Follows the table Keras 2 itself used to accept Keras 1 calls (``legacy/interfaces.py``):
+keyword renames per class, the value conversions that go with them (``dim_ordering``
+'th'/'tf', ``consume_less``, ``forget_bias_init``, dict ``ZeroPadding2D`` padding), the
+positional ``Convolution2D(nb_filter, nb_row, nb_col)`` form, ``Model(input=, output=)``
+and the classes Keras 3 no longer exports (``Deconvolution2D``, ``AtrousConvolution2D``,
+``TimeDistributedDense``, the Keras 1 regularizer helpers).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from keras_migrate.codemods.callargs import (
+    add_kwarg,
+    drop_kwargs,
+    get_kwarg,
+    has_star_args,
+    literal_string,
+    positional,
+    rename_kwargs,
+    replace_args,
+)
+from keras_migrate.codemods.names import RenameTable
+from keras_migrate.codemods.rule import Rule, RuleContext
+
+__all__ = ["Keras1Layers"]
+
+_W = {
+    "init": "kernel_initializer",
+    "W_regularizer": "kernel_regularizer",
+    "b_regularizer": "bias_regularizer",
+    "W_constraint": "kernel_constraint",
+    "b_constraint": "bias_constraint",
+    "bias": "use_bias",
+}
+_DENSE = {"output_dim": "units", **_W}
+_CONV = {
+    "nb_filter": "filters", "subsample": "strides", "border_mode": "padding",
+    "dim_ordering": "data_format", "atrous_rate": "dilation_rate", **_W,
+}
+_CONV1D = {
+    "nb_filter": "filters", "filter_length": "kernel_size", "subsample_length": "strides",
+    "border_mode": "padding", "atrous_rate": "dilation_rate", **_W,
+}
+_SEPARABLE = {k: v for k, v in _CONV.items() if k != "init"}
+_RNN = {
+    "output_dim": "units", "inner_init": "recurrent_initializer",
+    "inner_activation": "recurrent_activation", "U_regularizer": "recurrent_regularizer",
+    "U_constraint": "recurrent_constraint", "dropout_W": "dropout",
+    "dropout_U": "recurrent_dropout", "consume_less": "implementation", **_W,
+}
+_CONVLSTM = {**_CONV, **{k: v for k, v in _RNN.items() if k != "output_dim"}}
+_EMBEDDING = {
+    "init": "embeddings_initializer", "W_regularizer": "embeddings_regularizer",
+    "W_constraint": "embeddings_constraint",
+}
+_POOL1D = {"pool_length": "pool_size", "stride": "strides", "border_mode": "padding"}
+_POOL = {"border_mode": "padding", "dim_ordering": "data_format"}
+_ORDER = {"dim_ordering": "data_format"}
+
+_TABLES: dict[str, dict[str, str]] = {
+    "Dense": _DENSE,
+    "Embedding": _EMBEDDING,
+    "SimpleRNN": _RNN, "GRU": _RNN, "LSTM": _RNN,
+    "ConvLSTM2D": _CONVLSTM,
+    "Dropout": {"p": "rate"}, "SpatialDropout1D": {"p": "rate"},
+    "SpatialDropout2D": {"p": "rate", **_ORDER}, "SpatialDropout3D": {"p": "rate", **_ORDER},
+    "GaussianNoise": {"sigma": "stddev"}, "GaussianDropout": {"p": "rate"},
+    "PReLU": {"init": "alpha_initializer"},
+    "UpSampling1D": {"length": "size"},
+    "BatchNormalization": {"beta_init": "beta_initializer", "gamma_init": "gamma_initializer"},
+    "Input": {"input_dtype": "dtype"}, "InputLayer": {"input_dtype": "dtype"},
+}
+for _name in ("Conv2D", "Convolution2D", "Conv3D", "Convolution3D", "Deconvolution2D",
+              "Deconv2D", "Conv2DTranspose", "AtrousConvolution2D", "AtrousConv2D",
+              "LocallyConnected2D", "Deconvolution3D", "Conv3DTranspose"):
+    _TABLES[_name] = _CONV
+for _name in ("Conv1D", "Convolution1D", "AtrousConvolution1D", "AtrousConv1D",
+              "LocallyConnected1D"):
+    _TABLES[_name] = _CONV1D
+for _name in ("SeparableConv2D", "SeparableConvolution2D"):
+    _TABLES[_name] = _SEPARABLE
+for _name in ("MaxPooling1D", "AveragePooling1D", "MaxPool1D", "AvgPool1D"):
+    _TABLES[_name] = _POOL1D
+for _name in ("MaxPooling2D", "AveragePooling2D", "MaxPooling3D", "AveragePooling3D",
+              "MaxPool2D", "AvgPool2D", "MaxPool3D", "AvgPool3D"):
+    _TABLES[_name] = _POOL
+for _name in ("GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
+              "GlobalAveragePooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling3D",
+              "UpSampling2D", "UpSampling3D", "ZeroPadding2D", "ZeroPadding3D",
+              "Cropping2D", "Cropping3D", "Flatten", "Permute"):
+    _TABLES[_name] = _ORDER
+
+_KERAS1_CONV_NAMES = frozenset({
+    "Convolution2D", "Convolution3D", "AtrousConvolution2D", "AtrousConv2D",
+    "Deconvolution2D", "Deconv2D", "SeparableConvolution2D", "Deconvolution3D",
+})
+_CONV2D_LIKE = frozenset({
+    "Conv2D", "Convolution2D", "AtrousConvolution2D", "AtrousConv2D", "Deconvolution2D",
+    "Deconv2D", "Conv2DTranspose", "SeparableConv2D", "SeparableConvolution2D",
+    "LocallyConnected2D", "ConvLSTM2D",
+})
+_CONV3D_LIKE = frozenset({"Conv3D", "Convolution3D", "Deconvolution3D", "Conv3DTranspose"})
+_RECURRENT = frozenset({"SimpleRNN", "GRU", "LSTM", "Conv1D", "Convolution1D"})
+_ORDERING = {"th": "channels_first", "tf": "channels_last"}
+_CONSUME_LESS = {"cpu": "0", "mem": "1", "gpu": "2"}
+_PAD_KEYS = ("top_pad", "bottom_pad", "left_pad", "right_pad")
+
+_RENAMES = RenameTable(
+    members={
+        "keras.layers.Deconvolution2D": "keras.layers.Conv2DTranspose",
+        "keras.layers.Deconv2D": "keras.layers.Conv2DTranspose",
+        "keras.layers.Deconvolution3D": "keras.layers.Conv3DTranspose",
+        "keras.layers.Deconv3D": "keras.layers.Conv3DTranspose",
+        "keras.layers.AtrousConvolution1D": "keras.layers.Conv1D",
+        "keras.layers.AtrousConv1D": "keras.layers.Conv1D",
+        "keras.layers.AtrousConvolution2D": "keras.layers.Conv2D",
+        "keras.layers.AtrousConv2D": "keras.layers.Conv2D",
+        "keras.layers.TimeDistributedDense": "keras.layers.TimeDistributed",
+        "keras.regularizers.l1l2": "keras.regularizers.l1_l2",
+        "keras.regularizers.activity_l1": "keras.regularizers.l1",
+        "keras.regularizers.activity_l2": "keras.regularizers.l2",
+        "keras.regularizers.activity_l1l2": "keras.regularizers.l1_l2",
+        "keras.regularizers.WeightRegularizer": "keras.regularizers.L1L2",
+        "keras.regularizers.ActivityRegularizer": "keras.regularizers.L1L2",
+    },
+    owner="keras1-layers",
+)
+_KWARG_TOKENS = sorted({k for table in _TABLES.values() for k in table} | {
+    "forget_bias_init", "nb_row", "nb_col", "kernel_dim1", "mode", "input", "output",
+    "output_shape", "dropout", "input_dim",
+})
+
+
+def _is_sequence_literal(node: cst.BaseExpression) -> bool:
+    return isinstance(node, (cst.Tuple, cst.List))
+
+
+def _convert_value(ctx: RuleContext, call: cst.Call, keyword: str) -> cst.Call:
+    """Apply Keras 1 value conversions keyed by the *old* keyword name."""
+    arg = get_kwarg(call, keyword)
+    if arg is None:
+        return call
+    value = literal_string(arg.value)
+    if keyword == "dim_ordering":
+        if value == "default":
+            ctx.change("dropped dim_ordering='default'")
+            return drop_kwargs(call, {"dim_ordering"})
+        if value in _ORDERING:
+            return add_kwarg(call, "dim_ordering", f'"{_ORDERING[value]}"')
+        ctx.follow_up("dim_ordering is now data_format='channels_first'/'channels_last'")
+    elif keyword == "consume_less" and value in _CONSUME_LESS:
+        return add_kwarg(call, "consume_less", _CONSUME_LESS[value])
+    elif keyword == "border_mode" and value == "full":
+        ctx.follow_up("border_mode='full' has no Keras 2+ equivalent: pad with ZeroPadding "
+                      "then use padding='valid'")
+    return call
+
+
+class Keras1Layers(Rule):
+    """Keras 1 layer signatures to Keras 2/3 (see module docstring)."""
+
+    id = "keras1-layers"
+    description = (
+        "Keras 1 layer/model keywords and value conversions (output_dim, init, border_mode, "
+        "dim_ordering, nb_row/nb_col, consume_less, p, sigma, ...) and removed classes"
+    )
+    renames: ClassVar[RenameTable] = _RENAMES
+    symbols: ClassVar[frozenset[str]] = frozenset(
+        {f"keras.layers.{n}" for n in _KERAS1_CONV_NAMES}
+        | {f"keras.layers.{n}" for n in ("TimeDistributedDense", "MaxoutDense", "Highway")}
+        | set(_RENAMES.members)
+    )
+    tokens: ClassVar[tuple[str, ...]] = (rf"\b(?:{'|'.join(_KWARG_TOKENS)})\s*=(?!=)",)
+
+    def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if ctx.matches(original.func, "keras.Model", "keras.models.Model"):
+            return self._model(ctx, updated)
+        name = ctx.layer(original.func)
+        if name is None:
+            return updated
+        if name in ("MaxoutDense", "Highway"):
+            ctx.follow_up(f"{name} was removed in Keras 2: reimplement it as a custom layer")
+            return updated
+        if name == "TimeDistributedDense":
+            return self._time_distributed(ctx, updated)
+        table = _TABLES.get(name)
+        if table is None:
+            return updated
+        call = updated
+        if name in ("Deconvolution2D", "Deconv2D"):
+            call = self._drop_output_shape(ctx, call)
+        if name in _CONV2D_LIKE or name in _CONV3D_LIKE:
+            call = self._kernel_size(ctx, name, call)
+        if name in _RECURRENT or name == "ConvLSTM2D":
+            call = self._recurrent(ctx, name, call)
+        if name == "Embedding" and get_kwarg(call, "dropout") is not None:
+            ctx.follow_up("Embedding(dropout=...) was removed: add SpatialDropout1D after it")
+            call = drop_kwargs(call, {"dropout"})
+        if name == "BatchNormalization":
+            call = self._batchnorm(ctx, call)
+        if name in ("ZeroPadding2D",):
+            call = self._padding_dict(ctx, call)
+        for keyword in ("dim_ordering", "consume_less", "border_mode"):
+            if keyword in table:
+                call = _convert_value(ctx, call, keyword)
+        present = [k for k in table if get_kwarg(call, k) is not None]
+        if present:
+            call = rename_kwargs(call, table)
+            ctx.change(f"{name}: renamed {', '.join(present)}")
+        if name == "SeparableConv2D" or name == "SeparableConvolution2D":
+            init = get_kwarg(call, "init")
+            if init is not None:
+                call = drop_kwargs(call, {"init"})
+                call = add_kwarg(call, "depthwise_initializer", init.value)
+                call = add_kwarg(call, "pointwise_initializer", init.value)
+                ctx.change(f"{name}: init -> depthwise/pointwise_initializer")
+        return call
+
+    # -- pieces ------------------------------------------------------------------------
+    def _model(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
+        present = [k for k in ("input", "output") if get_kwarg(call, k) is not None]
+        if not present:
+            return call
+        ctx.change("Model(input=, output=) -> Model(inputs=, outputs=)")
+        return rename_kwargs(call, {"input": "inputs", "output": "outputs"})
+
+    def _time_distributed(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
+        dense = cst.Call(func=ctx.keras("layers.Dense"), args=call.args)
+        dense = rename_kwargs(dense, _DENSE)
+        inner_kwargs = {"input_dim", "input_length", "input_shape", "batch_input_shape"}
+        outer = [a for a in dense.args if a.keyword is not None and a.keyword.value in inner_kwargs]
+        dense = drop_kwargs(dense, inner_kwargs)
+        ctx.change("TimeDistributedDense(...) -> TimeDistributed(Dense(...))")
+        new = call.with_changes(args=[cst.Arg(dense)])
+        if outer:
+            new = replace_args(new, [cst.Arg(dense), *outer])
+        return new
+
+    def _kernel_size(self, ctx: RuleContext, name: str, call: cst.Call) -> cst.Call:
+        if has_star_args(call) or get_kwarg(call, "kernel_size") is not None:
+            return call
+        dims = 3 if name in _CONV3D_LIKE else 2
+        keys = ("kernel_dim1", "kernel_dim2", "kernel_dim3") if dims == 3 else ("nb_row", "nb_col")
+        kw = [get_kwarg(call, k) for k in keys]
+        if all(a is not None for a in kw):
+            values = [a.value for a in kw if a is not None]
+            call = drop_kwargs(call, set(keys))
+            ctx.change(f"{name}: {'/'.join(keys)} -> kernel_size")
+            return add_kwarg(call, "kernel_size", _tuple(values))
+        args = positional(call)
+        keras1_form = name in _KERAS1_CONV_NAMES or ctx.facts.keras1
+        if len(args) >= 1 + dims and keras1_form and not any(
+            _is_sequence_literal(a.value) for a in args[1 : 1 + dims]
+        ):
+            kernel = cst.Arg(_tuple([a.value for a in args[1 : 1 + dims]]))
+            rest = [a for a in call.args if a not in args[1 : 1 + dims]]
+            new_args = [rest[0], kernel, *rest[1:]]
+            ctx.change(f"{name}: positional kernel dimensions -> kernel_size tuple")
+            return replace_args(call, [a.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                                       if a is kernel else a for a in new_args])
+        return call
+
+    def _drop_output_shape(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
+        """Keras 1 ``Deconvolution2D(nb_filter, nb_row, nb_col, output_shape)``: drop it."""
+        if get_kwarg(call, "output_shape") is not None:
+            ctx.change("Deconvolution: dropped output_shape")
+            return drop_kwargs(call, {"output_shape"})
+        args = positional(call)
+        if len(args) >= 4 and not any(_is_sequence_literal(a.value) for a in args[1:3]):
+            ctx.change("Deconvolution: dropped output_shape")
+            return replace_args(call, [a for a in call.args if a is not args[3]])
+        return call
+
+    def _recurrent(self, ctx: RuleContext, name: str, call: cst.Call) -> cst.Call:
+        forget = get_kwarg(call, "forget_bias_init")
+        if forget is not None:
+            call = drop_kwargs(call, {"forget_bias_init"})
+            if literal_string(forget.value) == "one":
+                call = add_kwarg(call, "unit_forget_bias", "True")
+                ctx.change("forget_bias_init='one' -> unit_forget_bias=True")
+            else:
+                ctx.follow_up("forget_bias_init other than 'one' has no equivalent: set "
+                              "unit_forget_bias or a bias_initializer")
+        dim = get_kwarg(call, "input_dim")
+        length = get_kwarg(call, "input_length")
+        if dim is not None and (length is not None or name in ("SimpleRNN", "GRU", "LSTM")):
+            length_code = length.value if length is not None else cst.Name("None")
+            call = drop_kwargs(call, {"input_dim", "input_length"})
+            call = add_kwarg(call, "input_shape", _tuple([length_code, dim.value]))
+            ctx.change(f"{name}: input_dim/input_length -> input_shape")
+        return call
+
+    def _batchnorm(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
+        mode = get_kwarg(call, "mode")
+        if mode is None:
+            return call
+        if isinstance(mode.value, cst.Integer) and mode.value.value == "0":
+            ctx.change("BatchNormalization: dropped mode=0")
+            return drop_kwargs(call, {"mode"})
+        ctx.follow_up("BatchNormalization mode=1/2 no longer exists: use "
+                      "LayerNormalization (mode=1) or a custom layer (mode=2)")
+        return call
+
+    def _padding_dict(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
+        arg = get_kwarg(call, "padding") or next(iter(positional(call)), None)
+        if arg is None or not isinstance(arg.value, cst.Dict):
+            return call
+        values: dict[str, cst.BaseExpression] = {}
+        for element in arg.value.elements:
+            if isinstance(element, cst.DictElement):
+                key = literal_string(element.key)
+                if key in _PAD_KEYS:
+                    values[key] = element.value
+        if set(values) != set(_PAD_KEYS):
+            ctx.follow_up("ZeroPadding2D dict padding: convert to ((top, bottom), (left, right))")
+            return call
+        top, bottom, left, right = (values[k] for k in _PAD_KEYS)
+        new = _tuple([_tuple([top, bottom]), _tuple([left, right])])
+        ctx.change("ZeroPadding2D dict padding -> ((top, bottom), (left, right))")
+        return call.with_changes(
+            args=[a.with_changes(value=new) if a is arg else a for a in call.args]
+        )
+
+
+def _tuple(values: list[cst.BaseExpression]) -> cst.Tuple:
+    elements = []
+    for i, value in enumerate(values):
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if i < len(values) - 1 else cst.MaybeSentinel.DEFAULT
+        elements.append(cst.Element(value=value, comma=comma))
+    return cst.Tuple(elements=elements)

@@ -1,0 +1,267 @@
+"""Rule ``layers``: Keras 2 / tf.keras layer APIs that changed or vanished in Keras 3.
+
+* ``InputLayer(input_shape=, batch_input_shape=)`` -> ``shape=`` / ``batch_shape=``.
+* ``batch_input_shape=`` on the first layer and ``Embedding(input_length=)`` become a
+  leading ``keras.Input(...)`` in ``Sequential([...])`` and ``model.add(...)`` code;
+  leftover ``input_length`` is dropped (Keras 3 rejects it).
+* ``add_weight`` positional arguments are turned into keywords using the *source*
+  version's order (Keras 1: shape, initializer, name; Keras 2/tf.keras: name, shape, ...).
+* ``CuDNNLSTM``/``CuDNNGRU`` -> ``LSTM``/``GRU`` (Keras 3 picks cuDNN itself),
+  ``ThresholdedReLU(theta)`` -> ``ReLU(threshold=theta)``, ``SyncBatchNormalization`` ->
+  ``BatchNormalization(synchronized=True)``.
+* Standalone Keras 1/2 recurrent layers defaulted to ``hard_sigmoid`` (slope 0.2) and GRU
+  to ``reset_after=False``; Keras 3 defaults differ, so GRUs get ``reset_after=False`` and
+  a follow-up explains the activation change.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from keras_migrate.codemods.callargs import (
+    add_kwarg,
+    drop_kwargs,
+    get_kwarg,
+    has_star_args,
+    literal_string,
+    positional,
+    rename_kwargs,
+    replace_args,
+)
+from keras_migrate.codemods.names import RenameTable
+from keras_migrate.codemods.rule import Rule, RuleContext, dotted
+
+__all__ = ["Layers"]
+
+_RENAMES = RenameTable(
+    members={
+        "keras.layers.CuDNNLSTM": "keras.layers.LSTM",
+        "keras.layers.CuDNNGRU": "keras.layers.GRU",
+        "keras.layers.ThresholdedReLU": "keras.layers.ReLU",
+        "keras.layers.SyncBatchNormalization": "keras.layers.BatchNormalization",
+    },
+    owner="layers",
+)
+_ADD_WEIGHT_K1 = ("shape", "initializer", "name", "trainable", "regularizer", "constraint")
+_ADD_WEIGHT_K2 = ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint")
+_REMOVED = {
+    "LocallyConnected1D": "LocallyConnected1D was removed in Keras 3: copy its implementation "
+    "or use a Conv1D",
+    "LocallyConnected2D": "LocallyConnected2D was removed in Keras 3: copy its implementation "
+    "or use a Conv2D",
+    "RandomFourierFeatures": "RandomFourierFeatures was removed in Keras 3: copy its "
+    "implementation into your project",
+    "DenseFeatures": "DenseFeatures (feature columns) was removed: use keras.utils.FeatureSpace",
+}
+_INPUT_KW = ("batch_input_shape", "input_length")
+
+
+def _input_for(ctx: RuleContext, layer: cst.Call) -> tuple[cst.Call, cst.Call] | None:
+    """``(keras.Input(...), layer without the kwarg)`` when ``layer`` defines the input."""
+    batch = get_kwarg(layer, "batch_input_shape")
+    if batch is not None and ctx.layer(layer.func) not in (None, "InputLayer"):
+        new_input = cst.Call(ctx.keras("Input"), [cst.Arg(batch.value, keyword=cst.Name("batch_shape"),
+                                                          equal=_EQ)])
+        return new_input, drop_kwargs(layer, {"batch_input_shape"})
+    length = get_kwarg(layer, "input_length")
+    if (
+        length is not None
+        and _short(layer.func) == "Embedding"
+        and get_kwarg(layer, "input_shape") is None
+    ):
+        shape = cst.Tuple([cst.Element(length.value, comma=cst.Comma())])
+        new_input = cst.Call(ctx.keras("Input"), [cst.Arg(shape, keyword=cst.Name("shape"), equal=_EQ)])
+        return new_input, drop_kwargs(layer, {"input_length"})
+    return None
+
+
+_EQ = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+
+
+def _short(func: cst.BaseExpression) -> str | None:
+    name = dotted(func)
+    return name.rsplit(".", 1)[-1] if name else None
+
+
+class _Residual(cst.CSTTransformer):
+    """Drops ``input_length`` left on Embedding calls no container handled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropped = 0
+        self.batch_left = False
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        if _short(updated_node.func) == "Embedding" and get_kwarg(updated_node, "input_length"):
+            self.dropped += 1
+            return drop_kwargs(updated_node, {"input_length"})
+        if get_kwarg(updated_node, "batch_input_shape") is not None and _short(
+            updated_node.func
+        ) not in ("InputLayer", "Input"):
+            self.batch_left = True
+        return updated_node
+
+
+class Layers(Rule):
+    """Keras 3 layer API changes (see module docstring)."""
+
+    id = "layers"
+    description = (
+        "InputLayer/batch_input_shape/Embedding(input_length), add_weight positional order, "
+        "CuDNN*, ThresholdedReLU, SyncBatchNormalization, old hard_sigmoid/GRU defaults"
+    )
+    renames: ClassVar[RenameTable] = _RENAMES
+    tokens: ClassVar[tuple[str, ...]] = (
+        r"\b(?:batch_input_shape|input_length|add_weight|CuDNNLSTM|CuDNNGRU|ThresholdedReLU"
+        r"|SyncBatchNormalization|LocallyConnected[12]D|RandomFourierFeatures|DenseFeatures"
+        r"|hard_sigmoid|InputLayer)\b",
+    )
+
+    def triggers(self, facts):  # type: ignore[no-untyped-def]
+        fragments = super().triggers(facts)
+        if not facts.tf_keras:
+            fragments.append(r"\b(?:LSTM|GRU|ConvLSTM2D)\b")
+        return fragments
+
+    # -- calls ------------------------------------------------------------------------
+    def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        func = original.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "add_weight":
+            return self._add_weight(ctx, updated)
+        if ctx.matches(func, "keras.Sequential", "keras.models.Sequential"):
+            return self._sequential(ctx, updated)
+        name = ctx.layer(func)
+        if name is None:
+            return updated
+        if name in _REMOVED:
+            ctx.follow_up(_REMOVED[name])
+            return updated
+        if name == "InputLayer":
+            present = [k for k in ("input_shape", "batch_input_shape") if get_kwarg(updated, k)]
+            if present:
+                ctx.change("InputLayer: input_shape/batch_input_shape -> shape/batch_shape")
+                return rename_kwargs(updated, {"input_shape": "shape", "batch_input_shape": "batch_shape"})
+            return updated
+        if name == "ThresholdedReLU":
+            args = positional(updated)
+            theta = get_kwarg(updated, "theta")
+            value = theta.value if theta else (args[0].value if args else cst.Float("1.0"))
+            rest = [a for a in updated.args if a is not theta and (not args or a is not args[0])]
+            ctx.change("ThresholdedReLU(theta) -> ReLU(threshold=theta)")
+            new = replace_args(updated, rest) if len(rest) != len(updated.args) else updated
+            return add_kwarg(new, "threshold", value)
+        if name == "SyncBatchNormalization":
+            ctx.change("SyncBatchNormalization -> BatchNormalization(synchronized=True)")
+            return add_kwarg(updated, "synchronized", "True")
+        if name in ("CuDNNLSTM", "CuDNNGRU"):
+            ctx.change(f"{name} -> {name[5:]} (Keras 3 uses cuDNN when it can)")
+            return updated
+        if name in ("LSTM", "GRU", "ConvLSTM2D"):
+            return self._recurrent_defaults(ctx, name, updated)
+        return updated
+
+    def _recurrent_defaults(self, ctx: RuleContext, name: str, call: cst.Call) -> cst.Call:
+        activation = get_kwarg(call, "recurrent_activation")
+        value = literal_string(activation.value) if activation else None
+        standalone = not ctx.facts.tf_keras
+        if value == "hard_sigmoid" or (activation is None and standalone):
+            ctx.follow_up(
+                f"{name}: Keras 1/2 used hard_sigmoid with slope 0.2 for recurrent_activation; "
+                "Keras 3 defaults to sigmoid and its hard_sigmoid has slope 1/6 - fine for "
+                "training from scratch, but pin a 0.2-slope activation to reuse old weights"
+            )
+        if name == "GRU" and standalone and get_kwarg(call, "reset_after") is None:
+            ctx.change("GRU: pinned reset_after=False (the Keras 1/2 behaviour)")
+            return add_kwarg(call, "reset_after", "False")
+        return call
+
+    def _add_weight(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
+        args = positional(call)
+        if not args or has_star_args(call):
+            return call
+        first = args[0].value
+        if isinstance(first, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
+            order = _ADD_WEIGHT_K2
+        elif isinstance(first, (cst.Tuple, cst.List)):
+            order = _ADD_WEIGHT_K1
+        else:
+            order = _ADD_WEIGHT_K1 if ctx.facts.keras1 else _ADD_WEIGHT_K2
+        if len(args) > len(order):
+            ctx.follow_up("add_weight has more positional arguments than expected: pass keywords")
+            return call
+        names = dict(zip((id(a) for a in args), order, strict=False))
+        new_args = []
+        for arg in call.args:
+            keyword = names.get(id(arg))
+            if keyword is None:
+                new_args.append(arg)
+            else:
+                new_args.append(arg.with_changes(keyword=cst.Name(keyword), equal=_EQ))
+        ctx.change("add_weight positional arguments -> keywords (" + ", ".join(order[: len(args)]) + ")")
+        return call.with_changes(args=new_args)
+
+    def _sequential(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
+        args = positional(call)
+        layers = args[0].value if args else None
+        if not isinstance(layers, cst.List) or not layers.elements:
+            return call
+        first = layers.elements[0].value
+        if not isinstance(first, cst.Call):
+            return call
+        pair = _input_for(ctx, first)
+        if pair is None:
+            return call
+        new_input, new_first = pair
+        ctx.change("moved the first layer's input definition into a leading keras.Input")
+        head = layers.elements[0]
+        elements = [
+            cst.Element(new_input, comma=head.comma if head.comma is not cst.MaybeSentinel.DEFAULT
+                        else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+            head.with_changes(value=new_first),
+            *layers.elements[1:],
+        ]
+        new_list = layers.with_changes(elements=elements)
+        return call.with_changes(args=[a.with_changes(value=new_list) if a is args[0] else a
+                                       for a in call.args])
+
+    # -- statements ---------------------------------------------------------------------
+    def leave_SimpleStatementLine(
+        self, ctx: RuleContext, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
+        code = cst.Module([]).code_for_node(updated)
+        if "input_length" not in code and "batch_input_shape" not in code:
+            return updated
+        stmt = updated.body[0] if len(updated.body) == 1 else None
+        if (
+            isinstance(stmt, cst.Expr)
+            and isinstance(stmt.value, cst.Call)
+            and isinstance(stmt.value.func, cst.Attribute)
+            and stmt.value.func.attr.value == "add"
+            and len(stmt.value.args) == 1
+            and isinstance(stmt.value.args[0].value, cst.Call)
+        ):
+            add_call = stmt.value
+            pair = _input_for(ctx, add_call.args[0].value)  # type: ignore[arg-type]
+            if pair is not None:
+                new_input, new_layer = pair
+                ctx.change("moved the first layer's input definition into model.add(keras.Input(...))")
+                first = updated.with_changes(
+                    body=[stmt.with_changes(value=add_call.with_changes(args=[cst.Arg(new_input)]))],
+                    trailing_whitespace=cst.TrailingWhitespace(),
+                )
+                second = updated.with_changes(
+                    leading_lines=[],
+                    body=[stmt.with_changes(value=add_call.with_changes(
+                        args=[add_call.args[0].with_changes(value=new_layer)]))],
+                )
+                return cst.FlattenSentinel([first, second])
+        residual = _Residual()
+        new = updated.visit(residual)
+        if residual.dropped:
+            ctx.change("Embedding: dropped input_length (Keras 3 rejects it)")
+        if residual.batch_left:
+            ctx.follow_up("batch_input_shape on a layer is rejected by Keras 3: start the model "
+                          "with keras.Input(batch_shape=...) instead")
+        return new  # type: ignore[return-value]

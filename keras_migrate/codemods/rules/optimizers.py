@@ -1,0 +1,137 @@
+"""Rule ``optimizers``: Keras 2 optimizer arguments to Keras 3.
+
+``lr`` is ``learning_rate`` (Keras 3 rejects ``lr``; tf.keras 2.11+ silently ignored it).
+``decay=d`` applied ``lr / (1 + d * iterations)`` each step, which is exactly
+``InverseTimeDecay(lr, decay_steps=1, decay_rate=d)``, so the schedule is written out.
+Positional arguments after the learning rate are made keywords in the Keras 2 order
+(Keras 3 orders them differently). ``keras.optimizers.legacy.*`` becomes the current class.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from keras_migrate.codemods.callargs import (
+    drop_kwargs,
+    get_kwarg,
+    has_star_args,
+    literal_number,
+    positional,
+    replace_args,
+)
+from keras_migrate.codemods.names import RenameTable
+from keras_migrate.codemods.rule import Rule, RuleContext
+
+__all__ = ["Optimizers"]
+
+#: Keras 2 positional order and default learning rate of each optimizer.
+_SIGNATURES: dict[str, tuple[tuple[str, ...], str]] = {
+    "SGD": (("lr", "momentum", "decay", "nesterov"), "0.01"),
+    "RMSprop": (("lr", "rho", "epsilon", "decay"), "0.001"),
+    "Adagrad": (("lr", "epsilon", "decay"), "0.01"),
+    "Adadelta": (("lr", "rho", "epsilon", "decay"), "1.0"),
+    "Adam": (("lr", "beta_1", "beta_2", "epsilon", "decay", "amsgrad"), "0.001"),
+    "Adamax": (("lr", "beta_1", "beta_2", "epsilon", "decay"), "0.002"),
+    "Nadam": (("lr", "beta_1", "beta_2", "epsilon", "schedule_decay"), "0.002"),
+}
+_RENAMES = RenameTable(
+    modules={
+        "keras.optimizers.legacy": "keras.optimizers",
+        "keras.optimizers.experimental": "keras.optimizers",
+        "keras.optimizers.optimizer_v2": "keras.optimizers",
+    },
+    owner="optimizers",
+)
+
+
+class Optimizers(Rule):
+    """Optimizer argument changes (see module docstring)."""
+
+    id = "optimizers"
+    description = (
+        "optimizer lr -> learning_rate, decay -> exact InverseTimeDecay schedule, "
+        "positional arguments, keras.optimizers.legacy.*"
+    )
+    renames: ClassVar[RenameTable] = _RENAMES
+    symbols: ClassVar[frozenset[str]] = frozenset(f"keras.optimizers.{n}" for n in _SIGNATURES)
+    tokens: ClassVar[tuple[str, ...]] = (
+        r"\b(?:lr|decay|schedule_decay)\s*=(?!=)", r"\.lr\b", r"\bget_updates\b",
+    )
+
+    def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if isinstance(original.func, cst.Attribute) and original.func.attr.value == "get_updates":
+            ctx.follow_up("Optimizer.get_updates was removed: write a custom train_step or "
+                          "use optimizer.apply_gradients")
+            return updated
+        name = None
+        for legacy in ctx.legacy_names(original.func):
+            short = legacy.rsplit(".", 1)[-1]
+            if legacy.startswith("keras.optimizers.") and short in _SIGNATURES:
+                name = short
+        if name is None or has_star_args(updated):
+            return updated
+        order, default_lr = _SIGNATURES[name]
+        call = updated
+        args = positional(call)
+        if len(args) > len(order):
+            return updated
+        if len(args) > 1:
+            position = {id(a): i for i, a in enumerate(args)}
+            call = call.with_changes(args=[
+                a.with_changes(keyword=cst.Name(order[position[id(a)]]),
+                               equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+                if position.get(id(a), 0) > 0 else a
+                for a in call.args
+            ])
+            ctx.change(f"{name}: positional arguments -> keywords")
+        lr = get_kwarg(call, "lr")
+        if lr is not None:
+            ctx.change(f"{name}: lr -> learning_rate")
+            call = call.with_changes(args=[
+                a.with_changes(keyword=cst.Name("learning_rate")) if a is lr else a for a in call.args
+            ])
+        call = self._decay(ctx, name, call, default_lr)
+        epsilon = get_kwarg(call, "epsilon")
+        if epsilon is not None and isinstance(epsilon.value, cst.Name) and epsilon.value.value == "None":
+            ctx.change(f"{name}: dropped epsilon=None (Keras 3 needs a number; default 1e-7)")
+            call = drop_kwargs(call, {"epsilon"})
+        if get_kwarg(call, "schedule_decay") is not None:
+            ctx.follow_up("Nadam(schedule_decay=...) has no Keras 3 equivalent: it was dropped")
+            call = drop_kwargs(call, {"schedule_decay"})
+        return call
+
+    def _decay(self, ctx: RuleContext, name: str, call: cst.Call, default_lr: str) -> cst.Call:
+        decay = get_kwarg(call, "decay")
+        if decay is None:
+            return call
+        if literal_number(decay.value) == 0.0:
+            ctx.change(f"{name}: dropped decay=0")
+            return drop_kwargs(call, {"decay"})
+        lr_arg = get_kwarg(call, "learning_rate") or next(iter(positional(call)), None)
+        lr_code = cst.Module([]).code_for_node(lr_arg.value) if lr_arg is not None else default_lr
+        decay_code = cst.Module([]).code_for_node(decay.value)
+        schedule = ctx.keras("optimizers.schedules.InverseTimeDecay")
+        schedule_code = cst.Module([]).code_for_node(schedule)
+        expr = cst.parse_expression(
+            f"{schedule_code}({lr_code}, decay_steps=1, decay_rate={decay_code})"
+        )
+        ctx.change(f"{name}: decay -> InverseTimeDecay schedule (same per-step formula)")
+        kept = [a for a in call.args if a is not decay and a is not lr_arg]
+        new_lr = cst.Arg(value=expr, keyword=cst.Name("learning_rate"),
+                         equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+        return replace_args(call, [new_lr, *kept])
+
+    def leave_Attribute(
+        self, ctx: RuleContext, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.BaseExpression:
+        if updated.attr.value != "lr":
+            return updated
+        owner = updated.value
+        tail = owner.attr.value if isinstance(owner, cst.Attribute) else (
+            owner.value if isinstance(owner, cst.Name) else "")
+        if "optimizer" in tail.lower() or tail in ("opt", "optim"):
+            ctx.change("optimizer.lr -> optimizer.learning_rate")
+            return updated.with_changes(attr=cst.Name("learning_rate"))
+        return updated

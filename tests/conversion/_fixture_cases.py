@@ -1,0 +1,58 @@
+"""Discover the committed legacy fixtures and the forms each can be converted from."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+__all__ = ["FIXTURES", "Case", "discover"]
+
+
+@dataclass(frozen=True)
+class Case:
+    generation: str
+    name: str
+    form: str  # "h5" (full model) or "json" (architecture + weights-only HDF5)
+    meta: dict
+
+    @property
+    def id(self) -> str:
+        return f"{self.generation}/{self.name}/{self.form}"
+
+    @property
+    def model(self) -> Path:
+        return FIXTURES / self.generation / (f"{self.name}.h5" if self.form == "h5" else f"{self.name}.json")
+
+    @property
+    def weights(self) -> Path | None:
+        return None if self.form == "h5" else FIXTURES / self.generation / f"{self.name}_weights.h5"
+
+    @property
+    def uses_lambda(self) -> bool:
+        return "Lambda" in self.meta.get("layers", [])
+
+    def arrays(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        with np.load(FIXTURES / self.generation / f"{self.name}.npz") as d:
+            ins = [d[f"input_{i}"] for i in range(sum(k.startswith("input_") for k in d.files))]
+            outs = [d[f"output_{i}"] for i in range(sum(k.startswith("output_") for k in d.files))]
+        return ins, outs
+
+
+def discover(generations: tuple[str, ...] | None = None) -> list[Case]:
+    cases = []
+    for manifest in sorted(FIXTURES.glob("*/manifest.json")):
+        gen = manifest.parent.name
+        if generations and gen not in generations:
+            continue
+        data = json.loads(manifest.read_text())
+        for name, meta in sorted(data.get("cases", {}).items()):
+            for form in ("h5", "json"):
+                c = Case(gen, name, form, meta)
+                if c.model.exists() and (c.weights is None or c.weights.exists()):
+                    cases.append(c)
+    return cases
