@@ -36,6 +36,7 @@ _LIST_ARG = re.compile(r"\b(?:metrics|loss)\s*=\s*[\[\{(]([^\]\})]*)")
 _CUSTOM_OBJECTS = re.compile(r"custom_objects\s*=\s*\{([^}]*)\}")
 _IDENT = re.compile(r"(?<![\"'\w.])([A-Za-z_]\w*)(?![\"'\w(])")
 _ACCURACY = re.compile(r"metrics\s*=\s*[\[(][^\])]*['\"]accuracy['\"]")
+_SAVE_MODEL = re.compile(r"\.save\s*\(\s*[rbu]?['\"]([^'\"]+)['\"]\s*\)")
 _SAVE_WEIGHTS = re.compile(r"save_weights\s*\(\s*[rbu]?['\"]([^'\"]+)['\"]")
 
 
@@ -63,6 +64,7 @@ class Facts:
     tf_keras: bool = False
     accuracy_metric: bool = False
     save_weights_paths: set[str] = field(default_factory=set)
+    save_paths: set[str] = field(default_factory=set)
     softmax: bool = False
     sigmoid: bool = False
     numpy_alias: str | None = None
@@ -228,6 +230,7 @@ def analyze(
         facts.keras_functions.update(_IDENT.findall(match.group(1)))
     facts.accuracy_metric = bool(_ACCURACY.search(text))
     facts.save_weights_paths = set(_SAVE_WEIGHTS.findall(text))
+    facts.save_paths = set(_SAVE_MODEL.findall(text))
     facts.softmax = "softmax" in text
     facts.sigmoid = "'sigmoid'" in text or '"sigmoid"' in text
     return facts

@@ -28,6 +28,8 @@ def detect_format(path: str) -> str:
         raise KerasMigrateError("file not found", path=path)
     if is_hdf5(path):
         return "keras-h5"
+    if path.endswith((".h5", ".hdf5")):
+        raise KerasMigrateError("not an HDF5 file (truncated, or another format with an .h5 name)", path=path)
     with open(path, "rb") as f:
         head = f.read(4)
     if head.startswith(b"PK"):

@@ -126,7 +126,7 @@ class _WeightsGroup:
         try:
             f = open_h5(path)
         except OSError as exc:
-            raise KerasMigrateError(f"cannot read HDF5 file ({exc})", path=path) from exc
+            raise KerasMigrateError(f"cannot read HDF5 file, it is truncated or corrupt ({exc})", path=path) from exc
         with f:
             g = f["model_weights"] if "layer_names" not in f.attrs and "model_weights" in f else f
             names = attr_names(g, "layer_names")
@@ -279,7 +279,7 @@ def read_h5_model(path: str, *, weights: str | None = None) -> Model:
             backend = attr_text(f, "backend")
             has_weights = "model_weights" in f or "layer_names" in f.attrs
     except OSError as exc:
-        raise KerasMigrateError(f"cannot read HDF5 file ({exc})", path=path) from exc
+        raise KerasMigrateError(f"cannot read HDF5 file, it is truncated or corrupt ({exc})", path=path) from exc
     if text is None:
         if has_weights:
             raise KerasMigrateError(

@@ -139,7 +139,7 @@ def assert_close(expected: Any, actual: Any) -> None:
 
 
 def check_layer(
-    class_name: str,
+    class_name: str | Any,
     config: dict[str, Any],
     inputs: Any,
     *,
@@ -148,13 +148,20 @@ def check_layer(
 ) -> Any:
     """Deserialize a Keras layer, call it, and compare with a one-node IR graph.
 
-    ``inputs`` is one array or a list (merge layers take the list as one argument).
-    ``call_kwargs`` may hold arrays (``initial_state``, ``mask``); they become graph inputs.
+    ``class_name`` may also be a ready layer instance (``config`` is then ignored), for
+    layers whose config nests objects (RNN cells). ``inputs`` is one array or a list
+    (merge layers take the list as one argument). ``call_kwargs`` may hold arrays
+    (``initial_state``, ``mask``); they become graph inputs.
     """
-    layer = getattr(keras.layers, class_name).from_config(dict(config))
+    if isinstance(class_name, str):
+        layer = getattr(keras.layers, class_name).from_config(dict(config))
+    else:
+        layer = class_name
     call_kwargs = dict(call_kwargs or {})
     layer(inputs, **call_kwargs)  # build
     randomize(layer, seed)
+    if getattr(layer, "stateful", False):
+        layer.reset_state()  # the build call above advanced the state
     expected = layer(inputs, **call_kwargs)
     expected = [np.asarray(e) for e in expected] if isinstance(expected, (list, tuple)) else np.asarray(expected)
 

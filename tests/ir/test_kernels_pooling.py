@@ -24,7 +24,7 @@ ROWS: list[tuple[str, dict[str, Any], tuple[int, ...]]] = [
     ("MaxPooling2D", {}, (2, 6, 7, 3)),
     ("MaxPooling2D", {"pool_size": 3, "strides": 2, "padding": "same"}, (2, 7, 8, 3)),
     ("MaxPooling2D", {"pool_size": [2, 3], "strides": [1, 2], **CF}, (2, 3, 6, 7)),
-    ("AveragePooling2D", {}, (2, 6, 7, 3)),
+    ("AveragePooling2D", {"pool_size": 2}, (2, 6, 7, 3)),
     ("AveragePooling2D", {"pool_size": 3, "strides": 2, "padding": "same"}, (2, 7, 8, 3)),
     ("AveragePooling2D", {"pool_size": 3, "strides": 1, "padding": "same", **CF}, (2, 3, 5, 6)),
     ("MaxPooling3D", {}, (2, 4, 5, 4, 2)),

@@ -10,7 +10,7 @@ __all__ = ["InferTypes", "Pass", "PassManager", "PassResult", "function_pass", "
 
 
 def prepare_for_output(model: Model, *, data_format: str = "internal") -> Model:
-    """The passes every emitter wants: layout (see :mod:`layout`) and type inference.
+    """The passes every emitter wants: the layout pass (see :mod:`layout`).
 
     ``data_format``: ``internal`` (default) computes channels_first models in channels_last
     inside and keeps their I/O layout; ``channels_last`` also changes the I/O layout;
@@ -21,5 +21,4 @@ def prepare_for_output(model: Model, *, data_format: str = "internal") -> Model:
     passes: list[Pass] = []
     if data_format != "keep":
         passes.append(ChannelsLast(keep_io=data_format == "internal"))
-    passes.append(InferTypes())
     return PassManager(passes)(model).model

@@ -1,9 +1,9 @@
-"""Fill in every value's shape and dtype by running the interpreter on empty batches.
+"""Fill in every value's shape and dtype by running the interpreter on a tiny batch.
 
-Running the numpy kernels on inputs with batch size 0 costs next to nothing and yields
-exact output shapes for every layer, so no per-layer shape rules are needed. A second run
-with other sizes for unknown non-batch dimensions (e.g. sequence length) tells which
-output dimensions are dynamic.
+Running the numpy kernels once on a batch of one yields exact output shapes for every
+layer, so no per-layer shape rules are needed. When an input has unknown non-batch
+dimensions (e.g. sequence length), a second run with another size tells which output
+dimensions are dynamic. It reads every weight, so only passes that need shapes run it.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ def infer_graph_types(graph: Graph) -> Graph:
     """Return ``graph`` with every value typed (inputs must be typed)."""
     if any(graph.values[n].type is None for n in graph.inputs):
         return graph
-    first = _probe(graph, 0, 3)
-    second = _probe(graph, 0, 4)
+    first = _probe(graph, 1, 3)
+    free_dims = any(d is None for n in graph.inputs for d in graph.values[n].type.shape[1:])  # type: ignore[union-attr]
+    second = _probe(graph, 1, 4) if free_dims else first
     values = dict(graph.values)
     fixed_batch = [graph.values[n].type.shape[0] for n in graph.inputs]  # type: ignore[union-attr]
     batch_known = all(b is not None for b in fixed_batch)

@@ -1,0 +1,313 @@
+"""Rule ``backend``: ``keras.backend`` functions to ``keras.ops``/``keras.random``/``keras.config``.
+
+Keras 3 kept only configuration helpers in ``keras.backend``. Functions with a same-
+semantics op are rewritten (argument names and positions mapped, and defaults that
+differ made explicit, e.g. ``K.argmax`` reduced the last axis, ``ops.argmax`` flattens).
+Functions whose contract changed get exact replacements: ``in_top_k`` swaps its first
+two arguments, ``switch`` is ``ops.where``/``ops.cond``, ``repeat`` is RepeatVector
+semantics, ``relu`` with ``alpha``/``max_value`` goes to ``keras.activations.relu``,
+``hard_sigmoid`` keeps its 0.2 slope, ``set_value`` is ``assign``. Functions that have no
+equivalent (``function``, ``placeholder``, ``learning_phase``, ``gradients``, sessions)
+get a follow-up saying what to do instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+import libcst as cst
+
+from keras_migrate.codemods.callargs import (
+    OpSpec,
+    get_kwarg,
+    has_star_args,
+    literal_string,
+    positional,
+    spec,
+)
+from keras_migrate.codemods.facts import Facts
+from keras_migrate.codemods.rule import Rule, RuleContext, symbol_triggers
+
+__all__ = ["BACKEND_SPECS", "Backend"]
+
+#: Names Keras 3 still exports from keras.backend: left alone.
+KEEP = frozenset({
+    "backend", "clear_session", "epsilon", "floatx", "get_uid", "image_data_format",
+    "is_float_dtype", "is_int_dtype", "is_keras_tensor", "result_type", "set_epsilon",
+    "set_floatx", "set_image_data_format", "standardize_dtype",
+})
+
+_UNARY = ("abs", "cos", "sin", "exp", "log", "sqrt", "square", "sign", "tanh", "sigmoid",
+          "softplus", "softsign", "round", "ndim", "transpose", "shape", "dtype", "is_tensor")
+_BINARY = ("equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "maximum",
+           "minimum", "dot")
+_REDUCE = ("max", "min", "mean", "sum", "prod", "std", "var", "all", "any", "logsumexp")
+
+BACKEND_SPECS: dict[str, OpSpec] = {
+    **{n: spec(f"ops.{n}", "x") for n in _UNARY},
+    **{n: spec(f"ops.{n}", "x y", positional=2) for n in _BINARY},
+    **{n: spec(f"ops.{n}", "x axis keepdims") for n in _REDUCE},
+    "argmax": spec("ops.argmax", "x axis", defaults="axis=-1"),
+    "argmin": spec("ops.argmin", "x axis", defaults="axis=-1"),
+    "arange": spec("ops.arange", "start stop step dtype", positional=3),
+    "cast": spec("ops.cast", "x dtype", positional=2),
+    "clip": spec("ops.clip", "x min_value:x_min max_value:x_max", positional=3),
+    "concatenate": spec("ops.concatenate", "tensors:xs axis", defaults="axis=-1"),
+    "cumsum": spec("ops.cumsum", "x axis", defaults="axis=0"),
+    "cumprod": spec("ops.cumprod", "x axis", defaults="axis=0"),
+    "elu": spec("ops.elu", "x alpha", positional=2),
+    "expand_dims": spec("ops.expand_dims", "x axis", positional=2, defaults="axis=-1"),
+    "eye": spec("ops.eye", "size:N dtype"),
+    "one_hot": spec("ops.one_hot", "indices:x num_classes", positional=2),
+    "ones": spec("ops.ones", "shape dtype"),
+    "zeros": spec("ops.zeros", "shape dtype"),
+    "ones_like": spec("ops.ones_like", "x dtype"),
+    "zeros_like": spec("ops.zeros_like", "x dtype"),
+    "reshape": spec("ops.reshape", "x shape:newshape", positional=2),
+    "softmax": spec("ops.softmax", "x axis"),
+    "squeeze": spec("ops.squeeze", "x axis", positional=2),
+    "stack": spec("ops.stack", "x axis"),
+    "tile": spec("ops.tile", "x n:repeats", positional=2),
+    "stop_gradient": spec("ops.stop_gradient", "variables:variable"),
+    "binary_crossentropy": spec("ops.binary_crossentropy", "target output from_logits", positional=2),
+    "categorical_crossentropy": spec(
+        "ops.categorical_crossentropy", "target output from_logits axis", positional=2
+    ),
+    "sparse_categorical_crossentropy": spec(
+        "ops.sparse_categorical_crossentropy", "target output from_logits axis", positional=2
+    ),
+    "pow": spec("ops.power", "x a:x2", positional=2),
+    "permute_dimensions": spec("ops.transpose", "x pattern:axes", positional=2),
+    "gather": spec("ops.take", "reference:x indices", positional=2, defaults="axis=0"),
+    "reverse": spec("ops.flip", "x axes:axis"),
+    "slice": spec("ops.slice", "x start:start_indices size:shape", positional=3),
+    "map_fn": spec("ops.map", "fn:f elems:xs", positional=2, drop="name dtype"),
+    "random_normal": spec("random.normal", "shape mean stddev dtype seed"),
+    "random_uniform": spec("random.uniform", "shape minval maxval dtype seed"),
+    "truncated_normal": spec("random.truncated_normal", "shape mean stddev dtype seed"),
+    "dropout": spec("random.dropout", "x level:rate noise_shape seed", positional=2),
+    "constant": spec("ops.convert_to_tensor", "value:x dtype"),
+    "variable": spec("Variable", "value:initializer dtype name", drop=""),
+    "get_value": spec("ops.convert_to_numpy", "x"),
+    "eval": spec("ops.convert_to_numpy", "x"),
+    "int_shape": spec("ops.shape", "x"),
+    "get_variable_shape": spec("ops.shape", "x"),
+    "identity": spec("ops.copy", "x"),
+    "name_scope": spec("name_scope", "name", drop=""),
+    "l2_normalize": spec("ops.normalize", "x axis"),
+}
+
+_NO_EQUIVALENT = {
+    "function": "K.function was removed: call the model, or a sub-model "
+    "keras.Model(inputs, layer.output), directly on NumPy data",
+    "placeholder": "K.placeholder was removed: use keras.Input(shape=...) for symbolic inputs",
+    "learning_phase": "the global learning phase was removed: pass training=True/False to "
+    "layer and model calls",
+    "set_learning_phase": "the global learning phase was removed: pass training=True/False "
+    "to layer and model calls",
+    "learning_phase_scope": "the global learning phase was removed: pass training= to calls",
+    "in_train_phase": "in_train_phase was removed: take a training argument in call() and branch on it",
+    "in_test_phase": "in_test_phase was removed: take a training argument in call() and branch on it",
+    "gradients": "K.gradients was removed: compute gradients in a custom train_step with the "
+    "backend's autodiff (tf.GradientTape, jax.grad, torch autograd)",
+    "rnn": "K.rnn was removed: use keras.layers.RNN with a custom cell",
+    "print_tensor": "K.print_tensor was removed: use print() in eager code or "
+    "keras.ops.print-free debugging",
+    "get_session": "TF1 sessions do not exist in Keras 3: remove this call",
+    "set_session": "TF1 sessions do not exist in Keras 3: remove this call",
+    "manual_variable_initialization": "variables initialise themselves in Keras 3: remove this call",
+    "batch_set_value": "assign each variable instead: variable.assign(value)",
+    "tf": "K.tf is gone: import tensorflow directly (this ties the code to the TF backend)",
+}
+_SPECIAL = frozenset({
+    "in_top_k", "switch", "repeat", "relu", "hard_sigmoid", "set_value", "update", "update_add",
+    "update_sub", "batch_get_value", "flatten", "batch_flatten", "bias_add", "batch_dot",
+    "cast_to_floatx", "image_dim_ordering", "set_image_dim_ordering",
+})
+_ORDERING = {"th": "channels_first", "tf": "channels_last"}
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _backend_function(ctx: RuleContext, func: cst.BaseExpression) -> str | None:
+    for name in ctx.legacy_names(func):
+        if name.startswith("keras.backend.") and name.count(".") == 2:
+            return name.rsplit(".", 1)[1]
+    return None
+
+
+class Backend(Rule):
+    """keras.backend to keras.ops (see module docstring)."""
+
+    id = "backend"
+    description = (
+        "keras.backend functions to keras.ops/keras.random/keras.config, minding changed "
+        "contracts (in_top_k, switch, repeat, relu, batch_dot, int_shape, eval/set_value)"
+    )
+    symbols: ClassVar[frozenset[str]] = frozenset(
+        f"keras.backend.{n}" for n in (*BACKEND_SPECS, *_NO_EQUIVALENT, *_SPECIAL)
+    )
+
+    def triggers(self, facts: Facts) -> list[str]:
+        fragments = symbol_triggers(facts, self.symbols)
+        keep = "|".join(sorted(KEEP))
+        for alias, targets in facts.bindings.items():
+            if any(facts.renames.rename_modules(t) == "keras.backend" for t in targets):
+                fragments.append(rf"\b{re.escape(alias)}\s*\.\s*(?!(?:{keep})\b)[A-Za-z_]")
+        return fragments
+
+    def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        name = _backend_function(ctx, original.func)
+        if name is None or name in KEEP:
+            return updated
+        if name in _NO_EQUIVALENT:
+            ctx.follow_up(_NO_EQUIVALENT[name])
+            return updated
+        if name in _SPECIAL:
+            return self._special(ctx, name, updated)
+        op = BACKEND_SPECS.get(name)
+        if op is None:
+            ctx.follow_up(f"K.{name} does not exist in Keras 3: find the keras.ops equivalent")
+            return updated
+        if name == "l2_normalize" and len(positional(updated)) < 2 and get_kwarg(updated, "axis") is None:
+            ctx.follow_up("K.l2_normalize without axis normalised over all axes: pass axis "
+                          "explicitly to keras.ops.normalize")
+            return updated
+        new = op.apply(updated, ctx.keras(op.target))
+        if new is None:
+            ctx.follow_up(f"K.{name}: arguments could not be mapped to keras.{op.target} "
+                          "automatically - rewrite by hand")
+            return updated
+        ctx.change(f"K.{name} -> keras.{op.target}")
+        return new
+
+    def _special(self, ctx: RuleContext, name: str, call: cst.Call) -> cst.BaseExpression:
+        args = positional(call)
+        if has_star_args(call):
+            ctx.follow_up(f"K.{name}: rewrite by hand (called with *args/**kwargs)")
+            return call
+        codes = [_code(a.value) for a in args]
+        kw = {a.keyword.value: _code(a.value) for a in call.args if a.keyword is not None}
+        keras = _code(ctx.keras(""))
+
+        def arg(index: int, keyword: str) -> str | None:
+            return codes[index] if len(codes) > index else kw.get(keyword)
+
+        new: str | None = None
+        if name == "in_top_k":
+            predictions, targets, k = arg(0, "predictions"), arg(1, "targets"), arg(2, "k")
+            if predictions and targets and k:
+                new = f"{keras}.ops.in_top_k({targets}, {predictions}, {k})"
+        elif name == "switch":
+            condition, then, other = arg(0, "condition"), arg(1, "then_expression"), arg(2, "else_expression")
+            if condition and then and other:
+                lambdas = all(isinstance(a.value, cst.Lambda) for a in args[1:3]) and len(args) >= 3
+                op = "cond" if lambdas else "where"
+                new = f"{keras}.ops.{op}({condition}, {then}, {other})"
+        elif name == "repeat":
+            x, n = arg(0, "x"), arg(1, "n")
+            if x and n:
+                new = f"{keras}.ops.repeat({keras}.ops.expand_dims({x}, 1), {n}, axis=1)"
+        elif name == "relu":
+            x = arg(0, "x")
+            alpha, max_value, threshold = arg(1, "alpha"), arg(2, "max_value"), arg(3, "threshold")
+            if x and not (alpha or max_value or threshold):
+                new = f"{keras}.ops.relu({x})"
+            elif x:
+                extra = "".join(
+                    f", {k}={v}" for k, v in (("negative_slope", alpha), ("max_value", max_value),
+                                              ("threshold", threshold)) if v
+                )
+                new = f"{keras}.activations.relu({x}{extra})"
+        elif name == "hard_sigmoid":
+            x = arg(0, "x")
+            if x:
+                new = f"{keras}.ops.clip(0.2 * ({x}) + 0.5, 0.0, 1.0)"
+        elif name in ("set_value", "update", "update_add", "update_sub"):
+            target, value = arg(0, "x"), arg(1, "value" if name == "set_value" else "new_x")
+            if name in ("update_add", "update_sub"):
+                value = arg(1, "increment" if name == "update_add" else "decrement")
+            method = {"set_value": "assign", "update": "assign", "update_add": "assign_add",
+                      "update_sub": "assign_sub"}[name]
+            if target and value:
+                new = f"{target}.{method}({value})"
+        elif name == "batch_get_value":
+            xs = arg(0, "ops")
+            if xs:
+                new = f"[{keras}.ops.convert_to_numpy(v) for v in {xs}]"
+        elif name == "flatten":
+            x = arg(0, "x")
+            if x:
+                new = f"{keras}.ops.reshape({x}, (-1,))"
+        elif name == "batch_flatten":
+            x = arg(0, "x")
+            if x:
+                new = f"{keras}.ops.reshape({x}, ({keras}.ops.shape({x})[0], -1))"
+        elif name == "bias_add":
+            x, bias, fmt = arg(0, "x"), arg(1, "bias"), arg(2, "data_format")
+            if x and bias and (fmt is None or fmt.strip("'\"") == "channels_last"):
+                new = f"{keras}.ops.add({x}, {bias})"
+        elif name == "cast_to_floatx":
+            x = arg(0, "x")
+            if x:
+                new = f"{keras}.ops.cast({x}, {keras}.config.floatx())"
+        elif name == "batch_dot":
+            new = self._batch_dot(ctx, keras, arg(0, "x"), arg(1, "y"), arg(2, "axes"))
+        elif name == "set_image_dim_ordering":
+            value = literal_string(args[0].value) if args else None
+            if value in _ORDERING:
+                new = f'{keras}.config.set_image_data_format("{_ORDERING[value]}")'
+        elif name == "image_dim_ordering":
+            return call  # handled with its comparison, or flagged per statement
+        if new is None:
+            ctx.follow_up(f"K.{name} changed contract in Keras 3: rewrite this call by hand")
+            return call
+        ctx.change(f"K.{name} -> {new.split('(')[0]}")
+        expr = cst.parse_expression(new)
+        if call.lpar:
+            expr = expr.with_changes(lpar=call.lpar, rpar=call.rpar)
+        return expr
+
+    def _batch_dot(
+        self, ctx: RuleContext, keras: str, x: str | None, y: str | None, axes: str | None
+    ) -> str | None:
+        if not (x and y and axes):
+            return None
+        compact = axes.replace(" ", "").strip("[]()")
+        if compact == "2,1":
+            return f"{keras}.ops.matmul({x}, {y})"
+        if compact == "2,2":
+            return f"{keras}.ops.matmul({x}, {keras}.ops.swapaxes({y}, 1, 2))"
+        if compact == "1,1":
+            return f"{keras}.ops.matmul({keras}.ops.swapaxes({x}, 1, 2), {y})"
+        return None
+
+    def leave_Comparison(
+        self, ctx: RuleContext, original: cst.Comparison, updated: cst.Comparison
+    ) -> cst.BaseExpression:
+        left = original.left
+        if not (isinstance(left, cst.Call) and _backend_function(ctx, left.func) == "image_dim_ordering"):
+            return updated
+        if len(updated.comparisons) != 1:
+            return updated
+        target = updated.comparisons[0]
+        value = literal_string(target.comparator)
+        if value not in _ORDERING:
+            return updated
+        ctx.change("K.image_dim_ordering() == 'th'/'tf' -> keras.config.image_data_format()")
+        new_left = cst.Call(ctx.keras("config.image_data_format"))
+        return updated.with_changes(
+            left=new_left,
+            comparisons=[target.with_changes(comparator=cst.SimpleString(f'"{_ORDERING[value]}"'))],
+        )
+
+    def leave_SimpleStatementLine(
+        self, ctx: RuleContext, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+    ) -> cst.BaseStatement:
+        if "image_dim_ordering" in _code(updated):
+            ctx.follow_up("K.image_dim_ordering() returned 'th'/'tf'; use "
+                          "keras.config.image_data_format() ('channels_first'/'channels_last')")
+        return updated
