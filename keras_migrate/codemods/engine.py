@@ -33,7 +33,7 @@ __all__ = ["COMMENT_PREFIX", "DocumentResult", "Engine", "InvalidRewriteError", 
 #: Every follow-up comment starts with this, so users can grep for open work.
 COMMENT_PREFIX = "# keras-migrate: "
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from|import)[ \t]", re.MULTILINE)
-_ENGINE_TRIGGER = r"(?m)^[ \t]*(?:from|import)[ \t]+[\w.]*\b(?:keras|tensorflow)\b"
+_ENGINE_TRIGGER = r"(?m:^)[ \t]*(?:from|import)[ \t]+[\w.]*\b(?:keras|tensorflow)\b"
 _WRAP = "if 1:"
 
 
@@ -117,17 +117,17 @@ class Engine:
                     chunk_edits.append(edit)
             edits.append(chunk_edits)
         if not any(edits):
-            self._post(result, trees, facts)
+            self._post(result, trees)
             return result
-        self._cleanup_imports(texts, tables, edits, facts, plan)
-        self._insert_imports(texts, tables, trees, edits, facts, needs)
-        new_texts = [_splice(text, chunk_edits) for text, chunk_edits in zip(texts, edits, strict=True)]
-        try:
-            new_trees = [ast.parse(text) for text in new_texts]
-        except SyntaxError as exc:
-            raise InvalidRewriteError(f"rewrite produced invalid code: {exc}") from exc
+        new_texts = [_splice(t, e) for t, e in zip(texts, edits, strict=True)]
+        new_trees = _parse_all(new_texts)
+        # phase 2, on the rewritten text: drop imports the rewrite left unused, add needed ones
+        second = self._tidy_imports(texts, new_texts, new_trees, facts, needs)
+        if any(second):
+            new_texts = [_splice(t, e) for t, e in zip(new_texts, second, strict=True)]
+            new_trees = _parse_all(new_texts)
         result.texts = new_texts
-        self._post(result, new_trees, None)
+        self._post(result, new_trees)
         return result
 
     # -- steps -------------------------------------------------------------------------
@@ -169,75 +169,54 @@ class Engine:
         if code == source and not prefix:
             return None
         needs.update(ctx.needs)
-        if not code.strip() and segment.sole:
-            code = f"{segment.indent}pass{newline}"
+        if not code.strip():
+            code = f"{segment.indent}pass{newline}" if segment.sole else ""
         return _Edit(segment.start, segment.end, code, prefix)
 
-    def _cleanup_imports(
+    def _tidy_imports(
         self,
+        old_texts: Sequence[str],
         texts: Sequence[str],
-        tables: Sequence[LineTable],
-        edits: list[list[_Edit]],
-        facts: Facts,
-        plan: ImportPlan,
-    ) -> None:
-        """Drop names from top-level Keras/TF imports whose every use was rewritten."""
-        before = "".join(_strip_imports(t) for t in texts)
-        after = "".join(
-            _strip_imports(_splice(t, e)) for t, e in zip(texts, edits, strict=True)
-        )
-        by_site: dict[int, tuple[ImportSite, set[str]]] = {}
-        for site in facts.top_imports:
-            if not site.keras_related:
-                continue
-            for name in site.names:
-                if name in plan.dissolved:
-                    continue
-                counted = plan.bare_renames.get(name, name)
-                pattern = re.compile(rf"(?<![\w.]){re.escape(counted)}\b")
-                original = re.compile(rf"(?<![\w.]){re.escape(name)}\b")
-                if original.search(before) and not pattern.search(after):
-                    by_site.setdefault(id(site), (site, set()))[1].add(counted)
-        for site, names in by_site.values():
-            table = tables[site.chunk]
-            start = table.line_start(site.node.lineno)
-            end = table.line_end(site.node.end_lineno or site.node.lineno)
-            chunk_edits = edits[site.chunk]
-            edit = next((e for e in chunk_edits if e.start == start), None)
-            if edit is None:
-                if any(e.start < end and start < e.end for e in chunk_edits):
-                    continue
-                edit = _Edit(start, end, table.text[start:end])
-                chunk_edits.append(edit)
-            edit.body = _remove_import_names(edit.body, names)
-        for chunk_edits in edits:
-            chunk_edits.sort(key=lambda e: (e.start, e.end))
-
-    def _insert_imports(
-        self,
-        texts: Sequence[str],
-        tables: Sequence[LineTable],
         trees: Sequence[ast.Module],
-        edits: list[list[_Edit]],
         facts: Facts,
         needs: set[str],
-    ) -> None:
+    ) -> list[list[_Edit]]:
+        """Edits on the rewritten text: unused Keras/TF imports out, needed imports in."""
+        edits: list[list[_Edit]] = [[] for _ in texts]
+        tables = [LineTable(t) for t in texts]
+        used = _used_names(trees)
+        before = "".join(_strip_imports(t) for t in old_texts)
+        sites: list[tuple[int, ast.stmt]] = []
+        for chunk, tree in enumerate(trees):
+            for stmt in tree.body:
+                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                    sites.append((chunk, stmt))
+                    names = _unused(stmt, used, before)
+                    if names:
+                        table = tables[chunk]
+                        start = table.line_start(stmt.lineno)
+                        end = table.line_end(stmt.end_lineno or stmt.lineno)
+                        body = _remove_import_names(table.text[start:end], names)
+                        edits[chunk].append(_Edit(start, end, body if body.strip() else ""))
         lines = []
-        if "keras" in needs and not facts.keras_bound:
+        if "keras" in needs and "keras" not in _bound_modules(trees):
             lines.append("import keras")
         if "numpy" in needs and not facts.numpy_alias:
             lines.append("import numpy as np")
-        if not lines:
-            return
-        chunk, offset = _import_position(texts, tables, trees, facts)
-        newline = newline_of(texts[chunk])
-        text = "".join(f"{line}{newline}" for line in lines)
-        if offset > 0 and not texts[chunk][:offset].endswith(("\n", "\r")):
-            text = newline + text
-        edits[chunk].append(_Edit(offset, offset, text))
-        edits[chunk].sort(key=lambda e: (e.start, e.end))
+        if lines:
+            chunk, offset = _import_position(texts, tables, trees, sites)
+            newline = newline_of(texts[chunk])
+            text = texts[chunk]
+            if offset >= len(text) and text and not text.endswith(("\n", "\r")):
+                insert = "".join(newline + line for line in lines)
+            else:
+                insert = "".join(line + newline for line in lines)
+            edits[chunk].append(_Edit(offset, offset, insert))
+        for chunk_edits in edits:
+            chunk_edits.sort(key=lambda e: (e.start, e.end))
+        return edits
 
-    def _post(self, result: DocumentResult, trees: Sequence[ast.Module], facts: Facts | None) -> None:
+    def _post(self, result: DocumentResult, trees: Sequence[ast.Module]) -> None:
         for index, tree in enumerate(trees):
             for finding in scan(tree, result.texts[index], check_names=self.check_names):
                 result.findings.append((index, finding))
@@ -314,19 +293,70 @@ def _bound_name(alias: cst.ImportAlias, item: cst.Import | cst.ImportFrom) -> st
     return name.split(".")[0] if isinstance(item, cst.Import) else name
 
 
+def _parse_all(texts: Sequence[str]) -> list[ast.Module]:
+    try:
+        return [ast.parse(text) for text in texts]
+    except SyntaxError as exc:
+        raise InvalidRewriteError(f"rewrite produced invalid code: {exc}") from exc
+
+
+def _used_names(trees: Sequence[ast.Module]) -> set[str]:
+    used: set[str] = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+    return used
+
+
+def _bound_modules(trees: Sequence[ast.Module]) -> set[str]:
+    """Names bound by module-level ``import x`` statements (``import keras``)."""
+    bound = set()
+    for tree in trees:
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    if alias.name == "keras" or alias.asname == "keras":
+                        bound.add(alias.asname or alias.name)
+    return bound
+
+
+def _unused(stmt: ast.Import | ast.ImportFrom, used: set[str], before: str) -> set[str]:
+    """Keras/TF names this import binds that the rewrite made unused."""
+    if isinstance(stmt, ast.ImportFrom):
+        if stmt.level or not stmt.module or stmt.module.split(".")[0] not in ("keras", "tensorflow"):
+            return set()
+        names = [a.asname or a.name for a in stmt.names if a.name != "*"]
+    else:
+        names = [
+            a.asname or a.name.split(".")[0]
+            for a in stmt.names
+            if a.name.split(".")[0] in ("keras", "tensorflow")
+        ]
+    out = set()
+    for name in names:
+        if name in used:
+            continue
+        if re.search(rf"(?<![\w.]){re.escape(name)}\b", before):
+            out.add(name)
+    return out
+
+
 def _import_position(
-    texts: Sequence[str], tables: Sequence[LineTable], trees: Sequence[ast.Module], facts: Facts
+    texts: Sequence[str],
+    tables: Sequence[LineTable],
+    trees: Sequence[ast.Module],
+    sites: Sequence[tuple[int, ast.stmt]],
 ) -> tuple[int, int]:
-    """Where to add an import: after the last top-level import of the first chunk with one."""
-    sites = facts.top_imports
+    """Where to add an import: after the last module-level Keras/TF import of the first
+    chunk that has imports, else after the docstring and ``__future__`` imports."""
     if sites:
-        chunk = sites[0].chunk
-        in_chunk = [s for s in sites if s.chunk == chunk]
-        keras_sites = [s for s in in_chunk if s.keras_related] or in_chunk
-        last = keras_sites[-1].node
+        chunk = sites[0][0]
+        in_chunk = [stmt for c, stmt in sites if c == chunk]
+        related = [s for s in in_chunk if _is_related(s)] or in_chunk
+        last = related[-1]
         return chunk, tables[chunk].line_end(last.end_lineno or last.lineno)
-    tree = trees[0]
-    body = tree.body
+    body = trees[0].body
     index = 0
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         index = 1
@@ -335,8 +365,14 @@ def _import_position(
     ):
         index += 1
     if index == 0:
-        if not body:
-            return 0, len(texts[0])
-        return 0, tables[0].line_start(body[0].lineno)
+        return 0, tables[0].line_start(body[0].lineno) if body else len(texts[0])
     prev = body[index - 1]
     return 0, tables[0].line_end(prev.end_lineno or prev.lineno)
+
+
+def _is_related(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, ast.ImportFrom):
+        return (stmt.module or "").split(".")[0] in ("keras", "tensorflow")
+    if isinstance(stmt, ast.Import):
+        return any(a.name.split(".")[0] in ("keras", "tensorflow") for a in stmt.names)
+    return False

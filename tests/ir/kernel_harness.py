@@ -125,8 +125,9 @@ def graph_from_keras(model: Any) -> Graph:
 
 
 def _as_list(x: Any) -> list[np.ndarray]:
+    """Flatten nested outputs (stacked RNN cells return per-cell state lists)."""
     if isinstance(x, (list, tuple)):
-        return [np.asarray(v) for v in x]
+        return [leaf for v in x for leaf in _as_list(v)]
     return [np.asarray(x)]
 
 
@@ -163,7 +164,7 @@ def check_layer(
     if getattr(layer, "stateful", False):
         layer.reset_state()  # the build call above advanced the state
     expected = layer(inputs, **call_kwargs)
-    expected = [np.asarray(e) for e in expected] if isinstance(expected, (list, tuple)) else np.asarray(expected)
+    expected = _as_list(expected) if isinstance(expected, (list, tuple)) else np.asarray(expected)
 
     builder = GraphBuilder("one_node")
     feed: list[np.ndarray] = []

@@ -28,7 +28,7 @@ _ENGINE_MODULES = (
 )
 _UTIL_MODULES = (
     "np_utils", "data_utils", "generic_utils", "vis_utils", "layer_utils", "io_utils",
-    "visualize_util", "conv_utils",
+    "visualize_util", "conv_utils", "training_utils", "multi_gpu_utils",
 )
 _MERGE_NAMES = (
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",

@@ -150,8 +150,9 @@ def _convert_value(ctx: RuleContext, call: cst.Call, keyword: str) -> cst.Call:
         if value == "default":
             ctx.change("dropped dim_ordering='default'")
             return drop_kwargs(call, {"dim_ordering"})
-        if value in _ORDERING:
-            return add_kwarg(call, "dim_ordering", f'"{_ORDERING[value]}"')
+        if value in _ORDERING and isinstance(arg.value, cst.SimpleString):
+            quote = arg.value.quote
+            return add_kwarg(call, "dim_ordering", f"{quote}{_ORDERING[value]}{quote}")
         ctx.follow_up("dim_ordering is now data_format='channels_first'/'channels_last'")
     elif keyword == "consume_less" and value in _CONSUME_LESS:
         return add_kwarg(call, "consume_less", _CONSUME_LESS[value])
@@ -257,12 +258,11 @@ class Keras1Layers(Rule):
         if len(args) >= 1 + dims and keras1_form and not any(
             _is_sequence_literal(a.value) for a in args[1 : 1 + dims]
         ):
-            kernel = cst.Arg(_tuple([a.value for a in args[1 : 1 + dims]]))
+            kernel = cst.Arg(_tuple([a.value for a in args[1 : 1 + dims]]), comma=args[dims].comma)
             rest = [a for a in call.args if a not in args[1 : 1 + dims]]
             new_args = [rest[0], kernel, *rest[1:]]
             ctx.change(f"{name}: positional kernel dimensions -> kernel_size tuple")
-            return replace_args(call, [a.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-                                       if a is kernel else a for a in new_args])
+            return replace_args(call, new_args)
         return call
 
     def _drop_output_shape(self, ctx: RuleContext, call: cst.Call) -> cst.Call:

@@ -1,0 +1,18 @@
+"""The README's support matrix is rendered from code and covers every class the readers accept."""
+
+from __future__ import annotations
+
+from keras_migrate.formats.keras2_layers import supported_classes
+from keras_migrate.support import LAYERS, render_markdown
+from tests.conftest import ROOT
+
+
+def test_every_translated_class_has_a_row() -> None:
+    listed = {c for classes, formats, _ in LAYERS.values() if "keras2" in formats for c in classes}
+    models = {"Sequential", "Model", "Functional"}
+    assert supported_classes() == listed - models
+
+
+def test_readme_table_matches_code() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert render_markdown() in readme, "README support matrix is stale: run python -m keras_migrate.support"
