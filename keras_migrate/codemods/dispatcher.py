@@ -17,7 +17,10 @@ from keras_migrate.codemods.references import ImportPlan, rename_reference, rewr
 from keras_migrate.codemods.rule import RuleContext, dotted
 from keras_migrate.codemods.segments import KERAS_METHODS, Frame
 
-__all__ = ["Dispatcher", "Hook"]
+#: Every follow-up comment starts with this, so users can grep for open work.
+COMMENT_PREFIX = "# keras-migrate: "
+
+__all__ = ["COMMENT_PREFIX", "Dispatcher", "Hook"]
 
 Hook = Callable[[RuleContext, Any, Any], Any]
 
@@ -26,14 +29,57 @@ class Dispatcher(cst.CSTTransformer):
     """Runs rule hooks and reference/import renames over one parsed segment."""
 
     def __init__(
-        self, ctx: RuleContext, plan: ImportPlan, hooks: Mapping[str, Sequence[tuple[str, Hook]]]
+        self,
+        ctx: RuleContext,
+        plan: ImportPlan,
+        hooks: Mapping[str, Sequence[tuple[str, Hook]]],
+        *,
+        above: frozenset[str] = frozenset(),
+        root_depth: int = 1,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.plan = plan
         self.hooks = hooks
+        self.above = above
+        self.root_depth = root_depth
         self._skip: set[int] = set()
         self._lambda_pushed: list[bool] = []
+
+    # -- follow-up comments go on the innermost statement that raised them --------------
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            self.ctx.pending.append([])
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+        result = super().on_leave(original_node, updated_node)
+        if not isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            return result
+        depth = len(self.ctx.pending)
+        notes = self.ctx.pending.pop()
+        if not notes:
+            return result
+        # for a statement split in several, the last one is the original statement
+        target = result.nodes[-1] if isinstance(result, cst.FlattenSentinel) else result
+        if not isinstance(target, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            parent = self.ctx.pending[-1] if self.ctx.pending else self.ctx.root_notes
+            parent.extend(n for n in notes if n not in parent)
+            return result
+        existing = {line.comment.value for line in target.leading_lines if line.comment}
+        if depth == self.root_depth:
+            existing |= self.above
+        lines = [
+            cst.EmptyLine(comment=cst.Comment(f"{COMMENT_PREFIX}{note.message}"))
+            for note in notes
+            if f"{COMMENT_PREFIX}{note.message}" not in existing
+        ]
+        if not lines:
+            return result
+        new_target = target.with_changes(leading_lines=[*target.leading_lines, *lines])
+        if isinstance(result, cst.FlattenSentinel):
+            return cst.FlattenSentinel([*list(result.nodes)[:-1], new_target])
+        return new_target
 
     def _run(self, hook: str, original: Any, updated: Any) -> Any:
         kind = type(original)

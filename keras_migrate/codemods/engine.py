@@ -18,8 +18,8 @@ from functools import lru_cache
 
 import libcst as cst
 
-from keras_migrate.codemods.dispatcher import Dispatcher, Hook
-from keras_migrate.codemods.facts import Facts, ImportSite, analyze
+from keras_migrate.codemods.dispatcher import COMMENT_PREFIX, Dispatcher, Hook
+from keras_migrate.codemods.facts import Facts, analyze
 from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.postcheck import scan
 from keras_migrate.codemods.records import Finding
@@ -30,8 +30,6 @@ from keras_migrate.codemods.source import LineTable, newline_of
 
 __all__ = ["COMMENT_PREFIX", "DocumentResult", "Engine", "InvalidRewriteError", "NotedLine"]
 
-#: Every follow-up comment starts with this, so users can grep for open work.
-COMMENT_PREFIX = "# keras-migrate: "
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from|import)[ \t]", re.MULTILINE)
 _ENGINE_TRIGGER = r"(?m:^)[ \t]*(?:from|import)[ \t]+[\w.]*\b(?:keras|tensorflow)\b"
 _WRAP = "if 1:"
@@ -150,24 +148,27 @@ class Engine:
         except cst.ParserSyntaxError:
             return None
         ctx = RuleContext(facts=facts, frames=list(segment.frames))
-        new_module = module.visit(Dispatcher(ctx, plan, self.hooks))
+        above = frozenset(_comments_above(table, segment.first_line))
+        dispatcher = Dispatcher(
+            ctx, plan, self.hooks, above=above, root_depth=2 if segment.indent else 1
+        )
+        new_module = module.visit(dispatcher)
         code = new_module.code
         if segment.indent:
             code = code[len(_WRAP) + len(newline) :]
         for note in ctx.changes:
             result.changes.append(NotedLine(chunk, segment.first_line, note))
-        prefix = ""
-        if ctx.follow_ups:
-            existing = _comments_above(table, segment.first_line)
-            lines = []
-            for note in ctx.follow_ups:
-                comment = f"{COMMENT_PREFIX}{note.message}"
-                result.follow_ups.append(NotedLine(chunk, segment.first_line, note))
-                if comment not in existing:
-                    lines.append(f"{segment.indent}{comment}{newline}")
-            prefix = "".join(lines)
+        for note in ctx.follow_ups:
+            result.follow_ups.append(NotedLine(chunk, segment.first_line, note))
+        prefix = "".join(
+            f"{segment.indent}{COMMENT_PREFIX}{note.message}{newline}"
+            for note in ctx.root_notes
+            if f"{COMMENT_PREFIX}{note.message}" not in above
+        )
         if code == source and not prefix:
             return None
+        if code != source and ctx.follow_ups and not ctx.changes and not ctx.root_notes:
+            pass
         needs.update(ctx.needs)
         if not code.strip():
             code = f"{segment.indent}pass{newline}" if segment.sole else ""

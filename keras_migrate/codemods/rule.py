@@ -53,6 +53,10 @@ class RuleContext:
     needs: set[str] = field(default_factory=set)
     rule: str = ""
     keras_lambdas: set[int] = field(default_factory=set)
+    #: Follow-ups waiting for the innermost enclosing statement (managed by the dispatcher).
+    pending: list[list[Note]] = field(default_factory=list)
+    #: Follow-ups raised outside any statement of the segment (placed above it).
+    root_notes: list[Note] = field(default_factory=list)
 
     # -- names --------------------------------------------------------------------------
     def names(self, node: cst.BaseExpression) -> tuple[str, ...]:
@@ -106,7 +110,9 @@ class RuleContext:
     def follow_up(self, message: str) -> None:
         """Ask for a ``# keras-migrate:`` comment on the current statement."""
         note = Note(self.rule, message)
-        if note not in self.follow_ups:
+        target = self.pending[-1] if self.pending else self.root_notes
+        if note not in target:
+            target.append(note)
             self.follow_ups.append(note)
 
 

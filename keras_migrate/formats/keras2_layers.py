@@ -17,7 +17,9 @@ from typing import Any
 from keras_migrate.errors import UnsupportedError
 
 __all__ = [
+    "EXTENSION_MODULES",
     "LEGACY_HARD_SIGMOID",
+    "register",
     "TranslateContext",
     "normalize_activation",
     "normalize_object",
@@ -60,17 +62,42 @@ Rule = Callable[[dict[str, Any], TranslateContext], tuple[str, dict[str, Any]]]
 _RULES: dict[str, Rule] = {}
 
 
-def _rule(*names: str) -> Callable[[Rule], Rule]:
-    def register(fn: Rule) -> Rule:
+def register(*names: str) -> Callable[[Rule], Rule]:
+    """Register a rule for legacy class names (used here and by extension modules)."""
+
+    def decorate(fn: Rule) -> Rule:
         for n in names:
             _RULES[n] = fn
         return fn
 
-    return register
+    return decorate
+
+
+_rule = register
+
+#: Modules adding rules for further layer families; imported on first use.
+EXTENSION_MODULES = ("keras_migrate.formats.tfkeras_layers",)
+_EXTENSIONS_LOADED = False
+
+
+def _load_extensions() -> None:
+    global _EXTENSIONS_LOADED
+    if _EXTENSIONS_LOADED:
+        return
+    _EXTENSIONS_LOADED = True
+    import importlib
+
+    for name in EXTENSION_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
 
 
 def supported_classes() -> frozenset[str]:
-    """Every legacy class name this module translates."""
+    """Every legacy class name this module (and its extensions) translates."""
+    _load_extensions()
     return frozenset(_RULES)
 
 
@@ -134,6 +161,7 @@ def _int_axis(axis: Any) -> Any:
 
 def translate_layer(class_name: str, config: Mapping[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     """Translate a legacy ``(class_name, config)`` to Keras 3's ``(type, config)``."""
+    _load_extensions()
     rule = _RULES.get(class_name)
     if rule is None:
         if class_name == "Lambda":

@@ -12,6 +12,7 @@ keras = pytest.importorskip("keras")
 from kernel_harness import check_layer, check_model, rand  # noqa: E402
 
 L = keras.layers
+pytestmark = pytest.mark.usefixtures("no_jit")
 X = rand((2, 6, 3), seed=31)
 
 ROWS: list[tuple[str, dict[str, Any]]] = [

@@ -176,7 +176,9 @@ class Keras1Layers(Rule):
         | {f"keras.layers.{n}" for n in ("TimeDistributedDense", "MaxoutDense", "Highway")}
         | set(_RENAMES.members)
     )
-    tokens: ClassVar[tuple[str, ...]] = (rf"\b(?:{'|'.join(_KWARG_TOKENS)})\s*=(?!=)",)
+    tokens: ClassVar[tuple[str, ...]] = (
+        rf"\b(?:{'|'.join(_KWARG_TOKENS)})\s*=(?!=)", r"""['"]top_pad['"]""",
+    )
 
     def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if ctx.matches(original.func, "keras.Model", "keras.models.Model"):

@@ -59,21 +59,38 @@ _INPUT_KW = ("batch_input_shape", "input_length")
 
 
 def _input_for(ctx: RuleContext, layer: cst.Call) -> tuple[cst.Call, cst.Call] | None:
-    """``(keras.Input(...), layer without the kwarg)`` when ``layer`` defines the input."""
-    batch = get_kwarg(layer, "batch_input_shape")
-    if batch is not None and ctx.layer(layer.func) not in (None, "InputLayer"):
-        new_input = cst.Call(ctx.keras("Input"), [cst.Arg(batch.value, keyword=cst.Name("batch_shape"),
-                                                          equal=_EQ)])
-        return new_input, drop_kwargs(layer, {"batch_input_shape"})
+    """``(keras.Input(...), layer without the kwarg)`` when ``layer`` defines the input.
+
+    Only called for the first layer of a Sequential model, where Keras 2 built the model
+    from the layer's ``batch_input_shape``/``input_shape``/``input_dim``/``input_length``.
+    """
+    name = ctx.layer(layer.func) or _short(layer.func)
+    if name in (None, "InputLayer", "Input") or has_star_args(layer):
+        return None
+
+    def make(keyword: str, value: cst.BaseExpression, drop: set[str]) -> tuple[cst.Call, cst.Call]:
+        args = [cst.Arg(value, keyword=cst.Name(keyword), equal=_EQ)]
+        batch = get_kwarg(layer, "batch_size")
+        if batch is not None and keyword == "shape":
+            args.append(cst.Arg(batch.value, keyword=cst.Name("batch_size"), equal=_EQ))
+            drop = drop | {"batch_size"}
+        new_input = cst.Call(ctx.keras("Input"), replace_args(cst.Call(cst.Name("f"), args), args).args)
+        return new_input, drop_kwargs(layer, drop)
+
+    batch_shape = get_kwarg(layer, "batch_input_shape")
+    if batch_shape is not None:
+        return make("batch_shape", batch_shape.value, {"batch_input_shape"})
+    shape = get_kwarg(layer, "input_shape")
+    if shape is not None:
+        return make("shape", shape.value, {"input_shape", "input_length"} if name == "Embedding" else {"input_shape"})
     length = get_kwarg(layer, "input_length")
-    if (
-        length is not None
-        and _short(layer.func) == "Embedding"
-        and get_kwarg(layer, "input_shape") is None
-    ):
-        shape = cst.Tuple([cst.Element(length.value, comma=cst.Comma())])
-        new_input = cst.Call(ctx.keras("Input"), [cst.Arg(shape, keyword=cst.Name("shape"), equal=_EQ)])
-        return new_input, drop_kwargs(layer, {"input_length"})
+    if name == "Embedding" and length is not None:
+        one = cst.Tuple([cst.Element(length.value, comma=cst.Comma())])
+        return make("shape", one, {"input_length"})
+    dim = get_kwarg(layer, "input_dim")
+    if dim is not None and name != "Embedding":
+        one = cst.Tuple([cst.Element(dim.value, comma=cst.Comma())])
+        return make("shape", one, {"input_dim"})
     return None
 
 
@@ -114,14 +131,14 @@ class Layers(Rule):
     )
     renames: ClassVar[RenameTable] = _RENAMES
     tokens: ClassVar[tuple[str, ...]] = (
-        r"\b(?:batch_input_shape|input_length|add_weight|CuDNNLSTM|CuDNNGRU|ThresholdedReLU"
+        r"\b(?:batch_input_shape|input_length|input_shape|input_dim|add_weight|CuDNNLSTM|CuDNNGRU|ThresholdedReLU"
         r"|SyncBatchNormalization|LocallyConnected[12]D|RandomFourierFeatures|DenseFeatures"
         r"|hard_sigmoid|InputLayer)\b",
     )
 
     def triggers(self, facts):  # type: ignore[no-untyped-def]
         fragments = super().triggers(facts)
-        if not facts.tf_keras:
+        if not facts.tf_keras and facts.keras1:
             fragments.append(r"\b(?:LSTM|GRU|ConvLSTM2D)\b")
         return fragments
 
@@ -157,7 +174,13 @@ class Layers(Rule):
             return add_kwarg(updated, "synchronized", "True")
         if name in ("CuDNNLSTM", "CuDNNGRU"):
             ctx.change(f"{name} -> {name[5:]} (Keras 3 uses cuDNN when it can)")
-            return updated
+            # pin the cuDNN semantics so later runs never mistake it for an old default
+            call = updated
+            if get_kwarg(call, "recurrent_activation") is None:
+                call = add_kwarg(call, "recurrent_activation", '"sigmoid"')
+            if name == "CuDNNGRU" and get_kwarg(call, "reset_after") is None:
+                call = add_kwarg(call, "reset_after", "True")
+            return call
         if name in ("LSTM", "GRU", "ConvLSTM2D"):
             return self._recurrent_defaults(ctx, name, updated)
         return updated
@@ -165,7 +188,9 @@ class Layers(Rule):
     def _recurrent_defaults(self, ctx: RuleContext, name: str, call: cst.Call) -> cst.Call:
         activation = get_kwarg(call, "recurrent_activation")
         value = literal_string(activation.value) if activation else None
-        standalone = not ctx.facts.tf_keras
+        # Keras 1 code certainly relied on the old defaults; the tokens that prove it are
+        # rewritten away, so a second run never pins twice.
+        standalone = not ctx.facts.tf_keras and ctx.facts.keras1
         if value == "hard_sigmoid" or (activation is None and standalone):
             ctx.follow_up(
                 f"{name}: Keras 1/2 used hard_sigmoid with slope 0.2 for recurrent_activation; "
@@ -231,7 +256,7 @@ class Layers(Rule):
         self, ctx: RuleContext, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
         code = cst.Module([]).code_for_node(updated)
-        if "input_length" not in code and "batch_input_shape" not in code:
+        if not any(k in code for k in ("input_length", "input_shape", "input_dim")):
             return updated
         stmt = updated.body[0] if len(updated.body) == 1 else None
         if (

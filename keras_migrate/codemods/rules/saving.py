@@ -117,14 +117,14 @@ class Saving(Rule):
         return updated
 
     def _save(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
-        arg = _path_arg(call, "filepath")
-        if arg is None:
-            return call
         fmt_arg = get_kwarg(call, "save_format")
         fmt = literal_string(fmt_arg.value) if fmt_arg else None
         if fmt_arg is not None:
             call = drop_kwargs(call, {"save_format"})
             ctx.change("model.save: dropped save_format (Keras 3 picks the format from the extension)")
+        arg = _path_arg(call, "filepath")
+        if arg is None:
+            return call
         savedmodel = fmt in ("tf", "tensorflow") or (fmt is None and ctx.facts.tf_keras)
         target_ext = ".h5" if fmt in ("h5", "keras_h5") or not savedmodel else ".keras"
 
@@ -147,7 +147,7 @@ class Saving(Rule):
         return call
 
     def _save_weights(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
-        if get_kwarg(call, "save_format") is not None:
+        if get_kwarg(call, "save_format") is not None:  # noqa: SIM102
             call = drop_kwargs(call, {"save_format"})
             ctx.change("save_weights: dropped save_format")
         arg = _path_arg(call, "filepath")

@@ -87,6 +87,11 @@ def _batch_size(node: cst.BaseExpression | None) -> cst.BaseExpression | None:
     return None
 
 
+def _looks_like_model(node: cst.BaseExpression) -> bool:
+    name = (dotted(node) or "").rsplit(".", 1)[-1].lower()
+    return "model" in name or name in ("net", "network")
+
+
 def _needs_parens(node: cst.BaseExpression) -> bool:
     return isinstance(node, (cst.BinaryOperation, cst.BooleanOperation, cst.IfExp, cst.Lambda))
 
@@ -102,7 +107,7 @@ class Training(Rule):
     tokens: ClassVar[tuple[str, ...]] = (
         r"\b(?:fit_generator|evaluate_generator|predict_generator|predict_classes|predict_proba"
         r"|nb_epoch|samples_per_epoch|nb_val_samples|val_samples|nb_worker|pickle_safe|max_q_size"
-        r"|workers|use_multiprocessing|max_queue_size)\b",
+        r"|workers|use_multiprocessing|max_queue_size|reset_states)\b",
         r"""['"](?:val_)?acc['"]""",
     )
 
@@ -119,6 +124,12 @@ class Training(Rule):
                 return updated.with_changes(func=func.with_changes(attr=cst.Name("predict")))
             if method == "predict_classes":
                 return self._predict_classes(ctx, updated, func)
+            if method == "reset_states" and not updated.args and _looks_like_model(func.value):
+                ctx.change("model.reset_states() -> reset_states() on each stateful layer")
+                owner = cst.Module([]).code_for_node(func.value)
+                return cst.parse_expression(
+                    f'[layer.reset_states() for layer in {owner}.layers if hasattr(layer, "reset_states")]'
+                )
         if ctx.facts.accuracy_metric:
             name = dotted(original.func) or ""
             if name.rsplit(".", 1)[-1] in _MONITOR_CALLS:
