@@ -63,7 +63,10 @@ def compat_layers_used(model: Model) -> list[str]:
 
 def emit(model: Model, out: str, *, on_weight: Callable[[int], None] | None = None) -> ConversionReport:
     """Write ``model`` to ``out`` (kind chosen by suffix); atomic, never partial."""
+    from keras_migrate.ir.validate import validate
+
     kind = output_kind(out)
+    validate(model)
     if kind == "keras":
         from keras_migrate.converters.keras_file import write_keras
 

@@ -28,6 +28,9 @@ def _value(x: Any) -> str:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, dict) and isinstance(value.get("class_name"), str) and set(value) <= {"class_name", "config"}:
+        # Serialized initializers/regularizers/constraints: the class name says enough.
+        return value["class_name"]
     text = json.dumps(value, separators=(",", ":"), default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 

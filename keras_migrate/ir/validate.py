@@ -1,0 +1,100 @@
+"""Structural checks of an IR graph, with one precise message per problem.
+
+Readers and passes build graphs through :class:`GraphBuilder`, which already refuses
+unknown layers and values; :func:`validate` re-checks a finished model (including one
+edited by hand through the public API or loaded from a ``.kmir`` file) before it is
+written, so a broken graph fails with a clear list instead of a Keras error later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from keras_migrate.errors import KerasMigrateError
+from keras_migrate.ir.graph import Graph, Model
+from keras_migrate.ir.specs import weight_specs
+
+__all__ = ["IRValidationError", "Problem", "problems", "validate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong: where (graph path and layer or node) and what."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class IRValidationError(KerasMigrateError):
+    """The IR is inconsistent; ``problems`` lists every issue found."""
+
+    def __init__(self, found: list[Problem]) -> None:
+        self.problems = found
+        shown = "; ".join(str(p) for p in found[:5])
+        more = f" (+{len(found) - 5} more)" if len(found) > 5 else ""
+        super().__init__(f"invalid IR: {shown}{more}")
+
+
+def _check(graph: Graph, path: str, out: list[Problem]) -> None:
+    layer_names = [lay.name for lay in graph.layers]
+    for name in {n for n in layer_names if layer_names.count(n) > 1}:
+        out.append(Problem(f"{path}{name}", "layer name is not unique"))
+    layers = {lay.name: lay for lay in graph.layers}
+    defined = set(graph.inputs)
+    for name in graph.inputs:
+        if name not in graph.values:
+            out.append(Problem(f"{path}{name}", "input is not a declared value"))
+    node_names: set[str] = set()
+    for node in graph.nodes:
+        where = f"{path}{node.name}"
+        if node.name in node_names:
+            out.append(Problem(where, "node name is not unique"))
+        node_names.add(node.name)
+        if node.layer not in layers:
+            out.append(Problem(where, f"calls unknown layer {node.layer!r}"))
+        for v in node.inputs:
+            if v not in graph.values:
+                out.append(Problem(where, f"reads undeclared value {v!r}"))
+            elif v not in defined:
+                out.append(Problem(where, f"reads {v!r} before it is computed (nodes are not in topological order)"))
+        for o in node.outputs:
+            if o in defined:
+                out.append(Problem(where, f"value {o!r} is produced twice"))
+            defined.add(o)
+            v = graph.values.get(o)
+            if v is None:
+                out.append(Problem(where, f"output {o!r} is not a declared value"))
+            elif v.producer != node.name:
+                out.append(Problem(where, f"value {o!r} names {v.producer!r} as its producer"))
+    for o in graph.outputs:
+        if o not in defined:
+            out.append(Problem(f"{path}{o}", "model output is never computed"))
+    for layer in graph.layers:
+        where = f"{path}{layer.name}"
+        if layer.subgraph is not None:
+            _check(layer.subgraph, where + "/", out)
+            continue
+        expected = [s.name for s in weight_specs(layer.type, layer.config)]
+        got = [w.name for w in layer.weights]
+        if expected and got != expected:
+            out.append(Problem(where, f"{layer.type} weights are {got}, expected {expected}"))
+        for w in layer.weights:
+            if any(d < 0 for d in w.shape):
+                out.append(Problem(where, f"weight {w.name!r} has an invalid shape {w.shape}"))
+
+
+def problems(model: Model | Graph) -> list[Problem]:
+    """Every problem found (empty when the model is valid)."""
+    out: list[Problem] = []
+    _check(model.graph if isinstance(model, Model) else model, "", out)
+    return out
+
+
+def validate(model: Model | Graph) -> None:
+    """Raise :class:`IRValidationError` listing every problem, if any."""
+    found = problems(model)
+    if found:
+        raise IRValidationError(found)
