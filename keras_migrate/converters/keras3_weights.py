@@ -53,10 +53,7 @@ def weight_slots(graph: Graph, prefix: str = "", model_name: str | None = None) 
     """Every ``vars`` group Keras 3 expects for ``graph``, in its saving order."""
     yield WeightSlot(f"{prefix}vars", model_name or graph.name, ())
     layers = {lay.name: lay for lay in graph.layers}
-    if _is_sequential(graph):
-        order = [n.layer for n in graph.nodes]
-    else:
-        order = keras_layer_order(graph)
+    order = [n.layer for n in graph.nodes] if _is_sequential(graph) else keras_layer_order(graph)
     used: dict[str, int] = {}
     for lname in order:
         if lname in graph.inputs:

@@ -19,10 +19,10 @@ from keras_migrate.errors import UnsupportedError
 __all__ = [
     "EXTENSION_MODULES",
     "LEGACY_HARD_SIGMOID",
-    "register",
     "TranslateContext",
     "normalize_activation",
     "normalize_object",
+    "register",
     "supported_classes",
     "translate_layer",
 ]
@@ -179,9 +179,17 @@ def translate_layer(class_name: str, config: Mapping[str, Any], ctx: TranslateCo
 # --------------------------------------------------------------------------- rules
 
 
+def _same_rule(name: str, drop: tuple[str, ...], activations: tuple[str, ...]) -> Rule:
+    def rule(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+        return name, _with_activation(_clean(config, drop), ctx, *activations)
+
+    return rule
+
+
 def _same(*names: str, drop: tuple[str, ...] = (), activations: tuple[str, ...] = ("activation",)) -> None:
+    """Classes Keras 3 keeps under the same name and arguments (minus ``drop``)."""
     for n in names:
-        _RULES[n] = lambda c, ctx, _n=n: (_n, _with_activation(_clean(c, drop), ctx, *activations))
+        _RULES[n] = _same_rule(n, drop, activations)
 
 
 _same("Dense")
@@ -221,7 +229,7 @@ for _alias, _target in (
     ("Convolution3DTranspose", "Conv3DTranspose"), ("Deconvolution3D", "Conv3DTranspose"),
     ("Deconv3D", "Conv3DTranspose"), ("Convolution2D", "Conv2D"),
 ):  # fmt: skip
-    _RULES[_alias] = lambda c, ctx, _t=_target: _RULES[_t](c, ctx)
+    _RULES[_alias] = _RULES[_target]
 
 
 def _depthwise_rule(kind: str) -> Rule:
@@ -290,12 +298,8 @@ def _thresholded(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, di
 @_rule("LocallyConnected1D", "LocallyConnected2D")
 def _locally(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     rank = 1 if "kernel_size" in config and len(_as_tuple(config["kernel_size"])) == 1 else 2
+    # implementation 2/3 kernels are re-laid-out to implementation 1 by keras2_weights.
     cfg = _with_activation(_clean(config, ("implementation",)), ctx, "activation")
-    if int(config.get("implementation", 1)) != 1:
-        raise ctx.fail(
-            f"LocallyConnected implementation={config['implementation']} kernels are not supported yet",
-            hint="re-save the model with implementation=1",
-        )
     if cfg.get("padding", "valid") != "valid":
         raise ctx.fail("LocallyConnected with padding other than 'valid' is not supported")
     return f"keras_migrate>LocallyConnected{rank}D", cfg

@@ -142,7 +142,7 @@ class ConfigReader:
             sub = self.graph({"class_name": class_name, "config": raw, "name": orig_name})
             return Layer(name, "Sequential" if sub.kind == "sequential" else "Functional", {}, (), trainable, dtype, sub, origin)
         ctx = TranslateContext(layer_name=orig_name, path=self.path, generation=self.generation, notes=self.notes)
-        ltype, cfg = translate_layer(class_name, raw, ctx)
+        ltype, cfg = translate_layer(class_name, raw_map, ctx)
         return Layer(name, ltype, cfg, (), trainable, dtype, None, origin)
 
     # -- graphs ------------------------------------------------------------------------
@@ -161,6 +161,7 @@ class ConfigReader:
         )
 
     def _sequential(self, config: Any, entry: Mapping[str, Any]) -> Graph:
+        layer_entries: Any
         if isinstance(config, list):  # Keras <= 2.2.2
             name, layer_entries, build_shape = str(entry.get("name") or "sequential"), config, None
         elif isinstance(config, Mapping):
@@ -195,7 +196,7 @@ class ConfigReader:
             )
         self._used_names.add(in_name)
         dtype = _dtype_name(first_cfg.get("dtype"))
-        x = b.add_input(in_name, TensorType(tuple(shape), dtype if "int" not in dtype else dtype))
+        x = b.add_input(in_name, TensorType(tuple(shape), dtype))
         b.input_structure = in_name
         for e in layer_entries:
             layer = b.add_layer(self.make_layer(e, name_map))
@@ -352,8 +353,8 @@ class ConfigReader:
 
         if isinstance(node, Mapping) and "args" in node:  # Keras 3 node format
             args = tuple(convert_kwargs(a) for a in node.get("args", []))
-            kwargs = convert_kwargs(dict(node.get("kwargs", {})))
-            return None if missing else (args, kwargs)
+            k3_kwargs = convert_kwargs(dict(node.get("kwargs", {})))
+            return None if missing else (args, k3_kwargs)
 
         kwargs: dict[str, Any] = {}
 

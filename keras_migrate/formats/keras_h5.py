@@ -230,13 +230,10 @@ def load_architecture(
         by_name = set(weights.weighted_names())
         needed = [originals.get(lay.name, lay.origin.name or lay.name) for lay in graph.layers if _has_weights(lay)]
         if all(n in by_name for n in needed):
-            get = weights.get
+            order = {n: n for n in needed}
         elif len(needed) == len(weights.weighted_names()):
             order = dict(zip(needed, weights.weighted_names()))
             provenance = provenance.with_note("weights matched to layers by order (layer names differ)")
-
-            def get(name: str) -> list[Weight] | None:
-                return weights.get(order[name]) if name in order else None
         else:
             missing = [n for n in needed if n not in by_name]
             raise KerasMigrateError(
@@ -244,9 +241,15 @@ def load_architecture(
                 path=weights.path,
                 hint="the weights do not fit the architecture",
             )
+        def get(name: str) -> list[Weight] | None:
+            return weights.get(order[name]) if name in order else None
+
         graph = attach_weights(
             graph, get, path=weights.path, original_name=lambda n: originals.get(n, _orig(graph, n))
         )
+        from keras_migrate.formats.keras2_weights import fix_graph_weights
+
+        graph = fix_graph_weights(graph, weights.path)
         if (weights.backend or backend) == "theano":
             graph = _flip_theano_kernels(graph)
             provenance = provenance.with_note("Theano backend: convolution kernels flipped (true convolution)")
@@ -308,7 +311,7 @@ def _yaml_load(text: str, path: str) -> Any:
 
     _Loader.add_constructor("tag:yaml.org,2002:python/tuple", lambda loader, node: loader.construct_sequence(node))
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise KerasMigrateError(f"not valid YAML ({exc})", path=path) from exc
 

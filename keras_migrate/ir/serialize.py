@@ -16,7 +16,17 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.errors import KerasMigrateError
-from keras_migrate.ir.graph import Graph, Layer, LayerOrigin, Model, Node, Provenance, TensorType, Value, ValueRef
+from keras_migrate.ir.graph import (
+    Graph,
+    Layer,
+    LayerOrigin,
+    Model,
+    Node,
+    Provenance,
+    TensorType,
+    Value,
+    ValueRef,
+)
 from keras_migrate.ir.weights import H5Dataset, Weight
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "from_dict", "load", "save", "to_dict"]

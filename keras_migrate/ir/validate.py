@@ -64,11 +64,11 @@ def _check(graph: Graph, path: str, out: list[Problem]) -> None:
             if o in defined:
                 out.append(Problem(where, f"value {o!r} is produced twice"))
             defined.add(o)
-            v = graph.values.get(o)
-            if v is None:
+            declared = graph.values.get(o)
+            if declared is None:
                 out.append(Problem(where, f"output {o!r} is not a declared value"))
-            elif v.producer != node.name:
-                out.append(Problem(where, f"value {o!r} names {v.producer!r} as its producer"))
+            elif declared.producer != node.name:
+                out.append(Problem(where, f"value {o!r} names {declared.producer!r} as its producer"))
     for o in graph.outputs:
         if o not in defined:
             out.append(Problem(f"{path}{o}", "model output is never computed"))

@@ -8,6 +8,7 @@ until a writer or the interpreter calls :meth:`Weight.numpy`, and then only that
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,7 @@ __all__ = [
     "Cast",
     "Concat",
     "Flip",
+    "GatherFlat",
     "H5Dataset",
     "InMemory",
     "Map",
@@ -72,10 +74,8 @@ def close_open_files() -> None:
     """Close every HDF5 file opened to read lazy weights (tests and long-lived tools)."""
     with _FILES_LOCK:
         for handle in _FILES.values():
-            try:
+            with contextlib.suppress(Exception):  # already closed by h5py's own finalizer
                 handle.close()
-            except Exception:  # already closed by h5py's own finalizer
-                pass
         _FILES.clear()
 
 
@@ -223,6 +223,20 @@ class Cast:
 
     def out_shape(self, shape: Shape) -> Shape:
         return shape
+
+
+@dataclass(frozen=True, slots=True)
+class GatherFlat:
+    """Pick elements by flat index into a new shape (general re-layouts, e.g. dense to patches)."""
+
+    indices: tuple[int, ...]
+    shape: Shape
+
+    def apply(self, array: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(array.reshape(-1)[np.asarray(self.indices, dtype=np.int64)].reshape(self.shape))
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return self.shape
 
 
 #: Elementwise functions :class:`Map` may name; kept closed so serialization stays data.

@@ -163,7 +163,7 @@ def verify(
     results = []
     with tempfile.TemporaryDirectory(prefix="keras-migrate-verify-") as work:
         inputs_npz = os.path.join(work, "inputs.npz")
-        np.savez(inputs_npz, **{f"input_{i}": a for i, a in enumerate(arrays)})
+        np.savez(inputs_npz, **{f"input_{i}": a for i, a in enumerate(arrays)})  # type: ignore[arg-type]
         for backend in wanted:
             raw = _run_backend(backend, converted, model, inputs_npz, work, timeout)
             br = BackendResult(backend, load_seconds=raw.get("load_seconds", 0.0), run_seconds=raw.get("run_seconds", 0.0))

@@ -25,8 +25,8 @@ __all__ = [
     "check_model",
     "graph_from_keras",
     "ir_layer",
-    "randomize",
     "rand",
+    "randomize",
 ]
 
 RTOL, ATOL = 1e-4, 1e-5

@@ -109,6 +109,19 @@ def test_stacked_rnn_with_mask() -> None:
     check_model(keras.Model(inp, out), _masked_x())
 
 
+@pytest.mark.parametrize("unroll", [False, True])
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
+def test_mask_with_initial_state_and_unroll(unroll: bool, zero_output_for_mask: bool) -> None:
+    """Leading masked steps output the initial state (scan) or zeros (unrolled loop)."""
+    mask = np.array([[0, 0, 1, 1, 0, 1], [1, 1, 0, 1, 1, 1]], dtype=bool)
+    check_layer(
+        "LSTM",
+        {"units": 4, "return_sequences": True, "unroll": unroll, "zero_output_for_mask": zero_output_for_mask},
+        X,
+        call_kwargs={"mask": mask, "initial_state": [rand((2, 4), seed=5), rand((2, 4), seed=6)]},
+    )
+
+
 def test_explicit_mask_kwarg() -> None:
     mask = np.array([[1, 1, 1, 0, 0, 0], [0, 1, 1, 1, 1, 1]], dtype=bool)
     check_layer("LSTM", {"units": 4, "return_sequences": True}, X, call_kwargs={"mask": mask})

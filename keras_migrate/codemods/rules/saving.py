@@ -147,7 +147,7 @@ class Saving(Rule):
         return call
 
     def _save_weights(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
-        if get_kwarg(call, "save_format") is not None:  # noqa: SIM102
+        if get_kwarg(call, "save_format") is not None:
             call = drop_kwargs(call, {"save_format"})
             ctx.change("save_weights: dropped save_format")
         arg = _path_arg(call, "filepath")

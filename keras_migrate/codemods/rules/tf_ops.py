@@ -12,7 +12,6 @@ use left anywhere in the file.
 from __future__ import annotations
 
 import re
-from typing import ClassVar
 
 import libcst as cst
 

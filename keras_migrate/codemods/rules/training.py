@@ -19,7 +19,6 @@ from typing import ClassVar
 import libcst as cst
 
 from keras_migrate.codemods.callargs import (
-    drop_kwargs,
     get_kwarg,
     has_star_args,
     literal_number,

@@ -121,9 +121,7 @@ def run_graph(
     env: dict[str, Any] = {n: np.asarray(x) for n, x in zip(flat_names, flat_inputs, strict=True)}
     masks: dict[str, Any] = {}
     if input_masks is not None:
-        for n, m in zip(flat_names, _flatten_keep_none(input_masks), strict=False):
-            if m is not None:
-                masks[n] = m
+        masks = {n: m for n, m in zip(flat_names, _flatten_keep_none(input_masks), strict=False) if m is not None}
 
     # liveness: index of the last node reading each value
     last_use: dict[str, int] = {}

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from keras_migrate.ir.graph import Model
-from keras_migrate.ir.passes._base import Pass as Pass, PassManager as PassManager, PassResult as PassResult, function_pass as function_pass
+from keras_migrate.ir.passes._base import Pass as Pass
+from keras_migrate.ir.passes._base import PassManager as PassManager
+from keras_migrate.ir.passes._base import PassResult as PassResult
+from keras_migrate.ir.passes._base import function_pass as function_pass
 from keras_migrate.ir.passes.infer_types import InferTypes as InferTypes
 
 __all__ = ["InferTypes", "Pass", "PassManager", "PassResult", "function_pass", "prepare_for_output"]

@@ -27,7 +27,8 @@ def _probe(graph: Graph, batch: int, free: int) -> dict[str, np.ndarray]:
         assert t is not None
         shape = [(batch if d is None else d) if i == 0 else (free if d is None else d) for i, d in enumerate(t.shape)]
         arrays.append(np.zeros(shape, dtype=t.dtype))
-    return run_graph(graph, arrays, intermediates=True)  # type: ignore[no-any-return]
+    result: dict[str, np.ndarray] = run_graph(graph, arrays, intermediates=True)
+    return result
 
 
 def infer_graph_types(graph: Graph) -> Graph:

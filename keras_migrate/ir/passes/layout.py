@@ -19,7 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from keras_migrate.ir.graph import Graph, GraphBuilder, Layer, LayerOrigin, Model, ValueRef, map_structure
+from keras_migrate.ir.graph import (
+    Graph,
+    GraphBuilder,
+    Layer,
+    LayerOrigin,
+    Model,
+    ValueRef,
+    map_structure,
+)
 from keras_migrate.ir.passes._base import Pass, PassResult
 from keras_migrate.ir.passes.infer_types import infer_graph_types
 from keras_migrate.ir.weights import Take
@@ -191,7 +199,6 @@ class _Rewriter:
 
     def _node(self, node: Any) -> None:
         layer = self.layers[node.layer]
-        g = self.g
         first = node.inputs[0] if node.inputs else None
         single = len(node.args) == 1 and isinstance(node.args[0], ValueRef) and not node.kwargs
         new_layer = layer
@@ -213,8 +220,9 @@ class _Rewriter:
                 else:
                     args = self._args(node, self.as_is)
         elif layer.type in _AXIS and node.inputs and not node.kwargs and self.env[node.inputs[0]][1].moved is not None:
-            c = self.env[node.inputs[0]][1].moved
-            assert c is not None
+            moved_axis = self.env[node.inputs[0]][1].moved
+            assert moved_axis is not None
+            c = moved_axis
             r = self.rank(node.inputs[0])
             args = self._args(node, lambda v: self.moved(v, c))
             axis = layer.config.get("axis", -1)
@@ -255,7 +263,7 @@ class _Rewriter:
             return (self.as_is(first),), layer
         t = self.g.values[first].type
         assert t is not None
-        shape = tuple(int(d) for d in t.shape[1:])  # original layout, no batch
+        shape = tuple(int(d or 0) for d in t.shape[1:])  # original layout, no batch
         old_index = np.arange(int(np.prod(shape))).reshape(shape)
         moved_shape_perm = [a - 1 for a in _perm_to_last(len(shape) + 1, c)[1:]]
         rows = tuple(int(i) for i in np.transpose(old_index, moved_shape_perm).reshape(-1))

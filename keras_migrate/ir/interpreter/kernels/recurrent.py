@@ -3,6 +3,8 @@
 
 * a masked step keeps the previous states and outputs the previous *output state*
   (the initial state for leading masked steps), or zeros when ``zero_output_for_mask``;
+  ``unroll=True`` differs: leading masked steps output zeros and ``zero_output_for_mask``
+  is ignored (JAX backend's unrolled loop);
 * ``go_backwards`` returns the sequence in processing order (reversed time);
 * ``stateful`` layers start from zeros (the interpreter never carries state between runs);
 * the mask is only applied when Keras would pass it: an explicit ``mask=`` or the input's
@@ -259,6 +261,7 @@ def run_rnn(
     *,
     go_backwards: bool = False,
     zero_output_for_mask: bool = False,
+    unroll: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, States]:
     """Run ``cell`` over ``x`` (B, T, ...); returns (last output, outputs (B, T, ...), states).
 
@@ -268,13 +271,18 @@ def run_rnn(
     states = [np.asarray(s, dtype=np.float32) for s in initial] if initial is not None else cell.zeros(feats)
     steps = range(feats.shape[1] - 1, -1, -1) if go_backwards else range(feats.shape[1])
     keep = None if mask is None else np.asarray(mask).astype(bool)
-    outputs = []
+    outputs: list[np.ndarray] = []
     for t in steps:
         out, new_states = cell.step(feats[:, t], states)
         if keep is not None:
             k = keep[:, t]
             k = k.reshape(k.shape + (1,) * (out.ndim - k.ndim))
-            prev = np.zeros_like(out) if zero_output_for_mask else states[cell.output_state]
+            if unroll:
+                prev = outputs[-1] if outputs else np.zeros_like(out)
+            elif zero_output_for_mask:
+                prev = np.zeros_like(out)
+            else:
+                prev = states[cell.output_state]
             out = np.where(k, out, prev)
             new_states = [np.where(k.reshape(k.shape[:1] + (1,) * (n.ndim - 1)), n, s) for n, s in zip(new_states, states, strict=True)]
         states = [s.astype(np.float32, copy=False) for s in new_states]
@@ -314,6 +322,7 @@ def rnn(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], ctx: Contex
         None if mask is None else np.asarray(mask),
         go_backwards=bool(cfg.get("go_backwards", False)),
         zero_output_for_mask=bool(cfg.get("zero_output_for_mask", False)),
+        unroll=bool(cfg.get("unroll", False)),
     )
     return_sequences = bool(cfg.get("return_sequences", False))
     output = _seq_to_keras(cell, seq) if return_sequences else cell.state_transform(last, True)

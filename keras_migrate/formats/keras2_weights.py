@@ -1,0 +1,105 @@
+"""Weight re-layouts Keras 2 / tf.keras layers need beyond naming.
+
+tf.keras' LocallyConnected layers store their kernel in one of three layouts
+(``implementation`` 1, 2 or 3); the compat layer uses implementation 1's
+``(positions, patch_features, filters)``. Implementation 2 keeps a dense, masked
+``(input..., output..., filters)`` kernel; implementation 3 keeps only the connected
+entries, sorted by (output index, input index) of the flattened tensors. Both are mapped
+to implementation 1 lazily, as index transforms applied when the weight is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from keras_migrate.errors import UnsupportedError
+from keras_migrate.ir.graph import Graph, Layer
+from keras_migrate.ir.weights import GatherFlat, Reshape, Transpose
+
+__all__ = ["fix_graph_weights"]
+
+
+def _ints(v: object, n: int) -> tuple[int, ...]:
+    return tuple(int(x) for x in np.atleast_1d(v))[:n] if np.ndim(v) else (int(v),) * n  # type: ignore[call-overload, arg-type]
+
+
+def _local_kernel(layer: Layer, path: str) -> Layer:
+    impl = int(layer.origin.config.get("implementation", 1))
+    if impl == 1:
+        return layer
+    rank = 1 if layer.type.endswith("1D") else 2
+    cf = layer.config.get("data_format") == "channels_first"
+    if rank == 1 and cf:
+        raise UnsupportedError("channels_first LocallyConnected1D is not supported", path=path, layer=layer.name)
+    ks = _ints(layer.config["kernel_size"], rank)
+    st = _ints(layer.config.get("strides", 1), rank)
+    filters = int(layer.config["filters"])
+    kernel = layer.weight("kernel")
+    if impl == 2:
+        shape = kernel.shape
+        if rank == 1:
+            in_len, cin, out_len, _ = shape
+            out_sp, in_sp = (out_len,), (in_len,)
+        elif cf:
+            cin, in_r, in_c, _, out_r, out_c = shape
+            out_sp, in_sp = (out_r, out_c), (in_r, in_c)
+        else:
+            in_r, in_c, cin, out_r, out_c, _ = shape
+            out_sp, in_sp = (out_r, out_c), (in_r, in_c)
+        positions = list(np.ndindex(*out_sp))
+        offsets = list(np.ndindex(*ks))
+        idx = np.empty((len(positions), len(offsets) * cin, filters), dtype=np.int64)
+        for p, pos in enumerate(positions):
+            src = [o * s for o, s in zip(pos, st)]
+            feats = []
+            if cf:  # patch features ordered (channel, rows, cols)
+                for c in range(cin):
+                    for off in offsets:
+                        feats.append((c, *[s + d for s, d in zip(src, off)]))
+            else:  # (rows, cols, channel)
+                for off in offsets:
+                    for c in range(cin):
+                        feats.append((*[s + d for s, d in zip(src, off)], c))
+            for fi, feat in enumerate(feats):
+                for f in range(filters):
+                    if rank == 1:
+                        full = (feat[0], feat[1], pos[0], f)
+                    elif cf:
+                        full = (feat[0], feat[1], feat[2], f, pos[0], pos[1])
+                    else:
+                        full = (feat[0], feat[1], feat[2], pos[0], pos[1], f)
+                    idx[p, fi, f] = np.ravel_multi_index(full, shape)
+        new = kernel.then(GatherFlat(tuple(int(i) for i in idx.reshape(-1)), idx.shape))
+    elif impl == 3:
+        bias_shape = layer.weight("bias").shape if layer.has_weight("bias") else None
+        if bias_shape is None:
+            raise UnsupportedError(
+                "LocallyConnected implementation 3 without a bias does not record its output size",
+                path=path,
+                layer=layer.name,
+            )
+        out_sp = tuple(int(d) for d in bias_shape[:-1])
+        positions = int(np.prod(out_sp))
+        k = int(np.prod(ks))
+        cin = kernel.shape[0] // (positions * k * filters)
+        if cf:  # sorted by (filter, positions) then (channel, offsets)
+            new = kernel.then(Reshape((filters, positions, cin * k)), Transpose((1, 2, 0)))
+        else:  # sorted by (positions, filter) then (offsets, channel)
+            new = kernel.then(Reshape((positions, filters, k * cin)), Transpose((0, 2, 1)))
+    else:
+        raise UnsupportedError(f"unknown LocallyConnected implementation {impl}", path=path, layer=layer.name)
+    return layer.with_weights(tuple(new.renamed("kernel") if w.name == "kernel" else w for w in layer.weights))
+
+
+def fix_graph_weights(graph: Graph, path: str = "") -> Graph:
+    """Apply every layer-specific weight re-layout, descending into nested models."""
+    layers = []
+    for layer in graph.layers:
+        if layer.subgraph is not None:
+            layer = replace(layer, subgraph=fix_graph_weights(layer.subgraph, path))
+        elif layer.type in ("keras_migrate>LocallyConnected1D", "keras_migrate>LocallyConnected2D"):
+            layer = _local_kernel(layer, path)
+        layers.append(layer)
+    return replace(graph, layers=tuple(layers))
