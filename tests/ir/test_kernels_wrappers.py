@@ -70,8 +70,9 @@ def test_bidirectional_initial_state() -> None:
         lambda: L.Bidirectional(L.GRU(3, return_sequences=True), merge_mode=None),
         lambda: L.Bidirectional(L.LSTM(3)),
         lambda: L.Bidirectional(L.SimpleRNN(3, return_sequences=True, return_state=True)),
+        lambda: L.Bidirectional(L.LSTM(3, return_sequences=True, unroll=True)),
     ],
-    ids=["seq", "seq-none", "last", "seq-state"],
+    ids=["seq", "seq-none", "last", "seq-state", "unrolled"],
 )
 def test_bidirectional_with_mask(make: Any) -> None:
     x = rand((3, 5, 3), seed=53)
