@@ -4,12 +4,19 @@ Rules never walk the tree themselves: the dispatcher calls their ``leave_*`` hoo
 order, keeps the enclosing ``def``/``class``/``Lambda`` frames that tell rules whether they
 are inside Keras code, and skips names that are not references (attribute names, keyword
 names, parameters) so renames only touch real uses.
+
+The walk is libcst's visit/leave protocol, but rebuilds only the nodes on the path to a
+change: ``CSTTransformer`` reconstructs (and re-validates) every node it passes, which
+costs more than parsing. Whitespace and punctuation fields are never entered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import dataclasses
+from functools import lru_cache
 
 import libcst as cst
 
@@ -24,8 +31,25 @@ __all__ = ["COMMENT_PREFIX", "Dispatcher", "Hook"]
 
 Hook = Callable[[RuleContext, Any, Any], Any]
 
+#: Fields that only hold whitespace, punctuation or comments: never walked.
+_INERT_FIELDS = frozenset({
+    "lpar", "rpar", "comma", "semicolon", "newline", "leading_lines", "trailing_whitespace",
+    "header", "footer", "equal", "dot", "colon", "lbracket", "rbracket", "lbrace", "rbrace",
+    "lines_after_decorators", "indent", "star", "operator", "asynchronous", "default_indent",
+    "default_newline", "encoding", "has_trailing_newline", "first_line",
+})
 
-class Dispatcher(cst.CSTTransformer):
+
+@lru_cache(maxsize=None)
+def _child_fields(cls: type) -> tuple[str, ...]:
+    return tuple(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name not in _INERT_FIELDS and not f.name.startswith("whitespace")
+    )
+
+
+class Dispatcher:
     """Runs rule hooks and reference/import renames over one parsed segment."""
 
     def __init__(
@@ -37,7 +61,6 @@ class Dispatcher(cst.CSTTransformer):
         above: frozenset[str] = frozenset(),
         root_depth: int = 1,
     ) -> None:
-        super().__init__()
         self.ctx = ctx
         self.plan = plan
         self.hooks = hooks
@@ -45,17 +68,59 @@ class Dispatcher(cst.CSTTransformer):
         self.root_depth = root_depth
         self._skip: set[int] = set()
         self._lambda_pushed: list[bool] = []
+        self._hooks_for: dict[type, tuple[Any, Any]] = {}
+
+    # -- the walk ----------------------------------------------------------------------
+    def walk(self, node: Any) -> Any:
+        """Visit ``node``'s subtree; return it, or its replacement if anything changed."""
+        kind = type(node)
+        hooks = self._hooks_for.get(kind)
+        if hooks is None:
+            hooks = self._hooks_for[kind] = (
+                getattr(self, "visit_" + kind.__name__, None),
+                getattr(self, "leave_" + kind.__name__, None),
+            )
+        pre, post = hooks
+        updated = node
+        if pre is None or pre(node) is not False:
+            changes: dict[str, Any] = {}
+            for name in _child_fields(kind):
+                value = getattr(node, name)
+                if isinstance(value, cst.CSTNode):
+                    new = self.walk(value)
+                    if new is not value:
+                        changes[name] = new
+                elif isinstance(value, (list, tuple)) and value:
+                    new_seq = self._walk_sequence(value)
+                    if new_seq is not value:
+                        changes[name] = new_seq
+            if changes:
+                updated = node.with_changes(**changes)
+        return post(node, updated) if post is not None else updated
+
+    def _walk_sequence(self, values: Sequence[Any]) -> Sequence[Any]:
+        out: list[Any] = []
+        changed = False
+        for value in values:
+            if not isinstance(value, cst.CSTNode):
+                out.append(value)
+                continue
+            new = self.walk(value)
+            if new is value:
+                out.append(value)
+                continue
+            changed = True
+            if isinstance(new, cst.FlattenSentinel):
+                out.extend(new.nodes)
+            elif not isinstance(new, cst.RemovalSentinel):
+                out.append(new)
+        return out if changed else values
 
     # -- follow-up comments go on the innermost statement that raised them --------------
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            self.ctx.pending.append([])
-        return super().on_visit(node)
+    def _enter(self) -> None:
+        self.ctx.pending.append([])
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
-        result = super().on_leave(original_node, updated_node)
-        if not isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            return result
+    def _attach(self, result: Any) -> Any:
         depth = len(self.ctx.pending)
         notes = self.ctx.pending.pop()
         if not notes:
@@ -81,6 +146,45 @@ class Dispatcher(cst.CSTTransformer):
             return cst.FlattenSentinel([*list(result.nodes)[:-1], new_target])
         return new_target
 
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        self._enter()
+        return True
+
+    def visit_If(self, node: cst.If) -> bool:
+        self._enter()
+        return True
+
+    def leave_If(self, original_node: cst.If, updated_node: cst.If) -> Any:
+        return self._attach(updated_node)
+
+    def visit_For(self, node: cst.For) -> bool:
+        self._enter()
+        return True
+
+    def leave_For(self, original_node: cst.For, updated_node: cst.For) -> Any:
+        return self._attach(updated_node)
+
+    def visit_While(self, node: cst.While) -> bool:
+        self._enter()
+        return True
+
+    def leave_While(self, original_node: cst.While, updated_node: cst.While) -> Any:
+        return self._attach(updated_node)
+
+    def visit_With(self, node: cst.With) -> bool:
+        self._enter()
+        return True
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> Any:
+        return self._attach(updated_node)
+
+    def visit_Try(self, node: cst.Try) -> bool:
+        self._enter()
+        return True
+
+    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> Any:
+        return self._attach(updated_node)
+
     def _run(self, hook: str, original: Any, updated: Any) -> Any:
         kind = type(original)
         for rule_id, fn in self.hooks.get(hook, ()):
@@ -102,11 +206,6 @@ class Dispatcher(cst.CSTTransformer):
         self._skip.add(id(node.attr))
         return True
 
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        if node.keyword is not None:
-            self._skip.add(id(node.keyword))
-        return True
-
     def visit_Param(self, node: cst.Param) -> bool:
         self._skip.add(id(node.name))
         return True
@@ -123,6 +222,7 @@ class Dispatcher(cst.CSTTransformer):
 
     # -- frames ------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._enter()
         self._skip.add(id(node.name))
         facts = self.ctx.facts
         keras = any(
@@ -132,13 +232,12 @@ class Dispatcher(cst.CSTTransformer):
         self.ctx.frames.append(Frame("class", node.name.value, keras))
         return True
 
-    def leave_ClassDef(
-        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
-    ) -> cst.ClassDef:
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> Any:
         self.ctx.frames.pop()
-        return updated_node
+        return self._attach(updated_node)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._enter()
         self._skip.add(id(node.name))
         frames = self.ctx.frames
         name = node.name.value
@@ -153,11 +252,9 @@ class Dispatcher(cst.CSTTransformer):
         frames.append(Frame("def", name, keras))
         return True
 
-    def leave_FunctionDef(
-        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
-    ) -> cst.FunctionDef:
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> Any:
         self.ctx.frames.pop()
-        return updated_node
+        return self._attach(updated_node)
 
     def visit_Call(self, node: cst.Call) -> bool:
         if self.ctx.matches(node.func, "keras.layers.Lambda"):
@@ -218,6 +315,6 @@ class Dispatcher(cst.CSTTransformer):
         if any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in updated_node.body):
             result = rewrite_imports(self.ctx, self.plan, updated_node)
             if not isinstance(result, cst.SimpleStatementLine):
-                return result
+                return self._attach(result)
             updated_node = result
-        return self._run("leave_SimpleStatementLine", original_node, updated_node)
+        return self._attach(self._run("leave_SimpleStatementLine", original_node, updated_node))

@@ -21,17 +21,22 @@ import libcst as cst
 from keras_migrate.codemods.dispatcher import COMMENT_PREFIX, Dispatcher, Hook
 from keras_migrate.codemods.facts import Facts, analyze
 from keras_migrate.codemods.names import RenameTable
-from keras_migrate.codemods.postcheck import scan
-from keras_migrate.codemods.records import Finding
-from keras_migrate.codemods.references import ImportPlan, plan_imports, reference_triggers
+from keras_migrate.codemods.postcheck import scan, walk_names
+from keras_migrate.codemods.records import Finding, Location
+from keras_migrate.codemods.references import (
+    ImportPlan,
+    fast_import,
+    import_needs_rewrite,
+    plan_imports,
+    reference_triggers,
+)
 from keras_migrate.codemods.rule import Note, Rule, RuleContext
-from keras_migrate.codemods.segments import Segment, locate
+from keras_migrate.codemods.segments import Segment, Triggers, locate
 from keras_migrate.codemods.source import LineTable, newline_of
 
 __all__ = ["COMMENT_PREFIX", "DocumentResult", "Engine", "InvalidRewriteError", "NotedLine"]
 
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from|import)[ \t]", re.MULTILINE)
-_ENGINE_TRIGGER = r"(?m:^)[ \t]*(?:from|import)[ \t]+[\w.]*\b(?:keras|tensorflow)\b"
 _WRAP = "if 1:"
 
 
@@ -66,9 +71,29 @@ class _Edit:
     prefix: str = ""
 
 
-@lru_cache(maxsize=256)
-def _compile(fragments: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{f})" for f in fragments) if fragments else r"(?!x)x")
+@lru_cache(maxsize=4096)
+def _pattern(fragment: str) -> re.Pattern[str]:
+    return re.compile(fragment)
+
+
+class AnyOf:
+    """Matches when any fragment matches; fragments are compiled once per process.
+
+    One big alternation would have to be recompiled for every new combination of import
+    aliases (milliseconds per file); separately cached fragments repeat across files.
+    """
+
+    __slots__ = ("patterns",)
+
+    def __init__(self, fragments: Sequence[str]) -> None:
+        self.patterns = [_pattern(f) for f in dict.fromkeys(fragments)]
+
+    def search(self, text: str) -> bool:
+        return any(p.search(text) for p in self.patterns)
+
+
+def _compile(fragments: tuple[str, ...]) -> AnyOf:
+    return AnyOf(fragments)
 
 
 class Engine:
@@ -81,6 +106,8 @@ class Engine:
         self.renames = RenameTable.merged(r.renames for r in all_rules)
         self.emit = RenameTable.merged(r.renames for r in self.rules)
         self.check_names = check_names
+        #: imports some rule wants to inspect (those take the libcst path); set per run
+        self._import_pattern: AnyOf = AnyOf(())
         self.hooks: dict[str, list[tuple[str, Hook]]] = {}
         for hook in Rule.HOOKS:
             for rule in self.rules:
@@ -99,10 +126,25 @@ class Engine:
         trees = [ast.parse(text) for text in texts]
         facts = analyze(trees, texts, self.renames, self.emit)
         plan = plan_imports(facts)
-        fragments = [_ENGINE_TRIGGER, *reference_triggers(facts, plan)]
+        fragments = reference_triggers(facts, plan)
+        keras_fragments: list[str] = []
+        import_fragments: list[str] = []
         for rule in self.rules:
             fragments.extend(rule.triggers(facts))
-        trigger = _compile(tuple(fragments))
+            keras_fragments.extend(rule.keras_code_triggers(facts))
+            import_fragments.extend(rule.import_triggers(facts))
+        import_pattern = _compile(tuple(import_fragments))
+        self._import_pattern = import_pattern
+        emit = facts.emit_renames
+
+        def import_needed(stmt: ast.stmt, text: str) -> bool:
+            return import_needs_rewrite(stmt, emit) or bool(import_pattern.search(text))
+
+        trigger = Triggers(
+            _compile(tuple(fragments)),
+            _compile(tuple(keras_fragments)) if keras_fragments else None,
+            import_needed,
+        )
         result = DocumentResult(texts=list(texts))
         needs: set[str] = set()
         edits: list[list[_Edit]] = []
@@ -115,17 +157,21 @@ class Engine:
                     chunk_edits.append(edit)
             edits.append(chunk_edits)
         if not any(edits):
-            self._post(result, trees)
+            self._post(result, trees, texts)
             return result
         new_texts = [_splice(t, e) for t, e in zip(texts, edits, strict=True)]
         new_trees = _parse_all(new_texts)
-        # phase 2, on the rewritten text: drop imports the rewrite left unused, add needed ones
-        second = self._tidy_imports(texts, new_texts, new_trees, facts, needs)
+        # phase 2, on the rewritten text: drop imports the rewrite left unused, add needed
+        # ones. These edits replace whole module-level import lines with libcst-generated
+        # imports, so the result needs no third parse: findings are re-based instead.
+        walked = [walk_names(tree) for tree in new_trees]
+        used = set().union(*(names for names, _ in walked))
+        second = self._tidy_imports(texts, new_texts, new_trees, facts, needs, used)
+        self._post(result, new_trees, new_texts, [chains for _, chains in walked])
         if any(second):
+            result.findings = _rebase(result.findings, new_texts, second)
             new_texts = [_splice(t, e) for t, e in zip(new_texts, second, strict=True)]
-            new_trees = _parse_all(new_texts)
         result.texts = new_texts
-        self._post(result, new_trees)
         return result
 
     # -- steps -------------------------------------------------------------------------
@@ -141,18 +187,27 @@ class Engine:
     ) -> _Edit | None:
         text = table.text
         source = text[segment.start : segment.end]
+        if isinstance(segment.node, (ast.Import, ast.ImportFrom)) and not self._import_pattern.search(
+            source
+        ):
+            fast = fast_import(segment.node, source, facts, plan)
+            if fast is not None:
+                new_text, notes = fast
+                for rule_id, message in notes:
+                    result.changes.append(NotedLine(chunk, segment.first_line, Note(rule_id, message)))
+                return None if new_text == source else _Edit(segment.start, segment.end, new_text)
         newline = newline_of(source)
         wrapped = f"{_WRAP}{newline}{source}" if segment.indent else source
         try:
             module = cst.parse_module(wrapped)
         except cst.ParserSyntaxError:
             return None
-        ctx = RuleContext(facts=facts, frames=list(segment.frames))
+        ctx = RuleContext(facts=facts, frames=list(segment.frames), text=source)
         above = frozenset(_comments_above(table, segment.first_line))
         dispatcher = Dispatcher(
             ctx, plan, self.hooks, above=above, root_depth=2 if segment.indent else 1
         )
-        new_module = module.visit(dispatcher)
+        new_module = dispatcher.walk(module)
         code = new_module.code
         if segment.indent:
             code = code[len(_WRAP) + len(newline) :]
@@ -181,11 +236,11 @@ class Engine:
         trees: Sequence[ast.Module],
         facts: Facts,
         needs: set[str],
+        used: set[str],
     ) -> list[list[_Edit]]:
         """Edits on the rewritten text: unused Keras/TF imports out, needed imports in."""
         edits: list[list[_Edit]] = [[] for _ in texts]
         tables = [LineTable(t) for t in texts]
-        used = _used_names(trees)
         before = "".join(_strip_imports(t) for t in old_texts)
         sites: list[tuple[int, ast.stmt]] = []
         for chunk, tree in enumerate(trees):
@@ -217,9 +272,19 @@ class Engine:
             chunk_edits.sort(key=lambda e: (e.start, e.end))
         return edits
 
-    def _post(self, result: DocumentResult, trees: Sequence[ast.Module]) -> None:
+    def _post(
+        self,
+        result: DocumentResult,
+        trees: Sequence[ast.Module],
+        texts: Sequence[str],
+        chains: Sequence[Sequence[tuple[int, str]]] | None = None,
+    ) -> None:
         for index, tree in enumerate(trees):
-            for finding in scan(tree, result.texts[index], check_names=self.check_names):
+            found = scan(
+                tree, texts[index], check_names=self.check_names,
+                chains=None if chains is None else chains[index],
+            )
+            for finding in found:
                 result.findings.append((index, finding))
 
 
@@ -294,20 +359,38 @@ def _bound_name(alias: cst.ImportAlias, item: cst.Import | cst.ImportFrom) -> st
     return name.split(".")[0] if isinstance(item, cst.Import) else name
 
 
+def _rebase(
+    findings: list[tuple[int, Finding]], texts: Sequence[str], edits: Sequence[Sequence[_Edit]]
+) -> list[tuple[int, Finding]]:
+    """Move findings from pre-tidy line numbers to the final text's; drop stale ones."""
+    out = []
+    for chunk, finding in findings:
+        table = LineTable(texts[chunk])
+        line = finding.location.line
+        offset = table.line_start(line)
+        shift = 0
+        stale = False
+        for edit in edits[chunk]:
+            if edit.end <= offset and edit.start < offset or (edit.start == edit.end <= offset):
+                removed = texts[chunk].count("\n", edit.start, edit.end)
+                shift += edit.body.count("\n") + edit.prefix.count("\n") - removed
+            elif edit.start <= offset < edit.end:
+                last = finding.name.rsplit(".", 1)[-1]
+                stale = last not in edit.body
+                shift += 0
+        if stale:
+            continue
+        moved = Finding(finding.kind, Location(finding.location.path, line + shift),
+                        finding.name, finding.covered)
+        out.append((chunk, moved))
+    return out
+
+
 def _parse_all(texts: Sequence[str]) -> list[ast.Module]:
     try:
         return [ast.parse(text) for text in texts]
     except SyntaxError as exc:
         raise InvalidRewriteError(f"rewrite produced invalid code: {exc}") from exc
-
-
-def _used_names(trees: Sequence[ast.Module]) -> set[str]:
-    used: set[str] = set()
-    for tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name):
-                used.add(node.id)
-    return used
 
 
 def _bound_modules(trees: Sequence[ast.Module]) -> set[str]:

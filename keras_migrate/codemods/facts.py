@@ -72,6 +72,7 @@ class Facts:
     top_imports: list[ImportSite] = field(default_factory=list)
     from_aliases: list[tuple[str, str, str | None]] = field(default_factory=list)
     _resolve_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _legacy_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     # -- resolution ---------------------------------------------------------------------
     def resolve(self, dotted: str) -> tuple[str, ...]:
@@ -89,6 +90,14 @@ class Facts:
             result = tuple(f"{module}.{dotted}" for module in self.star_modules)
         self._resolve_cache[dotted] = result
         return result
+
+    def legacy_names(self, dotted: str) -> tuple[str, ...]:
+        """Resolved names with module renames applied but moved members kept."""
+        cached = self._legacy_cache.get(dotted)
+        if cached is None:
+            rename = self.renames.rename_modules
+            cached = self._legacy_cache[dotted] = tuple(rename(old) for old in self.resolve(dotted))
+        return cached
 
     def keras_names(self, dotted: str) -> tuple[str, ...]:
         """Keras 3 names ``dotted`` may denote (renames applied), ``()`` if not Keras."""

@@ -12,14 +12,14 @@ import ast
 import importlib.metadata
 import importlib.util
 import os
-from collections.abc import Iterator
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from keras_migrate.codemods.facts import dotted_of, iter_statements
 from keras_migrate.codemods.records import Finding, Location
 
-__all__ = ["KerasIndex", "keras_index", "scan"]
+__all__ = ["KerasIndex", "keras_index", "scan", "walk_names"]
 
 _MARK = "# keras-migrate:"
 
@@ -124,15 +124,27 @@ def _covered(lines: list[str], start: int) -> bool:
     return False
 
 
-def _chains(tree: ast.Module) -> Iterator[tuple[int, str]]:
+def walk_names(tree: ast.Module) -> tuple[set[str], list[tuple[int, str]]]:
+    """One pass over ``tree``: every Name id, and every loaded attribute chain with its line."""
+    names: set[str] = set()
+    chains: list[tuple[int, str]] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
             name = dotted_of(node)
             if name is not None:
-                yield node.lineno, name
+                chains.append((node.lineno, name))
+    return names, chains
 
 
-def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Finding]:
+def scan(
+    tree: ast.Module,
+    text: str,
+    *,
+    check_names: bool = True,
+    chains: Sequence[tuple[int, str]] | None = None,
+) -> list[Finding]:
     """Findings for one rewritten chunk (``Location.path`` is filled in by the caller)."""
     if "keras" not in text and "tensorflow" not in text:
         return []
@@ -151,7 +163,9 @@ def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Findi
         found.setdefault((kind, line, name), Finding(kind, Location("", line), name, covered))
 
     tf_chains: dict[int, list[str]] = {}
-    for line, name in _chains(tree):
+    if chains is None:
+        chains = walk_names(tree)[1]
+    for line, name in chains:
         root, _, rest = name.partition(".")
         if root in tf_aliases:
             tf_chains.setdefault(line, []).append(name)

@@ -11,17 +11,20 @@ an unchanged alias (``tf.keras.layers.Dense``) are respelled the same way.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 
 import libcst as cst
 
 from keras_migrate.codemods.facts import Facts
-from keras_migrate.codemods.names import split_name
-from keras_migrate.codemods.rule import RuleContext, dotted
+from keras_migrate.codemods.names import RenameTable, split_name
+from keras_migrate.codemods.rule import RuleContext, dotted, parse_expression
 
 __all__ = [
     "ImportPlan",
+    "fast_import",
+    "import_needs_rewrite",
     "plan_imports",
     "reference_triggers",
     "rename_reference",
@@ -60,7 +63,7 @@ def plan_imports(facts: Facts) -> ImportPlan:
 
 
 def _chain(text: str) -> cst.BaseExpression:
-    return cst.parse_expression(text)
+    return parse_expression(text)
 
 
 def rename_reference(
@@ -117,7 +120,7 @@ def _replace_root(node: cst.BaseExpression, new_root: str) -> cst.BaseExpression
 
 
 def _dotted_node(name: str) -> cst.Attribute | cst.Name:
-    expr = cst.parse_expression(name)
+    expr = parse_expression(name)
     assert isinstance(expr, (cst.Attribute, cst.Name))
     return expr
 
@@ -309,3 +312,67 @@ def reference_triggers(facts: Facts, plan: ImportPlan) -> list[str]:
         if lasts:
             fragments.append(rf"\b(?:{'|'.join(sorted(map(re.escape, lasts)))})\b")
     return fragments
+
+
+def import_needs_rewrite(stmt: ast.stmt, emit: RenameTable) -> bool:
+    """True when an ``ast`` import statement names something the renames move."""
+    if isinstance(stmt, ast.Import):
+        return any(emit.rename(alias.name) != alias.name for alias in stmt.names)
+    if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+        module = stmt.module
+        if any(alias.name == "*" for alias in stmt.names):
+            return emit.rename_modules(module) != module
+        return any(
+            emit.rename(f"{module}.{alias.name}") != f"{module}.{alias.name}" for alias in stmt.names
+        )
+    return False
+
+
+_SIMPLE_IMPORT = re.compile(r"(?:from [\w.]+ import [\w, ]+|import [\w., ]+)[ \t]*(?:\r\n|\r|\n)?")
+
+
+def fast_import(
+    stmt: ast.stmt, text: str, facts: Facts, plan: ImportPlan
+) -> tuple[str, list[tuple[str, str]]] | None:
+    """Rewrite a plain one-line import from its ``ast`` node, without libcst.
+
+    Most upgraded files start with a block of such lines; parsing each with libcst costs
+    more than the rest of the statement's work. Returns ``(new_text, [(rule, note)])``, or
+    ``None`` when the line needs the general libcst path (comments, parentheses, aliases
+    that split into several imports, dissolved or renamed bindings).
+    """
+    if not _SIMPLE_IMPORT.fullmatch(text):
+        return None
+    emit = facts.emit_renames
+    newline = text[len(text.rstrip("\r\n")) :]
+    notes: list[tuple[str, str]] = []
+    parts: list[str] = []
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            new = emit.rename(alias.name)
+            if new != alias.name:
+                notes.append((emit.owner(alias.name), f"import {alias.name} -> import {new}"))
+            parts.append(new + (f" as {alias.asname}" if alias.asname else ""))
+        return f"import {', '.join(dict.fromkeys(parts))}{newline}", notes
+    if not isinstance(stmt, ast.ImportFrom) or stmt.level or not stmt.module:
+        return None
+    module = stmt.module
+    if any(a.name == "*" for a in stmt.names):
+        return None
+    target_module = None
+    for alias in stmt.names:
+        old = f"{module}.{alias.name}"
+        new = emit.rename(old)
+        new_module, new_name = split_name(new)
+        if new == old:
+            new_module, new_name = module, alias.name
+        elif not new_module or (not alias.asname and new_name != alias.name):
+            return None  # becomes `import x`, dissolves or renames a binding: general path
+        else:
+            notes.append((emit.owner(old), f"from {module} import {alias.name} -> {new}"))
+        if target_module is None:
+            target_module = new_module
+        elif new_module != target_module:
+            return None  # splits into several statements
+        parts.append(new_name + (f" as {alias.asname}" if alias.asname else ""))
+    return f"from {target_module} import {', '.join(dict.fromkeys(parts))}{newline}", notes

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import ClassVar
 
 import libcst as cst
@@ -19,7 +20,21 @@ from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.segments import Frame
 
-__all__ = ["Note", "Rule", "RuleContext", "dotted", "symbol_triggers"]
+__all__ = [
+    "Note",
+    "Rule",
+    "RuleContext",
+    "dotted",
+    "kwarg_token",
+    "parse_expression",
+    "symbol_triggers",
+]
+
+
+@lru_cache(maxsize=4096)
+def parse_expression(code: str) -> cst.BaseExpression:
+    """Cached :func:`libcst.parse_expression`: nodes are immutable, so sharing is safe."""
+    return cst.parse_expression(code)
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
@@ -57,6 +72,12 @@ class RuleContext:
     pending: list[list[Note]] = field(default_factory=list)
     #: Follow-ups raised outside any statement of the segment (placed above it).
     root_notes: list[Note] = field(default_factory=list)
+    #: The original text of the segment, for cheap "could this apply at all" checks.
+    text: str = ""
+
+    def mentions(self, *words: str) -> bool:
+        """True when the segment's original text contains one of ``words``."""
+        return any(word in self.text for word in words)
 
     # -- names --------------------------------------------------------------------------
     def names(self, node: cst.BaseExpression) -> tuple[str, ...]:
@@ -69,8 +90,7 @@ class RuleContext:
         name = dotted(node)
         if not name:
             return ()
-        renames = self.facts.renames
-        return tuple(renames.rename_modules(old) for old in self.facts.resolve(name))
+        return self.facts.legacy_names(name)
 
     def layer(self, node: cst.BaseExpression) -> str | None:
         """The legacy class name when ``node`` names a ``keras.layers`` class."""
@@ -93,7 +113,7 @@ class RuleContext:
     def keras(self, path: str) -> cst.BaseExpression:
         """``keras.<path>`` as an expression, scheduling ``import keras`` if needed."""
         self.needs.add("keras")
-        return cst.parse_expression(f"keras.{path}" if path else "keras")
+        return parse_expression(f"keras.{path}" if path else "keras")
 
     def numpy(self) -> str:
         """The name NumPy is bound to, scheduling ``import numpy as np`` if unbound."""
@@ -146,6 +166,19 @@ class Rule:
     def triggers(self, facts: Facts) -> list[str]:
         """Regex fragments marking statements this rule may rewrite in this document."""
         return [*self.tokens, *symbol_triggers(facts, self.symbols)]
+
+    def keras_code_triggers(self, facts: Facts) -> list[str]:
+        """Extra fragments that only count inside Keras code (custom layers, losses...)."""
+        return []
+
+    def import_triggers(self, facts: Facts) -> list[str]:
+        """Fragments marking import statements this rule wants to see (rarely needed)."""
+        return []
+
+
+def kwarg_token(*names: str) -> str:
+    """Regex for ``name=`` used as a keyword argument (after ``(`` or ``,``)."""
+    return rf"[(,]\s*(?:{'|'.join(names)})\s*=(?!=)"
 
 
 def symbol_triggers(facts: Facts, symbols: Iterable[str]) -> list[str]:

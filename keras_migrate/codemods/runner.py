@@ -6,6 +6,7 @@ whole files, so the only data crossing processes are paths in and small records 
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -168,6 +169,25 @@ def run_files(
 ) -> list[FileResult]:
     """Process ``paths`` with ``jobs`` worker processes (in-process when 1)."""
     _warm(options)
+    # libcst allocates millions of small objects that never form cycles worth collecting
+    # mid-run; the cyclic GC scanning them costs ~20% of a run. Freeze what startup built
+    # and collect rarely while files are processed.
+    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(200_000, 50, 100)
+    try:
+        return _run(paths, options, jobs, on_result)
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+def _run(
+    paths: Sequence[str],
+    options: Options,
+    jobs: int,
+    on_result: Callable[[FileResult], None] | None,
+) -> list[FileResult]:
     work = partial(process_file, options=options)
     results: list[FileResult] = []
     if jobs <= 1 or len(paths) < 2:

@@ -10,14 +10,14 @@ whole when a child does not start its own line (``if x: y``).
 from __future__ import annotations
 
 import ast
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from keras_migrate.codemods.facts import Facts, child_bodies, dotted_of
 from keras_migrate.codemods.source import LineTable
 
-__all__ = ["Frame", "Segment", "locate"]
+__all__ = ["Frame", "Segment", "Triggers", "locate"]
 
 _COMPOUND = (
     ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor,
@@ -37,6 +37,22 @@ class Frame:
     keras: bool
 
 
+class Matcher(Protocol):
+    """Anything with ``search(text)`` (a compiled pattern or a set of them)."""
+
+    def search(self, text: str, /) -> object: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Triggers:
+    """When a statement needs libcst: ``anywhere`` always, ``keras_code`` only inside
+    Keras code, and ``imports`` (given the ast node and its text) for import statements."""
+
+    anywhere: Matcher
+    keras_code: Matcher | None
+    imports: Callable[[ast.stmt, str], bool]
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
     """Whole lines ``first_line..last_line`` of one chunk, given to libcst as a unit."""
@@ -48,6 +64,7 @@ class Segment:
     indent: str
     frames: tuple[Frame, ...]
     sole: bool
+    node: ast.stmt | None = None  # the statement, when the segment is exactly one
 
 
 def _first_line(stmt: ast.stmt) -> int:
@@ -74,13 +91,19 @@ def _frame(stmt: ast.stmt, frames: tuple[Frame, ...], facts: Facts) -> Frame | N
 
 
 class _Locator:
-    __slots__ = ("facts", "lines", "segments", "trigger")
+    __slots__ = ("facts", "lines", "segments", "triggers")
 
-    def __init__(self, lines: LineTable, trigger: re.Pattern[str], facts: Facts) -> None:
+    def __init__(self, lines: LineTable, triggers: Triggers, facts: Facts) -> None:
         self.lines = lines
-        self.trigger = trigger
+        self.triggers = triggers
         self.facts = facts
         self.segments: list[Segment] = []
+
+    def _matches(self, text: str, frames: tuple[Frame, ...]) -> bool:
+        if self.triggers.anywhere.search(text):
+            return True
+        keras = self.triggers.keras_code
+        return keras is not None and any(f.keras for f in frames) and bool(keras.search(text))
 
     def body(self, stmts: Sequence[ast.stmt], frames: tuple[Frame, ...]) -> bool:
         """Add segments for ``stmts``; False when the caller must take itself whole."""
@@ -114,7 +137,8 @@ class _Locator:
             if col != len(indent):
                 return False  # shares its line with a compound header: parent goes whole
         start, end = lines.line_start(first), lines.line_end(last)
-        segment = Segment(start, end, first, last, indent, frames, sole)
+        segment = Segment(start, end, first, last, indent, frames, sole,
+                          head if len(group) == 1 else None)
         if len(group) == 1 and isinstance(head, _COMPOUND):
             children = list(child_bodies(head))
             covered = [(_first_line(b[0]), max(s.end_lineno or s.lineno for s in b)) for b in children]
@@ -126,7 +150,7 @@ class _Locator:
                 cursor = max(cursor, hi + 1)
             if cursor <= last:
                 header_parts.append(lines.text[lines.line_start(cursor) : end])
-            if self.trigger.search("".join(header_parts)):
+            if self._matches("".join(header_parts), frames):
                 self.segments.append(segment)
                 return True
             frame = _frame(head, frames, self.facts)
@@ -135,23 +159,33 @@ class _Locator:
             for body in children:
                 if not self.body(body, inner):
                     del self.segments[saved:]
-                    if self.trigger.search(lines.text[start:end]):
+                    if self._matches(lines.text[start:end], inner):
                         self.segments.append(segment)
                     return True
             return True
-        if self.trigger.search(lines.text[start:end]):
+        text = lines.text[start:end]
+        if len(group) == 1 and isinstance(head, (ast.Import, ast.ImportFrom)):
+            if self.triggers.imports(head, text):
+                self.segments.append(segment)
+            return True
+        if (
+            len(group) == 1
+            and isinstance(head, ast.Expr)
+            and isinstance(head.value, ast.Constant)
+            and isinstance(head.value.value, str)
+        ):
+            return True  # docstrings and bare strings are never rewritten
+        if self._matches(text, frames):
             self.segments.append(segment)
         return True
 
 
-def locate(
-    tree: ast.Module, lines: LineTable, trigger: re.Pattern[str], facts: Facts
-) -> list[Segment]:
-    """Segments of ``tree`` (in source order) whose text matches ``trigger``."""
-    locator = _Locator(lines, trigger, facts)
+def locate(tree: ast.Module, lines: LineTable, triggers: Triggers, facts: Facts) -> list[Segment]:
+    """Segments of ``tree`` (in source order) whose statements match ``triggers``."""
+    locator = _Locator(lines, triggers, facts)
     if not locator.body(tree.body, ()):
         # only possible for a one-line module such as "if x: y"
-        if locator.trigger.search(lines.text):
+        if locator._matches(lines.text, ()):
             return [Segment(0, len(lines.text), 1, lines.lines, "", (), True)]
         return []
     locator.segments.sort(key=lambda s: s.start)

@@ -14,5 +14,8 @@ NAMES = frozenset(
         "keras_migrate>LocallyConnected1D",
         "keras_migrate>LocallyConnected2D",
         "keras_migrate>LegacyBilinearUpSampling2D",
+        "keras_migrate>TFOp",
+        "keras_migrate>CustomScaleLayer",
+        "keras_migrate>LayerScale",
     }
 )

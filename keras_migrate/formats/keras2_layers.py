@@ -53,6 +53,9 @@ class TranslateContext:
     path: str = ""
     generation: str = "keras2"
     notes: list[str] = field(default_factory=list)
+    #: The layer's raw ``inbound_nodes`` (legacy form), for rules whose translation depends
+    #: on how the layer is called (tf.keras ``TFOpLambda`` keeps its operands there).
+    inbound_nodes: Any = None
 
     def fail(self, message: str, hint: str | None = None) -> UnsupportedError:
         return UnsupportedError(message, path=self.path or None, layer=self.layer_name, hint=hint)
@@ -74,6 +77,34 @@ def register(*names: str) -> Callable[[Rule], Rule]:
 
 
 _rule = register
+
+#: Rewrites one parsed call ``(args, kwargs)`` of a translated layer ``(type, config)``.
+CallRewrite = Callable[[str, Mapping[str, Any], tuple[Any, ...], dict[str, Any]], tuple[tuple[Any, ...], dict[str, Any]]]
+_CALL_REWRITES: dict[str, CallRewrite] = {}
+
+
+def register_call_rewrite(*names: str) -> Callable[[CallRewrite], CallRewrite]:
+    """Register how calls of legacy classes change with their translation.
+
+    For layers whose legacy call signature differs from their Keras 3 target's, e.g. a
+    ``TFOpLambda`` recorded as ``op(x, y=t)`` that becomes ``Add()([x, t])``.
+    """
+
+    def decorate(fn: CallRewrite) -> CallRewrite:
+        for n in names:
+            _CALL_REWRITES[n] = fn
+        return fn
+
+    return decorate
+
+
+def rewrite_call(
+    class_name: str, layer_type: str, config: Mapping[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """A parsed call of a ``class_name`` layer, as its Keras 3 translation takes it."""
+    _load_extensions()
+    fn = _CALL_REWRITES.get(class_name)
+    return (args, kwargs) if fn is None else fn(layer_type, config, args, kwargs)
 
 #: Modules adding rules for further layer families; imported on first use.
 EXTENSION_MODULES = ("keras_migrate.formats.tfkeras_layers",)

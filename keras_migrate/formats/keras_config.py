@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
-from keras_migrate.formats.keras2_layers import TranslateContext, translate_layer
+from keras_migrate.formats.keras2_layers import TranslateContext, rewrite_call, translate_layer
 from keras_migrate.ir.graph import Graph, GraphBuilder, Layer, LayerOrigin, TensorType, ValueRef
 from keras_migrate.ir.specs import WeightSpec, weight_specs
 from keras_migrate.ir.weights import Weight
@@ -141,7 +141,13 @@ class ConfigReader:
         if is_model:
             sub = self.graph({"class_name": class_name, "config": raw, "name": orig_name})
             return Layer(name, "Sequential" if sub.kind == "sequential" else "Functional", {}, (), trainable, dtype, sub, origin)
-        ctx = TranslateContext(layer_name=orig_name, path=self.path, generation=self.generation, notes=self.notes)
+        ctx = TranslateContext(
+            layer_name=orig_name,
+            path=self.path,
+            generation=self.generation,
+            notes=self.notes,
+            inbound_nodes=entry.get("inbound_nodes"),
+        )
         ltype, cfg = translate_layer(class_name, raw_map, ctx)
         return Layer(name, ltype, cfg, (), trainable, dtype, None, origin)
 
@@ -265,7 +271,7 @@ class ConfigReader:
                     call = self._parse_node(nodes[k], name_map, node_outputs, layer.type)
                     if call is None:
                         break
-                    args, kwargs = call
+                    args, kwargs = rewrite_call(layer.origin.class_name, layer.type, layer.config, *call)
                     outs = b.call(lname, args, kwargs, num_outputs=num_outputs(layer.type, layer.config, layer.subgraph))
                     node_outputs[(orig_of[lname], k)] = [o.name for o in outs]
                     k += 1
@@ -359,6 +365,11 @@ class ConfigReader:
         kwargs: dict[str, Any] = {}
 
         def first_arg(x: Any) -> Any:
+            if isinstance(x, (list, tuple)) and len(x) == 4 and x[0] == "_CONSTANT_VALUE" and x[1] == -1:
+                # tf.keras: a constant first argument of a TF op (``2.0 - t``), kwargs in x[3].
+                if isinstance(x[3], Mapping):
+                    kwargs.update(convert_kwargs(dict(x[3])))
+                return x[2]
             if self._is_triple(x):
                 if len(x) == 4 and isinstance(x[3], Mapping):
                     kwargs.update(convert_kwargs(dict(x[3])))

@@ -84,6 +84,11 @@ def weight_specs(layer_type: str, config: Mapping[str, Any]) -> list[WeightSpec]
         return [WeightSpec("embeddings")]
     if layer_type == "PReLU":
         return [WeightSpec("alpha")]
+    if layer_type == "Normalization":  # statistics are weights unless the config holds them
+        stats = ("mean", "variance", "count")
+        return [] if config.get("mean") is not None else [WeightSpec(n, False) for n in stats]
+    if layer_type == "keras_migrate>LayerScale":
+        return [WeightSpec("gamma")]
     if layer_type == "EinsumDense":
         return [WeightSpec("kernel")] + ([WeightSpec("bias")] if config.get("bias_axes") else [])
     if layer_type == "TimeDistributed":

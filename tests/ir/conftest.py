@@ -19,8 +19,8 @@ def _jax_keras() -> bool:
     return bool(keras.backend.backend() == "jax")
 
 
-@pytest.fixture(autouse=True)
-def _cheap_keras_initializers(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def cheap_keras_init(monkeypatch: pytest.MonkeyPatch) -> None:
     """Create Keras variables as zeros instead of running random initializers.
 
     JAX compiles each initializer for each new shape (~0.7 s apiece); every test

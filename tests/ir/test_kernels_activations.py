@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
+pytestmark = pytest.mark.usefixtures("cheap_keras_init")
 
 from kernel_harness import check_layer, check_model, rand  # noqa: E402
 

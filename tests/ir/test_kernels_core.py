@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
+pytestmark = pytest.mark.usefixtures("cheap_keras_init")
 
 from kernel_harness import check_layer, check_model, rand  # noqa: E402
 
@@ -73,3 +74,36 @@ def test_lambda_is_unsupported() -> None:
     builder.input_structure, builder.output_structure = "x", out.name
     with pytest.raises(UnsupportedError, match="Lambda"):
         run_graph(builder.build(), np.zeros((1, 2), np.float32))
+
+
+def test_every_family_is_registered() -> None:
+    from keras_migrate.ir.interpreter import registered_types
+
+    expected = {
+        "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Dense", "EinsumDense", "Identity",
+        "Dropout", "Masking", "Lambda", "Reshape", "Permute", "Flatten", "RepeatVector", "ZeroPadding2D",
+        "Cropping3D", "UpSampling2D", "Conv1D", "Conv2D", "Conv3D", "SeparableConv2D", "DepthwiseConv2D",
+        "Conv2DTranspose", "MaxPooling2D", "AveragePooling3D", "GlobalAveragePooling1D", "BatchNormalization",
+        "LayerNormalization", "GroupNormalization", "UnitNormalization", "Add", "Concatenate", "Dot",
+        "Embedding", "SimpleRNN", "LSTM", "GRU", "RNN", "ConvLSTM2D", "TimeDistributed", "Bidirectional",
+        "Functional", "Sequential",
+    }  # fmt: skip
+    assert expected <= registered_types()
+
+
+@pytest.mark.parametrize(
+    ("type_", "config", "match"),
+    [
+        ("Activation", {"activation": "my_custom"}, "layer .bad.: .*no activation"),
+        ("UpSampling2D", {"size": [2, 2], "interpolation": "bicubic"}, "interpolation"),
+        ("RNN", {"cell": {"class_name": "PeepholeLSTMCell", "config": {}}}, "PeepholeLSTMCell"),
+    ],
+)
+def test_unsupported_configs_name_the_problem(type_: str, config: dict[str, Any], match: str) -> None:
+    builder = GraphBuilder("g")
+    ref = builder.add_input("x", TensorType((None, 2, 2, 2)))
+    builder.add_layer(Layer("bad", type_, config))
+    (out,) = builder.call("bad", (ref,))
+    builder.input_structure, builder.output_structure = "x", out.name
+    with pytest.raises(UnsupportedError, match=match):
+        run_graph(builder.build(), np.zeros((1, 2, 2, 2), np.float32))

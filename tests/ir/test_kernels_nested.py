@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
+pytestmark = pytest.mark.usefixtures("cheap_keras_init")
 
 from kernel_harness import check_model, rand  # noqa: E402
 

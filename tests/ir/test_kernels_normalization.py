@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 keras = pytest.importorskip("keras")
+pytestmark = pytest.mark.usefixtures("cheap_keras_init")
 
 from kernel_harness import check_layer, rand  # noqa: E402
 

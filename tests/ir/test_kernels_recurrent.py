@@ -12,7 +12,7 @@ keras = pytest.importorskip("keras")
 from kernel_harness import check_layer, check_model, rand  # noqa: E402
 
 L = keras.layers
-pytestmark = pytest.mark.usefixtures("no_jit")
+pytestmark = pytest.mark.usefixtures("cheap_keras_init", "no_jit")
 X = rand((2, 6, 3), seed=31)
 
 ROWS: list[tuple[str, dict[str, Any]]] = [
@@ -122,6 +122,13 @@ def test_mask_with_initial_state_and_unroll(unroll: bool, zero_output_for_mask: 
     )
 
 
+def test_per_feature_mask_masks_a_step_only_when_all_features_are_masked() -> None:
+    mask = np.ones((2, 6, 3), dtype=bool)
+    mask[0, 2] = False
+    mask[1, 3, :2] = False  # partly masked: the step still runs
+    check_layer("GRU", {"units": 4, "return_sequences": True}, X, call_kwargs={"mask": mask})
+
+
 def test_explicit_mask_kwarg() -> None:
     mask = np.array([[1, 1, 1, 0, 0, 0], [0, 1, 1, 1, 1, 1]], dtype=bool)
     check_layer("LSTM", {"units": 4, "return_sequences": True}, X, call_kwargs={"mask": mask})
@@ -136,21 +143,23 @@ def test_initial_state_drops_the_input_mask() -> None:
     check_model(keras.Model([inp, h, c], out), [_masked_x(), rand((3, 4), seed=1), rand((3, 4), seed=2)])
 
 
-CONV_LSTM: list[tuple[str, dict[str, Any], tuple[int, ...]]] = [
+SLOW = pytest.mark.slow
+
+CONV_LSTM: list[Any] = [
     ("ConvLSTM1D", {"filters": 3, "kernel_size": 3}, (2, 4, 7, 2)),
-    ("ConvLSTM1D", {"filters": 3, "kernel_size": 3, "padding": "same", "return_sequences": True}, (2, 4, 7, 2)),
-    ("ConvLSTM2D", {"filters": 3, "kernel_size": 3, "padding": "same", "return_state": True}, (2, 3, 5, 6, 2)),
+    pytest.param("ConvLSTM1D", {"filters": 3, "kernel_size": 3, "padding": "same", "return_sequences": True}, (2, 4, 7, 2), marks=SLOW),
+    pytest.param("ConvLSTM2D", {"filters": 3, "kernel_size": 3, "padding": "same", "return_state": True}, (2, 3, 5, 6, 2), marks=SLOW),
     ("ConvLSTM2D", {"filters": 3, "kernel_size": 2, "strides": 2, "return_sequences": True}, (2, 3, 6, 5, 2)),
     (
         "ConvLSTM2D",
         {"filters": 2, "kernel_size": 3, "padding": "same", "data_format": "channels_first", "return_sequences": True, "return_state": True},
         (2, 3, 2, 5, 4),
     ),
-    ("ConvLSTM2D", {"filters": 2, "kernel_size": 3, "dilation_rate": 2, "go_backwards": True}, (2, 3, 7, 6, 2)),
-    ("ConvLSTM3D", {"filters": 2, "kernel_size": 2, "padding": "same"}, (2, 2, 3, 4, 3, 2)),
+    pytest.param("ConvLSTM2D", {"filters": 2, "kernel_size": 3, "dilation_rate": 2, "go_backwards": True}, (2, 3, 7, 6, 2), marks=SLOW),
+    pytest.param("ConvLSTM3D", {"filters": 2, "kernel_size": 2, "padding": "same"}, (2, 2, 3, 4, 3, 2), marks=SLOW),
 ]
 
 
-@pytest.mark.parametrize(("class_name", "config", "shape"), CONV_LSTM, ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(CONV_LSTM)])
+@pytest.mark.parametrize(("class_name", "config", "shape"), CONV_LSTM)
 def test_conv_lstm(class_name: str, config: dict[str, Any], shape: tuple[int, ...]) -> None:
     check_layer(class_name, config, rand(shape, seed=35))

@@ -12,7 +12,7 @@ keras = pytest.importorskip("keras")
 from kernel_harness import check_layer, check_model, rand  # noqa: E402
 
 L = keras.layers
-pytestmark = pytest.mark.usefixtures("no_jit")
+pytestmark = pytest.mark.usefixtures("cheap_keras_init", "no_jit")
 X = rand((2, 5, 3), seed=51)
 
 TIME_DISTRIBUTED: list[tuple[Any, tuple[int, ...]]] = [

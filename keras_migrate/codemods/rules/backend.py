@@ -307,7 +307,7 @@ class Backend(Rule):
     def leave_SimpleStatementLine(
         self, ctx: RuleContext, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
     ) -> cst.BaseStatement:
-        if "image_dim_ordering" in _code(updated):
+        if ctx.mentions("image_dim_ordering") and "image_dim_ordering" in _code(updated):
             ctx.follow_up("K.image_dim_ordering() returned 'th'/'tf'; use "
                           "keras.config.image_data_format() ('channels_first'/'channels_last')")
         return updated

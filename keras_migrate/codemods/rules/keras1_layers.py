@@ -25,7 +25,8 @@ from keras_migrate.codemods.callargs import (
     replace_args,
 )
 from keras_migrate.codemods.names import RenameTable
-from keras_migrate.codemods.rule import Rule, RuleContext
+from keras_migrate.codemods.facts import Facts
+from keras_migrate.codemods.rule import Rule, RuleContext, kwarg_token, symbol_triggers
 
 __all__ = ["Keras1Layers"]
 
@@ -131,8 +132,7 @@ _RENAMES = RenameTable(
     owner="keras1-layers",
 )
 _KWARG_TOKENS = sorted({k for table in _TABLES.values() for k in table} | {
-    "forget_bias_init", "nb_row", "nb_col", "kernel_dim1", "mode", "input", "output",
-    "output_shape", "dropout", "input_dim",
+    "forget_bias_init", "nb_row", "nb_col", "kernel_dim1", "mode", "input", "output", "input_dim",
 })
 
 
@@ -176,9 +176,13 @@ class Keras1Layers(Rule):
         | {f"keras.layers.{n}" for n in ("TimeDistributedDense", "MaxoutDense", "Highway")}
         | set(_RENAMES.members)
     )
-    tokens: ClassVar[tuple[str, ...]] = (
-        rf"\b(?:{'|'.join(_KWARG_TOKENS)})\s*=(?!=)", r"""['"]top_pad['"]""",
-    )
+    tokens: ClassVar[tuple[str, ...]] = (kwarg_token(*_KWARG_TOKENS), r"""['"]top_pad['"]""")
+
+    def triggers(self, facts: Facts) -> list[str]:
+        fragments = super().triggers(facts)
+        if facts.keras1:  # Embedding(dropout=) and Conv2D(f, r, c) only exist in Keras 1 code
+            fragments += symbol_triggers(facts, {"keras.layers.Embedding", "keras.layers.Conv2D"})
+        return fragments
 
     def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if ctx.matches(original.func, "keras.Model", "keras.models.Model"):

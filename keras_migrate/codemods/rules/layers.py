@@ -31,7 +31,8 @@ from keras_migrate.codemods.callargs import (
     replace_args,
 )
 from keras_migrate.codemods.names import RenameTable
-from keras_migrate.codemods.rule import Rule, RuleContext, dotted
+from keras_migrate.codemods.facts import Facts
+from keras_migrate.codemods.rule import Rule, RuleContext, dotted, kwarg_token
 
 __all__ = ["Layers"]
 
@@ -131,12 +132,13 @@ class Layers(Rule):
     )
     renames: ClassVar[RenameTable] = _RENAMES
     tokens: ClassVar[tuple[str, ...]] = (
-        r"\b(?:batch_input_shape|input_length|input_shape|input_dim|add_weight|CuDNNLSTM|CuDNNGRU|ThresholdedReLU"
+        kwarg_token("batch_input_shape", "input_length", "input_shape", "input_dim"),
+        r"\b(?:add_weight|CuDNNLSTM|CuDNNGRU|ThresholdedReLU"
         r"|SyncBatchNormalization|LocallyConnected[12]D|RandomFourierFeatures|DenseFeatures"
         r"|hard_sigmoid|InputLayer)\b",
     )
 
-    def triggers(self, facts):  # type: ignore[no-untyped-def]
+    def triggers(self, facts: Facts) -> list[str]:
         fragments = super().triggers(facts)
         if not facts.tf_keras and facts.keras1:
             fragments.append(r"\b(?:LSTM|GRU|ConvLSTM2D)\b")
@@ -255,8 +257,7 @@ class Layers(Rule):
     def leave_SimpleStatementLine(
         self, ctx: RuleContext, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
-        code = cst.Module([]).code_for_node(updated)
-        if not any(k in code for k in ("input_length", "input_shape", "input_dim")):
+        if not ctx.mentions("input_length", "input_shape", "input_dim"):
             return updated
         stmt = updated.body[0] if len(updated.body) == 1 else None
         if (
@@ -282,6 +283,8 @@ class Layers(Rule):
                         args=[add_call.args[0].with_changes(value=new_layer)]))],
                 )
                 return cst.FlattenSentinel([first, second])
+        if not ctx.mentions("input_length", "batch_input_shape"):
+            return updated
         residual = _Residual()
         new = updated.visit(residual)
         if residual.dropped:

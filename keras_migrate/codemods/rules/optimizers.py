@@ -22,7 +22,7 @@ from keras_migrate.codemods.callargs import (
     replace_args,
 )
 from keras_migrate.codemods.names import RenameTable
-from keras_migrate.codemods.rule import Rule, RuleContext
+from keras_migrate.codemods.rule import Rule, RuleContext, kwarg_token
 
 __all__ = ["Optimizers"]
 
@@ -57,7 +57,7 @@ class Optimizers(Rule):
     renames: ClassVar[RenameTable] = _RENAMES
     symbols: ClassVar[frozenset[str]] = frozenset(f"keras.optimizers.{n}" for n in _SIGNATURES)
     tokens: ClassVar[tuple[str, ...]] = (
-        r"\b(?:lr|decay|schedule_decay)\s*=(?!=)", r"\.lr\b", r"\bget_updates\b",
+        kwarg_token("lr", "decay", "schedule_decay", "epsilon"), r"\.lr\b", r"\bget_updates\b",
     )
 
     def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:

@@ -139,12 +139,23 @@ class TfOps(Rule):
         "train_step to keras.ops/keras.random so the code runs on every backend"
     )
 
+    def _aliases(self, facts: Facts) -> str | None:
+        aliases = [
+            a for a, ts in facts.bindings.items()
+            if any(t == "tensorflow" or (t.startswith("tensorflow.") and
+                                         not t.startswith(("tensorflow.keras", "tensorflow.python.keras")))
+                   for t in ts)
+        ]
+        return "|".join(map(re.escape, aliases)) if aliases else None
+
     def triggers(self, facts: Facts) -> list[str]:
-        aliases = [a for a, ts in facts.bindings.items()
-                   if any(t == "tensorflow" or t.startswith("tensorflow.") for t in ts)]
-        if not aliases:
-            return []
-        return [rf"\b(?:{'|'.join(map(re.escape, aliases))})\b"]
+        aliases = self._aliases(facts)
+        # module-level code: only Lambda layers run TF ops on Keras tensors
+        return [rf"(?s:\bLambda\s*\(.*\b(?:{aliases})\s*\.)"] if aliases else []
+
+    def keras_code_triggers(self, facts: Facts) -> list[str]:
+        aliases = self._aliases(facts)
+        return [rf"\b(?:{aliases})\s*\."] if aliases else []
 
     def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if not ctx.in_keras_code:

@@ -26,7 +26,8 @@ from keras_migrate.codemods.callargs import (
     positional,
     replace_args,
 )
-from keras_migrate.codemods.rule import Rule, RuleContext, dotted
+from keras_migrate.codemods.facts import Facts
+from keras_migrate.codemods.rule import Rule, RuleContext, dotted, kwarg_token
 
 __all__ = ["Training"]
 
@@ -105,10 +106,16 @@ class Training(Rule):
     )
     tokens: ClassVar[tuple[str, ...]] = (
         r"\b(?:fit_generator|evaluate_generator|predict_generator|predict_classes|predict_proba"
-        r"|nb_epoch|samples_per_epoch|nb_val_samples|val_samples|nb_worker|pickle_safe|max_q_size"
-        r"|workers|use_multiprocessing|max_queue_size|reset_states)\b",
-        r"""['"](?:val_)?acc['"]""",
+        r"|reset_states)\b",
+        kwarg_token("nb_epoch", "samples_per_epoch", "nb_val_samples", "val_samples", "nb_worker",
+                    "pickle_safe", "max_q_size", "workers", "use_multiprocessing", "max_queue_size"),
     )
+
+    def triggers(self, facts: Facts) -> list[str]:
+        fragments = super().triggers(facts)
+        if facts.accuracy_metric:
+            fragments.append(r"""['"](?:val_)?acc['"]""")
+        return fragments
 
     def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         func = updated.func

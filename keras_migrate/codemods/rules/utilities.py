@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import libcst as cst
 
+from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.rule import Rule, RuleContext, dotted
 
 __all__ = ["Utilities"]
@@ -57,6 +58,9 @@ class Utilities(Rule):
         "multi_gpu_model and other utilities with no direct Keras 3 equivalent"
     )
     tokens: ClassVar[tuple[str, ...]] = (rf"\b(?:{'|'.join(_LASTS)})\b",)
+
+    def import_triggers(self, facts: Facts) -> list[str]:
+        return list(self.tokens)
 
     def _flag(self, ctx: RuleContext, node: cst.BaseExpression) -> None:
         for name in ctx.legacy_names(node):

@@ -139,8 +139,11 @@ def run_graph(
         ctx = Context(masks=arg_masks, training=training)
         try:
             result = _call(layer, args, kwargs, ctx)
-        except UnsupportedError:
-            raise
+        except UnsupportedError as exc:
+            if exc.layer is not None:
+                raise
+            # helpers deep in a kernel (e.g. activation look-up) do not know the layer
+            raise UnsupportedError(exc.message, layer=layer.name, hint=exc.hint) from exc
         except Exception as exc:  # a kernel failure names the layer, never a bare trace
             raise UnsupportedError(
                 f"numpy interpreter failed: {type(exc).__name__}: {exc}", layer=layer.name

@@ -12,6 +12,7 @@ from keras_migrate.ir.interpreter.kernels import (
     pooling,
     recurrent,
     reshaping,
+    tfkeras,
     wrappers,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "pooling",
     "recurrent",
     "reshaping",
+    "tfkeras",
     "wrappers",
 ]

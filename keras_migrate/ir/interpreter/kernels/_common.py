@@ -17,16 +17,15 @@ import numpy as np
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.ir.graph import Layer
 from keras_migrate.ir.interpreter._core import Context, KernelResult, _call
-from keras_migrate.ir.weights import Weight
 
 __all__ = [
     "call_layer",
     "channels_first",
+    "first_arg_mask",
     "float_array",
     "inner_layer",
     "input_mask",
     "int_tuple",
-    "layer_with_arrays",
     "pair_tuple",
     "to_channels_first",
     "to_channels_last",
@@ -102,6 +101,12 @@ def _is_tensor_arg(value: Any) -> bool:
     return False
 
 
+def first_arg_mask(ctx: Context) -> Any:
+    """The mask attached to the first positional argument (what Keras passes on by default)."""
+    masks = ctx.masks
+    return masks[0] if isinstance(masks, tuple) and masks else None
+
+
 def input_mask(args: Sequence[Any], kwargs: Mapping[str, Any], ctx: Context) -> Any:
     """The mask a Keras 3 layer's ``call(..., mask=...)`` receives.
 
@@ -115,10 +120,7 @@ def input_mask(args: Sequence[Any], kwargs: Mapping[str, Any], ctx: Context) -> 
     tensor_args += [v for k, v in kwargs.items() if k not in ("mask", "training") and _is_tensor_arg(v)]
     if len(tensor_args) != 1:
         return None
-    masks = ctx.masks
-    if isinstance(masks, tuple):
-        return masks[0] if masks else None
-    return masks
+    return first_arg_mask(ctx)
 
 
 def inner_layer(parent: Layer, spec: Mapping[str, Any], prefix: str = "", name: str = "") -> Layer:
@@ -133,11 +135,6 @@ def inner_layer(parent: Layer, spec: Mapping[str, Any], prefix: str = "", name: 
     else:
         weights = parent.weights
     return Layer(name=f"{parent.name}/{name or class_name}", type=class_name, config=config, weights=weights)
-
-
-def layer_with_arrays(name: str, type_: str, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Layer:
-    """An IR layer from plain arrays (cells of stacked RNNs are run this way)."""
-    return Layer(name=name, type=type_, config=dict(config), weights=tuple(Weight.of(k, v) for k, v in arrays.items()))
 
 
 def call_layer(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], ctx: Context) -> KernelResult:

@@ -17,7 +17,7 @@ import numpy as np
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.ir.graph import Layer
 from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel
-from keras_migrate.ir.interpreter.kernels._common import float_array, input_mask
+from keras_migrate.ir.interpreter.kernels._common import first_arg_mask, float_array, input_mask
 
 __all__ = [
     "ACTIVATIONS",
@@ -249,5 +249,4 @@ def softmax_layer(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], c
         out = softmax(x, int(axis))
     if mask is not None:
         out = _f32(np.where(m, out, 0.0))
-    prev = ctx.masks[0] if isinstance(ctx.masks, tuple) and ctx.masks else None
-    return KernelResult(out, mask if mask is not None else prev)
+    return KernelResult(out, mask if mask is not None else first_arg_mask(ctx))

@@ -16,7 +16,7 @@ import numpy as np
 
 from keras_migrate.ir.graph import Layer
 from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel
-from keras_migrate.ir.interpreter.kernels._common import float_array
+from keras_migrate.ir.interpreter.kernels._common import first_arg_mask, float_array
 
 __all__ = ["batch_dot", "concatenate", "dot", "elementwise"]
 
@@ -26,7 +26,7 @@ def _inputs(args: tuple[Any, ...]) -> list[np.ndarray]:
 
 
 def _masks(ctx: Context, n: int) -> list[Any]:
-    masks = ctx.masks[0] if isinstance(ctx.masks, tuple) and ctx.masks else None
+    masks = first_arg_mask(ctx)
     if not isinstance(masks, (list, tuple)):
         return [None] * n
     return list(masks)

@@ -44,7 +44,7 @@ def _affine(x: np.ndarray, mean: Any, var: Any, eps: float, gamma: Any, beta: An
 def batch_normalization(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], ctx: Context) -> np.ndarray:
     x = float_array(args[0])
     cfg = layer.config
-    axis = int(cfg.get("axis", -1)) % x.ndim
+    (axis,) = _axes(cfg.get("axis", -1), x.ndim)  # Keras 3 takes one axis; old configs wrap it in a list
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
 

@@ -22,6 +22,7 @@ import numpy as np
 from keras_migrate.ir.graph import Layer, flatten_structure
 from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel
 from keras_migrate.ir.interpreter.kernels._common import (
+    first_arg_mask,
     float_array,
     input_mask,
     int_tuple,
@@ -271,6 +272,9 @@ def run_rnn(
     states = [np.asarray(s, dtype=np.float32) for s in initial] if initial is not None else cell.zeros(feats)
     steps = range(feats.shape[1] - 1, -1, -1) if go_backwards else range(feats.shape[1])
     keep = None if mask is None else np.asarray(mask).astype(bool)
+    if keep is not None and keep.ndim > 2:
+        # a per-feature mask: a step is masked only where every entry is masked
+        keep = np.asarray(keep.reshape((*keep.shape[:2], -1)).any(axis=-1))
     outputs: list[np.ndarray] = []
     for t in steps:
         out, new_states = cell.step(feats[:, t], states)
@@ -326,8 +330,7 @@ def rnn(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], ctx: Contex
     )
     return_sequences = bool(cfg.get("return_sequences", False))
     output = _seq_to_keras(cell, seq) if return_sequences else cell.state_transform(last, True)
-    first = ctx.masks[0] if isinstance(ctx.masks, tuple) and ctx.masks else None
-    out_mask = (mask if mask is not None else first) if return_sequences else None
+    out_mask = (mask if mask is not None else first_arg_mask(ctx)) if return_sequences else None
     if cfg.get("return_state", False):
         outs = [output, *(cell.state_transform(s, True) for s in states)]
         return KernelResult(outs, [out_mask] + [None] * len(states))

@@ -16,6 +16,7 @@ from keras_migrate.ir.graph import Layer
 from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel
 from keras_migrate.ir.interpreter.kernels._common import (
     call_layer,
+    first_arg_mask,
     inner_layer,
     input_mask,
     unsupported,
@@ -26,10 +27,6 @@ __all__ = ["bidirectional", "time_distributed"]
 
 #: Layers with ``zero_output_for_mask`` (Keras' RNN subclasses).
 _RNN_TYPES = frozenset({"SimpleRNN", "LSTM", "GRU", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"})
-
-
-def _first_mask(ctx: Context) -> Any:
-    return ctx.masks[0] if isinstance(ctx.masks, tuple) and ctx.masks else None
 
 
 @kernel("TimeDistributed")
@@ -58,7 +55,7 @@ def time_distributed(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]
                 raise unsupported(layer, "TimeDistributed over a multi-output layer")
             ys.append(np.asarray(res.outputs))
         out = np.stack(ys, axis=1)
-    return KernelResult(out, mask if mask is not None else _first_mask(ctx))
+    return KernelResult(out, mask if mask is not None else first_arg_mask(ctx))
 
 
 def _sublayers(layer: Layer) -> tuple[Layer, Layer]:
@@ -118,7 +115,7 @@ def bidirectional(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], c
         y_rev = np.flip(y_rev, axis=1)
     mode = layer.config.get("merge_mode", "concat")
     outputs = [np.asarray(o, dtype=np.float32) for o in _merge(mode, np.asarray(y), np.asarray(y_rev))]
-    prev = mask if mask is not None else _first_mask(ctx)
+    prev = mask if mask is not None else first_arg_mask(ctx)
     out_mask = prev if return_sequences else None
     masks: list[Any] = [out_mask] * len(outputs)
     states = fw_states + bw_states
