@@ -65,9 +65,19 @@ def build(name: str) -> Path:
 
 
 def run(body: str, backend: str) -> tuple[float, float]:
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": backend,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "CUDA_VISIBLE_DEVICES": "",
+    }
     proc = subprocess.run(
-        [sys.executable, "-c", _MEASURE.format(body=body)], capture_output=True, text=True, env=env, check=False, cwd=ROOT
+        [sys.executable, "-c", _MEASURE.format(body=body)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=ROOT,
     )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
     if proc.returncode or not lines:
@@ -112,7 +122,9 @@ def main() -> int:
             results.append(row)
             print(json.dumps(row), flush=True)
     print()
-    print(f"{'model':<10} {'h5 MB':>7} {'ours s':>8} {'peer s':>8} {'time x':>7} {'ours MB':>8} {'peer MB':>8} {'mem x':>6}")
+    print(
+        f"{'model':<10} {'h5 MB':>7} {'ours s':>8} {'peer s':>8} {'time x':>7} {'ours MB':>8} {'peer MB':>8} {'mem x':>6}"
+    )
     for r in results:
         print(
             f"{r['model']:<10} {r['h5_mb']:>7} {r['ours_s']:>8} {r['peer_s']:>8} {r['time_ratio']:>7} "

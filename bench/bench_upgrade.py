@@ -38,13 +38,15 @@ def generate(target: Path, count: int, seed: int = 0) -> list[Path]:
     """Write ``count`` variants of the example scripts under ``target``."""
     rng = random.Random(seed)
     sources = [
-        p for p in sorted(EXAMPLES.rglob("*.py")) if "print \"" not in p.read_text(encoding="utf-8")
+        p for p in sorted(EXAMPLES.rglob("*.py")) if 'print "' not in p.read_text(encoding="utf-8")
     ]
     paths = []
     for i in range(count):
         source = sources[i % len(sources)].read_text(encoding="utf-8")
         # vary integer literals and top-level names so files are not identical
-        varied = re.sub(r"\b(\d{2,3})\b", lambda m: str(int(m.group(1)) + rng.randint(0, 9)), source)
+        varied = re.sub(
+            r"\b(\d{2,3})\b", lambda m: str(int(m.group(1)) + rng.randint(0, 9)), source
+        )
         if i % 3 == 0:
             varied = re.sub(r"\bmodel\b", f"model_{i % 7}", varied)
         path = target / f"pkg{i // 50}" / f"script_{i}.py"
@@ -100,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tree", type=Path, help="time this tree instead of a generated one")
     args = parser.parse_args(argv)
-    from keras_migrate.codemods.runner import Options, _warm
     from keras_migrate.codemods.rules import rule_ids
+    from keras_migrate.codemods.runner import Options, _warm
 
     _warm(Options(tuple(rule_ids())))  # engine + Keras index built once, as in a real run
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,10 +121,16 @@ def main(argv: list[str] | None = None) -> int:
     best_bare, best_upgrade = min(bare_times), min(upgrade_times)
     ratio = best_upgrade / best_bare
     clock = "CPU" if args.jobs <= 1 else "wall"
-    print(f"files: {len(paths)}  lines: {lines}  jobs: {args.jobs}  repeat: {args.repeat}  "
-          f"clock: {clock} time")
-    print(f"bare libcst parse+print: best {best_bare:.2f}s  runs {[round(t, 2) for t in bare_times]}")
-    print(f"keras-migrate upgrade:   best {best_upgrade:.2f}s  runs {[round(t, 2) for t in upgrade_times]}")
+    print(
+        f"files: {len(paths)}  lines: {lines}  jobs: {args.jobs}  repeat: {args.repeat}  "
+        f"clock: {clock} time"
+    )
+    print(
+        f"bare libcst parse+print: best {best_bare:.2f}s  runs {[round(t, 2) for t in bare_times]}"
+    )
+    print(
+        f"keras-migrate upgrade:   best {best_upgrade:.2f}s  runs {[round(t, 2) for t in upgrade_times]}"
+    )
     print(f"ratio upgrade / bare: {ratio:.2f} (limit {LIMIT})")
     return 0 if ratio <= LIMIT else 1
 

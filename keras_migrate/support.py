@@ -18,6 +18,8 @@ FORMATS = {
 }
 
 _K2 = ("keras2", "tfkeras")
+_ALL = ("keras2", "tfkeras", "keras1")
+_K1 = ("keras1",)
 
 #: README row -> (legacy class names it covers, formats it converts from, Keras 3 target).
 #: Target ``compat:X`` means a keras_migrate compat layer (needs ``import keras_migrate``).
@@ -28,60 +30,72 @@ def _row(label: str, classes: str, formats: tuple[str, ...], target: str) -> Non
     LAYERS[label] = (tuple(classes.split()), formats, target)
 
 
-_row("Dense", "Dense", _K2, "Dense")
-_row("Activation", "Activation", _K2, "Activation (hard_sigmoid: compat:legacy_hard_sigmoid)")
-_row("Dropout, AlphaDropout, GaussianDropout, GaussianNoise", "Dropout AlphaDropout GaussianDropout GaussianNoise", _K2, "same (identity at inference)")
-_row("SpatialDropout1D/2D/3D", "SpatialDropout1D SpatialDropout2D SpatialDropout3D", _K2, "same")
-_row("ActivityRegularization, Masking, Identity", "ActivityRegularization Masking Identity", _K2, "same")
-_row("Flatten, Reshape, Permute, RepeatVector", "Flatten Reshape Permute RepeatVector", _K2, "same")
-_row("Conv1D/2D/3D (Convolution*)", "Conv1D Conv2D Conv3D Convolution1D Convolution2D Convolution3D", _K2, "Conv1D/2D/3D")
+_row("Dense", "Dense", _ALL, "Dense")
+_row("Activation", "Activation", _ALL, "Activation (hard_sigmoid: compat:legacy_hard_sigmoid)")
+_row("Dropout, AlphaDropout, GaussianDropout, GaussianNoise", "Dropout AlphaDropout GaussianDropout GaussianNoise", _ALL, "same (identity at inference)")
+_row("SpatialDropout1D/2D/3D", "SpatialDropout1D SpatialDropout2D SpatialDropout3D", _ALL, "same")
+_row("ActivityRegularization, Masking, Identity", "ActivityRegularization Masking Identity", _ALL, "same")
+_row("Flatten, Reshape, Permute, RepeatVector", "Flatten Reshape Permute RepeatVector", _ALL, "same")
+_row("Conv1D/2D/3D (Convolution*)", "Conv1D Conv2D Conv3D Convolution1D Convolution2D Convolution3D", _ALL, "Conv1D/2D/3D")
 _row(
     "Conv1D/2D/3DTranspose (Deconvolution*, Deconv*)",
     "Conv1DTranspose Conv2DTranspose Conv3DTranspose Convolution2DTranspose Convolution3DTranspose "
     "Deconvolution2D Deconvolution3D Deconv2D Deconv3D",
-    _K2,
+    _ALL,
     "Conv1D/2D/3DTranspose",
 )
-_row("SeparableConv1D/2D (SeparableConvolution*)", "SeparableConv1D SeparableConv2D SeparableConvolution1D SeparableConvolution2D", _K2, "SeparableConv1D/2D")
+_row("SeparableConv1D/2D (SeparableConvolution*)", "SeparableConv1D SeparableConv2D SeparableConvolution1D SeparableConvolution2D", _ALL, "SeparableConv1D/2D")
 _row("DepthwiseConv1D/2D", "DepthwiseConv1D DepthwiseConv2D", _K2, "DepthwiseConv1D/2D")
 _row(
     "Max/AveragePooling1D/2D/3D (MaxPool*, AvgPool*)",
     "MaxPooling1D MaxPooling2D MaxPooling3D AveragePooling1D AveragePooling2D AveragePooling3D "
     "MaxPool1D MaxPool2D MaxPool3D AvgPool1D AvgPool2D AvgPool3D",
-    _K2,
+    _ALL,
     "same",
 )
 _row(
     "GlobalMax/AveragePooling1D/2D/3D (Global*Pool*)",
     "GlobalMaxPooling1D GlobalMaxPooling2D GlobalMaxPooling3D GlobalAveragePooling1D GlobalAveragePooling2D "
     "GlobalAveragePooling3D GlobalMaxPool1D GlobalMaxPool2D GlobalMaxPool3D GlobalAvgPool1D GlobalAvgPool2D GlobalAvgPool3D",
-    _K2,
+    _ALL,
     "same",
 )
 _row(
     "ZeroPadding1D/2D/3D, Cropping1D/2D/3D, UpSampling1D/3D",
     "ZeroPadding1D ZeroPadding2D ZeroPadding3D Cropping1D Cropping2D Cropping3D UpSampling1D UpSampling3D",
-    _K2,
+    _ALL,
     "same",
 )
-_row("UpSampling2D", "UpSampling2D", _K2, "UpSampling2D (bilinear from standalone Keras: compat:LegacyBilinearUpSampling2D)")
-_row("BatchNormalization, SyncBatchNormalization", "BatchNormalization SyncBatchNormalization", _K2, "BatchNormalization")
+_row("UpSampling2D", "UpSampling2D", _ALL, "UpSampling2D (bilinear from standalone Keras: compat:LegacyBilinearUpSampling2D)")
+_row("BatchNormalization, SyncBatchNormalization", "BatchNormalization SyncBatchNormalization", _ALL, "BatchNormalization")
 _row("LayerNormalization, GroupNormalization, UnitNormalization", "LayerNormalization GroupNormalization UnitNormalization", _K2, "same")
-_row("Embedding", "Embedding", _K2, "Embedding")
-_row("SimpleRNN, LSTM, GRU", "SimpleRNN LSTM GRU", _K2, "same (GRU reset_after pinned; hard_sigmoid: compat)")
+_row("Embedding", "Embedding", _ALL, "Embedding")
+_row("SimpleRNN, LSTM, GRU", "SimpleRNN LSTM GRU", _ALL, "same (GRU reset_after pinned; hard_sigmoid: compat)")
 _row("RNN with SimpleRNNCell/LSTMCell/GRUCell (stacked)", "RNN SimpleRNNCell LSTMCell GRUCell", _K2, "RNN, StackedRNNCells")
-_row("ConvLSTM1D/2D/3D", "ConvLSTM1D ConvLSTM2D ConvLSTM3D", _K2, "same")
-_row("TimeDistributed, Bidirectional", "TimeDistributed Bidirectional", _K2, "same")
+_row("ConvLSTM1D/2D/3D", "ConvLSTM1D ConvLSTM2D ConvLSTM3D", _ALL, "same")
+_row("TimeDistributed, Bidirectional", "TimeDistributed Bidirectional", _ALL, "same")
 _row(
     "Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot",
     "Add Subtract Multiply Average Maximum Minimum Concatenate Dot",
     _K2,
     "same",
 )
-_row("ReLU, ELU, LeakyReLU, PReLU, Softmax", "ReLU ELU LeakyReLU PReLU Softmax", _K2, "same")
-_row("ThresholdedReLU", "ThresholdedReLU", _K2, "compat:ThresholdedReLU")
-_row("LocallyConnected1D/2D (implementation 1)", "LocallyConnected1D LocallyConnected2D", _K2, "compat:LocallyConnected1D/2D")
-_row("Sequential, Model (nested, shared)", "Sequential Model Functional", _K2, "Sequential / Functional")
+_row("ReLU, ELU, LeakyReLU, PReLU, Softmax", "ReLU ELU LeakyReLU PReLU Softmax", _ALL, "same")
+_row("ThresholdedReLU", "ThresholdedReLU", _ALL, "compat:ThresholdedReLU")
+_row("LocallyConnected1D/2D (implementation 1)", "LocallyConnected1D LocallyConnected2D", _ALL, "compat:LocallyConnected1D/2D")
+_row("Sequential, Model (nested, shared)", "Sequential Model Functional", _ALL, "Sequential / Functional")
+_row("AtrousConvolution1D/2D (Keras 1)", "AtrousConvolution1D AtrousConvolution2D", _K1, "Conv1D/2D with dilation_rate")
+_row("TimeDistributedDense (Keras 1)", "TimeDistributedDense", _K1, "Dense")
+_row("MaxoutDense (Keras 1)", "MaxoutDense", _K1, "compat:MaxoutDense")
+_row("Highway (Keras 1)", "Highway", _K1, "compat:Highway")
+_row("ParametricSoftplus, SReLU (Keras 1)", "ParametricSoftplus SReLU", _K1, "compat:ParametricSoftplus, compat:SReLU")
+_row("BatchNormalization mode=1/2 (Keras 1)", "BatchNormalization", _K1, "compat:Keras1BatchNormalization (mode 0: BatchNormalization)")
+_row(
+    "Merge / merge() sum, mul, ave, max, concat, dot, cos (Keras 1)",
+    "Merge",
+    _K1,
+    "Add, Multiply, Average, Maximum, Concatenate, Dot; cos: compat:Keras1CosineMerge (callable modes refused)",
+)
 _row("Lambda", "Lambda", (), "refused: stored bytecode is never executed")
 
 

@@ -13,12 +13,35 @@ __all__ = ["add_model_args", "load_model_arg", "print_json", "stderr_console"]
 def add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="legacy model: .h5, architecture .json/.yaml, .kmir, ...")
     p.add_argument("--weights", metavar="W", help="weights file for an architecture-only MODEL")
+    k1 = p.add_argument_group("Keras 1 files (facts the files do not record; inferred unless given)")
+    k1.add_argument(
+        "--source-backend",
+        choices=("theano", "tensorflow"),
+        help="backend that wrote the file (default: theano iff weight names lack ':0'); theano flips conv kernels",
+    )
+    k1.add_argument(
+        "--bn-running-std",
+        choices=("variance", "std"),
+        help="what BatchNormalization running_std holds (default: variance, std for Keras <= 1.0.5)",
+    )
+    k1.add_argument(
+        "--dim-ordering",
+        choices=("th", "tf"),
+        help="dim_ordering of ZeroPadding/Cropping/UpSampling 2D/3D layers, which Keras 1 did not record "
+        "(default: inferred from neighbouring layers)",
+    )
 
 
 def load_model_arg(args: argparse.Namespace) -> Any:
     from keras_migrate.formats import load
+    from keras_migrate.formats.keras1 import options
 
-    return load(args.model, weights=args.weights)
+    with options(
+        source_backend=getattr(args, "source_backend", None),
+        bn_running_std=getattr(args, "bn_running_std", None),
+        dim_ordering=getattr(args, "dim_ordering", None),
+    ):
+        return load(args.model, weights=args.weights)
 
 
 def print_json(data: Any) -> None:

@@ -9,7 +9,7 @@ renaming them, so nothing lands on the wrong parameter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -94,7 +94,7 @@ def rename_kwargs(call: cst.Call, mapping: Mapping[str, str]) -> cst.Call:
     return call.with_changes(args=args) if changed else call
 
 
-def drop_kwargs(call: cst.Call, names: Sequence[str] | frozenset[str]) -> cst.Call:
+def drop_kwargs(call: cst.Call, names: Collection[str]) -> cst.Call:
     """Remove keyword arguments ``names``."""
     kept = [a for a in call.args if a.keyword is None or a.keyword.value not in names]
     if len(kept) == len(call.args):

@@ -38,24 +38,50 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--diff", dest="mode", action="store_const", const="diff",
-                      help="print a unified diff, write nothing (default)")
-    mode.add_argument("--check", dest="mode", action="store_const", const="check",
-                      help="write nothing; exit 1 if any file would change")
-    mode.add_argument("--write", dest="mode", action="store_const", const="write",
-                      help="rewrite files in place")
+    mode.add_argument(
+        "--diff",
+        dest="mode",
+        action="store_const",
+        const="diff",
+        help="print a unified diff, write nothing (default)",
+    )
+    mode.add_argument(
+        "--check",
+        dest="mode",
+        action="store_const",
+        const="check",
+        help="write nothing; exit 1 if any file would change",
+    )
+    mode.add_argument(
+        "--write", dest="mode", action="store_const", const="write", help="rewrite files in place"
+    )
     parser.set_defaults(mode="diff")
-    parser.add_argument("--select", action="append", metavar="RULES",
-                        help="comma-separated rule ids to run (default: all)")
-    parser.add_argument("--ignore", action="append", metavar="RULES",
-                        help="comma-separated rule ids to skip")
-    parser.add_argument("--jobs", "-j", type=int, default=0, metavar="N",
-                        help="worker processes (default: one per core)")
-    parser.add_argument("--report", metavar="FILE",
-                        help="write every change and follow-up to FILE (.json or .md)")
+    parser.add_argument(
+        "--select",
+        action="append",
+        metavar="RULES",
+        help="comma-separated rule ids to run (default: all)",
+    )
+    parser.add_argument(
+        "--ignore", action="append", metavar="RULES", help="comma-separated rule ids to skip"
+    )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=0,
+        metavar="N",
+        help="worker processes (default: one per core)",
+    )
+    parser.add_argument(
+        "--report", metavar="FILE", help="write every change and follow-up to FILE (.json or .md)"
+    )
     parser.add_argument("--no-notebooks", action="store_true", help="skip .ipynb files")
-    parser.add_argument("--no-name-check", action="store_true",
-                        help="do not check remaining keras.* names against installed Keras 3")
+    parser.add_argument(
+        "--no-name-check",
+        action="store_true",
+        help="do not check remaining keras.* names against installed Keras 3",
+    )
     parser.add_argument("--list-rules", action="store_true", help="list rule ids and exit")
     parser.set_defaults(func=_run)
 

@@ -92,7 +92,9 @@ def run_upgrade(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return EXIT_OK
 
 
-def _process(files: Sequence[str], options: Options, jobs: int, console: Console) -> list[FileResult]:
+def _process(
+    files: Sequence[str], options: Options, jobs: int, console: Console
+) -> list[FileResult]:
     progress = Progress(
         TextColumn("upgrading"),
         BarColumn(),

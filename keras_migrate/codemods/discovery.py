@@ -21,9 +21,23 @@ __all__ = ["SKIP_DIRS", "iter_files"]
 #: Directory names never descended into.
 SKIP_DIRS = frozenset(
     {
-        ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".eggs", "__pycache__",
-        "build", "dist", "site-packages", "node_modules", ".ipynb_checkpoints",
-        ".mypy_cache", ".pytest_cache", ".ruff_cache",
+        ".git",
+        ".hg",
+        ".svn",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        ".eggs",
+        "__pycache__",
+        "build",
+        "dist",
+        "site-packages",
+        "node_modules",
+        ".ipynb_checkpoints",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
     }
 )
 

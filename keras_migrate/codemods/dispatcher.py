@@ -12,11 +12,9 @@ costs more than parsing. Whitespace and punctuation fields are never entered.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-
-import dataclasses
-from functools import lru_cache
 
 import libcst as cst
 
@@ -32,21 +30,51 @@ __all__ = ["COMMENT_PREFIX", "Dispatcher", "Hook"]
 Hook = Callable[[RuleContext, Any, Any], Any]
 
 #: Fields that only hold whitespace, punctuation or comments: never walked.
-_INERT_FIELDS = frozenset({
-    "lpar", "rpar", "comma", "semicolon", "newline", "leading_lines", "trailing_whitespace",
-    "header", "footer", "equal", "dot", "colon", "lbracket", "rbracket", "lbrace", "rbrace",
-    "lines_after_decorators", "indent", "star", "operator", "asynchronous", "default_indent",
-    "default_newline", "encoding", "has_trailing_newline", "first_line",
-})
+_INERT_FIELDS = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "comma",
+        "semicolon",
+        "newline",
+        "leading_lines",
+        "trailing_whitespace",
+        "header",
+        "footer",
+        "equal",
+        "dot",
+        "colon",
+        "lbracket",
+        "rbracket",
+        "lbrace",
+        "rbrace",
+        "lines_after_decorators",
+        "indent",
+        "star",
+        "operator",
+        "asynchronous",
+        "default_indent",
+        "default_newline",
+        "encoding",
+        "has_trailing_newline",
+        "first_line",
+    }
+)
 
 
-@lru_cache(maxsize=None)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _child_fields(cls: type) -> tuple[str, ...]:
-    return tuple(
-        f.name
-        for f in dataclasses.fields(cls)
-        if f.name not in _INERT_FIELDS and not f.name.startswith("whitespace")
-    )
+    """Fields of a node class that can hold nodes a rule cares about (cached per class)."""
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _CHILD_FIELDS[cls] = tuple(
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.name not in _INERT_FIELDS and not f.name.startswith("whitespace")
+        )
+    return fields
 
 
 class Dispatcher:
@@ -246,13 +274,19 @@ class Dispatcher:
             in_keras_class
             or name in self.ctx.facts.keras_functions
             or any(f.keras for f in frames)
-            or (bool(frames) and frames[-1].kind == "class" and name in KERAS_METHODS
-                and in_keras_class)
+            or (
+                bool(frames)
+                and frames[-1].kind == "class"
+                and name in KERAS_METHODS
+                and in_keras_class
+            )
         )
         frames.append(Frame("def", name, keras))
         return True
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> Any:
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> Any:
         self.ctx.frames.pop()
         return self._attach(updated_node)
 
@@ -283,7 +317,7 @@ class Dispatcher:
             return updated_node
         new = rename_reference(self.ctx, self.plan, original_node, updated_node)
         if isinstance(new, cst.Name):
-            return self._run("leave_Name", original_node, new)  # type: ignore[no-any-return]
+            return self._run("leave_Name", original_node, new)
         return new
 
     def leave_Attribute(
@@ -293,21 +327,21 @@ class Dispatcher:
         if id(original_node) not in self._skip:
             new = rename_reference(self.ctx, self.plan, original_node, updated_node)
         if isinstance(new, cst.Attribute):
-            return self._run("leave_Attribute", original_node, new)  # type: ignore[no-any-return]
+            return self._run("leave_Attribute", original_node, new)
         return new
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        return self._run("leave_Call", original_node, updated_node)  # type: ignore[no-any-return]
+        return self._run("leave_Call", original_node, updated_node)
 
     def leave_Subscript(
         self, original_node: cst.Subscript, updated_node: cst.Subscript
     ) -> cst.BaseExpression:
-        return self._run("leave_Subscript", original_node, updated_node)  # type: ignore[no-any-return]
+        return self._run("leave_Subscript", original_node, updated_node)
 
     def leave_Comparison(
         self, original_node: cst.Comparison, updated_node: cst.Comparison
     ) -> cst.BaseExpression:
-        return self._run("leave_Comparison", original_node, updated_node)  # type: ignore[no-any-return]
+        return self._run("leave_Comparison", original_node, updated_node)
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine

@@ -14,14 +14,13 @@ import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import libcst as cst
 
 from keras_migrate.codemods.dispatcher import COMMENT_PREFIX, Dispatcher, Hook
 from keras_migrate.codemods.facts import Facts, analyze
 from keras_migrate.codemods.names import RenameTable
-from keras_migrate.codemods.postcheck import scan, walk_names
+from keras_migrate.codemods.postcheck import names_used, scan
 from keras_migrate.codemods.records import Finding, Location
 from keras_migrate.codemods.references import (
     ImportPlan,
@@ -33,6 +32,7 @@ from keras_migrate.codemods.references import (
 from keras_migrate.codemods.rule import Note, Rule, RuleContext
 from keras_migrate.codemods.segments import Segment, Triggers, locate
 from keras_migrate.codemods.source import LineTable, newline_of
+from keras_migrate.codemods.triggers import AnyOf, Trigger
 
 __all__ = ["COMMENT_PREFIX", "DocumentResult", "Engine", "InvalidRewriteError", "NotedLine"]
 
@@ -71,29 +71,8 @@ class _Edit:
     prefix: str = ""
 
 
-@lru_cache(maxsize=4096)
-def _pattern(fragment: str) -> re.Pattern[str]:
-    return re.compile(fragment)
-
-
-class AnyOf:
-    """Matches when any fragment matches; fragments are compiled once per process.
-
-    One big alternation would have to be recompiled for every new combination of import
-    aliases (milliseconds per file); separately cached fragments repeat across files.
-    """
-
-    __slots__ = ("patterns",)
-
-    def __init__(self, fragments: Sequence[str]) -> None:
-        self.patterns = [_pattern(f) for f in dict.fromkeys(fragments)]
-
-    def search(self, text: str) -> bool:
-        return any(p.search(text) for p in self.patterns)
-
-
-def _compile(fragments: tuple[str, ...]) -> AnyOf:
-    return AnyOf(fragments)
+def _compile(triggers: Sequence[Trigger]) -> AnyOf:
+    return AnyOf(triggers)
 
 
 class Engine:
@@ -127,8 +106,8 @@ class Engine:
         facts = analyze(trees, texts, self.renames, self.emit)
         plan = plan_imports(facts)
         fragments = reference_triggers(facts, plan)
-        keras_fragments: list[str] = []
-        import_fragments: list[str] = []
+        keras_fragments: list[Trigger] = []
+        import_fragments: list[Trigger] = []
         for rule in self.rules:
             fragments.extend(rule.triggers(facts))
             keras_fragments.extend(rule.keras_code_triggers(facts))
@@ -164,10 +143,8 @@ class Engine:
         # phase 2, on the rewritten text: drop imports the rewrite left unused, add needed
         # ones. These edits replace whole module-level import lines with libcst-generated
         # imports, so the result needs no third parse: findings are re-based instead.
-        walked = [walk_names(tree) for tree in new_trees]
-        used = set().union(*(names for names, _ in walked))
-        second = self._tidy_imports(texts, new_texts, new_trees, facts, needs, used)
-        self._post(result, new_trees, new_texts, [chains for _, chains in walked])
+        second = self._tidy_imports(texts, new_texts, new_trees, facts, needs)
+        self._post(result, new_trees, new_texts)
         if any(second):
             result.findings = _rebase(result.findings, new_texts, second)
             new_texts = [_splice(t, e) for t, e in zip(new_texts, second, strict=True)]
@@ -187,14 +164,16 @@ class Engine:
     ) -> _Edit | None:
         text = table.text
         source = text[segment.start : segment.end]
-        if isinstance(segment.node, (ast.Import, ast.ImportFrom)) and not self._import_pattern.search(
-            source
-        ):
+        if isinstance(
+            segment.node, (ast.Import, ast.ImportFrom)
+        ) and not self._import_pattern.search(source):
             fast = fast_import(segment.node, source, facts, plan)
             if fast is not None:
                 new_text, notes = fast
                 for rule_id, message in notes:
-                    result.changes.append(NotedLine(chunk, segment.first_line, Note(rule_id, message)))
+                    result.changes.append(
+                        NotedLine(chunk, segment.first_line, Note(rule_id, message))
+                    )
                 return None if new_text == source else _Edit(segment.start, segment.end, new_text)
         newline = newline_of(source)
         wrapped = f"{_WRAP}{newline}{source}" if segment.indent else source
@@ -236,18 +215,32 @@ class Engine:
         trees: Sequence[ast.Module],
         facts: Facts,
         needs: set[str],
-        used: set[str],
     ) -> list[list[_Edit]]:
         """Edits on the rewritten text: unused Keras/TF imports out, needed imports in."""
         edits: list[list[_Edit]] = [[] for _ in texts]
         tables = [LineTable(t) for t in texts]
         before = "".join(_strip_imports(t) for t in old_texts)
+        after = "".join(_strip_imports(t) for t in texts)
+        # only names that lost textual occurrences can have become unused; an ast check
+        # then tells real uses from mentions in strings and comments
+        candidates: set[str] = set()
+        for tree in trees:
+            for stmt in tree.body:
+                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                    for name in _related_names(stmt):
+                        word = re.compile(rf"(?<![\w.]){re.escape(name)}\b")
+                        if len(word.findall(after)) < len(word.findall(before)):
+                            candidates.add(name)
+        used: set[str] = set()
+        if candidates:
+            for tree, text in zip(trees, texts, strict=True):
+                used |= names_used(tree, text, candidates)
         sites: list[tuple[int, ast.stmt]] = []
         for chunk, tree in enumerate(trees):
             for stmt in tree.body:
                 if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                     sites.append((chunk, stmt))
-                    names = _unused(stmt, used, before)
+                    names = _unused(stmt, used, before, candidates)
                     if names:
                         table = tables[chunk]
                         start = table.line_start(stmt.lineno)
@@ -263,28 +256,24 @@ class Engine:
             chunk, offset = _import_position(texts, tables, trees, sites)
             newline = newline_of(texts[chunk])
             text = texts[chunk]
-            if offset >= len(text) and text and not text.endswith(("\n", "\r")):
-                insert = "".join(newline + line for line in lines)
+            removed = next((e for e in edits[chunk] if e.end == offset and not e.body), None)
+            at_eof = offset >= len(text) and not text.endswith(("\n", "\r"))
+            if removed is not None:
+                # the import it would follow was just removed: take its place
+                removed.body = newline.join(lines) + ("" if at_eof else newline)
+            elif at_eof and text:
+                edits[chunk].append(_Edit(offset, offset, "".join(newline + ln for ln in lines)))
             else:
-                insert = "".join(line + newline for line in lines)
-            edits[chunk].append(_Edit(offset, offset, insert))
+                edits[chunk].append(_Edit(offset, offset, "".join(ln + newline for ln in lines)))
         for chunk_edits in edits:
             chunk_edits.sort(key=lambda e: (e.start, e.end))
         return edits
 
     def _post(
-        self,
-        result: DocumentResult,
-        trees: Sequence[ast.Module],
-        texts: Sequence[str],
-        chains: Sequence[Sequence[tuple[int, str]]] | None = None,
+        self, result: DocumentResult, trees: Sequence[ast.Module], texts: Sequence[str]
     ) -> None:
         for index, tree in enumerate(trees):
-            found = scan(
-                tree, texts[index], check_names=self.check_names,
-                chains=None if chains is None else chains[index],
-            )
-            for finding in found:
+            for finding in scan(tree, texts[index], check_names=self.check_names):
                 result.findings.append((index, finding))
 
 
@@ -317,9 +306,7 @@ def _comments_above(table: LineTable, line: int) -> set[str]:
 def _strip_imports(text: str) -> str:
     if "import" not in text:
         return text
-    return "".join(
-        line for line in text.splitlines(keepends=True) if not _IMPORT_LINE.match(line)
-    )
+    return "".join(line for line in text.splitlines(keepends=True) if not _IMPORT_LINE.match(line))
 
 
 def _remove_import_names(code: str, names: set[str]) -> str:
@@ -371,7 +358,7 @@ def _rebase(
         shift = 0
         stale = False
         for edit in edits[chunk]:
-            if edit.end <= offset and edit.start < offset or (edit.start == edit.end <= offset):
+            if (edit.end <= offset and edit.start < offset) or (edit.start == edit.end <= offset):
                 removed = texts[chunk].count("\n", edit.start, edit.end)
                 shift += edit.body.count("\n") + edit.prefix.count("\n") - removed
             elif edit.start <= offset < edit.end:
@@ -380,8 +367,12 @@ def _rebase(
                 shift += 0
         if stale:
             continue
-        moved = Finding(finding.kind, Location(finding.location.path, line + shift),
-                        finding.name, finding.covered)
+        moved = Finding(
+            finding.kind,
+            Location(finding.location.path, line + shift),
+            finding.name,
+            finding.covered,
+        )
         out.append((chunk, moved))
     return out
 
@@ -405,20 +396,31 @@ def _bound_modules(trees: Sequence[ast.Module]) -> set[str]:
     return bound
 
 
-def _unused(stmt: ast.Import | ast.ImportFrom, used: set[str], before: str) -> set[str]:
-    """Keras/TF names this import binds that the rewrite made unused."""
+def _related_names(stmt: ast.Import | ast.ImportFrom) -> list[str]:
+    """Names a Keras/TF import binds."""
     if isinstance(stmt, ast.ImportFrom):
-        if stmt.level or not stmt.module or stmt.module.split(".")[0] not in ("keras", "tensorflow"):
-            return set()
-        names = [a.asname or a.name for a in stmt.names if a.name != "*"]
-    else:
-        names = [
-            a.asname or a.name.split(".")[0]
-            for a in stmt.names
-            if a.name.split(".")[0] in ("keras", "tensorflow")
-        ]
+        if (
+            stmt.level
+            or not stmt.module
+            or stmt.module.split(".")[0] not in ("keras", "tensorflow")
+        ):
+            return []
+        return [a.asname or a.name for a in stmt.names if a.name != "*"]
+    return [
+        a.asname or a.name.split(".")[0]
+        for a in stmt.names
+        if a.name.split(".")[0] in ("keras", "tensorflow")
+    ]
+
+
+def _unused(
+    stmt: ast.Import | ast.ImportFrom, used: set[str], before: str, candidates: set[str]
+) -> set[str]:
+    """Keras/TF names this import binds that the rewrite made unused."""
     out = set()
-    for name in names:
+    for name in _related_names(stmt):
+        if name not in candidates:
+            continue
         if name in used:
             continue
         if re.search(rf"(?<![\w.]){re.escape(name)}\b", before):
@@ -444,8 +446,12 @@ def _import_position(
     index = 0
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         index = 1
-    while index < len(body) and isinstance(body[index], ast.ImportFrom) and (
-        body[index].module == "__future__"  # type: ignore[attr-defined]
+    while (
+        index < len(body)
+        and isinstance(body[index], ast.ImportFrom)
+        and (
+            body[index].module == "__future__"  # type: ignore[attr-defined]
+        )
     ):
         index += 1
     if index == 0:

@@ -24,6 +24,7 @@ _BUILTINS = frozenset(dir(builtins))
 _KERAS1 = re.compile(
     r"\bnb_epoch\b|\bborder_mode\b|\boutput_dim\s*=|\bW_regularizer\b|\bdim_ordering\b"
     r"|\bsamples_per_epoch\b|\bnb_filter\b|\bconsume_less\b|\binner_activation\b"
+    r"|\binner_init\b|\bdropout_[WU]\b|\bU_regularizer\b"
     r"|\bmerge\s*\(|\bMerge\s*\(|\bsubsample\s*=|\binit\s*=|\bkeras\.engine\.topology\b"
     r"|\binitializations\b|\bobjectives\b"
 )
@@ -73,6 +74,7 @@ class Facts:
     from_aliases: list[tuple[str, str, str | None]] = field(default_factory=list)
     _resolve_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _legacy_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _keras_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     # -- resolution ---------------------------------------------------------------------
     def resolve(self, dotted: str) -> tuple[str, ...]:
@@ -101,12 +103,16 @@ class Facts:
 
     def keras_names(self, dotted: str) -> tuple[str, ...]:
         """Keras 3 names ``dotted`` may denote (renames applied), ``()`` if not Keras."""
+        cached = self._keras_cache.get(dotted)
+        if cached is not None:
+            return cached
         out = []
         for old in self.resolve(dotted):
             new = self.renames.rename(old)
             if new == "keras" or new.startswith("keras."):
                 out.append(new)
-        return tuple(out)
+        result = self._keras_cache[dotted] = tuple(out)
+        return result
 
     def bound_to(self, predicate_prefix: str) -> list[tuple[str, str]]:
         """(alias, target) pairs whose renamed target is or lies under ``predicate_prefix``."""
@@ -223,11 +229,9 @@ def analyze(
                     if isinstance(target, ast.Name):
                         facts.local_names.add(target.id)
     # de-duplicate binding targets, keeping order
-    for alias, targets in bindings.items():
-        bindings[alias] = list(dict.fromkeys(targets))
-    for alias, targets in bindings.items():
-        if alias == "keras" and any(emit_renames.rename(t) == "keras" for t in targets):
-            facts.keras_bound = True
+    for bound, targets in bindings.items():
+        bindings[bound] = list(dict.fromkeys(targets))
+    facts.keras_bound = any(emit_renames.rename(t) == "keras" for t in bindings.get("keras", ()))
     facts.tf_keras = any(t.startswith("tensorflow") for ts in bindings.values() for t in ts)
     text = "\n".join(texts)
     facts.keras1 = bool(_KERAS1.search(text))
@@ -243,7 +247,6 @@ def analyze(
     facts.softmax = "softmax" in text
     facts.sigmoid = "'sigmoid'" in text or '"sigmoid"' in text
     return facts
-
 
 
 def dotted_of(node: ast.expr) -> str | None:

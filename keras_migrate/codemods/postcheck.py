@@ -12,14 +12,15 @@ import ast
 import importlib.metadata
 import importlib.util
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
 from keras_migrate.codemods.facts import dotted_of, iter_statements
 from keras_migrate.codemods.records import Finding, Location
 
-__all__ = ["KerasIndex", "keras_index", "scan", "walk_names"]
+__all__ = ["KerasIndex", "keras_index", "mentioning", "names_used", "scan"]
 
 _MARK = "# keras-migrate:"
 
@@ -64,7 +65,9 @@ def keras_index() -> KerasIndex | None:
     root = Path(next(iter(spec.submodule_search_locations)))
     modules: dict[str, set[str]] = {}
     for directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in ("src", "__pycache__") and not d.startswith("_")]
+        dirnames[:] = [
+            d for d in dirnames if d not in ("src", "__pycache__") and not d.startswith("_")
+        ]
         if "__init__.py" not in filenames:
             continue
         rel = Path(directory).relative_to(root)
@@ -124,27 +127,52 @@ def _covered(lines: list[str], start: int) -> bool:
     return False
 
 
-def walk_names(tree: ast.Module) -> tuple[set[str], list[tuple[int, str]]]:
-    """One pass over ``tree``: every Name id, and every loaded attribute chain with its line."""
-    names: set[str] = set()
+def mentioning(tree: ast.Module, text: str, words: Iterable[str]) -> Iterator[ast.stmt]:
+    """Module-level statements whose source text contains one of ``words`` as a word.
+
+    Walking a whole ``ast`` in Python costs about as much as parsing it; only the
+    statements that can hold what we look for are walked.
+    """
+    words = list(words)
+    if not words:
+        return
+    pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, words))})\b")
+    starts = [0]
+    starts.extend(m.end() for m in re.finditer(r"\r\n|\r|\n", text))
+    for stmt in tree.body:
+        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+        last = stmt.end_lineno or stmt.lineno
+        begin = starts[first - 1]
+        end = starts[last] if last < len(starts) else len(text)
+        if pattern.search(text, begin, end):
+            yield stmt
+
+
+def names_used(tree: ast.Module, text: str, words: Iterable[str]) -> set[str]:
+    """Which of ``words`` occur as Name nodes (real uses, not strings or comments)."""
+    wanted = set(words)
+    found: set[str] = set()
+    for stmt in mentioning(tree, text, wanted):
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and node.id in wanted:
+                found.add(node.id)
+    return found
+
+
+def _chain_list(tree: ast.Module, text: str, roots: Iterable[str]) -> list[tuple[int, str]]:
     chains: list[tuple[int, str]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-            name = dotted_of(node)
-            if name is not None:
-                chains.append((node.lineno, name))
-    return names, chains
+    for stmt in mentioning(tree, text, roots):
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                name = dotted_of(node)
+                if name is not None:
+                    chains.append((node.lineno, name))
+    return chains
 
 
-def scan(
-    tree: ast.Module,
-    text: str,
-    *,
-    check_names: bool = True,
-    chains: Sequence[tuple[int, str]] | None = None,
-) -> list[Finding]:
+def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Finding]:
     """Findings for one rewritten chunk (``Location.path`` is filled in by the caller)."""
     if "keras" not in text and "tensorflow" not in text:
         return []
@@ -163,9 +191,8 @@ def scan(
         found.setdefault((kind, line, name), Finding(kind, Location("", line), name, covered))
 
     tf_chains: dict[int, list[str]] = {}
-    if chains is None:
-        chains = walk_names(tree)[1]
-    for line, name in chains:
+    roots = tf_aliases | (keras_aliases if index is not None else set())
+    for line, name in _chain_list(tree, text, roots):
         root, _, rest = name.partition(".")
         if root in tf_aliases:
             tf_chains.setdefault(line, []).append(name)
@@ -179,10 +206,7 @@ def scan(
                 if stmt.module.split(".")[0] != "keras":
                     continue
                 for alias in stmt.names:
-                    if alias.name == "*":
-                        name = stmt.module
-                    else:
-                        name = f"{stmt.module}.{alias.name}"
+                    name = stmt.module if alias.name == "*" else f"{stmt.module}.{alias.name}"
                     missing = index.missing_prefix(name)
                     if missing:
                         add("missing-name", stmt.lineno, missing)

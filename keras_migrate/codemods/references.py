@@ -20,6 +20,7 @@ import libcst as cst
 from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.names import RenameTable, split_name
 from keras_migrate.codemods.rule import RuleContext, dotted, parse_expression
+from keras_migrate.codemods.triggers import ChainTrigger, Trigger, WordTrigger
 
 __all__ = [
     "ImportPlan",
@@ -70,7 +71,7 @@ def rename_reference(
     ctx: RuleContext, plan: ImportPlan, original: cst.BaseExpression, updated: cst.BaseExpression
 ) -> cst.BaseExpression:
     """Respell a Name/Attribute reference whose target moved in Keras 3."""
-    name = dotted(original)
+    name = ctx.dotted(original)
     if name is None:
         return updated
     facts = ctx.facts
@@ -126,7 +127,7 @@ def _dotted_node(name: str) -> cst.Attribute | cst.Name:
 
 
 def _alias_name(alias: cst.ImportAlias) -> str:
-    return dotted(alias.name) or ""  # type: ignore[arg-type]
+    return dotted(alias.name) or ""
 
 
 def rewrite_imports(
@@ -272,46 +273,43 @@ def _render(kind: str, module: str, aliases: list[cst.ImportAlias]) -> list[str]
     return [f"from {module} import {', '.join(parts)}\n"]
 
 
-def reference_triggers(facts: Facts, plan: ImportPlan) -> list[str]:
-    """Regex fragments for statements holding a reference that :func:`rename_reference`
-    would respell, so only those statements are parsed with libcst."""
+def reference_triggers(facts: Facts, plan: ImportPlan) -> list[Trigger]:
+    """Triggers for statements holding a reference that :func:`rename_reference` would
+    respell, so only those statements are parsed with libcst."""
     emit = facts.emit_renames
     if not emit.modules and not emit.members:
         return []
-    fragments: list[str] = []
-    module_keys = list(emit.modules)
+    out: list[Trigger] = []
     member_keys = list(emit.members)
-    sep = r"\s*\.\s*"
+    dissolved = frozenset(a for a in facts.bindings if a in plan.dissolved or a in plan.bare_renames)
+    if dissolved:
+        out.append(WordTrigger(dissolved))
     for alias, targets in facts.bindings.items():
-        if alias in plan.dissolved or alias in plan.bare_renames:
-            fragments.append(rf"\b{re.escape(alias)}\b")
+        if alias in dissolved:
             continue
         rests: set[str] = set()
         for target in targets:
             if not target.startswith(("keras", "tensorflow")):
                 continue
             normalised = emit.rename_modules(target)
-            for key in module_keys:
+            for key in emit.modules:
                 if key.startswith(target + "."):
                     rests.add(key[len(target) + 1 :])
             for key in member_keys:
                 if key.startswith(normalised + "."):
                     rests.add(key[len(normalised) + 1 :])
         if rests:
-            alternatives = "|".join(
-                sorted(sep.join(map(re.escape, r.split("."))) for r in rests)
-            )
-            fragments.append(rf"\b{re.escape(alias)}{sep}(?:{alternatives})\b")
+            out.append(ChainTrigger(alias, frozenset(rests)))
     for module in facts.star_modules:
         normalised = emit.rename_modules(module) + "."
-        lasts = {
+        lasts = frozenset(
             k[len(normalised) :]
             for k in member_keys
             if k.startswith(normalised) and "." not in k[len(normalised) :]
-        }
+        )
         if lasts:
-            fragments.append(rf"\b(?:{'|'.join(sorted(map(re.escape, lasts)))})\b")
-    return fragments
+            out.append(WordTrigger(lasts))
+    return out
 
 
 def import_needs_rewrite(stmt: ast.stmt, emit: RenameTable) -> bool:
@@ -323,7 +321,8 @@ def import_needs_rewrite(stmt: ast.stmt, emit: RenameTable) -> bool:
         if any(alias.name == "*" for alias in stmt.names):
             return emit.rename_modules(module) != module
         return any(
-            emit.rename(f"{module}.{alias.name}") != f"{module}.{alias.name}" for alias in stmt.names
+            emit.rename(f"{module}.{alias.name}") != f"{module}.{alias.name}"
+            for alias in stmt.names
         )
     return False
 

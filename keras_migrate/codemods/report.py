@@ -48,19 +48,31 @@ def build_report(results: Sequence[FileResult]) -> dict[str, Any]:
     for result in results:
         if result.status == Status.SKIPPED:
             continue
-        files.append({
-            "path": result.path,
-            "status": result.status,
-            "error": result.error,
-            "changes": [{"rule": c.rule, **_loc(c.location), "message": c.message}
-                        for c in result.changes],
-            "follow_ups": [{"rule": f.rule, **_loc(f.location), "message": f.message}
-                           for f in result.follow_ups],
-            "missing_names": [{"name": f.name, **_loc(f.location), "covered_by_follow_up": f.covered}
-                              for f in result.findings if f.kind == "missing-name"],
-            "tf_uses": [{"name": f.name, **_loc(f.location)}
-                        for f in result.findings if f.kind == "tf-use"],
-        })
+        files.append(
+            {
+                "path": result.path,
+                "status": result.status,
+                "error": result.error,
+                "changes": [
+                    {"rule": c.rule, **_loc(c.location), "message": c.message}
+                    for c in result.changes
+                ],
+                "follow_ups": [
+                    {"rule": f.rule, **_loc(f.location), "message": f.message}
+                    for f in result.follow_ups
+                ],
+                "missing_names": [
+                    {"name": f.name, **_loc(f.location), "covered_by_follow_up": f.covered}
+                    for f in result.findings
+                    if f.kind == "missing-name"
+                ],
+                "tf_uses": [
+                    {"name": f.name, **_loc(f.location)}
+                    for f in result.findings
+                    if f.kind == "tf-use"
+                ],
+            }
+        )
     return {
         "tool": "keras-migrate upgrade",
         "summary": dict(summary_rows(results)),
@@ -76,16 +88,19 @@ def _markdown(data: dict[str, Any]) -> str:
         if entry["error"]:
             lines.append(f"- **skipped**: {entry['error']}")
 
-        def where(item: dict[str, Any]) -> str:
+        def where(item: dict[str, Any], path: str = entry["path"]) -> str:
             cell = f"cell {item['cell']}, " if "cell" in item else ""
-            return f"{entry['path']}:{cell}line {item['line']}"
+            return f"{path}:{cell}line {item['line']}"
 
         lines += [f"- change `{c['rule']}` {where(c)}: {c['message']}" for c in entry["changes"]]
-        lines += [f"- **follow-up** `{f['rule']}` {where(f)}: {f['message']}"
-                  for f in entry["follow_ups"]]
-        lines += [f"- **missing in Keras 3** `{m['name']}` {where(m)}"
-                  + (" (has a follow-up)" if m["covered_by_follow_up"] else "")
-                  for m in entry["missing_names"]]
+        lines += [
+            f"- **follow-up** `{f['rule']}` {where(f)}: {f['message']}" for f in entry["follow_ups"]
+        ]
+        lines += [
+            f"- **missing in Keras 3** `{m['name']}` {where(m)}"
+            + (" (has a follow-up)" if m["covered_by_follow_up"] else "")
+            for m in entry["missing_names"]
+        ]
         lines += [f"- tf use `{t['name']}` {where(t)}" for t in entry["tf_uses"]]
     return "\n".join(lines) + "\n"
 
@@ -93,8 +108,5 @@ def _markdown(data: dict[str, Any]) -> str:
 def write_report(path: Path, results: Sequence[FileResult]) -> None:
     """Write the report as JSON (``.json``) or Markdown (``.md``), atomically."""
     data = build_report(results)
-    if path.suffix.lower() == ".json":
-        text = json.dumps(data, indent=2) + "\n"
-    else:
-        text = _markdown(data)
+    text = json.dumps(data, indent=2) + "\n" if path.suffix.lower() == ".json" else _markdown(data)
     atomic_write(path, text.encode("utf-8"))

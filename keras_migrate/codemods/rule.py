@@ -8,8 +8,6 @@ the context, the original node (for name resolution) and the node rebuilt so far
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import ClassVar
@@ -19,6 +17,7 @@ import libcst as cst
 from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.segments import Frame
+from keras_migrate.codemods.triggers import Trigger, symbol_triggers
 
 __all__ = [
     "Note",
@@ -27,7 +26,6 @@ __all__ = [
     "dotted",
     "kwarg_token",
     "parse_expression",
-    "symbol_triggers",
 ]
 
 
@@ -74,23 +72,43 @@ class RuleContext:
     root_notes: list[Note] = field(default_factory=list)
     #: The original text of the segment, for cheap "could this apply at all" checks.
     text: str = ""
+    _dotted: dict[int, str | None] = field(default_factory=dict)
 
     def mentions(self, *words: str) -> bool:
         """True when the segment's original text contains one of ``words``."""
         return any(word in self.text for word in words)
 
     # -- names --------------------------------------------------------------------------
+    def dotted(self, node: cst.BaseExpression) -> str | None:
+        """:func:`dotted`, memoised per node: every rule asks about the same callees."""
+        key = id(node)
+        if key in self._dotted:
+            return self._dotted[key]
+        name = self._dotted[key] = dotted(node)
+        return name
+
     def names(self, node: cst.BaseExpression) -> tuple[str, ...]:
         """Keras 3 names an (original) expression may denote, renames applied."""
-        name = dotted(node)
+        name = self.dotted(node)
         return self.facts.keras_names(name) if name else ()
 
     def legacy_names(self, node: cst.BaseExpression) -> tuple[str, ...]:
         """Names with module paths normalised but moved members kept (``ThresholdedReLU``)."""
-        name = dotted(node)
+        name = self.dotted(node)
         if not name:
             return ()
         return self.facts.legacy_names(name)
+
+    def renamed_to(self, node: cst.BaseExpression) -> str | None:
+        """What the engine will actually rename ``node`` to (selected rules only)."""
+        name = self.dotted(node)
+        if not name:
+            return None
+        for old in self.facts.resolve(name):
+            new = self.facts.emit_renames.rename(old)
+            if new != old:
+                return new
+        return None
 
     def layer(self, node: cst.BaseExpression) -> str | None:
         """The legacy class name when ``node`` names a ``keras.layers`` class."""
@@ -101,8 +119,11 @@ class RuleContext:
 
     def matches(self, node: cst.BaseExpression, *candidates: str) -> bool:
         """True when ``node`` denotes one of ``candidates`` (Keras 3 or legacy names)."""
-        wanted = set(candidates)
-        return bool(wanted & set(self.names(node))) or bool(wanted & set(self.legacy_names(node)))
+        if self.dotted(node) is None:
+            return False
+        return any(n in candidates for n in self.names(node)) or any(
+            n in candidates for n in self.legacy_names(node)
+        )
 
     @property
     def in_keras_code(self) -> bool:
@@ -163,55 +184,19 @@ class Rule:
         "leave_SimpleStatementLine",
     )
 
-    def triggers(self, facts: Facts) -> list[str]:
-        """Regex fragments marking statements this rule may rewrite in this document."""
+    def triggers(self, facts: Facts) -> list[Trigger]:
+        """Triggers marking statements this rule may rewrite in this document."""
         return [*self.tokens, *symbol_triggers(facts, self.symbols)]
 
-    def keras_code_triggers(self, facts: Facts) -> list[str]:
-        """Extra fragments that only count inside Keras code (custom layers, losses...)."""
+    def keras_code_triggers(self, facts: Facts) -> list[Trigger]:
+        """Extra triggers that only count inside Keras code (custom layers, losses...)."""
         return []
 
-    def import_triggers(self, facts: Facts) -> list[str]:
-        """Fragments marking import statements this rule wants to see (rarely needed)."""
+    def import_triggers(self, facts: Facts) -> list[Trigger]:
+        """Triggers marking import statements this rule wants to see (rarely needed)."""
         return []
 
 
 def kwarg_token(*names: str) -> str:
     """Regex for ``name=`` used as a keyword argument (after ``(`` or ``,``)."""
     return rf"[(,]\s*(?:{'|'.join(names)})\s*=(?!=)"
-
-
-def symbol_triggers(facts: Facts, symbols: Iterable[str]) -> list[str]:
-    """Regex fragments matching how ``symbols`` can be spelled given the document's imports.
-
-    ``symbols`` are module-normalised qualified names (``keras.backend.mean``); an alias
-    ``K`` bound to ``tensorflow.keras.backend`` yields ``\\bK\\s*\\.\\s*(?:mean|...)\\b``.
-    """
-    symbols = list(symbols)
-    if not symbols:
-        return []
-    renames = facts.renames
-    fragments: list[str] = []
-    for alias, targets in facts.bindings.items():
-        rests: set[str] = set()
-        for target in targets:
-            norm = renames.rename_modules(target)
-            prefix = norm + "."
-            for symbol in symbols:
-                if symbol == norm:
-                    rests.add("")
-                elif symbol.startswith(prefix):
-                    rests.add(symbol[len(prefix) :])
-        if "" in rests:
-            fragments.append(rf"\b{re.escape(alias)}\b")
-        elif rests:
-            alternatives = "|".join(
-                sorted(r"\s*\.\s*".join(map(re.escape, r.split("."))) for r in rests)
-            )
-            fragments.append(rf"\b{re.escape(alias)}\s*\.\s*(?:{alternatives})\b")
-    for module in facts.star_modules:
-        norm = renames.rename_modules(module) + "."
-        lasts = {s[len(norm) :] for s in symbols if s.startswith(norm) and "." not in s[len(norm) :]}
-        if lasts:
-            fragments.append(rf"\b(?:{'|'.join(sorted(map(re.escape, lasts)))})\b")
-    return fragments

@@ -51,7 +51,9 @@ def _records(path: str, result: DocumentResult, cells: Sequence[int] | None):
     def loc(chunk: int, line: int) -> Location:
         return Location(path, line, None if cells is None else cells[chunk])
 
-    changes = tuple(Change(n.note.rule, loc(n.chunk, n.line), n.note.message) for n in result.changes)
+    changes = tuple(
+        Change(n.note.rule, loc(n.chunk, n.line), n.note.message) for n in result.changes
+    )
     follow_ups = tuple(
         FollowUp(n.note.rule, loc(n.chunk, n.line), n.note.message) for n in result.follow_ups
     )
@@ -133,8 +135,14 @@ def _process_notebook(path: str, data: bytes, options: Options) -> FileResult:
             outputs.append(ChunkOutput(index, old, notebook.cells[index].source))
     changes, follow_ups, findings = _records(path, result, indices)
     if not outputs:
-        return FileResult(path=path, status=Status.UNCHANGED, kind=kind, changes=changes,
-                          follow_ups=follow_ups, findings=findings)
+        return FileResult(
+            path=path,
+            status=Status.UNCHANGED,
+            kind=kind,
+            changes=changes,
+            follow_ups=follow_ups,
+            findings=findings,
+        )
     try:
         new_text = dump_notebook(notebook, text)
     except Exception as exc:  # nbformat.ValidationError and friends
@@ -213,4 +221,3 @@ def default_jobs() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-

@@ -20,8 +20,17 @@ from keras_migrate.codemods.source import LineTable
 __all__ = ["Frame", "Segment", "Triggers", "locate"]
 
 _COMPOUND = (
-    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor,
-    ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.Match,
 ) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
 
 #: Methods of Keras classes whose bodies are Keras code even when the class is not.
@@ -137,11 +146,14 @@ class _Locator:
             if col != len(indent):
                 return False  # shares its line with a compound header: parent goes whole
         start, end = lines.line_start(first), lines.line_end(last)
-        segment = Segment(start, end, first, last, indent, frames, sole,
-                          head if len(group) == 1 else None)
+        segment = Segment(
+            start, end, first, last, indent, frames, sole, head if len(group) == 1 else None
+        )
         if len(group) == 1 and isinstance(head, _COMPOUND):
             children = list(child_bodies(head))
-            covered = [(_first_line(b[0]), max(s.end_lineno or s.lineno for s in b)) for b in children]
+            covered = [
+                (_first_line(b[0]), max(s.end_lineno or s.lineno for s in b)) for b in children
+            ]
             header_parts = []
             cursor = first
             for lo, hi in covered:

@@ -20,6 +20,7 @@ def register() -> None:
         return
     _REGISTERED = True
     from keras_migrate.compat import _layers  # noqa: F401  (registers on import)
+    from keras_migrate.compat import _keras1  # noqa: F401  (registers on import)
     from keras_migrate.compat import _tfkeras  # noqa: F401  (registers on import)
 
 

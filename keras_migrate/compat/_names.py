@@ -17,5 +17,11 @@ NAMES = frozenset(
         "keras_migrate>TFOp",
         "keras_migrate>CustomScaleLayer",
         "keras_migrate>LayerScale",
+        "keras_migrate>MaxoutDense",
+        "keras_migrate>Highway",
+        "keras_migrate>ParametricSoftplus",
+        "keras_migrate>SReLU",
+        "keras_migrate>Keras1BatchNormalization",
+        "keras_migrate>Keras1CosineMerge",
     }
 )

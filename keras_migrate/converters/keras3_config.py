@@ -187,10 +187,19 @@ def model_config(graph: Graph, *, name: str | None = None, trainable: bool = Tru
             e["inbound_nodes"] = node_entries[lname]
         entries.append(e)
 
+    def ref(value: str) -> list[Any]:
+        lname, k, i = history[value]
+        sub = layers[lname].subgraph if lname in layers else None
+        if sub is not None and not (sub.kind == "sequential" and graph_is_chain(sub)):
+            # Keras 3 counts a nested Functional's own construction node in model
+            # input/output references (but not in node arguments).
+            k += 1
+        return [lname, k, i]
+
     def io(structure: Any) -> Any:
         if isinstance(structure, str):
-            return list(history[structure])
-        return map_structure(lambda n: list(history[n]), structure)
+            return ref(structure)
+        return map_structure(ref, structure)
 
     return {
         "module": "keras.src.models.functional",

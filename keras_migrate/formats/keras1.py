@@ -1,19 +1,151 @@
-"""Keras 1.x models (not yet supported: they need Keras 1's own config and weight rules)."""
+"""Keras 1.x models: full-model HDF5, weights HDF5 + JSON/YAML, or an architecture alone.
+
+Keras 1 files never record their backend nor (for some layers) their dim_ordering, and
+before Keras 1.0.6 BatchNormalization stored a standard deviation where later versions
+store a variance. Each such fact is inferred from the file when it can be (weight names
+ending in ``:0`` come from TensorFlow, without it from Theano; ``keras_version``), can be
+forced with :func:`options` (the CLI's ``--source-backend``, ``--bn-running-std``,
+``--dim-ordering``), and is always written into the model's provenance notes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import contextvars
+import re
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from keras_migrate.errors import UnsupportedError
-from keras_migrate.ir.graph import Model
+from keras_migrate.errors import KerasMigrateError
+from keras_migrate.ir.graph import Model, Provenance
 
-__all__ = ["load"]
+__all__ = ["Keras1Options", "load", "options"]
+
+
+@dataclass(frozen=True)
+class Keras1Options:
+    """Reader choices for facts Keras 1 files do not record (``None`` = infer)."""
+
+    source_backend: str | None = None  # "theano" | "tensorflow"
+    bn_running_std: str | None = None  # "variance" | "std"
+    dim_ordering: str | None = None  # "th" | "tf" for layers that did not record it
+
+
+_OPTIONS: contextvars.ContextVar[Keras1Options | None] = contextvars.ContextVar("keras1_options", default=None)
+
+
+@contextlib.contextmanager
+def options(**kwargs: Any) -> Iterator[Keras1Options]:
+    """Set reader options for Keras 1 files loaded inside the ``with`` block."""
+    opts = replace(_OPTIONS.get() or Keras1Options(), **{k: v for k, v in kwargs.items() if v is not None})
+    token = _OPTIONS.set(opts)
+    try:
+        yield opts
+    finally:
+        _OPTIONS.reset(token)
+
+
+def _version_tuple(version: str | None) -> tuple[int, ...] | None:
+    if not version:
+        return None
+    parts = re.findall(r"\d+", version)
+    return tuple(int(p) for p in parts[:3]) if parts else None
+
+
+def _source_backend(weights: Any, opts: Keras1Options) -> tuple[str, str]:
+    if opts.source_backend:
+        return opts.source_backend, f"source backend {opts.source_backend} (from --source-backend)"
+    names = [w.origin or w.name for n in weights.layer_names for w in (weights.get(n) or [])]
+    if not names:
+        return "tensorflow", "no weight names to infer the source backend from; assumed tensorflow"
+    if all(not n.endswith(":0") and not re.search(r":\d+$", n) for n in names):
+        return "theano", (
+            "source backend inferred as theano: weight names lack TensorFlow's ':0' suffix "
+            "(e.g. " + repr(names[0]) + "); convolution kernels flipped, as Theano computed true convolution "
+            "(override with --source-backend tensorflow)"
+        )
+    return "tensorflow", (
+        "source backend inferred as tensorflow: weight names carry TensorFlow's ':0' suffix "
+        "(override with --source-backend theano)"
+    )
+
+
+def _bn_mode(keras_version: str | None, opts: Keras1Options, uses_bn: bool) -> tuple[str, str | None]:
+    if opts.bn_running_std:
+        return opts.bn_running_std, f"BatchNormalization running_std read as {opts.bn_running_std} (from --bn-running-std)"
+    v = _version_tuple(keras_version)
+    if v is not None and v < (1, 0, 6):
+        return "std", (
+            f"BatchNormalization running_std read as a standard deviation: Keras {keras_version} < 1.0.6 stored "
+            "sqrt(var + eps) (override with --bn-running-std variance)"
+        )
+    if not uses_bn:
+        return "variance", None
+    if v is None:
+        return "variance", (
+            "BatchNormalization running_std read as the variance (Keras >= 1.0.6); the file does not record its "
+            "Keras version (override with --bn-running-std std for files from Keras <= 1.0.5)"
+        )
+    return "variance", None
 
 
 def load(model_config: Mapping[str, Any], weights: Any, *, path: str, keras_version: str | None, source_format: str) -> Model:
-    raise UnsupportedError(
-        f"Keras 1 models (keras_version {keras_version or 'absent'}) are not supported yet",
-        path=path,
-        hint="Keras 1 support is planned; convert with Keras 2.2.4 to a Keras 2 file meanwhile",
+    """Build the IR of a Keras 1 model (``weights`` is a weights group or ``None``)."""
+    from keras_migrate.formats.keras1_topology import graph_from_keras1
+    from keras_migrate.formats.keras1_weights import (
+        WeightOptions,
+        attach_keras1_weights,
+        has_keras1_weights,
     )
+
+    opts = _OPTIONS.get() or Keras1Options()
+    graph, reader, topo_notes = graph_from_keras1(model_config, path=path, dim_ordering=opts.dim_ordering)
+    notes = [*topo_notes, *reader.notes]
+    backend = ""
+    uses_bn = any(lay.origin.class_name == "BatchNormalization" for _, lay in graph.walk_layers())
+    if weights is not None:
+        backend, why = _source_backend(weights, opts)
+        notes.append(why)
+        bn, bn_note = _bn_mode(keras_version, opts, uses_bn)
+        if bn_note:
+            notes.append(bn_note)
+        wopts = WeightOptions(backend=backend, bn_running_std=bn, path=weights.path)
+        top = [lay for lay in graph.layers if has_keras1_weights(lay)]
+        names = [lay.origin.name or lay.name for lay in top]
+        available = weights.weighted_names()
+        if all(weights.get(n) is not None for n in names):
+            order = {n: n for n in names}
+        elif len(names) == len(available):
+            order = dict(zip(names, available))
+            notes.append("weights matched to layers by order, as Keras 1 loaded them (layer names differ)")
+        else:
+            missing = [n for n in names if weights.get(n) is None]
+            raise KerasMigrateError(
+                f"the weights file has no weights for layers {missing[:5]}",
+                path=weights.path,
+                hint="the weights do not fit the architecture",
+            )
+        graph = attach_keras1_weights(graph, lambda n: weights.get(order[n]) if n in order else None, wopts)
+        notes += wopts.notes
+        if backend == "theano":
+            from keras_migrate.formats.keras1_theano import theano_fixups
+
+            graph = theano_fixups(graph, path=path, notes=notes)
+    else:
+        from keras_migrate.formats.keras1_fresh import initialize
+
+        graph = initialize(graph, path=path)
+        message = "architecture only: weights are freshly initialized (random), outputs are not the original model's"
+        notes.append(message)
+        warnings.warn(f"{path}: {message}", UserWarning, stacklevel=2)
+    provenance = Provenance(
+        source_format=source_format,
+        source_path=path,
+        keras_version=keras_version or "",
+        backend=backend,
+        generation="keras1",
+        notes=tuple(notes),
+    )
+    return Model(graph=graph, provenance=provenance, renamed=dict(reader.renamed))

@@ -197,14 +197,57 @@ def translate_layer(class_name: str, config: Mapping[str, Any], ctx: TranslateCo
     if rule is None:
         if class_name == "Lambda":
             raise ctx.fail(
-                "Lambda layers hold Python bytecode, which is never executed by default",
-                hint="replace the Lambda with a built-in layer, or convert with --allow-lambda at your own risk",
+                "Lambda layers hold Python bytecode, which is never executed",
+                hint="rebuild the layer in code, or replace it with built-in layers before converting",
             )
         raise ctx.fail(
             f"unknown layer class {class_name!r}",
             hint="it is not a built-in Keras layer; custom layers are not supported yet",
         )
-    return rule(dict(config), ctx)
+    layer_type, cfg = rule(dict(config), ctx)
+    return layer_type, _fit_keras3(layer_type, cfg, ctx)
+
+
+#: Legacy arguments Keras 3 may not accept that never change inference at these values.
+_NEUTRAL_VALUES: dict[str, tuple[Any, ...]] = {
+    "groups": (1,),
+    "time_major": (False,),
+    "implementation": (0, 1, 2),
+    "sparse": (False, None),
+    "input_length": (),  # any value: only an input-shape hint
+    "input_dim": (),
+    "noise_shape": (None,),
+    "unroll": (),  # a speed setting; results are the same
+}
+
+
+def _fit_keras3(layer_type: str, cfg: dict[str, Any], ctx: TranslateContext) -> dict[str, Any]:
+    """Drop arguments Keras 3's constructor rejects when they cannot affect inference.
+
+    Initializers, regularizers and constraints only matter for training from scratch;
+    the other neutral arguments are listed in :data:`_NEUTRAL_VALUES`. Anything else Keras
+    3 does not take would change the numbers, so it is refused naming the argument.
+    """
+    from keras_migrate.ir.keras3_api import accepted_args
+
+    accepted = accepted_args(layer_type)
+    if accepted is None:
+        return cfg
+    out = {}
+    for key, value in cfg.items():
+        if key in accepted:
+            out[key] = value
+            continue
+        if key.endswith(("_initializer", "_regularizer", "_constraint")):
+            continue
+        neutral = _NEUTRAL_VALUES.get(key)
+        if neutral is not None and (not neutral or value in neutral):
+            continue
+        raise ctx.fail(
+            f"{layer_type} argument {key}={value!r} has no Keras 3 equivalent",
+            hint="this setting changes the layer's results and cannot be converted exactly",
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- rules

@@ -46,6 +46,16 @@ _KERNEL_BIAS = (
     "keras_migrate>LocallyConnected2D",
 )
 _SEPARABLE = ("SeparableConv1D", "SeparableConv2D")
+#: Keras 1 compat layers (keras_migrate.compat._keras1): (name, trainable), bias-named ones only with use_bias.
+_KERAS1: dict[str, tuple[tuple[str, bool], ...]] = {
+    "keras_migrate>MaxoutDense": (("kernel", True), ("bias", True)),
+    "keras_migrate>Highway": (("kernel", True), ("carry_kernel", True), ("bias", True), ("carry_bias", True)),
+    "keras_migrate>ParametricSoftplus": (("alpha", True), ("beta", True)),
+    "keras_migrate>SReLU": (("t_left", True), ("a_left", True), ("t_right", True), ("a_right", True)),
+    "keras_migrate>Keras1BatchNormalization": (
+        ("gamma", True), ("beta", True), ("moving_mean", False), ("moving_variance", False),
+    ),
+}
 _RNN = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 _CELLS = ("SimpleRNNCell", "LSTMCell", "GRUCell")
 
@@ -82,6 +92,8 @@ def weight_specs(layer_type: str, config: Mapping[str, Any]) -> list[WeightSpec]
         return out
     if layer_type == "Embedding":
         return [WeightSpec("embeddings")]
+    if layer_type in _KERAS1:
+        return [WeightSpec(n, t) for n, t in _KERAS1[layer_type] if use_bias or "bias" not in n]
     if layer_type == "PReLU":
         return [WeightSpec("alpha")]
     if layer_type == "Normalization":  # statistics are weights unless the config holds them

@@ -35,9 +35,18 @@ def main(paths: list[str]) -> int:
             failures += 1
         finally:
             os.chdir(cwd)
-        print(json.dumps({"script": path, "ok": error is None, "error": error,
-                          "backend": keras.backend.backend(),
-                          "seconds": round(time.perf_counter() - start, 2)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "script": path,
+                    "ok": error is None,
+                    "error": error,
+                    "backend": keras.backend.backend(),
+                    "seconds": round(time.perf_counter() - start, 2),
+                }
+            ),
+            flush=True,
+        )
     return 1 if failures else 0
 
 

@@ -27,21 +27,62 @@ from keras_migrate.codemods.callargs import (
     spec,
 )
 from keras_migrate.codemods.facts import Facts
-from keras_migrate.codemods.rule import Rule, RuleContext, symbol_triggers
+from keras_migrate.codemods.rule import Rule, RuleContext
+from keras_migrate.codemods.triggers import Trigger, symbol_triggers
 
 __all__ = ["BACKEND_SPECS", "Backend"]
 
 #: Names Keras 3 still exports from keras.backend: left alone.
-KEEP = frozenset({
-    "backend", "clear_session", "epsilon", "floatx", "get_uid", "image_data_format",
-    "is_float_dtype", "is_int_dtype", "is_keras_tensor", "result_type", "set_epsilon",
-    "set_floatx", "set_image_data_format", "standardize_dtype",
-})
+KEEP = frozenset(
+    {
+        "backend",
+        "clear_session",
+        "epsilon",
+        "floatx",
+        "get_uid",
+        "image_data_format",
+        "is_float_dtype",
+        "is_int_dtype",
+        "is_keras_tensor",
+        "result_type",
+        "set_epsilon",
+        "set_floatx",
+        "set_image_data_format",
+        "standardize_dtype",
+    }
+)
 
-_UNARY = ("abs", "cos", "sin", "exp", "log", "sqrt", "square", "sign", "tanh", "sigmoid",
-          "softplus", "softsign", "round", "ndim", "transpose", "shape", "dtype", "is_tensor")
-_BINARY = ("equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "maximum",
-           "minimum", "dot")
+_UNARY = (
+    "abs",
+    "cos",
+    "sin",
+    "exp",
+    "log",
+    "sqrt",
+    "square",
+    "sign",
+    "tanh",
+    "sigmoid",
+    "softplus",
+    "softsign",
+    "round",
+    "ndim",
+    "transpose",
+    "shape",
+    "dtype",
+    "is_tensor",
+)
+_BINARY = (
+    "equal",
+    "not_equal",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "maximum",
+    "minimum",
+    "dot",
+)
 _REDUCE = ("max", "min", "mean", "sum", "prod", "std", "var", "all", "any", "logsumexp")
 
 BACKEND_SPECS: dict[str, OpSpec] = {
@@ -70,7 +111,9 @@ BACKEND_SPECS: dict[str, OpSpec] = {
     "stack": spec("ops.stack", "x axis"),
     "tile": spec("ops.tile", "x n:repeats", positional=2),
     "stop_gradient": spec("ops.stop_gradient", "variables:variable"),
-    "binary_crossentropy": spec("ops.binary_crossentropy", "target output from_logits", positional=2),
+    "binary_crossentropy": spec(
+        "ops.binary_crossentropy", "target output from_logits", positional=2
+    ),
     "categorical_crossentropy": spec(
         "ops.categorical_crossentropy", "target output from_logits axis", positional=2
     ),
@@ -120,11 +163,27 @@ _NO_EQUIVALENT = {
     "batch_set_value": "assign each variable instead: variable.assign(value)",
     "tf": "K.tf is gone: import tensorflow directly (this ties the code to the TF backend)",
 }
-_SPECIAL = frozenset({
-    "in_top_k", "switch", "repeat", "relu", "hard_sigmoid", "set_value", "update", "update_add",
-    "update_sub", "batch_get_value", "flatten", "batch_flatten", "bias_add", "batch_dot",
-    "cast_to_floatx", "image_dim_ordering", "set_image_dim_ordering",
-})
+_SPECIAL = frozenset(
+    {
+        "in_top_k",
+        "switch",
+        "repeat",
+        "relu",
+        "hard_sigmoid",
+        "set_value",
+        "update",
+        "update_add",
+        "update_sub",
+        "batch_get_value",
+        "flatten",
+        "batch_flatten",
+        "bias_add",
+        "batch_dot",
+        "cast_to_floatx",
+        "image_dim_ordering",
+        "set_image_dim_ordering",
+    }
+)
 _ORDERING = {"th": "channels_first", "tf": "channels_last"}
 
 
@@ -151,7 +210,7 @@ class Backend(Rule):
         f"keras.backend.{n}" for n in (*BACKEND_SPECS, *_NO_EQUIVALENT, *_SPECIAL)
     )
 
-    def triggers(self, facts: Facts) -> list[str]:
+    def triggers(self, facts: Facts) -> list[Trigger]:
         fragments = symbol_triggers(facts, self.symbols)
         keep = "|".join(sorted(KEEP))
         for alias, targets in facts.bindings.items():
@@ -159,7 +218,9 @@ class Backend(Rule):
                 fragments.append(rf"\b{re.escape(alias)}\s*\.\s*(?!(?:{keep})\b)[A-Za-z_]")
         return fragments
 
-    def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+    def leave_Call(
+        self, ctx: RuleContext, original: cst.Call, updated: cst.Call
+    ) -> cst.BaseExpression:
         name = _backend_function(ctx, original.func)
         if name is None or name in KEEP:
             return updated
@@ -172,14 +233,22 @@ class Backend(Rule):
         if op is None:
             ctx.follow_up(f"K.{name} does not exist in Keras 3: find the keras.ops equivalent")
             return updated
-        if name == "l2_normalize" and len(positional(updated)) < 2 and get_kwarg(updated, "axis") is None:
-            ctx.follow_up("K.l2_normalize without axis normalised over all axes: pass axis "
-                          "explicitly to keras.ops.normalize")
+        if (
+            name == "l2_normalize"
+            and len(positional(updated)) < 2
+            and get_kwarg(updated, "axis") is None
+        ):
+            ctx.follow_up(
+                "K.l2_normalize without axis normalised over all axes: pass axis "
+                "explicitly to keras.ops.normalize"
+            )
             return updated
         new = op.apply(updated, ctx.keras(op.target))
         if new is None:
-            ctx.follow_up(f"K.{name}: arguments could not be mapped to keras.{op.target} "
-                          "automatically - rewrite by hand")
+            ctx.follow_up(
+                f"K.{name}: arguments could not be mapped to keras.{op.target} "
+                "automatically - rewrite by hand"
+            )
             return updated
         ctx.change(f"K.{name} -> keras.{op.target}")
         return new
@@ -202,7 +271,11 @@ class Backend(Rule):
             if predictions and targets and k:
                 new = f"{keras}.ops.in_top_k({targets}, {predictions}, {k})"
         elif name == "switch":
-            condition, then, other = arg(0, "condition"), arg(1, "then_expression"), arg(2, "else_expression")
+            condition, then, other = (
+                arg(0, "condition"),
+                arg(1, "then_expression"),
+                arg(2, "else_expression"),
+            )
             if condition and then and other:
                 lambdas = all(isinstance(a.value, cst.Lambda) for a in args[1:3]) and len(args) >= 3
                 op = "cond" if lambdas else "where"
@@ -218,8 +291,13 @@ class Backend(Rule):
                 new = f"{keras}.ops.relu({x})"
             elif x:
                 extra = "".join(
-                    f", {k}={v}" for k, v in (("negative_slope", alpha), ("max_value", max_value),
-                                              ("threshold", threshold)) if v
+                    f", {k}={v}"
+                    for k, v in (
+                        ("negative_slope", alpha),
+                        ("max_value", max_value),
+                        ("threshold", threshold),
+                    )
+                    if v
                 )
                 new = f"{keras}.activations.relu({x}{extra})"
         elif name == "hard_sigmoid":
@@ -230,8 +308,12 @@ class Backend(Rule):
             target, value = arg(0, "x"), arg(1, "value" if name == "set_value" else "new_x")
             if name in ("update_add", "update_sub"):
                 value = arg(1, "increment" if name == "update_add" else "decrement")
-            method = {"set_value": "assign", "update": "assign", "update_add": "assign_add",
-                      "update_sub": "assign_sub"}[name]
+            method = {
+                "set_value": "assign",
+                "update": "assign",
+                "update_add": "assign_add",
+                "update_sub": "assign_sub",
+            }[name]
             if target and value:
                 new = f"{target}.{method}({value})"
         elif name == "batch_get_value":
@@ -289,7 +371,9 @@ class Backend(Rule):
         self, ctx: RuleContext, original: cst.Comparison, updated: cst.Comparison
     ) -> cst.BaseExpression:
         left = original.left
-        if not (isinstance(left, cst.Call) and _backend_function(ctx, left.func) == "image_dim_ordering"):
+        if not (
+            isinstance(left, cst.Call) and _backend_function(ctx, left.func) == "image_dim_ordering"
+        ):
             return updated
         if len(updated.comparisons) != 1:
             return updated
@@ -308,6 +392,8 @@ class Backend(Rule):
         self, ctx: RuleContext, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
     ) -> cst.BaseStatement:
         if ctx.mentions("image_dim_ordering") and "image_dim_ordering" in _code(updated):
-            ctx.follow_up("K.image_dim_ordering() returned 'th'/'tf'; use "
-                          "keras.config.image_data_format() ('channels_first'/'channels_last')")
+            ctx.follow_up(
+                "K.image_dim_ordering() returned 'th'/'tf'; use "
+                "keras.config.image_data_format() ('channels_first'/'channels_last')"
+            )
         return updated

@@ -24,9 +24,10 @@ from keras_migrate.codemods.callargs import (
     rename_kwargs,
     replace_args,
 )
-from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.facts import Facts
-from keras_migrate.codemods.rule import Rule, RuleContext, kwarg_token, symbol_triggers
+from keras_migrate.codemods.names import RenameTable
+from keras_migrate.codemods.rule import Rule, RuleContext, kwarg_token
+from keras_migrate.codemods.triggers import Trigger, symbol_triggers
 
 __all__ = ["Keras1Layers"]
 
@@ -40,23 +41,37 @@ _W = {
 }
 _DENSE = {"output_dim": "units", **_W}
 _CONV = {
-    "nb_filter": "filters", "subsample": "strides", "border_mode": "padding",
-    "dim_ordering": "data_format", "atrous_rate": "dilation_rate", **_W,
+    "nb_filter": "filters",
+    "subsample": "strides",
+    "border_mode": "padding",
+    "dim_ordering": "data_format",
+    "atrous_rate": "dilation_rate",
+    **_W,
 }
 _CONV1D = {
-    "nb_filter": "filters", "filter_length": "kernel_size", "subsample_length": "strides",
-    "border_mode": "padding", "atrous_rate": "dilation_rate", **_W,
+    "nb_filter": "filters",
+    "filter_length": "kernel_size",
+    "subsample_length": "strides",
+    "border_mode": "padding",
+    "atrous_rate": "dilation_rate",
+    **_W,
 }
 _SEPARABLE = {k: v for k, v in _CONV.items() if k != "init"}
 _RNN = {
-    "output_dim": "units", "inner_init": "recurrent_initializer",
-    "inner_activation": "recurrent_activation", "U_regularizer": "recurrent_regularizer",
-    "U_constraint": "recurrent_constraint", "dropout_W": "dropout",
-    "dropout_U": "recurrent_dropout", "consume_less": "implementation", **_W,
+    "output_dim": "units",
+    "inner_init": "recurrent_initializer",
+    "inner_activation": "recurrent_activation",
+    "U_regularizer": "recurrent_regularizer",
+    "U_constraint": "recurrent_constraint",
+    "dropout_W": "dropout",
+    "dropout_U": "recurrent_dropout",
+    "consume_less": "implementation",
+    **_W,
 }
 _CONVLSTM = {**_CONV, **{k: v for k, v in _RNN.items() if k != "output_dim"}}
 _EMBEDDING = {
-    "init": "embeddings_initializer", "W_regularizer": "embeddings_regularizer",
+    "init": "embeddings_initializer",
+    "W_regularizer": "embeddings_regularizer",
     "W_constraint": "embeddings_constraint",
 }
 _POOL1D = {"pool_length": "pool_size", "stride": "strides", "border_mode": "padding"}
@@ -66,45 +81,105 @@ _ORDER = {"dim_ordering": "data_format"}
 _TABLES: dict[str, dict[str, str]] = {
     "Dense": _DENSE,
     "Embedding": _EMBEDDING,
-    "SimpleRNN": _RNN, "GRU": _RNN, "LSTM": _RNN,
+    "SimpleRNN": _RNN,
+    "GRU": _RNN,
+    "LSTM": _RNN,
     "ConvLSTM2D": _CONVLSTM,
-    "Dropout": {"p": "rate"}, "SpatialDropout1D": {"p": "rate"},
-    "SpatialDropout2D": {"p": "rate", **_ORDER}, "SpatialDropout3D": {"p": "rate", **_ORDER},
-    "GaussianNoise": {"sigma": "stddev"}, "GaussianDropout": {"p": "rate"},
+    "Dropout": {"p": "rate"},
+    "SpatialDropout1D": {"p": "rate"},
+    "SpatialDropout2D": {"p": "rate", **_ORDER},
+    "SpatialDropout3D": {"p": "rate", **_ORDER},
+    "GaussianNoise": {"sigma": "stddev"},
+    "GaussianDropout": {"p": "rate"},
     "PReLU": {"init": "alpha_initializer"},
     "UpSampling1D": {"length": "size"},
     "BatchNormalization": {"beta_init": "beta_initializer", "gamma_init": "gamma_initializer"},
-    "Input": {"input_dtype": "dtype"}, "InputLayer": {"input_dtype": "dtype"},
+    "Input": {"input_dtype": "dtype"},
+    "InputLayer": {"input_dtype": "dtype"},
 }
-for _name in ("Conv2D", "Convolution2D", "Conv3D", "Convolution3D", "Deconvolution2D",
-              "Deconv2D", "Conv2DTranspose", "AtrousConvolution2D", "AtrousConv2D",
-              "LocallyConnected2D", "Deconvolution3D", "Conv3DTranspose"):
+for _name in (
+    "Conv2D",
+    "Convolution2D",
+    "Conv3D",
+    "Convolution3D",
+    "Deconvolution2D",
+    "Deconv2D",
+    "Conv2DTranspose",
+    "AtrousConvolution2D",
+    "AtrousConv2D",
+    "LocallyConnected2D",
+    "Deconvolution3D",
+    "Conv3DTranspose",
+):
     _TABLES[_name] = _CONV
-for _name in ("Conv1D", "Convolution1D", "AtrousConvolution1D", "AtrousConv1D",
-              "LocallyConnected1D"):
+for _name in (
+    "Conv1D",
+    "Convolution1D",
+    "AtrousConvolution1D",
+    "AtrousConv1D",
+    "LocallyConnected1D",
+):
     _TABLES[_name] = _CONV1D
 for _name in ("SeparableConv2D", "SeparableConvolution2D"):
     _TABLES[_name] = _SEPARABLE
 for _name in ("MaxPooling1D", "AveragePooling1D", "MaxPool1D", "AvgPool1D"):
     _TABLES[_name] = _POOL1D
-for _name in ("MaxPooling2D", "AveragePooling2D", "MaxPooling3D", "AveragePooling3D",
-              "MaxPool2D", "AvgPool2D", "MaxPool3D", "AvgPool3D"):
+for _name in (
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "MaxPooling3D",
+    "AveragePooling3D",
+    "MaxPool2D",
+    "AvgPool2D",
+    "MaxPool3D",
+    "AvgPool3D",
+):
     _TABLES[_name] = _POOL
-for _name in ("GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
-              "GlobalAveragePooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling3D",
-              "UpSampling2D", "UpSampling3D", "ZeroPadding2D", "ZeroPadding3D",
-              "Cropping2D", "Cropping3D", "Flatten", "Permute"):
+for _name in (
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling3D",
+    "GlobalAveragePooling3D",
+    "UpSampling2D",
+    "UpSampling3D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
+    "Cropping2D",
+    "Cropping3D",
+    "Flatten",
+    "Permute",
+):
     _TABLES[_name] = _ORDER
 
-_KERAS1_CONV_NAMES = frozenset({
-    "Convolution2D", "Convolution3D", "AtrousConvolution2D", "AtrousConv2D",
-    "Deconvolution2D", "Deconv2D", "SeparableConvolution2D", "Deconvolution3D",
-})
-_CONV2D_LIKE = frozenset({
-    "Conv2D", "Convolution2D", "AtrousConvolution2D", "AtrousConv2D", "Deconvolution2D",
-    "Deconv2D", "Conv2DTranspose", "SeparableConv2D", "SeparableConvolution2D",
-    "LocallyConnected2D", "ConvLSTM2D",
-})
+_KERAS1_CONV_NAMES = frozenset(
+    {
+        "Convolution2D",
+        "Convolution3D",
+        "AtrousConvolution2D",
+        "AtrousConv2D",
+        "Deconvolution2D",
+        "Deconv2D",
+        "SeparableConvolution2D",
+        "Deconvolution3D",
+    }
+)
+_CONV2D_LIKE = frozenset(
+    {
+        "Conv2D",
+        "Convolution2D",
+        "AtrousConvolution2D",
+        "AtrousConv2D",
+        "Deconvolution2D",
+        "Deconv2D",
+        "Conv2DTranspose",
+        "SeparableConv2D",
+        "SeparableConvolution2D",
+        "LocallyConnected2D",
+        "ConvLSTM2D",
+    }
+)
 _CONV3D_LIKE = frozenset({"Conv3D", "Convolution3D", "Deconvolution3D", "Conv3DTranspose"})
 _RECURRENT = frozenset({"SimpleRNN", "GRU", "LSTM", "Conv1D", "Convolution1D"})
 _ORDERING = {"th": "channels_first", "tf": "channels_last"}
@@ -131,9 +206,19 @@ _RENAMES = RenameTable(
     },
     owner="keras1-layers",
 )
-_KWARG_TOKENS = sorted({k for table in _TABLES.values() for k in table} | {
-    "forget_bias_init", "nb_row", "nb_col", "kernel_dim1", "mode", "input", "output", "input_dim",
-})
+_KWARG_TOKENS = sorted(
+    {k for table in _TABLES.values() for k in table}
+    | {
+        "forget_bias_init",
+        "nb_row",
+        "nb_col",
+        "kernel_dim1",
+        "mode",
+        "input",
+        "output",
+        "input_dim",
+    }
+)
 
 
 def _is_sequence_literal(node: cst.BaseExpression) -> bool:
@@ -157,8 +242,10 @@ def _convert_value(ctx: RuleContext, call: cst.Call, keyword: str) -> cst.Call:
     elif keyword == "consume_less" and value in _CONSUME_LESS:
         return add_kwarg(call, "consume_less", _CONSUME_LESS[value])
     elif keyword == "border_mode" and value == "full":
-        ctx.follow_up("border_mode='full' has no Keras 2+ equivalent: pad with ZeroPadding "
-                      "then use padding='valid'")
+        ctx.follow_up(
+            "border_mode='full' has no Keras 2+ equivalent: pad with ZeroPadding "
+            "then use padding='valid'"
+        )
     return call
 
 
@@ -178,13 +265,15 @@ class Keras1Layers(Rule):
     )
     tokens: ClassVar[tuple[str, ...]] = (kwarg_token(*_KWARG_TOKENS), r"""['"]top_pad['"]""")
 
-    def triggers(self, facts: Facts) -> list[str]:
+    def triggers(self, facts: Facts) -> list[Trigger]:
         fragments = super().triggers(facts)
         if facts.keras1:  # Embedding(dropout=) and Conv2D(f, r, c) only exist in Keras 1 code
             fragments += symbol_triggers(facts, {"keras.layers.Embedding", "keras.layers.Conv2D"})
         return fragments
 
-    def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+    def leave_Call(
+        self, ctx: RuleContext, original: cst.Call, updated: cst.Call
+    ) -> cst.BaseExpression:
         if ctx.matches(original.func, "keras.Model", "keras.models.Model"):
             return self._model(ctx, updated)
         name = ctx.layer(original.func)
@@ -261,8 +350,10 @@ class Keras1Layers(Rule):
             return add_kwarg(call, "kernel_size", _tuple(values))
         args = positional(call)
         keras1_form = name in _KERAS1_CONV_NAMES or ctx.facts.keras1
-        if len(args) >= 1 + dims and keras1_form and not any(
-            _is_sequence_literal(a.value) for a in args[1 : 1 + dims]
+        if (
+            len(args) >= 1 + dims
+            and keras1_form
+            and not any(_is_sequence_literal(a.value) for a in args[1 : 1 + dims])
         ):
             kernel = cst.Arg(_tuple([a.value for a in args[1 : 1 + dims]]), comma=args[dims].comma)
             rest = [a for a in call.args if a not in args[1 : 1 + dims]]
@@ -290,8 +381,10 @@ class Keras1Layers(Rule):
                 call = add_kwarg(call, "unit_forget_bias", "True")
                 ctx.change("forget_bias_init='one' -> unit_forget_bias=True")
             else:
-                ctx.follow_up("forget_bias_init other than 'one' has no equivalent: set "
-                              "unit_forget_bias or a bias_initializer")
+                ctx.follow_up(
+                    "forget_bias_init other than 'one' has no equivalent: set "
+                    "unit_forget_bias or a bias_initializer"
+                )
         dim = get_kwarg(call, "input_dim")
         length = get_kwarg(call, "input_length")
         if dim is not None and (length is not None or name in ("SimpleRNN", "GRU", "LSTM")):
@@ -308,8 +401,10 @@ class Keras1Layers(Rule):
         if isinstance(mode.value, cst.Integer) and mode.value.value == "0":
             ctx.change("BatchNormalization: dropped mode=0")
             return drop_kwargs(call, {"mode"})
-        ctx.follow_up("BatchNormalization mode=1/2 no longer exists: use "
-                      "LayerNormalization (mode=1) or a custom layer (mode=2)")
+        ctx.follow_up(
+            "BatchNormalization mode=1/2 no longer exists: use "
+            "LayerNormalization (mode=1) or a custom layer (mode=2)"
+        )
         return call
 
     def _padding_dict(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
@@ -336,6 +431,10 @@ class Keras1Layers(Rule):
 def _tuple(values: list[cst.BaseExpression]) -> cst.Tuple:
     elements = []
     for i, value in enumerate(values):
-        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if i < len(values) - 1 else cst.MaybeSentinel.DEFAULT
+        comma = (
+            cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            if i < len(values) - 1
+            else cst.MaybeSentinel.DEFAULT
+        )
         elements.append(cst.Element(value=value, comma=comma))
     return cst.Tuple(elements=elements)

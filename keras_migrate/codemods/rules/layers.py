@@ -30,9 +30,10 @@ from keras_migrate.codemods.callargs import (
     rename_kwargs,
     replace_args,
 )
-from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.facts import Facts
+from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.rule import Rule, RuleContext, dotted, kwarg_token
+from keras_migrate.codemods.triggers import Trigger
 
 __all__ = ["Layers"]
 
@@ -45,8 +46,29 @@ _RENAMES = RenameTable(
     },
     owner="layers",
 )
-_ADD_WEIGHT_K1 = ("shape", "initializer", "name", "trainable", "regularizer", "constraint")
-_ADD_WEIGHT_K2 = ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint")
+_RENAMED = {
+    "CuDNNLSTM": ".LSTM",
+    "CuDNNGRU": ".GRU",
+    "ThresholdedReLU": ".ReLU",
+    "SyncBatchNormalization": ".BatchNormalization",
+}
+_ADD_WEIGHT_K1: tuple[str, ...] = (
+    "shape",
+    "initializer",
+    "name",
+    "trainable",
+    "regularizer",
+    "constraint",
+)
+_ADD_WEIGHT_K2: tuple[str, ...] = (
+    "name",
+    "shape",
+    "dtype",
+    "initializer",
+    "regularizer",
+    "trainable",
+    "constraint",
+)
 _REMOVED = {
     "LocallyConnected1D": "LocallyConnected1D was removed in Keras 3: copy its implementation "
     "or use a Conv1D",
@@ -75,7 +97,9 @@ def _input_for(ctx: RuleContext, layer: cst.Call) -> tuple[cst.Call, cst.Call] |
         if batch is not None and keyword == "shape":
             args.append(cst.Arg(batch.value, keyword=cst.Name("batch_size"), equal=_EQ))
             drop = drop | {"batch_size"}
-        new_input = cst.Call(ctx.keras("Input"), replace_args(cst.Call(cst.Name("f"), args), args).args)
+        new_input = cst.Call(
+            ctx.keras("Input"), replace_args(cst.Call(cst.Name("f"), args), args).args
+        )
         return new_input, drop_kwargs(layer, drop)
 
     batch_shape = get_kwarg(layer, "batch_input_shape")
@@ -83,7 +107,11 @@ def _input_for(ctx: RuleContext, layer: cst.Call) -> tuple[cst.Call, cst.Call] |
         return make("batch_shape", batch_shape.value, {"batch_input_shape"})
     shape = get_kwarg(layer, "input_shape")
     if shape is not None:
-        return make("shape", shape.value, {"input_shape", "input_length"} if name == "Embedding" else {"input_shape"})
+        return make(
+            "shape",
+            shape.value,
+            {"input_shape", "input_length"} if name == "Embedding" else {"input_shape"},
+        )
     length = get_kwarg(layer, "input_length")
     if name == "Embedding" and length is not None:
         one = cst.Tuple([cst.Element(length.value, comma=cst.Comma())])
@@ -95,7 +123,9 @@ def _input_for(ctx: RuleContext, layer: cst.Call) -> tuple[cst.Call, cst.Call] |
     return None
 
 
-_EQ = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+_EQ = cst.AssignEqual(
+    whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+)
 
 
 def _short(func: cst.BaseExpression) -> str | None:
@@ -138,14 +168,16 @@ class Layers(Rule):
         r"|hard_sigmoid|InputLayer)\b",
     )
 
-    def triggers(self, facts: Facts) -> list[str]:
+    def triggers(self, facts: Facts) -> list[Trigger]:
         fragments = super().triggers(facts)
         if not facts.tf_keras and facts.keras1:
             fragments.append(r"\b(?:LSTM|GRU|ConvLSTM2D)\b")
         return fragments
 
     # -- calls ------------------------------------------------------------------------
-    def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+    def leave_Call(
+        self, ctx: RuleContext, original: cst.Call, updated: cst.Call
+    ) -> cst.BaseExpression:
         func = original.func
         if isinstance(func, cst.Attribute) and func.attr.value == "add_weight":
             return self._add_weight(ctx, updated)
@@ -157,11 +189,15 @@ class Layers(Rule):
         if name in _REMOVED:
             ctx.follow_up(_REMOVED[name])
             return updated
+        if name in _RENAMED and not (ctx.renamed_to(func) or "").endswith(_RENAMED[name]):
+            return updated  # the class keeps its old name (imports rule not selected)
         if name == "InputLayer":
             present = [k for k in ("input_shape", "batch_input_shape") if get_kwarg(updated, k)]
             if present:
                 ctx.change("InputLayer: input_shape/batch_input_shape -> shape/batch_shape")
-                return rename_kwargs(updated, {"input_shape": "shape", "batch_input_shape": "batch_shape"})
+                return rename_kwargs(
+                    updated, {"input_shape": "shape", "batch_input_shape": "batch_shape"}
+                )
             return updated
         if name == "ThresholdedReLU":
             args = positional(updated)
@@ -226,7 +262,9 @@ class Layers(Rule):
                 new_args.append(arg)
             else:
                 new_args.append(arg.with_changes(keyword=cst.Name(keyword), equal=_EQ))
-        ctx.change("add_weight positional arguments -> keywords (" + ", ".join(order[: len(args)]) + ")")
+        ctx.change(
+            "add_weight positional arguments -> keywords (" + ", ".join(order[: len(args)]) + ")"
+        )
         return call.with_changes(args=new_args)
 
     def _sequential(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
@@ -244,14 +282,19 @@ class Layers(Rule):
         ctx.change("moved the first layer's input definition into a leading keras.Input")
         head = layers.elements[0]
         elements = [
-            cst.Element(new_input, comma=head.comma if head.comma is not cst.MaybeSentinel.DEFAULT
-                        else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+            cst.Element(
+                new_input,
+                comma=head.comma
+                if head.comma is not cst.MaybeSentinel.DEFAULT
+                else cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+            ),
             head.with_changes(value=new_first),
             *layers.elements[1:],
         ]
         new_list = layers.with_changes(elements=elements)
-        return call.with_changes(args=[a.with_changes(value=new_list) if a is args[0] else a
-                                       for a in call.args])
+        return call.with_changes(
+            args=[a.with_changes(value=new_list) if a is args[0] else a for a in call.args]
+        )
 
     # -- statements ---------------------------------------------------------------------
     def leave_SimpleStatementLine(
@@ -272,15 +315,24 @@ class Layers(Rule):
             pair = _input_for(ctx, add_call.args[0].value)  # type: ignore[arg-type]
             if pair is not None:
                 new_input, new_layer = pair
-                ctx.change("moved the first layer's input definition into model.add(keras.Input(...))")
+                ctx.change(
+                    "moved the first layer's input definition into model.add(keras.Input(...))"
+                )
                 first = updated.with_changes(
-                    body=[stmt.with_changes(value=add_call.with_changes(args=[cst.Arg(new_input)]))],
+                    body=[
+                        stmt.with_changes(value=add_call.with_changes(args=[cst.Arg(new_input)]))
+                    ],
                     trailing_whitespace=cst.TrailingWhitespace(),
                 )
                 second = updated.with_changes(
                     leading_lines=[],
-                    body=[stmt.with_changes(value=add_call.with_changes(
-                        args=[add_call.args[0].with_changes(value=new_layer)]))],
+                    body=[
+                        stmt.with_changes(
+                            value=add_call.with_changes(
+                                args=[add_call.args[0].with_changes(value=new_layer)]
+                            )
+                        )
+                    ],
                 )
                 return cst.FlattenSentinel([first, second])
         if not ctx.mentions("input_length", "batch_input_shape"):
@@ -290,6 +342,8 @@ class Layers(Rule):
         if residual.dropped:
             ctx.change("Embedding: dropped input_length (Keras 3 rejects it)")
         if residual.batch_left:
-            ctx.follow_up("batch_input_shape on a layer is rejected by Keras 3: start the model "
-                          "with keras.Input(batch_shape=...) instead")
+            ctx.follow_up(
+                "batch_input_shape on a layer is rejected by Keras 3: start the model "
+                "with keras.Input(batch_shape=...) instead"
+            )
         return new  # type: ignore[return-value]

@@ -43,17 +43,23 @@ class Merge(Rule):
     """Keras 1 merge to Keras 2+ merge layers (see module docstring)."""
 
     id = "merge"
-    description = "Keras 1 merge(..., mode=...) / Merge(...) to add/multiply/average/maximum/concatenate/dot"
+    description = (
+        "Keras 1 merge(..., mode=...) / Merge(...) to add/multiply/average/maximum/concatenate/dot"
+    )
     symbols: ClassVar[frozenset[str]] = frozenset({*_FUNCS, *_CLASSES})
 
-    def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+    def leave_Call(
+        self, ctx: RuleContext, original: cst.Call, updated: cst.Call
+    ) -> cst.BaseExpression:
         legacy = ctx.legacy_names(original.func)
         if any(n in _FUNCS for n in legacy):
             return self._convert(ctx, updated, functional=True)
         if any(n in _CLASSES for n in legacy):
             if positional(updated) or get_kwarg(updated, "layers") is not None:
-                ctx.follow_up("Merge of Sequential branches was removed in Keras 2: rebuild "
-                              "this model with the functional API and keras.layers.concatenate/add")
+                ctx.follow_up(
+                    "Merge of Sequential branches was removed in Keras 2: rebuild "
+                    "this model with the functional API and keras.layers.concatenate/add"
+                )
                 return updated
             return self._convert(ctx, updated, functional=False)
         return updated
@@ -62,12 +68,16 @@ class Merge(Rule):
         mode_arg = get_kwarg(call, "mode")
         mode = "sum" if mode_arg is None else literal_string(mode_arg.value)
         if mode not in _MODES:
-            ctx.follow_up("merge with a callable mode: replace with keras.layers.Lambda(fn, "
-                          "output_shape=...) applied to the list of inputs")
+            ctx.follow_up(
+                "merge with a callable mode: replace with keras.layers.Lambda(fn, "
+                "output_shape=...) applied to the list of inputs"
+            )
             return call
         function, cls = _MODES[mode]
-        new = drop_kwargs(call, {"mode", "output_shape", "output_mask", "node_indices",
-                                 "tensor_indices", "arguments"})
+        new = drop_kwargs(
+            call,
+            {"mode", "output_shape", "output_mask", "node_indices", "tensor_indices", "arguments"},
+        )
         if mode == "concat":
             new = rename_kwargs(new, {"concat_axis": "axis"})
         elif mode in ("dot", "cos"):
@@ -76,8 +86,10 @@ class Merge(Rule):
                 new = add_kwarg(new, "axes", "-1")
             if mode == "cos":
                 new = add_kwarg(new, "normalize", "True")
-                ctx.follow_up("merge mode='cos' became dot(normalize=True): its output shape "
-                              "differs from Keras 1 (no trailing singleton axis); check downstream layers")
+                ctx.follow_up(
+                    "merge mode='cos' became dot(normalize=True): its output shape "
+                    "differs from Keras 1 (no trailing singleton axis); check downstream layers"
+                )
         else:
             new = drop_kwargs(new, {"concat_axis", "dot_axes"})
         target = f"layers.{function}" if functional else f"layers.{cls}"

@@ -57,13 +57,19 @@ class Optimizers(Rule):
     renames: ClassVar[RenameTable] = _RENAMES
     symbols: ClassVar[frozenset[str]] = frozenset(f"keras.optimizers.{n}" for n in _SIGNATURES)
     tokens: ClassVar[tuple[str, ...]] = (
-        kwarg_token("lr", "decay", "schedule_decay", "epsilon"), r"\.lr\b", r"\bget_updates\b",
+        kwarg_token("lr", "decay", "schedule_decay", "epsilon"),
+        r"\.lr\b",
+        r"\bget_updates\b",
     )
 
-    def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+    def leave_Call(
+        self, ctx: RuleContext, original: cst.Call, updated: cst.Call
+    ) -> cst.BaseExpression:
         if isinstance(original.func, cst.Attribute) and original.func.attr.value == "get_updates":
-            ctx.follow_up("Optimizer.get_updates was removed: write a custom train_step or "
-                          "use optimizer.apply_gradients")
+            ctx.follow_up(
+                "Optimizer.get_updates was removed: write a custom train_step or "
+                "use optimizer.apply_gradients"
+            )
             return updated
         name = None
         for legacy in ctx.legacy_names(original.func):
@@ -79,22 +85,34 @@ class Optimizers(Rule):
             return updated
         if len(args) > 1:
             position = {id(a): i for i, a in enumerate(args)}
-            call = call.with_changes(args=[
-                a.with_changes(keyword=cst.Name(order[position[id(a)]]),
-                               equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-                if position.get(id(a), 0) > 0 else a
-                for a in call.args
-            ])
+            call = call.with_changes(
+                args=[
+                    a.with_changes(
+                        keyword=cst.Name(order[position[id(a)]]),
+                        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+                    )
+                    if position.get(id(a), 0) > 0
+                    else a
+                    for a in call.args
+                ]
+            )
             ctx.change(f"{name}: positional arguments -> keywords")
         lr = get_kwarg(call, "lr")
         if lr is not None:
             ctx.change(f"{name}: lr -> learning_rate")
-            call = call.with_changes(args=[
-                a.with_changes(keyword=cst.Name("learning_rate")) if a is lr else a for a in call.args
-            ])
+            call = call.with_changes(
+                args=[
+                    a.with_changes(keyword=cst.Name("learning_rate")) if a is lr else a
+                    for a in call.args
+                ]
+            )
         call = self._decay(ctx, name, call, default_lr)
         epsilon = get_kwarg(call, "epsilon")
-        if epsilon is not None and isinstance(epsilon.value, cst.Name) and epsilon.value.value == "None":
+        if (
+            epsilon is not None
+            and isinstance(epsilon.value, cst.Name)
+            and epsilon.value.value == "None"
+        ):
             ctx.change(f"{name}: dropped epsilon=None (Keras 3 needs a number; default 1e-7)")
             call = drop_kwargs(call, {"epsilon"})
         if get_kwarg(call, "schedule_decay") is not None:
@@ -119,8 +137,11 @@ class Optimizers(Rule):
         )
         ctx.change(f"{name}: decay -> InverseTimeDecay schedule (same per-step formula)")
         kept = [a for a in call.args if a is not decay and a is not lr_arg]
-        new_lr = cst.Arg(value=expr, keyword=cst.Name("learning_rate"),
-                         equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+        new_lr = cst.Arg(
+            value=expr,
+            keyword=cst.Name("learning_rate"),
+            equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+        )
         return replace_args(call, [new_lr, *kept])
 
     def leave_Attribute(
@@ -129,8 +150,11 @@ class Optimizers(Rule):
         if updated.attr.value != "lr":
             return updated
         owner = updated.value
-        tail = owner.attr.value if isinstance(owner, cst.Attribute) else (
-            owner.value if isinstance(owner, cst.Name) else "")
+        tail = (
+            owner.attr.value
+            if isinstance(owner, cst.Attribute)
+            else (owner.value if isinstance(owner, cst.Name) else "")
+        )
         if "optimizer" in tail.lower() or tail in ("opt", "optim"):
             ctx.change("optimizer.lr -> optimizer.learning_rate")
             return updated.with_changes(attr=cst.Name("learning_rate"))

@@ -25,13 +25,19 @@ from keras_migrate.codemods.rule import Rule, RuleContext, dotted
 
 __all__ = ["Saving"]
 
-_MODEL_HINT = re.compile(r"model|net|autoencoder|encoder|decoder|discriminator|generator|classifier", re.I)
+_MODEL_HINT = re.compile(
+    r"model|net|autoencoder|encoder|decoder|discriminator|generator|classifier", re.I
+)
 _H5 = (".h5", ".hdf5")
-_CONVERT_HINT = ("convert it once with `keras-migrate convert PATH` or load it for inference "
-                 "with keras.layers.TFSMLayer(PATH, call_endpoint='serving_default')")
+_CONVERT_HINT = (
+    "convert it once with `keras-migrate convert PATH` or load it for inference "
+    "with keras.layers.TFSMLayer(PATH, call_endpoint='serving_default')"
+)
 
 
-def _edit_path(node: cst.BaseExpression, fn: Callable[[str], str | None]) -> cst.BaseExpression | None:
+def _edit_path(
+    node: cst.BaseExpression, fn: Callable[[str], str | None]
+) -> cst.BaseExpression | None:
     """Apply ``fn`` to the literal tail of a path expression; ``None`` if not literal."""
     if isinstance(node, cst.SimpleString):
         if "b" in node.prefix.lower():
@@ -78,7 +84,9 @@ def _path_arg(call: cst.Call, keyword: str) -> cst.Arg | None:
 
 
 def _set_arg(call: cst.Call, arg: cst.Arg, value: cst.BaseExpression) -> cst.Call:
-    return call.with_changes(args=[a.with_changes(value=value) if a is arg else a for a in call.args])
+    return call.with_changes(
+        args=[a.with_changes(value=value) if a is arg else a for a in call.args]
+    )
 
 
 def _receiver_is_model(ctx: RuleContext, func: cst.Attribute) -> bool:
@@ -97,10 +105,13 @@ class Saving(Rule):
         ".weights.h5; SavedModel loads point to `keras-migrate convert`"
     )
     tokens: ClassVar[tuple[str, ...]] = (
-        r"\.save\s*\(", r"\b(?:save_weights|load_weights|ModelCheckpoint|load_model|save_format)\b",
+        r"\.save\s*\(",
+        r"\b(?:save_weights|load_weights|ModelCheckpoint|load_model|save_format)\b",
     )
 
-    def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+    def leave_Call(
+        self, ctx: RuleContext, original: cst.Call, updated: cst.Call
+    ) -> cst.BaseExpression:
         func = original.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value
@@ -121,7 +132,9 @@ class Saving(Rule):
         fmt = literal_string(fmt_arg.value) if fmt_arg else None
         if fmt_arg is not None:
             call = drop_kwargs(call, {"save_format"})
-            ctx.change("model.save: dropped save_format (Keras 3 picks the format from the extension)")
+            ctx.change(
+                "model.save: dropped save_format (Keras 3 picks the format from the extension)"
+            )
         arg = _path_arg(call, "filepath")
         if arg is None:
             return call
@@ -142,8 +155,10 @@ class Saving(Rule):
         call = _set_arg(call, arg, edited)
         ctx.change(f"model.save path -> {target_ext} file")
         if target_ext == ".keras":
-            ctx.follow_up("this saved a TF SavedModel directory; it now writes a .keras file - "
-                          "use model.export(dir) for TF Serving and update the code that loads it")
+            ctx.follow_up(
+                "this saved a TF SavedModel directory; it now writes a .keras file - "
+                "use model.export(dir) for TF Serving and update the code that loads it"
+            )
         return call
 
     def _save_weights(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
@@ -168,8 +183,10 @@ class Saving(Rule):
             return call
         ctx.change("save_weights path -> .weights.h5")
         if checkpoint:
-            ctx.follow_up("this wrote a TF checkpoint prefix; Keras 3 writes one .weights.h5 "
-                          "file - update the code that reads it")
+            ctx.follow_up(
+                "this wrote a TF checkpoint prefix; Keras 3 writes one .weights.h5 "
+                "file - update the code that reads it"
+            )
         return _set_arg(call, arg, edited)
 
     def _load_weights(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
@@ -184,7 +201,9 @@ class Saving(Rule):
             return call
         ctx.change("load_weights path follows the renamed save_weights file")
         node = arg.value
-        return _set_arg(call, arg, node.with_changes(value=f"{node.prefix}{node.quote}{new}{node.quote}"))
+        return _set_arg(
+            call, arg, node.with_changes(value=f"{node.prefix}{node.quote}{new}{node.quote}")
+        )
 
     def _checkpoint(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
         weights_only_arg = get_kwarg(call, "save_weights_only")
@@ -195,9 +214,13 @@ class Saving(Rule):
             period = get_kwarg(call, "period")
             call = drop_kwargs(call, {"period"})
             ctx.change("ModelCheckpoint: dropped period")
-            if period is not None and not (isinstance(period.value, cst.Integer) and period.value.value == "1"):
-                ctx.follow_up("ModelCheckpoint(period=N) was removed: save_freq counts batches; "
-                              "use save_freq=N * steps_per_epoch")
+            if period is not None and not (
+                isinstance(period.value, cst.Integer) and period.value.value == "1"
+            ):
+                ctx.follow_up(
+                    "ModelCheckpoint(period=N) was removed: save_freq counts batches; "
+                    "use save_freq=N * steps_per_epoch"
+                )
         if get_kwarg(call, "save_format") is not None:
             call = drop_kwargs(call, {"save_format"})
         arg = _path_arg(call, "filepath")
@@ -215,8 +238,10 @@ class Saving(Rule):
 
         edited = _edit_path(arg.value, fix)
         if edited is None:
-            ctx.follow_up("ModelCheckpoint needs a path ending in .keras/.h5 (or .weights.h5 "
-                          "with save_weights_only=True) in Keras 3")
+            ctx.follow_up(
+                "ModelCheckpoint needs a path ending in .keras/.h5 (or .weights.h5 "
+                "with save_weights_only=True) in Keras 3"
+            )
             return call
         if edited is arg.value:
             return call
@@ -228,14 +253,24 @@ class Saving(Rule):
         if arg is None:
             return call
         path = literal_string(arg.value)
-        if path is not None and path in ctx.facts.save_paths and isinstance(arg.value, cst.SimpleString):
+        if (
+            path is not None
+            and path in ctx.facts.save_paths
+            and isinstance(arg.value, cst.SimpleString)
+        ):
             if not path.endswith((".keras", *_H5)):
                 new = path + (".keras" if ctx.facts.tf_keras else ".h5")
                 node = arg.value
                 ctx.change("load_model path follows the renamed model.save file")
-                return _set_arg(call, arg, node.with_changes(value=f"{node.prefix}{node.quote}{new}{node.quote}"))
+                return _set_arg(
+                    call,
+                    arg,
+                    node.with_changes(value=f"{node.prefix}{node.quote}{new}{node.quote}"),
+                )
             return call
         if path is not None and not path.endswith((".keras", *_H5)):
-            ctx.follow_up(f"{path!r} looks like a TF SavedModel, which Keras 3 cannot load as a "
-                          f"model: {_CONVERT_HINT}")
+            ctx.follow_up(
+                f"{path!r} looks like a TF SavedModel, which Keras 3 cannot load as a "
+                f"model: {_CONVERT_HINT}"
+            )
         return call

@@ -18,39 +18,87 @@ import libcst as cst
 from keras_migrate.codemods.callargs import OpSpec, positional, spec
 from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.rule import Rule, RuleContext
+from keras_migrate.codemods.triggers import Trigger
 
 __all__ = ["TF_SPECS", "TfOps"]
 
 _REDUCE = {
-    "reduce_sum": "sum", "reduce_mean": "mean", "reduce_max": "max", "reduce_min": "min",
-    "reduce_prod": "prod", "reduce_any": "any", "reduce_all": "all",
-    "reduce_logsumexp": "logsumexp", "reduce_std": "std", "reduce_variance": "var",
+    "reduce_sum": "sum",
+    "reduce_mean": "mean",
+    "reduce_max": "max",
+    "reduce_min": "min",
+    "reduce_prod": "prod",
+    "reduce_any": "any",
+    "reduce_all": "all",
+    "reduce_logsumexp": "logsumexp",
+    "reduce_std": "std",
+    "reduce_variance": "var",
 }
 _UNARY = {
-    "abs": "abs", "exp": "exp", "log": "log", "sqrt": "sqrt", "square": "square",
-    "sign": "sign", "tanh": "tanh", "sigmoid": "sigmoid", "floor": "floor", "ceil": "ceil",
-    "round": "round", "sin": "sin", "cos": "cos", "negative": "negative", "log1p": "log1p",
-    "expm1": "expm1", "rsqrt": "rsqrt", "reciprocal": "reciprocal", "erf": "erf",
-    "logical_not": "logical_not", "is_nan": "isnan", "is_inf": "isinf",
-    "is_finite": "isfinite", "softplus": "softplus",
+    "abs": "abs",
+    "exp": "exp",
+    "log": "log",
+    "sqrt": "sqrt",
+    "square": "square",
+    "sign": "sign",
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+    "floor": "floor",
+    "ceil": "ceil",
+    "round": "round",
+    "sin": "sin",
+    "cos": "cos",
+    "negative": "negative",
+    "log1p": "log1p",
+    "expm1": "expm1",
+    "rsqrt": "rsqrt",
+    "reciprocal": "reciprocal",
+    "erf": "erf",
+    "logical_not": "logical_not",
+    "is_nan": "isnan",
+    "is_inf": "isinf",
+    "is_finite": "isfinite",
+    "softplus": "softplus",
 }
 _BINARY = {
-    "maximum": "maximum", "minimum": "minimum", "add": "add", "subtract": "subtract",
-    "multiply": "multiply", "divide": "divide", "pow": "power", "equal": "equal",
-    "not_equal": "not_equal", "greater": "greater", "greater_equal": "greater_equal",
-    "less": "less", "less_equal": "less_equal", "logical_and": "logical_and",
-    "logical_or": "logical_or", "floordiv": "floor_divide", "truediv": "true_divide",
+    "maximum": "maximum",
+    "minimum": "minimum",
+    "add": "add",
+    "subtract": "subtract",
+    "multiply": "multiply",
+    "divide": "divide",
+    "pow": "power",
+    "equal": "equal",
+    "not_equal": "not_equal",
+    "greater": "greater",
+    "greater_equal": "greater_equal",
+    "less": "less",
+    "less_equal": "less_equal",
+    "logical_and": "logical_and",
+    "logical_or": "logical_or",
+    "floordiv": "floor_divide",
+    "truediv": "true_divide",
 }
 _NN = {
-    "relu": "relu", "relu6": "relu6", "elu": "elu", "selu": "selu", "softplus": "softplus",
-    "softsign": "softsign", "sigmoid": "sigmoid", "tanh": "tanh", "silu": "silu",
+    "relu": "relu",
+    "relu6": "relu6",
+    "elu": "elu",
+    "selu": "selu",
+    "softplus": "softplus",
+    "softsign": "softsign",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "silu": "silu",
     "swish": "silu",
 }
 
 TF_SPECS: dict[str, OpSpec] = {}
 for _tf, _op in _REDUCE.items():
-    _s = spec(f"ops.{_op}", "input_tensor:x axis keepdims",
-              aliases="keep_dims:keepdims reduction_indices:axis")
+    _s = spec(
+        f"ops.{_op}",
+        "input_tensor:x axis keepdims",
+        aliases="keep_dims:keepdims reduction_indices:axis",
+    )
     TF_SPECS[_tf] = TF_SPECS[f"math.{_tf}"] = _s
 for _tf, _op in _UNARY.items():
     TF_SPECS[_tf] = TF_SPECS[f"math.{_tf}"] = spec(f"ops.{_op}", "x")
@@ -58,75 +106,121 @@ for _tf, _op in _BINARY.items():
     TF_SPECS[_tf] = TF_SPECS[f"math.{_tf}"] = spec(f"ops.{_op}", "x y", positional=2)
 for _tf, _op in _NN.items():
     TF_SPECS[f"nn.{_tf}"] = spec(f"ops.{_op}", "features:x")
-TF_SPECS.update({
-    "argmax": spec("ops.argmax", "input:x axis", aliases="dimension:axis",
-                   defaults="axis=0", drop="name output_type"),
-    "argmin": spec("ops.argmin", "input:x axis", aliases="dimension:axis",
-                   defaults="axis=0", drop="name output_type"),
-    "cumsum": spec("ops.cumsum", "x axis", defaults="axis=0"),
-    "matmul": spec("ops.matmul", "a:x1 b:x2", positional=2),
-    "linalg.matmul": spec("ops.matmul", "a:x1 b:x2", positional=2),
-    "concat": spec("ops.concatenate", "values:xs axis"),
-    "stack": spec("ops.stack", "values:x axis"),
-    "unstack": spec("ops.unstack", "value:x num axis"),
-    "reshape": spec("ops.reshape", "tensor:x shape:newshape", positional=2),
-    "transpose": spec("ops.transpose", "a:x perm:axes"),
-    "expand_dims": spec("ops.expand_dims", "input:x axis", positional=2, aliases="dim:axis"),
-    "squeeze": spec("ops.squeeze", "input:x axis", aliases="squeeze_dims:axis"),
-    "tile": spec("ops.tile", "input:x multiples:repeats", positional=2),
-    "gather": spec("ops.take", "params:x indices axis", positional=2, defaults="axis=0",
-                   drop="name validate_indices"),
-    "cast": spec("ops.cast", "x dtype", positional=2),
-    "shape": spec("ops.shape", "input:x", drop="name out_type"),
-    "zeros": spec("ops.zeros", "shape dtype"),
-    "ones": spec("ops.ones", "shape dtype"),
-    "zeros_like": spec("ops.zeros_like", "input:x dtype"),
-    "ones_like": spec("ops.ones_like", "input:x dtype"),
-    "range": spec("ops.arange", "start limit:stop delta:step dtype", positional=3),
-    "one_hot": spec("ops.one_hot", "indices:x depth:num_classes axis dtype", positional=2),
-    "clip_by_value": spec("ops.clip", "t:x clip_value_min:x_min clip_value_max:x_max", positional=3),
-    "stop_gradient": spec("ops.stop_gradient", "input:variable"),
-    "convert_to_tensor": spec("ops.convert_to_tensor", "value:x dtype"),
-    "identity": spec("ops.copy", "input:x"),
-    "math.top_k": spec("ops.top_k", "input:x k sorted"),
-    "nn.top_k": spec("ops.top_k", "input:x k sorted"),
-    "math.in_top_k": spec("ops.in_top_k", "targets predictions k", positional=3),
-    "math.segment_sum": spec("ops.segment_sum", "data segment_ids", positional=2),
-    "nn.gelu": spec("ops.gelu", "features:x approximate", defaults="approximate=False"),
-    "nn.softmax": spec("ops.softmax", "logits:x axis", aliases="dim:axis"),
-    "nn.log_softmax": spec("ops.log_softmax", "logits:x axis", aliases="dim:axis"),
-    "nn.leaky_relu": spec("ops.leaky_relu", "features:x alpha:negative_slope"),
-    "nn.dropout": spec("random.dropout", "x rate noise_shape seed", positional=2),
-    "nn.moments": spec("ops.moments", "x axes keepdims", positional=2, aliases="keep_dims:keepdims"),
-    "nn.l2_normalize": spec("ops.normalize", "x axis epsilon", aliases="dim:axis"),
-    "math.l2_normalize": spec("ops.normalize", "x axis epsilon", aliases="dim:axis"),
-    "nn.sigmoid_cross_entropy_with_logits": spec(
-        "ops.binary_crossentropy", "labels:target logits:output", positional=2,
-        defaults="from_logits=True"),
-    "nn.softmax_cross_entropy_with_logits": spec(
-        "ops.categorical_crossentropy", "labels:target logits:output axis", positional=2,
-        defaults="from_logits=True", aliases="dim:axis"),
-    "nn.sparse_softmax_cross_entropy_with_logits": spec(
-        "ops.sparse_categorical_crossentropy", "labels:target logits:output", positional=2,
-        defaults="from_logits=True"),
-    "random.normal": spec("random.normal", "shape mean stddev dtype seed"),
-    "random_normal": spec("random.normal", "shape mean stddev dtype seed"),
-    "random.uniform": spec("random.uniform", "shape minval maxval dtype seed"),
-    "random_uniform": spec("random.uniform", "shape minval maxval dtype seed"),
-    "random.truncated_normal": spec("random.truncated_normal", "shape mean stddev dtype seed"),
-    "truncated_normal": spec("random.truncated_normal", "shape mean stddev dtype seed"),
-})
+TF_SPECS.update(
+    {
+        "argmax": spec(
+            "ops.argmax",
+            "input:x axis",
+            aliases="dimension:axis",
+            defaults="axis=0",
+            drop="name output_type",
+        ),
+        "argmin": spec(
+            "ops.argmin",
+            "input:x axis",
+            aliases="dimension:axis",
+            defaults="axis=0",
+            drop="name output_type",
+        ),
+        "cumsum": spec("ops.cumsum", "x axis", defaults="axis=0"),
+        "matmul": spec("ops.matmul", "a:x1 b:x2", positional=2),
+        "linalg.matmul": spec("ops.matmul", "a:x1 b:x2", positional=2),
+        "concat": spec("ops.concatenate", "values:xs axis"),
+        "stack": spec("ops.stack", "values:x axis"),
+        "unstack": spec("ops.unstack", "value:x num axis"),
+        "reshape": spec("ops.reshape", "tensor:x shape:newshape", positional=2),
+        "transpose": spec("ops.transpose", "a:x perm:axes"),
+        "expand_dims": spec("ops.expand_dims", "input:x axis", positional=2, aliases="dim:axis"),
+        "squeeze": spec("ops.squeeze", "input:x axis", aliases="squeeze_dims:axis"),
+        "tile": spec("ops.tile", "input:x multiples:repeats", positional=2),
+        "gather": spec(
+            "ops.take",
+            "params:x indices axis",
+            positional=2,
+            defaults="axis=0",
+            drop="name validate_indices",
+        ),
+        "cast": spec("ops.cast", "x dtype", positional=2),
+        "shape": spec("ops.shape", "input:x", drop="name out_type"),
+        "zeros": spec("ops.zeros", "shape dtype"),
+        "ones": spec("ops.ones", "shape dtype"),
+        "zeros_like": spec("ops.zeros_like", "input:x dtype"),
+        "ones_like": spec("ops.ones_like", "input:x dtype"),
+        "range": spec("ops.arange", "start limit:stop delta:step dtype", positional=3),
+        "one_hot": spec("ops.one_hot", "indices:x depth:num_classes axis dtype", positional=2),
+        "clip_by_value": spec(
+            "ops.clip", "t:x clip_value_min:x_min clip_value_max:x_max", positional=3
+        ),
+        "stop_gradient": spec("ops.stop_gradient", "input:variable"),
+        "convert_to_tensor": spec("ops.convert_to_tensor", "value:x dtype"),
+        "identity": spec("ops.copy", "input:x"),
+        "math.top_k": spec("ops.top_k", "input:x k sorted"),
+        "nn.top_k": spec("ops.top_k", "input:x k sorted"),
+        "math.in_top_k": spec("ops.in_top_k", "targets predictions k", positional=3),
+        "math.segment_sum": spec("ops.segment_sum", "data segment_ids", positional=2),
+        "nn.gelu": spec("ops.gelu", "features:x approximate", defaults="approximate=False"),
+        "nn.softmax": spec("ops.softmax", "logits:x axis", aliases="dim:axis"),
+        "nn.log_softmax": spec("ops.log_softmax", "logits:x axis", aliases="dim:axis"),
+        "nn.leaky_relu": spec("ops.leaky_relu", "features:x alpha:negative_slope"),
+        "nn.dropout": spec("random.dropout", "x rate noise_shape seed", positional=2),
+        "nn.moments": spec(
+            "ops.moments", "x axes keepdims", positional=2, aliases="keep_dims:keepdims"
+        ),
+        "nn.l2_normalize": spec("ops.normalize", "x axis epsilon", aliases="dim:axis"),
+        "math.l2_normalize": spec("ops.normalize", "x axis epsilon", aliases="dim:axis"),
+        "nn.sigmoid_cross_entropy_with_logits": spec(
+            "ops.binary_crossentropy",
+            "labels:target logits:output",
+            positional=2,
+            defaults="from_logits=True",
+        ),
+        "nn.softmax_cross_entropy_with_logits": spec(
+            "ops.categorical_crossentropy",
+            "labels:target logits:output axis",
+            positional=2,
+            defaults="from_logits=True",
+            aliases="dim:axis",
+        ),
+        "nn.sparse_softmax_cross_entropy_with_logits": spec(
+            "ops.sparse_categorical_crossentropy",
+            "labels:target logits:output",
+            positional=2,
+            defaults="from_logits=True",
+        ),
+        "random.normal": spec("random.normal", "shape mean stddev dtype seed"),
+        "random_normal": spec("random.normal", "shape mean stddev dtype seed"),
+        "random.uniform": spec("random.uniform", "shape minval maxval dtype seed"),
+        "random_uniform": spec("random.uniform", "shape minval maxval dtype seed"),
+        "random.truncated_normal": spec("random.truncated_normal", "shape mean stddev dtype seed"),
+        "truncated_normal": spec("random.truncated_normal", "shape mean stddev dtype seed"),
+    }
+)
 
-_DTYPES = frozenset({
-    "float16", "float32", "float64", "bfloat16", "int8", "int16", "int32", "int64",
-    "uint8", "uint16", "uint32", "uint64", "bool", "complex64", "complex128",
-})
+_DTYPES = frozenset(
+    {
+        "float16",
+        "float32",
+        "float64",
+        "bfloat16",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "bool",
+        "complex64",
+        "complex128",
+    }
+)
 
 
 def _tf_name(ctx: RuleContext, node: cst.BaseExpression) -> str | None:
     for name in ctx.legacy_names(node):
         if name.startswith("tensorflow.") and not name.startswith("tensorflow.keras"):
-            return name[len("tensorflow."):]
+            return name[len("tensorflow.") :]
     return None
 
 
@@ -141,33 +235,42 @@ class TfOps(Rule):
 
     def _aliases(self, facts: Facts) -> str | None:
         aliases = [
-            a for a, ts in facts.bindings.items()
-            if any(t == "tensorflow" or (t.startswith("tensorflow.") and
-                                         not t.startswith(("tensorflow.keras", "tensorflow.python.keras")))
-                   for t in ts)
+            a
+            for a, ts in facts.bindings.items()
+            if any(
+                t == "tensorflow"
+                or (
+                    t.startswith("tensorflow.")
+                    and not t.startswith(("tensorflow.keras", "tensorflow.python.keras"))
+                )
+                for t in ts
+            )
         ]
         return "|".join(map(re.escape, aliases)) if aliases else None
 
-    def triggers(self, facts: Facts) -> list[str]:
+    def triggers(self, facts: Facts) -> list[Trigger]:
         aliases = self._aliases(facts)
         # module-level code: only Lambda layers run TF ops on Keras tensors
         return [rf"(?s:\bLambda\s*\(.*\b(?:{aliases})\s*\.)"] if aliases else []
 
-    def keras_code_triggers(self, facts: Facts) -> list[str]:
+    def keras_code_triggers(self, facts: Facts) -> list[Trigger]:
         aliases = self._aliases(facts)
         return [rf"\b(?:{aliases})\s*\."] if aliases else []
 
-    def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+    def leave_Call(
+        self, ctx: RuleContext, original: cst.Call, updated: cst.Call
+    ) -> cst.BaseExpression:
         if not ctx.in_keras_code:
             return updated
         name = _tf_name(ctx, original.func)
         if name is None:
             return updated
-        if name in ("einsum", "linalg.einsum"):
-            if all(a.keyword is None or a.keyword.value == "name" for a in updated.args):
-                ctx.change("tf.einsum -> keras.ops.einsum")
-                args = [a for a in updated.args if a.keyword is None]
-                return updated.with_changes(func=ctx.keras("ops.einsum"), args=args)
+        if name in ("einsum", "linalg.einsum") and all(
+            a.keyword is None or a.keyword.value == "name" for a in updated.args
+        ):
+            ctx.change("tf.einsum -> keras.ops.einsum")
+            args = [a for a in updated.args if a.keyword is None]
+            return updated.with_changes(func=ctx.keras("ops.einsum"), args=args)
         if name == "where" and len(positional(updated)) == 3:
             ctx.change("tf.where -> keras.ops.where")
             return updated.with_changes(func=ctx.keras("ops.where"))
@@ -177,8 +280,10 @@ class TfOps(Rule):
             if new is not None:
                 ctx.change(f"tf.{name} -> keras.{op.target}")
                 return new
-        ctx.follow_up(f"tf.{name} has no same-semantics keras.ops replacement here: this "
-                      "line only runs on the TensorFlow backend")
+        ctx.follow_up(
+            f"tf.{name} has no same-semantics keras.ops replacement here: this "
+            "line only runs on the TensorFlow backend"
+        )
         return updated
 
     def leave_Attribute(

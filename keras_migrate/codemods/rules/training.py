@@ -28,6 +28,7 @@ from keras_migrate.codemods.callargs import (
 )
 from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.rule import Rule, RuleContext, dotted, kwarg_token
+from keras_migrate.codemods.triggers import Trigger
 
 __all__ = ["Training"]
 
@@ -38,16 +39,37 @@ _GENERATOR_METHODS = {
 }
 #: Positional parameter order of the legacy methods (after the generator itself).
 _ORDER_K1 = {
-    "fit_generator": ("samples_per_epoch", "nb_epoch", "verbose", "callbacks",
-                      "validation_data", "nb_val_samples", "class_weight", "max_q_size",
-                      "nb_worker", "pickle_safe", "initial_epoch"),
+    "fit_generator": (
+        "samples_per_epoch",
+        "nb_epoch",
+        "verbose",
+        "callbacks",
+        "validation_data",
+        "nb_val_samples",
+        "class_weight",
+        "max_q_size",
+        "nb_worker",
+        "pickle_safe",
+        "initial_epoch",
+    ),
     "evaluate_generator": ("val_samples", "max_q_size", "nb_worker", "pickle_safe"),
     "predict_generator": ("val_samples", "max_q_size", "nb_worker", "pickle_safe"),
 }
 _ORDER_K2 = {
-    "fit_generator": ("steps_per_epoch", "epochs", "verbose", "callbacks", "validation_data",
-                      "validation_steps", "class_weight", "max_queue_size", "workers",
-                      "use_multiprocessing", "shuffle", "initial_epoch"),
+    "fit_generator": (
+        "steps_per_epoch",
+        "epochs",
+        "verbose",
+        "callbacks",
+        "validation_data",
+        "validation_steps",
+        "class_weight",
+        "max_queue_size",
+        "workers",
+        "use_multiprocessing",
+        "shuffle",
+        "initial_epoch",
+    ),
     "evaluate_generator": ("steps", "max_queue_size", "workers", "use_multiprocessing", "verbose"),
     "predict_generator": ("steps", "max_queue_size", "workers", "use_multiprocessing", "verbose"),
 }
@@ -107,17 +129,29 @@ class Training(Rule):
     tokens: ClassVar[tuple[str, ...]] = (
         r"\b(?:fit_generator|evaluate_generator|predict_generator|predict_classes|predict_proba"
         r"|reset_states)\b",
-        kwarg_token("nb_epoch", "samples_per_epoch", "nb_val_samples", "val_samples", "nb_worker",
-                    "pickle_safe", "max_q_size", "workers", "use_multiprocessing", "max_queue_size"),
+        kwarg_token(
+            "nb_epoch",
+            "samples_per_epoch",
+            "nb_val_samples",
+            "val_samples",
+            "nb_worker",
+            "pickle_safe",
+            "max_q_size",
+            "workers",
+            "use_multiprocessing",
+            "max_queue_size",
+        ),
     )
 
-    def triggers(self, facts: Facts) -> list[str]:
+    def triggers(self, facts: Facts) -> list[Trigger]:
         fragments = super().triggers(facts)
         if facts.accuracy_metric:
             fragments.append(r"""['"](?:val_)?acc['"]""")
         return fragments
 
-    def leave_Call(self, ctx: RuleContext, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+    def leave_Call(
+        self, ctx: RuleContext, original: cst.Call, updated: cst.Call
+    ) -> cst.BaseExpression:
         func = updated.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value
@@ -143,26 +177,35 @@ class Training(Rule):
                 value = literal_string(monitor.value) if monitor else None
                 if monitor is not None and value in _ACC:
                     ctx.change(f"monitor={value!r} -> {_ACC[value]!r}")
-                    return updated.with_changes(args=[
-                        a.with_changes(value=cst.SimpleString(repr(_ACC[value]))) if a is monitor else a
-                        for a in updated.args
-                    ])
+                    return updated.with_changes(
+                        args=[
+                            a.with_changes(value=cst.SimpleString(repr(_ACC[value])))
+                            if a is monitor
+                            else a
+                            for a in updated.args
+                        ]
+                    )
         return updated
 
     def _fit(self, ctx: RuleContext, method: str, call: cst.Call) -> cst.Call:
-        if not any(a.keyword is not None and a.keyword.value in (*_RENAMES, *_WORKER_ARGS)
-                   for a in call.args):
+        if not any(
+            a.keyword is not None and a.keyword.value in (*_RENAMES, *_WORKER_ARGS)
+            for a in call.args
+        ):
             return call
         return self._keywords(ctx, method, call)
 
     def _generator_method(self, ctx: RuleContext, method: str, call: cst.Call) -> cst.Call:
         if has_star_args(call):
-            ctx.follow_up(f"{method} was removed: call {_GENERATOR_METHODS[method]}() with the "
-                          "same generator and check the *args/**kwargs it receives")
+            ctx.follow_up(
+                f"{method} was removed: call {_GENERATOR_METHODS[method]}() with the "
+                "same generator and check the *args/**kwargs it receives"
+            )
             return call
         args = positional(call)
         uses_keras1 = ctx.facts.keras1 or any(
-            a.keyword is not None and a.keyword.value in (*_SAMPLE_COUNTS, "nb_epoch") for a in call.args
+            a.keyword is not None and a.keyword.value in (*_SAMPLE_COUNTS, "nb_epoch")
+            for a in call.args
         )
         order = (_ORDER_K1 if uses_keras1 else _ORDER_K2)[method]
         if len(args) - 1 > len(order):
@@ -178,7 +221,7 @@ class Training(Rule):
         call = call.with_changes(args=new_args)
         target = _GENERATOR_METHODS[method]
         ctx.change(f"{method} -> {target}")
-        call = call.with_changes(func=call.func.with_changes(attr=cst.Name(target)))  # type: ignore[attr-defined]
+        call = call.with_changes(func=call.func.with_changes(attr=cst.Name(target)))
         return self._keywords(ctx, target, call)
 
     def _keywords(self, ctx: RuleContext, method: str, call: cst.Call) -> cst.Call:
@@ -195,22 +238,30 @@ class Training(Rule):
                 arg = arg.with_changes(keyword=cst.Name(_RENAMES[keyword]))
                 keyword = _RENAMES[keyword]
             if keyword in _SAMPLE_COUNTS:
-                source = validation.value if keyword == "nb_val_samples" and validation else generator
+                source = (
+                    validation.value if keyword == "nb_val_samples" and validation else generator
+                )
                 arg = self._steps(ctx, keyword, arg, _batch_size(source))
                 keyword = _SAMPLE_COUNTS[keyword]
             if keyword in _WORKER_ARGS:
                 self._worker_note(ctx, keyword, arg)
                 continue
             new_args.append(arg)
-        return replace_args(call, new_args) if len(new_args) != len(call.args) else call.with_changes(args=new_args)
+        return (
+            replace_args(call, new_args)
+            if len(new_args) != len(call.args)
+            else call.with_changes(args=new_args)
+        )
 
     def _steps(
         self, ctx: RuleContext, keyword: str, arg: cst.Arg, batch: cst.BaseExpression | None
     ) -> cst.Arg:
         new_keyword = _SAMPLE_COUNTS[keyword]
         if batch is None:
-            ctx.follow_up(f"{keyword} counted samples but {new_keyword} counts batches: divide "
-                          "this value by the batch size")
+            ctx.follow_up(
+                f"{keyword} counted samples but {new_keyword} counts batches: divide "
+                "this value by the batch size"
+            )
             ctx.change(f"{keyword} -> {new_keyword}")
             return arg.with_changes(keyword=cst.Name(new_keyword))
         value = arg.value
@@ -231,15 +282,22 @@ class Training(Rule):
         number = literal_number(arg.value)
         harmless = (
             (keyword == "workers" and number is not None and number <= 1)
-            or (keyword == "use_multiprocessing" and isinstance(arg.value, cst.Name)
-                and arg.value.value == "False")
+            or (
+                keyword == "use_multiprocessing"
+                and isinstance(arg.value, cst.Name)
+                and arg.value.value == "False"
+            )
             or keyword == "max_queue_size"
         )
         if not harmless:
-            ctx.follow_up(f"{keyword} moved to the data pipeline: pass it to your "
-                          "keras.utils.PyDataset subclass's super().__init__(**kwargs)")
+            ctx.follow_up(
+                f"{keyword} moved to the data pipeline: pass it to your "
+                "keras.utils.PyDataset subclass's super().__init__(**kwargs)"
+            )
 
-    def _predict_classes(self, ctx: RuleContext, call: cst.Call, func: cst.Attribute) -> cst.BaseExpression:
+    def _predict_classes(
+        self, ctx: RuleContext, call: cst.Call, func: cst.Attribute
+    ) -> cst.BaseExpression:
         np = ctx.numpy()
         predict = call.with_changes(func=func.with_changes(attr=cst.Name("predict")))
         predict_code = cst.Module([]).code_for_node(predict)
@@ -248,8 +306,10 @@ class Training(Rule):
             ctx.change("predict_classes -> (predict(x) > 0.5).astype('int32') (sigmoid output)")
             return cst.parse_expression(f'({predict_code} > 0.5).astype("int32")')
         if facts.sigmoid and facts.softmax:
-            ctx.follow_up("predict_classes was removed; rewritten assuming a softmax output - "
-                          "for a sigmoid output use (model.predict(x) > 0.5).astype('int32')")
+            ctx.follow_up(
+                "predict_classes was removed; rewritten assuming a softmax output - "
+                "for a sigmoid output use (model.predict(x) > 0.5).astype('int32')"
+            )
         ctx.change("predict_classes -> argmax(predict(x), axis=-1)")
         return cst.parse_expression(f"{np}.argmax({predict_code}, axis=-1)")
 
@@ -271,4 +331,6 @@ class Training(Rule):
         ctx.change(f"history key {key!r} -> {_ACC[key]!r}")
         quote = element.value.quote if isinstance(element.value, cst.SimpleString) else '"'
         new = cst.SimpleString(f"{quote}{_ACC[key]}{quote}")
-        return updated.with_changes(slice=[updated.slice[0].with_changes(slice=element.with_changes(value=new))])
+        return updated.with_changes(
+            slice=[updated.slice[0].with_changes(slice=element.with_changes(value=new))]
+        )

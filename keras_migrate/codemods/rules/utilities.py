@@ -16,13 +16,18 @@ import libcst as cst
 
 from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.rule import Rule, RuleContext, dotted
+from keras_migrate.codemods.triggers import Trigger
 
 __all__ = ["Utilities"]
 
-_DATA = ("use keras.utils.image_dataset_from_directory (or tf.data) with augmentation layers "
-         "such as keras.layers.RandomFlip/RandomRotation/RandomZoom")
-_SKLEARN = ("use SciKeras (scikeras.wrappers.KerasClassifier/KerasRegressor) or, with Keras "
-            ">= 3.8, keras.wrappers.SKLearnClassifier/SKLearnRegressor (different API)")
+_DATA = (
+    "use keras.utils.image_dataset_from_directory (or tf.data) with augmentation layers "
+    "such as keras.layers.RandomFlip/RandomRotation/RandomZoom"
+)
+_SKLEARN = (
+    "use SciKeras (scikeras.wrappers.KerasClassifier/KerasRegressor) or, with Keras "
+    ">= 3.8, keras.wrappers.SKLearnClassifier/SKLearnRegressor (different API)"
+)
 _FLAGGED = {
     "keras.preprocessing.image.ImageDataGenerator": f"ImageDataGenerator is not in Keras 3: {_DATA}",
     "keras.preprocessing.image.NumpyArrayIterator": f"NumpyArrayIterator is not in Keras 3: {_DATA}",
@@ -59,7 +64,7 @@ class Utilities(Rule):
     )
     tokens: ClassVar[tuple[str, ...]] = (rf"\b(?:{'|'.join(_LASTS)})\b",)
 
-    def import_triggers(self, facts: Facts) -> list[str]:
+    def import_triggers(self, facts: Facts) -> list[Trigger]:
         return list(self.tokens)
 
     def _flag(self, ctx: RuleContext, node: cst.BaseExpression) -> None:
@@ -69,7 +74,9 @@ class Utilities(Rule):
                 ctx.follow_up(message)
                 return
 
-    def leave_Name(self, ctx: RuleContext, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+    def leave_Name(
+        self, ctx: RuleContext, original: cst.Name, updated: cst.Name
+    ) -> cst.BaseExpression:
         self._flag(ctx, original)
         return updated
 
@@ -85,13 +92,17 @@ class Utilities(Rule):
         renames = ctx.facts.renames
         for small in original.body:
             names: list[str] = []
-            if isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+            if (
+                isinstance(small, cst.ImportFrom)
+                and small.module is not None
+                and not small.relative
+            ):
                 module = dotted(small.module) or ""
                 if isinstance(small.names, cst.ImportStar):
                     continue
-                names = [f"{module}.{dotted(a.name)}" for a in small.names]  # type: ignore[arg-type]
+                names = [f"{module}.{dotted(a.name)}" for a in small.names]
             elif isinstance(small, cst.Import):
-                names = [dotted(a.name) or "" for a in small.names]  # type: ignore[arg-type]
+                names = [dotted(a.name) or "" for a in small.names]
             for name in names:
                 message = _FLAGGED.get(renames.rename_modules(name))
                 if message is not None:

@@ -1,0 +1,154 @@
+"""Cheap tests that decide which statements go through libcst.
+
+A trigger is a regex string (rule tokens such as ``fit_generator``: the same for every
+file, compiled once per process) or a small object with ``search(text)``. Name-based
+triggers depend on each file's import aliases; expressing them as one regex alternation
+per file meant compiling a new multi-kilobyte pattern for most files, which cost more than
+parsing the file. :class:`ChainTrigger` instead matches any ``alias.a.b`` chain with one
+cached per-alias pattern and checks the chain against a set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from keras_migrate.codemods.facts import Facts
+
+__all__ = ["AnyOf", "ChainTrigger", "Searchable", "Trigger", "WordTrigger", "symbol_triggers"]
+
+_DOT = re.compile(r"\s*\.\s*")
+
+
+class Searchable(Protocol):
+    """Anything with a truthy ``search(text)`` when it matches."""
+
+    def search(self, text: str, /) -> object: ...
+
+
+@lru_cache(maxsize=4096)
+def pattern(fragment: str) -> re.Pattern[str]:
+    """A compiled regex, cached for the whole process."""
+    return re.compile(fragment)
+
+
+@lru_cache(maxsize=1024)
+def _chain_pattern(alias: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(alias)}\s*\.\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)")
+
+
+@dataclass(frozen=True, slots=True)
+class ChainTrigger:
+    """Matches ``alias.<rest>`` where a prefix of ``<rest>`` is in ``rests``."""
+
+    alias: str
+    rests: frozenset[str]
+
+    def search(self, text: str) -> bool:
+        if self.alias not in text:
+            return False
+        for match in _chain_pattern(self.alias).finditer(text):
+            parts = _DOT.split(match.group(1))
+            for end in range(len(parts), 0, -1):
+                if ".".join(parts[:end]) in self.rests:
+                    return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class WordTrigger:
+    """Matches any of ``words`` as a whole word."""
+
+    words: frozenset[str]
+
+    def search(self, text: str) -> bool:
+        return pattern(rf"\b(?:{'|'.join(sorted(map(re.escape, self.words)))})\b").search(
+            text
+        ) is not None
+
+
+Trigger = str | ChainTrigger | WordTrigger
+
+
+class AnyOf:
+    """Matches when any trigger matches."""
+
+    __slots__ = ("triggers",)
+
+    def __init__(self, triggers: Sequence[Trigger]) -> None:
+        unique = list(dict.fromkeys(triggers))
+        self.triggers: list[Searchable] = [
+            pattern(t) if isinstance(t, str) else t for t in unique
+        ]
+
+    def search(self, text: str) -> bool:
+        return any(t.search(text) for t in self.triggers)
+
+
+def symbol_triggers(facts: Facts, symbols: Iterable[str]) -> list[Trigger]:
+    """Triggers for every way ``symbols`` can be spelled given the document's imports.
+
+    ``symbols`` are module-normalised qualified names (``keras.backend.mean``): an alias
+    ``K`` bound to ``tensorflow.keras.backend`` matches ``K.mean``, ``tf`` matches
+    ``tf.keras.backend.mean``, and a star import matches the bare ``mean``.
+    """
+    symbols = frozenset(symbols)
+    if not symbols:
+        return []
+    relevant = tuple(
+        sorted(
+            (alias, tuple(targets))
+            for alias, targets in facts.bindings.items()
+            if any(t.split(".")[0] in ("keras", "tensorflow") for t in targets)
+        )
+    )
+    return _symbol_triggers(facts.renames, symbols, relevant, tuple(facts.star_modules))
+
+
+@lru_cache(maxsize=2048)
+def _symbol_triggers(
+    renames: object,
+    symbols: frozenset[str],
+    bindings: tuple[tuple[str, tuple[str, ...]], ...],
+    star_modules: tuple[str, ...],
+) -> list[Trigger]:
+    from keras_migrate.codemods.names import RenameTable
+
+    assert isinstance(renames, RenameTable)
+    out: list[Trigger] = []
+    for alias, targets in bindings:
+        rests: set[str] = set()
+        whole = False
+        for target in targets:
+            norm = renames.rename_modules(target)
+            prefix = norm + "."
+            for symbol in symbols:
+                if symbol == norm:
+                    whole = True
+                elif symbol.startswith(prefix):
+                    rests.add(symbol[len(prefix) :])
+            # spellings through a renamed module: tf.keras.backend.mean
+            for key, value in renames.modules.items():
+                if key.startswith(target + "."):
+                    via = key[len(target) + 1 :]
+                    rests.update(
+                        via + symbol[len(value) :]
+                        for symbol in symbols
+                        if symbol.startswith(value + ".")
+                    )
+        if whole:
+            out.append(WordTrigger(frozenset({alias})))
+        elif rests:
+            out.append(ChainTrigger(alias, frozenset(rests)))
+    for module in star_modules:
+        norm = renames.rename_modules(module) + "."
+        lasts = frozenset(
+            s[len(norm) :] for s in symbols if s.startswith(norm) and "." not in s[len(norm) :]
+        )
+        if lasts:
+            out.append(WordTrigger(lasts))
+    return out

@@ -1,0 +1,467 @@
+"""Translate one Keras 1 layer config into Keras 3's type and config.
+
+Most Keras 1 classes survived into Keras 2 under new argument names (Keras 2's own
+``legacy/interfaces.py`` table: ``output_dim`` -> ``units``, ``border_mode`` ->
+``padding``, ``dim_ordering`` -> ``data_format``...). Those are renamed to their Keras 2
+form here and handed to the Keras 2 rules of :mod:`keras2_layers`, which pin the numerics
+Keras 3 changed. Classes Keras 2 dropped (``MaxoutDense``, ``Highway``, ``SReLU``,
+``ParametricSoftplus``, ``Merge`` cosine mode, BatchNormalization modes 1 and 2) map to
+compat layers with Keras 1's exact formulas. A setting that cannot be reproduced raises
+:class:`UnsupportedError` naming the layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from keras_migrate.formats.keras2_layers import (
+    TranslateContext,
+    normalize_activation,
+    translate_layer,
+)
+
+__all__ = ["KERAS1_CLASSES", "convert_object", "translate_keras1"]
+
+_DIM_ORDERING = {"th": "channels_first", "tf": "channels_last"}
+
+#: Keras 1 regularizer / constraint names -> Keras 3 class names and argument renames.
+_REGULARIZERS = {"L1L2Regularizer", "WeightRegularizer", "ActivityRegularizer", "L1L2"}
+_CONSTRAINTS = {
+    "MaxNorm": ("MaxNorm", {"m": "max_value", "axis": "axis"}),
+    "maxnorm": ("MaxNorm", {"m": "max_value", "axis": "axis"}),
+    "NonNeg": ("NonNeg", {}),
+    "nonneg": ("NonNeg", {}),
+    "UnitNorm": ("UnitNorm", {"axis": "axis"}),
+    "unitnorm": ("UnitNorm", {"axis": "axis"}),
+    "MinMaxNorm": ("MinMaxNorm", {"low": "min_value", "high": "max_value", "rate": "rate", "axis": "axis"}),
+}
+
+
+def convert_object(value: Any, ctx: TranslateContext, what: str) -> Any:
+    """A Keras 1 regularizer/constraint dict (``{"name": "L1L2Regularizer", ...}``) in
+    Keras 3 form (``{"class_name": "L1L2", "config": {...}}``); strings pass through."""
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, Mapping):
+        raise ctx.fail(f"cannot read {what} {value!r}")
+    if "class_name" in value:
+        return value
+    name = value.get("name")
+    if name in _REGULARIZERS:
+        return {"class_name": "L1L2", "config": {"l1": float(value.get("l1", 0.0)), "l2": float(value.get("l2", 0.0))}}
+    if name in _CONSTRAINTS:
+        cls, renames = _CONSTRAINTS[name]
+        return {"class_name": cls, "config": {new: value[old] for old, new in renames.items() if old in value}}
+    raise ctx.fail(f"unknown Keras 1 {what} {name!r}", hint="only built-in regularizers and constraints convert")
+
+
+_INITIALIZER_ALIASES = {"zero": "zeros", "one": "ones", "uniform": "random_uniform", "normal": "random_normal"}
+
+
+def _initializer(value: Any) -> Any:
+    if isinstance(value, str):
+        return _INITIALIZER_ALIASES.get(value, value)
+    return value
+
+
+Rule = Callable[[dict[str, Any], TranslateContext], tuple[str, dict[str, Any]]]
+_RULES: dict[str, Rule] = {}
+
+
+def _rule(*names: str) -> Callable[[Rule], Rule]:
+    def deco(fn: Rule) -> Rule:
+        for n in names:
+            _RULES[n] = fn
+        return fn
+
+    return deco
+
+
+#: Keys every Keras 1 layer may carry that Keras 3 does not take (shape hints, dtype).
+_DROP = ("input_dim", "input_length", "input_dtype", "batch_input_shape", "weights", "trainable", "name")
+
+_COMMON = {
+    "init": "kernel_initializer",
+    "W_regularizer": "kernel_regularizer",
+    "b_regularizer": "bias_regularizer",
+    "W_constraint": "kernel_constraint",
+    "b_constraint": "bias_constraint",
+    "bias": "use_bias",
+    "border_mode": "padding",
+    "dim_ordering": "data_format",
+    "nb_filter": "filters",
+}
+
+
+def _rename(config: Mapping[str, Any], ctx: TranslateContext, renames: Mapping[str, str], drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Apply renames and value conversions common to every Keras 1 layer."""
+    out: dict[str, Any] = {}
+    for k, v in config.items():
+        if k in _DROP or k in drop:
+            continue
+        new = renames.get(k, k)
+        if k == "dim_ordering":
+            if v not in _DIM_ORDERING:
+                raise ctx.fail(f"unknown dim_ordering {v!r}")
+            v = _DIM_ORDERING[v]
+        if new.endswith("_initializer"):
+            v = _initializer(v)
+        elif new.endswith(("_regularizer", "_constraint")):
+            v = convert_object(v, ctx, new.rsplit("_", 1)[1])
+        out[new] = v
+    if out.get("padding") == "full":
+        raise ctx.fail(
+            "border_mode='full' (Theano only) has no Keras 3 equivalent",
+            hint="it is a 'valid' convolution of an input zero-padded by kernel_size - 1; rebuild it that way",
+        )
+    return out
+
+
+def _keras2(class_name: str, config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    return translate_layer(class_name, config, ctx)
+
+
+def _simple(k2_class: str, renames: Mapping[str, str] | None = None, drop: tuple[str, ...] = ()) -> Rule:
+    table = {**_COMMON, **(renames or {})}
+
+    def rule(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+        return _keras2(k2_class, _rename(config, ctx, table, drop), ctx)
+
+    return rule
+
+
+_RULES.update(
+    {
+        "Dense": _simple("Dense", {"output_dim": "units"}),
+        "TimeDistributedDense": _simple("Dense", {"output_dim": "units"}),
+        "Activation": _simple("Activation"),
+        "Dropout": _simple("Dropout", {"p": "rate"}),
+        "SpatialDropout1D": _simple("SpatialDropout1D", {"p": "rate"}),
+        "SpatialDropout2D": _simple("SpatialDropout2D", {"p": "rate"}),
+        "SpatialDropout3D": _simple("SpatialDropout3D", {"p": "rate"}),
+        "GaussianNoise": _simple("GaussianNoise", {"sigma": "stddev"}),
+        "GaussianDropout": _simple("GaussianDropout", {"p": "rate"}),
+        "Reshape": _simple("Reshape"),
+        "Permute": _simple("Permute"),
+        "Flatten": _simple("Flatten"),
+        "RepeatVector": _simple("RepeatVector"),
+        "Masking": _simple("Masking"),
+        "ActivityRegularization": _simple("ActivityRegularization"),
+        "ELU": _simple("ELU"),
+        "LeakyReLU": _simple("LeakyReLU"),
+        "ThresholdedReLU": _simple("ThresholdedReLU"),
+        "PReLU": _simple("PReLU", {"init": "alpha_initializer"}),
+        "Convolution1D": _simple("Conv1D", {"filter_length": "kernel_size", "subsample_length": "strides"}),
+        "AtrousConvolution1D": _simple(
+            "Conv1D", {"filter_length": "kernel_size", "subsample_length": "strides", "atrous_rate": "dilation_rate"}
+        ),
+        "LocallyConnected1D": _simple("LocallyConnected1D", {"filter_length": "kernel_size", "subsample_length": "strides"}),
+        "MaxPooling1D": _simple("MaxPooling1D", {"pool_length": "pool_size", "stride": "strides"}),
+        "AveragePooling1D": _simple("AveragePooling1D", {"pool_length": "pool_size", "stride": "strides"}),
+        "UpSampling1D": _simple("UpSampling1D", {"length": "size"}),
+        "Cropping1D": _simple("Cropping1D"),
+    }
+)
+for _n in ("MaxPooling2D", "MaxPooling3D", "AveragePooling2D", "AveragePooling3D"):
+    _RULES[_n] = _simple(_n)
+for _n in (
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+):  # fmt: skip
+    _RULES[_n] = _simple(_n)
+
+
+def _kernel_size(config: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    config = dict(config)
+    config["kernel_size"] = [int(config.pop(k)) for k in keys]
+    return config
+
+
+def _conv2d_rule(k2_class: str, extra: Mapping[str, str] | None = None) -> Rule:
+    renames = {**_COMMON, "subsample": "strides", **(extra or {})}
+
+    def rule(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+        cfg = _rename(_kernel_size(config, ("nb_row", "nb_col")), ctx, renames)
+        return _keras2(k2_class, cfg, ctx)
+
+    return rule
+
+
+_RULES["Convolution2D"] = _conv2d_rule("Conv2D")
+_RULES["AtrousConvolution2D"] = _conv2d_rule("Conv2D", {"atrous_rate": "dilation_rate"})
+_RULES["LocallyConnected2D"] = _conv2d_rule("LocallyConnected2D")
+
+
+@_rule("Convolution3D")
+def _conv3d(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    cfg = _rename(_kernel_size(config, ("kernel_dim1", "kernel_dim2", "kernel_dim3")), ctx, {**_COMMON, "subsample": "strides"})
+    return _keras2("Conv3D", cfg, ctx)
+
+
+@_rule("SeparableConvolution2D")
+def _separable(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    config = _kernel_size(config, ("nb_row", "nb_col"))
+    init = config.pop("init", "glorot_uniform")
+    cfg = _rename(config, ctx, {**_COMMON, "subsample": "strides"})
+    cfg["depthwise_initializer"] = cfg["pointwise_initializer"] = _initializer(init)
+    return _keras2("SeparableConv2D", cfg, ctx)
+
+
+def deconv_output_padding(output_shape: Any, kernel: list[int], strides: list[int], padding: str, channels_first: bool) -> list[int] | None:
+    """Keras 3 ``output_padding`` giving Keras 1 ``Deconvolution2D``'s stored ``output_shape``.
+
+    TF's conv2d_transpose (which Keras 1 called with that shape) accepts every size whose
+    forward convolution gives back the input size; Keras 3 picks one of them per
+    ``output_padding``. Returns None when the spatial size is not recorded.
+    """
+    if not isinstance(output_shape, (list, tuple)) or len(output_shape) != 4:
+        return None
+    spatial = output_shape[2:] if channels_first else output_shape[1:3]
+    if any(d is None for d in spatial):
+        return None
+    out = []
+    for size, k, s in zip(spatial, kernel, strides):
+        size, k, s = int(size), int(k), int(s)
+        if padding == "valid":
+            n_in = (size - k) // s + 1
+            base = (n_in - 1) * s + k
+        else:
+            n_in = -(-size // s)
+            base = (n_in - 1) * s + k - 2 * (k // 2)
+        out.append(size - base)
+    return out
+
+
+@_rule("Deconvolution2D")
+def _deconv(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    raw_shape = config.get("output_shape")
+    cfg = _rename(_kernel_size(config, ("nb_row", "nb_col")), ctx, {**_COMMON, "subsample": "strides"}, ("output_shape",))
+    strides = [int(s) for s in cfg.get("strides", [1, 1])]
+    pad = deconv_output_padding(
+        raw_shape, cfg["kernel_size"], strides, cfg.get("padding", "valid"), cfg.get("data_format") == "channels_first"
+    )
+    t, out = _keras2("Conv2DTranspose", cfg, ctx)
+    if pad is None:
+        ctx.notes.append(f"{ctx.layer_name}: Deconvolution2D output_shape has no spatial size; Keras 3's default output size is used")
+        return t, out
+    if cfg.get("padding") == "same" and any(k % 2 == 0 for k in cfg["kernel_size"]):
+        raise ctx.fail(
+            "Deconvolution2D with border_mode='same' and an even kernel size aligns its padding differently in Keras 3",
+        )
+    if any(p < 0 or p >= s for p, s in zip(pad, strides)):
+        raise ctx.fail(
+            f"Deconvolution2D output_shape {raw_shape} is not reachable from its input with strides {strides}",
+        )
+    out["output_padding"] = pad  # explicit even when 0: Keras 3's default size can differ
+    return t, out
+
+
+def _padding_dict(value: Any, keys: tuple[tuple[str, str], ...]) -> Any:
+    if isinstance(value, Mapping):
+        pairs = [[int(value.get(a, 0)), int(value.get(b, 0))] for a, b in keys]
+        return pairs[0] if len(pairs) == 1 else pairs
+    return value
+
+
+@_rule("ZeroPadding1D")
+def _zeropad1d(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    cfg = _rename(config, ctx, {})
+    cfg["padding"] = _padding_dict(cfg.get("padding", 1), (("left_pad", "right_pad"),))
+    return _keras2("ZeroPadding1D", cfg, ctx)
+
+
+@_rule("ZeroPadding2D")
+def _zeropad2d(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    cfg = _rename(config, ctx, {"dim_ordering": "data_format"})
+    pad = _padding_dict(cfg.get("padding", [1, 1]), (("top_pad", "bottom_pad"), ("left_pad", "right_pad")))
+    if isinstance(pad, (list, tuple)) and len(pad) == 4:
+        pad = [[int(pad[0]), int(pad[1])], [int(pad[2]), int(pad[3])]]
+    cfg["padding"] = pad
+    return _keras2("ZeroPadding2D", cfg, ctx)
+
+
+for _n in ("ZeroPadding3D", "Cropping2D", "Cropping3D", "UpSampling2D", "UpSampling3D"):
+    _RULES[_n] = _simple(_n)
+
+
+@_rule("Embedding")
+def _embedding(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    if float(config.get("dropout") or 0.0) > 0.0:
+        ctx.notes.append(f"{ctx.layer_name}: Embedding dropout={config['dropout']} acts only in training; dropped")
+    cfg = _rename(
+        config,
+        ctx,
+        {"init": "embeddings_initializer", "W_regularizer": "embeddings_regularizer", "W_constraint": "embeddings_constraint"},
+        ("dropout",),
+    )
+    return _keras2("Embedding", cfg, ctx)
+
+
+_RNN_RENAMES = {
+    "output_dim": "units",
+    "init": "kernel_initializer",
+    "inner_init": "recurrent_initializer",
+    "inner_activation": "recurrent_activation",
+    "W_regularizer": "kernel_regularizer",
+    "U_regularizer": "recurrent_regularizer",
+    "b_regularizer": "bias_regularizer",
+    "dropout_W": "dropout",
+    "dropout_U": "recurrent_dropout",
+}
+
+
+def _forget_bias(config: dict[str, Any], cfg: dict[str, Any]) -> None:
+    if "forget_bias_init" in config:
+        cfg.pop("forget_bias_init", None)
+        cfg["unit_forget_bias"] = config["forget_bias_init"] in ("one", "ones")
+
+
+def _rnn_rule(k2_class: str) -> Rule:
+    def rule(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+        cfg = _rename(config, ctx, _RNN_RENAMES, ("consume_less",))
+        _forget_bias(config, cfg)
+        return _keras2(k2_class, cfg, ctx)
+
+    return rule
+
+
+for _n in ("SimpleRNN", "GRU", "LSTM"):
+    _RULES[_n] = _rnn_rule(_n)
+
+
+@_rule("ConvLSTM2D")
+def _convlstm(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    cfg = _rename(
+        _kernel_size(config, ("nb_row", "nb_col")),
+        ctx,
+        {**_RNN_RENAMES, **_COMMON, "subsample": "strides", "init": "kernel_initializer"},
+        ("consume_less",),
+    )
+    _forget_bias(config, cfg)
+    return _keras2("ConvLSTM2D", cfg, ctx)
+
+
+@_rule("BatchNormalization")
+def _batchnorm(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    mode = int(config.get("mode", 0))
+    cfg = _rename(config, ctx, {"beta_init": "beta_initializer", "gamma_init": "gamma_initializer"}, ("mode",))
+    if mode == 0:
+        return _keras2("BatchNormalization", cfg, ctx)
+    if mode not in (1, 2):
+        raise ctx.fail(f"unknown BatchNormalization mode {mode}")
+    ctx.notes.append(
+        f"{ctx.layer_name}: BatchNormalization mode={mode} ("
+        + ("sample-wise statistics" if mode == 1 else "batch statistics also at inference")
+        + ") kept as compat layer keras_migrate>Keras1BatchNormalization"
+    )
+    return "keras_migrate>Keras1BatchNormalization", {
+        "mode": mode,
+        "axis": int(cfg.get("axis", -1)),
+        "epsilon": float(cfg.get("epsilon", 1e-3)),
+    }
+
+
+@_rule("ParametricSoftplus")
+def _psoftplus(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    return "keras_migrate>ParametricSoftplus", {
+        "alpha_init": float(config.get("alpha_init", 0.2)),
+        "beta_init": float(config.get("beta_init", 5.0)),
+        "shared_axes": config.get("shared_axes"),
+    }
+
+
+@_rule("SReLU")
+def _srelu(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    return "keras_migrate>SReLU", {"shared_axes": config.get("shared_axes")}
+
+
+@_rule("MaxoutDense")
+def _maxout(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    return "keras_migrate>MaxoutDense", {
+        "units": int(config["output_dim"]),
+        "nb_feature": int(config.get("nb_feature", 4)),
+        "use_bias": bool(config.get("bias", True)),
+    }
+
+
+@_rule("Highway")
+def _highway(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    return "keras_migrate>Highway", {
+        "activation": normalize_activation(config.get("activation", "linear"), ctx),
+        "use_bias": bool(config.get("bias", True)),
+    }
+
+
+_MERGE_CLASSES = {"sum": "Add", "mul": "Multiply", "ave": "Average", "max": "Maximum"}
+
+
+@_rule("Merge")
+def _merge(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    mode = config.get("mode", "sum")
+    if config.get("mode_type", "raw") != "raw" or not isinstance(mode, str):
+        raise ctx.fail(
+            "Merge with a callable mode holds Python bytecode (like a Lambda), which is never executed",
+            hint="rebuild that merge with a built-in layer before converting",
+        )
+    if mode in _MERGE_CLASSES:
+        return _MERGE_CLASSES[mode], {}
+    if mode == "concat":
+        return "Concatenate", {"axis": int(config.get("concat_axis", -1))}
+    if mode in ("dot", "cos"):
+        axes = config.get("dot_axes", -1)
+        axes = [int(a) for a in axes] if isinstance(axes, (list, tuple)) else [int(axes), int(axes)]
+        if mode == "dot":
+            return "Dot", {"axes": axes, "normalize": False}
+        return "keras_migrate>Keras1CosineMerge", {"dot_axes": axes}
+    raise ctx.fail(f"unknown Merge mode {mode!r}")
+
+
+def _wrapped(config: dict[str, Any], ctx: TranslateContext) -> dict[str, Any]:
+    inner = config.get("layer")
+    if not isinstance(inner, Mapping) or "class_name" not in inner:
+        raise ctx.fail("wrapper without a wrapped layer config")
+    inner_cfg = dict(inner.get("config") or {})
+    sub = TranslateContext(
+        layer_name=f"{ctx.layer_name}/{inner_cfg.get('name', inner['class_name'])}",
+        path=ctx.path,
+        generation=ctx.generation,
+        notes=ctx.notes,
+    )
+    t, c = translate_keras1(str(inner["class_name"]), inner_cfg, sub)
+    if inner_cfg.get("name") is not None:
+        c = {"name": inner_cfg["name"], **c}
+    return {"class_name": t, "config": c}
+
+
+@_rule("TimeDistributed")
+def _time_distributed(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    return "TimeDistributed", {"layer": _wrapped(config, ctx)}
+
+
+@_rule("Bidirectional")
+def _bidirectional(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    mode = config.get("merge_mode", "concat")
+    if mode not in ("concat", "sum", "mul", "ave", None):
+        raise ctx.fail(f"unknown Bidirectional merge_mode {mode!r}")
+    return "Bidirectional", {"layer": _wrapped(config, ctx), "merge_mode": mode}
+
+
+#: Every Keras 1 layer class this module translates.
+KERAS1_CLASSES = frozenset(_RULES)
+
+
+def translate_keras1(class_name: str, config: Mapping[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    """Translate a Keras 1 ``(class_name, config)`` to Keras 3's ``(type, config)``."""
+    rule = _RULES.get(class_name)
+    if rule is None:
+        if class_name == "Lambda":
+            raise ctx.fail(
+                "Lambda layers hold Python bytecode, which is never executed",
+                hint="replace the Lambda with a built-in layer before converting",
+            )
+        raise ctx.fail(
+            f"unknown Keras 1 layer class {class_name!r}",
+            hint="it is not a built-in Keras 1.2 layer; custom layers cannot be converted",
+        )
+    return rule(dict(config), ctx)

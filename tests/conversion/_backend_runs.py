@@ -1,0 +1,109 @@
+"""Run many converted ``.keras`` models under one Keras backend in ONE subprocess.
+
+Shared by the fixture matrices: each test module collects jobs (a converted model and
+its inputs), :func:`run_jobs` runs every job of one backend in a single worker process
+(``keras_migrate.verify._worker``) and returns each job's outputs. Jobs whose model
+archive (config and weights) and inputs are identical run once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ATOL", "BACKENDS", "RTOL", "Job", "assert_outputs", "digest", "run_jobs"]
+
+RTOL, ATOL = 1e-4, 1e-5
+BACKENDS = ("jax", "torch", "tensorflow")
+
+
+def assert_outputs(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
+    assert len(actual) == len(expected), f"{len(actual)} outputs, expected {len(expected)}"
+    for i, (a, e) in enumerate(zip(actual, expected)):
+        np.testing.assert_allclose(np.asarray(a), e, rtol=RTOL, atol=ATOL, err_msg=f"output {i}")
+
+
+def digest(path: Path) -> str:
+    """Content of a .keras archive that decides its outputs: config and weight arrays."""
+    import h5py
+
+    h = hashlib.sha256()
+    with zipfile.ZipFile(path) as zf:
+        h.update(zf.read("config.json"))
+        with h5py.File(io.BytesIO(zf.read("model.weights.h5")), "r") as f:
+            f.visititems(lambda n, o: h.update(n.encode() + np.asarray(o).tobytes()) if isinstance(o, h5py.Dataset) else None)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Job:
+    """One converted model to run: inputs in ``input_names`` order (the IR's flat inputs)."""
+
+    id: str
+    model: Path
+    inputs: tuple[np.ndarray, ...]
+    input_names: tuple[str, ...]
+    input_structure: Any
+
+
+def _key(job: Job) -> str:
+    h = hashlib.sha256(digest(job.model).encode())
+    for a in job.inputs:
+        h.update(str(a.shape).encode() + str(a.dtype).encode() + np.ascontiguousarray(a).tobytes())
+    h.update(json.dumps([list(job.input_names), job.input_structure]).encode())
+    return h.hexdigest()
+
+
+def run_jobs(backend: str, jobs: list[Job], work: Path, *, timeout: int = 3000) -> dict[str, dict[str, Any]]:
+    """``{job id: worker result}``; each result has ``ok``, ``error`` and ``outputs`` (arrays)."""
+    work.mkdir(parents=True, exist_ok=True)
+    requests: list[dict[str, Any]] = []
+    first_of: dict[str, str] = {}
+    alias: dict[str, str] = {}
+    for k, job in enumerate(jobs):
+        key = _key(job)
+        if key in first_of:
+            alias[job.id] = first_of[key]
+            continue
+        first_of[key] = job.id
+        stem = work / f"job{k}"
+        arrays: dict[str, Any] = {f"input_{i}": a for i, a in enumerate(job.inputs)}
+        np.savez(f"{stem}.in.npz", **arrays)
+        requests.append(
+            {
+                "id": job.id,
+                "model": str(job.model),
+                "inputs": f"{stem}.in.npz",
+                "input_names": list(job.input_names),
+                "input_structure": job.input_structure,
+                "output": f"{stem}.{backend}.npz",
+                "result": f"{stem}.{backend}.json",
+                "layers": False,
+            }
+        )
+    req = work / f"jobs-{backend}.json"
+    req.write_text(json.dumps({"jobs": requests}))
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    subprocess.run([sys.executable, "-m", "keras_migrate.verify._worker", str(req)], env=env, check=False, timeout=timeout)
+    results: dict[str, dict[str, Any]] = {}
+    for r in requests:
+        res_path = Path(r["result"])
+        res = json.loads(res_path.read_text()) if res_path.exists() else {"ok": False, "error": "worker crashed"}
+        outputs: list[np.ndarray] = []
+        if res.get("ok") and Path(r["output"]).exists():
+            with np.load(r["output"]) as got:
+                outputs = [got[f"out:{i}"] for i in range(sum(k.startswith("out:") for k in got.files))]
+        results[r["id"]] = {**res, "outputs": outputs}
+    for a, b in alias.items():
+        results[a] = results[b]
+    return results
