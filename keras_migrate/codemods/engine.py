@@ -71,8 +71,14 @@ class _Edit:
     prefix: str = ""
 
 
-def _compile(triggers: Sequence[Trigger]) -> AnyOf:
-    return AnyOf(triggers)
+def _compile(triggers: Sequence[Trigger], static: frozenset[str] = frozenset()) -> AnyOf:
+    """Fold the rules' constant token regexes into one pattern (compiled once per process,
+    one search per statement); keep per-document triggers separate."""
+    fixed = sorted({t for t in triggers if isinstance(t, str) and t in static})
+    rest = [t for t in triggers if not (isinstance(t, str) and t in static)]
+    if fixed:
+        rest.insert(0, "|".join(f"(?:{t})" for t in fixed))
+    return AnyOf(rest)
 
 
 class Engine:
@@ -85,6 +91,8 @@ class Engine:
         self.renames = RenameTable.merged(r.renames for r in all_rules)
         self.emit = RenameTable.merged(r.renames for r in self.rules)
         self.check_names = check_names
+        #: the rules' constant token regexes, searched as one pattern
+        self._static = frozenset(t for rule in self.rules for t in rule.tokens)
         #: imports some rule wants to inspect (those take the libcst path); set per run
         self._import_pattern: AnyOf = AnyOf(())
         self.hooks: dict[str, list[tuple[str, Hook]]] = {}
@@ -120,7 +128,7 @@ class Engine:
             return import_needs_rewrite(stmt, emit) or bool(import_pattern.search(text))
 
         trigger = Triggers(
-            _compile(tuple(fragments)),
+            _compile(tuple(fragments), self._static),
             _compile(tuple(keras_fragments)) if keras_fragments else None,
             import_needed,
         )
@@ -309,7 +317,41 @@ def _strip_imports(text: str) -> str:
     return "".join(line for line in text.splitlines(keepends=True) if not _IMPORT_LINE.match(line))
 
 
+_PLAIN_FROM = re.compile(r"from ([\w.]+) import ([\w, ]+?)[ \t]*(\r\n|\r|\n)?")
+_PLAIN_IMPORT = re.compile(r"import ([\w., ]+?)[ \t]*(\r\n|\r|\n)?")
+_ALIAS = re.compile(r"([\w.]+)(?: as (\w+))?")
+
+
+def _remove_plain(code: str, names: set[str]) -> str | None:
+    """:func:`_remove_import_names` for a plain one-line import, without libcst."""
+    match = _PLAIN_FROM.fullmatch(code)
+    kind = "from"
+    if match is None:
+        match = _PLAIN_IMPORT.fullmatch(code)
+        kind = "import"
+    if match is None:
+        return None
+    items = [i.strip() for i in match.group(kind == "from" and 2 or 1).split(",")]
+    kept = []
+    for item in items:
+        alias = _ALIAS.fullmatch(item)
+        if alias is None:
+            return None
+        bound = alias.group(2) or (alias.group(1) if kind == "from" else alias.group(1).split(".")[0])
+        if bound not in names:
+            kept.append(item)
+    if not kept:
+        return ""
+    newline = match.group(match.lastindex or 0) if code.endswith(("\n", "\r")) else ""
+    if kind == "from":
+        return f"from {match.group(1)} import {', '.join(kept)}{newline}"
+    return f"import {', '.join(kept)}{newline}"
+
+
 def _remove_import_names(code: str, names: set[str]) -> str:
+    plain = _remove_plain(code, names)
+    if plain is not None:
+        return plain
     module = cst.parse_module(code)
     body: list[cst.BaseStatement] = []
     for stmt in module.body:

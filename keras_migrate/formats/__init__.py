@@ -50,6 +50,14 @@ def load(path: str, *, weights: str | None = None) -> Model:
     path = os.fspath(path)
     fmt = detect_format(path)
     if fmt == "keras-h5":
+        from keras_migrate.formats._h5 import open_h5
+
+        with open_h5(path) as f:
+            is_ir = "ir_json" in f.attrs
+        if is_ir:
+            from keras_migrate.ir.serialize import load as load_ir
+
+            return load_ir(path)
         from keras_migrate.formats.keras_h5 import read_h5_model
 
         return read_h5_model(path, weights=weights)

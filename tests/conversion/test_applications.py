@@ -86,7 +86,7 @@ APPS = _selected()
 #: Runs in a fresh interpreter: tf_keras must never share a process with Keras 3.
 _BUILDER = textwrap.dedent(
     '''
-    import inspect, json, os, sys
+    import json, os, sys
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import numpy as np
     import tf_keras
@@ -129,9 +129,12 @@ _BUILDER = textwrap.dedent(
         model(calibration, training=True)
         for l, momentum in zip(norms, momenta):
             l.momentum = momentum
-            std = np.sqrt(l.moving_variance.numpy())
-            l.moving_mean.assign(l.moving_mean.numpy() + rng.standard_normal(std.shape).astype("float32") * 0.1 * std)
-            l.moving_variance.assign(l.moving_variance.numpy() * rng.uniform(0.5, 1.5, std.shape).astype("float32"))
+            var = l.moving_variance.numpy()
+            # a channel (nearly) constant on the calibration batch must not amplify noise
+            var = np.maximum(var, 0.05 * np.median(var) + 1e-6)
+            noise = rng.standard_normal(var.shape) * 0.1 * np.sqrt(var)
+            l.moving_mean.assign((l.moving_mean.numpy() + noise).astype("float32"))
+            l.moving_variance.assign((var * rng.uniform(0.5, 1.5, var.shape)).astype("float32"))
         for l in model.submodules:
             if type(l).__name__ == "Normalization" and getattr(l, "adapt_mean", None) is not None:
                 l.finalize_state()  # tf_keras computes with a copy of its statistics
@@ -140,12 +143,16 @@ _BUILDER = textwrap.dedent(
         try:
             tf_keras.backend.clear_session()
             fn = getattr(tf_keras.applications, name)
-            kwargs = {"weights": None}
-            if "classifier_activation" in inspect.signature(fn).parameters:
-                kwargs["classifier_activation"] = None
+            kwargs = {"weights": None, "classifier_activation": None}
             if size:
                 kwargs["input_shape"] = (size, size, 3)
-            model = fn(**kwargs)
+            try:
+                model = fn(**kwargs)
+            except (TypeError, ValueError) as exc:  # a function without classifier_activation
+                if "classifier_activation" not in str(exc):
+                    raise
+                del kwargs["classifier_activation"]
+                model = fn(**kwargs)
             rng = np.random.default_rng(spec["seed"] + i)
             shape = [224 if d is None else d for d in model.input_shape[1:]]
             # models that preprocess their input expect pixel values
@@ -154,7 +161,7 @@ _BUILDER = textwrap.dedent(
             def sample(n):
                 return (rng.uniform(0, 255, (n, *shape)) if pixels else rng.standard_normal((n, *shape))).astype("float32")
 
-            randomize(model, rng, sample(4))
+            randomize(model, rng, sample(8))
             x, other = sample(1), sample(1)
             y = model(x, training=False).numpy()
             if not np.all(np.isfinite(y)):
