@@ -47,7 +47,19 @@ def main(argv: list[str]) -> int:
         req = json.load(fh)
     for job in req.get("jobs", [req]):
         _run(job)
+        _free_caches()
     return 0
+
+
+def _free_caches() -> None:
+    """Keep a long batch's memory flat: drop Keras state and compiled-function caches."""
+    import gc
+
+    if "keras" in sys.modules:
+        sys.modules["keras"].utils.clear_session(free_memory=True)
+    if "jax" in sys.modules:
+        sys.modules["jax"].clear_caches()
+    gc.collect()
 
 
 def _run(req: dict[str, Any]) -> None:

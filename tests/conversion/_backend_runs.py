@@ -64,6 +64,33 @@ def _key(job: Job) -> str:
     return h.hexdigest()
 
 
+def _run_resuming(backend: str, requests: list[dict[str, Any]], work: Path, timeout: int) -> None:
+    """Run the requests in as few worker processes as possible, resuming after a crash.
+
+    If the process dies, the first unfinished job is recorded as the cause (with the
+    stderr tail) and the rest run in a fresh process, so one bad model cannot hide the
+    results of the others.
+    """
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    pending = list(requests)
+    attempt = 0
+    while pending:
+        req = work / f"jobs-{backend}-{attempt}.json"
+        req.write_text(json.dumps({"jobs": pending}))
+        proc = subprocess.run(
+            [sys.executable, "-m", "keras_migrate.verify._worker", str(req)],
+            env=env, check=False, timeout=timeout, capture_output=True, text=True,
+        )
+        remaining = [r for r in pending if not Path(r["result"]).exists()]
+        if remaining:
+            Path(remaining[0]["result"]).write_text(
+                json.dumps({"ok": False, "error": f"worker died (exit {proc.returncode}): {proc.stderr[-800:]}"})
+            )
+            remaining = remaining[1:]
+        pending = remaining
+        attempt += 1
+
+
 def run_jobs(backend: str, jobs: list[Job], work: Path, *, timeout: int = 3000) -> dict[str, dict[str, Any]]:
     """``{job id: worker result}``; each result has ``ok``, ``error`` and ``outputs`` (arrays)."""
     work.mkdir(parents=True, exist_ok=True)
@@ -91,10 +118,7 @@ def run_jobs(backend: str, jobs: list[Job], work: Path, *, timeout: int = 3000) 
                 "layers": False,
             }
         )
-    req = work / f"jobs-{backend}.json"
-    req.write_text(json.dumps({"jobs": requests}))
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    subprocess.run([sys.executable, "-m", "keras_migrate.verify._worker", str(req)], env=env, check=False, timeout=timeout)
+    _run_resuming(backend, requests, work, timeout)
     results: dict[str, dict[str, Any]] = {}
     for r in requests:
         res_path = Path(r["result"])
