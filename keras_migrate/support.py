@@ -7,7 +7,7 @@ Run ``python -m keras_migrate.support`` to print the table.
 
 from __future__ import annotations
 
-__all__ = ["FORMATS", "LAYERS", "render_markdown"]
+__all__ = ["FORMATS", "IR_TYPES", "LAYERS", "onnx_status", "render_markdown"]
 
 #: Source formats, as README columns: key -> heading.
 FORMATS = {
@@ -84,6 +84,19 @@ _row("ReLU, ELU, LeakyReLU, PReLU, Softmax", "ReLU ELU LeakyReLU PReLU Softmax",
 _row("ThresholdedReLU", "ThresholdedReLU", _ALL, "compat:ThresholdedReLU")
 _row("LocallyConnected1D/2D (implementation 1)", "LocallyConnected1D LocallyConnected2D", _ALL, "compat:LocallyConnected1D/2D")
 _row("Sequential, Model (nested, shared)", "Sequential Model Functional", _ALL, "Sequential / Functional")
+_row("Rescaling, Normalization (tf.keras)", "Rescaling Normalization", _K2, "same (Normalization statistics kept as weights)")
+_row(
+    "TFOpLambda: TF arithmetic, math, reductions, activations, concat on Keras tensors (tf.keras)",
+    "TFOpLambda",
+    _K2,
+    "Add/Subtract/Multiply/Maximum/Minimum/Concatenate/Activation/LeakyReLU/Softmax where identical, else compat:TFOp",
+)
+_row(
+    "CustomScaleLayer (InceptionResNetV2), LayerScale and StochasticDepth (ConvNeXt) (tf.keras)",
+    "CustomScaleLayer Custom>CustomScaleLayer LayerScale StochasticDepth",
+    _K2,
+    "compat:CustomScaleLayer, compat:LayerScale, Identity",
+)
 _row("AtrousConvolution1D/2D (Keras 1)", "AtrousConvolution1D AtrousConvolution2D", _K1, "Conv1D/2D with dilation_rate")
 _row("TimeDistributedDense (Keras 1)", "TimeDistributedDense", _K1, "Dense")
 _row("MaxoutDense (Keras 1)", "MaxoutDense", _K1, "compat:MaxoutDense")
@@ -99,16 +112,67 @@ _row(
 _row("Lambda", "Lambda", (), "refused: stored bytecode is never executed")
 
 
+#: README row -> the IR layer types it converts to, where they are not the row's class
+#: names; the ONNX column asks the ONNX emitter's lowering registry about these types.
+IR_TYPES: dict[str, tuple[str, ...]] = {
+    "Conv1D/2D/3D (Convolution*)": ("Conv1D", "Conv2D", "Conv3D"),
+    "Conv1D/2D/3DTranspose (Deconvolution*, Deconv*)": ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"),
+    "SeparableConv1D/2D (SeparableConvolution*)": ("SeparableConv1D", "SeparableConv2D"),
+    "Max/AveragePooling1D/2D/3D (MaxPool*, AvgPool*)": (
+        "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+    ),
+    "GlobalMax/AveragePooling1D/2D/3D (Global*Pool*)": (
+        "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+        "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+    ),
+    "UpSampling2D": ("UpSampling2D", "keras_migrate>LegacyBilinearUpSampling2D"),
+    "BatchNormalization, SyncBatchNormalization": ("BatchNormalization",),
+    "RNN with SimpleRNNCell/LSTMCell/GRUCell (stacked)": ("RNN",),
+    "ThresholdedReLU": ("keras_migrate>ThresholdedReLU",),
+    "LocallyConnected1D/2D (implementation 1)": ("keras_migrate>LocallyConnected1D", "keras_migrate>LocallyConnected2D"),
+    "Sequential, Model (nested, shared)": ("Sequential", "Functional"),
+    "TFOpLambda: TF arithmetic, math, reductions, activations, concat on Keras tensors (tf.keras)": (
+        "Add", "Subtract", "Multiply", "Maximum", "Minimum", "Concatenate", "Activation", "LeakyReLU", "Softmax",
+        "keras_migrate>TFOp",
+    ),
+    "CustomScaleLayer (InceptionResNetV2), LayerScale and StochasticDepth (ConvNeXt) (tf.keras)": (
+        "keras_migrate>CustomScaleLayer", "keras_migrate>LayerScale", "Identity",
+    ),
+    "AtrousConvolution1D/2D (Keras 1)": ("Conv1D", "Conv2D"),
+    "TimeDistributedDense (Keras 1)": ("Dense",),
+    "MaxoutDense (Keras 1)": ("keras_migrate>MaxoutDense",),
+    "Highway (Keras 1)": ("keras_migrate>Highway",),
+    "ParametricSoftplus, SReLU (Keras 1)": ("keras_migrate>ParametricSoftplus", "keras_migrate>SReLU"),
+    "BatchNormalization mode=1/2 (Keras 1)": ("keras_migrate>Keras1BatchNormalization", "BatchNormalization"),
+    "Merge / merge() sum, mul, ave, max, concat, dot, cos (Keras 1)": (
+        "Add", "Multiply", "Average", "Maximum", "Concatenate", "Dot", "keras_migrate>Keras1CosineMerge",
+    ),
+    "Lambda": (),
+}  # fmt: skip
+
+
+def onnx_status(label: str) -> str:
+    """The ONNX cell of a row: ``yes``, ``partial: no X`` or ``-``, from the lowering registry."""
+    from keras_migrate.converters.onnx import lowered_types
+
+    types = IR_TYPES.get(label, LAYERS[label][0])
+    lowered = lowered_types()
+    missing = [t.removeprefix("keras_migrate>") for t in types if t not in lowered]
+    if not types or len(missing) == len(types):
+        return "-"
+    return "yes" if not missing else "partial: no " + ", ".join(missing)
+
+
 def render_markdown() -> str:
     """The README table."""
     cols = list(FORMATS)
     lines = [
-        "| layer | " + " | ".join(FORMATS[c] for c in cols) + " | Keras 3 target |",
-        "|---|" + "---|" * len(cols) + "---|",
+        "| layer | " + " | ".join(FORMATS[c] for c in cols) + " | Keras 3 target | ONNX |",
+        "|---|" + "---|" * len(cols) + "---|---|",
     ]
     for name, (_, formats, target) in LAYERS.items():
         cells = ["yes" if c in formats else "-" for c in cols]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {target} |")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {target} | {onnx_status(name)} |")
     return "\n".join(lines)
 
 

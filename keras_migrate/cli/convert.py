@@ -1,4 +1,4 @@
-"""`keras-migrate convert`: write a legacy model as Keras 3 (`.keras`, `.weights.h5`, `.kmir`)."""
+"""`keras-migrate convert`: write a legacy model as Keras 3 (`.keras`, `.weights.h5`, `.kmir`) or ONNX."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def add_parser(subparsers: Any) -> None:
         help="convert a legacy model to Keras 3",
         description=(
             "Convert MODEL to OUT; the output kind follows OUT's suffix: .keras (a Keras 3 "
-            "model), .weights.h5 (Keras 3 weights only), .kmir (keras-migrate IR). "
+            "model), .weights.h5 (Keras 3 weights only), .kmir (keras-migrate IR), .onnx (ONNX). "
             "channels_first models compute in channels_last inside by default (TensorFlow on "
             "CPU cannot run channels_first convolutions) and keep their input/output layout."
         ),
@@ -34,6 +34,7 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="also make the model's inputs and outputs channels_last (callers must transpose their data)",
     )
+    p.add_argument("--opset", type=int, metavar="N", help="with .onnx: the ONNX opset to target (default 17)")
     p.add_argument("--json", action="store_true", help="print the conversion report as JSON")
     p.set_defaults(func=run)
 
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         disable=total < (64 << 20) or not console.is_terminal,
     ) as progress:
         task = progress.add_task("weights", total=total)
-        report = emit(model, args.output, on_weight=lambda n: progress.advance(task, n))
+        report = emit(model, args.output, on_weight=lambda n: progress.advance(task, n), opset=args.opset)
     verify_report = None
     if args.verify:
         from keras_migrate.verify import verify

@@ -77,6 +77,38 @@ def _child_fields(cls: type) -> tuple[str, ...]:
     return fields
 
 
+#: Per node class: (visit hook, leave hook, child fields), looked up once per process.
+_PLANS: dict[type, tuple[Any, Any, tuple[str, ...]]] = {}
+#: Classes whose only fields are strings or punctuation: never entered.
+_LEAVES = frozenset(
+    {
+        cst.Name,
+        cst.SimpleString,
+        cst.Integer,
+        cst.Float,
+        cst.Imaginary,
+        cst.FormattedStringText,
+        cst.Comment,
+        cst.SimpleWhitespace,
+        cst.Newline,
+        cst.Comma,
+        cst.Dot,
+        cst.AssignEqual,
+        cst.Colon,
+        cst.Semicolon,
+        cst.LeftParen,
+        cst.RightParen,
+    }
+)
+
+
+def _plan(dispatcher: type, kind: type) -> tuple[Any, Any, tuple[str, ...]]:
+    pre = getattr(dispatcher, "visit_" + kind.__name__, None)
+    post = getattr(dispatcher, "leave_" + kind.__name__, None)
+    fields = () if kind in _LEAVES else _child_fields(kind)
+    return pre, post, fields
+
+
 class Dispatcher:
     """Runs rule hooks and reference/import renames over one parsed segment."""
 
@@ -96,53 +128,53 @@ class Dispatcher:
         self.root_depth = root_depth
         self._skip: set[int] = set()
         self._lambda_pushed: list[bool] = []
-        self._hooks_for: dict[type, tuple[Any, Any]] = {}
 
     # -- the walk ----------------------------------------------------------------------
     def walk(self, node: Any) -> Any:
         """Visit ``node``'s subtree; return it, or its replacement if anything changed."""
         kind = type(node)
-        hooks = self._hooks_for.get(kind)
-        if hooks is None:
-            hooks = self._hooks_for[kind] = (
-                getattr(self, "visit_" + kind.__name__, None),
-                getattr(self, "leave_" + kind.__name__, None),
-            )
-        pre, post = hooks
+        plan = _PLANS.get(kind)
+        if plan is None:
+            plan = _PLANS[kind] = _plan(type(self), kind)
+        pre, post, fields = plan
         updated = node
-        if pre is None or pre(node) is not False:
-            changes: dict[str, Any] = {}
-            for name in _child_fields(kind):
+        if fields and (pre is None or pre(self, node) is not False):
+            changes: dict[str, Any] | None = None
+            for name in fields:
                 value = getattr(node, name)
                 if isinstance(value, cst.CSTNode):
                     new = self.walk(value)
                     if new is not value:
+                        if changes is None:
+                            changes = {}
                         changes[name] = new
-                elif isinstance(value, (list, tuple)) and value:
+                elif value.__class__ in (list, tuple) and value:
                     new_seq = self._walk_sequence(value)
                     if new_seq is not value:
+                        if changes is None:
+                            changes = {}
                         changes[name] = new_seq
             if changes:
                 updated = node.with_changes(**changes)
-        return post(node, updated) if post is not None else updated
+        elif pre is not None and not fields:
+            pre(self, node)
+        return post(self, node, updated) if post is not None else updated
 
     def _walk_sequence(self, values: Sequence[Any]) -> Sequence[Any]:
-        out: list[Any] = []
-        changed = False
-        for value in values:
-            if not isinstance(value, cst.CSTNode):
-                out.append(value)
-                continue
-            new = self.walk(value)
+        out: list[Any] | None = None
+        for index, value in enumerate(values):
+            new = self.walk(value) if isinstance(value, cst.CSTNode) else value
             if new is value:
-                out.append(value)
+                if out is not None:
+                    out.append(value)
                 continue
-            changed = True
+            if out is None:
+                out = list(values[:index])
             if isinstance(new, cst.FlattenSentinel):
                 out.extend(new.nodes)
             elif not isinstance(new, cst.RemovalSentinel):
                 out.append(new)
-        return out if changed else values
+        return values if out is None else out
 
     # -- follow-up comments go on the innermost statement that raised them --------------
     def _enter(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -65,6 +66,8 @@ class DocumentResult:
 
 @dataclass(slots=True)
 class _Edit:
+    """A replacement of ``text[start:end]``; mutable while imports are tidied, then spliced."""
+
     start: int
     end: int
     body: str
@@ -138,10 +141,20 @@ class Engine:
         tables = [LineTable(text) for text in texts]
         for index, (tree, table) in enumerate(zip(trees, tables, strict=True)):
             chunk_edits: list[_Edit] = []
+            pending: list[Segment] = []
             for segment in locate(tree, table, trigger, facts):
-                edit = self._transform(index, segment, table, facts, plan, result, needs)
+                fast = self._fast_import(index, segment, table, facts, plan, result)
+                if fast is False:
+                    pending.append(segment)
+                elif isinstance(fast, _Edit):
+                    chunk_edits.append(fast)
+            for segment, module, stmt in _parse_together(table, pending):
+                edit = self._transform(
+                    index, segment, table, facts, plan, result, needs, module, stmt
+                )
                 if edit is not None:
                     chunk_edits.append(edit)
+            chunk_edits.sort(key=lambda e: (e.start, e.end))
             edits.append(chunk_edits)
         if not any(edits):
             self._post(result, trees, texts)
@@ -160,6 +173,30 @@ class Engine:
         return result
 
     # -- steps -------------------------------------------------------------------------
+    def _fast_import(
+        self,
+        chunk: int,
+        segment: Segment,
+        table: LineTable,
+        facts: Facts,
+        plan: ImportPlan,
+        result: DocumentResult,
+    ) -> _Edit | bool | None:
+        """Rewrite a plain import without libcst: an edit, ``None`` (no change) or
+        ``False`` when the segment needs libcst."""
+        if not isinstance(segment.node, (ast.Import, ast.ImportFrom)):
+            return False
+        source = table.text[segment.start : segment.end]
+        if self._import_pattern.search(source):
+            return False
+        fast = fast_import(segment.node, source, facts, plan)
+        if fast is None:
+            return False
+        new_text, notes = fast
+        for rule_id, message in notes:
+            result.changes.append(NotedLine(chunk, segment.first_line, Note(rule_id, message)))
+        return None if new_text == source else _Edit(segment.start, segment.end, new_text)
+
     def _transform(
         self,
         chunk: int,
@@ -169,35 +206,28 @@ class Engine:
         plan: ImportPlan,
         result: DocumentResult,
         needs: set[str],
+        module: cst.Module,
+        stmt: cst.BaseStatement,
     ) -> _Edit | None:
-        text = table.text
-        source = text[segment.start : segment.end]
-        if isinstance(
-            segment.node, (ast.Import, ast.ImportFrom)
-        ) and not self._import_pattern.search(source):
-            fast = fast_import(segment.node, source, facts, plan)
-            if fast is not None:
-                new_text, notes = fast
-                for rule_id, message in notes:
-                    result.changes.append(
-                        NotedLine(chunk, segment.first_line, Note(rule_id, message))
-                    )
-                return None if new_text == source else _Edit(segment.start, segment.end, new_text)
+        source = table.text[segment.start : segment.end]
         newline = newline_of(source)
-        wrapped = f"{_WRAP}{newline}{source}" if segment.indent else source
-        try:
-            module = cst.parse_module(wrapped)
-        except cst.ParserSyntaxError:
-            return None
         ctx = RuleContext(facts=facts, frames=list(segment.frames), text=source)
         above = frozenset(_comments_above(table, segment.first_line))
         dispatcher = Dispatcher(
             ctx, plan, self.hooks, above=above, root_depth=2 if segment.indent else 1
         )
-        new_module = dispatcher.walk(module)
-        code = new_module.code
-        if segment.indent:
-            code = code[len(_WRAP) + len(newline) :]
+        new_stmt = dispatcher.walk(stmt)
+        if new_stmt is stmt:
+            code = source
+        elif isinstance(new_stmt, cst.RemovalSentinel):
+            code = ""
+        else:
+            nodes = new_stmt.nodes if isinstance(new_stmt, cst.FlattenSentinel) else [new_stmt]
+            code = "".join(module.code_for_node(node) for node in nodes)
+            if segment.indent:  # drop the `if 1:` wrapper line
+                code = code[len(_WRAP) + len(newline) :]
+            if not source.endswith(("\n", "\r")) and code.endswith(newline):
+                code = code[: -len(newline)]  # the segment was the file's unterminated last line
         for note in ctx.changes:
             result.changes.append(NotedLine(chunk, segment.first_line, note))
         for note in ctx.follow_ups:
@@ -209,8 +239,6 @@ class Engine:
         )
         if code == source and not prefix:
             return None
-        if code != source and ctx.follow_ups and not ctx.changes and not ctx.root_notes:
-            pass
         needs.update(ctx.needs)
         if not code.strip():
             code = f"{segment.indent}pass{newline}" if segment.sole else ""
@@ -227,18 +255,17 @@ class Engine:
         """Edits on the rewritten text: unused Keras/TF imports out, needed imports in."""
         edits: list[list[_Edit]] = [[] for _ in texts]
         tables = [LineTable(t) for t in texts]
-        before = "".join(_strip_imports(t) for t in old_texts)
-        after = "".join(_strip_imports(t) for t in texts)
-        # only names that lost textual occurrences can have become unused; an ast check
-        # then tells real uses from mentions in strings and comments
+        before = _word_counts("".join(_strip_imports(t) for t in old_texts))
+        after = _word_counts("".join(_strip_imports(t) for t in texts))
+        # only names that lost occurrences can have become unused; an ast check then
+        # tells real uses from mentions in strings and comments
         candidates: set[str] = set()
         for tree in trees:
             for stmt in tree.body:
                 if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                    for name in _related_names(stmt):
-                        word = re.compile(rf"(?<![\w.]){re.escape(name)}\b")
-                        if len(word.findall(after)) < len(word.findall(before)):
-                            candidates.add(name)
+                    candidates.update(
+                        name for name in _related_names(stmt) if after[name] < before[name]
+                    )
         used: set[str] = set()
         if candidates:
             for tree, text in zip(trees, texts, strict=True):
@@ -283,6 +310,41 @@ class Engine:
         for index, tree in enumerate(trees):
             for finding in scan(tree, texts[index], check_names=self.check_names):
                 result.findings.append((index, finding))
+
+
+def _parse_together(
+    table: LineTable, segments: Sequence[Segment]
+) -> Sequence[tuple[Segment, cst.Module, cst.BaseStatement]]:
+    """Parse all segments of a chunk with one libcst call (one statement each).
+
+    Indented segments are wrapped in ``if 1:`` so they parse at top level with their own
+    indentation. If the combined text does not parse (it always should), each segment is
+    parsed alone and the ones that fail are skipped.
+    """
+    if not segments:
+        return []
+    pieces = []
+    for segment in segments:
+        source = table.text[segment.start : segment.end]
+        newline = newline_of(source)
+        if not source.endswith(("\n", "\r")) and segment is not segments[-1]:
+            source += newline
+        pieces.append(f"{_WRAP}{newline}{source}" if segment.indent else source)
+    try:
+        module = cst.parse_module("".join(pieces))
+        if len(module.body) == len(segments):
+            return [(seg, module, stmt) for seg, stmt in zip(segments, module.body, strict=True)]
+    except cst.ParserSyntaxError:
+        pass
+    out: list[tuple[Segment, cst.Module, cst.BaseStatement]] = []
+    for segment, piece in zip(segments, pieces, strict=True):
+        try:
+            alone = cst.parse_module(piece)
+        except cst.ParserSyntaxError:
+            continue
+        if len(alone.body) == 1:
+            out.append((segment, alone, alone.body[0]))
+    return out
 
 
 def _splice(text: str, edits: Sequence[_Edit]) -> str:
@@ -331,13 +393,15 @@ def _remove_plain(code: str, names: set[str]) -> str | None:
         kind = "import"
     if match is None:
         return None
-    items = [i.strip() for i in match.group(kind == "from" and 2 or 1).split(",")]
+    items = [i.strip() for i in match.group((kind == "from" and 2) or 1).split(",")]
     kept = []
     for item in items:
         alias = _ALIAS.fullmatch(item)
         if alias is None:
             return None
-        bound = alias.group(2) or (alias.group(1) if kind == "from" else alias.group(1).split(".")[0])
+        bound = alias.group(2) or (
+            alias.group(1) if kind == "from" else alias.group(1).split(".")[0]
+        )
         if bound not in names:
             kept.append(item)
     if not kept:
@@ -456,18 +520,22 @@ def _related_names(stmt: ast.Import | ast.ImportFrom) -> list[str]:
 
 
 def _unused(
-    stmt: ast.Import | ast.ImportFrom, used: set[str], before: str, candidates: set[str]
+    stmt: ast.Import | ast.ImportFrom, used: set[str], before: Counter[str], candidates: set[str]
 ) -> set[str]:
     """Keras/TF names this import binds that the rewrite made unused."""
-    out = set()
-    for name in _related_names(stmt):
-        if name not in candidates:
-            continue
-        if name in used:
-            continue
-        if re.search(rf"(?<![\w.]){re.escape(name)}\b", before):
-            out.add(name)
-    return out
+    return {
+        name
+        for name in _related_names(stmt)
+        if name in candidates and name not in used and before[name] > 0
+    }
+
+
+_WORD = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
+def _word_counts(text: str) -> Counter[str]:
+    """How often each identifier appears (not as an attribute name) in ``text``."""
+    return Counter(_WORD.findall(text))
 
 
 def _import_position(

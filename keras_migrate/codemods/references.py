@@ -281,7 +281,9 @@ def reference_triggers(facts: Facts, plan: ImportPlan) -> list[Trigger]:
         return []
     out: list[Trigger] = []
     member_keys = list(emit.members)
-    dissolved = frozenset(a for a in facts.bindings if a in plan.dissolved or a in plan.bare_renames)
+    dissolved = frozenset(
+        a for a in facts.bindings if a in plan.dissolved or a in plan.bare_renames
+    )
     if dissolved:
         out.append(WordTrigger(dissolved))
     for alias, targets in facts.bindings.items():

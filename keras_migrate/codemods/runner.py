@@ -47,7 +47,11 @@ def _engine(options: Options) -> Engine:
     return Engine(chosen, every, check_names=options.check_names)
 
 
-def _records(path: str, result: DocumentResult, cells: Sequence[int] | None):
+def _records(
+    path: str, result: DocumentResult, cells: Sequence[int] | None
+) -> tuple[tuple[Change, ...], tuple[FollowUp, ...], tuple[Finding, ...]]:
+    """Engine notes as records with file locations (cell numbers for notebooks)."""
+
     def loc(chunk: int, line: int) -> Location:
         return Location(path, line, None if cells is None else cells[chunk])
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from keras_migrate.codemods.facts import Facts, child_bodies, dotted_of
 from keras_migrate.codemods.source import LineTable
+from keras_migrate.codemods.triggers import Searchable
 
 __all__ = ["Frame", "Segment", "Triggers", "locate"]
 
@@ -46,19 +46,13 @@ class Frame:
     keras: bool
 
 
-class Matcher(Protocol):
-    """Anything with ``search(text)`` (a compiled pattern or a set of them)."""
-
-    def search(self, text: str, /) -> object: ...
-
-
 @dataclass(frozen=True, slots=True)
 class Triggers:
     """When a statement needs libcst: ``anywhere`` always, ``keras_code`` only inside
     Keras code, and ``imports`` (given the ast node and its text) for import statements."""
 
-    anywhere: Matcher
-    keras_code: Matcher | None
+    anywhere: Searchable
+    keras_code: Searchable | None
     imports: Callable[[ast.stmt, str], bool]
 
 

@@ -66,9 +66,10 @@ class WordTrigger:
     words: frozenset[str]
 
     def search(self, text: str) -> bool:
-        return pattern(rf"\b(?:{'|'.join(sorted(map(re.escape, self.words)))})\b").search(
-            text
-        ) is not None
+        return (
+            pattern(rf"\b(?:{'|'.join(sorted(map(re.escape, self.words)))})\b").search(text)
+            is not None
+        )
 
 
 Trigger = str | ChainTrigger | WordTrigger
@@ -81,9 +82,7 @@ class AnyOf:
 
     def __init__(self, triggers: Sequence[Trigger]) -> None:
         unique = list(dict.fromkeys(triggers))
-        self.triggers: list[Searchable] = [
-            pattern(t) if isinstance(t, str) else t for t in unique
-        ]
+        self.triggers: list[Searchable] = [pattern(t) if isinstance(t, str) else t for t in unique]
 
     def search(self, text: str) -> bool:
         return any(t.search(text) for t in self.triggers)

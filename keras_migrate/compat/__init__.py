@@ -19,9 +19,11 @@ def register() -> None:
     if _REGISTERED:
         return
     _REGISTERED = True
-    from keras_migrate.compat import _layers  # noqa: F401  (registers on import)
-    from keras_migrate.compat import _keras1  # noqa: F401  (registers on import)
-    from keras_migrate.compat import _tfkeras  # noqa: F401  (registers on import)
+    from keras_migrate.compat import (
+        _keras1,  # noqa: F401  (registers on import)
+        _layers,  # noqa: F401  (registers on import)
+        _tfkeras,  # noqa: F401  (registers on import)
+    )
 
 
 def compat_names() -> frozenset[str]:

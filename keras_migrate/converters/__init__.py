@@ -1,4 +1,4 @@
-"""Emitters: write the IR out as Keras 3 files (and, later, Python code or ONNX).
+"""Emitters: write the IR out as Keras 3 files, ONNX (and, later, Python code).
 
 :func:`emit` picks the emitter from the output path's suffix and returns a
 :class:`ConversionReport` saying what was written and what the output needs.
@@ -15,7 +15,7 @@ from keras_migrate.ir.graph import Model
 __all__ = ["SUFFIXES", "ConversionReport", "compat_layers_used", "emit", "output_kind"]
 
 #: Output suffixes and the kind of output each selects.
-SUFFIXES = {".keras": "keras", ".weights.h5": "weights", ".kmir": "ir"}
+SUFFIXES = {".keras": "keras", ".weights.h5": "weights", ".kmir": "ir", ".py": "python", ".onnx": "onnx"}
 
 
 @dataclass
@@ -61,8 +61,13 @@ def compat_layers_used(model: Model) -> list[str]:
     return sorted(found)
 
 
-def emit(model: Model, out: str, *, on_weight: Callable[[int], None] | None = None) -> ConversionReport:
-    """Write ``model`` to ``out`` (kind chosen by suffix); atomic, never partial."""
+def emit(
+    model: Model, out: str, *, on_weight: Callable[[int], None] | None = None, opset: int | None = None
+) -> ConversionReport:
+    """Write ``model`` to ``out`` (kind chosen by suffix); atomic, never partial.
+
+    ``opset`` is the ONNX opset for ``.onnx`` outputs (default: the emitter's default).
+    """
     from keras_migrate.ir.validate import validate
 
     kind = output_kind(out)
@@ -75,6 +80,14 @@ def emit(model: Model, out: str, *, on_weight: Callable[[int], None] | None = No
         from keras_migrate.converters.keras_file import write_weights
 
         n = write_weights(model, out, on_weight=on_weight)
+    elif kind == "python":
+        from keras_migrate.converters.python_code import write_python
+
+        n = write_python(model, out, on_weight=on_weight)
+    elif kind == "onnx":
+        from keras_migrate.converters.onnx import write_onnx
+
+        n = write_onnx(model, out, opset=opset)
     else:
         from keras_migrate.converters._atomic import atomic_output
         from keras_migrate.ir import serialize
@@ -82,11 +95,17 @@ def emit(model: Model, out: str, *, on_weight: Callable[[int], None] | None = No
         with atomic_output(out, ".kmir") as tmp:
             serialize.save(model, tmp)
         n = sum(w.nbytes for _, w in model.iter_weights())
+    notes = list(model.provenance.notes)
+    if kind == "python":
+        # The module defines the compat objects it needs itself: it needs only Keras.
+        from keras_migrate.converters.python_code import python_notes
+
+        notes += python_notes(model, out)
     return ConversionReport(
         output=out,
         kind=kind,
         weight_bytes=n,
-        compat=compat_layers_used(model),
-        notes=list(model.provenance.notes),
+        compat=[] if kind in ("onnx", "python") else compat_layers_used(model),  # ONNX needs no compat objects
+        notes=notes,
         renamed=dict(model.renamed),
     )

@@ -21,11 +21,17 @@ def detect_format(path: str) -> str:
     if os.path.isdir(path):
         if os.path.exists(os.path.join(path, "saved_model.pb")):
             return "savedmodel"
+        if os.path.exists(os.path.join(path, "checkpoint")):
+            return "tf-checkpoint"
+        if os.path.exists(os.path.join(path, "keras_metadata.pb")) or os.path.isdir(os.path.join(path, "variables")):
+            raise KerasMigrateError("SavedModel directory has no saved_model.pb (partial copy?)", path=path)
         raise KerasMigrateError("directory is not a SavedModel (no saved_model.pb)", path=path)
     if not os.path.exists(path):
         if os.path.exists(path + ".index"):
             return "tf-checkpoint"
         raise KerasMigrateError("file not found", path=path)
+    if path.endswith(".index") and os.path.exists(path[: -len(".index")] + ".data-00000-of-00001"):
+        return "tf-checkpoint"
     if is_hdf5(path):
         return "keras-h5"
     if path.endswith((".h5", ".hdf5")):
@@ -52,8 +58,11 @@ def load(path: str, *, weights: str | None = None) -> Model:
     if fmt == "keras-h5":
         from keras_migrate.formats._h5 import open_h5
 
-        with open_h5(path) as f:
-            is_ir = "ir_json" in f.attrs
+        try:
+            with open_h5(path) as f:
+                is_ir = "ir_json" in f.attrs
+        except OSError as exc:
+            raise KerasMigrateError(f"cannot read HDF5 file, it is truncated or corrupt ({exc})", path=path) from exc
         if is_ir:
             from keras_migrate.ir.serialize import load as load_ir
 
@@ -62,7 +71,38 @@ def load(path: str, *, weights: str | None = None) -> Model:
 
         return read_h5_model(path, weights=weights)
     if fmt == "architecture":
+        if weights is not None and _is_tf_checkpoint(weights):
+            from keras_migrate.formats.tf_checkpoint import read_architecture_with_checkpoint
+
+            return read_architecture_with_checkpoint(path, weights)
         from keras_migrate.formats.keras_h5 import read_architecture_file
 
         return read_architecture_file(path, weights=weights)
+    if fmt == "savedmodel":
+        if weights is not None:
+            raise KerasMigrateError("a SavedModel carries its own variables; --weights is not used with it", path=path)
+        from keras_migrate.formats.savedmodel import read_savedmodel
+
+        return read_savedmodel(path)
+    if fmt == "keras-zip":
+        from keras_migrate.formats.keras_zip import read_keras_zip
+
+        return read_keras_zip(path, weights=weights)
+    if fmt == "tf-checkpoint":
+        raise KerasMigrateError(
+            "a TF checkpoint (save_weights without .h5) holds weights only, no architecture",
+            path=path,
+            hint="pass the architecture (model.to_json()) as MODEL and this checkpoint prefix as --weights",
+        )
     raise KerasMigrateError(f"reading {fmt} is not supported yet", path=path)
+
+
+def _is_tf_checkpoint(weights: str) -> bool:
+    """``--weights`` names a TF checkpoint (a prefix, ``prefix.index``, or its directory)."""
+    from keras_migrate.formats._h5 import is_hdf5
+
+    if os.path.isfile(weights) and is_hdf5(weights):
+        return False
+    from keras_migrate.formats.tf_checkpoint import is_checkpoint
+
+    return is_checkpoint(weights)

@@ -18,8 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from keras_migrate.errors import KerasMigrateError
-from keras_migrate.ir.graph import Model, Provenance
+from keras_migrate.errors import KerasMigrateError, UnsupportedError
+from keras_migrate.ir.graph import Graph, Model, Provenance
 
 __all__ = ["Keras1Options", "load", "options"]
 
@@ -140,6 +140,7 @@ def load(model_config: Mapping[str, Any], weights: Any, *, path: str, keras_vers
         message = "architecture only: weights are freshly initialized (random), outputs are not the original model's"
         notes.append(message)
         warnings.warn(f"{path}: {message}", UserWarning, stacklevel=2)
+    _check_merge_ranks(graph, path)
     provenance = Provenance(
         source_format=source_format,
         source_path=path,
@@ -149,3 +150,28 @@ def load(model_config: Mapping[str, Any], weights: Any, *, path: str, keras_vers
         notes=tuple(notes),
     )
     return Model(graph=graph, provenance=provenance, renamed=dict(reader.renamed))
+
+
+def _check_merge_ranks(graph: Graph, path: str) -> None:
+    """Keras 1 ``Merge(mode='dot')`` equals Keras 3's ``Dot`` for 2D and 3D inputs only
+    (Keras 1 used batch_matmul with adjoint flags); refuse higher ranks."""
+    if not any(lay.origin.class_name == "Merge" and lay.type == "Dot" for _, lay in graph.walk_layers()):
+        return
+    from keras_migrate.ir.passes.infer_types import infer_graph_types
+
+    def visit(g: Graph) -> None:
+        for node in g.nodes:
+            layer = g.layer(node.layer)
+            if layer.subgraph is not None:
+                visit(layer.subgraph)
+            elif layer.origin.class_name == "Merge" and layer.type == "Dot":
+                ranks = [t.rank for v in node.inputs if (t := g.values[v].type) is not None]
+                if any(r > 3 for r in ranks):
+                    raise UnsupportedError(
+                        f"Keras 1 Merge(mode='dot') of rank-{max(ranks)} tensors used batch_matmul semantics "
+                        "that Keras 3's Dot does not reproduce",
+                        path=path or None,
+                        layer=layer.origin.name or layer.name,
+                    )
+
+    visit(infer_graph_types(graph))

@@ -295,6 +295,7 @@ def _embedding(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict
         {"init": "embeddings_initializer", "W_regularizer": "embeddings_regularizer", "W_constraint": "embeddings_constraint"},
         ("dropout",),
     )
+    cfg["input_dim"] = int(config["input_dim"])  # a real argument here, not a shape hint
     return _keras2("Embedding", cfg, ctx)
 
 

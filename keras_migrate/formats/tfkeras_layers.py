@@ -28,7 +28,7 @@ from keras_migrate.formats.keras2_layers import (
 )
 from keras_migrate.ir.graph import ValueRef
 
-__all__ = ["TF_OPS", "TFOpSpec", "TFOP_TYPE", "tf_op_spec"]
+__all__ = ["TFOP_TYPE", "TF_OPS", "TFOpSpec", "tf_op_spec"]
 
 #: IR type of the generic compat layer running one TF function.
 TFOP_TYPE = "keras_migrate>TFOp"

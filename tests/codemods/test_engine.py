@@ -134,3 +134,9 @@ def test_docstring_mentions_do_not_keep_or_trigger() -> None:
         out
         == '"""Uses `merge` and tf.keras in prose."""\nimport keras\nx = keras.layers.add([a, b])\n'
     )
+
+
+def test_last_line_without_newline() -> None:
+    assert upgrade_text("model.fit(x, nb_epoch=1)") == "model.fit(x, epochs=1)"
+    source = "def f():\n    model.fit(x, nb_epoch=1)"
+    assert upgrade_text(source) == "def f():\n    model.fit(x, epochs=1)"

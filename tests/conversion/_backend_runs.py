@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ATOL", "BACKENDS", "RTOL", "Job", "assert_outputs", "digest", "run_jobs"]
+__all__ = ["ATOL", "BACKENDS", "RTOL", "Job", "assert_outputs", "digest", "run_jobs", "run_module_jobs"]
 
 RTOL, ATOL = 1e-4, 1e-5
 BACKENDS = ("jax", "torch", "tensorflow")
@@ -131,3 +131,94 @@ def run_jobs(backend: str, jobs: list[Job], work: Path, *, timeout: int = 3000) 
     for a, b in alias.items():
         results[a] = results[b]
     return results
+
+
+# --------------------------------------------------------------------------- generated code
+
+
+def run_module_jobs(backend: str, jobs: list[Job], work: Path, *, timeout: int = 3000) -> dict[str, dict[str, Any]]:
+    """Like :func:`run_jobs` for generated Python modules (``Job.model`` is a ``.py`` file).
+
+    One subprocess per backend imports every module and runs its ``load_model()``; each
+    result also says whether ``keras_migrate`` got imported (generated code must need only
+    Keras). Jobs with equal ``Job.id`` prefixes are not merged: the caller dedupes.
+    """
+    work.mkdir(parents=True, exist_ok=True)
+    requests: list[dict[str, Any]] = []
+    for k, job in enumerate(jobs):
+        stem = work / f"module{k}"
+        np.savez(f"{stem}.in.npz", **{f"input_{i}": a for i, a in enumerate(job.inputs)})  # type: ignore[arg-type]
+        requests.append(
+            {
+                "id": job.id,
+                "model": str(job.model),
+                "inputs": f"{stem}.in.npz",
+                "input_names": list(job.input_names),
+                "input_structure": job.input_structure,
+                "output": f"{stem}.{backend}.npz",
+                "result": f"{stem}.{backend}.json",
+            }
+        )
+    req = work / f"modules-{backend}.json"
+    req.write_text(json.dumps({"jobs": requests}))
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    root = str(Path(__file__).resolve().parents[2])
+    subprocess.run(
+        [sys.executable, "-m", "tests.conversion._backend_runs", str(req)],
+        env=env, cwd=root, check=False, timeout=timeout,
+    )
+    results: dict[str, dict[str, Any]] = {}
+    for r in requests:
+        res_path = Path(r["result"])
+        res = json.loads(res_path.read_text()) if res_path.exists() else {"ok": False, "error": "worker crashed"}
+        outputs: list[np.ndarray] = []
+        if res.get("ok") and Path(r["output"]).exists():
+            with np.load(r["output"]) as got:
+                outputs = [got[f"out:{i}"] for i in range(sum(k.startswith("out:") for k in got.files))]
+        results[r["id"]] = {**res, "outputs": outputs}
+    return results
+
+
+def _run_module(req: dict[str, Any], index: int) -> None:
+    import importlib.util
+    import traceback
+
+    result: dict[str, Any] = {"ok": False}
+    try:
+        import keras
+
+        keras.utils.clear_session()
+        spec = importlib.util.spec_from_file_location(f"keras_migrate_generated_{index}", req["model"])
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        model = module.load_model()
+        with np.load(req["inputs"]) as data:
+            flat = [data[f"input_{i}"] for i in range(len(data.files))]
+        lookup = dict(zip(req["input_names"], flat))
+
+        def build(s: Any) -> Any:
+            if isinstance(s, str):
+                return lookup[s]
+            if isinstance(s, dict):
+                return {k: build(v) for k, v in s.items()}
+            return [build(v) for v in s]
+
+        structure = req["input_structure"]
+        if isinstance(structure, list) and len(structure) == 1:
+            structure = structure[0]  # generated code writes a one-input list as the input itself
+        outputs = model(build(structure), training=False)
+        flat_out = [keras.ops.convert_to_numpy(o) for o in keras.tree.flatten(outputs)]
+        np.savez(req["output"], **{f"out:{i}": o for i, o in enumerate(flat_out)})  # type: ignore[arg-type]
+        result.update(ok=True, imported_keras_migrate="keras_migrate" in sys.modules)
+    except Exception as exc:
+        result.update(error=f"{type(exc).__name__}: {exc}"[:2000], traceback=traceback.format_exc()[-4000:])
+    with open(req["result"], "w") as fh:
+        json.dump(result, fh)
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as _fh:
+        _request = json.load(_fh)
+    for _i, _job in enumerate(_request["jobs"]):
+        _run_module(_job, _i)

@@ -139,6 +139,71 @@ def _affected_outputs(model: Model) -> set[int]:
     return {i for i, v in enumerate(g.outputs) if v in tainted}
 
 
+# --------------------------------------------------------------------------- config variants
+
+
+def _with_regularizers(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Keras 1.1/1.2 regularizer and constraint dicts (training-only, so outputs are unchanged)."""
+    first, last = cfg["config"][0]["config"], cfg["config"][-1]["config"]
+    first["W_regularizer"] = {"name": "WeightRegularizer", "l1": 0.01, "l2": 0.0}
+    first["b_regularizer"] = {"name": "L1L2Regularizer", "l1": 0.0, "l2": 0.001}
+    first["activity_regularizer"] = {"name": "ActivityRegularizer", "l1": 0.0, "l2": 0.01}
+    first["W_constraint"] = {"name": "MaxNorm", "m": 2.0, "axis": 0}
+    first["b_constraint"] = {"name": "NonNeg"}
+    last["W_constraint"] = {"name": "UnitNorm", "axis": 0}
+    return cfg
+
+
+def _pre_1_0_entries(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Sequential entries in the pre-1.0 form ``{"name": <class>, "custom_name": <name>, ...}``."""
+    cfg["config"] = [{**e["config"], "name": e["class_name"], "custom_name": e["config"]["name"]} for e in cfg["config"]]
+    return cfg
+
+
+def _no_version(cfg: dict[str, Any]) -> dict[str, Any]:
+    cfg.pop("keras_version", None)
+    return cfg
+
+
+#: name -> (genuine case whose weights and outputs it shares, config rewrite, file suffix)
+VARIANTS: dict[str, tuple[str, Any, str]] = {
+    "regularizer_dicts": ("sequential_dense", _with_regularizers, "json"),
+    "pre_1_0_entries": ("sequential_dense", _pre_1_0_entries, "json"),
+    "yaml": ("dense_activations", lambda c: c, "yaml"),
+    "no_keras_version": ("merge_functional_modes", _no_version, "json"),
+}
+
+
+def _variant_files(name: str, root: Path) -> tuple[Path, Path, Case]:
+    import yaml
+
+    base, rewrite, suffix = VARIANTS[name]
+    case = next(c for c in CASES if c.name == base and c.form == "json")
+    cfg = rewrite(json.loads(case.model.read_text()))
+    path = root / f"{name}.{suffix}"
+    path.write_text(yaml.safe_dump(cfg) if suffix == "yaml" else json.dumps(cfg))
+    assert case.weights is not None
+    return path, case.weights, case
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_config_variant_numpy(name: str, tmp_path: Path) -> None:
+    path, weights, case = _variant_files(name, tmp_path)
+    model = _load(path, weights)
+    assert model.provenance.generation == "keras1"
+    ins, outs = case.arrays()
+    assert_outputs(_flat(run_graph(model.graph, ins)), outs)
+
+
+@pytest.mark.backends
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_config_variant_converted_matches(name: str, backend: str, k1: dict[str, Any], backend_results: Any) -> None:
+    actual = _backend_outputs(backend, f"variant/{name}", k1, backend_results)
+    base = VARIANTS[name][0]
+    assert_outputs(actual, next(c for c in CASES if c.name == base).arrays()[1])
+
+
 # --------------------------------------------------------------------------- conversions
 
 
@@ -187,7 +252,11 @@ def k1(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         done[f"theano/{case.id}"] = _convert(model, weights, out / f"{case.name}.{case.form}.theano.keras")
     for case in CF_CASES:
         done[f"channels_last/{case.id}"] = _convert(case.model, case.weights, out / f"{case.name}.cl.keras", "--channels-last")
-    return {"paths": done, "theano_dir": theano_dir, "work": tmp_path_factory.mktemp("runs")}
+    variant_dir = tmp_path_factory.mktemp("variants")
+    for name in VARIANTS:
+        path, weights, _ = _variant_files(name, variant_dir)
+        done[f"variant/{name}"] = _convert(path, weights, out / f"{name}.variant.keras")
+    return {"paths": done, "theano_dir": theano_dir, "variant_dir": variant_dir, "work": tmp_path_factory.mktemp("runs")}
 
 
 def _jobs(k1: dict[str, Any]) -> list[Job]:
@@ -196,6 +265,11 @@ def _jobs(k1: dict[str, Any]) -> list[Job]:
         if path is None:
             continue
         kind, case_id = key.split("/", 1)
+        if kind == "variant":
+            vpath, vweights, case = _variant_files(case_id, k1["variant_dir"])
+            model = _load(vpath, vweights)
+            jobs.append(Job(key, path, tuple(case.arrays()[0]), tuple(model.graph.inputs), model.graph.input_structure))
+            continue
         case = next(c for c in ALL if c.id == case_id)
         ins, _ = case.arrays()
         if kind == "theano":

@@ -1,0 +1,262 @@
+"""``.keras`` zip archives written by Keras 3 or by tf_keras (2.13+), read as data.
+
+Members: ``metadata.json`` (``keras_version``), ``config.json``
+(``serialize_keras_object(model)``: ``{module, class_name, config, registered_name, ...}``)
+and ``model.weights.h5``. Both writers store each layer's variables in a ``<object
+path>/vars`` group as datasets ``0``, ``1``..., where the object path follows the saver's
+walk, not layer names: a model's layers are ``layers/<snake_case(class name)>`` with
+``_1``, ``_2``... suffixes in ``model.layers`` order (functional models include their
+InputLayers, Sequential models do not), and sub-objects nest under their attribute name
+(``cell/vars`` for an RNN's cell, ``forward_layer/cell/vars``...).
+
+The two dialects differ in the config (tf_keras writes Keras 2 layer configs and legacy
+node lists under ``module: "keras.layers"``; Keras 3 its own configs with
+``__keras_tensor__`` node arguments) and in how class names are snake-cased; the config
+parser handles both. Weights are mapped back to layers by walking the config in the
+saver's order and placing each IR weight where :func:`keras_migrate.ir.specs.save_groups`
+says Keras saves it — the inverse of this package's own ``.keras`` writer.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import zipfile
+from collections.abc import Mapping
+from typing import Any, cast
+
+from keras_migrate.errors import KerasMigrateError, UnsupportedError
+from keras_migrate.ir.graph import Graph, Layer, Model
+from keras_migrate.ir.specs import save_groups, snake_case
+from keras_migrate.ir.weights import H5Dataset, Weight
+
+__all__ = ["read_keras_zip"]
+
+_EXTRACTED: dict[tuple[str, float, int], str] = {}
+_LOCK = threading.Lock()
+_TMPDIR: list[str] = []
+
+
+def _cleanup() -> None:
+    from keras_migrate.ir.weights import close_open_files
+
+    with contextlib.suppress(Exception):
+        close_open_files()
+    for d in _TMPDIR:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _extract_weights(zf: zipfile.ZipFile, path: str, member: str) -> str:
+    """Copy the weights member to a private temporary file once per process (lazy reads need
+    a seekable HDF5 file); removed at exit."""
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_mtime, st.st_size)
+    with _LOCK:
+        done = _EXTRACTED.get(key)
+        if done and os.path.exists(done):
+            return done
+        if not _TMPDIR:
+            _TMPDIR.append(tempfile.mkdtemp(prefix="keras-migrate-"))
+            atexit.register(_cleanup)
+        out = os.path.join(_TMPDIR[0], f"{len(_EXTRACTED)}-{os.path.basename(path)}.weights.h5")
+        try:
+            with zf.open(member) as src, open(out, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise KerasMigrateError(f"cannot extract {member} from the .keras archive ({exc})", path=path) from exc
+        _EXTRACTED[key] = out
+        return out
+
+
+def _tfk_snake_case(name: str) -> str:
+    """tf_keras' ``generic_utils.to_snake_case``."""
+    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+    return insecure if insecure[0] != "_" else "private" + insecure
+
+
+def _entries(model_config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    from keras_migrate.formats.tf_checkpoint import model_layer_entries
+
+    return model_layer_entries(model_config)
+
+
+def _entry_name(entry: Mapping[str, Any]) -> str:
+    cfg = entry.get("config")
+    return str(entry.get("name") or (cfg.get("name") if isinstance(cfg, Mapping) else "") or "")
+
+
+class ZipWeights:
+    """The HDF5 reader's weights interface over a ``.keras`` archive's ``model.weights.h5``."""
+
+    def __init__(self, h5_path: str, model_config: Mapping[str, Any], graph: Graph, renamed: Mapping[str, str],
+                 *, path: str, keras_version: str, tf_keras: bool) -> None:
+        import h5py
+
+        from keras_migrate.formats.keras_config import _expected
+
+        self.path = path
+        self.keras_version = keras_version
+        self.backend = None
+        self._snake = _tfk_snake_case if tf_keras else snake_case
+        self._layers: dict[str, list[Weight]] = {}
+        self._order: list[str] = []
+        try:
+            f = h5py.File(h5_path, "r")
+        except OSError as exc:
+            raise KerasMigrateError(f"model.weights.h5 in the archive is not readable HDF5 ({exc})", path=path) from exc
+        with f:
+            self._file = f
+            self._h5 = h5_path
+            prefixes = self._prefixes(model_config, "")
+            for layer in graph.layers:
+                expected = _expected(layer)
+                if not expected:
+                    continue
+                orig = renamed.get(layer.name, layer.origin.name or layer.name)
+                self._layers[orig] = [self._weight(layer, prefixes, owner, spec.name) for owner, spec in expected]
+                self._order.append(orig)
+
+    def get(self, layer_name: str) -> list[Weight] | None:
+        return self._layers.get(layer_name)
+
+    def weighted_names(self) -> list[str]:
+        return list(self._order)
+
+    def _prefixes(self, model_config: Mapping[str, Any], base: str) -> dict[str, str]:
+        """Original layer name -> its object path (``layers/dense_1/``) in the saver's order."""
+        used: dict[str, int] = {}
+        out: dict[str, str] = {}
+        for entry in _entries(model_config):
+            cls = str(entry.get("class_name") or "")
+            if cls in ("Model",):
+                cls = "Functional"
+            key = self._snake(cls)
+            k = used.get(key, 0)
+            used[key] = k + 1
+            out[_entry_name(entry)] = f"{base}layers/{key if k == 0 else f'{key}_{k}'}/"
+        return out
+
+    def _weight(self, layer: Layer, prefixes: dict[str, str], owner: str, name: str) -> Weight:
+        parts = owner.split("/")
+        current = layer
+        prefix = prefixes.get(current.origin.name or current.name)
+        for part in parts[1:]:
+            assert current.subgraph is not None and prefix is not None
+            sub = next(s for s in current.subgraph.layers if s.name == part)
+            nested = self._prefixes({"class_name": current.origin.class_name, "config": current.origin.config}, prefix)
+            prefix, current = nested.get(sub.origin.name or sub.name), sub
+        where = current.origin.name or current.name
+        if prefix is None:
+            raise KerasMigrateError("the archive's config and weights disagree on this layer", path=self.path, layer=where)
+        dataset = self._locate(current, prefix, name)
+        if dataset is None:
+            have: list[str] = []
+            group = self._file.get(prefix.rstrip("/"))
+            if group is not None:
+                group.visit(have.append)
+            raise KerasMigrateError(
+                f"model.weights.h5 has no array for weight {name!r} under {prefix} "
+                f"(it has: {', '.join(h for h in have if h[-1:].isdigit()) or 'nothing'})",
+                path=self.path,
+                layer=where,
+                hint="the archive's weights do not fit its config",
+            )
+        ds = self._file[dataset]
+        return Weight(name, H5Dataset(self._h5, dataset, tuple(ds.shape), str(ds.dtype)), origin=f"{os.path.basename(self.path)}:{dataset}")
+
+    def _locate(self, layer: Layer, prefix: str, name: str) -> str | None:
+        # Where Keras 3 saves it (this package's writer uses the same table) ...
+        for group in save_groups(layer.type, layer.config):
+            if name in group.weights:
+                path = f"{prefix}{group.path}/{group.weights.index(name)}"
+                if path in self._file:
+                    return path
+        # ... or, for a sub-object saved under another attribute path, the weight's
+        # position among the sub-object's weights (IR names "<sub>/<weight>").
+        from keras_migrate.ir.specs import weight_names
+
+        names = weight_names(layer.type, layer.config)
+        sub, _, _ = name.rpartition("/")
+        siblings = [n for n in names if n.rpartition("/")[0] == sub]
+        index = siblings.index(name)
+        candidates: list[str] = []
+
+        def visit(rel: str, obj: Any) -> None:
+            if rel.endswith("vars") and hasattr(obj, "keys"):
+                segs = [s for s in rel.split("/")[:-1] if s not in ("cell", "layer")]
+                if "/".join(segs) == sub:
+                    candidates.append(rel)
+
+        group = self._file.get(prefix.rstrip("/"))
+        if group is None:
+            return None
+        group.visititems(visit)
+        for rel in candidates:
+            if str(index) in group[rel] and len(group[rel]) == len(siblings):
+                return f"{prefix}{rel}/{index}"
+        return None
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
+    try:
+        return zf.read(name)
+    except KeyError as exc:
+        raise KerasMigrateError(f".keras archive has no {name}", path=path) from exc
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise KerasMigrateError(f".keras archive is corrupt ({exc})", path=path) from exc
+
+
+def read_keras_zip(path: str, *, weights: str | None = None) -> Model:
+    """Read a ``.keras`` archive (Keras 3 or tf_keras) into the IR."""
+    from keras_migrate.formats.keras_config import graph_from_config
+    from keras_migrate.formats.keras_h5 import (
+        _check_model_config,
+        _precheck,
+        generation_of,
+        load_architecture,
+    )
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise KerasMigrateError(f"not a readable .keras archive ({exc})", path=path) from exc
+    with zf:
+        names = set(zf.namelist())
+        try:
+            meta = json.loads(_read_member(zf, "metadata.json", path)) if "metadata.json" in names else {}
+            config = json.loads(_read_member(zf, "config.json", path))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise KerasMigrateError(f".keras archive holds invalid JSON ({exc})", path=path) from exc
+        config = _check_model_config(config, path)
+        keras_version = str(meta.get("keras_version") or "") if isinstance(meta, Mapping) else ""
+        if not keras_version:
+            module = str(config.get("module") or "")
+            keras_version = "2.13.0" if module.startswith("tf_keras") or module.startswith("keras.src.engine") else "3.0.0"
+        tf_keras = not keras_version.startswith("3")
+        generation = generation_of(keras_version)
+        if weights is not None:
+            raise KerasMigrateError("a .keras archive carries its own weights; --weights is not used with it", path=path)
+        _precheck(config, path)
+        graph, reader = graph_from_config(config, path=path, generation=generation)
+        if "model.weights.h5" in names:
+            h5 = _extract_weights(zf, path, "model.weights.h5")
+        elif "model.weights.npz" in names:
+            raise UnsupportedError("weights saved as model.weights.npz are not supported", path=path,
+                                   hint="re-save with the default weights format (HDF5)")
+        elif any(n.endswith(".weights.json") for n in names):
+            raise UnsupportedError("sharded weights (max_shard_size) are not supported", path=path)
+        else:
+            raise KerasMigrateError(".keras archive has no model.weights.h5", path=path)
+    provider = ZipWeights(h5, config, graph, reader.renamed, path=path, keras_version=keras_version, tf_keras=tf_keras)
+    model = load_architecture(
+        config, cast(Any, provider), path=path, keras_version=keras_version, backend=None,
+        source_format="keras-zip (tf_keras)" if tf_keras else "keras-zip",
+    )
+    return model

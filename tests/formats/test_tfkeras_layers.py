@@ -1,0 +1,344 @@
+"""tf.keras-only layers: each rule, numpy kernel and compat layer against genuine tf_keras.
+
+One subprocess builds, with tf_keras, a tiny model per case (TF ops applied to Keras
+tensors, Rescaling, Normalization, the private layers of InceptionResNetV2 and ConvNeXt)
+with random weights, saves it as ``.h5`` and stores its outputs; and one model with every
+case as an output. Each case must translate to the expected Keras 3 layer types and the
+numpy interpreter must reproduce tf_keras; the combined model, converted through the CLI,
+must reproduce it on jax, torch and tensorflow (one worker process per backend). Rules
+that must refuse a config are checked on hand-written configs, without tf_keras.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from keras_migrate.cli import main as cli_main
+from keras_migrate.errors import UnsupportedError
+from keras_migrate.formats import load
+from keras_migrate.formats.keras2_layers import TranslateContext, translate_layer
+from keras_migrate.formats.tfkeras_layers import TF_OPS, TFOP_TYPE
+from keras_migrate.ir.graph import flatten_structure
+from keras_migrate.ir.interpreter import run_graph
+from keras_migrate.ir.interpreter.kernels.tfkeras import NUMPY_OPS
+from keras_migrate.ir.specs import weight_specs
+from keras_migrate.verify import available_backends
+from tests.conversion.test_applications import _arrays, run_backend
+from tests.conversion.test_fixture_matrix import BACKENDS, _assert_outputs
+
+TFOP = TFOP_TYPE
+
+
+@dataclass(frozen=True)
+class Case:
+    """A tf_keras expression of inputs ``x``, ``w`` (both standard normal, shape (4, 5, 3))
+    and ``p`` (positive), and the Keras 3 layer types its translation must contain."""
+
+    name: str
+    expr: str
+    types: tuple[str, ...]
+    config: dict[str, Any] | None = None  # expected config of the (single) new layer
+
+
+CASES = [
+    # constants on either side: TFOp with the constant in its config
+    Case("add_const", "x + 3.0", (TFOP,), {"function": "__operators__.add", "arguments": {"y": 3.0}, "tensor_arguments": ["x"]}),
+    Case("radd_const", "3.0 + x", (TFOP,), {"function": "__operators__.add", "arguments": {"x": 3.0}, "tensor_arguments": ["y"]}),
+    Case("math_add_const", "tf.math.add(x, 1.5)", (TFOP,)),
+    Case("sub_const", "x - 2.0", (TFOP,)),
+    Case("rsub_const", "2.0 - x", (TFOP,), {"function": "math.subtract", "arguments": {"x": 2.0}, "tensor_arguments": ["y"]}),
+    Case("mul_const", "x * (1.0 / 6.0)", (TFOP,)),
+    Case("mul_int_const", "x * 2", (TFOP,)),
+    Case("rmul_const", "2 * x", (TFOP,)),
+    Case("mul_list_const", "x * [1.0, -2.0, 0.5]", (TFOP,)),
+    Case("div_const", "x / 3.0", (TFOP,)),
+    Case("rdiv_const", "1.0 / p", (TFOP,)),
+    Case("divide_const", "tf.math.divide(x, 4.0)", (TFOP,)),
+    Case("floordiv_const", "x // 0.5", (TFOP,)),
+    Case("pow_const", "p ** 1.5", (TFOP,)),
+    Case("pow_int", "x ** 2", (TFOP,)),
+    Case("max_const", "tf.math.maximum(x, 0.25)", (TFOP,)),
+    Case("min_const", "tf.math.minimum(x, -0.25)", (TFOP,)),
+    Case("scalar_mul", "tf.math.scalar_mul(2.5, x)", (TFOP,)),
+    Case("clip", "tf.clip_by_value(x, -0.5, 0.75)", (TFOP,)),
+    # one-tensor math
+    Case("negative", "-x", (TFOP,)),
+    Case("abs", "tf.math.abs(x)", (TFOP,)),
+    Case("sqrt", "tf.math.sqrt(p)", (TFOP,)),
+    Case("rsqrt", "tf.math.rsqrt(p)", (TFOP,)),
+    Case("square", "tf.math.square(x)", (TFOP,)),
+    Case("log", "tf.math.log(p)", (TFOP,)),
+    Case("reciprocal", "tf.math.reciprocal(p)", (TFOP,)),
+    Case("silu_beta", "tf.nn.silu(x, beta=0.5)", (TFOP,)),
+    Case("gelu_tanh", "tf.nn.gelu(x, approximate=True)", (TFOP,)),
+    # reductions
+    Case("reduce_mean_keepdims", "tf.math.reduce_mean(x, axis=-1, keepdims=True)", (TFOP,)),
+    Case("reduce_mean_axes", "tf.reduce_mean(x, axis=[1, 2])", (TFOP,)),
+    Case("reduce_sum", "tf.math.reduce_sum(x, 1)", (TFOP,)),
+    Case("reduce_max", "tf.math.reduce_max(x, axis=2)", (TFOP,)),
+    Case("reduce_min", "tf.math.reduce_min(x, axis=-1, keepdims=True)", (TFOP,)),
+    Case("reduce_prod", "tf.math.reduce_prod(x, axis=-1)", (TFOP,)),
+    # two tensors: built-in merge layers where Keras 3 computes the same; TFOp otherwise
+    Case("add_tensors", "x + w", ("Add",)),
+    Case("math_add_tensors", "tf.math.add(x, w)", ("Add",)),
+    Case("sub_tensors", "x - w", ("Subtract",)),
+    Case("mul_tensors", "x * w", ("Multiply",)),
+    Case("mul_broadcast", "x * tf.math.reduce_mean(w, axis=[1, 2], keepdims=True)", ("Multiply", TFOP)),
+    Case("max_tensors", "tf.math.maximum(x, w)", ("Maximum",)),
+    Case("min_tensors", "tf.math.minimum(x, w)", ("Minimum",)),
+    Case("div_tensors", "x / p", (TFOP,)),
+    Case("pow_tensors", "tf.math.pow(p, w)", (TFOP,)),
+    Case("squared_difference", "tf.math.squared_difference(x, w)", (TFOP,)),
+    Case("concat", "tf.concat([x, w, p], axis=-1)", ("Concatenate",)),
+    Case("add_n", "tf.math.add_n([x, w, p])", ("Add",)),
+    # activations Keras 3 has built in
+    Case("relu", "tf.nn.relu(x)", ("Activation",)),
+    Case("relu6", "tf.nn.relu6(x * 4.0)", ("Activation", TFOP)),
+    Case("sigmoid", "tf.math.sigmoid(x)", ("Activation",)),
+    Case("tanh", "tf.math.tanh(x)", ("Activation",)),
+    Case("exp", "tf.math.exp(x)", ("Activation",)),
+    Case("silu", "tf.nn.silu(x)", ("Activation",)),
+    Case("swish", "tf.nn.swish(x)", ("Activation",)),
+    Case("gelu", "tf.nn.gelu(x)", ("Activation",)),
+    Case("softplus", "tf.math.softplus(x)", ("Activation",)),
+    Case("elu", "tf.nn.elu(x)", ("Activation",)),
+    Case("selu", "tf.nn.selu(x)", ("Activation",)),
+    Case("softsign", "tf.nn.softsign(x)", ("Activation",)),
+    Case("leaky_relu", "tf.nn.leaky_relu(x, alpha=0.1)", ("LeakyReLU",)),
+    Case("softmax_axis", "tf.nn.softmax(x, axis=1)", ("Softmax",)),
+    # MobileNetV3's hard sigmoid, as tf.keras records it
+    Case("hard_sigmoid_v3", "L.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)", ("ReLU", TFOP)),
+    # preprocessing layers
+    Case("rescaling", "L.Rescaling(1.0 / 127.5, offset=-1.0)(x)", ("Rescaling",)),
+    Case("rescaling_per_channel", "L.Rescaling([0.5, 2.0, -1.0], offset=0.25)(x)", ("Rescaling",)),
+    Case("normalization_weights", "L.Normalization(axis=-1)(x)", ("Normalization",)),
+    Case("normalization_axes", "L.Normalization(axis=(1, 2))(x)", ("Normalization",)),
+    Case("normalization_invert", "L.Normalization(axis=-1, invert=True)(x)", ("Normalization",)),
+    Case("normalization_config", "L.Normalization(axis=-1, mean=[0.5, -1.0, 2.0], variance=[4.0, 0.25, 1e-16])(x)", ("Normalization",)),
+    Case("normalization_scalar", "L.Normalization(axis=None, mean=2.0, variance=3.0)(x)", ("Normalization",)),
+    # private layers of tf.keras.applications
+    Case("custom_scale", "CustomScaleLayer(0.17)([x, w])", ("keras_migrate>CustomScaleLayer",), {"scale": 0.17}),
+    Case("layer_scale", "LayerScale(1e-6, 3)(x)", ("keras_migrate>LayerScale",)),
+    Case("stochastic_depth", "StochasticDepth(0.1)(x) + w", ("Identity", "Add")),
+]
+CASE_IDS = [c.name for c in CASES]
+
+
+def _inputs_of(expr: str) -> list[str]:
+    return [n for n in ("x", "w", "p") if re.search(rf"\b{n}\b", expr)]
+
+
+_BUILDER = textwrap.dedent(
+    '''
+    import json, os, re, sys
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import numpy as np
+    import tensorflow as tf
+    import tf_keras
+    from tf_keras import layers as L
+    from tf_keras.src.applications.convnext import LayerScale, StochasticDepth
+    from tf_keras.src.applications.inception_resnet_v2 import CustomScaleLayer
+
+    spec = json.load(open(sys.argv[1]))
+    out = spec["out"]
+    rng = np.random.default_rng(spec["seed"])
+    data = {
+        "x": rng.standard_normal((2, 4, 5, 3)).astype("float32"),
+        "w": rng.standard_normal((2, 4, 5, 3)).astype("float32"),
+        "p": rng.uniform(0.5, 2.0, (2, 4, 5, 3)).astype("float32"),
+    }
+
+    def randomize(model):
+        for v in model.weights:
+            a = v.numpy()
+            if np.issubdtype(a.dtype, np.floating):
+                scale = "variance" in v.name
+                v.assign((rng.uniform(0.5, 1.5, a.shape) if scale else rng.standard_normal(a.shape)).astype(a.dtype))
+        for layer in model.layers:
+            if type(layer).__name__ == "Normalization" and getattr(layer, "adapt_mean", None) is not None:
+                layer.finalize_state()
+
+    def save(name, names, outputs, model):
+        randomize(model)
+        ys = model([data[n] for n in names])
+        ys = ys if isinstance(ys, list) else [ys]
+        model.save(os.path.join(out, name + ".h5"))
+        arrays = {f"input_{i}": data[n] for i, n in enumerate(names)}
+        arrays.update({f"output_{i}": np.asarray(y) for i, y in enumerate(ys)})
+        np.savez(os.path.join(out, name + ".npz"), **arrays)
+
+    every = {n: tf_keras.Input((4, 5, 3), name=n) for n in ("x", "w", "p")}
+    combined = []
+    for name, expr in spec["cases"]:
+        names = [n for n in ("x", "w", "p") if re.search(rf"\\b{n}\\b", expr)]
+        ins = {n: tf_keras.Input((4, 5, 3), name=n) for n in names}
+        y = eval(expr, {"tf": tf, "L": L, "LayerScale": LayerScale, "StochasticDepth": StochasticDepth,
+                        "CustomScaleLayer": CustomScaleLayer, **ins})
+        save(name, names, [y], tf_keras.Model([ins[n] for n in names], y))
+        combined.append(eval(expr, {"tf": tf, "L": L, "LayerScale": LayerScale, "StochasticDepth": StochasticDepth,
+                                    "CustomScaleLayer": CustomScaleLayer, **every}))
+    save("combined", ["x", "w", "p"], combined, tf_keras.Model([every[n] for n in ("x", "w", "p")], combined))
+    '''
+)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The directory holding ``<case>.h5/.npz`` and ``combined.h5/.npz``, made by tf_keras."""
+    if importlib.util.find_spec("tf_keras") is None:
+        pytest.skip("tf_keras is not installed: the cases are built with it")
+    work = tmp_path_factory.mktemp("tfkeras_layers")
+    (work / "build.py").write_text(_BUILDER)
+    (work / "spec.json").write_text(json.dumps({"cases": [[c.name, c.expr] for c in CASES], "out": str(work), "seed": 7}))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run(
+        [sys.executable, str(work / "build.py"), str(work / "spec.json")],
+        env=env, capture_output=True, text=True, check=False, timeout=1200,
+    )
+    if not (work / "combined.npz").exists():
+        pytest.fail(f"tf_keras builder failed:\n{proc.stderr[-4000:]}")
+    return work
+
+
+def _entry(work: Path, name: str) -> dict[str, str]:
+    return {"h5": str(work / f"{name}.h5"), "npz": str(work / f"{name}.npz")}
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_translation_and_numpy_interpreter(case: Case, built: Path) -> None:
+    model = load(str(built / f"{case.name}.h5"))
+    types = {layer.type for layer in model.graph.layers}
+    assert set(case.types) <= types, f"translated to {sorted(types)}"
+    if case.config is not None:
+        (layer,) = [lay for lay in model.graph.layers if lay.type == case.types[0]]
+        assert dict(layer.config) == case.config
+    ins, outs = _arrays(_entry(built, case.name))
+    got = run_graph(model.graph, ins)
+    _assert_outputs(flatten_structure(got) if not isinstance(got, np.ndarray) else [got], outs)
+
+
+@pytest.fixture(scope="module")
+def combined_keras(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tfkeras_layers_keras") / "combined.keras"
+    assert cli_main(["convert", str(built / "combined.h5"), "-o", str(out)]) == 0
+    return out
+
+
+_backend_cache: dict[str, dict[str, Any]] = {}
+
+
+@pytest.mark.backends
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("index", range(len(CASES)), ids=CASE_IDS)
+def test_converted_matches_tf_keras(index: int, backend: str, built: Path, combined_keras: Path, tmp_path_factory) -> None:
+    if backend not in available_backends():
+        pytest.skip(f"{backend} is not installed")
+    if backend not in _backend_cache:
+        work = tmp_path_factory.mktemp(f"tfkeras_layers_{backend}")
+        entry = _entry(built, "combined")
+        _backend_cache[backend] = run_backend(backend, {"combined": entry}, {"combined": combined_keras}, work)["combined"]
+    res = _backend_cache[backend]
+    assert res.get("ok"), res.get("error")
+    _, outs = _arrays(_entry(built, "combined"))
+    with np.load(res["output"]) as got:
+        _assert_outputs([got[f"out:{index}"]], [outs[index]])
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def _ctx(nodes: Any = None, name: str = "op") -> TranslateContext:
+    return TranslateContext(layer_name=name, path="model.h5", generation="tf.keras", inbound_nodes=nodes)
+
+
+def test_every_tf_op_has_a_numpy_kernel_and_a_keras_op() -> None:
+    ops = {spec.op for spec in TF_OPS.values()} - {"concat", "add_n"}
+    assert ops <= set(NUMPY_OPS)
+    if importlib.util.find_spec("keras") is not None:
+        from keras_migrate.compat._tfkeras import KERAS_OPS
+
+        assert ops <= set(KERAS_OPS)
+
+
+def test_unknown_tf_function_names_op_layer_and_supported_ones() -> None:
+    nodes = [[["dense", 0, 0, {"name": None}]]]
+    with pytest.raises(UnsupportedError) as info:
+        translate_layer("TFOpLambda", {"name": "tf.math.erf", "function": "math.erf"}, _ctx(nodes, "tf.math.erf"))
+    text = str(info.value)
+    assert "tf.math.erf" in text and "model.h5" in text and "tf.math.reduce_mean" in text
+
+
+@pytest.mark.parametrize(
+    ("function", "nodes", "message"),
+    [
+        ("math.reduce_mean", [[["a", 0, 0, {"axis": ["b", 0, 0]}]]], "tensor as 'axis'"),
+        ("math.multiply", [[["a", 0, 0, {"y": 2.0, "name": None, "foo": 1}]]], "argument 'foo'"),
+        ("math.multiply", [[["a", 0, 0, {"y": 2.0}]], [["b", 0, 0, {"y": 3.0}]]], "different arguments"),
+        ("math.multiply", [[["a", 0, 0, {}]]], "does not record its argument 'y'"),
+        ("concat", [[["a", 0, 0, {"axis": -1}], ["_CONSTANT_VALUE", -1, 1.0, {"axis": -1}]]], "list of Keras tensors"),
+        ("math.add", [[["a", 0, 0, {"y": [["b", 0, 0], 1.0]}]]], "mixing tensors and constants"),
+        ("math.add", None, "outside a functional model"),
+    ],
+)
+def test_tf_op_calls_that_cannot_be_reproduced_are_refused(function: str, nodes: Any, message: str) -> None:
+    with pytest.raises(UnsupportedError, match=re.escape(message)):
+        translate_layer("TFOpLambda", {"name": "op", "function": function}, _ctx(nodes))
+
+
+@pytest.mark.parametrize(
+    ("class_name", "config"),
+    [
+        ("StochasticDepth", {"name": "sd", "survival_probability": 0.5}),  # tfa's: adds a scaled residual
+        ("LayerScale", {"name": "ls", "init_values": 0.1}),
+        ("CustomScaleLayer", {"name": "cs", "scale": 0.1, "activation": "relu"}),
+        ("Normalization", {"name": "n", "axis": -1, "mean": [1.0]}),
+    ],
+)
+def test_private_layers_with_other_configs_are_refused(class_name: str, config: dict[str, Any]) -> None:
+    with pytest.raises(UnsupportedError):
+        translate_layer(class_name, config, _ctx())
+
+
+def test_normalization_statistics_are_weights_only_without_config_values() -> None:
+    specs = weight_specs("Normalization", {"axis": -1, "mean": None, "variance": None})
+    assert [(s.name, s.trainable) for s in specs] == [("mean", False), ("variance", False), ("count", False)]
+    assert weight_specs("Normalization", {"axis": -1, "mean": [1.0], "variance": [2.0]}) == []
+
+
+def test_cli_reports_an_unsupported_tf_function(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = {
+        "class_name": "Functional",
+        "config": {
+            "name": "m",
+            "layers": [
+                {"class_name": "InputLayer", "name": "x", "config": {"name": "x", "batch_input_shape": [None, 3], "dtype": "float32"}, "inbound_nodes": []},
+                {
+                    "class_name": "TFOpLambda",
+                    "name": "tf.math.erf",
+                    "config": {"name": "tf.math.erf", "trainable": True, "dtype": "float32", "function": "math.erf"},
+                    "inbound_nodes": [[["x", 0, 0, {"name": None}]]],
+                },
+            ],
+            "input_layers": [["x", 0, 0]],
+            "output_layers": [["tf.math.erf", 0, 0]],
+        },
+        "keras_version": "2.15.0",
+        "backend": "tensorflow",
+    }
+    path = tmp_path / "arch.json"
+    path.write_text(json.dumps(config))
+    assert cli_main(["inspect", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "tf.math.erf" in err and "not supported" in err
