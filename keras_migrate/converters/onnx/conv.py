@@ -17,15 +17,11 @@ import numpy as np
 from keras_migrate.converters.onnx._core import Builder, Call, Tensor, lowering
 from keras_migrate.converters.onnx.activations import activation
 
+# Config parsing and padding arithmetic are shared with the numpy interpreter: one truth.
+from keras_migrate.ir.interpreter.kernels._common import int_tuple
+from keras_migrate.ir.interpreter.kernels.conv import same_padding
+
 __all__ = ["from_nc", "int_tuple", "same_padding", "spatial_pads", "spatial_shape", "to_nc"]
-
-
-def int_tuple(value: Any, n: int) -> tuple[int, ...]:
-    if isinstance(value, (list, tuple)):
-        if len(value) == 1 and n > 1:
-            return (int(value[0]),) * n
-        return tuple(int(v) for v in value)
-    return (int(value),) * n
 
 
 def channels_first(c: Call) -> bool:
@@ -46,11 +42,6 @@ def spatial_shape(t: Tensor, rank: int, first: bool) -> tuple[int | None, ...]:
     return tuple(shape[2:]) if first else tuple(shape[1:-1])
 
 
-def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
-    k_eff = (kernel - 1) * dilation + 1
-    out = -(-size // stride)
-    total = max((out - 1) * stride + k_eff - size, 0)
-    return total // 2, total - total // 2
 
 
 def spatial_pads(

@@ -12,27 +12,13 @@ from typing import Any
 
 from keras_migrate.converters.onnx._core import Call, Tensor, int_max, lowering
 from keras_migrate.converters.onnx.conv import from_nc, int_tuple, to_nc
+from keras_migrate.ir.interpreter.kernels._common import pair_tuple
 
 __all__ = ["pair_tuple"]
 
 _RANK = {"1D": 1, "2D": 2, "3D": 3}
 
 
-def pair_tuple(value: Any, n: int) -> tuple[tuple[int, int], ...]:
-    """``1``, ``(1, 2)`` or ``((1, 2), (3, 4))`` -> n (lo, hi) pairs (as the interpreter reads them)."""
-    if isinstance(value, int):
-        return ((value, value),) * n
-    items = list(value)
-    if n == 1 and len(items) == 2 and all(isinstance(v, int) for v in items):
-        return ((int(items[0]), int(items[1])),)
-    out = []
-    for v in items:
-        if isinstance(v, int):
-            out.append((v, v))
-        else:
-            lo, hi = v
-            out.append((int(lo), int(hi)))
-    return tuple(out)
 
 
 def _spatial_axes(c: Call, rank: int) -> list[int]:
