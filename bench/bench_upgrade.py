@@ -11,7 +11,8 @@ side and with the same number of processes:
 Usage: ``python bench/bench_upgrade.py [--files 300] [--jobs 1] [--repeat 3] [--tree DIR]``.
 With ``--jobs 1`` (the default) both sides run in this process and are compared on CPU
 time, which a busy shared machine disturbs far less than wall time; with more jobs both
-use a process pool and wall time. ``--tree DIR`` times an existing tree instead (e.g.
+use a process pool and wall time. Runs alternate (bare, upgrade, bare, ...); the verdict
+uses the median of the paired ratios, the best runs are printed too. ``--tree DIR`` times an existing tree instead (e.g.
 ``examples/legacy_scripts``). The ratio must stay at or below 1.5 (issue 6); the script
 exits 1 when it does not.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -123,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             bare_times.append(bare(paths, args.jobs))
             upgrade_times.append(upgrade(paths, args.jobs))
     best_bare, best_upgrade = min(bare_times), min(upgrade_times)
-    ratio = best_upgrade / best_bare
+    # each upgrade run directly follows a bare run, so the two see the same machine load;
+    # the median of those paired ratios is what a busy shared machine measures reliably
+    ratio = statistics.median(u / b for u, b in zip(upgrade_times, bare_times, strict=True))
     clock = "CPU" if args.jobs <= 1 else "wall"
     print(
         f"files: {len(paths)}  lines: {lines}  jobs: {args.jobs}  repeat: {args.repeat}  "
@@ -135,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"keras-migrate upgrade:   best {best_upgrade:.2f}s  runs {[round(t, 2) for t in upgrade_times]}"
     )
-    print(f"ratio upgrade / bare: {ratio:.2f} (limit {LIMIT})")
+    print(f"ratio of best runs: {best_upgrade / best_bare:.2f}")
+    print(f"median paired ratio upgrade / bare: {ratio:.2f} (limit {LIMIT})")
     return 0 if ratio <= LIMIT else 1
 
 

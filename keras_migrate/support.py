@@ -14,11 +14,14 @@ FORMATS = {
     "keras2": "Keras 2.0-2.3 `.h5` / JSON+`.h5`",
     "tfkeras": "tf.keras `.h5` / JSON+`.h5`",
     "keras1": "Keras 1 `.h5` / JSON+`.h5`",
-    "savedmodel": "SavedModel / TF checkpoint",
+    "savedmodel": "SavedModel / JSON+TF checkpoint / tf_keras `.keras`",
 }
 
-_K2 = ("keras2", "tfkeras")
-_ALL = ("keras2", "tfkeras", "keras1")
+#: The SavedModel, TF-checkpoint and tf_keras ``.keras`` readers hand the same tf.keras
+#: layer configs to the same rules as the tf.keras ``.h5`` reader: every tf.keras row
+#: converts from them too.
+_K2 = ("keras2", "tfkeras", "savedmodel")
+_ALL = ("keras2", "tfkeras", "keras1", "savedmodel")
 _K1 = ("keras1",)
 
 #: README row -> (legacy class names it covers, formats it converts from, Keras 3 target).

@@ -19,6 +19,25 @@ from keras_migrate.codemods.names import RenameTable
 __all__ = ["Facts", "ImportSite", "analyze", "child_bodies", "dotted_of", "iter_statements"]
 
 _BUILTINS = frozenset(dir(builtins))
+#: Keras classes whose subclasses' methods run on tensors.
+_TENSOR_CLASSES = (
+    "keras.layers.",
+    "keras.models.",
+    "keras.losses.",
+    "keras.metrics.",
+    "keras.optimizers.",
+    "keras.regularizers.",
+    "keras.constraints.",
+    "keras.initializers.",
+    "keras.Model",
+    "keras.Sequential",
+    "keras.Layer",
+    "keras.Loss",
+    "keras.Metric",
+    "keras.Optimizer",
+    "keras.Regularizer",
+    "keras.Initializer",
+)
 
 #: Tokens that only appear in Keras 1 code (decide positional ``add_weight`` order etc.).
 _KERAS1 = re.compile(
@@ -30,13 +49,15 @@ _KERAS1 = re.compile(
 )
 _KERAS_FUNCS = (
     re.compile(r"\bLambda\s*\(\s*([A-Za-z_]\w*)"),
-    re.compile(r"\bloss\s*=\s*([A-Za-z_]\w*)"),
-    re.compile(r"\bloss_weights?\b"),
+    re.compile(r"[(,]\s*loss\s*=\s*([A-Za-z_]\w*)"),
 )
-_LIST_ARG = re.compile(r"\b(?:metrics|loss)\s*=\s*[\[\{(]([^\]\})]*)")
+_LIST_ARG = re.compile(r"[(,]\s*(?:metrics|loss)\s*=\s*[\[\{(]([^\]\})]*)")
 _CUSTOM_OBJECTS = re.compile(r"custom_objects\s*=\s*\{([^}]*)\}")
 _IDENT = re.compile(r"(?<![\"'\w.])([A-Za-z_]\w*)(?![\"'\w(])")
 _ACCURACY = re.compile(r"metrics\s*=\s*[\[(][^\])]*['\"]accuracy['\"]")
+_PATH_VARIABLE = re.compile(
+    r"(?m)^[ \t]*([A-Za-z_]\w*)[ \t]*=[^\n]*['\"][^'\"\n]*(\.weights\.h5|\.keras|\.h5|\.hdf5)['\"]"
+)
 _SAVE_MODEL = re.compile(r"\.save\s*\(\s*[rbu]?['\"]([^'\"]+)['\"]\s*\)")
 _SAVE_WEIGHTS = re.compile(r"save_weights\s*\(\s*[rbu]?['\"]([^'\"]+)['\"]")
 
@@ -66,6 +87,8 @@ class Facts:
     accuracy_metric: bool = False
     save_weights_paths: set[str] = field(default_factory=set)
     save_paths: set[str] = field(default_factory=set)
+    #: variables assigned a path literal, with its extension (``path = "m.keras"``)
+    path_variables: dict[str, set[str]] = field(default_factory=dict)
     softmax: bool = False
     sigmoid: bool = False
     numpy_alias: str | None = None
@@ -125,8 +148,9 @@ class Facts:
         return pairs
 
     def is_keras_base(self, dotted: str) -> bool:
-        """True when a class base names a Keras class other than a callback."""
-        return any(not n.startswith("keras.callbacks") for n in self.keras_names(dotted))
+        """True when a class base is a Keras class whose methods compute on tensors
+        (layers, models, losses, metrics, optimizers, ...), not callbacks or test cases."""
+        return any(n.startswith(_TENSOR_CLASSES) for n in self.keras_names(dotted))
 
 
 def child_bodies(stmt: ast.stmt) -> Iterator[list[ast.stmt]]:
@@ -235,7 +259,7 @@ def analyze(
     facts.tf_keras = any(t.startswith("tensorflow") for ts in bindings.values() for t in ts)
     text = "\n".join(texts)
     facts.keras1 = bool(_KERAS1.search(text))
-    for pattern in _KERAS_FUNCS[:2]:
+    for pattern in _KERAS_FUNCS:
         facts.keras_functions.update(pattern.findall(text))
     for match in _LIST_ARG.finditer(text):
         facts.keras_functions.update(_IDENT.findall(match.group(1)))
@@ -244,6 +268,8 @@ def analyze(
     facts.accuracy_metric = bool(_ACCURACY.search(text))
     facts.save_weights_paths = set(_SAVE_WEIGHTS.findall(text))
     facts.save_paths = set(_SAVE_MODEL.findall(text))
+    for name, extension in _PATH_VARIABLE.findall(text):
+        facts.path_variables.setdefault(name, set()).add(extension)
     facts.softmax = "softmax" in text
     facts.sigmoid = "'sigmoid'" in text or '"sigmoid"' in text
     return facts

@@ -85,17 +85,6 @@ class LineTable:
         raw = self.line_text(line).encode("utf-8")
         return start + len(raw[:byte_col].decode("utf-8", errors="replace"))
 
-    def line_of(self, offset: int) -> int:
-        """1-based line containing ``offset``."""
-        lo, hi = 0, len(self.starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1
-
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically, keeping its permission bits.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib.util
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -120,6 +121,8 @@ def _free_names(stmt: ast.stmt) -> list[str]:
             bound.add(node.id)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             bound |= {a.asname or a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
         elif isinstance(node, ast.comprehension):
             bound |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
     # Names defined at class level (methods, attributes) are bound inside the class only.
@@ -131,10 +134,30 @@ def _free_names(stmt: ast.stmt) -> list[str]:
         bound.discard(stmt.name)
     seen: list[str] = []
     for node in ast.walk(stmt):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound:
-            if node.id not in seen:
-                seen.append(node.id)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound | set(seen):
+            seen.append(node.id)
     return seen
+
+
+def _dict_entries(stmt: ast.stmt, keep_keys: Iterable[str] | None) -> list[tuple[ast.expr, ast.expr]] | None:
+    """The kept ``(key, value)`` entries of a trimmed module-level dict, else None."""
+    value = getattr(stmt, "value", None)
+    if keep_keys is None or not isinstance(value, ast.Dict):
+        return None
+    keep = set(keep_keys)
+    return [
+        (k, v)
+        for k, v in zip(value.keys, value.values, strict=True)
+        if isinstance(k, ast.Constant) and k.value in keep
+    ]
+
+
+def _rename(text: str, renames: Mapping[str, str]) -> str:
+    """Rename names (not attributes) in a source segment."""
+    if not renames:
+        return text
+    pattern = re.compile(r"(?<![.\w])(" + "|".join(map(re.escape, renames)) + r")(?!\w)")
+    return pattern.sub(lambda m: renames[m.group(1)], text)
 
 
 def _segment(mod: _Module, stmt: ast.stmt, keep_keys: Iterable[str] | None) -> str:
@@ -146,11 +169,9 @@ def _segment(mod: _Module, stmt: ast.stmt, keep_keys: Iterable[str] | None) -> s
     value = getattr(stmt, "value", None)
     if keep_keys is None or not isinstance(value, ast.Dict):
         return "\n".join(mod.lines[start - 1 : end])
-    keep = set(keep_keys)
     out = list(mod.lines[start - 1 : value.lineno])
-    for k, v in zip(value.keys, value.values, strict=True):
-        if isinstance(k, ast.Constant) and k.value in keep:
-            out += mod.lines[k.lineno - 1 : (v.end_lineno or v.lineno)]
+    for k, v in _dict_entries(stmt, keep_keys) or []:
+        out += mod.lines[k.lineno - 1 : (v.end_lineno or v.lineno)]
     out.append(mod.lines[(value.end_lineno or value.lineno) - 1].strip())
     return "\n".join(out)
 
@@ -165,18 +186,25 @@ def compat_source(registered: Iterable[str], *, trim: Mapping[str, Iterable[str]
     placed: dict[str, str] = {}  # definition name -> module
     visiting: set[tuple[str, str]] = set()
 
+    renames: dict[str, dict[str, str]] = {}  # module -> {name: name in the file}
+
     def need(mod_name: str, name: str) -> None:
-        if placed.get(name) == mod_name or (mod_name, name) in visiting:
+        if (mod_name, name) in visiting:
             return
+        visiting.add((mod_name, name))
+        local = name
         if name in placed:
-            raise UnsupportedError(
-                f"compat helpers {placed[name]}.{name} and {mod_name}.{name} share a name; "
-                "they cannot both be copied into one file"
-            )
+            # Two modules define helpers of one name: the later one gets a suffix.
+            k = 2
+            while f"{name}_{k}" in placed:
+                k += 1
+            local = f"{name}_{k}"
+            renames.setdefault(mod_name, {})[name] = local
         mod = _module(mod_name)
         stmt = mod.defs[name]
-        visiting.add((mod_name, name))
-        for free in _free_names(stmt):
+        entries = _dict_entries(stmt, trim.get(name))
+        scope = ast.Module(body=[ast.Expr(v) for _, v in entries], type_ignores=[]) if entries is not None else stmt
+        for free in _free_names(scope):  # type: ignore[arg-type]
             if free in mod.defs and free != name:
                 need(mod_name, free)
             elif free in mod.imports:
@@ -190,9 +218,9 @@ def compat_source(registered: Iterable[str], *, trim: Mapping[str, Iterable[str]
                     result.imports.add(imp)
             elif free not in _BUILTINS:
                 raise UnsupportedError(f"cannot resolve name {free!r} used by {mod_name}.{name}")
-        placed[name] = mod_name
-        result.blocks.append(_segment(mod, stmt, trim.get(name)))
-        result.names.append(name)
+        placed[local] = mod_name
+        result.blocks.append(_rename(_segment(mod, stmt, trim.get(name)), renames.get(mod_name, {})))
+        result.names.append(local)
 
     for reg in sorted(set(registered)):
         mod_name, short = _registered_defs(reg)

@@ -28,12 +28,25 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from keras_migrate.converters._atomic import atomic_output
-from keras_migrate.converters._codegen_compat import CompatSource, ImportLine, compat_source, init_signature
-from keras_migrate.converters._codegen_format import Atom, Brackets, Call, Expr, Item, format_statement, py_str
+from keras_migrate.converters._codegen_compat import (
+    CompatSource,
+    ImportLine,
+    compat_source,
+    init_signature,
+)
+from keras_migrate.converters._codegen_format import (
+    Atom,
+    Brackets,
+    Call,
+    Expr,
+    Item,
+    format_statement,
+    py_str,
+)
 from keras_migrate.converters._codegen_keras3 import KERAS_VERSION, initializer_alias, signature
 from keras_migrate.converters.keras3_config import graph_is_chain
 from keras_migrate.converters.keras3_weights import write_weights_h5
-from keras_migrate.errors import UnsupportedError
+from keras_migrate.errors import KerasMigrateError, UnsupportedError
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer, Model, ValueRef
 
 __all__ = ["python_notes", "python_source", "weights_path_for", "write_python"]
@@ -102,7 +115,7 @@ def _literal(value: Any, *, as_tuple: bool = False) -> Expr:
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return Atom(f'float("{value}")')
-        return Atom(repr(value))
+        return Atom(_float_text(value))
     if isinstance(value, int):
         return Atom(repr(value))
     if isinstance(value, (list, tuple)):
@@ -113,6 +126,23 @@ def _literal(value: Any, *, as_tuple: bool = False) -> Expr:
     if isinstance(value, Mapping):
         return Brackets("{", "}", tuple(Item(_literal(v), f"{py_str(str(k))}: ") for k, v in value.items()))
     raise UnsupportedError(f"cannot write {type(value).__name__} value {value!r} as Python")
+
+
+def _float_text(value: float) -> str:
+    """The shortest text for ``value``; float32 numbers from legacy configs as float32.
+
+    Legacy files store float32 arguments, so ``0.7`` arrives as ``0.699999988079071``; both
+    are the same float32, which is what every layer computes with.
+    """
+    import numpy as np
+
+    text = repr(value)
+    single = np.float32(value)
+    if float(single) == value:
+        short = repr(float(str(single)))
+        if np.float32(float(short)) == single and len(short) < len(text):
+            return short
+    return text
 
 
 def _call(func: str | Expr, args: list[Item]) -> Call:
@@ -204,6 +234,9 @@ class _Emitter:
             return True
         if key.endswith("_initializer") and isinstance(value, Mapping) and "class_name" in value:
             return initializer_alias(str(value["class_name"]), dict(value.get("config") or {})) == default
+        if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, (list, tuple)):
+            # ``strides=1`` means 1 along every axis.
+            return bool(value) and all(_same(v, default) for v in value)
         return _same(value, default)
 
     def layer_expr(self, layer_type: str, config: Mapping[str, Any], *, name: str | None,
@@ -397,8 +430,8 @@ class _Emitter:
         out.append(f"WEIGHTS_FILE = {py_str(self.weights_file)}")
         if self.compat.blocks:
             out += ["", "", "# " + self._compat_comment()]
-            for i, block in enumerate(self.compat.blocks):
-                out += ([] if i == 0 else ["", ""]) + [block]
+            for block in self.compat.blocks:
+                out += ["", "", block]
         for helper in self.helpers:
             out += ["", "", *helper]
         out += [
@@ -503,7 +536,7 @@ def _render_imports(imports: set[ImportLine]) -> list[str]:
     """Import lines grouped and sorted as ruff's isort rules expect."""
     import sys
 
-    stdlib = getattr(sys, "stdlib_module_names", frozenset())
+    stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
     sections: list[list[str]] = []
     for is_std in (True, False):
         group = [i for i in imports if (i.module.split(".")[0] in stdlib) == is_std]
@@ -532,6 +565,21 @@ def python_source(model: Model, weights_file: str = "model.weights.h5") -> str:
     return _Emitter(model, weights_file).module()
 
 
+def _input_files(model: Model) -> set[str]:
+    """Files the model was read from (its source and every file its weights stream from)."""
+    files = {model.provenance.source_path} if model.provenance.source_path else set()
+
+    def visit(source: Any) -> None:
+        if isinstance(getattr(source, "file", None), str):
+            files.add(source.file)
+        for part in getattr(source, "parts", ()) or ():
+            visit(part.source)
+
+    for _, w in model.iter_weights():
+        visit(w.source)
+    return files
+
+
 def python_notes(model: Model, out: str) -> list[str]:
     """What a conversion report should add for a ``.py`` output."""
     from keras_migrate.converters import compat_layers_used
@@ -551,6 +599,15 @@ def write_python(model: Model, out: str, *, on_weight: Callable[[int], None] | N
     Returns the weight bytes written.
     """
     weights_out = weights_path_for(out)
+    for src in _input_files(model):
+        if os.path.abspath(src) == os.path.abspath(weights_out) or (
+            os.path.exists(src) and os.path.exists(weights_out) and os.path.samefile(src, weights_out)
+        ):
+            raise KerasMigrateError(
+                "refusing to overwrite an input file with the module's weights",
+                path=weights_out,
+                hint="choose another output name (the weights go to <name>.weights.h5)",
+            )
     text = python_source(model, os.path.basename(weights_out))
     with atomic_output(weights_out, ".h5") as tmp_weights, atomic_output(out, ".py") as tmp_py:
         n = write_weights_h5(model.graph, tmp_weights, on_weight=on_weight)

@@ -76,7 +76,7 @@ def _extract_weights(zf: zipfile.ZipFile, path: str, member: str) -> str:
 
 def _tfk_snake_case(name: str) -> str:
     """tf_keras' ``generic_utils.to_snake_case``."""
-    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    intermediate = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
     return insecure if insecure[0] != "_" else "private" + insecure
 
@@ -204,6 +204,68 @@ class ZipWeights:
         return None
 
 
+_LEGACY_HARD_SIGMOID = "keras_migrate>legacy_hard_sigmoid"
+_ACTIVATION_KEYS = ("activation", "recurrent_activation")
+_FUNCTIONAL = ("Functional", "Model")
+
+
+def keras3_config_fixups(config: Any, path: str) -> Any:
+    """Bring a Keras 3 model config to the conventions the config reader shares with
+    legacy files (a copy; the input is not modified).
+
+    * In ``input_layers``/``output_layers`` Keras 3 numbers a nested functional model's
+      nodes from 1 (its node 0 is the one it is built with; ``functional_from_config``
+      subtracts 1), while node arguments count its calls from 0: both become call numbers.
+    * The ``keras_migrate>legacy_hard_sigmoid`` activation this package writes is the
+      legacy ``hard_sigmoid``, as the reader names it. Keras 3's own ``hard_sigmoid``
+      (slope 1/6) is refused: the reader would take it for the legacy one (slope 0.2).
+    * ``LayerNormalization(rms_scaling=False)`` is Keras 3's default and is dropped.
+    """
+
+    def fix(obj: Any, owner: str) -> Any:
+        if isinstance(obj, list):
+            return [fix(v, owner) for v in obj]
+        if not isinstance(obj, Mapping):
+            return obj
+        out = {k: fix(v, str(obj.get("name") or owner)) for k, v in obj.items()}
+        cfg = out.get("config")
+        if isinstance(cfg, dict):
+            for key in _ACTIVATION_KEYS:
+                value = cfg.get(key)
+                name = value.get("config") if isinstance(value, Mapping) and value.get("class_name") == "function" else value
+                if name == _LEGACY_HARD_SIGMOID:
+                    cfg[key] = "hard_sigmoid"
+                elif name == "hard_sigmoid":
+                    raise UnsupportedError(
+                        "Keras 3's hard_sigmoid activation (slope 1/6) is not supported yet: the reader only knows "
+                        "the legacy one (slope 0.2)",
+                        path=path,
+                        layer=str(cfg.get("name") or owner),
+                    )
+            if out.get("class_name") == "LayerNormalization" and cfg.get("rms_scaling") is False:
+                del cfg["rms_scaling"]
+            if out.get("class_name") in _FUNCTIONAL and isinstance(cfg.get("layers"), list):
+                nested = {
+                    str(e.get("name")) for e in cfg["layers"] if isinstance(e, Mapping) and e.get("class_name") in _FUNCTIONAL
+                }
+                for key in ("input_layers", "output_layers"):
+                    if key in cfg:
+                        cfg[key] = _renumber(cfg[key], nested)
+        return out
+
+    return fix(config, "")
+
+
+def _renumber(spec: Any, nested: set[str]) -> Any:
+    if isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str) and isinstance(spec[1], int):
+        return [spec[0], spec[1] - 1, spec[2]] if spec[0] in nested and spec[1] > 0 else spec
+    if isinstance(spec, list):
+        return [_renumber(v, nested) for v in spec]
+    if isinstance(spec, Mapping):
+        return {k: _renumber(v, nested) for k, v in spec.items()}
+    return spec
+
+
 def _read_member(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
     try:
         return zf.read(name)
@@ -241,6 +303,8 @@ def read_keras_zip(path: str, *, weights: str | None = None) -> Model:
             keras_version = "2.13.0" if module.startswith("tf_keras") or module.startswith("keras.src.engine") else "3.0.0"
         tf_keras = not keras_version.startswith("3")
         generation = generation_of(keras_version)
+        if not tf_keras:
+            config = keras3_config_fixups(config, path)
         if weights is not None:
             raise KerasMigrateError("a .keras archive carries its own weights; --weights is not used with it", path=path)
         _precheck(config, path)

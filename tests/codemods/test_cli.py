@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from keras_migrate.errors import EXIT_INPUT, EXIT_MISMATCH, EXIT_OK
-from tests.codemods.conftest import ROOT, run_cli
+from tests.codemods.conftest import DATA, ROOT, run_cli
 
 LEGACY = "from keras.models import Sequential\nmodel = Sequential()\nmodel.fit(x, y, nb_epoch=2)\n"
 MODERN = "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, epochs=2)\n"
@@ -72,13 +73,14 @@ def test_symlink_is_kept(tmp_path: Path) -> None:
 def test_parse_failure_is_reported_and_run_goes_on(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _write(tmp_path / "a_py2.py", "import keras\nprint 'hello'\n")
+    shutil.copy(DATA / "py2_legacy.py2", tmp_path / "a_py2.py")
     good = _write(tmp_path / "b.py", LEGACY)
     code, _ = run_cli(str(tmp_path), "--write", "--jobs", "1")
     assert code == EXIT_OK
     assert "epochs=2" in good.read_text(encoding="utf-8")
     err = capsys.readouterr().err
-    assert "a_py2.py" in err and "cannot parse" in err
+    assert "a_py2.py" in err and "cannot parse" in err and "line 5" in err
+    assert (tmp_path / "a_py2.py").read_bytes() == (DATA / "py2_legacy.py2").read_bytes()
 
 
 def test_prefilter_skips_files_without_keras(tmp_path: Path) -> None:

@@ -140,3 +140,10 @@ def test_last_line_without_newline() -> None:
     assert upgrade_text("model.fit(x, nb_epoch=1)") == "model.fit(x, epochs=1)"
     source = "def f():\n    model.fit(x, nb_epoch=1)"
     assert upgrade_text(source) == "def f():\n    model.fit(x, epochs=1)"
+
+
+def test_save_path_variable_with_known_extension_needs_no_follow_up() -> None:
+    source = 'import os\npath = os.path.join(d, "model.keras")\nmodel.save(path)\n'
+    assert upgrade_text(source) == source
+    weights = 'w = "x.h5"\nmodel.save_weights(w)\n'
+    assert COMMENT_PREFIX in upgrade_text(weights)

@@ -89,6 +89,14 @@ def _set_arg(call: cst.Call, arg: cst.Arg, value: cst.BaseExpression) -> cst.Cal
     )
 
 
+def _known_extension(ctx: RuleContext, node: cst.BaseExpression, allowed: tuple[str, ...]) -> bool:
+    """True when ``node`` is a variable only ever assigned paths with an allowed extension."""
+    if not isinstance(node, cst.Name):
+        return False
+    extensions = ctx.facts.path_variables.get(node.value)
+    return bool(extensions) and all(e in allowed for e in extensions or ())
+
+
 def _receiver_is_model(ctx: RuleContext, func: cst.Attribute) -> bool:
     name = dotted(func.value)
     if name is None:
@@ -148,7 +156,8 @@ class Saving(Rule):
 
         edited = _edit_path(arg.value, fix)
         if edited is None:
-            ctx.follow_up("model.save needs a path ending in .keras (or .h5) in Keras 3")
+            if not _known_extension(ctx, arg.value, (".keras", ".h5", ".weights.h5")):
+                ctx.follow_up("model.save needs a path ending in .keras (or .h5) in Keras 3")
             return call
         if edited is arg.value:
             return call
@@ -177,7 +186,8 @@ class Saving(Rule):
 
         edited = _edit_path(arg.value, fix)
         if edited is None:
-            ctx.follow_up("save_weights needs a path ending in .weights.h5 in Keras 3")
+            if not _known_extension(ctx, arg.value, (".weights.h5",)):
+                ctx.follow_up("save_weights needs a path ending in .weights.h5 in Keras 3")
             return call
         if edited is arg.value:
             return call

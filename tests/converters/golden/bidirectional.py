@@ -18,6 +18,8 @@ WEIGHTS_FILE = "bidirectional.weights.h5"
 
 
 # Compat objects copied from keras_migrate.compat._layers, registered under the same names.
+
+
 #: The package name compat objects are registered under.
 PACKAGE = "keras_migrate"
 
@@ -36,14 +38,14 @@ def legacy_hard_sigmoid(x: Any) -> Any:
 def build_model():
     """The model's architecture, freshly initialized."""
     input_1 = keras.Input(shape=(5, 3), name="input_1")
-    # legacy hard_sigmoid (slope 0.2) kept
+    # legacy_hard_sigmoid keeps the source's hard_sigmoid (slope 0.2, Keras 3's is 1/6)
     bidirectional_1 = layers.Bidirectional(
         layers.LSTM(
             3, return_sequences=True, recurrent_activation=legacy_hard_sigmoid, name="lstm_1"
         ),
         name="bidirectional_1",
     )(input_1)
-    # legacy hard_sigmoid (slope 0.2) kept
+    # legacy_hard_sigmoid keeps the source's hard_sigmoid (slope 0.2, Keras 3's is 1/6)
     bidirectional_2 = layers.Bidirectional(
         layers.GRU(
             3,
@@ -60,14 +62,14 @@ def build_model():
         merge_mode="mul",
         name="bidirectional_3",
     )(input_1)
-    # legacy hard_sigmoid (slope 0.2) kept
+    # legacy_hard_sigmoid keeps the source's hard_sigmoid (slope 0.2, Keras 3's is 1/6)
     bidirectional_4 = layers.Bidirectional(
         layers.LSTM(2, recurrent_activation=legacy_hard_sigmoid, name="lstm_2"),
         merge_mode="ave",
         name="bidirectional_4",
     )(input_1)
     return keras.Model(
-        inputs=[input_1],
+        inputs=input_1,
         outputs=[bidirectional_1, bidirectional_2, bidirectional_3, bidirectional_4],
         name="model_1",
     )

@@ -20,7 +20,7 @@ def build_model():
     """The model's architecture, freshly initialized."""
     input_1 = keras.Input(shape=(3, 8, 7), name="input_1")
     input_2 = keras.Input(shape=(2, 5, 4, 4), name="input_2")
-    # inserted by keras-migrate (layout change at the model's boundary)
+    # inserted by keras-migrate: layout transpose at the model's boundary
     input_1_to_channels_last = layers.Permute((2, 3, 1), name="input_1_to_channels_last")(input_1)
     conv2d_1 = layers.Conv2D(
         4, (3, 3), padding="same", data_format="channels_last", activation="relu", name="conv2d_1"
@@ -33,14 +33,14 @@ def build_model():
     )(max_pooling2d_1)
     flatten_1 = layers.Flatten(data_format="channels_last", name="flatten_1")(conv2d_2)
     dense_1 = layers.Dense(3, name="dense_1")(flatten_1)
-    # inserted by keras-migrate (layout change at the model's boundary)
+    # inserted by keras-migrate: layout transpose at the model's boundary
     input_2_to_channels_last = layers.Permute((2, 3, 4, 1), name="input_2_to_channels_last")(
         input_2
     )
     conv3d_1 = layers.Conv3D(
         3, (2, 2, 2), data_format="channels_last", activation="relu", name="conv3d_1"
     )(input_2_to_channels_last)
-    # inserted by keras-migrate (layout change at the model's boundary)
+    # inserted by keras-migrate: layout transpose at the model's boundary
     conv3d_1_to_channels_first = layers.Permute((4, 1, 2, 3), name="conv3d_1_to_channels_first")(
         conv3d_1
     )

@@ -4,7 +4,7 @@ load_model() returns the converted model with its weights (WEIGHTS_FILE, next to
 file); build_model() returns the same architecture, freshly initialized.
 """
 
-# Source: dict_io.h5 (keras-h5, Keras 2.21.0, tensorflow backend), read as data.
+# Source: dict_io.h5 (keras-h5, tf.keras 2.21.0, tensorflow backend), read as data.
 # Converted: 4 layers and 48 weight values, written as Keras 3.15.1 code for any backend.
 
 import os

@@ -19,6 +19,8 @@ WEIGHTS_FILE = "keras1_maxout_highway.weights.h5"
 
 
 # Compat objects copied from keras_migrate.compat._keras1, registered under the same names.
+
+
 #: The package name compat objects are registered under.
 PACKAGE = "keras_migrate"
 
@@ -93,11 +95,11 @@ class MaxoutDense(keras.layers.Layer):
 def build_model():
     """The model's architecture, freshly initialized."""
     input_1 = keras.Input(shape=(5,), name="input_1")
-    # compat layer MaxoutDense, defined above
+    # MaxoutDense (defined above) reproduces Keras 1.2.2's MaxoutDense
     maxoutdense_1 = MaxoutDense(4, nb_feature=3, name="maxoutdense_1")(input_1)
-    # compat layer Highway, defined above
+    # Highway (defined above) reproduces Keras 1.2.2's Highway
     highway_1 = Highway(activation="relu", name="highway_1")(input_1)
-    return keras.Model(inputs=[input_1], outputs=[maxoutdense_1, highway_1], name="model_1")
+    return keras.Model(inputs=input_1, outputs=[maxoutdense_1, highway_1], name="model_1")
 
 
 def load_model(weights_path=None):

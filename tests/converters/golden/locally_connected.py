@@ -18,6 +18,8 @@ WEIGHTS_FILE = "locally_connected.weights.h5"
 
 
 # Compat objects copied from keras_migrate.compat._layers, registered under the same names.
+
+
 def _tuple(value: Any, n: int) -> tuple[int, ...]:
     if isinstance(value, int):
         return (value,) * n
@@ -185,11 +187,9 @@ def build_model():
     """The model's architecture, freshly initialized."""
     input_1 = keras.Input(shape=(6, 3), name="input_1")
     input_2 = keras.Input(shape=(5, 4, 2), name="input_2")
-    # compat layer LocallyConnected1D, defined above
-    locally_connected1d_1 = LocallyConnected1D(2, (3,), strides=(1,), name="locally_connected1d_1")(
-        input_1
-    )
-    # compat layer LocallyConnected2D, defined above
+    # LocallyConnected1D (defined above) reproduces Keras 2.2.4's LocallyConnected1D
+    locally_connected1d_1 = LocallyConnected1D(2, (3,), name="locally_connected1d_1")(input_1)
+    # LocallyConnected2D (defined above) reproduces Keras 2.2.4's LocallyConnected2D
     locally_connected2d_1 = LocallyConnected2D(
         2,
         (2, 2),

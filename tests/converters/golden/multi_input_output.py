@@ -18,6 +18,8 @@ WEIGHTS_FILE = "multi_input_output.weights.h5"
 
 
 # Compat objects copied from keras_migrate.compat._layers, registered under the same names.
+
+
 #: The package name compat objects are registered under.
 PACKAGE = "keras_migrate"
 
@@ -37,7 +39,7 @@ def build_model():
     """The model's architecture, freshly initialized."""
     seq_in = keras.Input(shape=(4, 3), name="seq_in")
     vec_in = keras.Input(shape=(5,), name="vec_in")
-    # legacy hard_sigmoid (slope 0.2) kept
+    # legacy_hard_sigmoid keeps the source's hard_sigmoid (slope 0.2, Keras 3's is 1/6)
     enc = layers.GRU(4, recurrent_activation=legacy_hard_sigmoid, reset_after=False, name="enc")(
         seq_in
     )

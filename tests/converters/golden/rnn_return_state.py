@@ -18,6 +18,8 @@ WEIGHTS_FILE = "rnn_return_state.weights.h5"
 
 
 # Compat objects copied from keras_migrate.compat._layers, registered under the same names.
+
+
 #: The package name compat objects are registered under.
 PACKAGE = "keras_migrate"
 
@@ -36,7 +38,7 @@ def legacy_hard_sigmoid(x: Any) -> Any:
 def build_model():
     """The model's architecture, freshly initialized."""
     input_1 = keras.Input(shape=(4, 3), name="input_1")
-    # legacy hard_sigmoid (slope 0.2) kept
+    # legacy_hard_sigmoid keeps the source's hard_sigmoid (slope 0.2, Keras 3's is 1/6)
     lstm_1, lstm_1_state_h, lstm_1_state_c = layers.LSTM(
         4,
         return_sequences=True,
@@ -45,7 +47,7 @@ def build_model():
         name="lstm_1",
     )(input_1)
     lstm_2 = layers.LSTM(4, name="lstm_2")(lstm_1, initial_state=[lstm_1_state_h, lstm_1_state_c])
-    # legacy hard_sigmoid (slope 0.2) kept
+    # legacy_hard_sigmoid keeps the source's hard_sigmoid (slope 0.2, Keras 3's is 1/6)
     gru_1, gru_1_state = layers.GRU(
         3,
         return_state=True,
@@ -54,7 +56,7 @@ def build_model():
         name="gru_1",
     )(input_1)
     return keras.Model(
-        inputs=[input_1],
+        inputs=input_1,
         outputs=[lstm_1, lstm_1_state_h, lstm_1_state_c, lstm_2, gru_1, gru_1_state],
         name="model_1",
     )

@@ -20,7 +20,7 @@ def build_tower():
     input_1 = keras.Input(shape=(3,), name="input_1")
     dense_2 = layers.Dense(5, name="dense_2")(input_1)
     dense_1 = layers.Dense(4, activation="relu", name="dense_1")(dense_2)
-    return keras.Model(inputs=[input_1], outputs=[dense_1], name="tower")
+    return keras.Model(inputs=input_1, outputs=dense_1, name="tower")
 
 
 def build_model():
