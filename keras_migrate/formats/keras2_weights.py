@@ -39,15 +39,13 @@ def _local_kernel(layer: Layer, path: str) -> Layer:
     kernel = layer.weight("kernel")
     if impl == 2:
         shape = kernel.shape
+        out_sp: tuple[int, ...]
         if rank == 1:
-            in_len, cin, out_len, _ = shape
-            out_sp, in_sp = (out_len,), (in_len,)
+            cin, out_sp = shape[1], (shape[2],)
         elif cf:
-            cin, in_r, in_c, _, out_r, out_c = shape
-            out_sp, in_sp = (out_r, out_c), (in_r, in_c)
+            cin, out_sp = shape[0], (shape[4], shape[5])
         else:
-            in_r, in_c, cin, out_r, out_c, _ = shape
-            out_sp, in_sp = (out_r, out_c), (in_r, in_c)
+            cin, out_sp = shape[2], (shape[3], shape[4])
         positions = list(np.ndindex(*out_sp))
         offsets = list(np.ndindex(*ks))
         idx = np.empty((len(positions), len(offsets) * cin, filters), dtype=np.int64)
@@ -64,6 +62,7 @@ def _local_kernel(layer: Layer, path: str) -> Layer:
                         feats.append((*[s + d for s, d in zip(src, off)], c))
             for fi, feat in enumerate(feats):
                 for f in range(filters):
+                    full: tuple[int, ...]
                     if rank == 1:
                         full = (feat[0], feat[1], pos[0], f)
                     elif cf:
@@ -80,14 +79,13 @@ def _local_kernel(layer: Layer, path: str) -> Layer:
                 path=path,
                 layer=layer.name,
             )
-        out_sp = tuple(int(d) for d in bias_shape[:-1])
-        positions = int(np.prod(out_sp))
+        n_pos = int(np.prod([int(d) for d in bias_shape[:-1]]))
         k = int(np.prod(ks))
-        cin = kernel.shape[0] // (positions * k * filters)
+        cin = kernel.shape[0] // (n_pos * k * filters)
         if cf:  # sorted by (filter, positions) then (channel, offsets)
-            new = kernel.then(Reshape((filters, positions, cin * k)), Transpose((1, 2, 0)))
+            new = kernel.then(Reshape((filters, n_pos, cin * k)), Transpose((1, 2, 0)))
         else:  # sorted by (positions, filter) then (offsets, channel)
-            new = kernel.then(Reshape((positions, filters, k * cin)), Transpose((0, 2, 1)))
+            new = kernel.then(Reshape((n_pos, filters, k * cin)), Transpose((0, 2, 1)))
     else:
         raise UnsupportedError(f"unknown LocallyConnected implementation {impl}", path=path, layer=layer.name)
     return layer.with_weights(tuple(new.renamed("kernel") if w.name == "kernel" else w for w in layer.weights))
