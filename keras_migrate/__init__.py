@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 
 def _install_compat_hook() -> None:
-    if "keras" in sys.modules:
+    if sys.modules.get("keras") is not None:
         from keras_migrate.compat import register
 
         register()

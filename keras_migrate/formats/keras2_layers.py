@@ -144,8 +144,11 @@ def normalize_activation(value: Any, ctx: TranslateContext) -> Any:
         if isinstance(name, str):
             return normalize_activation(name, ctx)
         raise ctx.fail(f"activation {value!r} is not a built-in Keras activation")
+    if value == LEGACY_HARD_SIGMOID:
+        return value
     if value == "hard_sigmoid":
-        return LEGACY_HARD_SIGMOID
+        # Keras 3 changed the slope from 0.2 to 1/6; only a Keras 3 file means the new one.
+        return "hard_sigmoid" if ctx.generation == "keras3" else LEGACY_HARD_SIGMOID
     if value in _ACTIVATIONS:
         return value
     raise ctx.fail(
@@ -218,6 +221,7 @@ _NEUTRAL_VALUES: dict[str, tuple[Any, ...]] = {
     "input_dim": (),
     "noise_shape": (None,),
     "unroll": (),  # a speed setting; results are the same
+    "rms_scaling": (False,),
 }
 
 

@@ -208,13 +208,21 @@ def load_architecture(
     keras_version: str | None,
     backend: str | None,
     source_format: str,
+    keras3_normalized: bool = False,
 ) -> Model:
-    """Build a Model from a parsed config plus (optionally) a weights group."""
+    """Build a Model from a parsed config plus (optionally) a weights group.
+
+    ``keras3_normalized``: the caller already applied :func:`keras3_config_fixups`.
+    """
     generation = generation_of(keras_version)
     if generation == "keras1":
         from keras_migrate.formats import keras1
 
         return keras1.load(model_config, weights, path=path, keras_version=keras_version, source_format=source_format)
+    if generation == "keras3" and not keras3_normalized:
+        from keras_migrate.formats.keras_zip import keras3_config_fixups
+
+        model_config = keras3_config_fixups(model_config, path)
     _precheck(model_config, path)
     graph, reader = graph_from_config(model_config, path=path, generation=generation)
     provenance = Provenance(

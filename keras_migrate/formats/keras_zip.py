@@ -204,8 +204,6 @@ class ZipWeights:
         return None
 
 
-_LEGACY_HARD_SIGMOID = "keras_migrate>legacy_hard_sigmoid"
-_ACTIVATION_KEYS = ("activation", "recurrent_activation")
 _FUNCTIONAL = ("Functional", "Model")
 
 
@@ -216,10 +214,6 @@ def keras3_config_fixups(config: Any, path: str) -> Any:
     * In ``input_layers``/``output_layers`` Keras 3 numbers a nested functional model's
       nodes from 1 (its node 0 is the one it is built with; ``functional_from_config``
       subtracts 1), while node arguments count its calls from 0: both become call numbers.
-    * The ``keras_migrate>legacy_hard_sigmoid`` activation this package writes is the
-      legacy ``hard_sigmoid``, as the reader names it. Keras 3's own ``hard_sigmoid``
-      (slope 1/6) is refused: the reader would take it for the legacy one (slope 0.2).
-    * ``LayerNormalization(rms_scaling=False)`` is Keras 3's default and is dropped.
     """
 
     def fix(obj: Any, owner: str) -> Any:
@@ -230,20 +224,6 @@ def keras3_config_fixups(config: Any, path: str) -> Any:
         out = {k: fix(v, str(obj.get("name") or owner)) for k, v in obj.items()}
         cfg = out.get("config")
         if isinstance(cfg, dict):
-            for key in _ACTIVATION_KEYS:
-                value = cfg.get(key)
-                name = value.get("config") if isinstance(value, Mapping) and value.get("class_name") == "function" else value
-                if name == _LEGACY_HARD_SIGMOID:
-                    cfg[key] = "hard_sigmoid"
-                elif name == "hard_sigmoid":
-                    raise UnsupportedError(
-                        "Keras 3's hard_sigmoid activation (slope 1/6) is not supported yet: the reader only knows "
-                        "the legacy one (slope 0.2)",
-                        path=path,
-                        layer=str(cfg.get("name") or owner),
-                    )
-            if out.get("class_name") == "LayerNormalization" and cfg.get("rms_scaling") is False:
-                del cfg["rms_scaling"]
             if out.get("class_name") in _FUNCTIONAL and isinstance(cfg.get("layers"), list):
                 nested = {
                     str(e.get("name")) for e in cfg["layers"] if isinstance(e, Mapping) and e.get("class_name") in _FUNCTIONAL
@@ -322,5 +302,6 @@ def read_keras_zip(path: str, *, weights: str | None = None) -> Model:
     model = load_architecture(
         config, cast(Any, provider), path=path, keras_version=keras_version, backend=None,
         source_format="keras-zip (tf_keras)" if tf_keras else "keras-zip",
+        keras3_normalized=True,
     )
     return model

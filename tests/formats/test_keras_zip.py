@@ -129,19 +129,31 @@ def test_weights_that_do_not_fit(tmp_path: Path, capsys) -> None:
     _fails(["convert", str(bad)], tmp_path / "o.keras", capsys, "no array for weight")
 
 
-def test_keras3_hard_sigmoid_is_refused_not_misread(tmp_path: Path, capsys) -> None:
+def test_keras3_hard_sigmoid_keeps_keras3_slope(tmp_path: Path) -> None:
     """Keras 3's hard_sigmoid (slope 1/6) must not silently become the legacy one (0.2)."""
+    from keras_migrate.formats import load
+    from keras_migrate.ir.graph import flatten_structure
+    from keras_migrate.ir.interpreter import run_graph
+
     src = tmp_path / "src.keras"
     assert cli_main(["convert", str(GEN / "conv.h5"), "-o", str(src)]) == 0
-    bad = tmp_path / "bad.keras"
-    with zipfile.ZipFile(src) as a, zipfile.ZipFile(bad, "w") as dst:
+    k3 = tmp_path / "k3.keras"
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(k3, "w") as dst:
         for n in a.namelist():
             data = a.read(n)
             if n == "config.json":
                 data = data.replace(b'"activation": "relu"', b'"activation": "hard_sigmoid"', 1)
                 assert b"hard_sigmoid" in data
             dst.writestr(n, data)
-    _fails(["convert", str(bad)], tmp_path / "o.keras", capsys, "hard_sigmoid")
+    model = load(str(k3))
+    acts = [lay.config.get("activation") for _, lay in model.graph.walk_layers()]
+    assert "hard_sigmoid" in acts and "keras_migrate>legacy_hard_sigmoid" not in acts
+    legacy = load(str(src))
+    with np.load(GEN / "conv.npz") as d:
+        ins = [d[f"input_{i}"] for i in range(sum(k.startswith("input_") for k in d.files))]
+    a = flatten_structure(run_graph(model.graph, ins))
+    b = flatten_structure(run_graph(legacy.graph, ins))
+    assert not all(np.allclose(x, y) for x, y in zip(a, b))  # the activation really changed
 
 
 # --------------------------------------------------------------------------- Keras 3 itself
