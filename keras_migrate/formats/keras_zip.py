@@ -223,14 +223,13 @@ def keras3_config_fixups(config: Any, path: str) -> Any:
             return obj
         out = {k: fix(v, str(obj.get("name") or owner)) for k, v in obj.items()}
         cfg = out.get("config")
-        if isinstance(cfg, dict):
-            if out.get("class_name") in _FUNCTIONAL and isinstance(cfg.get("layers"), list):
-                nested = {
-                    str(e.get("name")) for e in cfg["layers"] if isinstance(e, Mapping) and e.get("class_name") in _FUNCTIONAL
-                }
-                for key in ("input_layers", "output_layers"):
-                    if key in cfg:
-                        cfg[key] = _renumber(cfg[key], nested)
+        if isinstance(cfg, dict) and out.get("class_name") in _FUNCTIONAL and isinstance(cfg.get("layers"), list):
+            nested = {
+                str(e.get("name")) for e in cfg["layers"] if isinstance(e, Mapping) and e.get("class_name") in _FUNCTIONAL
+            }
+            for key in ("input_layers", "output_layers"):
+                if key in cfg:
+                    cfg[key] = _renumber(cfg[key], nested)
         return out
 
     return fix(config, "")
