@@ -17,7 +17,8 @@ def add_parser(subparsers: Any) -> None:
         help="convert a legacy model to Keras 3",
         description=(
             "Convert MODEL to OUT; the output kind follows OUT's suffix: .keras (a Keras 3 "
-            "model), .weights.h5 (Keras 3 weights only), .kmir (keras-migrate IR), .onnx (ONNX). "
+            "model), .weights.h5 (Keras 3 weights only), .kmir (keras-migrate IR), .py (Keras 3 source plus "
+            "<name>.weights.h5 beside it), .onnx (ONNX). "
             "channels_first models compute in channels_last inside by default (TensorFlow on "
             "CPU cannot run channels_first convolutions) and keep their input/output layout."
         ),
@@ -44,8 +45,13 @@ def run(args: argparse.Namespace) -> int:
     from keras_migrate.converters._atomic import check_output_path
     from keras_migrate.ir.passes import prepare_for_output
 
-    output_kind(args.output)
+    kind = output_kind(args.output)
     check_output_path(args.output, force=args.force, inputs=[args.model, args.weights or ""])
+    if kind == "python":
+        from keras_migrate.converters.python_code import weights_path_for
+
+        # The module's weights file is an output too: same protections.
+        check_output_path(weights_path_for(args.output), force=args.force, inputs=[args.model, args.weights or ""])
     console = stderr_console()
     model = load_model_arg(args)
     mode = "keep" if args.keep_data_format else ("channels_last" if args.channels_last else "internal")

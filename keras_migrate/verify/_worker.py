@@ -41,6 +41,19 @@ def _node_values(model: Any) -> tuple[list[Any], list[str]]:
     return tensors, names
 
 
+def _load(keras: Any, path: str) -> Any:
+    """A converted model: a ``.keras`` file, or an emitted module's ``load_model()``."""
+    if path.endswith(".py"):
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("keras_migrate_converted_model", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.load_model()
+    return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
 def main(argv: list[str]) -> int:
     """Run one request, or each request of ``{"jobs": [...]}`` (one process, many models)."""
     with open(argv[0]) as fh:
@@ -71,7 +84,7 @@ def _run(req: dict[str, Any]) -> None:
         import keras_migrate  # noqa: F401  (registers compat layers)
 
         keras.utils.clear_session()
-        model = keras.saving.load_model(req["model"], compile=False, safe_mode=True)
+        model = _load(keras, req["model"])
         t1 = time.perf_counter()
         with np.load(req["inputs"]) as data:
             flat = [data[f"input_{i}"] for i in range(len(data.files))]

@@ -255,42 +255,57 @@ def _arrays(entry: dict[str, Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return ins, outs
 
 
-def run_backend(backend: str, built: dict[str, dict[str, Any]], converted: dict[str, Path | None], work: Path) -> dict[str, dict[str, Any]]:
-    """Run every converted model under one backend, in one worker process.
+def run_backends(
+    backends: list[str], built: dict[str, dict[str, Any]], converted: dict[str, Path | None], work: Path
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Run every converted model under each backend: one worker process per backend, the
+    backends concurrently (their slow phases are single-threaded).
 
     ``built`` maps a name to ``{"h5", "npz"}`` (the source file, its inputs and outputs),
-    ``converted`` to its ``.keras`` (``None``: skipped). Returns each worker result, with
-    ``output`` naming the ``.npz`` of its outputs (``out:<i>``).
+    ``converted`` to its ``.keras`` (``None``: skipped). Returns backend -> name -> the
+    worker's result, with ``output`` naming the ``.npz`` of its outputs (``out:<i>``).
     """
-    jobs = []
+    models = []
     for name, path in converted.items():
         if path is None:
             continue
         entry = built[name]
         graph = load(entry["h5"]).graph
-        jobs.append(
+        inputs = str(work / f"{name}.in.npz")
+        ins, _ = _arrays(entry)
+        np.savez(inputs, **{f"input_{i}": a for i, a in enumerate(ins)})
+        models.append((name, path, inputs, graph))
+    procs = []
+    for backend in backends:
+        jobs = [
             {
                 "id": name,
                 "model": str(path),
-                "inputs": entry["npz"].replace(".npz", ".in.npz"),
+                "inputs": inputs,
                 "input_names": list(graph.inputs),
                 "input_structure": graph.input_structure,
                 "output": str(work / f"{name}.{backend}.npz"),
                 "result": str(work / f"{name}.{backend}.json"),
                 "layers": False,
             }
-        )
-        ins, _ = _arrays(entry)
-        np.savez(jobs[-1]["inputs"], **{f"input_{i}": a for i, a in enumerate(ins)})
-    req = work / f"jobs-{backend}.json"
-    req.write_text(json.dumps({"jobs": jobs}))
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    subprocess.run([sys.executable, "-m", "keras_migrate.verify._worker", str(req)], env=env, check=False, timeout=7200)
-    results = {}
-    for job in jobs:
-        res = Path(job["result"])
-        results[job["id"]] = json.loads(res.read_text()) if res.exists() else {"ok": False, "error": "worker crashed"}
-        results[job["id"]]["output"] = job["output"]
+            for name, path, inputs, graph in models
+        ]
+        req = work / f"jobs-{backend}.json"
+        req.write_text(json.dumps({"jobs": jobs}))
+        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+        procs.append((backend, jobs, subprocess.Popen([sys.executable, "-m", "keras_migrate.verify._worker", str(req)], env=env)))
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for backend, jobs, proc in procs:
+        try:
+            proc.wait(timeout=7200)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        results[backend] = {}
+        for job in jobs:
+            res = Path(job["result"])
+            out = json.loads(res.read_text()) if res.exists() else {"ok": False, "error": "worker crashed or timed out"}
+            results[backend][job["id"]] = {**out, "output": job["output"]}
     return results
 
 
@@ -300,9 +315,9 @@ _backend_cache: dict[str, dict[str, dict[str, Any]]] = {}
 @pytest.fixture(scope="module")
 def backend_results(built, converted, tmp_path_factory):
     def get(backend: str) -> dict[str, dict[str, Any]]:
-        if backend not in _backend_cache:
-            work = tmp_path_factory.mktemp(f"applications_{backend}")
-            _backend_cache[backend] = run_backend(backend, built, converted, work)
+        if not _backend_cache:
+            work = tmp_path_factory.mktemp("applications_backends")
+            _backend_cache.update(run_backends([b for b in BACKENDS if b in available_backends()], built, converted, work))
         return _backend_cache[backend]
 
     return get

@@ -35,7 +35,7 @@ from keras_migrate.ir.interpreter import run_graph
 from keras_migrate.ir.interpreter.kernels.tfkeras import NUMPY_OPS
 from keras_migrate.ir.specs import weight_specs
 from keras_migrate.verify import available_backends
-from tests.conversion.test_applications import _arrays, run_backend
+from tests.conversion.test_applications import _arrays, run_backends
 from tests.conversion.test_fixture_matrix import BACKENDS, _assert_outputs
 
 TFOP = TFOP_TYPE
@@ -245,10 +245,11 @@ _backend_cache: dict[str, dict[str, Any]] = {}
 def test_converted_matches_tf_keras(index: int, backend: str, built: Path, combined_keras: Path, tmp_path_factory) -> None:
     if backend not in available_backends():
         pytest.skip(f"{backend} is not installed")
-    if backend not in _backend_cache:
-        work = tmp_path_factory.mktemp(f"tfkeras_layers_{backend}")
-        entry = _entry(built, "combined")
-        _backend_cache[backend] = run_backend(backend, {"combined": entry}, {"combined": combined_keras}, work)["combined"]
+    if not _backend_cache:
+        work = tmp_path_factory.mktemp("tfkeras_layers_backends")
+        backends = [b for b in BACKENDS if b in available_backends()]
+        runs = run_backends(backends, {"combined": _entry(built, "combined")}, {"combined": combined_keras}, work)
+        _backend_cache.update({b: r["combined"] for b, r in runs.items()})
     res = _backend_cache[backend]
     assert res.get("ok"), res.get("error")
     _, outs = _arrays(_entry(built, "combined"))
