@@ -7,7 +7,10 @@ whole files, so the only data crossing processes are paths in and small records 
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import multiprocessing.context
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -211,12 +214,23 @@ def _run(
         return results
     workers = min(jobs, len(paths))
     chunksize = max(1, len(paths) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
         for result in pool.map(work, paths, chunksize=chunksize):
             results.append(result)
             if on_result:
                 on_result(result)
     return results
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    """``fork`` (workers inherit the warmed engine) unless a multithreaded framework is
+    loaded in this process (e.g. when called from a notebook or a test session that
+    imported JAX, TensorFlow or torch): forking those can deadlock, so start fresh workers.
+    """
+    threaded = any(sys.modules.get(m) is not None for m in ("jax", "tensorflow", "torch"))
+    if threaded or "fork" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    return multiprocessing.get_context("fork")
 
 
 def default_jobs() -> int:

@@ -299,7 +299,7 @@ def _translate_call(function: str, spec: TFOpSpec, node: Any, ctx: TranslateCont
             return "Activation", {"activation": "silu"}
         if op == "gelu" and not constants["approximate"]:
             return "Activation", {"activation": "gelu"}
-        if op == "leaky_relu":
+        if op == "leaky_relu" and float(constants["alpha"]) >= 0:  # Keras 3 refuses negative slopes
             return "LeakyReLU", {"negative_slope": float(constants["alpha"])}
         if op == "softmax":
             axis = constants["axis"]

@@ -33,8 +33,14 @@ def _vocab(graph: Graph, value: str) -> int | None:
     return min(sizes) if sizes else None
 
 
-def make_inputs(model: Model, *, batch_size: int = 2, seed: int = 0, time_steps: int = 5) -> list[np.ndarray]:
-    """One array per model input (flat order), shapes from the IR with ``None`` filled in."""
+def make_inputs(
+    model: Model, *, batch_size: int = 2, seed: int = 0, time_steps: int = 5, spatial: int = 64
+) -> list[np.ndarray]:
+    """One array per model input (flat order), shapes from the IR with ``None`` filled in.
+
+    Unknown sizes become ``time_steps`` in sequences (rank 3) and ``spatial`` in images and
+    volumes (rank 4+), large enough for the strided downsampling of typical convnets.
+    """
     rng = np.random.default_rng(seed)
     graph = model.graph
     out = []
@@ -42,7 +48,8 @@ def make_inputs(model: Model, *, batch_size: int = 2, seed: int = 0, time_steps:
         t = graph.values[name].type
         if t is None:
             raise KerasMigrateError(f"input {name!r} has no known shape", hint="pass --inputs FILE.npz")
-        shape = [batch_size if (i == 0 and d is None) else (time_steps if d is None else int(d)) for i, d in enumerate(t.shape)]
+        free = time_steps if t.rank <= 3 else spatial
+        shape = [batch_size if (i == 0 and d is None) else (free if d is None else int(d)) for i, d in enumerate(t.shape)]
         dtype = np.dtype(t.dtype if t.dtype != "bool" else "bool")
         if dtype.kind in "iu":
             vocab = _vocab(graph, name) or 2

@@ -85,10 +85,11 @@ def test_every_emitter_accepts_a_keras3_archive(tmp_path: Path) -> None:
     assert cli_main(["convert", str(GEN / "rnn_cells.h5"), "-o", str(src)]) == 0
     ins, outs = _arrays(GEN / "rnn_cells.npz")
     for suffix in (".keras", ".weights.h5", ".kmir", ".py"):
-        out = tmp_path / f"again{suffix}"
+        # .py writes <stem>.weights.h5 beside it, so each kind gets its own stem.
+        out = tmp_path / f"again_{suffix.strip('.').replace('.', '_')}{suffix}"
         assert cli_main(["convert", str(src), "-o", str(out)]) == 0, suffix
         assert out.exists()
-    assert_outputs(_run(load(str(tmp_path / "again.kmir")), ins), outs)
+    assert_outputs(_run(load(str(tmp_path / "again_kmir.kmir")), ins), outs)
     assert cli_main(["inspect", str(src), "--json"]) == 0
 
 
