@@ -215,6 +215,11 @@ class Keras1BatchNormalization(keras.layers.Layer):
         return {**super().get_config(), "mode": self.mode, "axis": self.axis, "epsilon": self.epsilon}
 
 
+def _row_dot(x: Any, y: Any, axis: int) -> Any:
+    """Per-sample dot product along ``axis``, kept 2D: ``(batch, 1)``."""
+    return ops.expand_dims(ops.sum(x * y, axis=axis), 1)
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class Keras1CosineMerge(keras.layers.Layer):
     """Keras 1 ``Merge(mode='cos')`` of two 2D tensors:
@@ -229,12 +234,8 @@ class Keras1CosineMerge(keras.layers.Layer):
         if len(a.shape) != 2 or len(b.shape) != 2:
             raise ValueError("Keras1CosineMerge supports 2D inputs only")
         ax = self.dot_axes[0] % 2
-
-        def dot(x: Any, y: Any) -> Any:
-            return ops.expand_dims(ops.sum(x * y, axis=ax), 1)
-
-        denominator = ops.maximum(ops.sqrt(dot(a, a) * dot(b, b)), KERAS1_EPSILON)
-        return ops.expand_dims(dot(a, b) / denominator, 1)
+        denominator = ops.maximum(ops.sqrt(_row_dot(a, a, ax) * _row_dot(b, b, ax)), KERAS1_EPSILON)
+        return ops.expand_dims(_row_dot(a, b, ax) / denominator, 1)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return (input_shape[0][0], 1, 1)
