@@ -21,7 +21,7 @@ from keras_migrate.formats.keras_config import attach_weights, graph_from_config
 from keras_migrate.ir.graph import Graph, Layer, Model, Provenance
 from keras_migrate.ir.weights import Flip, H5Dataset, Weight
 
-__all__ = ["generation_of", "load_architecture", "read_architecture_file", "read_h5_model", "read_weights_h5"]
+__all__ = ["generation_of", "load_architecture", "read_architecture_config", "read_architecture_file", "read_h5_model", "read_weights_h5"]
 
 
 def generation_of(keras_version: str | None) -> str:
@@ -324,8 +324,8 @@ def _yaml_load(text: str, path: str) -> Any:
         raise KerasMigrateError(f"not valid YAML ({exc})", path=path) from exc
 
 
-def read_architecture_file(path: str, *, weights: str | None = None) -> Model:
-    """Read ``model.to_json()`` / ``to_yaml()`` output, with weights from an HDF5 file."""
+def read_architecture_config(path: str) -> tuple[Mapping[str, Any], str]:
+    """Parse ``model.to_json()`` / ``to_yaml()`` output: ``(config, "keras-json"|"keras-yaml")``."""
     if not os.path.exists(path):
         raise KerasMigrateError("file not found", path=path)
     try:
@@ -333,14 +333,14 @@ def read_architecture_file(path: str, *, weights: str | None = None) -> Model:
             text = fh.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise KerasMigrateError(f"cannot read architecture file ({exc})", path=path) from exc
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        config = _parse_json(text, path, "architecture file")
-        fmt = "keras-json"
-    else:
-        config = _yaml_load(text, path)
-        fmt = "keras-yaml"
-    config = _check_model_config(config, path)
+    if text.lstrip().startswith("{"):
+        return _check_model_config(_parse_json(text, path, "architecture file"), path), "keras-json"
+    return _check_model_config(_yaml_load(text, path), path), "keras-yaml"
+
+
+def read_architecture_file(path: str, *, weights: str | None = None) -> Model:
+    """Read ``model.to_json()`` / ``to_yaml()`` output, with weights from an HDF5 file."""
+    config, fmt = read_architecture_config(path)
     keras_version = config.get("keras_version")
     backend = config.get("backend")
     wg = None

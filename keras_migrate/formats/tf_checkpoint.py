@@ -747,27 +747,10 @@ def find_checkpoint_prefix(path: str, *, strict: bool = True) -> str | None:
 
 def read_architecture_with_checkpoint(path: str, weights: str) -> Any:
     """``model.to_json()`` / ``to_yaml()`` output with weights from ``save_weights("prefix")``."""
-    from keras_migrate.formats.keras_h5 import (
-        _check_model_config,
-        _parse_json,
-        _yaml_load,
-        generation_of,
-    )
+    from keras_migrate.formats.keras_h5 import generation_of, read_architecture_config
 
-    if not os.path.exists(path):
-        raise KerasMigrateError("file not found", path=path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KerasMigrateError(f"cannot read architecture file ({exc})", path=path) from exc
-    if text.lstrip().startswith("{"):
-        config = _parse_json(text, path, "architecture file")
-        fmt = "keras-json+tf-checkpoint"
-    else:
-        config = _yaml_load(text, path)
-        fmt = "keras-yaml+tf-checkpoint"
-    config = _check_model_config(config, path)
+    config, base_fmt = read_architecture_config(path)
+    fmt = f"{base_fmt}+tf-checkpoint"
     keras_version = config.get("keras_version")
     backend = config.get("backend")
     prefix = find_checkpoint_prefix(weights)
