@@ -11,12 +11,20 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-__all__ = ["BASE_ARGS", "KERAS_VERSION", "LAYER_ARGS", "accepted_args", "generate"]
+__all__ = ["BASE_ARGS", "INFERENCE_IDENTITIES", "KERAS_VERSION", "LAYER_ARGS", "accepted_args", "generate"]
 
 #: Arguments the base ``keras.layers.Layer`` accepts through ``**kwargs``.
 BASE_ARGS = frozenset({"activity_regularizer", "trainable", "dtype", "autocast", "name", "input_dim", "input_shape"})
 
 KERAS_VERSION = "3.15.1"
+
+#: Keras 3 layer types that return their input unchanged at inference (regularizers and
+#: training-time noise) and pass its mask on: every backend of ours (the numpy kernel, the
+#: ONNX lowering) treats them alike.
+INFERENCE_IDENTITIES = (
+    "Identity", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+    "GaussianDropout", "AlphaDropout", "ActivityRegularization",
+)  # fmt: skip
 
 LAYER_ARGS: dict[str, frozenset[str]] = {}  # filled from _keras3_args_data below
 

@@ -9,15 +9,18 @@ the only way to load several Keras backends in one verification.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-__all__ = ["main"]
+__all__ = ["main", "string_inputs_message"]
 
 
 def _node_values(model: Any) -> tuple[list[Any], list[str]]:
@@ -41,6 +44,35 @@ def _node_values(model: Any) -> tuple[list[Any], list[str]]:
     return tensors, names
 
 
+def string_inputs_message(backend: str) -> str:
+    """What a backend result says when Keras 3 itself cannot run a string-input model.
+
+    Keras 3 (3.15.1) runs its string layers (StringLookup, TextVectorization, Hashing of
+    strings) through TensorFlow on every backend, but a functional model converts each
+    input to the backend's own array type first, and jax and torch arrays hold no strings:
+    ``model(x)`` fails there before any layer runs (``predict`` fails on every backend).
+    """
+    return (
+        f"Keras 3 cannot run a model with string inputs on the {backend} backend (its functional "
+        "models convert inputs to backend arrays, which hold no strings); only tensorflow can"
+    )
+
+
+def _has_string_inputs(path: str) -> bool:
+    try:
+        with np.load(path) as data:
+            return any(data[k].dtype.kind in "USO" for k in data.files)
+    except (OSError, ValueError):
+        return False
+
+
+def _plain_array(array: np.ndarray) -> np.ndarray:
+    """String outputs (TF returns bytes objects) as numpy ``str`` arrays, storable without pickle."""
+    if array.dtype.kind in "OS":
+        return np.vectorize(lambda v: v.decode("utf-8") if isinstance(v, bytes) else str(v), otypes=[str])(array)
+    return array
+
+
 def _load(keras: Any, path: str) -> Any:
     """A converted model: a ``.keras`` file, or an emitted module's ``load_model()``."""
     if path.endswith(".py"):
@@ -51,7 +83,43 @@ def _load(keras: Any, path: str) -> Any:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module.load_model()
-    return keras.saving.load_model(path, compile=False, safe_mode=True)
+    with _zero_random_initializers(keras):
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
+@contextlib.contextmanager
+def _zero_random_initializers(keras: Any) -> Iterator[None]:
+    """Let random initializers return zeros while a saved model is rebuilt under JAX.
+
+    Loading builds every layer with its initializers and then overwrites each variable
+    with the file's values, so the initial values are never seen. Under JAX, though, each
+    random initializer compiles an XLA kernel per distinct weight shape (0.2-0.7 s each):
+    about half of a batch's time went there. Zeros come from one cheap kernel. Any
+    variable the file failed to fill would then hold zeros, which the output comparison
+    catches as surely as random values.
+    """
+    if keras.backend.backend() != "jax":
+        yield
+        return
+    import inspect
+
+    patched: dict[type, Any] = {}
+    for name in dir(keras.initializers):
+        cls = getattr(keras.initializers, name)
+        if (
+            inspect.isclass(cls)
+            and "__call__" in vars(cls)
+            and any(base.__name__ == "RandomInitializer" for base in cls.__mro__[1:])
+        ):
+            patched.setdefault(cls, vars(cls)["__call__"])
+    zeros = keras.initializers.Zeros()
+    try:
+        for cls in patched:
+            cls.__call__ = lambda self, shape, dtype=None, **_: zeros(shape, dtype=dtype)  # type: ignore[method-assign]
+        yield
+    finally:
+        for cls, call in patched.items():
+            cls.__call__ = call  # type: ignore[method-assign]
 
 
 def main(argv: list[str]) -> int:
@@ -64,12 +132,43 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+#: Resident memory above which a batch worker drops its compiled-function caches.
+_RSS_BUDGET = 3 << 30
+
+
+def _rss_bytes() -> int:
+    """Current resident set size (Linux ``/proc``; 0 where unavailable, so never a reason to clear)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+    import os
+
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _clear_session(keras: Any, *, free_memory: bool) -> None:
+    try:
+        keras.utils.clear_session(free_memory=free_memory)
+    except TypeError:  # Keras before 3.6 takes no argument and always collects
+        keras.utils.clear_session()
+
+
 def _free_caches() -> None:
-    """Keep a long batch's memory flat: drop Keras state and compiled-function caches."""
+    """Keep a long batch's memory bounded without paying for it on every model.
+
+    Dropping JAX's and TF's compiled-kernel caches after each model made a batch of a few
+    hundred small models several times slower (every primitive recompiled for every
+    model), so the caches are cleared only once the process grows past a budget.
+    """
     import gc
 
+    gc.collect()
+    if _rss_bytes() < _RSS_BUDGET:
+        return
     if "keras" in sys.modules:
-        sys.modules["keras"].utils.clear_session(free_memory=True)
+        _clear_session(sys.modules["keras"], free_memory=True)
     if "jax" in sys.modules:
         sys.modules["jax"].clear_caches()
     gc.collect()
@@ -83,7 +182,7 @@ def _run(req: dict[str, Any]) -> None:
 
         import keras_migrate  # noqa: F401  (registers compat layers)
 
-        keras.utils.clear_session()
+        _clear_session(keras, free_memory=False)  # fresh name counters; memory: _free_caches
         model = _load(keras, req["model"])
         t1 = time.perf_counter()
         with np.load(req["inputs"]) as data:
@@ -101,21 +200,24 @@ def _run(req: dict[str, Any]) -> None:
 
         inputs = build(structure)
         outputs = model(inputs, training=False)
-        flat_out = [keras.ops.convert_to_numpy(o) for o in keras.tree.flatten(outputs)]
-        arrays = {f"out:{i}": o for i, o in enumerate(flat_out)}
+        flat_out = [_plain_array(keras.ops.convert_to_numpy(o)) for o in keras.tree.flatten(outputs)]
+        arrays: dict[str, Any] = {f"out:{i}": o for i, o in enumerate(flat_out)}
         if req.get("layers"):
             try:
                 tensors, vnames = _node_values(model)
                 probe = keras.Model(model.inputs, tensors)
                 values = probe(inputs, training=False)
                 for n, v in zip(vnames, values):
-                    arrays[f"val:{n}"] = keras.ops.convert_to_numpy(v)
+                    arrays[f"val:{n}"] = _plain_array(keras.ops.convert_to_numpy(v))
             except Exception as exc:  # per-layer values are a diagnostic, not the verdict
                 result["layers_error"] = f"{type(exc).__name__}: {exc}"[:500]
         np.savez(req["output"], **arrays)
         result.update(ok=True, load_seconds=t1 - t0, run_seconds=time.perf_counter() - t1, backend=keras.backend.backend())
     except Exception as exc:
-        result.update(error=f"{type(exc).__name__}: {exc}"[:2000], traceback=traceback.format_exc()[-4000:])
+        error = f"{type(exc).__name__}: {exc}"
+        if _has_string_inputs(req["inputs"]) and os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+            error = f"{string_inputs_message(os.environ['KERAS_BACKEND'])} ({error})"
+        result.update(error=error[:2000], traceback=traceback.format_exc()[-4000:])
     with open(req["result"], "w") as fh:
         json.dump(result, fh)
 

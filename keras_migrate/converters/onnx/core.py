@@ -10,6 +10,7 @@ import numpy as np
 
 from keras_migrate.converters.onnx._core import Call, Tensor, lowering
 from keras_migrate.converters.onnx.activations import activation
+from keras_migrate.ir.keras3_api import INFERENCE_IDENTITIES
 
 __all__: list[str] = []
 
@@ -40,15 +41,7 @@ def _einsum_dense(c: Call) -> Tensor:
 
 
 @lowering(
-    "Identity",
-    "Dropout",
-    "SpatialDropout1D",
-    "SpatialDropout2D",
-    "SpatialDropout3D",
-    "GaussianNoise",
-    "GaussianDropout",
-    "AlphaDropout",
-    "ActivityRegularization",
+    *INFERENCE_IDENTITIES,
     passes_mask=True,
 )
 def _identity(c: Call) -> Tensor:

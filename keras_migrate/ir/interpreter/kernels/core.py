@@ -15,6 +15,7 @@ from keras_migrate.ir.graph import Layer
 from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel
 from keras_migrate.ir.interpreter.kernels._common import float_array, weight_or_none
 from keras_migrate.ir.interpreter.kernels.activations import get_activation
+from keras_migrate.ir.keras3_api import INFERENCE_IDENTITIES
 
 __all__ = ["dense", "einsum_dense", "identity", "lambda_layer", "masking"]
 
@@ -48,15 +49,7 @@ def einsum_dense(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], ct
 
 
 @kernel(
-    "Identity",
-    "Dropout",
-    "SpatialDropout1D",
-    "SpatialDropout2D",
-    "SpatialDropout3D",
-    "GaussianNoise",
-    "GaussianDropout",
-    "AlphaDropout",
-    "ActivityRegularization",
+    *INFERENCE_IDENTITIES,
     passes_mask=True,
 )
 def identity(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], ctx: Context) -> Any:
