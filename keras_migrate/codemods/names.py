@@ -67,17 +67,21 @@ class RenameTable:
             return cached
         current = name
         for _ in range(6):
-            parts = current.split(".")
-            for i in range(len(parts), 0, -1):
-                target = self.modules.get(".".join(parts[:i]))
-                if target is not None:
-                    rest = parts[i:]
-                    current = ".".join([target, *rest]) if rest else target
-                    break
-            else:
+            step = self._module_step(current)
+            if step is None:
                 break
+            current = step
         self._module_cache[name] = current
         return current
+
+    def _module_step(self, name: str) -> str | None:
+        """``name`` with its longest renamed module prefix replaced once; None if none is."""
+        parts = name.split(".")
+        for i in range(len(parts), 0, -1):
+            target = self.modules.get(".".join(parts[:i]))
+            if target is not None:
+                return ".".join([target, *parts[i:]])
+        return None
 
     def is_module_rename(self, name: str) -> bool:
         """True when ``name`` is (under) a renamed module rather than a moved member."""
@@ -110,16 +114,10 @@ class RenameTable:
             if current in self.members:
                 current = self.members[current]
                 continue
-            parts = current.split(".")
-            for i in range(len(parts), 0, -1):
-                prefix = ".".join(parts[:i])
-                target = self.modules.get(prefix)
-                if target is not None:
-                    rest = parts[i:]
-                    current = ".".join([target, *rest]) if rest else target
-                    break
-            else:
+            step = self._module_step(current)
+            if step is None:
                 break
+            current = step
         self._cache[name] = current
         return current
 
