@@ -8,6 +8,10 @@ PIP    := $(BIN)/python -m pip
 STAMP  := $(VENV)/.installed
 DEMO_MODEL ?= fixtures/keras-2.2.4/conv2d_channels_first.h5
 PYTEST_ARGS ?=
+# Test files run in parallel, one file per worker (its session fixtures convert once and
+# start one subprocess per backend). Each worker holds TensorFlow, JAX and torch (~3 GB),
+# so at most 4 workers, whatever the core count.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
 .PHONY: demo test install lint fixtures bench clean
 
@@ -29,7 +33,7 @@ demo: $(STAMP)
 	$(BIN)/keras-migrate convert $(DEMO_MODEL) -o out/demo.keras --force --verify --backends jax,torch,tensorflow
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check keras_migrate tests bench fixtures

@@ -89,11 +89,38 @@ _row("LocallyConnected1D/2D (implementation 1)", "LocallyConnected1D LocallyConn
 _row("Sequential, Model (nested, shared)", "Sequential Model Functional", _ALL, "Sequential / Functional")
 _row("Rescaling, Normalization (tf.keras)", "Rescaling Normalization", _K2, "same (Normalization statistics kept as weights)")
 _row(
-    "TFOpLambda: TF arithmetic, math, reductions, activations, concat on Keras tensors (tf.keras)",
+    "MultiHeadAttention (tf.keras)",
+    "MultiHeadAttention",
+    _K2,
+    "compat:LegacyMultiHeadAttention (a Keras 3 MultiHeadAttention keeping tf.keras' mask handling)",
+)
+_row("Attention, AdditiveAttention (tf.keras)", "Attention AdditiveAttention", _K2, "same (causal=True configs refused)")
+_row("EinsumDense (tf.keras)", "EinsumDense", _K2, "EinsumDense")
+_row(
+    "Resizing, CenterCrop (tf.keras)",
+    "Resizing CenterCrop",
+    _K2,
+    "same (bilinear, nearest); bicubic: compat:TFResizing; area, lanczos, gaussian, mitchellcubic refused",
+)
+_row("CategoryEncoding, Hashing (tf.keras)", "CategoryEncoding Hashing", _K2, "same (sparse outputs refused)")
+_row(
+    "StringLookup, IntegerLookup, TextVectorization (tf.keras)",
+    "StringLookup IntegerLookup TextVectorization",
+    _K2,
+    "same, vocabulary in the config, tf_idf weights kept; adapted vocabularies from SavedModel or tf_keras "
+    "`.keras` only, vocabulary files from SavedModel only; string inputs run on tensorflow only (Keras 3 limit)",
+)
+_row(
+    "TFOpLambda: TF functions on Keras tensors (tf.keras): arithmetic, tf.math elementwise, comparisons, "
+    "logical ops, reductions, argmax/argmin, tf.nn activations, softmax/log_softmax, l2_normalize, cast, where, "
+    "matmul, reshape, transpose, concat, stack, split, unstack, squeeze, expand_dims, tile, pad, gather",
     "TFOpLambda",
     _K2,
-    "Add/Subtract/Multiply/Maximum/Minimum/Concatenate/Activation/LeakyReLU/Softmax where identical, else compat:TFOp",
+    "Add/Subtract/Multiply/Maximum/Minimum/Concatenate/Permute/Activation/LeakyReLU/Softmax where identical, "
+    "else compat:TFOp; every unsupported TF function is listed in one error (tf.einsum and `==`/`!=` on tensors: "
+    "tf_keras drops their operands)",
 )
+_row("SlicingOpLambda: `x[...]` with steps, negative indices, ellipsis, new axes (tf.keras)", "SlicingOpLambda", _K2, "compat:TFOp")
 _row(
     "CustomScaleLayer (InceptionResNetV2), LayerScale and StochasticDepth (ConvNeXt) (tf.keras)",
     "CustomScaleLayer Custom>CustomScaleLayer LayerScale StochasticDepth",
@@ -111,6 +138,14 @@ _row(
     "Merge",
     _K1,
     "Add, Multiply, Average, Maximum, Concatenate, Dot; cos: compat:Keras1CosineMerge (callable modes refused)",
+)
+#: Not a legacy class: Keras 3 ``.keras`` files only, so no legacy column says yes.
+_KERAS3_OPS = "`keras.ops` calls on Keras tensors (Keras 3 `.keras` and `.h5` input only, see docs/formats.md)"
+_row(
+    _KERAS3_OPS,
+    "",
+    (),
+    "same op nodes (`.py`: the `keras.ops` calls); ops outside the allowlist are listed in one error",
 )
 _row("Lambda", "Lambda", (), "refused: stored bytecode is never executed")
 
@@ -134,13 +169,18 @@ IR_TYPES: dict[str, tuple[str, ...]] = {
     "ThresholdedReLU": ("keras_migrate>ThresholdedReLU",),
     "LocallyConnected1D/2D (implementation 1)": ("keras_migrate>LocallyConnected1D", "keras_migrate>LocallyConnected2D"),
     "Sequential, Model (nested, shared)": ("Sequential", "Functional"),
-    "TFOpLambda: TF arithmetic, math, reductions, activations, concat on Keras tensors (tf.keras)": (
-        "Add", "Subtract", "Multiply", "Maximum", "Minimum", "Concatenate", "Activation", "LeakyReLU", "Softmax",
-        "keras_migrate>TFOp",
+    "TFOpLambda: TF functions on Keras tensors (tf.keras): arithmetic, tf.math elementwise, comparisons, "
+    "logical ops, reductions, argmax/argmin, tf.nn activations, softmax/log_softmax, l2_normalize, cast, where, "
+    "matmul, reshape, transpose, concat, stack, split, unstack, squeeze, expand_dims, tile, pad, gather": (
+        "Add", "Subtract", "Multiply", "Maximum", "Minimum", "Concatenate", "Permute", "Activation", "LeakyReLU",
+        "Softmax", "keras_migrate>TFOp",
     ),
+    "SlicingOpLambda: `x[...]` with steps, negative indices, ellipsis, new axes (tf.keras)": ("keras_migrate>TFOp",),
+    "Resizing, CenterCrop (tf.keras)": ("Resizing", "CenterCrop", "keras_migrate>TFResizing"),
     "CustomScaleLayer (InceptionResNetV2), LayerScale and StochasticDepth (ConvNeXt) (tf.keras)": (
         "keras_migrate>CustomScaleLayer", "keras_migrate>LayerScale", "Identity",
     ),
+    "MultiHeadAttention (tf.keras)": ("keras_migrate>LegacyMultiHeadAttention",),
     "AtrousConvolution1D/2D (Keras 1)": ("Conv1D", "Conv2D"),
     "TimeDistributedDense (Keras 1)": ("Dense",),
     "MaxoutDense (Keras 1)": ("keras_migrate>MaxoutDense",),
@@ -152,6 +192,15 @@ IR_TYPES: dict[str, tuple[str, ...]] = {
     ),
     "Lambda": (),
 }  # fmt: skip
+
+
+def _keras3_op_types() -> tuple[str, ...]:
+    from keras_migrate.formats.keras3_ops import OPS
+
+    return tuple(spec.type for spec in OPS.values())
+
+
+IR_TYPES[_KERAS3_OPS] = _keras3_op_types()
 
 
 def onnx_status(label: str) -> str:

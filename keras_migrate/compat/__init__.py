@@ -20,8 +20,10 @@ def register() -> None:
         return
     _REGISTERED = True
     from keras_migrate.compat import (
+        _attention,  # noqa: F401  (registers on import)
         _keras1,  # noqa: F401  (registers on import)
         _layers,  # noqa: F401  (registers on import)
+        _preprocessing,  # noqa: F401  (registers on import)
         _tfkeras,  # noqa: F401  (registers on import)
     )
 

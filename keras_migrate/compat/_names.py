@@ -23,5 +23,7 @@ NAMES = frozenset(
         "keras_migrate>SReLU",
         "keras_migrate>Keras1BatchNormalization",
         "keras_migrate>Keras1CosineMerge",
+        "keras_migrate>LegacyMultiHeadAttention",
+        "keras_migrate>TFResizing",
     }
 )

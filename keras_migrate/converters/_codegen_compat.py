@@ -31,6 +31,8 @@ COMPAT_MODULES = (
     "keras_migrate.compat._layers",
     "keras_migrate.compat._keras1",
     "keras_migrate.compat._tfkeras",
+    "keras_migrate.compat._attention",
+    "keras_migrate.compat._preprocessing",
 )
 _BUILTINS = frozenset(dir(builtins))
 

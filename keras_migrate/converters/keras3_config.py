@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.converters.keras3_order import keras_layer_order
+from keras_migrate.formats.keras3_ops import is_op_type, op_object
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer, ValueRef, map_structure
 
 __all__ = ["COMPAT_MODULE", "graph_is_chain", "model_config", "serialize_layer_object"]
@@ -136,6 +137,8 @@ def _input_layer(name: str, graph: Graph) -> dict[str, Any]:
 
 
 def _layer_entry(layer: Layer) -> dict[str, Any]:
+    if is_op_type(layer.type):  # a Keras 3 op node, written back as Keras writes it
+        return op_object(layer.type, layer.config, layer.name)
     if layer.subgraph is not None:
         inner = model_config(layer.subgraph, name=layer.name, trainable=layer.trainable)
         return inner

@@ -16,6 +16,7 @@ import numpy as np
 
 from keras_migrate.converters.keras3_config import graph_is_chain
 from keras_migrate.converters.keras3_order import keras_layer_order
+from keras_migrate.formats.keras3_ops import is_op_type
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer
 from keras_migrate.ir.specs import save_groups, snake_case
 from keras_migrate.ir.weights import Weight
@@ -30,6 +31,8 @@ class WeightSlot:
     path: str
     layer_name: str
     weights: tuple[Weight, ...]
+    #: Dataset names when Keras saves these weights by name (else ``0``, ``1``...).
+    keys: tuple[str, ...] = ()
 
 
 def _class_name(layer: Layer) -> str:
@@ -61,6 +64,8 @@ def weight_slots(graph: Graph, prefix: str = "", model_name: str | None = None) 
             yield WeightSlot(f"{prefix}layers/{key}/vars", lname, ())
             continue
         layer = layers[lname]
+        if is_op_type(layer.type):  # op nodes are not in model.layers and save nothing
+            continue
         key = _unique(snake_case(_class_name(layer)), used)
         base = f"{prefix}layers/{key}/"
         if layer.subgraph is not None:
@@ -68,7 +73,7 @@ def weight_slots(graph: Graph, prefix: str = "", model_name: str | None = None) 
             continue
         by_name = {w.name: w for w in layer.weights}
         for group in save_groups(layer.type, layer.config):
-            yield WeightSlot(base + group.path, lname, tuple(by_name[n] for n in group.weights))
+            yield WeightSlot(base + group.path, lname, tuple(by_name[n] for n in group.weights), group.keys)
 
 
 def write_weights_h5(
@@ -89,7 +94,7 @@ def write_weights_h5(
                 array = np.asarray(w.numpy())
                 if array.dtype == np.float64:
                     array = array.astype(np.float32)
-                group.create_dataset(str(i), data=array)
+                group.create_dataset(slot.keys[i] if slot.keys else str(i), data=array)
                 total += array.nbytes
                 if on_weight is not None:
                     on_weight(array.nbytes)

@@ -44,9 +44,11 @@ from keras_migrate.converters._codegen_format import (
     py_str,
 )
 from keras_migrate.converters._codegen_keras3 import KERAS_VERSION, initializer_alias, signature
+from keras_migrate.converters._codegen_ops import op_expression
 from keras_migrate.converters.keras3_config import graph_is_chain
 from keras_migrate.converters.keras3_weights import write_weights_h5
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
+from keras_migrate.formats.keras3_ops import is_op_type
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer, Model, ValueRef
 
 __all__ = ["python_notes", "python_source", "weights_path_for", "write_python"]
@@ -161,6 +163,7 @@ class _Emitter:
         self.helpers: list[list[str]] = []
         self.helper_names: dict[int, str] = {}
         self.namer = _Namer(self.module_names)
+        self.op_imports: set[ImportLine] = set()
 
     # -- compat -----------------------------------------------------------------------
     def _compat_names(self) -> set[str]:
@@ -366,6 +369,12 @@ class _Emitter:
             layer = layers[node.layer]
             k = seen.get(node.layer, 0)
             seen[node.layer] = k + 1
+            if is_op_type(layer.type):  # a Keras 3 op node: the keras.ops call that records it
+                expr, imports = op_expression(layer, node.args, node.kwargs, lambda r: Atom(var[r.name]), _literal)
+                self.op_imports |= imports
+                targets = self._targets(layer, node.outputs, node.layer, used, namer, var)
+                lines += format_statement(f"{targets} = " if targets else "", expr)
+                continue
             separate = calls[node.layer] > 1 or layer.subgraph is not None
             comment = self._layer_comment(layer)
             if comment:
@@ -490,7 +499,7 @@ class _Emitter:
         return f"Compat objects copied from {', '.join(modules)}, registered under the same names."
 
     def _imports(self, uses_layers: bool) -> list[str]:
-        imports = set(self.compat.imports) | {ImportLine("os"), ImportLine("keras")}
+        imports = set(self.compat.imports) | {ImportLine("os"), ImportLine("keras")} | self.op_imports
         if uses_layers:
             imports.add(ImportLine("keras", "layers"))
         return _render_imports(imports)

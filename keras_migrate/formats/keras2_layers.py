@@ -107,7 +107,11 @@ def rewrite_call(
     return (args, kwargs) if fn is None else fn(layer_type, config, args, kwargs)
 
 #: Modules adding rules for further layer families; imported on first use.
-EXTENSION_MODULES = ("keras_migrate.formats.tfkeras_layers",)
+EXTENSION_MODULES = (
+    "keras_migrate.formats.tfkeras_layers",
+    "keras_migrate.formats.tfkeras_attention",
+    "keras_migrate.formats.tfkeras_preprocessing",
+)
 _EXTENSIONS_LOADED = False
 
 

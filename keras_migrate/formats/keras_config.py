@@ -17,6 +17,8 @@ from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
 from keras_migrate.formats.keras2_layers import TranslateContext, rewrite_call, translate_layer
+from keras_migrate.formats.keras3_ops import is_op_entry, op_layer
+from keras_migrate.formats.tfkeras_layers import TFOP_TYPE, resolve_output_counts, tf_op_outputs
 from keras_migrate.ir.graph import Graph, GraphBuilder, Layer, LayerOrigin, TensorType, ValueRef
 from keras_migrate.ir.specs import WeightSpec, weight_specs
 from keras_migrate.ir.weights import Weight
@@ -30,10 +32,16 @@ _RNN_TYPES = frozenset(
 _VALID_NAME = re.compile(r"^[A-Za-z0-9_.\-:>]+$")
 
 
-def num_outputs(layer_type: str, config: Mapping[str, Any], subgraph: Graph | None = None) -> int:
-    """How many tensors one call of this layer returns."""
+def num_outputs(
+    layer_type: str, config: Mapping[str, Any], subgraph: Graph | None = None, kwargs: Mapping[str, Any] | None = None
+) -> int:
+    """How many tensors one call of this layer (with these call ``kwargs``) returns."""
     if subgraph is not None:
         return len(subgraph.outputs)
+    if layer_type == TFOP_TYPE:  # tf.split / tf.unstack return lists
+        return tf_op_outputs(config)
+    if kwargs is not None and kwargs.get("return_attention_scores") is True:
+        return 2  # attention layers: (output, scores)
     if config.get("return_state"):
         states = {"LSTM": 2, "ConvLSTM1D": 2, "ConvLSTM2D": 2, "ConvLSTM3D": 2}.get(layer_type, 1)
         if layer_type == "RNN":
@@ -138,6 +146,8 @@ class ConfigReader:
         origin = LayerOrigin(class_name=class_name, name=orig_name, config=dict(raw_map) if raw_map else {"layers": raw})
         trainable = bool(raw_map.get("trainable", True))
         dtype = _dtype_name(raw_map.get("dtype"))
+        if is_op_entry(entry):  # a Keras 3 keras.ops call
+            return op_layer(entry, name, self.path)
         if is_model:
             sub = self.graph({"class_name": class_name, "config": raw, "name": orig_name})
             return Layer(name, "Sequential" if sub.kind == "sequential" else "Functional", {}, (), trainable, dtype, sub, origin)
@@ -244,6 +254,10 @@ class ConfigReader:
         refs: dict[str, list[int]] = {}
         self._collect_refs([nodes for _, nodes in layers], refs)
         self._collect_refs(config.get("output_layers"), refs)
+        counted = resolve_output_counts([lay for lay, _ in layers], [[n for _, n in layers], config.get("output_layers")])
+        for lay in counted.values():
+            b.replace_layer(lay)
+        layers = [(counted.get(lay.name, lay), nodes) for lay, nodes in layers]
         offsets: dict[str, int] = {}
         for layer, nodes in layers:
             if layer.subgraph is None:
@@ -272,7 +286,8 @@ class ConfigReader:
                     if call is None:
                         break
                     args, kwargs = rewrite_call(layer.origin.class_name, layer.type, layer.config, *call)
-                    outs = b.call(lname, args, kwargs, num_outputs=num_outputs(layer.type, layer.config, layer.subgraph))
+                    n_out = num_outputs(layer.type, layer.config, layer.subgraph, kwargs)
+                    outs = b.call(lname, args, kwargs, num_outputs=n_out)
                     node_outputs[(orig_of[lname], k)] = [o.name for o in outs]
                     k += 1
                     progress = True

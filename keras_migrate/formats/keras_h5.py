@@ -17,7 +17,9 @@ from typing import Any
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
 from keras_migrate.formats._h5 import attr_names, attr_text, is_hdf5, open_h5
 from keras_migrate.formats.keras2_layers import supported_classes
+from keras_migrate.formats.keras3_ops import check_ops, is_op_entry
 from keras_migrate.formats.keras_config import attach_weights, graph_from_config
+from keras_migrate.formats.tfkeras_layers import check_tf_functions
 from keras_migrate.ir.graph import Graph, Layer, Model, Provenance
 from keras_migrate.ir.weights import Flip, H5Dataset, Weight
 
@@ -41,6 +43,8 @@ def generation_of(keras_version: str | None) -> str:
 
 
 def _walk_classes(config: Any, out: dict[str, list[str]]) -> None:
+    if is_op_entry(config):  # Keras 3 op nodes: checked by keras3_ops.check_ops
+        return
     if isinstance(config, Mapping):
         cls = config.get("class_name")
         cfg = config.get("config")
@@ -64,7 +68,8 @@ _OBJECT_SUFFIXES = ("Initializer", "Regularizer", "Constraint")
 
 
 def _precheck(model_config: Mapping[str, Any], path: str) -> None:
-    """Fail once, naming every Lambda and every unknown class, before any translation."""
+    """Fail once, naming every Lambda, every unknown class and every unsupported TF
+    function, before any translation."""
     found: dict[str, list[str]] = {}
     _walk_classes(model_config, found)
     lambdas = found.get("Lambda", [])
@@ -84,6 +89,8 @@ def _precheck(model_config: Mapping[str, Any], path: str) -> None:
             path=path,
             hint="custom layers are not built-in Keras layers and cannot be converted yet",
         )
+    check_tf_functions(model_config, path)
+    check_ops(model_config, path)
 
 
 _CONFIG_OBJECTS = frozenset(
@@ -209,10 +216,13 @@ def load_architecture(
     backend: str | None,
     source_format: str,
     keras3_normalized: bool = False,
+    vocabularies: Any = None,
 ) -> Model:
     """Build a Model from a parsed config plus (optionally) a weights group.
 
     ``keras3_normalized``: the caller already applied :func:`keras3_config_fixups`.
+    ``vocabularies``: where the form keeps lookup layers' vocabularies that are not in the
+    config (a :class:`~keras_migrate.formats.tfkeras_preprocessing.VocabularySource`).
     """
     generation = generation_of(keras_version)
     if generation == "keras1":
@@ -261,6 +271,9 @@ def load_architecture(
         if (weights.backend or backend) == "theano":
             graph = _flip_theano_kernels(graph)
             provenance = provenance.with_note("Theano backend: convolution kernels flipped (true convolution)")
+    from keras_migrate.formats.tfkeras_preprocessing import describe_form, resolve_vocabularies
+
+    graph = resolve_vocabularies(graph, vocabularies, path=path, what=describe_form(source_format))
     return Model(graph=graph, provenance=provenance, renamed=dict(originals))
 
 

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
+from keras_migrate.formats.keras3_ops import is_op_entry
 from keras_migrate.ir.graph import Graph, Layer, Model
 from keras_migrate.ir.specs import save_groups, snake_case
 from keras_migrate.ir.weights import H5Dataset, Weight
@@ -84,7 +85,8 @@ def _tfk_snake_case(name: str) -> str:
 def _entries(model_config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     from keras_migrate.formats.tf_checkpoint import model_layer_entries
 
-    return model_layer_entries(model_config)
+    # Keras 3 op nodes are not in ``model.layers``: they own no saved state.
+    return [e for e in model_layer_entries(model_config) if not is_op_entry(e)]
 
 
 def _entry_name(entry: Mapping[str, Any]) -> str:
@@ -175,7 +177,8 @@ class ZipWeights:
         # Where Keras 3 saves it (this package's writer uses the same table) ...
         for group in save_groups(layer.type, layer.config):
             if name in group.weights:
-                path = f"{prefix}{group.path}/{group.weights.index(name)}"
+                key = group.keys[group.weights.index(name)] if group.keys else group.weights.index(name)
+                path = f"{prefix}{group.path}/{key}"
                 if path in self._file:
                     return path
         # ... or, for a sub-object saved under another attribute path, the weight's
@@ -190,7 +193,8 @@ class ZipWeights:
 
         def visit(rel: str, obj: Any) -> None:
             if rel.endswith("vars") and hasattr(obj, "keys"):
-                segs = [s for s in rel.split("/")[:-1] if s not in ("cell", "layer")]
+                # tf_keras saves some sub-objects under private attribute names (_query_dense).
+                segs = [s.removeprefix("_") for s in rel.split("/")[:-1] if s not in ("cell", "layer")]
                 if "/".join(segs) == sub:
                     candidates.append(rel)
 
@@ -288,6 +292,7 @@ def read_keras_zip(path: str, *, weights: str | None = None) -> Model:
             raise KerasMigrateError("a .keras archive carries its own weights; --weights is not used with it", path=path)
         _precheck(config, path)
         graph, reader = graph_from_config(config, path=path, generation=generation)
+        assets = {n: _read_member(zf, n, path) for n in names if n.startswith("assets/") and n.endswith("/vocabulary.txt")}
         if "model.weights.h5" in names:
             h5 = _extract_weights(zf, path, "model.weights.h5")
         elif "model.weights.npz" in names:
@@ -298,9 +303,41 @@ def read_keras_zip(path: str, *, weights: str | None = None) -> Model:
         else:
             raise KerasMigrateError(".keras archive has no model.weights.h5", path=path)
     provider = ZipWeights(h5, config, graph, reader.renamed, path=path, keras_version=keras_version, tf_keras=tf_keras)
+    vocabularies = ZipVocabularies(assets, config, tf_keras=tf_keras)
     model = load_architecture(
         config, cast(Any, provider), path=path, keras_version=keras_version, backend=None,
         source_format="keras-zip (tf_keras)" if tf_keras else "keras-zip",
         keras3_normalized=True,
+        vocabularies=vocabularies,
     )
     return model
+
+
+class ZipVocabularies:
+    """Adapted lookup vocabularies in a ``.keras`` archive: ``assets/<object path>/vocabulary.txt``
+    (``"\\n".join`` of the vocabulary with its special tokens, as both Keras writers save it)."""
+
+    what = "this .keras archive"
+
+    def __init__(self, assets: Mapping[str, bytes], model_config: Mapping[str, Any], *, tf_keras: bool) -> None:
+        self._assets = assets
+        snake = _tfk_snake_case if tf_keras else snake_case
+        self._prefixes: dict[str, str] = {}
+        used: dict[str, int] = {}
+        for entry in _entries(model_config):
+            key = snake(str(entry.get("class_name") or ""))
+            k = used.get(key, 0)
+            used[key] = k + 1
+            self._prefixes[_entry_name(entry)] = f"assets/layers/{key if k == 0 else f'{key}_{k}'}/"
+
+    def adapted(self, layer: Layer) -> list[Any] | None:
+        from keras_migrate.formats.tfkeras_preprocessing import parse_vocabulary_lines
+
+        prefix = self._prefixes.get(layer.origin.name or layer.name)
+        data = None if prefix is None else self._assets.get(prefix + "vocabulary.txt")
+        if data is None:
+            return None
+        return parse_vocabulary_lines(data.decode("utf-8"), strings=layer.type != "IntegerLookup", file=False)
+
+    def vocabulary_file(self, layer: Layer, path: str) -> list[Any] | None:
+        return None  # the archive records the file's path only

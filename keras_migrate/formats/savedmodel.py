@@ -94,6 +94,7 @@ def read_keras_metadata(directory: str) -> tuple[str, str, str]:
 def read_savedmodel(directory: str) -> Model:
     """Read a tf.keras SavedModel directory into the IR."""
     from keras_migrate.formats.keras_h5 import generation_of
+    from keras_migrate.formats.savedmodel_tables import SavedModelVocabularies
     from keras_migrate.formats.tf_checkpoint import load_with_checkpoint
 
     directory = os.path.normpath(directory)
@@ -136,4 +137,5 @@ def read_savedmodel(directory: str) -> Model:
         source_format=fmt,
         generation=generation_of(keras_version or "2.21"),
         what="SavedModel variables",
+        vocabularies=SavedModelVocabularies(directory),
     )

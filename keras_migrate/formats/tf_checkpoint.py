@@ -698,7 +698,11 @@ class CheckpointWeights:
 _ALIASES: dict[str, dict[str, str]] = {
     "DepthwiseConv1D": {"depthwise_kernel": "kernel"},
     "DepthwiseConv2D": {"depthwise_kernel": "kernel"},
+    "TextVectorization": {"_lookup_layer/idf_weights": "idf_weights"},
 }
+#: tf.keras MultiHeadAttention tracks its projections as ``_query_dense``... attributes.
+_MHA_ALIASES = {f"_{p}_dense/{w}": f"{p}_dense/{w}" for p in ("query", "key", "value", "output") for w in ("kernel", "bias")}
+_ALIASES.update({"MultiHeadAttention": _MHA_ALIASES, "keras_migrate>LegacyMultiHeadAttention": _MHA_ALIASES})
 
 
 # --------------------------------------------------------------------------- entry points
@@ -771,6 +775,7 @@ def load_with_checkpoint(
     source_format: str,
     generation: str,
     what: str = "checkpoint",
+    vocabularies: Any = None,
 ) -> Any:
     """Build the IR from a model config and the variables of a tensor bundle."""
     from keras_migrate.formats.keras_config import graph_from_config
@@ -785,5 +790,5 @@ def load_with_checkpoint(
     )
     return load_architecture(
         config, cast(Any, weights), path=path, keras_version=keras_version or "2.21.0", backend=backend,
-        source_format=source_format,
+        source_format=source_format, vocabularies=vocabularies,
     )

@@ -1,16 +1,25 @@
 """Rules for tf.keras layers beyond standalone Keras 2: preprocessing layers, the private
-layers of ``tf.keras.applications``, and ``TFOpLambda`` (TF functions applied to Keras
-tensors).
+layers of ``tf.keras.applications``, and ``TFOpLambda``/``SlicingOpLambda`` (TF functions
+applied to Keras tensors, and ``x[...]`` slicing).
 
 ``TFOpLambda`` stores only the TF symbol (``"function": "math.multiply"``); the call's
-operands live in the layer's inbound node, the first positionally (a tensor, or
-``["_CONSTANT_VALUE", -1, value, kwargs]``) and the rest as keyword arguments named as in
-the TF function's signature (``{"y": 3.0, "name": null}``). A call whose operands are all
-tensors and that a Keras 3 layer computes identically (``x + y``, ``tf.concat``,
-``tf.nn.relu``...) becomes that built-in layer; every other call becomes one
-``keras_migrate>TFOp`` layer holding the TF symbol, its constant arguments and which
-arguments its input tensors fill. The table :data:`TF_OPS` (no framework imported) is
-shared by the rule, the numpy kernel and the Keras 3 compat layer.
+operands live in the layer's inbound node, the first positionally (a tensor, a list of
+tensors, or ``["_CONSTANT_VALUE", -1, value, kwargs]``) and the rest as keyword arguments
+named as in the TF function's signature (``{"y": 3.0, "name": null}``).
+``SlicingOpLambda`` is the same with ``"function": "__operators__.getitem"`` and the
+subscript as keyword ``slice_spec``: a list (or one item) of ``{"start", "stop", "step"}``
+dicts, integers, ``null`` (a new axis) and ``{"class_name": "__ellipsis__"}``.
+
+A call a Keras 3 layer computes identically (``x + y``, ``tf.concat``, ``tf.nn.relu``,
+``tf.transpose`` keeping the batch first...) becomes that built-in layer. ``tf.reshape``
+never does: without the input's shape a rule cannot tell whether a leading ``-1`` is the
+batch or folds it into rows. Every other call becomes one ``keras_migrate>TFOp`` layer
+holding the TF symbol, its constant arguments, which arguments its input tensors fill and,
+for functions returning a list (``tf.split``, ``tf.unstack``), how many tensors it
+returns. The table :data:`TF_OPS` (no framework imported) is shared by the rule, the
+numpy kernel, the Keras 3 compat layer and the ONNX emitter. TF functions outside it are
+listed all at once, with every layer using them, by :func:`check_tf_functions` before
+anything is translated.
 """
 
 from __future__ import annotations
@@ -28,7 +37,18 @@ from keras_migrate.formats.keras2_layers import (
 )
 from keras_migrate.ir.graph import ValueRef
 
-__all__ = ["TFOP_TYPE", "TF_OPS", "TFOpSpec", "tf_op_spec"]
+__all__ = [
+    "TFOP_TYPE",
+    "TF_OPS",
+    "TFOpSpec",
+    "check_tf_functions",
+    "constant_dtype",
+    "operand_dtype",
+    "resolve_output_counts",
+    "result_dtype",
+    "tf_op_outputs",
+    "tf_op_spec",
+]
 
 #: IR type of the generic compat layer running one TF function.
 TFOP_TYPE = "keras_migrate>TFOp"
@@ -38,20 +58,26 @@ TFOP_TYPE = "keras_migrate>TFOp"
 class TFOpSpec:
     """One TF function: its canonical op, parameters in TF's order, and their roles.
 
-    ``params[0]`` is the argument tf.keras records positionally. ``operands`` are numeric
-    inputs (Keras tensors or constants, which take the tensors' dtype as TF converts
-    them); the remaining parameters are attributes, with defaults in ``defaults`` (an
-    attribute without a default is required).
+    ``params[0]`` is the argument tf.keras records positionally. ``operands`` are the
+    arguments a Keras tensor may fill; a constant operand takes the dtype of the tensors
+    it meets (as TF converts it), except the ``own_dtype`` ones (indices, conditions). The
+    remaining parameters are attributes, with defaults in ``defaults`` (an attribute
+    without a default is required). ``result`` is the output dtype: ``"same"`` as the
+    operands, ``"bool"``, or ``"attr:NAME"`` for the dtype attribute ``NAME`` names.
+    ``sequence``: ``params[0]`` is a list of tensors (``tf.stack``).
     """
 
     op: str
     params: tuple[str, ...]
     operands: tuple[str, ...]
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    own_dtype: tuple[str, ...] = ()
+    result: str = "same"
+    sequence: bool = False
 
 
-def _binary(op: str) -> TFOpSpec:
-    return TFOpSpec(op, ("x", "y"), ("x", "y"))
+def _binary(op: str, result: str = "same") -> TFOpSpec:
+    return TFOpSpec(op, ("x", "y"), ("x", "y"), result=result)
 
 
 def _unary(op: str, first: str = "x", **attrs: Any) -> TFOpSpec:
@@ -62,6 +88,41 @@ def _reduce(op: str) -> TFOpSpec:
     return TFOpSpec(op, ("input_tensor", "axis", "keepdims"), ("input_tensor",), {"axis": None, "keepdims": False})
 
 
+def _arg_reduction(op: str) -> TFOpSpec:
+    return TFOpSpec(op, ("input", "axis", "output_type"), ("input",), {"axis": None, "output_type": "int64"}, result="attr:output_type")
+
+
+def _l2_spec() -> TFOpSpec:
+    return TFOpSpec("l2_normalize", ("x", "axis", "epsilon", "dim"), ("x",), {"axis": None, "epsilon": 1e-12, "dim": None})
+
+
+def _matmul_spec() -> TFOpSpec:
+    flags = ("transpose_a", "transpose_b", "adjoint_a", "adjoint_b", "a_is_sparse", "b_is_sparse", "grad_a", "grad_b")
+    return TFOpSpec("matmul", ("a", "b", *flags, "output_type"), ("a", "b"), {**dict.fromkeys(flags, False), "output_type": None})
+
+
+def _transpose_spec() -> TFOpSpec:
+    return TFOpSpec("transpose", ("a", "perm", "conjugate"), ("a",), {"perm": None, "conjugate": False})
+
+
+def _squeeze_spec() -> TFOpSpec:
+    return TFOpSpec("squeeze", ("input", "axis", "squeeze_dims"), ("input",), {"axis": None, "squeeze_dims": None})
+
+
+def _pad_spec() -> TFOpSpec:
+    return TFOpSpec("pad", ("tensor", "paddings", "mode", "constant_values"), ("tensor",), {"mode": "CONSTANT", "constant_values": 0})
+
+
+def _gather_spec() -> TFOpSpec:
+    return TFOpSpec(
+        "gather",
+        ("params", "indices", "validate_indices", "axis", "batch_dims"),
+        ("params", "indices"),
+        {"validate_indices": None, "axis": None, "batch_dims": 0},
+        own_dtype=("indices",),
+    )
+
+
 #: TF symbols (as tf.keras records them in ``TFOpLambda.function``) this package runs.
 TF_OPS: dict[str, TFOpSpec] = {
     "__operators__.add": _binary("add"),
@@ -70,24 +131,48 @@ TF_OPS: dict[str, TFOpSpec] = {
     "math.multiply": _binary("multiply"),
     "math.truediv": _binary("truediv"),
     "math.divide": _binary("truediv"),
+    "math.divide_no_nan": _binary("divide_no_nan"),
     "math.floordiv": _binary("floordiv"),
     "compat.v1.floor_div": _binary("floordiv"),
+    "math.floormod": _binary("floormod"),
+    "math.mod": _binary("floormod"),
     "math.maximum": _binary("maximum"),
     "math.minimum": _binary("minimum"),
     "math.pow": _binary("pow"),
     "math.squared_difference": _binary("squared_difference"),
     "math.scalar_mul": TFOpSpec("multiply", ("scalar", "x"), ("scalar", "x")),
     "compat.v1.math.scalar_mul": TFOpSpec("multiply", ("scalar", "x"), ("scalar", "x")),
+    "math.equal": _binary("equal", "bool"),
+    "math.not_equal": _binary("not_equal", "bool"),
+    "math.less": _binary("less", "bool"),
+    "math.less_equal": _binary("less_equal", "bool"),
+    "math.greater": _binary("greater", "bool"),
+    "math.greater_equal": _binary("greater_equal", "bool"),
+    "math.logical_and": _binary("logical_and", "bool"),
+    "math.logical_or": _binary("logical_or", "bool"),
+    "math.logical_xor": _binary("logical_xor", "bool"),
+    "math.logical_not": TFOpSpec("logical_not", ("x",), ("x",), result="bool"),
     "math.negative": _unary("negative"),
     "math.abs": _unary("abs"),
+    "math.sign": _unary("sign"),
     "math.sqrt": _unary("sqrt"),
     "math.rsqrt": _unary("rsqrt"),
     "math.square": _unary("square"),
     "math.exp": _unary("exp"),
+    "math.expm1": _unary("expm1"),
     "math.log": _unary("log"),
+    "math.log1p": _unary("log1p"),
     "math.reciprocal": _unary("reciprocal"),
+    "math.floor": _unary("floor"),
+    "math.ceil": _unary("ceil"),
+    "math.round": _unary("round"),
+    "math.sin": _unary("sin"),
+    "math.cos": _unary("cos"),
+    "math.tan": _unary("tan"),
+    "math.erf": _unary("erf"),
     "math.sigmoid": _unary("sigmoid"),
     "nn.sigmoid": _unary("sigmoid"),
+    "math.log_sigmoid": _unary("log_sigmoid"),
     "math.tanh": _unary("tanh"),
     "nn.tanh": _unary("tanh"),
     "math.softplus": _unary("softplus", "features"),
@@ -101,30 +186,63 @@ TF_OPS: dict[str, TFOpSpec] = {
     "nn.leaky_relu": _unary("leaky_relu", "features", alpha=0.2),
     "nn.gelu": _unary("gelu", "features", approximate=False),
     "nn.softmax": _unary("softmax", "logits", axis=None),
+    "nn.log_softmax": _unary("log_softmax", "logits", axis=None),
+    "math.log_softmax": _unary("log_softmax", "logits", axis=None),
+    "math.l2_normalize": _l2_spec(),
+    "nn.l2_normalize": _l2_spec(),
     "math.reduce_mean": _reduce("reduce_mean"),
     "math.reduce_sum": _reduce("reduce_sum"),
     "math.reduce_max": _reduce("reduce_max"),
     "math.reduce_min": _reduce("reduce_min"),
     "math.reduce_prod": _reduce("reduce_prod"),
+    "math.reduce_any": _reduce("reduce_any"),
+    "math.reduce_all": _reduce("reduce_all"),
+    "math.reduce_logsumexp": _reduce("reduce_logsumexp"),
+    "math.reduce_std": _reduce("reduce_std"),
+    "math.reduce_variance": _reduce("reduce_variance"),
+    "math.reduce_euclidean_norm": _reduce("reduce_euclidean_norm"),
+    "math.argmax": _arg_reduction("argmax"),
+    "math.argmin": _arg_reduction("argmin"),
     "clip_by_value": TFOpSpec(
         "clip_by_value", ("t", "clip_value_min", "clip_value_max"), ("t", "clip_value_min", "clip_value_max")
     ),
-    # List-valued first argument: only as built-in layers (every element a tensor).
-    "concat": TFOpSpec("concat", ("values", "axis"), ("values",)),
-    "math.add_n": TFOpSpec("add_n", ("inputs",), ("inputs",)),
+    "cast": TFOpSpec("cast", ("x", "dtype"), ("x",), result="attr:dtype"),
+    "where": TFOpSpec("where", ("condition", "x", "y"), ("condition", "x", "y"), {"x": None, "y": None}, own_dtype=("condition",)),
+    "linalg.matmul": _matmul_spec(),
+    "matmul": _matmul_spec(),
+    "reshape": TFOpSpec("reshape", ("tensor", "shape"), ("tensor",)),
+    "transpose": _transpose_spec(),
+    "compat.v1.transpose": _transpose_spec(),
+    "expand_dims": TFOpSpec("expand_dims", ("input", "axis"), ("input",)),
+    "squeeze": _squeeze_spec(),
+    "compat.v1.squeeze": _squeeze_spec(),
+    "tile": TFOpSpec("tile", ("input", "multiples"), ("input",)),
+    "pad": _pad_spec(),
+    "compat.v1.pad": _pad_spec(),
+    "gather": _gather_spec(),
+    "compat.v1.gather": _gather_spec(),
+    "__operators__.getitem": TFOpSpec("getitem", ("tensor", "slice_spec", "var"), ("tensor",), {"var": None}),
+    # List-valued first argument (every element a Keras tensor).
+    "concat": TFOpSpec("concat", ("values", "axis"), ("values",), sequence=True),
+    "math.add_n": TFOpSpec("add_n", ("inputs",), ("inputs",), sequence=True),
+    "stack": TFOpSpec("stack", ("values", "axis"), ("values",), {"axis": 0}, sequence=True),
+    # Several outputs.
+    "split": TFOpSpec("split", ("value", "num_or_size_splits", "axis", "num"), ("value",), {"axis": 0, "num": None}),
+    "unstack": TFOpSpec("unstack", ("value", "num", "axis"), ("value",), {"num": None, "axis": 0}),
 }
 
-#: TF keyword arguments that never change the result.
-_IGNORED_KWARGS = frozenset({"name"})
-#: Ops whose first argument is a list of tensors; only built-in translations exist.
-_LIST_OPS = frozenset({"concat", "add_n"})
-#: Two-tensor ops Keras 3 merge layers compute identically (same rank: plain broadcasting).
-_MERGE = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "maximum": "Maximum", "minimum": "Minimum"}
-#: One-tensor ops that are a Keras 3 activation exactly (at their TF default attributes).
-_ACTIVATION = {
-    "relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": "tanh", "softplus": "softplus",
-    "elu": "elu", "selu": "selu", "softsign": "softsign", "exp": "exponential",
-}  # fmt: skip
+#: TF symbols tf.keras records without the operands needed to rerun them: tf_keras itself
+#: cannot load such a model again, so neither can this package.
+_LOST_OPERANDS = {
+    "__operators__.eq": "tf_keras records `a == b` without its right operand",
+    "__operators__.ne": "tf_keras records `a != b` without its right operand",
+    "einsum": "tf_keras records tf.einsum without its tensor operands",
+}
+_LOST_HINT = {
+    "__operators__.eq": "use tf.math.equal(a, b)",
+    "__operators__.ne": "use tf.math.not_equal(a, b)",
+    "einsum": "use keras.layers.EinsumDense or tf.linalg.matmul",
+}
 
 
 def tf_op_spec(function: str) -> TFOpSpec:
@@ -136,7 +254,139 @@ def tf_op_spec(function: str) -> TFOpSpec:
 
 
 def supported_tf_functions() -> str:
-    return ", ".join(f"tf.{f}" for f in sorted(TF_OPS))
+    """The supported TF symbols, grouped by module: ``tf.math.{abs, add}, tf.{cast}``."""
+    groups: dict[str, list[str]] = {}
+    for function in sorted(TF_OPS):
+        module, _, name = function.rpartition(".")
+        groups.setdefault(f"tf.{module}." if module else "tf.", []).append(name)
+    return ", ".join(f"{module}{{{', '.join(names)}}}" for module, names in sorted(groups.items()))
+
+
+def tf_op_outputs(config: Mapping[str, Any]) -> int:
+    """How many tensors one call of a ``TFOp`` layer returns (its config's ``outputs``)."""
+    return int(config.get("outputs") or 1)
+
+
+def _leaves(value: Any) -> list[Any]:
+    """The scalars of a nested list constant (iterative: generated code copies this)."""
+    leaves, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        else:
+            leaves.append(item)
+    return leaves
+
+
+def constant_dtype(value: Any) -> str:
+    """The dtype TF gives a Python constant: ``bool``, ``int32`` or ``float32``."""
+    leaves = _leaves(value)
+    if leaves and all(isinstance(v, bool) for v in leaves):
+        return "bool"
+    return "int32" if all(isinstance(v, int) for v in leaves) else "float32"
+
+
+def operand_dtype(spec: TFOpSpec, tensor_dtypes: Mapping[str, str], constants: Mapping[str, Any]) -> str:
+    """The dtype a call's numeric operands share, as TF converts them: the first tensor's
+    (``tensor_dtypes``: argument name -> dtype name), else the first constant's."""
+    shared = [p for p in spec.params if p in spec.operands and p not in spec.own_dtype]
+    for name in shared:
+        if name in tensor_dtypes:
+            return tensor_dtypes[name]
+    for name in shared:
+        if constants.get(name) is not None:
+            return constant_dtype(constants[name])
+    return "float32"
+
+
+def result_dtype(spec: TFOpSpec, operands: str, arguments: Mapping[str, Any]) -> str:
+    """The dtype of a call's result(s), given its operands' dtype and its arguments."""
+    if spec.result == "bool":
+        return "bool"
+    if spec.result.startswith("attr:"):
+        return str(arguments[spec.result[len("attr:") :]])
+    return operands
+
+
+def _tf_op_calls(config: Any, out: dict[str, list[str]]) -> None:
+    """Collect ``{function: [layer names]}`` of every TF-op layer in a model config."""
+    if isinstance(config, Mapping):
+        cfg = config.get("config")
+        if config.get("class_name") in ("TFOpLambda", "SlicingOpLambda") and isinstance(cfg, Mapping):
+            name = str(config.get("name") or cfg.get("name") or "?")
+            out.setdefault(str(cfg.get("function")), []).append(name)
+        for value in config.values():
+            _tf_op_calls(value, out)
+    elif isinstance(config, list):
+        for value in config:
+            _tf_op_calls(value, out)
+
+
+def check_tf_functions(model_config: Mapping[str, Any], path: str) -> None:
+    """Fail once, naming every unsupported TF function and every layer calling it.
+
+    Run before any translation, so a model using several unsupported functions is
+    reported in one message rather than one function per attempt.
+    """
+    calls: dict[str, list[str]] = {}
+    _tf_op_calls(model_config, calls)
+    unknown = {f: names for f, names in calls.items() if f not in TF_OPS}
+    if not unknown:
+        return
+    parts = []
+    for function, names in unknown.items():
+        layers = ("layer " if len(names) == 1 else "layers ") + ", ".join(repr(n) for n in names)
+        reason = f": {_LOST_OPERANDS[function]}" if function in _LOST_OPERANDS else ""
+        parts.append(f"{function} ({layers}{reason})")
+    fixes = [f"{_LOST_HINT[f]} instead of tf.{f}" for f in unknown if f in _LOST_HINT]
+    hint = "; ".join(
+        [*fixes, "rebuild those calls with Keras layers or supported TF functions before converting "
+         f"(supported: {supported_tf_functions()})"]
+    )
+    raise UnsupportedError(f"unsupported TF functions: {'; '.join(parts)}", path=path, hint=hint)
+
+
+def _max_output_index(data: Any, out: dict[str, int]) -> None:
+    """Highest tensor index each layer's outputs are referenced with, in node data."""
+    if isinstance(data, (list, tuple)):
+        if len(data) in (3, 4) and isinstance(data[0], str) and isinstance(data[1], int) and isinstance(data[2], int):
+            out[data[0]] = max(out.get(data[0], 0), data[2])
+            if len(data) == 4:
+                _max_output_index(data[3], out)
+            return
+        for value in data:
+            _max_output_index(value, out)
+    elif isinstance(data, Mapping):
+        if data.get("class_name") == "__keras_tensor__":
+            history = data.get("config", {}).get("keras_history", [])
+            if len(history) == 3 and isinstance(history[0], str):
+                out[history[0]] = max(out.get(history[0], 0), int(history[2]))
+            return
+        for value in data.values():
+            _max_output_index(value, out)
+
+
+def resolve_output_counts(layers: Sequence[Any], references: Any) -> dict[str, Any]:
+    """``TFOp`` layers whose config leaves their output count open, with it filled in.
+
+    ``tf.unstack`` without ``num`` returns one tensor per element along its axis, which the
+    config does not record (no shapes are stored); the translation then returns the first
+    ``k`` of them, ``k`` being one more than the highest output index the model uses
+    (``references``: every node and the model outputs). ``layers`` are IR layers; the
+    result maps their names to the completed layers.
+    """
+    from dataclasses import replace
+
+    open_layers = [lay for lay in layers if lay.type == TFOP_TYPE and "outputs" in lay.config and lay.config["outputs"] is None]
+    if not open_layers:
+        return {}
+    used: dict[str, int] = {}
+    _max_output_index(references, used)
+    return {
+        lay.name: replace(lay, config={**lay.config, "outputs": used.get(lay.origin.name or lay.name, 0) + 1})
+        for lay in open_layers
+    }
 
 
 # --------------------------------------------------------------------------- preprocessing
@@ -224,7 +474,7 @@ def _has_ref(value: Any) -> bool:
     if _is_ref(value):
         return True
     if isinstance(value, Mapping):
-        return any(_has_ref(v) for v in value.values())
+        return value.get("class_name") == "__keras_tensor__" or any(_has_ref(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return any(_has_ref(v) for v in value)
     return False
@@ -237,15 +487,19 @@ def _raw_value(value: Any, ctx: TranslateContext) -> Any:
     if _is_ref(value):
         return _TENSOR
     if _has_ref(value):
-        raise ctx.fail("TF op arguments mixing tensors and constants in one structure are not supported")
+        raise ctx.fail(
+            "TF op arguments mixing tensors and constants in one structure (a list element or a slice "
+            "bound computed from a Keras tensor, e.g. from tf.shape) are not supported",
+            hint="only constant shapes, indices and slice bounds can be converted",
+        )
     return value
 
 
 def _raw_call(node: Any, ctx: TranslateContext) -> tuple[Any, dict[str, Any]]:
-    """``(first argument, keyword arguments)`` of one raw tf.keras node."""
+    """``(first argument, keyword arguments)`` of one raw tf.keras node; a list first
+    argument (``tf.stack([a, b])``) stays a list."""
     if not isinstance(node, (list, tuple)) or not node:
         raise ctx.fail(f"cannot read the TF op's inbound node {str(node)[:80]}")
-    entries = [node] if not isinstance(node[0], (list, tuple)) else list(node)
 
     def first(entry: Any) -> Any:
         if isinstance(entry, (list, tuple)) and len(entry) == 4 and entry[0] == "_CONSTANT_VALUE":
@@ -254,13 +508,228 @@ def _raw_call(node: Any, ctx: TranslateContext) -> tuple[Any, dict[str, Any]]:
             return _TENSOR
         raise ctx.fail(f"cannot read the TF op's inbound node entry {str(entry)[:80]}")
 
+    entries = list(node) if isinstance(node[0], (list, tuple)) else [node]
     kwargs = entries[0][3] if len(entries[0]) == 4 and isinstance(entries[0][3], Mapping) else {}
-    value = first(entries[0]) if len(entries) == 1 else [first(e) for e in entries]
+    value = first(node) if entries[0] is node else [first(e) for e in entries]
     return value, {k: _raw_value(v, ctx) for k, v in kwargs.items()}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_list(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_int(v) for v in value)
+
+
+def _axis_ok(value: Any) -> bool:
+    return value is None or _is_int(value) or (_int_list(value) and len(set(value)) == len(value))
+
+
+def _nested_ints(value: Any) -> bool:
+    return _is_int(value) or (isinstance(value, list) and all(_nested_ints(v) for v in value))
+
+
+def _nested_min(value: Any) -> int:
+    return value if _is_int(value) else min((_nested_min(v) for v in value), default=0)
+
+
+#: dtypes ``tf.cast`` may name here (numpy, every Keras backend and ONNX have them).
+_CAST_DTYPES = frozenset(
+    {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64"}
+)
+_REDUCTIONS = frozenset(
+    {
+        "reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_any", "reduce_all",
+        "reduce_logsumexp", "reduce_std", "reduce_variance", "reduce_euclidean_norm",
+    }
+)  # fmt: skip
+_PAD_MODES = frozenset({"CONSTANT", "REFLECT", "SYMMETRIC"})
+
+
+def _slice_items(spec: Any, require: Any) -> list[Any]:
+    """The items of a recorded ``x[...]`` subscript, checked; one item becomes a list of one."""
+    items = list(spec) if isinstance(spec, list) else [spec]
+    ellipses = 0
+    for item in items:
+        if item is None or _is_int(item):
+            continue
+        if isinstance(item, Mapping) and item.get("class_name") == "__ellipsis__":
+            ellipses += 1
+            continue
+        require(
+            isinstance(item, Mapping)
+            and set(item) == {"start", "stop", "step"}
+            and all(v is None or _is_int(v) for v in item.values()),
+            f"the subscript item {item!r}",
+        )
+        require(item["step"] != 0, "a zero slice step")
+    require(ellipses <= 1, "more than one ellipsis")
+    batch = next((i for i in items if i is not None), None)
+    if isinstance(batch, Mapping) and (batch.get("step") or 1) < 0:
+        # Keras 3 does not know the batch size while tracing: only x[::-k] can be reversed.
+        require(batch["start"] is None and batch["stop"] is None, "a bounded negative step along the batch axis")
+    return items
+
+
+def _check(function: str, op: str, a: dict[str, Any], ctx: TranslateContext) -> dict[str, Any]:
+    """The constant arguments of one call, validated and in canonical form."""
+
+    def require(ok: bool, what: str, hint: str | None = None) -> None:
+        if not ok:
+            raise ctx.fail(f"tf.{function} with {what} is not supported", hint=hint)
+
+    if op in _REDUCTIONS:
+        require(_axis_ok(a["axis"]), f"axis={a['axis']!r}")
+        require(a["keepdims"] in (None, True, False), f"keepdims={a['keepdims']!r}")
+        a["keepdims"] = bool(a["keepdims"])
+    elif op in ("argmax", "argmin"):
+        a["axis"] = 0 if a["axis"] is None else a["axis"]  # TF 2: axis None means 0
+        require(_is_int(a["axis"]), f"axis={a['axis']!r}")
+        require(a["output_type"] in ("int32", "int64"), f"output_type={a['output_type']!r}")
+    elif op in ("softmax", "log_softmax"):
+        require(a["axis"] is None or _is_int(a["axis"]), f"axis={a['axis']!r}")
+    elif op == "l2_normalize":
+        if a["dim"] is not None:  # the deprecated name of axis
+            require(a["axis"] is None, "both axis and dim")
+            a["axis"], a["dim"] = a["dim"], None
+        require(_axis_ok(a["axis"]), f"axis={a['axis']!r}")
+        require(isinstance(a["epsilon"], (int, float)), f"epsilon={a['epsilon']!r}")
+    elif op == "reshape":
+        shape = a["shape"]
+        require(_int_list(shape), f"shape={shape!r}", "only a constant target shape can be converted (no tf.shape)")
+        require(shape.count(-1) <= 1 and all(d == -1 or d > 0 for d in shape), f"shape={shape!r}")
+    elif op == "transpose":
+        perm = a["perm"]
+        require(perm is None or (_int_list(perm) and sorted(perm) == list(range(len(perm)))), f"perm={perm!r}")
+        a["conjugate"] = False  # real tensors: conjugation changes nothing
+    elif op == "expand_dims":
+        require(_is_int(a["axis"]), f"axis={a['axis']!r}")
+    elif op == "squeeze":
+        axis = a["axis"] if a["axis"] is not None else a["squeeze_dims"]
+        require(
+            axis is not None,
+            "no axis",
+            "without an axis tf.squeeze also drops the batch axis when the batch has one sample; "
+            "rebuild the model with tf.squeeze(x, axis=...)",
+        )
+        axis = [axis] if _is_int(axis) else axis
+        require(_int_list(axis) and bool(axis), f"axis={axis!r}")
+        a["axis"], a["squeeze_dims"] = axis, None
+    elif op == "tile":
+        require(_int_list(a["multiples"]) and all(m >= 0 for m in a["multiples"]), f"multiples={a['multiples']!r}")
+    elif op == "pad":
+        pads = a["paddings"]
+        require(
+            isinstance(pads, list) and all(_int_list(p) and len(p) == 2 and min(p) >= 0 for p in pads),
+            f"paddings={pads!r}",
+        )
+        mode = str(a["mode"]).upper()
+        require(mode in _PAD_MODES, f"mode={a['mode']!r}")
+        require(
+            isinstance(a["constant_values"], (int, float)) and not isinstance(a["constant_values"], bool),
+            f"constant_values={a['constant_values']!r}",
+        )
+        require(mode == "CONSTANT" or (bool(pads) and pads[0] == [0, 0]), f"{mode} padding along the batch axis")
+        a["mode"] = mode
+    elif op == "gather":
+        require(a["batch_dims"] == 0, f"batch_dims={a['batch_dims']!r}")
+        a["axis"] = 0 if a["axis"] is None else a["axis"]
+        require(_is_int(a["axis"]), f"axis={a['axis']!r}")
+        a["validate_indices"] = None  # deprecated, ignored by TF
+        if "indices" in a:
+            indices = a["indices"]
+            require(_nested_ints(indices), f"indices={indices!r}")
+            require(_nested_min(indices) >= 0, "negative indices", "TF rejects them on CPU: the model cannot have run")
+    elif op == "split":
+        parts = a["num_or_size_splits"]
+        require(
+            (_is_int(parts) and parts >= 1)
+            or (_int_list(parts) and bool(parts) and parts.count(-1) <= 1 and all(p >= -1 for p in parts)),
+            f"num_or_size_splits={parts!r}",
+        )
+        require(_is_int(a["axis"]), f"axis={a['axis']!r}")
+        a["num"] = None  # only used when the sizes are a tensor
+    elif op == "unstack":
+        require(a["num"] is None or (_is_int(a["num"]) and a["num"] >= 1), f"num={a['num']!r}")
+        require(_is_int(a["axis"]), f"axis={a['axis']!r}")
+    elif op in ("stack", "concat"):
+        require(_is_int(a["axis"]), f"axis={a['axis']!r}")
+    elif op == "cast":
+        require(a["dtype"] in _CAST_DTYPES, f"dtype={a['dtype']!r}")
+    elif op == "where":
+        require(
+            a.get("x", 0) is not None and a.get("y", 0) is not None,
+            "only a condition",
+            "tf.where(condition) returns the coordinates of the True elements, so its shape depends on the data",
+        )
+    elif op == "matmul":
+        require(a["output_type"] is None, f"output_type={a['output_type']!r}")
+        for flag in ("transpose_a", "transpose_b", "adjoint_a", "adjoint_b"):
+            require(isinstance(a[flag], bool), f"{flag}={a[flag]!r}")
+    elif op == "getitem":
+        require(a["var"] is None, "var")
+        a["slice_spec"] = _slice_items(a["slice_spec"], require)
+    return a
+
+
+def _output_count(op: str, a: Mapping[str, Any]) -> int | None:
+    if op == "split":
+        parts = a["num_or_size_splits"]
+        return int(parts) if _is_int(parts) else len(parts)
+    return None if a["num"] is None else int(a["num"])  # unstack
+
+
+def _builtin(function: str, spec: TFOpSpec, tensors: list[str], constants: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The built-in Keras 3 layer computing this call identically, if there is one."""
+    op = spec.op
+    if op == "concat":
+        return "Concatenate", {"axis": int(constants["axis"])}
+    if op == "add_n":
+        return "Add", {}
+    if op in _MERGE and tensors == list(spec.operands) and len(tensors) == 2 and spec.params[0] == "x":
+        return _MERGE[op], {}
+    if tensors != [spec.params[0]]:
+        return None
+    if op in _ACTIVATION:
+        return "Activation", {"activation": _ACTIVATION[op]}
+    if op == "silu" and float(constants["beta"]) == 1.0:
+        return "Activation", {"activation": "silu"}
+    if op == "gelu" and not constants["approximate"]:
+        return "Activation", {"activation": "gelu"}
+    if op == "leaky_relu" and float(constants["alpha"]) >= 0:  # Keras 3 refuses negative slopes
+        return "LeakyReLU", {"negative_slope": float(constants["alpha"])}
+    if op == "softmax":
+        axis = constants["axis"]
+        return "Softmax", {"axis": -1 if axis is None else axis}
+    if op == "log_softmax" and constants["axis"] in (None, -1):
+        return "Activation", {"activation": "log_softmax"}
+    if op == "transpose":
+        perm = constants["perm"]
+        if perm is not None and len(perm) > 1 and perm[0] == 0:
+            return "Permute", {"dims": list(perm[1:])}
+    return None
+
+
+#: Two-tensor ops Keras 3 merge layers compute identically (same rank: plain broadcasting).
+_MERGE = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "maximum": "Maximum", "minimum": "Minimum"}
+#: One-tensor ops that are a Keras 3 activation exactly (at their TF default attributes).
+_ACTIVATION = {
+    "relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": "tanh", "softplus": "softplus",
+    "elu": "elu", "selu": "selu", "softsign": "softsign", "exp": "exponential",
+}  # fmt: skip
+#: TF keyword arguments that never change the result.
+_IGNORED_KWARGS = frozenset({"name"})
 
 
 def _translate_call(function: str, spec: TFOpSpec, node: Any, ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     first, kwargs = _raw_call(node, ctx)
+    if spec.sequence:
+        first = first if isinstance(first, list) else [first]
+    elif isinstance(first, list):
+        if len(first) != 1:
+            raise ctx.fail(f"tf.{function} with a list as its first argument is not supported")
+        first = first[0]
     arguments: dict[str, Any] = {spec.params[0]: first}
     for key, value in kwargs.items():
         if key in _IGNORED_KWARGS:
@@ -276,47 +745,37 @@ def _translate_call(function: str, spec: TFOpSpec, node: Any, ctx: TranslateCont
     for key, value in arguments.items():
         if key not in spec.operands and value is _TENSOR:
             raise ctx.fail(f"tf.{function} with a tensor as {key!r} is not supported (only constants)")
-    tensors = [k for k in spec.params if k in spec.operands and arguments[k] is _TENSOR]
-    constants = {k: v for k, v in arguments.items() if k not in tensors}
-    op = spec.op
-    if op in _LIST_OPS:
+    if spec.sequence:
         values = arguments[spec.params[0]]
-        if not isinstance(values, list) or not values or any(v is not _TENSOR for v in values):
+        if not values or any(v is not _TENSOR for v in values):
             raise ctx.fail(f"tf.{function} is supported only on a list of Keras tensors")
-        if op == "concat":
-            return "Concatenate", {"axis": int(constants["axis"])}
-        return "Add", {}
+        tensors = [spec.params[0]]
+    else:
+        tensors = [k for k in spec.params if k in spec.operands and arguments[k] is _TENSOR]
     if not tensors:
         raise ctx.fail(f"tf.{function} call has no Keras tensor argument")
-    if isinstance(first, list):
-        raise ctx.fail(f"tf.{function} with a list as its first argument is not supported")
-    if op in _MERGE and tensors == list(spec.operands) and len(tensors) == 2 and spec.params[0] == "x":
-        return _MERGE[op], {}
-    if len(tensors) == 1 and spec.params[0] in tensors:
-        if op in _ACTIVATION:
-            return "Activation", {"activation": _ACTIVATION[op]}
-        if op == "silu" and float(constants["beta"]) == 1.0:
-            return "Activation", {"activation": "silu"}
-        if op == "gelu" and not constants["approximate"]:
-            return "Activation", {"activation": "gelu"}
-        if op == "leaky_relu" and float(constants["alpha"]) >= 0:  # Keras 3 refuses negative slopes
-            return "LeakyReLU", {"negative_slope": float(constants["alpha"])}
-        if op == "softmax":
-            axis = constants["axis"]
-            return "Softmax", {"axis": -1 if axis is None else axis}
-    return TFOP_TYPE, {"function": function, "arguments": constants, "tensor_arguments": tensors}
+    constants = _check(function, spec.op, {k: v for k, v in arguments.items() if k not in tensors}, ctx)
+    builtin = _builtin(function, spec, tensors, constants)
+    if builtin is not None:
+        return builtin
+    config: dict[str, Any] = {"function": function, "arguments": constants, "tensor_arguments": tensors}
+    if spec.op in ("split", "unstack"):
+        config["outputs"] = _output_count(spec.op, constants)
+    return TFOP_TYPE, config
 
 
-@register("TFOpLambda")
+@register("TFOpLambda", "SlicingOpLambda")
 def _tf_op_lambda(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     function = config.get("function")
     if not isinstance(function, str):
         raise ctx.fail("TFOpLambda config names no TF function")
     spec = TF_OPS.get(function)
     if spec is None:
+        reason = f": {_LOST_OPERANDS[function]}" if function in _LOST_OPERANDS else ""
+        hint = f"{_LOST_HINT[function]}; " if function in _LOST_HINT else ""
         raise ctx.fail(
-            f"TF function tf.{function} (TFOpLambda layer {ctx.layer_name!r}) is not supported",
-            hint=f"supported TF functions: {supported_tf_functions()}",
+            f"TF function tf.{function} (TFOpLambda layer {ctx.layer_name!r}) is not supported{reason}",
+            hint=f"{hint}supported TF functions: {supported_tf_functions()}",
         )
     nodes = ctx.inbound_nodes
     if not isinstance(nodes, list) or not nodes:
@@ -334,18 +793,21 @@ def _tensor_argument(name: str, first_param: str, args: tuple[Any, ...], kwargs:
     return value
 
 
-@register_call_rewrite("TFOpLambda")
+@register_call_rewrite("TFOpLambda", "SlicingOpLambda")
 def _tf_op_call(
     layer_type: str, config: Mapping[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Call the translation with its input tensors only: one, or a list of several."""
     if layer_type == TFOP_TYPE:
         spec = tf_op_spec(str(config["function"]))
+        if spec.sequence:
+            items = args[0] if isinstance(args[0], list) else [args[0]]
+            return (list(items),), {}
         names: Sequence[str] = config["tensor_arguments"]
         refs = [_tensor_argument(n, spec.params[0], args, kwargs) for n in names]
         return ((refs[0] if len(refs) == 1 else refs),), {}
     if layer_type in ("Add", "Subtract", "Multiply", "Maximum", "Minimum") and not isinstance(args[0], list):
         return ([args[0], _tensor_argument("y", "x", args, kwargs)],), {}
     if layer_type in ("Concatenate", "Add"):
-        return (list(args[0]),), {}
+        return (list(args[0]) if isinstance(args[0], list) else [args[0]],), {}
     return (args[0],), {}

@@ -30,6 +30,8 @@ class SaveGroup:
 
     path: str
     weights: tuple[str, ...]
+    #: Dataset names, when Keras saves by name (``vars/idf_weights``) rather than ``0, 1...``.
+    keys: tuple[str, ...] = ()
 
 
 _KERNEL_BIAS = (
@@ -57,7 +59,12 @@ _KERAS1: dict[str, tuple[tuple[str, bool], ...]] = {
     ),
 }
 _RNN = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+#: MultiHeadAttention and its compat subclass: four EinsumDense sublayers, in build order.
+_MHA = ("MultiHeadAttention", "keras_migrate>LegacyMultiHeadAttention")
+_MHA_PARTS = ("query", "key", "value", "output")
 _CELLS = ("SimpleRNNCell", "LSTMCell", "GRUCell")
+#: Vocabulary layers: their only variable is the tf_idf weights, saved by name.
+_LOOKUPS = ("StringLookup", "IntegerLookup", "TextVectorization")
 
 
 def _inner(config: Mapping[str, Any], key: str) -> tuple[str, Mapping[str, Any]]:
@@ -101,8 +108,18 @@ def weight_specs(layer_type: str, config: Mapping[str, Any]) -> list[WeightSpec]
         return [] if config.get("mean") is not None else [WeightSpec(n, False) for n in stats]
     if layer_type == "keras_migrate>LayerScale":
         return [WeightSpec("gamma")]
+    if layer_type in _LOOKUPS:
+        return [WeightSpec("idf_weights", False)] if config.get("output_mode") == "tf_idf" else []
     if layer_type == "EinsumDense":
         return [WeightSpec("kernel")] + ([WeightSpec("bias")] if config.get("bias_axes") else [])
+    if layer_type in _MHA:
+        return [WeightSpec(f"{p}_dense/{n}") for p in _MHA_PARTS for n in ("kernel", "bias") if use_bias or n == "kernel"]
+    if layer_type == "Attention":
+        return ([WeightSpec("scale")] if config.get("use_scale") else []) + (
+            [WeightSpec("concat_score_weight")] if config.get("score_mode") == "concat" else []
+        )
+    if layer_type == "AdditiveAttention":
+        return [WeightSpec("scale")] if config.get("use_scale", True) else []
     if layer_type == "TimeDistributed":
         return weight_specs(*_inner(config, "layer"))
     if layer_type == "Bidirectional":
@@ -142,6 +159,17 @@ def save_groups(layer_type: str, config: Mapping[str, Any]) -> list[SaveGroup]:
     """
     if layer_type in _RNN:
         return [SaveGroup("vars", ()), SaveGroup("cell/vars", tuple(weight_names(layer_type, config)))]
+    if layer_type in _MHA:
+        # Keras saves the sublayers under their public properties (query_dense...), the
+        # weightless softmax and dropout under their private attribute names.
+        mha_names = weight_names(layer_type, config)
+        dense = [SaveGroup(f"{p}_dense/vars", tuple(n for n in mha_names if n.startswith(f"{p}_dense/"))) for p in sorted(_MHA_PARTS)]
+        return [SaveGroup("vars", ()), SaveGroup("_dropout_layer/vars", ()), SaveGroup("_softmax/vars", ()), *dense]
+    if layer_type in _LOOKUPS:
+        idf = tuple(weight_names(layer_type, config))
+        groups = [SaveGroup("vars", idf, idf)]
+        # TextVectorization saves its inner StringLookup too, with the same variables.
+        return [*groups, SaveGroup("_lookup_layer/vars", idf, idf)] if layer_type == "TextVectorization" else groups
     if layer_type == "TimeDistributed":
         inner_type, inner_cfg = _inner(config, "layer")
         return [SaveGroup("vars", ())] + [

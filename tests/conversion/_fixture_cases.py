@@ -53,6 +53,8 @@ def discover(generations: tuple[str, ...] | None = None) -> list[Case]:
         for name, meta in sorted(data.get("cases", {}).items()):
             for form in ("h5", "json"):
                 c = Case(gen, name, form, meta)
-                if c.model.exists() and (c.weights is None or c.weights.exists()):
+                # forms that cannot hold the model's state are checked for their refusal instead
+                refused = form in meta.get("refused_forms", {})
+                if c.model.exists() and (c.weights is None or c.weights.exists()) and not refused:
                     cases.append(c)
     return cases

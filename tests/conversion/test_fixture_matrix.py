@@ -18,7 +18,13 @@ from keras_migrate.cli import main as cli_main
 from keras_migrate.formats import load
 from keras_migrate.ir.interpreter import run_graph
 from keras_migrate.verify import available_backends
-from tests.conversion._backend_runs import BACKENDS, Job, assert_outputs, run_jobs
+from tests.conversion._backend_runs import (
+    BACKENDS,
+    Job,
+    assert_backend_result,
+    assert_outputs,
+    run_jobs,
+)
 from tests.conversion._fixture_cases import Case, discover
 
 GENERATIONS = ("keras-2.0.8", "keras-2.2.4", "tf-keras-2.21")
@@ -94,9 +100,8 @@ def test_converted_matches_original(case: Case, backend: str, converted, backend
     path, err = converted[case.id]
     assert path is not None, f"conversion failed: {err}"
     res = backend_results(backend)[case.id]
-    assert res.get("ok"), res.get("error")
-    _, outs = case.arrays()
-    assert_outputs(res["outputs"], outs)
+    ins, outs = case.arrays()
+    assert_backend_result(res, backend, ins, outs)
 
 
 @pytest.mark.parametrize("case", LAMBDA_CASES, ids=lambda c: c.id)

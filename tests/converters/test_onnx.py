@@ -220,10 +220,46 @@ _TF_CASES: dict[str, tuple[dict[str, Any], int]] = {
     "reduce_mean": ({"arguments": {"axis": [1, 2], "keepdims": True}}, 1),
     "reduce_max": ({"arguments": {"axis": -1, "keepdims": False}}, 1),
     "clip_by_value": ({"arguments": {"clip_value_min": -0.5, "clip_value_max": 0.4}}, 1),
+    "divide_no_nan": ({"tensor_arguments": ["x", "y"]}, 2),
+    "floormod": ({"arguments": {"y": -0.7}, "tensor_arguments": ["x"]}, 1),
+    "equal": ({"arguments": {"y": 0.0}, "tensor_arguments": ["x"]}, 1),
+    "not_equal": ({"tensor_arguments": ["x", "y"]}, 2),
+    "less": ({"tensor_arguments": ["x", "y"]}, 2),
+    "less_equal": ({"arguments": {"y": 0.1}, "tensor_arguments": ["x"]}, 1),
+    "greater": ({"tensor_arguments": ["x", "y"]}, 2),
+    "greater_equal": ({"arguments": {"x": 0.2}, "tensor_arguments": ["y"]}, 1),
+    "log_softmax": ({"arguments": {"axis": 1}}, 1),
+    "l2_normalize": ({"arguments": {"axis": [1, 2]}}, 1),
+    "reduce_logsumexp": ({"arguments": {"axis": -1, "keepdims": False}}, 1),
+    "reduce_std": ({"arguments": {"axis": [1, 2], "keepdims": True}}, 1),
+    "reduce_variance": ({"arguments": {"axis": 1}}, 1),
+    "reduce_euclidean_norm": ({"arguments": {"axis": -1}}, 1),
+    "argmax": ({"arguments": {"axis": -1}}, 1),
+    "argmin": ({"arguments": {"axis": 1, "output_type": "int32"}}, 1),
+    "cast": ({"arguments": {"dtype": "int32"}}, 1),
+    "matmul": ({"arguments": {"transpose_b": True}, "tensor_arguments": ["a", "b"]}, 2),
+    "reshape": ({"arguments": {"shape": [-1, 15]}}, 1),
+    "transpose": ({"arguments": {"perm": [0, 2, 1]}}, 1),
+    "expand_dims": ({"arguments": {"axis": -1}}, 1),
+    "tile": ({"arguments": {"multiples": [1, 2, 1]}}, 1),
+    "pad": ({"arguments": {"paddings": [[0, 0], [1, 2], [2, 1]], "mode": "SYMMETRIC"}}, 1),
+    "gather": ({"arguments": {"indices": [4, 0, 2], "axis": 2}}, 1),
+    "getitem": (
+        {"arguments": {"slice_spec": [{"start": None, "stop": None, "step": None}, {"class_name": "__ellipsis__"}, None,
+                                      {"start": 4, "stop": 0, "step": -2}]}},
+        1,
+    ),
+    "stack": ({"arguments": {"axis": 1}, "tensor_arguments": ["values"]}, 2),
 }
-_POSITIVE = {"sqrt", "rsqrt", "log", "pow"}
+_POSITIVE = {"sqrt", "rsqrt", "log", "pow", "log1p"}
 _LIST_OPS = {"concat", "add_n"}
-TF_FUNCTIONS = sorted({spec.op: name for name, spec in TF_OPS.items() if spec.op not in _LIST_OPS}.items())
+#: Ops this single-float-layer check cannot feed (bool operands, several outputs, a size-1
+#: axis); the tf_ops fixtures cover them under onnxruntime.
+_OTHER_INPUTS = {"logical_and", "logical_or", "logical_xor", "logical_not", "where", "reduce_any", "reduce_all",
+                 "split", "unstack", "squeeze"}
+TF_FUNCTIONS = sorted(
+    {spec.op: name for name, spec in TF_OPS.items() if spec.op not in _LIST_OPS | _OTHER_INPUTS}.items()
+)
 
 
 @pytest.mark.parametrize(("op", "function"), TF_FUNCTIONS, ids=[op for op, _ in TF_FUNCTIONS])

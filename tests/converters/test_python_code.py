@@ -38,7 +38,13 @@ from keras_migrate.converters._codegen_format import (
 from keras_migrate.formats import load
 from keras_migrate.ir.passes import prepare_for_output
 from keras_migrate.verify import available_backends
-from tests.conversion._backend_runs import BACKENDS, Job, assert_outputs, run_module_jobs
+from tests.conversion._backend_runs import (
+    BACKENDS,
+    Job,
+    assert_backend_result,
+    assert_outputs,
+    run_module_jobs,
+)
 from tests.conversion._fixture_cases import FIXTURES, Case, discover
 
 GENERATIONS = ("keras-2.0.8", "keras-2.2.4", "tf-keras-2.21", "keras-1.2.2")
@@ -327,10 +333,10 @@ def test_generated_code_matches_original(case: Case, backend: str, generated, ba
         pytest.skip(f"{backend} is not installed")
     _require(case, generated)
     res = backend_results(backend)[case.id]
-    assert res.get("ok"), f"{res.get('error')}\n{res.get('traceback', '')}"
-    assert res.get("imported_keras_migrate") is False, "the generated module needed keras_migrate"
-    _, outs = case.arrays()
-    assert_outputs(res["outputs"], outs)
+    ins, outs = case.arrays()
+    assert_backend_result(res, backend, ins, outs)
+    if res.get("ok"):
+        assert res.get("imported_keras_migrate") is False, "the generated module needed keras_migrate"
 
 
 # --------------------------------------------------------------------------- tf.keras-only compat

@@ -118,6 +118,84 @@ CASES = [
     Case("softsign", "tf.nn.softsign(x)", ("Activation",)),
     Case("leaky_relu", "tf.nn.leaky_relu(x, alpha=0.1)", ("LeakyReLU",)),
     Case("softmax_axis", "tf.nn.softmax(x, axis=1)", ("Softmax",)),
+    # elementwise math
+    Case("sin", "tf.math.sin(x)", (TFOP,)),
+    Case("cos", "tf.math.cos(x)", (TFOP,)),
+    Case("tan", "tf.math.tan(x * 0.3)", (TFOP,)),
+    Case("floor", "tf.math.floor(x * 3.0)", (TFOP,)),
+    Case("ceil", "tf.math.ceil(x * 3.0)", (TFOP,)),
+    Case("round", "tf.math.round(x * 2.5)", (TFOP,)),
+    Case("sign", "tf.math.sign(x)", (TFOP,)),
+    Case("log1p", "tf.math.log1p(p)", (TFOP,)),
+    Case("expm1", "tf.math.expm1(x)", (TFOP,)),
+    Case("erf", "tf.math.erf(x)", (TFOP,)),
+    Case("log_sigmoid", "tf.math.log_sigmoid(x)", (TFOP,)),
+    Case("divide_no_nan", "tf.math.divide_no_nan(x, tf.nn.relu(w))", (TFOP, "Activation")),
+    Case("mod_operator", "x % 0.7", (TFOP,), {"function": "math.floormod", "arguments": {"y": 0.7}, "tensor_arguments": ["x"]}),
+    Case("mod_negative", "tf.math.mod(x, -0.6)", (TFOP,)),
+    Case("floormod_tensors", "tf.math.floormod(x, p)", (TFOP,)),
+    Case("int_math", "tf.cast(x * 4.0, tf.int32) % 3 + tf.cast(w > 0, tf.int32)", (TFOP, "Add")),
+    # comparisons and logic (bool outputs, or numbers made from them)
+    Case("equal", "tf.math.equal(tf.math.round(x), 0.0)", (TFOP,)),
+    Case("not_equal", "tf.math.not_equal(x, w)", (TFOP,)),
+    Case("less", "x < w", (TFOP,), {"function": "math.less", "arguments": {}, "tensor_arguments": ["x", "y"]}),
+    Case("less_equal_const", "x <= 0.5", (TFOP,)),
+    Case("greater", "tf.cast(tf.math.greater(x, w), tf.float32)", (TFOP,)),
+    Case("greater_equal_rconst", "1.0 >= x", (TFOP,)),
+    Case("logical_and", "(x > 0.0) & (w > 0.0)", (TFOP,)),
+    Case("logical_or", "tf.math.logical_or(x > 0.5, w < -0.5)", (TFOP,)),
+    Case("logical_not", "~(x > 0.0)", (TFOP,)),
+    Case("logical_xor", "tf.math.logical_xor(x > 0.0, w > 0.0)", (TFOP,)),
+    Case("where", "tf.where(x > 0.0, x, w)", (TFOP,)),
+    Case("where_const", "tf.where(x > w, 1.0, x)", (TFOP,)),
+    Case("cast_int", "tf.cast(x * 3.0, tf.int32)", (TFOP,)),
+    Case("cast_bool", "tf.cast(tf.math.round(x), tf.bool)", (TFOP,)),
+    # more reductions, softmax family, l2_normalize, arg reductions, matmul
+    Case("reduce_any", "tf.reduce_any(x > 1.0, axis=-1)", (TFOP,)),
+    Case("reduce_all", "tf.math.reduce_all(x > -1.5, axis=[1, 2])", (TFOP,)),
+    Case("reduce_logsumexp", "tf.math.reduce_logsumexp(x * 30.0, axis=-1)", (TFOP,)),
+    Case("reduce_std", "tf.math.reduce_std(x, axis=[1, 2], keepdims=True)", (TFOP,)),
+    Case("reduce_variance", "tf.math.reduce_variance(x, axis=1)", (TFOP,)),
+    Case("reduce_euclidean_norm", "tf.math.reduce_euclidean_norm(x, axis=-1)", (TFOP,)),
+    Case("argmax", "tf.math.argmax(x, axis=-1)", (TFOP,)),
+    Case("argmin_int32", "tf.math.argmin(x, axis=1, output_type=tf.int32)", (TFOP,)),
+    Case("log_softmax", "tf.nn.log_softmax(x)", ("Activation",), {"activation": "log_softmax"}),
+    Case("log_softmax_axis", "tf.nn.log_softmax(x, axis=1)", (TFOP,)),
+    Case("l2_normalize", "tf.math.l2_normalize(x, axis=-1)", (TFOP,)),
+    Case("l2_normalize_axes", "tf.nn.l2_normalize(x, axis=[1, 2], epsilon=1e-3)", (TFOP,)),
+    Case("matmul_transpose_b", "tf.matmul(x, w, transpose_b=True)", (TFOP,)),
+    Case("matmul_transpose_a", "tf.linalg.matmul(x, w, transpose_a=True)", (TFOP,)),
+    # shape ops
+    Case("reshape", "tf.reshape(x, [-1, 15, 4])", (TFOP,)),
+    Case("reshape_fold_batch", "tf.reshape(x, [-1, 3])", (TFOP,)),
+    Case("transpose", "tf.transpose(x, perm=[0, 2, 1, 3])", ("Permute",), {"dims": [2, 1, 3]}),
+    Case("transpose_batch", "tf.transpose(x)", (TFOP,)),
+    Case("stack", "tf.stack([x, w], axis=1)", (TFOP,), {"function": "stack", "arguments": {"axis": 1}, "tensor_arguments": ["values"]}),
+    Case("stack_batch_axis", "tf.stack([x, w, p])", (TFOP,)),
+    Case("expand_dims", "tf.expand_dims(x, 1)", (TFOP,)),
+    Case("squeeze", "tf.squeeze(x[:, :1], axis=1)", (TFOP,)),
+    Case("tile", "tf.tile(x, [1, 2, 1, 3])", (TFOP,)),
+    Case("pad_constant", "tf.pad(x, [[0, 0], [1, 1], [0, 2], [0, 0]], constant_values=2.0)", (TFOP,)),
+    Case("pad_reflect", "tf.pad(x, [[0, 0], [1, 2], [2, 1], [0, 0]], mode='REFLECT')", (TFOP,)),
+    Case("pad_symmetric", "tf.pad(x, [[0, 0], [1, 2], [2, 1], [1, 0]], mode='symmetric')", (TFOP,)),
+    Case("gather", "tf.gather(x, [2, 0], axis=2)", (TFOP,)),
+    Case("gather_nested", "tf.gather(x, [[0, 1], [3, 2]], axis=1)", (TFOP,)),
+    # list-returning functions: the node's outputs are wired by index
+    Case("split", "tf.split(x, 3, axis=-1)[1]", (TFOP,), {"function": "split", "arguments": {"num_or_size_splits": 3, "axis": -1, "num": None}, "tensor_arguments": ["value"], "outputs": 3}),
+    Case("split_sizes", "tf.split(x, [1, -1], axis=1)[1]", (TFOP,)),
+    Case("unstack", "tf.unstack(x, axis=1)[2]", (TFOP,), {"function": "unstack", "arguments": {"num": None, "axis": 1}, "tensor_arguments": ["value"], "outputs": 3}),
+    Case("unstack_num", "tf.unstack(x, num=3, axis=-1)[0]", (TFOP,)),
+    # x[...] (SlicingOpLambda)
+    Case("slice_step", "x[:, ::2]", (TFOP,), {"function": "__operators__.getitem", "arguments": {"slice_spec": [{"start": None, "stop": None, "step": None}, {"start": None, "stop": None, "step": 2}], "var": None}, "tensor_arguments": ["tensor"]}),
+    Case("slice_ellipsis", "x[..., 1:3]", (TFOP,)),
+    Case("slice_new_axis", "x[:, None]", (TFOP,)),
+    Case("slice_index", "x[:, 0]", (TFOP,)),
+    Case("slice_negative_index", "x[:, -1, :]", (TFOP,)),
+    Case("slice_one_item", "x[..., 0]", (TFOP,)),
+    Case("slice_reverse", "x[:, 1:3, ..., ::-1]", (TFOP,)),
+    Case("slice_negative_steps", "x[:, 3:0:-2, ::-2]", (TFOP,)),
+    Case("slice_batch_reverse", "x[::-1]", (TFOP,)),
+    Case("slice_mixed", "x[:, None, ..., None, 1]", (TFOP,)),
     # MobileNetV3's hard sigmoid, as tf.keras records it
     Case("hard_sigmoid_v3", "L.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)", ("ReLU", TFOP)),
     # preprocessing layers
@@ -276,9 +354,12 @@ def test_every_tf_op_has_a_numpy_kernel_and_a_keras_op() -> None:
 def test_unknown_tf_function_names_op_layer_and_supported_ones() -> None:
     nodes = [[["dense", 0, 0, {"name": None}]]]
     with pytest.raises(UnsupportedError) as info:
-        translate_layer("TFOpLambda", {"name": "tf.math.erf", "function": "math.erf"}, _ctx(nodes, "tf.math.erf"))
+        translate_layer("TFOpLambda", {"name": "tf.math.bessel_i0", "function": "math.bessel_i0"}, _ctx(nodes, "tf.math.bessel_i0"))
     text = str(info.value)
-    assert "tf.math.erf" in text and "model.h5" in text and "tf.math.reduce_mean" in text
+    assert "tf.math.bessel_i0" in text and "model.h5" in text and "reduce_mean" in text
+
+
+_FULL = {"start": None, "stop": None, "step": None}
 
 
 @pytest.mark.parametrize(
@@ -289,8 +370,31 @@ def test_unknown_tf_function_names_op_layer_and_supported_ones() -> None:
         ("math.multiply", [[["a", 0, 0, {"y": 2.0}]], [["b", 0, 0, {"y": 3.0}]]], "different arguments"),
         ("math.multiply", [[["a", 0, 0, {}]]], "does not record its argument 'y'"),
         ("concat", [[["a", 0, 0, {"axis": -1}], ["_CONSTANT_VALUE", -1, 1.0, {"axis": -1}]]], "list of Keras tensors"),
+        ("stack", [[["a", 0, 0, {"axis": 1}], ["_CONSTANT_VALUE", -1, 1.0, {"axis": 1}]]], "list of Keras tensors"),
         ("math.add", [[["a", 0, 0, {"y": [["b", 0, 0], 1.0]}]]], "mixing tensors and constants"),
         ("math.add", None, "outside a functional model"),
+        # shapes, indices and slice bounds must be constants (no tf.shape)
+        ("reshape", [[["a", 0, 0, {"shape": ["b", 0, 0]}]]], "tensor as 'shape'"),
+        ("reshape", [[["a", 0, 0, {"shape": [["b", 0, 0], 4]}]]], "mixing tensors and constants"),
+        ("reshape", [[["a", 0, 0, {"shape": [-1, -1, 4]}]]], "shape=[-1, -1, 4]"),
+        ("__operators__.getitem", [[["a", 0, 0, {"slice_spec": [_FULL, {"start": ["b", 0, 0], "stop": None, "step": None}]}]]], "slice bound"),
+        ("__operators__.getitem", [[["a", 0, 0, {"slice_spec": [_FULL, {"start": None, "stop": None, "step": 0}]}]]], "zero slice step"),
+        ("__operators__.getitem", [[["a", 0, 0, {"slice_spec": [{"start": 3, "stop": 0, "step": -1}]}]]], "bounded negative step along the batch"),
+        ("__operators__.getitem", [[["a", 0, 0, {"slice_spec": [{"class_name": "__ellipsis__"}] * 2}]]], "more than one ellipsis"),
+        # results that depend on the data or the batch, or that have no exact equivalent
+        ("compat.v1.squeeze", [[["a", 0, 0, {"axis": None, "name": None}]]], "no axis"),
+        ("where", [[["a", 0, 0, {}]]], "only a condition"),
+        ("compat.v1.gather", [[["a", 0, 0, {"indices": [0, 1], "axis": 1, "batch_dims": 1}]]], "batch_dims=1"),
+        ("compat.v1.gather", [[["a", 0, 0, {"indices": [0, -1], "axis": 1, "batch_dims": 0}]]], "negative indices"),
+        ("compat.v1.pad", [[["a", 0, 0, {"paddings": [[1, 1], [0, 0]], "mode": "REFLECT"}]]], "REFLECT padding along the batch axis"),
+        ("compat.v1.pad", [[["a", 0, 0, {"paddings": [[0, 0], [1, 1]], "mode": "WRAP"}]]], "mode='WRAP'"),
+        ("cast", [[["a", 0, 0, {"dtype": "complex64"}]]], "dtype='complex64'"),
+        ("linalg.matmul", [[["a", 0, 0, {"b": ["b", 0, 0], "output_type": "float16"}]]], "output_type='float16'"),
+        ("split", [[["a", 0, 0, {"num_or_size_splits": ["b", 0, 0], "axis": 1}]]], "tensor as 'num_or_size_splits'"),
+        ("split", [[["a", 0, 0, {"num_or_size_splits": [2, -1, -1], "axis": 1}]]], "num_or_size_splits"),
+        # tf_keras records these without operands: tf_keras cannot reload them either
+        ("__operators__.eq", [[["a", 0, 0, {}]]], "without its right operand"),
+        ("einsum", [[["_CONSTANT_VALUE", -1, "ij,ij->i", {}]]], "without its tensor operands"),
     ],
 )
 def test_tf_op_calls_that_cannot_be_reproduced_are_refused(function: str, nodes: Any, message: str) -> None:
@@ -318,28 +422,121 @@ def test_normalization_statistics_are_weights_only_without_config_values() -> No
     assert weight_specs("Normalization", {"axis": -1, "mean": [1.0], "variance": [2.0]}) == []
 
 
-def test_cli_reports_an_unsupported_tf_function(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _op_layer(function: str, name: str, source: str) -> dict[str, Any]:
+    return {
+        "class_name": "TFOpLambda",
+        "name": name,
+        "config": {"name": name, "trainable": True, "dtype": "float32", "function": function},
+        "inbound_nodes": [[[source, 0, 0, {"name": None}]]],
+    }
+
+
+def test_cli_lists_every_unsupported_tf_function_and_layer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One message names every unsupported TF function with all its layers, nested models
+    included, before anything is translated; exit code 2 and no output."""
+    inner = {
+        "class_name": "Functional",
+        "name": "inner",
+        "config": {
+            "name": "inner",
+            "layers": [
+                {"class_name": "InputLayer", "name": "i", "config": {"name": "i", "batch_input_shape": [None, 3], "dtype": "float32"}, "inbound_nodes": []},
+                _op_layer("math.bessel_i0", "tf.math.bessel_i0_1", "i"),
+            ],
+            "input_layers": [["i", 0, 0]],
+            "output_layers": [["tf.math.bessel_i0_1", 0, 0]],
+        },
+        "inbound_nodes": [[["tf.image.resize", 0, 0, {}]]],
+    }
     config = {
         "class_name": "Functional",
         "config": {
             "name": "m",
             "layers": [
                 {"class_name": "InputLayer", "name": "x", "config": {"name": "x", "batch_input_shape": [None, 3], "dtype": "float32"}, "inbound_nodes": []},
-                {
-                    "class_name": "TFOpLambda",
-                    "name": "tf.math.erf",
-                    "config": {"name": "tf.math.erf", "trainable": True, "dtype": "float32", "function": "math.erf"},
-                    "inbound_nodes": [[["x", 0, 0, {"name": None}]]],
-                },
+                _op_layer("math.bessel_i0", "tf.math.bessel_i0", "x"),
+                _op_layer("image.resize", "tf.image.resize", "tf.math.bessel_i0"),
+                _op_layer("math.sin", "tf.math.sin", "tf.image.resize"),
+                inner,
             ],
             "input_layers": [["x", 0, 0]],
-            "output_layers": [["tf.math.erf", 0, 0]],
+            "output_layers": [["inner", 1, 0]],
         },
         "keras_version": "2.15.0",
         "backend": "tensorflow",
     }
     path = tmp_path / "arch.json"
     path.write_text(json.dumps(config))
-    assert cli_main(["inspect", str(path)]) == 2
+    out = tmp_path / "out.keras"
+    assert cli_main(["convert", str(path), "-o", str(out)]) == 2
+    assert not out.exists()
     err = capsys.readouterr().err
-    assert "tf.math.erf" in err and "not supported" in err
+    assert (
+        "unsupported TF functions: math.bessel_i0 (layers 'tf.math.bessel_i0', 'tf.math.bessel_i0_1'); "
+        "image.resize (layer 'tf.image.resize')"
+    ) in err
+    assert "math.sin" not in err.split("(supported")[0] and "arch.json" in err
+
+
+_UNSUPPORTED_BUILDER = textwrap.dedent(
+    """
+    import os, sys
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+    import tf_keras
+
+    out = sys.argv[1]
+    x = tf_keras.Input((4, 4, 3), name="x")
+    y = tf.math.bessel_i0(x) + tf.math.bessel_i0(x * 2.0)
+    z = tf.image.resize(tf_keras.layers.Dense(3)(x), (8, 8))
+    e = tf.einsum("bijk,bijk->bi", x, x)
+    model = tf_keras.Model(x, [y, z, e])
+    model.save(os.path.join(out, "m.h5"))
+    model.save(os.path.join(out, "m.savedmodel"), save_format="tf")
+    model.save(os.path.join(out, "m.tfk.keras"))
+    model.save_weights(os.path.join(out, "ckpt", "ckpt"))
+    open(os.path.join(out, "m.json"), "w").write(model.to_json())
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def unsupported_forms(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tf_keras model calling unsupported TF functions, in every form tf_keras writes."""
+    if importlib.util.find_spec("tf_keras") is None:
+        pytest.skip("tf_keras is not installed: the model is built with it")
+    work = tmp_path_factory.mktemp("tf_unsupported")
+    (work / "build.py").write_text(_UNSUPPORTED_BUILDER)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run([sys.executable, str(work / "build.py"), str(work)], env=env, capture_output=True, text=True, check=False, timeout=600)
+    if not (work / "m.json").exists():
+        pytest.fail(f"tf_keras builder failed:\n{proc.stderr[-4000:]}")
+    return work
+
+
+@pytest.mark.parametrize(
+    ("form", "model", "weights"),
+    [
+        ("h5", "m.h5", None),
+        ("json+h5", "m.json", "m.h5"),
+        ("savedmodel", "m.savedmodel", None),
+        ("json+ckpt", "m.json", "ckpt/ckpt"),
+        ("tfk.keras", "m.tfk.keras", None),
+    ],
+)
+def test_every_reader_lists_every_unsupported_tf_function(
+    form: str, model: str, weights: str | None, unsupported_forms: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.keras"
+    argv = ["convert", str(unsupported_forms / model), "-o", str(out)]
+    if weights is not None:
+        argv += ["--weights", str(unsupported_forms / weights)]
+    assert cli_main(argv) == 2
+    assert not out.exists()
+    err = capsys.readouterr().err
+    assert (
+        "unsupported TF functions: math.bessel_i0 (layers 'tf.math.bessel_i0', 'tf.math.bessel_i0_1'); "
+        "image.resize (layer 'tf.image.resize'); einsum (layer 'tf.einsum': tf_keras records tf.einsum "
+        "without its tensor operands)"
+    ) in err
+    assert "EinsumDense" in err

@@ -346,9 +346,11 @@ def _load() -> None:
     if not _LOADED:
         from keras_migrate.converters.onnx import (  # noqa: F401  (registers on import)
             activations,
+            attention,
             compat,
             conv,
             core,
+            keras3_ops,
             merge,
             nested,
             normalization,

@@ -26,7 +26,10 @@ def _probe(graph: Graph, batch: int, free: int) -> dict[str, np.ndarray]:
         t = graph.values[name].type
         assert t is not None
         shape = [(batch if d is None else d) if i == 0 else (free if d is None else d) for i, d in enumerate(t.shape)]
-        arrays.append(np.zeros(shape, dtype=t.dtype))
+        if t.dtype == "string":  # text whose token count follows the free size, so lengths show as dynamic
+            arrays.append(np.full(shape, " ".join(["a"] * free), dtype=str))
+        else:
+            arrays.append(np.zeros(shape, dtype=t.dtype))
     result: dict[str, np.ndarray] = run_graph(graph, arrays, intermediates=True)
     return result
 
@@ -51,7 +54,8 @@ def infer_graph_types(graph: Graph) -> Graph:
                 shape.append(None)
             else:
                 shape.append(int(da) if da == db else None)
-        values[name] = replace(v, type=TensorType(tuple(shape), str(a.dtype)))
+        dtype = "string" if a.dtype.kind in "USO" else str(a.dtype)
+        values[name] = replace(v, type=TensorType(tuple(shape), dtype))
     layers = tuple(
         replace(lay, subgraph=infer_graph_types(lay.subgraph)) if lay.subgraph is not None else lay for lay in graph.layers
     )
