@@ -84,13 +84,13 @@ def run(args: argparse.Namespace) -> int:
         print_json(data)
     else:
         size = os.path.getsize(args.output)
-        console.print(f"wrote {args.output} ({report.kind}, {size / 1e6:.2f} MB)")
+        console.print(f"wrote {args.output} ({report.kind}, {size / 1e6:.2f} MB)", soft_wrap=True)
         if report.compat:
-            console.print("needs keras_migrate compat objects (import keras_migrate before loading): " + ", ".join(report.compat))
+            console.print("needs keras_migrate compat objects (import keras_migrate before loading): " + ", ".join(report.compat), soft_wrap=True)
         for note in report.notes:
-            console.print(f"note: {note}")
+            console.print(f"note: {note}", soft_wrap=True)
         for new, old in report.renamed.items():
-            console.print(f"renamed layer {old!r} -> {new!r}")
+            console.print(f"renamed layer {old!r} -> {new!r}", soft_wrap=True)
         if verify_report is not None:
             from keras_migrate.cli.verify import render
 

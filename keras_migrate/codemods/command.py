@@ -72,7 +72,7 @@ def run_upgrade(args: argparse.Namespace, out: TextIO | None = None) -> int:
     changed = [r for r in results if r.changed]
     for result in results:
         if result.status == Status.FAILED:
-            console.print(f"[yellow]skipped[/] {result.path}: {result.error}", highlight=False)
+            console.print(f"[yellow]skipped[/] {result.path}: {result.error}", highlight=False, soft_wrap=True)
     if args.mode == "diff":
         for result in changed:
             out.writelines(render_diff(result))
@@ -83,7 +83,7 @@ def run_upgrade(args: argparse.Namespace, out: TextIO | None = None) -> int:
         for result in changed:
             assert result.new_bytes is not None
             atomic_write(Path(result.path), result.new_bytes)
-            console.print(f"rewrote {result.path}", highlight=False)
+            console.print(f"rewrote {result.path}", highlight=False, soft_wrap=True)
     _summary(console, results)
     if args.report:
         write_report(Path(args.report), results)
