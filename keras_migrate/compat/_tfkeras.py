@@ -268,9 +268,7 @@ class TFOp(keras.layers.Layer):
             self._spec = tf_op_spec(function)
         except KeyError as exc:
             raise ValueError(str(exc.args[0])) from None
-        # (annotated: generated code copies only the KERAS_OPS entries a model uses, not the
-        # table's annotation, so Callable must be named where it is always copied)
-        self._op: Callable[[Mapping[str, Any]], Any] = KERAS_OPS[self._spec.op]
+        self._op = KERAS_OPS[self._spec.op]
         self.function = function
         self._arguments = _plain(dict(arguments or {}))
         self._tensor_arguments = list(tensor_arguments or [self._spec.params[0]])

@@ -205,7 +205,13 @@ def compat_source(registered: Iterable[str], *, trim: Mapping[str, Iterable[str]
         mod = _module(mod_name)
         stmt = mod.defs[name]
         entries = _dict_entries(stmt, trim.get(name))
-        scope = ast.Module(body=[ast.Expr(v) for _, v in entries], type_ignores=[]) if entries is not None else stmt
+        if entries is None:
+            scope: ast.AST = stmt
+        else:  # a trimmed table still carries its annotation (``dict[str, Callable[...]]``)
+            kept: list[ast.expr] = [v for _, v in entries]
+            if isinstance(stmt, ast.AnnAssign):
+                kept.append(stmt.annotation)
+            scope = ast.Module(body=[ast.Expr(v) for v in kept], type_ignores=[])
         for free in _free_names(scope):  # type: ignore[arg-type]
             if free in mod.defs and free != name:
                 need(mod_name, free)

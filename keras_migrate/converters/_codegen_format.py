@@ -2,8 +2,8 @@
 
 The code emitter builds statements from :class:`Atom`, :class:`Call` and :class:`Brackets`
 nodes; :func:`format_statement` writes each on one line when it fits and otherwise splits
-brackets the way ruff (and black) do: the whole body on one indented line if it fits,
-else one item per line with a trailing comma, recursing into items that are still too
+brackets the way ruff (and black) do: a call's whole argument list on one indented line
+if it fits (a list, tuple or dict literal never), else one item per line with a trailing comma, recursing into items that are still too
 long. Items may carry a leading comment, which forces their brackets open. Generated
 files are therefore stable under ``ruff format`` and read like hand-formatted code.
 """
@@ -89,9 +89,10 @@ def _fits(indent: str, text: str) -> bool:
     return len(indent) + len(text) <= LINE_LENGTH
 
 
-def _body(items: tuple[Item, ...], indent: str) -> list[str]:
+def _body(items: tuple[Item, ...], indent: str, explode: bool) -> list[str]:
     joined = ", ".join(i.prefix + _flat(i.value) for i in items)
-    if not any(i.comment or _forced(i.value) for i in items) and _fits(indent, joined):
+    one_line = not (explode and len(items) > 1)
+    if one_line and not any(i.comment or _forced(i.value) for i in items) and _fits(indent, joined):
         return [indent + joined]
     if len(items) == 1 and not items[0].comment:
         return _format(items[0].value, indent, items[0].prefix, "")
@@ -103,8 +104,11 @@ def _body(items: tuple[Item, ...], indent: str) -> list[str]:
     return lines
 
 
-def _split(b: Brackets, indent: str, head: str, tail: str) -> list[str]:
-    return [indent + head + b.open, *_body(b.items, indent + _INDENT), indent + b.close + tail]
+def _split(b: Brackets, indent: str, head: str, tail: str, *, literal: bool = False) -> list[str]:
+    """Open ``b`` over several lines. A split call keeps its arguments on one line when they
+    fit; a split list, tuple or dict literal with several items puts one per line (ruff
+    and black treat the two differently)."""
+    return [indent + head + b.open, *_body(b.items, indent + _INDENT, literal), indent + b.close + tail]
 
 
 def _format(e: Expr, indent: str, prefix: str, suffix: str) -> list[str]:
@@ -114,7 +118,7 @@ def _format(e: Expr, indent: str, prefix: str, suffix: str) -> list[str]:
     if isinstance(e, Brackets):
         if not e.items:
             return [indent + flat]
-        return _split(e, indent, prefix, suffix)
+        return _split(e, indent, prefix, suffix, literal=True)
     head = prefix + _flat(e.func)
     if isinstance(e.func, Call) and not _forced(e.func) and e.args.items and _fits(indent, head + e.args.open):
         # Split the last call's arguments when everything before them fits on the line.
