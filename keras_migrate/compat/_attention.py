@@ -20,28 +20,15 @@ registered) by :func:`keras_migrate.compat.register`.
 from __future__ import annotations
 
 import math
-import string
 from typing import Any
 
 import keras
 from keras import ops
 
+from keras_migrate.compat._equations import attention_equations
 from keras_migrate.compat._names import PACKAGE
 
 __all__ = ["LegacyMultiHeadAttention"]
-
-
-def _attention_equations(rank: int, axes: tuple[int, ...]) -> tuple[str, str]:
-    """``(key . query -> scores, scores . value -> output)`` for projected tensors of
-    ``rank`` ``(batch, ..., heads, channels)``; scores are ``(batch axes, query axes, key
-    axes)``, the heads axis being a batch axis."""
-    letters = string.ascii_lowercase
-    query = letters[:rank]
-    extra = iter(letters[rank:])
-    key = "".join(next(extra) if i in axes else query[i] for i in range(rank))
-    batch = [i for i in range(rank - 1) if i not in axes]
-    scores = "".join(query[i] for i in batch) + "".join(query[i] for i in axes) + "".join(key[i] for i in axes)
-    return f"{key},{query}->{scores}", f"{scores},{key}->{query}"
 
 
 def _and(a: Any, b: Any) -> Any:
@@ -126,7 +113,7 @@ class LegacyMultiHeadAttention(keras.layers.MultiHeadAttention):
         k = self.key_dense(ops.copy(key))
         v = self.value_dense(ops.copy(value))
         rank = len(q.shape)
-        dot, combine = _attention_equations(rank, self._axes(rank))
+        dot, combine = attention_equations(rank, self._axes(rank))
         q = ops.multiply(q, ops.cast(1.0 / math.sqrt(float(self.key_dim)), q.dtype))
         scores = self._masked_softmax(ops.einsum(dot, k, q), mask)
         weights = self._dropout_layer(scores, training=training) if self.dropout > 0.0 else scores

@@ -15,8 +15,8 @@ import string
 
 import numpy as np
 
+from keras_migrate.compat._equations import attention_equations
 from keras_migrate.converters.onnx._core import Builder, Call, Tensor, lowering
-from keras_migrate.ir.interpreter.kernels.attention import attention_equations
 
 __all__: list[str] = []
 

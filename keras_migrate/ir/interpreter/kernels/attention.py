@@ -20,12 +20,11 @@ files never convert to that type, see :mod:`keras_migrate.formats.tfkeras_attent
 from __future__ import annotations
 
 import math
-import string
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from keras_migrate.compat._equations import attention_equations
 from keras_migrate.ir.graph import Layer
 from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel
 from keras_migrate.ir.interpreter.kernels._common import (
@@ -36,26 +35,10 @@ from keras_migrate.ir.interpreter.kernels._common import (
 )
 from keras_migrate.ir.interpreter.kernels.activations import softmax
 
-__all__ = ["additive_attention", "attention", "attention_equations", "dot_attention", "multi_head_attention"]
+__all__ = ["additive_attention", "attention", "dot_attention", "multi_head_attention"]
 
 _LEGACY_MHA = "keras_migrate>LegacyMultiHeadAttention"
 _NEG = np.float32(-1e9)
-
-
-def attention_equations(rank: int, axes: Sequence[int]) -> tuple[str, str]:
-    """Einsum equations ``(scores = key . query, output = scores . value)`` for projected
-    tensors of ``rank`` ``(batch, ..., heads, channels)`` attending over ``axes``.
-
-    Every axis but the attended ones and the channels is a batch axis (the heads axis
-    included); scores are laid out ``(batch axes, query axes, key axes)``.
-    """
-    letters = string.ascii_lowercase
-    query = letters[:rank]
-    extra = iter(letters[rank:])
-    key = "".join(next(extra) if i in axes else query[i] for i in range(rank))
-    batch = [i for i in range(rank - 1) if i not in axes]
-    scores = "".join(query[i] for i in batch) + "".join(query[i] for i in axes) + "".join(key[i] for i in axes)
-    return f"{key},{query}->{scores}", f"{scores},{key}->{query}"
 
 
 def _as_bool(mask: Any) -> np.ndarray | None:
