@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tests._arrays import load_npz
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 __all__ = ["FIXTURES", "Case", "discover"]
@@ -37,10 +39,7 @@ class Case:
         return "Lambda" in self.meta.get("layers", [])
 
     def arrays(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        with np.load(FIXTURES / self.generation / f"{self.name}.npz") as d:
-            ins = [d[f"input_{i}"] for i in range(sum(k.startswith("input_") for k in d.files))]
-            outs = [d[f"output_{i}"] for i in range(sum(k.startswith("output_") for k in d.files))]
-        return ins, outs
+        return load_npz(FIXTURES / self.generation / f"{self.name}.npz")
 
 
 def discover(generations: tuple[str, ...] | None = None) -> list[Case]:

@@ -38,6 +38,7 @@ from keras_migrate.formats import load
 from keras_migrate.ir.graph import flatten_structure
 from keras_migrate.ir.interpreter import run_graph
 from keras_migrate.verify import available_backends
+from tests._arrays import load_npz
 from tests.conversion.test_fixture_matrix import BACKENDS, _assert_outputs
 
 pytestmark = pytest.mark.slow
@@ -249,10 +250,7 @@ def converted(built: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPat
 
 def _arrays(entry: dict[str, Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """A built model's stored inputs and tf.keras outputs (``input_<i>``, ``output_<i>``)."""
-    with np.load(entry["npz"]) as d:
-        ins = [d[f"input_{i}"] for i in range(sum(k.startswith("input_") for k in d.files))]
-        outs = [d[f"output_{i}"] for i in range(sum(k.startswith("output_") for k in d.files))]
-    return ins, outs
+    return load_npz(entry["npz"])
 
 
 def run_backends(

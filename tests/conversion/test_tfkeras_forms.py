@@ -25,6 +25,7 @@ from keras_migrate.formats import load
 from keras_migrate.ir.graph import Model, flatten_structure
 from keras_migrate.ir.interpreter import run_graph
 from keras_migrate.verify import available_backends
+from tests._arrays import load_npz
 from tests.conversion._backend_runs import (
     BACKENDS,
     Job,
@@ -75,10 +76,7 @@ class FormCase:
         return load(str(self.model), weights=str(self.weights) if self.weights else None)
 
     def arrays(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        with np.load(GENERATION / f"{self.name}.npz") as d:
-            ins = [d[f"input_{i}"] for i in range(sum(k.startswith("input_") for k in d.files))]
-            outs = [d[f"output_{i}"] for i in range(sum(k.startswith("output_") for k in d.files))]
-        return ins, outs
+        return load_npz(GENERATION / f"{self.name}.npz")
 
 
 def _discover() -> list[FormCase]:

@@ -30,6 +30,7 @@ from keras_migrate.ir import serialize
 from keras_migrate.ir.graph import flatten_structure
 from keras_migrate.ir.interpreter import run_graph
 from keras_migrate.verify import available_backends
+from tests._arrays import interpret, load_npz
 from tests.conversion._backend_runs import BACKENDS, Job, assert_outputs, run_jobs, run_module_jobs
 
 _BUILD = textwrap.dedent(
@@ -214,16 +215,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work
 
 
-def _arrays(npz: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    with np.load(npz) as d:
-        ins = [d[f"input_{i}"] for i in range(sum(k.startswith("input_") for k in d.files))]
-        outs = [d[f"output_{i}"] for i in range(sum(k.startswith("output_") for k in d.files))]
-    return ins, outs
+_arrays = load_npz
 
 
 def _run(model: Any, ins: list[np.ndarray]) -> list[np.ndarray]:
-    result = run_graph(model.graph, ins)
-    return flatten_structure(result) if not isinstance(result, np.ndarray) else [result]
+    return interpret(model.graph, ins)
 
 
 def _op_classes(model: Any) -> set[str]:

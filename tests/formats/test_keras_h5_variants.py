@@ -19,8 +19,7 @@ import pytest
 import yaml
 
 from keras_migrate.formats import load
-from keras_migrate.ir.graph import flatten_structure
-from keras_migrate.ir.interpreter import run_graph
+from tests._arrays import interpret, load_npz
 from tests.conftest import FIXTURES
 
 SRC = FIXTURES / "keras-2.2.4" / "nested_sequential_in_functional"
@@ -28,11 +27,8 @@ TFK = FIXTURES / "tf-keras-2.21" / "dense_activations"
 
 
 def _check_outputs(model, stem: Path) -> None:
-    with np.load(f"{stem}.npz") as d:
-        ins = [d[f"input_{i}"] for i in range(sum(k.startswith("input_") for k in d.files))]
-        outs = [d[f"output_{i}"] for i in range(sum(k.startswith("output_") for k in d.files))]
-    got = run_graph(model.graph, ins)
-    got = flatten_structure(got) if not isinstance(got, np.ndarray) else [got]
+    ins, outs = load_npz(f"{stem}.npz")
+    got = interpret(model.graph, ins)
     for a, b in zip(got, outs):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 

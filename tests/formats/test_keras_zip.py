@@ -25,22 +25,18 @@ from keras_migrate.cli import main as cli_main
 from keras_migrate.formats import detect_format, load
 from keras_migrate.ir.graph import flatten_structure
 from keras_migrate.ir.interpreter import run_graph
+from tests._arrays import interpret, load_npz
 from tests.conftest import FIXTURES
 from tests.conversion._backend_runs import assert_outputs
 
 GEN = FIXTURES / "tf-keras-2.21"
 
 
-def _arrays(npz: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    with np.load(npz) as d:
-        ins = [d[f"input_{i}"] for i in range(sum(k.startswith("input_") for k in d.files))]
-        outs = [d[f"output_{i}"] for i in range(sum(k.startswith("output_") for k in d.files))]
-    return ins, outs
+_arrays = load_npz
 
 
 def _run(model: Any, ins: list[np.ndarray]) -> list[np.ndarray]:
-    result = run_graph(model.graph, ins)
-    return flatten_structure(result) if not isinstance(result, np.ndarray) else [result]
+    return interpret(model.graph, ins)
 
 
 # --------------------------------------------------------------------------- tf_keras
@@ -133,8 +129,6 @@ def test_weights_that_do_not_fit(tmp_path: Path, capsys) -> None:
 def test_keras3_hard_sigmoid_keeps_keras3_slope(tmp_path: Path) -> None:
     """Keras 3's hard_sigmoid (slope 1/6) must not silently become the legacy one (0.2)."""
     from keras_migrate.formats import load
-    from keras_migrate.ir.graph import flatten_structure
-    from keras_migrate.ir.interpreter import run_graph
 
     src = tmp_path / "src.keras"
     assert cli_main(["convert", str(GEN / "conv.h5"), "-o", str(src)]) == 0
@@ -150,8 +144,7 @@ def test_keras3_hard_sigmoid_keeps_keras3_slope(tmp_path: Path) -> None:
     acts = [lay.config.get("activation") for _, lay in model.graph.walk_layers()]
     assert "hard_sigmoid" in acts and "keras_migrate>legacy_hard_sigmoid" not in acts
     legacy = load(str(src))
-    with np.load(GEN / "conv.npz") as d:
-        ins = [d[f"input_{i}"] for i in range(sum(k.startswith("input_") for k in d.files))]
+    ins, _ = load_npz(GEN / "conv.npz")
     a = flatten_structure(run_graph(model.graph, ins))
     b = flatten_structure(run_graph(legacy.graph, ins))
     assert not all(np.allclose(x, y) for x, y in zip(a, b))  # the activation really changed

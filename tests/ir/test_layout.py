@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from keras_migrate.formats import load
-from keras_migrate.ir.graph import flatten_structure
-from keras_migrate.ir.interpreter import run_graph
 from keras_migrate.ir.passes import prepare_for_output
+from tests._arrays import interpret, load_npz
 from tests.conversion._fixture_cases import discover
 
 CF_CASES = sorted({(c.generation, c.name) for c in discover(("keras-2.0.8", "keras-2.2.4", "tf-keras-2.21")) if c.meta.get("channels_first")})
@@ -17,15 +16,11 @@ CF_CASES = sorted({(c.generation, c.name) for c in discover(("keras-2.0.8", "ker
 def _arrays(gen: str, name: str):
     from tests.conversion._fixture_cases import FIXTURES
 
-    with np.load(FIXTURES / gen / f"{name}.npz") as d:
-        ins = [d[f"input_{i}"] for i in range(sum(k.startswith("input_") for k in d.files))]
-        outs = [d[f"output_{i}"] for i in range(sum(k.startswith("output_") for k in d.files))]
-    return ins, outs
+    return load_npz(FIXTURES / gen / f"{name}.npz")
 
 
 def _run(model, ins):
-    out = run_graph(model.graph, ins)
-    return flatten_structure(out) if not isinstance(out, np.ndarray) else [out]
+    return interpret(model.graph, ins)
 
 
 def _cf_layers(model) -> list[str]:
