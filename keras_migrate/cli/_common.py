@@ -7,12 +7,19 @@ import json
 import sys
 from typing import Any
 
-__all__ = ["add_model_args", "load_model_arg", "print_json", "stderr_console"]
+__all__ = ["add_model_args", "load_model_arg", "print_json", "stderr_console", "vocabulary_args"]
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="legacy model: .h5, architecture .json/.yaml, .kmir, ...")
     p.add_argument("--weights", metavar="W", help="weights file for an architecture-only MODEL")
+    p.add_argument(
+        "--vocabulary",
+        action="append",
+        metavar="LAYER=FILE",
+        help="vocabulary file (one token per line) for the lookup layer LAYER whose vocabulary MODEL does not hold "
+        "(recorded as a file path, or adapted); repeatable",
+    )
     k1 = p.add_argument_group("Keras 1 files (facts the files do not record; inferred unless given)")
     k1.add_argument(
         "--source-backend",
@@ -32,6 +39,13 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def vocabulary_args(args: argparse.Namespace) -> dict[str, str]:
+    """``--vocabulary LAYER=FILE`` options as ``{layer: file}``."""
+    from keras_migrate.formats.vocabulary_files import parse_vocabulary_option
+
+    return parse_vocabulary_option(getattr(args, "vocabulary", None))
+
+
 def load_model_arg(args: argparse.Namespace) -> Any:
     from keras_migrate.formats import load
     from keras_migrate.formats.keras1 import options
@@ -41,7 +55,7 @@ def load_model_arg(args: argparse.Namespace) -> Any:
         bn_running_std=getattr(args, "bn_running_std", None),
         dim_ordering=getattr(args, "dim_ordering", None),
     ):
-        return load(args.model, weights=args.weights)
+        return load(args.model, weights=args.weights, vocabularies=vocabulary_args(args))
 
 
 def print_json(data: Any) -> None:

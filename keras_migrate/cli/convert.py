@@ -6,7 +6,13 @@ import argparse
 import os
 from typing import Any
 
-from keras_migrate.cli._common import add_model_args, load_model_arg, print_json, stderr_console
+from keras_migrate.cli._common import (
+    add_model_args,
+    load_model_arg,
+    print_json,
+    stderr_console,
+    vocabulary_args,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -46,12 +52,13 @@ def run(args: argparse.Namespace) -> int:
     from keras_migrate.ir.passes import prepare_for_output
 
     kind = output_kind(args.output)
-    check_output_path(args.output, force=args.force, inputs=[args.model, args.weights or ""])
+    inputs = [args.model, args.weights or "", *vocabulary_args(args).values()]
+    check_output_path(args.output, force=args.force, inputs=inputs)
     if kind == "python":
         from keras_migrate.converters.python_code import weights_path_for
 
         # The module's weights file is an output too: same protections.
-        check_output_path(weights_path_for(args.output), force=args.force, inputs=[args.model, args.weights or ""])
+        check_output_path(weights_path_for(args.output), force=args.force, inputs=inputs)
     console = stderr_console()
     model = load_model_arg(args)
     mode = "keep" if args.keep_data_format else ("channels_last" if args.channels_last else "internal")

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.ir.graph import Model
@@ -51,9 +53,30 @@ def detect_format(path: str) -> str:
     )
 
 
-def load(path: str, *, weights: str | None = None) -> Model:
-    """Read any supported legacy model into the IR."""
-    path = os.fspath(path)
+def load(
+    path: str,
+    *,
+    weights: str | None = None,
+    vocabularies: Mapping[str, str | os.PathLike[str]] | None = None,
+) -> Model:
+    """Read any supported legacy model into the IR.
+
+    ``vocabularies``: ``{legacy layer name: vocabulary file}`` for lookup layers whose
+    vocabulary the file does not hold (recorded as a path, or adapted); see
+    :mod:`keras_migrate.formats.vocabulary_files`. Every name must match such a layer.
+    """
+    files = None
+    if vocabularies:
+        from keras_migrate.formats.vocabulary_files import VocabularyFiles
+
+        files = VocabularyFiles(vocabularies)
+    model = _load(os.fspath(path), weights, files)
+    if files is not None:
+        files.check_used(model, path=os.fspath(path))
+    return model
+
+
+def _load(path: str, weights: str | None, files: Any) -> Model:
     fmt = detect_format(path)
     if fmt == "keras-h5":
         from keras_migrate.formats._h5 import open_h5
@@ -69,25 +92,25 @@ def load(path: str, *, weights: str | None = None) -> Model:
             return load_ir(path)
         from keras_migrate.formats.keras_h5 import read_h5_model
 
-        return read_h5_model(path, weights=weights)
+        return read_h5_model(path, weights=weights, vocabulary_files=files)
     if fmt == "architecture":
         if weights is not None and _is_tf_checkpoint(weights):
             from keras_migrate.formats.tf_checkpoint import read_architecture_with_checkpoint
 
-            return read_architecture_with_checkpoint(path, weights)
+            return read_architecture_with_checkpoint(path, weights, vocabulary_files=files)
         from keras_migrate.formats.keras_h5 import read_architecture_file
 
-        return read_architecture_file(path, weights=weights)
+        return read_architecture_file(path, weights=weights, vocabulary_files=files)
     if fmt == "savedmodel":
         if weights is not None:
             raise KerasMigrateError("a SavedModel carries its own variables; --weights is not used with it", path=path)
         from keras_migrate.formats.savedmodel import read_savedmodel
 
-        return read_savedmodel(path)
+        return read_savedmodel(path, vocabulary_files=files)
     if fmt == "keras-zip":
         from keras_migrate.formats.keras_zip import read_keras_zip
 
-        return read_keras_zip(path, weights=weights)
+        return read_keras_zip(path, weights=weights, vocabulary_files=files)
     if fmt == "tf-checkpoint":
         raise KerasMigrateError(
             "a TF checkpoint (save_weights without .h5) holds weights only, no architecture",

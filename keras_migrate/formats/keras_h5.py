@@ -290,8 +290,14 @@ def _has_weights(layer: Layer) -> bool:
     return bool(_expected(layer))
 
 
-def read_h5_model(path: str, *, weights: str | None = None) -> Model:
-    """Read a full-model HDF5 file (``model.save('x.h5')``)."""
+def read_h5_model(path: str, *, weights: str | None = None, vocabulary_files: Any = None) -> Model:
+    """Read a full-model HDF5 file (``model.save('x.h5')``).
+
+    ``vocabulary_files``: the user's lookup vocabularies
+    (:class:`~keras_migrate.formats.vocabulary_files.VocabularyFiles`), as in every reader.
+    """
+    from keras_migrate.formats.vocabulary_files import overlay
+
     if not os.path.exists(path):
         raise KerasMigrateError("file not found", path=path)
     if not is_hdf5(path):
@@ -321,6 +327,7 @@ def read_h5_model(path: str, *, weights: str | None = None) -> Model:
         keras_version=keras_version or wg.keras_version,
         backend=backend or wg.backend,
         source_format="keras-h5",
+        vocabularies=overlay(vocabulary_files, None, "keras-h5"),
     )
 
 
@@ -351,8 +358,10 @@ def read_architecture_config(path: str) -> tuple[Mapping[str, Any], str]:
     return _check_model_config(_yaml_load(text, path), path), "keras-yaml"
 
 
-def read_architecture_file(path: str, *, weights: str | None = None) -> Model:
+def read_architecture_file(path: str, *, weights: str | None = None, vocabulary_files: Any = None) -> Model:
     """Read ``model.to_json()`` / ``to_yaml()`` output, with weights from an HDF5 file."""
+    from keras_migrate.formats.vocabulary_files import overlay
+
     config, fmt = read_architecture_config(path)
     keras_version = config.get("keras_version")
     backend = config.get("backend")
@@ -362,4 +371,5 @@ def read_architecture_file(path: str, *, weights: str | None = None) -> Model:
         keras_version = keras_version or wg.keras_version
         backend = backend or wg.backend
         fmt += "+h5"
-    return load_architecture(config, wg, path=path, keras_version=keras_version, backend=backend, source_format=fmt)
+    return load_architecture(config, wg, path=path, keras_version=keras_version, backend=backend, source_format=fmt,
+                             vocabularies=overlay(vocabulary_files, None, fmt))

@@ -258,7 +258,7 @@ def _read_member(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
         raise KerasMigrateError(f".keras archive is corrupt ({exc})", path=path) from exc
 
 
-def read_keras_zip(path: str, *, weights: str | None = None) -> Model:
+def read_keras_zip(path: str, *, weights: str | None = None, vocabulary_files: Any = None) -> Model:
     """Read a ``.keras`` archive (Keras 3 or tf_keras) into the IR."""
     from keras_migrate.formats.keras_config import graph_from_config
     from keras_migrate.formats.keras_h5 import (
@@ -267,6 +267,7 @@ def read_keras_zip(path: str, *, weights: str | None = None) -> Model:
         generation_of,
         load_architecture,
     )
+    from keras_migrate.formats.vocabulary_files import overlay
 
     try:
         zf = zipfile.ZipFile(path)
@@ -304,11 +305,12 @@ def read_keras_zip(path: str, *, weights: str | None = None) -> Model:
             raise KerasMigrateError(".keras archive has no model.weights.h5", path=path)
     provider = ZipWeights(h5, config, graph, reader.renamed, path=path, keras_version=keras_version, tf_keras=tf_keras)
     vocabularies = ZipVocabularies(assets, config, tf_keras=tf_keras)
+    source_format = "keras-zip (tf_keras)" if tf_keras else "keras-zip"
     model = load_architecture(
         config, cast(Any, provider), path=path, keras_version=keras_version, backend=None,
-        source_format="keras-zip (tf_keras)" if tf_keras else "keras-zip",
+        source_format=source_format,
         keras3_normalized=True,
-        vocabularies=vocabularies,
+        vocabularies=overlay(vocabulary_files, vocabularies, source_format),
     )
     return model
 

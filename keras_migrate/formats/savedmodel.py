@@ -91,11 +91,13 @@ def read_keras_metadata(directory: str) -> tuple[str, str, str]:
     return user.text(1), user.text(3), pb_path
 
 
-def read_savedmodel(directory: str) -> Model:
-    """Read a tf.keras SavedModel directory into the IR."""
+def read_savedmodel(directory: str, *, vocabulary_files: Any = None) -> Model:
+    """Read a tf.keras SavedModel directory into the IR (``vocabulary_files``: the user's,
+    consulted before the SavedModel's own tables and assets)."""
     from keras_migrate.formats.keras_h5 import generation_of
     from keras_migrate.formats.savedmodel_tables import SavedModelVocabularies
     from keras_migrate.formats.tf_checkpoint import load_with_checkpoint
+    from keras_migrate.formats.vocabulary_files import overlay
 
     directory = os.path.normpath(directory)
     identifier, text, where = read_keras_metadata(directory)
@@ -137,5 +139,5 @@ def read_savedmodel(directory: str) -> Model:
         source_format=fmt,
         generation=generation_of(keras_version or "2.21"),
         what="SavedModel variables",
-        vocabularies=SavedModelVocabularies(directory),
+        vocabularies=overlay(vocabulary_files, SavedModelVocabularies(directory), fmt),
     )

@@ -749,9 +749,10 @@ def find_checkpoint_prefix(path: str, *, strict: bool = True) -> str | None:
     return None
 
 
-def read_architecture_with_checkpoint(path: str, weights: str) -> Any:
+def read_architecture_with_checkpoint(path: str, weights: str, *, vocabulary_files: Any = None) -> Any:
     """``model.to_json()`` / ``to_yaml()`` output with weights from ``save_weights("prefix")``."""
     from keras_migrate.formats.keras_h5 import generation_of, read_architecture_config
+    from keras_migrate.formats.vocabulary_files import overlay
 
     config, base_fmt = read_architecture_config(path)
     fmt = f"{base_fmt}+tf-checkpoint"
@@ -761,7 +762,7 @@ def read_architecture_with_checkpoint(path: str, weights: str) -> Any:
     assert prefix is not None
     return load_with_checkpoint(
         config, prefix, path=path, keras_version=keras_version, backend=backend, source_format=fmt,
-        generation=generation_of(keras_version or "2.21"),
+        generation=generation_of(keras_version or "2.21"), vocabularies=overlay(vocabulary_files, None, fmt),
     )
 
 

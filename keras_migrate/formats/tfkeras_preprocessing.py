@@ -31,7 +31,9 @@ underneath (hashing, lookups, text), the same numbers. Two things need care:
   The rules leave ``vocabulary=None`` for these; :func:`resolve_vocabularies` fills it
   from a :class:`VocabularySource` the reader provides, or refuses naming the layer and
   what the form lacks. A path stored in a config is never opened: a model file must not
-  make the converter read (and copy into its output) an arbitrary local file.
+  make the converter read (and copy into its output) an arbitrary local file. The user may
+  name a file explicitly instead (``--vocabulary LAYER=FILE``,
+  :mod:`keras_migrate.formats.vocabulary_files`), which the readers consult first.
 
 The converted layer always carries its vocabulary in its config, which Keras 3 accepts
 for every form (its ``save_assets``/``load_assets`` do nothing when the config holds the
@@ -307,8 +309,10 @@ def describe_form(source_format: str) -> str:
 
 
 _FORM_HINTS = {
-    "adapted": "convert the SavedModel or the tf_keras .keras file of this model, which store adapted vocabularies",
-    "file": "convert the SavedModel of this model, which copies the vocabulary file into its assets/",
+    "adapted": "convert the SavedModel or the tf_keras .keras file of this model, which store adapted vocabularies, "
+    "or pass the vocabulary as --vocabulary {name}=FILE (one token per line)",
+    "file": "convert the SavedModel of this model, which copies the vocabulary file into its assets/, "
+    "or pass the file as --vocabulary {name}=FILE",
 }
 
 
@@ -341,7 +345,7 @@ def _resolve(layer: Layer, source: VocabularySource | None, *, path: str, what: 
                 f"{layer.type} {name!r} reads its vocabulary from the file {recorded!r}, of which {what} holds no copy",
                 path=path or None,
                 layer=name,
-                hint=_FORM_HINTS["file"],
+                hint=_FORM_HINTS["file"].format(name=name),
             )
         special = 0  # a file's lines are the tokens, indexed from the first token index
     else:
@@ -351,7 +355,7 @@ def _resolve(layer: Layer, source: VocabularySource | None, *, path: str, what: 
                 f"{layer.type} {name!r} has an adapted vocabulary, which {what} does not store",
                 path=path or None,
                 layer=name,
-                hint=_FORM_HINTS["adapted"],
+                hint=_FORM_HINTS["adapted"].format(name=name),
             )
         special = -1
     cfg = lookup_view(layer)
