@@ -108,12 +108,16 @@ _row(
     "StringLookup IntegerLookup TextVectorization",
     _K2,
     "same, vocabulary in the config, tf_idf weights kept; adapted vocabularies from SavedModel or tf_keras "
-    "`.keras` only, vocabulary files from SavedModel only; string inputs run on tensorflow only (Keras 3 limit)",
+    "`.keras`, vocabulary files from SavedModel, or either from `--vocabulary LAYER=FILE`; string inputs run on "
+    "tensorflow only (Keras 3 limit)",
 )
-_row(
+_TF_OPS_ROW = (
     "TFOpLambda: TF functions on Keras tensors (tf.keras): arithmetic, tf.math elementwise, comparisons, "
     "logical ops, reductions, argmax/argmin, tf.nn activations, softmax/log_softmax, l2_normalize, cast, where, "
-    "matmul, reshape, transpose, concat, stack, split, unstack, squeeze, expand_dims, tile, pad, gather",
+    "matmul, reshape, transpose, concat, stack, split, unstack, squeeze, expand_dims, tile, pad, gather"
+)
+_row(
+    _TF_OPS_ROW,
     "TFOpLambda",
     _K2,
     "Add/Subtract/Multiply/Maximum/Minimum/Concatenate/Permute/Activation/LeakyReLU/Softmax where identical, "
@@ -169,9 +173,7 @@ IR_TYPES: dict[str, tuple[str, ...]] = {
     "ThresholdedReLU": ("keras_migrate>ThresholdedReLU",),
     "LocallyConnected1D/2D (implementation 1)": ("keras_migrate>LocallyConnected1D", "keras_migrate>LocallyConnected2D"),
     "Sequential, Model (nested, shared)": ("Sequential", "Functional"),
-    "TFOpLambda: TF functions on Keras tensors (tf.keras): arithmetic, tf.math elementwise, comparisons, "
-    "logical ops, reductions, argmax/argmin, tf.nn activations, softmax/log_softmax, l2_normalize, cast, where, "
-    "matmul, reshape, transpose, concat, stack, split, unstack, squeeze, expand_dims, tile, pad, gather": (
+    _TF_OPS_ROW: (
         "Add", "Subtract", "Multiply", "Maximum", "Minimum", "Concatenate", "Permute", "Activation", "LeakyReLU",
         "Softmax", "keras_migrate>TFOp",
     ),
