@@ -14,7 +14,7 @@ from typing import Any
 from keras_migrate.converters.onnx._core import Builder, Call, Tensor, lowering
 from keras_migrate.errors import UnsupportedError
 
-__all__ = ["activation", "activation_name", "softmax"]
+__all__ = ["activation", "activation_name", "gelu", "softmax"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -44,9 +44,18 @@ def _softplus(b: Builder, x: str) -> str:
     return str(b.op("Softplus", [x]))
 
 
-def _gelu(b: Builder, x: str) -> str:
+def gelu(b: Builder, x: str, approximate: bool = False) -> str:
+    """GELU, exact (erf) or Keras' tanh approximation: the one lowering every caller shares.
+
+    Opset 20 has a native ``Gelu`` for both forms; older opsets spell out the formula.
+    """
     if b.opset >= 20:
-        return str(b.op("Gelu", [x]))
+        return str(b.op("Gelu", [x], approximate="tanh" if approximate else None))
+    if approximate:
+        cube = b.op("Mul", [b.op("Mul", [x, x]), x])
+        inner = b.op("Mul", [b.op("Add", [x, b.op("Mul", [cube, b.scalar(0.044715)])]), b.scalar(math.sqrt(2.0 / math.pi))])
+        half = b.op("Add", [b.op("Tanh", [inner]), b.scalar(1.0)])
+        return str(b.op("Mul", [b.op("Mul", [x, half]), b.scalar(0.5)]))
     erf = b.op("Erf", [b.op("Div", [x, b.scalar(math.sqrt(2.0))])])
     return str(b.op("Div", [b.op("Mul", [x, b.op("Add", [erf, b.scalar(1.0)])]), b.scalar(2.0)]))
 
@@ -89,7 +98,7 @@ def activation(b: Builder, x: str, name: Any, axis: int = -1) -> str:
     if act in ("silu", "swish"):
         return _mul_sigmoid(b, x)
     if act == "gelu":
-        return _gelu(b, x)
+        return gelu(b, x)
     if act == "tanh_shrink":
         return str(b.op("Sub", [x, b.op("Tanh", [x])]))
     if act == "log_sigmoid":

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.converters.onnx._core import Builder, Call, Tensor, elem_type, lowering
-from keras_migrate.converters.onnx.activations import activation
+from keras_migrate.converters.onnx.activations import activation, gelu
 from keras_migrate.errors import UnsupportedError
 
 __all__: list[str] = []
@@ -303,7 +303,7 @@ def _tf_op(c: Call) -> Any:
     if op == "log1p":
         return Tensor(b.op("Log", [b.op("Add", [t("x"), b.const(np.ones((), dtype))])]))
     if op == "log_sigmoid":
-        return Tensor(b.op("Neg", [b.op("Softplus", [b.op("Neg", [t("x")])])]))
+        return Tensor(activation(b, t("x"), "log_sigmoid"))
     key = "features" if "features" in values else "x"
     if op in _UNARY:
         return Tensor(b.op(_UNARY[op], [t(key)]))
@@ -315,12 +315,7 @@ def _tf_op(c: Call) -> Any:
     if op == "leaky_relu":
         return Tensor(b.op("LeakyRelu", [t("features")], alpha=float(values["alpha"])))
     if op == "gelu":
-        x = t("features")
-        if not values.get("approximate"):
-            return Tensor(activation(b, x, "gelu"))
-        cube = b.op("Mul", [b.op("Mul", [x, x]), x])
-        inner = b.op("Mul", [b.scalar(float(np.sqrt(2.0 / np.pi))), b.op("Add", [x, b.op("Mul", [b.scalar(0.044715), cube])])])
-        return Tensor(b.op("Mul", [b.op("Mul", [b.scalar(0.5), x]), b.op("Add", [b.scalar(1.0), b.op("Tanh", [inner])])]))
+        return Tensor(gelu(b, t("features"), approximate=bool(values.get("approximate"))))
     if op in ("softmax", "log_softmax"):
         axis = values.get("axis")
         kind = "Softmax" if op == "softmax" else "LogSoftmax"

@@ -9,7 +9,6 @@ with ``initial``, a ``x[...]`` key holding a tensor) is refused naming the node.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,6 +23,7 @@ from keras_migrate.converters.onnx._core import (
     int_max,
     lowering,
 )
+from keras_migrate.converters.onnx.activations import activation, gelu
 from keras_migrate.formats.keras3_ops import (
     OPS,
     bind_call,
@@ -272,10 +272,12 @@ def _cast(c: Call, a: dict[str, Any], cfg: Mapping[str, Any]) -> str:
     return _as(c.b, a["x"], str(cfg["dtype"]))
 
 
-def _activation(fn: Callable[[Builder, str], str]) -> Lower:
+def _activation(name: str) -> Lower:
+    """A ``keras.ops`` activation lowered as the same-named layer activation."""
+
     def run(c: Call, a: dict[str, Any], cfg: Mapping[str, Any]) -> str:
         x, _ = _float_input(c, a)
-        return fn(c.b, x)
+        return activation(c.b, x, name)
 
     return run
 
@@ -292,15 +294,8 @@ def _softmax(onnx_op: str) -> Lower:
 
 
 def _gelu(c: Call, a: dict[str, Any], cfg: Mapping[str, Any]) -> str:
-    b = c.b
     x, _ = _float_input(c, a)
-    if cfg.get("approximate", True):
-        cube = b.op("Mul", [b.op("Mul", [x, x]), x])
-        inner = b.op("Mul", [b.op("Add", [x, b.op("Mul", [cube, b.scalar(0.044715)])]), b.scalar(math.sqrt(2.0 / math.pi))])
-        half = b.op("Add", [b.op("Tanh", [inner]), b.scalar(1.0)])
-    else:
-        half = b.op("Add", [b.op("Erf", [b.op("Div", [x, b.scalar(math.sqrt(2.0))])]), b.scalar(1.0)])
-    return str(b.op("Mul", [b.op("Mul", [x, half]), b.scalar(0.5)]))
+    return gelu(c.b, x, approximate=bool(cfg.get("approximate", True)))
 
 
 def _relu_activation(c: Call, a: dict[str, Any], cfg: Mapping[str, Any]) -> str:
@@ -362,9 +357,9 @@ _LOWER: dict[str, Lower] = {
     "Matmul": _matmul,
     "Einsum": _einsum,
     "Cast": _cast,
-    "Relu": _activation(lambda b, x: str(b.op("Relu", [x]))),
-    "Sigmoid": _activation(lambda b, x: str(b.op("Sigmoid", [x]))),
-    "Silu": _activation(lambda b, x: str(b.op("Mul", [x, b.op("Sigmoid", [x])]))),
+    "Relu": _activation("relu"),
+    "Sigmoid": _activation("sigmoid"),
+    "Silu": _activation("silu"),
     "Softmax": _softmax("Softmax"),
     "LogSoftmax": _softmax("LogSoftmax"),
     "Gelu": _gelu,

@@ -22,6 +22,7 @@ from keras_migrate.ir.interpreter.kernels._common import first_arg_mask, float_a
 __all__ = [
     "ACTIVATIONS",
     "Activation",
+    "gelu",
     "get_activation",
     "log_softmax",
     "relu_family",
@@ -82,7 +83,12 @@ def _leaky_relu(x: np.ndarray, negative_slope: float = 0.2) -> np.ndarray:
     return _f32(np.where(x >= 0, x, negative_slope * x))
 
 
-def _gelu(x: np.ndarray) -> np.ndarray:
+def gelu(x: np.ndarray, approximate: bool = False) -> np.ndarray:
+    """GELU, exact (erf, the ``gelu`` activation) or the tanh approximation ``keras.ops.gelu``
+    and ``tf.nn.gelu`` can ask for; one formula for every kernel that needs it."""
+    if approximate:
+        c = np.float32(math.sqrt(2.0 / math.pi))
+        return _f32(np.float32(0.5) * x * (np.float32(1.0) + np.tanh(c * (x + np.float32(0.044715) * x**3))))
     return _f32(x * (_erf(x / np.float32(math.sqrt(2.0))) + 1.0) / 2.0)
 
 
@@ -122,7 +128,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "hard_shrink": lambda x: _f32(np.where(np.abs(x) > 0.5, x, 0.0)),
     "silu": lambda x: _f32(x * _sigmoid(x)),
     "swish": lambda x: _f32(x * _sigmoid(x)),
-    "gelu": _gelu,
+    "gelu": gelu,
     "glu": _glu,
     "tanh": lambda x: _f32(np.tanh(x)),
     "tanh_shrink": lambda x: _f32(x - np.tanh(x)),

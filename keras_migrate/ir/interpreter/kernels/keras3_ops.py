@@ -10,7 +10,6 @@ not propagate masks through ops), so no kernel here returns one.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,6 +21,7 @@ from keras_migrate.ir.interpreter._core import Context, kernel
 from keras_migrate.ir.interpreter.kernels._common import unsupported
 from keras_migrate.ir.interpreter.kernels.activations import (
     ACTIVATIONS,
+    gelu,
     log_softmax,
     relu_family,
     softmax,
@@ -201,14 +201,8 @@ def _einsum(a: Mapping[str, Any], cfg: Mapping[str, Any]) -> np.ndarray:
 
 
 def _gelu(a: Mapping[str, Any], cfg: Mapping[str, Any]) -> np.ndarray:
-    if not cfg.get("approximate", True):
-        return _activation(ACTIVATIONS["gelu"])(a, cfg)
-
-    def tanh_form(x: np.ndarray) -> np.ndarray:
-        c = np.float32(math.sqrt(2.0 / math.pi))
-        return np.float32(0.5) * x * (np.float32(1.0) + np.tanh(c * (x + np.float32(0.044715) * x**3)))
-
-    return _activation(tanh_form)(a, cfg)
+    approximate = bool(cfg.get("approximate", True))
+    return _activation(lambda x: gelu(x, approximate))(a, cfg)
 
 
 def _relu_op(a: Mapping[str, Any], cfg: Mapping[str, Any]) -> np.ndarray:

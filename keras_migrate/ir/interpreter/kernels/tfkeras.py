@@ -10,7 +10,6 @@ index type for ``argmax``), ``Normalization`` divides by ``max(sqrt(variance), 1
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,7 +25,7 @@ from keras_migrate.formats.tfkeras_layers import (
 from keras_migrate.ir.graph import Layer
 from keras_migrate.ir.interpreter._core import Context, kernel
 from keras_migrate.ir.interpreter.kernels._common import float_array, unsupported
-from keras_migrate.ir.interpreter.kernels.activations import _erf, get_activation, log_softmax
+from keras_migrate.ir.interpreter.kernels.activations import _erf, gelu, get_activation, log_softmax
 
 __all__ = ["NUMPY_OPS", "normalization", "rescaling", "tf_op"]
 
@@ -44,13 +43,6 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _softplus(x: np.ndarray) -> np.ndarray:
     return np.asarray(get_activation("softplus")(x))
-
-
-def _gelu(x: np.ndarray, approximate: bool) -> np.ndarray:
-    if not approximate:
-        return np.asarray(get_activation("gelu")(x))
-    c = np.float32(math.sqrt(2.0 / math.pi))
-    return (np.float32(0.5) * x * (np.float32(1.0) + np.tanh(c * (x + np.float32(0.044715) * x**3)))).astype(x.dtype)
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -184,7 +176,7 @@ NUMPY_OPS: dict[str, Op] = {
     "softsign": lambda a: np.asarray(get_activation("softsign")(a["features"])),
     "silu": lambda a: a["features"] * _sigmoid(a["features"] * np.float32(a["beta"])),
     "leaky_relu": lambda a: np.where(a["features"] > 0, a["features"], a["features"] * np.float32(a["alpha"])),
-    "gelu": lambda a: _gelu(a["features"], bool(a["approximate"])),
+    "gelu": lambda a: gelu(a["features"], bool(a["approximate"])),
     "softmax": lambda a: _softmax(a["logits"], -1 if a["axis"] is None else int(a["axis"])),
     "log_softmax": lambda a: log_softmax(a["logits"], -1 if a["axis"] is None else int(a["axis"])),
     "l2_normalize": lambda a: _l2_normalize(a["x"], _axis(a["axis"]), float(a["epsilon"])),
