@@ -34,10 +34,10 @@ from typing import Any, cast
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
 from keras_migrate.formats.keras3_ops import is_op_entry
 from keras_migrate.ir.graph import Graph, Layer, Model
-from keras_migrate.ir.specs import save_groups, snake_case
+from keras_migrate.ir.specs import LOOKUP_TYPES, save_groups, snake_case
 from keras_migrate.ir.weights import H5Dataset, Weight
 
-__all__ = ["read_keras_zip"]
+__all__ = ["object_paths", "read_keras_zip"]
 
 _EXTRACTED: dict[tuple[str, float, int], str] = {}
 _LOCK = threading.Lock()
@@ -94,6 +94,23 @@ def _entry_name(entry: Mapping[str, Any]) -> str:
     return str(entry.get("name") or (cfg.get("name") if isinstance(cfg, Mapping) else "") or "")
 
 
+def object_paths(model_config: Mapping[str, Any], base: str, *, tf_keras: bool) -> dict[str, str]:
+    """Original layer name -> its object path (``<base>layers/dense_1/``), numbered in the
+    saver's order: the same walk places weights (``model.weights.h5``) and assets."""
+    snake = _tfk_snake_case if tf_keras else snake_case
+    used: dict[str, int] = {}
+    out: dict[str, str] = {}
+    for entry in _entries(model_config):
+        cls = str(entry.get("class_name") or "")
+        if cls in ("Model",):
+            cls = "Functional"
+        key = snake(cls)
+        k = used.get(key, 0)
+        used[key] = k + 1
+        out[_entry_name(entry)] = f"{base}layers/{key if k == 0 else f'{key}_{k}'}/"
+    return out
+
+
 class ZipWeights:
     """The HDF5 reader's weights interface over a ``.keras`` archive's ``model.weights.h5``."""
 
@@ -106,7 +123,7 @@ class ZipWeights:
         self.path = path
         self.keras_version = keras_version
         self.backend = None
-        self._snake = _tfk_snake_case if tf_keras else snake_case
+        self._tf_keras = tf_keras
         self._layers: dict[str, list[Weight]] = {}
         self._order: list[str] = []
         try:
@@ -116,7 +133,7 @@ class ZipWeights:
         with f:
             self._file = f
             self._h5 = h5_path
-            prefixes = self._prefixes(model_config, "")
+            prefixes = object_paths(model_config, "", tf_keras=tf_keras)
             for layer in graph.layers:
                 expected = _expected(layer)
                 if not expected:
@@ -131,20 +148,6 @@ class ZipWeights:
     def weighted_names(self) -> list[str]:
         return list(self._order)
 
-    def _prefixes(self, model_config: Mapping[str, Any], base: str) -> dict[str, str]:
-        """Original layer name -> its object path (``layers/dense_1/``) in the saver's order."""
-        used: dict[str, int] = {}
-        out: dict[str, str] = {}
-        for entry in _entries(model_config):
-            cls = str(entry.get("class_name") or "")
-            if cls in ("Model",):
-                cls = "Functional"
-            key = self._snake(cls)
-            k = used.get(key, 0)
-            used[key] = k + 1
-            out[_entry_name(entry)] = f"{base}layers/{key if k == 0 else f'{key}_{k}'}/"
-        return out
-
     def _weight(self, layer: Layer, prefixes: dict[str, str], owner: str, name: str) -> Weight:
         parts = owner.split("/")
         current = layer
@@ -152,7 +155,8 @@ class ZipWeights:
         for part in parts[1:]:
             assert current.subgraph is not None and prefix is not None
             sub = next(s for s in current.subgraph.layers if s.name == part)
-            nested = self._prefixes({"class_name": current.origin.class_name, "config": current.origin.config}, prefix)
+            nested = object_paths({"class_name": current.origin.class_name, "config": current.origin.config}, prefix,
+                                  tf_keras=self._tf_keras)
             prefix, current = nested.get(sub.origin.name or sub.name), sub
         where = current.origin.name or current.name
         if prefix is None:
@@ -323,14 +327,7 @@ class ZipVocabularies:
 
     def __init__(self, assets: Mapping[str, bytes], model_config: Mapping[str, Any], *, tf_keras: bool) -> None:
         self._assets = assets
-        snake = _tfk_snake_case if tf_keras else snake_case
-        self._prefixes: dict[str, str] = {}
-        used: dict[str, int] = {}
-        for entry in _entries(model_config):
-            key = snake(str(entry.get("class_name") or ""))
-            k = used.get(key, 0)
-            used[key] = k + 1
-            self._prefixes[_entry_name(entry)] = f"assets/layers/{key if k == 0 else f'{key}_{k}'}/"
+        self._prefixes = object_paths(model_config, "assets/", tf_keras=tf_keras)
 
     def adapted(self, layer: Layer) -> list[Any] | None:
         from keras_migrate.formats.tfkeras_preprocessing import parse_vocabulary_lines
@@ -339,7 +336,7 @@ class ZipVocabularies:
         data = None if prefix is None else self._assets.get(prefix + "vocabulary.txt")
         if data is None:
             return None
-        return parse_vocabulary_lines(data.decode("utf-8"), strings=layer.type != "IntegerLookup", file=False)
+        return parse_vocabulary_lines(data.decode("utf-8"), strings=LOOKUP_TYPES[layer.type], file=False)
 
     def vocabulary_file(self, layer: Layer, path: str) -> list[Any] | None:
         return None  # the archive records the file's path only

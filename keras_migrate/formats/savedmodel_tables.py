@@ -23,6 +23,7 @@ from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats._protobuf import Message, ProtobufError, decode, signed64
 from keras_migrate.formats.tfkeras_preprocessing import lookup_view, parse_vocabulary_lines
 from keras_migrate.ir.graph import Layer
+from keras_migrate.ir.specs import LOOKUP_TYPES
 
 __all__ = ["SavedModelVocabularies"]
 
@@ -190,5 +191,5 @@ class SavedModelVocabularies:
                     text = fh.read()
             except (OSError, UnicodeDecodeError) as exc:
                 raise KerasMigrateError(f"cannot read the vocabulary asset ({exc})", path=file) from exc
-            return parse_vocabulary_lines(text, strings=layer.type != "IntegerLookup", file=True)
+            return parse_vocabulary_lines(text, strings=LOOKUP_TYPES[layer.type], file=True)
         return None

@@ -50,6 +50,7 @@ from typing import Any, Protocol
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.formats.keras2_layers import TranslateContext, _clean, register
 from keras_migrate.ir.graph import Graph, Layer
+from keras_migrate.ir.specs import LOOKUP_TYPES  # re-exported: readers import it from here too
 
 __all__ = [
     "LOOKUP_TYPES",
@@ -64,9 +65,6 @@ __all__ = [
 
 #: IR type of the compat layer resizing as TF does (see :mod:`..compat._preprocessing`).
 TFRESIZING_TYPE = "keras_migrate>TFResizing"
-
-#: Lookup layer types and whether their vocabulary holds strings (else integers).
-LOOKUP_TYPES: dict[str, bool] = {"StringLookup": True, "IntegerLookup": False, "TextVectorization": True}
 
 _EXACT_RESIZE = ("bilinear", "nearest")
 _STANDARDIZE = (None, "lower_and_strip_punctuation", "lower", "strip_punctuation")

@@ -26,11 +26,12 @@ the user believes a vocabulary was applied that was not).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError
-from keras_migrate.ir.graph import Graph, Layer, Model
+from keras_migrate.ir.graph import Layer, Model
+from keras_migrate.ir.specs import LOOKUP_TYPES
 
 __all__ = ["VocabularyFiles", "overlay", "parse_vocabulary_option"]
 
@@ -68,9 +69,8 @@ class VocabularyFiles:
             return None
         self.used.add(name)
         file = self.files[name]
-        strings = layer.type != "IntegerLookup"
         try:
-            tokens = parse_vocabulary_lines(text, strings=strings, file=True)
+            tokens = parse_vocabulary_lines(text, strings=LOOKUP_TYPES[layer.type], file=True)
         except ValueError as exc:
             raise KerasMigrateError(f"vocabulary file of IntegerLookup {name!r} holds a line that is not an integer ({exc})",
                                     path=file, layer=name) from exc
@@ -105,12 +105,10 @@ class VocabularyFiles:
 
     def check_used(self, model: Model, *, path: str) -> None:
         """Refuse every name no reader asked for, saying why it matched nothing."""
-        from keras_migrate.formats.tfkeras_preprocessing import LOOKUP_TYPES
-
         unused = [n for n in self.files if n not in self.used]
         if not unused:
             return
-        lookups = {lay.origin.name or lay.name: lay for lay in _walk(model.graph) if lay.type in LOOKUP_TYPES}
+        lookups = {lay.origin.name or lay.name: lay for _, lay in model.graph.walk_layers() if lay.type in LOOKUP_TYPES}
         name = unused[0]
         if name in lookups:
             raise KerasMigrateError(
@@ -168,10 +166,3 @@ def _read(file: str, name: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise KerasMigrateError(f"vocabulary file given for layer {name!r} is not UTF-8 ({exc})", path=file, layer=name) from exc
-
-
-def _walk(graph: Graph) -> Iterator[Layer]:
-    for layer in graph.layers:
-        yield layer
-        if layer.subgraph is not None:
-            yield from _walk(layer.subgraph)

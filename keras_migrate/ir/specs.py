@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SaveGroup", "WeightSpec", "save_groups", "snake_case", "weight_names", "weight_specs"]
+__all__ = ["LOOKUP_TYPES", "SaveGroup", "WeightSpec", "save_groups", "snake_case", "weight_names", "weight_specs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +63,10 @@ _RNN = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 _MHA = ("MultiHeadAttention", "keras_migrate>LegacyMultiHeadAttention")
 _MHA_PARTS = ("query", "key", "value", "output")
 _CELLS = ("SimpleRNNCell", "LSTMCell", "GRUCell")
-#: Vocabulary layers: their only variable is the tf_idf weights, saved by name.
-_LOOKUPS = ("StringLookup", "IntegerLookup", "TextVectorization")
+#: Vocabulary (lookup) layer types and whether their vocabulary holds strings (else integers).
+#: Their only variable is the tf_idf weights, saved by name. Shared by the readers that
+#: recover vocabularies and by verification, which is why it lives here, framework-free.
+LOOKUP_TYPES: dict[str, bool] = {"StringLookup": True, "IntegerLookup": False, "TextVectorization": True}
 
 
 def _inner(config: Mapping[str, Any], key: str) -> tuple[str, Mapping[str, Any]]:
@@ -108,7 +110,7 @@ def weight_specs(layer_type: str, config: Mapping[str, Any]) -> list[WeightSpec]
         return [] if config.get("mean") is not None else [WeightSpec(n, False) for n in stats]
     if layer_type == "keras_migrate>LayerScale":
         return [WeightSpec("gamma")]
-    if layer_type in _LOOKUPS:
+    if layer_type in LOOKUP_TYPES:
         return [WeightSpec("idf_weights", False)] if config.get("output_mode") == "tf_idf" else []
     if layer_type == "EinsumDense":
         return [WeightSpec("kernel")] + ([WeightSpec("bias")] if config.get("bias_axes") else [])
@@ -165,7 +167,7 @@ def save_groups(layer_type: str, config: Mapping[str, Any]) -> list[SaveGroup]:
         mha_names = weight_names(layer_type, config)
         dense = [SaveGroup(f"{p}_dense/vars", tuple(n for n in mha_names if n.startswith(f"{p}_dense/"))) for p in sorted(_MHA_PARTS)]
         return [SaveGroup("vars", ()), SaveGroup("_dropout_layer/vars", ()), SaveGroup("_softmax/vars", ()), *dense]
-    if layer_type in _LOOKUPS:
+    if layer_type in LOOKUP_TYPES:
         idf = tuple(weight_names(layer_type, config))
         groups = [SaveGroup("vars", idf, idf)]
         # TextVectorization saves its inner StringLookup too, with the same variables.

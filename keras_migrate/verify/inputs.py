@@ -16,6 +16,7 @@ import numpy as np
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.ir.graph import Graph, Model
+from keras_migrate.ir.specs import LOOKUP_TYPES
 
 __all__ = ["load_inputs", "make_inputs"]
 
@@ -47,7 +48,7 @@ def _pool(graph: Graph, value: str) -> list[object]:
     for node in graph.consumers(value):
         layer = graph.layer(node.layer)
         vocabulary = layer.config.get("vocabulary")
-        if layer.type in ("StringLookup", "IntegerLookup", "TextVectorization") and isinstance(vocabulary, list):
+        if layer.type in LOOKUP_TYPES and isinstance(vocabulary, list):
             pool += vocabulary
             if layer.config.get("mask_token") is not None:
                 pool.append(layer.config["mask_token"])
