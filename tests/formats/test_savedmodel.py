@@ -25,6 +25,7 @@ from keras_migrate.formats.savedmodel import decode_metadata_json, read_keras_me
 from keras_migrate.ir.graph import flatten_structure
 from keras_migrate.ir.interpreter import run_graph
 from keras_migrate.verify import available_backends
+from tests._cli import convert_fails
 from tests.conftest import FIXTURES, ROOT
 from tests.conversion._backend_runs import BACKENDS, Job, assert_outputs, run_jobs
 
@@ -37,15 +38,7 @@ def _copy(tmp_path: Path, name: str = "convnet_channels_last.savedmodel") -> Pat
     return dst
 
 
-def _convert_fails(argv: list[str], out: Path, capsys, *needles: str) -> str:
-    code = cli_main([*argv, "-o", str(out)])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert not out.exists()
-    assert len(err.strip().splitlines()) == 1, err
-    for needle in needles:
-        assert needle in err, err
-    return err
+_convert_fails = convert_fails
 
 
 def test_metadata_from_keras_metadata_pb() -> None:
