@@ -327,12 +327,25 @@ class ZipVocabularies:
 
     def __init__(self, assets: Mapping[str, bytes], model_config: Mapping[str, Any], *, tf_keras: bool) -> None:
         self._assets = assets
-        self._prefixes = object_paths(model_config, "assets/", tf_keras=tf_keras)
+        self._prefixes: dict[str, list[str]] = {}
+        self._collect(model_config, "assets/", tf_keras)
+
+    def _collect(self, model_config: Mapping[str, Any], base: str, tf_keras: bool) -> None:
+        """Every layer's object path, nested models' layers included (under their model's)."""
+        paths = object_paths(model_config, base, tf_keras=tf_keras)
+        for entry in _entries(model_config):
+            name = _entry_name(entry)
+            self._prefixes.setdefault(name, []).append(paths[name])
+            if _entries(entry):
+                self._collect(entry, paths[name], tf_keras)
 
     def adapted(self, layer: Layer) -> list[Any] | None:
         from keras_migrate.formats.tfkeras_preprocessing import parse_vocabulary_lines
 
-        prefix = self._prefixes.get(layer.origin.name or layer.name)
+        # A name two layers share (a nested model's layer and an outer one) cannot say
+        # which asset is this layer's: no answer, so the layer is refused, never mixed up.
+        found = self._prefixes.get(layer.origin.name or layer.name, [])
+        prefix = found[0] if len(found) == 1 else None
         data = None if prefix is None else self._assets.get(prefix + "vocabulary.txt")
         if data is None:
             return None

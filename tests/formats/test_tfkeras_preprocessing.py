@@ -371,3 +371,31 @@ def test_integer_lookup_inputs_include_vocabulary_and_unknown_values() -> None:
 )
 def test_string_outputs_compare_exactly(a: np.ndarray, b: np.ndarray, ok: bool) -> None:
     assert diff(a, b).ok is ok
+
+
+def test_zip_vocabularies_follow_nested_models_and_refuse_shared_names() -> None:
+    """A nested model's lookup layer finds its asset under its model's object path; a name
+    used both inside and outside a nested model gets no vocabulary (refused), never the
+    other layer's."""
+    from keras_migrate.formats.keras_zip import ZipVocabularies
+    from keras_migrate.formats.tfkeras_preprocessing import parse_vocabulary_lines
+    from keras_migrate.ir.graph import Layer, LayerOrigin
+
+    def entry(cls: str, name: str, **cfg: Any) -> dict[str, Any]:
+        return {"class_name": cls, "config": {"name": name, **cfg}}
+
+    inner = entry("Functional", "inner_model", layers=[entry("InputLayer", "in2"), entry("StringLookup", "lookup"),
+                                                        entry("StringLookup", "inner")])
+    config = {"class_name": "Functional", "config": {"layers": [entry("InputLayer", "in"), entry("StringLookup", "lookup"), inner]}}
+    assets = {
+        "assets/layers/string_lookup/vocabulary.txt": b"[UNK]\na\nb",
+        "assets/layers/functional/layers/string_lookup/vocabulary.txt": b"[UNK]\nc\nd",
+        "assets/layers/functional/layers/string_lookup_1/vocabulary.txt": b"[UNK]\nx\ny",
+    }
+    source = ZipVocabularies(assets, config, tf_keras=False)
+
+    def layer(name: str) -> Layer:
+        return Layer(name=name, type="StringLookup", origin=LayerOrigin(class_name="StringLookup", name=name))
+
+    assert source.adapted(layer("inner")) == parse_vocabulary_lines("[UNK]\nx\ny", strings=True, file=False)
+    assert source.adapted(layer("lookup")) is None
