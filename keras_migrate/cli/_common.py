@@ -48,7 +48,7 @@ def vocabulary_args(args: argparse.Namespace) -> dict[str, str]:
 
 def load_model_arg(args: argparse.Namespace) -> Any:
     from keras_migrate.formats import load
-    from keras_migrate.formats.keras1 import options
+    from keras_migrate.formats.keras1.reader import options
 
     with options(
         source_backend=getattr(args, "source_backend", None),

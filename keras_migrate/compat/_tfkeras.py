@@ -18,7 +18,7 @@ import numpy as np
 from keras import ops
 
 from keras_migrate.compat._names import PACKAGE
-from keras_migrate.formats.tfkeras_layers import operand_dtype, tf_op_spec
+from keras_migrate.formats.tfkeras.layers import operand_dtype, tf_op_spec
 
 __all__ = ["KERAS_OPS", "CustomScaleLayer", "LayerScale", "TFOp"]
 
@@ -148,7 +148,7 @@ def _unstack(a: Mapping[str, Any]) -> list[Any]:
     return [ops.squeeze(_along(x, axis, slice(i, i + 1)), axis=axis) for i in range(n)]
 
 
-#: Canonical op (see :data:`keras_migrate.formats.tfkeras_layers.TF_OPS`) -> keras.ops, on a
+#: Canonical op (see :data:`keras_migrate.formats.tfkeras.layers.TF_OPS`) -> keras.ops, on a
 #: dict of the op's TF arguments (operands already tensors of their dtype).
 KERAS_OPS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "add": lambda a: ops.add(a["x"], a["y"]),

@@ -18,7 +18,7 @@ import numpy as np
 from keras_migrate.converters._codegen_compat import ImportLine
 from keras_migrate.converters._codegen_format import Atom, Brackets, Call, Expr, Item, py_str
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.formats.keras3_ops import REQUIRED, decode_constant, op_spec
+from keras_migrate.formats.keras3.ops import REQUIRED, decode_constant, op_spec
 from keras_migrate.ir.graph import Layer, ValueRef
 
 __all__ = ["NUMPY_IMPORT", "op_expression"]

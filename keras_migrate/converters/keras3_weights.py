@@ -16,7 +16,7 @@ import numpy as np
 
 from keras_migrate.converters.keras3_config import graph_is_chain
 from keras_migrate.converters.keras3_order import keras_layer_order
-from keras_migrate.formats.keras3_ops import is_op_type
+from keras_migrate.formats.keras3.ops import is_op_type
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer
 from keras_migrate.ir.specs import save_groups, snake_case
 from keras_migrate.ir.weights import Weight

@@ -48,7 +48,7 @@ from keras_migrate.converters._codegen_ops import op_expression
 from keras_migrate.converters.keras3_config import graph_is_chain
 from keras_migrate.converters.keras3_weights import write_weights_h5
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
-from keras_migrate.formats.keras3_ops import is_op_type
+from keras_migrate.formats.keras3.ops import is_op_type
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer, Model, ValueRef
 
 __all__ = ["python_notes", "python_source", "weights_path_for", "write_python"]
@@ -188,7 +188,7 @@ class _Emitter:
         """Copy only the TF functions the model's ``TFOp`` layers run."""
         if "keras_migrate>TFOp" not in compat:
             return {}
-        from keras_migrate.formats.tfkeras_layers import tf_op_spec
+        from keras_migrate.formats.tfkeras.layers import tf_op_spec
 
         functions = {
             str(layer.config.get("function"))

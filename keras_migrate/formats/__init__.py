@@ -18,7 +18,7 @@ __all__ = ["detect_format", "load"]
 def detect_format(path: str) -> str:
     """Name the format of ``path``: ``keras-h5``, ``architecture``, ``keras-zip``,
     ``savedmodel`` or ``tf-checkpoint``."""
-    from keras_migrate.formats._h5 import is_hdf5
+    from keras_migrate.formats.hdf5 import is_hdf5
 
     if os.path.isdir(path):
         if os.path.exists(os.path.join(path, "saved_model.pb")):
@@ -79,7 +79,7 @@ def load(
 def _load(path: str, weights: str | None, files: Any) -> Model:
     fmt = detect_format(path)
     if fmt == "keras-h5":
-        from keras_migrate.formats._h5 import open_h5
+        from keras_migrate.formats.hdf5 import open_h5
 
         try:
             with open_h5(path) as f:
@@ -90,25 +90,25 @@ def _load(path: str, weights: str | None, files: Any) -> Model:
             from keras_migrate.ir.serialize import load as load_ir
 
             return load_ir(path)
-        from keras_migrate.formats.keras_h5 import read_h5_model
+        from keras_migrate.formats.keras2.h5 import read_h5_model
 
         return read_h5_model(path, weights=weights, vocabulary_files=files)
     if fmt == "architecture":
         if weights is not None and _is_tf_checkpoint(weights):
-            from keras_migrate.formats.tf_checkpoint import read_architecture_with_checkpoint
+            from keras_migrate.formats.tensorflow.checkpoint import read_architecture_with_checkpoint
 
             return read_architecture_with_checkpoint(path, weights, vocabulary_files=files)
-        from keras_migrate.formats.keras_h5 import read_architecture_file
+        from keras_migrate.formats.keras2.h5 import read_architecture_file
 
         return read_architecture_file(path, weights=weights, vocabulary_files=files)
     if fmt == "savedmodel":
         if weights is not None:
             raise KerasMigrateError("a SavedModel carries its own variables; --weights is not used with it", path=path)
-        from keras_migrate.formats.savedmodel import read_savedmodel
+        from keras_migrate.formats.tensorflow.savedmodel import read_savedmodel
 
         return read_savedmodel(path, vocabulary_files=files)
     if fmt == "keras-zip":
-        from keras_migrate.formats.keras_zip import read_keras_zip
+        from keras_migrate.formats.keras3.archive import read_keras_zip
 
         return read_keras_zip(path, weights=weights, vocabulary_files=files)
     if fmt == "tf-checkpoint":
@@ -122,10 +122,10 @@ def _load(path: str, weights: str | None, files: Any) -> Model:
 
 def _is_tf_checkpoint(weights: str) -> bool:
     """``--weights`` names a TF checkpoint (a prefix, ``prefix.index``, or its directory)."""
-    from keras_migrate.formats._h5 import is_hdf5
+    from keras_migrate.formats.hdf5 import is_hdf5
 
     if os.path.isfile(weights) and is_hdf5(weights):
         return False
-    from keras_migrate.formats.tf_checkpoint import is_checkpoint
+    from keras_migrate.formats.tensorflow.checkpoint import is_checkpoint
 
     return is_checkpoint(weights)

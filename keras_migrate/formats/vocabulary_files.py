@@ -2,7 +2,7 @@
 ``load(..., vocabularies={"layer": "file.txt"})``.
 
 A lookup layer whose vocabulary was a file path, or was adapted, carries no tokens in most
-saved forms (see :mod:`keras_migrate.formats.tfkeras_preprocessing`). A path recorded in a
+saved forms (see :mod:`keras_migrate.formats.tfkeras.preprocessing`). A path recorded in a
 model file is never opened; a file the *user* names is their explicit choice, so it is
 read here, before any reader runs (a missing or unreadable file fails first, naming it).
 
@@ -61,7 +61,7 @@ class VocabularyFiles:
 
     def tokens(self, layer: Layer) -> list[Any] | None:
         """The tokens the user gave for ``layer`` (file lines, in order), or None."""
-        from keras_migrate.formats.tfkeras_preprocessing import parse_vocabulary_lines
+        from keras_migrate.formats.tfkeras.preprocessing import parse_vocabulary_lines
 
         name = layer.origin.name or layer.name
         text = self._texts.get(name)
@@ -81,7 +81,7 @@ class VocabularyFiles:
     def checked(self, layer: Layer, tokens: list[Any], *, adapted: bool) -> list[Any]:
         """``tokens`` as the layer will hold them, refusing what Keras 3 would refuse on
         loading the converted model (a repeated token, the mask token among the tokens)."""
-        from keras_migrate.formats.tfkeras_preprocessing import lookup_view, strip_special_tokens
+        from keras_migrate.formats.tfkeras.preprocessing import lookup_view, strip_special_tokens
 
         name = layer.origin.name or layer.name
         cfg = lookup_view(layer)
@@ -150,7 +150,7 @@ def overlay(files: VocabularyFiles | None, own: Any, source_format: str) -> Any:
     the user named no files, else the user's files over it."""
     if files is None:
         return own
-    from keras_migrate.formats.tfkeras_preprocessing import describe_form
+    from keras_migrate.formats.tfkeras.preprocessing import describe_form
 
     return files.over(own, describe_form(source_format))
 

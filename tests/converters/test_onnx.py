@@ -30,7 +30,7 @@ ort = pytest.importorskip("onnxruntime")
 from keras_migrate.cli import main as cli_main  # noqa: E402
 from keras_migrate.converters.onnx import _core, build_onnx, lowered_types  # noqa: E402
 from keras_migrate.formats import load  # noqa: E402
-from keras_migrate.formats.tfkeras_layers import TF_OPS, TFOP_TYPE  # noqa: E402
+from keras_migrate.formats.tfkeras.layers import TF_OPS, TFOP_TYPE  # noqa: E402
 from keras_migrate.ir.graph import GraphBuilder, Layer, Model, TensorType, flatten_structure  # noqa: E402
 from keras_migrate.ir.interpreter import run_graph  # noqa: E402
 from keras_migrate.ir.interpreter.kernels.activations import ACTIVATIONS  # noqa: E402

@@ -25,7 +25,7 @@ import pytest
 
 from keras_migrate.cli import main as cli_main
 from keras_migrate.formats import load
-from keras_migrate.formats.keras3_ops import OPS, OPS_PREFIX, REQUIRED, dtype_of, result_type
+from keras_migrate.formats.keras3.ops import OPS, OPS_PREFIX, REQUIRED, dtype_of, result_type
 from keras_migrate.ir import serialize
 from keras_migrate.ir.graph import flatten_structure
 from keras_migrate.ir.interpreter import run_graph

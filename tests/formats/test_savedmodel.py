@@ -21,7 +21,7 @@ import pytest
 
 from keras_migrate.cli import main as cli_main
 from keras_migrate.formats import detect_format, load
-from keras_migrate.formats.savedmodel import decode_metadata_json, read_keras_metadata
+from keras_migrate.formats.tensorflow.savedmodel import decode_metadata_json, read_keras_metadata
 from keras_migrate.ir.graph import flatten_structure
 from keras_migrate.ir.interpreter import run_graph
 from keras_migrate.verify import available_backends
@@ -128,7 +128,7 @@ def test_directory_without_saved_model_pb(tmp_path: Path, capsys) -> None:
 def test_subclassed_model_is_refused(tmp_path: Path, capsys) -> None:
     """A root without a layer graph (a subclassed model) gets a clear refusal."""
     sm = _copy(tmp_path)
-    from keras_migrate.formats._protobuf import decode
+    from keras_migrate.formats.tensorflow.protobuf import decode
 
     raw = (sm / "keras_metadata.pb").read_bytes()
     nodes = decode(raw).subs(1)

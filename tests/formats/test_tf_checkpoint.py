@@ -12,7 +12,7 @@ import pytest
 from keras_migrate.cli import main as cli_main
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats import detect_format, load
-from keras_migrate.formats.tf_checkpoint import (
+from keras_migrate.formats.tensorflow.checkpoint import (
     TensorBundle,
     _crc_update,
     _snappy_decompress,

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.formats.keras2_layers import TranslateContext, rewrite_call, translate_layer
-from keras_migrate.formats.keras_config import num_outputs
-from keras_migrate.formats.tfkeras_attention import LEGACY_MHA
+from keras_migrate.formats.keras2.layers import TranslateContext, rewrite_call, translate_layer
+from keras_migrate.formats.keras2.topology import num_outputs
+from keras_migrate.formats.tfkeras.attention import LEGACY_MHA
 from keras_migrate.ir.graph import ValueRef
 from keras_migrate.ir.specs import save_groups, weight_names
 

@@ -28,8 +28,8 @@ import pytest
 from keras_migrate.cli import main as cli_main
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.formats import load
-from keras_migrate.formats.keras2_layers import TranslateContext, translate_layer
-from keras_migrate.formats.tfkeras_layers import TF_OPS, TFOP_TYPE
+from keras_migrate.formats.keras2.layers import TranslateContext, translate_layer
+from keras_migrate.formats.tfkeras.layers import TF_OPS, TFOP_TYPE
 from keras_migrate.ir.graph import flatten_structure
 from keras_migrate.ir.interpreter import run_graph
 from keras_migrate.ir.interpreter.kernels.tfkeras import NUMPY_OPS

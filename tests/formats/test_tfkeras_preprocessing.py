@@ -27,8 +27,8 @@ import pytest
 
 from keras_migrate.cli import main as cli_main
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.formats.keras2_layers import TranslateContext, translate_layer
-from keras_migrate.formats.tfkeras_preprocessing import (
+from keras_migrate.formats.keras2.layers import TranslateContext, translate_layer
+from keras_migrate.formats.tfkeras.preprocessing import (
     TFRESIZING_TYPE,
     parse_vocabulary_lines,
     resolve_vocabularies,
@@ -377,8 +377,8 @@ def test_zip_vocabularies_follow_nested_models_and_refuse_shared_names() -> None
     """A nested model's lookup layer finds its asset under its model's object path; a name
     used both inside and outside a nested model gets no vocabulary (refused), never the
     other layer's."""
-    from keras_migrate.formats.keras_zip import ZipVocabularies
-    from keras_migrate.formats.tfkeras_preprocessing import parse_vocabulary_lines
+    from keras_migrate.formats.keras3.archive import ZipVocabularies
+    from keras_migrate.formats.tfkeras.preprocessing import parse_vocabulary_lines
     from keras_migrate.ir.graph import Layer, LayerOrigin
 
     def entry(cls: str, name: str, **cfg: Any) -> dict[str, Any]:

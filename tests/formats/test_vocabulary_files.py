@@ -20,7 +20,7 @@ import pytest
 
 from keras_migrate.cli import main as cli_main
 from keras_migrate.formats import load
-from keras_migrate.formats.tfkeras_preprocessing import lookup_view, strip_special_tokens
+from keras_migrate.formats.tfkeras.preprocessing import lookup_view, strip_special_tokens
 from keras_migrate.ir.graph import Layer
 from tests._arrays import interpret, load_npz
 from tests.conftest import FIXTURES

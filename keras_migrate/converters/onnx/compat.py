@@ -233,7 +233,7 @@ def _tf_getitem(b: Builder, x: str, shape: tuple[int | None, ...], items: list[A
 def _tf_op(c: Call) -> Any:
     """A TF function on Keras tensors (``TFOpLambda``), as the numpy kernel in
     ``kernels/tfkeras.py`` computes it: constants take the operands' dtype."""
-    from keras_migrate.formats.tfkeras_layers import (
+    from keras_migrate.formats.tfkeras.layers import (
         operand_dtype,
         result_dtype,
         tf_op_outputs,

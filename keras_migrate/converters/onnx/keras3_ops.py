@@ -1,7 +1,7 @@
 """Keras 3 op nodes (``keras.ops.*`` calls in ``.keras`` files) lowered to ONNX.
 
 Each op computes as the numpy kernel (``interpreter/kernels/keras3_ops.py``) does: operands
-are promoted with Keras' dtype rules (:func:`~keras_migrate.formats.keras3_ops.result_type`)
+are promoted with Keras' dtype rules (:func:`~keras_migrate.formats.keras3.ops.result_type`)
 and cast where they differ, constants become initializers of the promoted dtype. Ops drop
 Keras masks, as in Keras. An op whose arguments this lowering does not handle (``max``
 with ``initial``, a ``x[...]`` key holding a tensor) is refused naming the node.
@@ -24,7 +24,7 @@ from keras_migrate.converters.onnx._core import (
     lowering,
 )
 from keras_migrate.converters.onnx.activations import activation, gelu
-from keras_migrate.formats.keras3_ops import (
+from keras_migrate.formats.keras3.ops import (
     OPS,
     bind_call,
     decode_constant,

@@ -14,7 +14,7 @@ the two MultiHeadAttention types is a score row with every entry masked:
 
 Keras 3's own layer also clears the Keras masks of its input tensors for every later
 reader; a kernel sees only its own node, so that side effect is not reproduced (tf.keras
-files never convert to that type, see :mod:`keras_migrate.formats.tfkeras_attention`).
+files never convert to that type, see :mod:`keras_migrate.formats.tfkeras.attention`).
 """
 
 from __future__ import annotations

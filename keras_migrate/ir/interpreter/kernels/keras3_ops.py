@@ -1,6 +1,6 @@
 """Numpy kernels for Keras 3 op nodes (``keras.ops.*`` calls recorded in ``.keras`` files).
 
-One kernel serves every op in :data:`keras_migrate.formats.keras3_ops.OPS`; it binds the
+One kernel serves every op in :data:`keras_migrate.formats.keras3.ops.OPS`; it binds the
 node's arguments to the op's ``call`` parameters, turns Keras' argument markers into
 Python (slices, ``...``, arrays) and computes as Keras 3 does, including its dtype rules:
 Python numbers are weakly typed, integer inputs of ``sqrt``/``exp``/``mean``/division give
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_migrate.formats.keras3_ops import OPS, bind_call, decode_constant, op_spec, result_type
+from keras_migrate.formats.keras3.ops import OPS, bind_call, decode_constant, op_spec, result_type
 from keras_migrate.ir.graph import Layer
 from keras_migrate.ir.interpreter._core import Context, kernel
 from keras_migrate.ir.interpreter.kernels._common import unsupported

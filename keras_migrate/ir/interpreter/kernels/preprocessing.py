@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_migrate.formats.tfkeras_preprocessing import TFRESIZING_TYPE
+from keras_migrate.formats.tfkeras.preprocessing import TFRESIZING_TYPE
 from keras_migrate.ir.graph import Layer
 from keras_migrate.ir.interpreter._core import Context, kernel
 from keras_migrate.ir.interpreter.kernels._common import float_array, unsupported

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_migrate.formats.tfkeras_layers import (
+from keras_migrate.formats.tfkeras.layers import (
     TFOP_TYPE,
     operand_dtype,
     result_dtype,
@@ -123,7 +123,7 @@ def _unstack(a: Mapping[str, Any]) -> list[np.ndarray]:
 
 Op = Callable[[Mapping[str, Any]], Any]
 
-#: Canonical op (see :data:`keras_migrate.formats.tfkeras_layers.TF_OPS`) -> numpy, on a
+#: Canonical op (see :data:`keras_migrate.formats.tfkeras.layers.TF_OPS`) -> numpy, on a
 #: dict of the op's TF arguments (operands already arrays of their dtype).
 NUMPY_OPS: dict[str, Op] = {
     "add": lambda a: a["x"] + a["y"],

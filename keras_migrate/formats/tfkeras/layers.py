@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.formats.keras2_layers import (
+from keras_migrate.formats.keras2.layers import (
     TranslateContext,
     _clean,
     register,

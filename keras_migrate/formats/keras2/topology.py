@@ -16,9 +16,9 @@ from dataclasses import replace
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
-from keras_migrate.formats.keras2_layers import TranslateContext, rewrite_call, translate_layer
-from keras_migrate.formats.keras3_ops import is_op_entry, op_layer
-from keras_migrate.formats.tfkeras_layers import TFOP_TYPE, resolve_output_counts, tf_op_outputs
+from keras_migrate.formats.keras2.layers import TranslateContext, rewrite_call, translate_layer
+from keras_migrate.formats.keras3.ops import is_op_entry, op_layer
+from keras_migrate.formats.tfkeras.layers import TFOP_TYPE, resolve_output_counts, tf_op_outputs
 from keras_migrate.ir.graph import Graph, GraphBuilder, Layer, LayerOrigin, TensorType, ValueRef
 from keras_migrate.ir.specs import WeightSpec, weight_specs
 from keras_migrate.ir.weights import Weight

@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
-from keras_migrate.formats.keras1_layers import translate_keras1
-from keras_migrate.formats.keras2_layers import TranslateContext
-from keras_migrate.formats.keras_config import ConfigReader
+from keras_migrate.formats.keras1.reader.layers import translate_keras1
+from keras_migrate.formats.keras2.layers import TranslateContext
+from keras_migrate.formats.keras2.topology import ConfigReader
 from keras_migrate.ir.graph import Graph, Layer, LayerOrigin
 
 __all__ = ["NO_DIM_ORDERING", "Keras1Reader", "graph_from_keras1", "normalize_config"]

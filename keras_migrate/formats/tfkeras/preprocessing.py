@@ -23,7 +23,7 @@ underneath (hashing, lookups, text), the same numbers. Two things need care:
                       accumulator (tf.keras itself reloads an empty vocabulary)
   SavedModel          the lookup table's initializer constants in
                       ``saved_model.pb``; a file vocabulary is copied to
-                      ``assets/`` (:mod:`keras_migrate.formats.savedmodel_tables`)
+                      ``assets/`` (:mod:`keras_migrate.formats.tensorflow.savedmodel_tables`)
   tf_keras ``.keras``  ``assets/<layer path>/vocabulary.txt`` (adapted); a file
                       vocabulary is a path
   ==================  =========================================================
@@ -48,7 +48,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.formats.keras2_layers import TranslateContext, _clean, register
+from keras_migrate.formats.keras2.layers import TranslateContext, _clean, register
 from keras_migrate.ir.graph import Graph, Layer
 from keras_migrate.ir.specs import LOOKUP_TYPES  # re-exported: readers import it from here too
 

@@ -10,7 +10,7 @@ A SavedModel written by tf.keras (``model.save(dir)`` / ``save_format="tf"``) ho
   ``nodes=1`` -> ``user_object=4`` -> ``{identifier=1, metadata=3}``). SavedModels written
   before ``keras_metadata.pb`` existed keep the same JSON there, node 0 being the model.
 * ``variables/variables.{index,data-*}``: a TF checkpoint of the model object, read by
-  :mod:`keras_migrate.formats.tf_checkpoint`.
+  :mod:`keras_migrate.formats.tensorflow.checkpoint`.
 
 The traced TF functions in ``saved_model.pb`` are never used: the architecture is rebuilt
 from the Keras config, as for ``.h5`` files, so the result is an editable Keras 3 model.
@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
-from keras_migrate.formats._protobuf import ProtobufError, decode
+from keras_migrate.formats.tensorflow.protobuf import ProtobufError, decode
 from keras_migrate.ir.graph import Model
 
 __all__ = ["decode_metadata_json", "read_keras_metadata", "read_savedmodel"]
@@ -94,9 +94,9 @@ def read_keras_metadata(directory: str) -> tuple[str, str, str]:
 def read_savedmodel(directory: str, *, vocabulary_files: Any = None) -> Model:
     """Read a tf.keras SavedModel directory into the IR (``vocabulary_files``: the user's,
     consulted before the SavedModel's own tables and assets)."""
-    from keras_migrate.formats.keras_h5 import generation_of
-    from keras_migrate.formats.savedmodel_tables import SavedModelVocabularies
-    from keras_migrate.formats.tf_checkpoint import load_with_checkpoint
+    from keras_migrate.formats.keras2.h5 import generation_of
+    from keras_migrate.formats.tensorflow.savedmodel_tables import SavedModelVocabularies
+    from keras_migrate.formats.tensorflow.checkpoint import load_with_checkpoint
     from keras_migrate.formats.vocabulary_files import overlay
 
     directory = os.path.normpath(directory)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from keras_migrate.formats.keras2_layers import (
+from keras_migrate.formats.keras2.layers import (
     TranslateContext,
     normalize_activation,
     translate_layer,

@@ -37,7 +37,7 @@ from typing import Any, cast
 import numpy as np
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
-from keras_migrate.formats._protobuf import Message, ProtobufError, decode, read_varint
+from keras_migrate.formats.tensorflow.protobuf import Message, ProtobufError, decode, read_varint
 from keras_migrate.ir.graph import Graph, Layer
 from keras_migrate.ir.weights import Weight
 
@@ -575,7 +575,7 @@ class CheckpointWeights:
         backend: str | None = None,
         source: str = "checkpoint",
     ) -> None:
-        from keras_migrate.formats.keras_config import _expected
+        from keras_migrate.formats.keras2.topology import _expected
 
         self.bundle = bundle
         self.objects = bundle.object_graph()
@@ -656,7 +656,7 @@ class CheckpointWeights:
         position: a SavedModel's ``variables`` view lists ``layer.weights`` (trainable, then
         non-trainable: the HDF5 order), a plain checkpoint its variables in creation order.
         """
-        from keras_migrate.formats.keras_config import _split
+        from keras_migrate.formats.keras2.topology import _split
         from keras_migrate.ir.specs import weight_specs
 
         specs = [s.name for s in weight_specs(layer.type, layer.config)]
@@ -751,7 +751,7 @@ def find_checkpoint_prefix(path: str, *, strict: bool = True) -> str | None:
 
 def read_architecture_with_checkpoint(path: str, weights: str, *, vocabulary_files: Any = None) -> Any:
     """``model.to_json()`` / ``to_yaml()`` output with weights from ``save_weights("prefix")``."""
-    from keras_migrate.formats.keras_h5 import generation_of, read_architecture_config
+    from keras_migrate.formats.keras2.h5 import generation_of, read_architecture_config
     from keras_migrate.formats.vocabulary_files import overlay
 
     config, base_fmt = read_architecture_config(path)
@@ -779,8 +779,8 @@ def load_with_checkpoint(
     vocabularies: Any = None,
 ) -> Any:
     """Build the IR from a model config and the variables of a tensor bundle."""
-    from keras_migrate.formats.keras_config import graph_from_config
-    from keras_migrate.formats.keras_h5 import _precheck, load_architecture
+    from keras_migrate.formats.keras2.topology import graph_from_config
+    from keras_migrate.formats.keras2.h5 import _precheck, load_architecture
 
     _precheck(config, path)
     bundle = TensorBundle(prefix)

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError
-from keras_migrate.formats._protobuf import Message, ProtobufError, decode, signed64
-from keras_migrate.formats.tfkeras_preprocessing import lookup_view, parse_vocabulary_lines
+from keras_migrate.formats.tensorflow.protobuf import Message, ProtobufError, decode, signed64
+from keras_migrate.formats.tfkeras.preprocessing import lookup_view, parse_vocabulary_lines
 from keras_migrate.ir.graph import Layer
 from keras_migrate.ir.specs import LOOKUP_TYPES
 

@@ -108,9 +108,9 @@ def rewrite_call(
 
 #: Modules adding rules for further layer families; imported on first use.
 EXTENSION_MODULES = (
-    "keras_migrate.formats.tfkeras_layers",
-    "keras_migrate.formats.tfkeras_attention",
-    "keras_migrate.formats.tfkeras_preprocessing",
+    "keras_migrate.formats.tfkeras.layers",
+    "keras_migrate.formats.tfkeras.attention",
+    "keras_migrate.formats.tfkeras.preprocessing",
 )
 _EXTENSIONS_LOADED = False
 

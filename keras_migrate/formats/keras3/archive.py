@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
-from keras_migrate.formats.keras3_ops import is_op_entry
+from keras_migrate.formats.keras3.ops import is_op_entry
 from keras_migrate.ir.graph import Graph, Layer, Model
 from keras_migrate.ir.specs import LOOKUP_TYPES, save_groups, snake_case
 from keras_migrate.ir.weights import H5Dataset, Weight
@@ -83,7 +83,7 @@ def _tfk_snake_case(name: str) -> str:
 
 
 def _entries(model_config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    from keras_migrate.formats.tf_checkpoint import model_layer_entries
+    from keras_migrate.formats.tensorflow.checkpoint import model_layer_entries
 
     # Keras 3 op nodes are not in ``model.layers``: they own no saved state.
     return [e for e in model_layer_entries(model_config) if not is_op_entry(e)]
@@ -118,7 +118,7 @@ class ZipWeights:
                  *, path: str, keras_version: str, tf_keras: bool) -> None:
         import h5py
 
-        from keras_migrate.formats.keras_config import _expected
+        from keras_migrate.formats.keras2.topology import _expected
 
         self.path = path
         self.keras_version = keras_version
@@ -264,8 +264,8 @@ def _read_member(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
 
 def read_keras_zip(path: str, *, weights: str | None = None, vocabulary_files: Any = None) -> Model:
     """Read a ``.keras`` archive (Keras 3 or tf_keras) into the IR."""
-    from keras_migrate.formats.keras_config import graph_from_config
-    from keras_migrate.formats.keras_h5 import (
+    from keras_migrate.formats.keras2.topology import graph_from_config
+    from keras_migrate.formats.keras2.h5 import (
         _check_model_config,
         _precheck,
         generation_of,
@@ -340,7 +340,7 @@ class ZipVocabularies:
                 self._collect(entry, paths[name], tf_keras)
 
     def adapted(self, layer: Layer) -> list[Any] | None:
-        from keras_migrate.formats.tfkeras_preprocessing import parse_vocabulary_lines
+        from keras_migrate.formats.tfkeras.preprocessing import parse_vocabulary_lines
 
         # A name two layers share (a nested model's layer and an outer one) cannot say
         # which asset is this layer's: no answer, so the layer is refused, never mixed up.

@@ -15,11 +15,11 @@ from dataclasses import replace
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
-from keras_migrate.formats._h5 import attr_names, attr_text, is_hdf5, open_h5
-from keras_migrate.formats.keras2_layers import supported_classes
-from keras_migrate.formats.keras3_ops import check_ops, is_op_entry
-from keras_migrate.formats.keras_config import attach_weights, graph_from_config
-from keras_migrate.formats.tfkeras_layers import check_tf_functions
+from keras_migrate.formats.hdf5 import attr_names, attr_text, is_hdf5, open_h5
+from keras_migrate.formats.keras2.layers import supported_classes
+from keras_migrate.formats.keras3.ops import check_ops, is_op_entry
+from keras_migrate.formats.keras2.topology import attach_weights, graph_from_config
+from keras_migrate.formats.tfkeras.layers import check_tf_functions
 from keras_migrate.ir.graph import Graph, Layer, Model, Provenance
 from keras_migrate.ir.weights import Flip, H5Dataset, Weight
 
@@ -222,15 +222,15 @@ def load_architecture(
 
     ``keras3_normalized``: the caller already applied :func:`keras3_config_fixups`.
     ``vocabularies``: where the form keeps lookup layers' vocabularies that are not in the
-    config (a :class:`~keras_migrate.formats.tfkeras_preprocessing.VocabularySource`).
+    config (a :class:`~keras_migrate.formats.tfkeras.preprocessing.VocabularySource`).
     """
     generation = generation_of(keras_version)
     if generation == "keras1":
-        from keras_migrate.formats import keras1
+        from keras_migrate.formats.keras1 import reader as keras1
 
         return keras1.load(model_config, weights, path=path, keras_version=keras_version, source_format=source_format)
     if generation == "keras3" and not keras3_normalized:
-        from keras_migrate.formats.keras_zip import keras3_config_fixups
+        from keras_migrate.formats.keras3.archive import keras3_config_fixups
 
         model_config = keras3_config_fixups(model_config, path)
     _precheck(model_config, path)
@@ -265,13 +265,13 @@ def load_architecture(
         graph = attach_weights(
             graph, get, path=weights.path, original_name=lambda n: originals.get(n, _orig(graph, n))
         )
-        from keras_migrate.formats.keras2_weights import fix_graph_weights
+        from keras_migrate.formats.keras2.weights import fix_graph_weights
 
         graph = fix_graph_weights(graph, weights.path)
         if (weights.backend or backend) == "theano":
             graph = _flip_theano_kernels(graph)
             provenance = provenance.with_note("Theano backend: convolution kernels flipped (true convolution)")
-    from keras_migrate.formats.tfkeras_preprocessing import describe_form, resolve_vocabularies
+    from keras_migrate.formats.tfkeras.preprocessing import describe_form, resolve_vocabularies
 
     graph = resolve_vocabularies(graph, vocabularies, path=path, what=describe_form(source_format))
     return Model(graph=graph, provenance=provenance, renamed=dict(originals))
@@ -285,7 +285,7 @@ def _orig(graph: Graph, name: str) -> str:
 
 
 def _has_weights(layer: Layer) -> bool:
-    from keras_migrate.formats.keras_config import _expected
+    from keras_migrate.formats.keras2.topology import _expected
 
     return bool(_expected(layer))
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.formats.keras2_layers import (
+from keras_migrate.formats.keras2.layers import (
     TranslateContext,
     _clean,
     _with_activation,

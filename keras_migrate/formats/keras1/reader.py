@@ -93,8 +93,8 @@ def _bn_mode(keras_version: str | None, opts: Keras1Options, uses_bn: bool) -> t
 
 def load(model_config: Mapping[str, Any], weights: Any, *, path: str, keras_version: str | None, source_format: str) -> Model:
     """Build the IR of a Keras 1 model (``weights`` is a weights group or ``None``)."""
-    from keras_migrate.formats.keras1_topology import graph_from_keras1
-    from keras_migrate.formats.keras1_weights import (
+    from keras_migrate.formats.keras1.reader.topology import graph_from_keras1
+    from keras_migrate.formats.keras1.reader.weights import (
         WeightOptions,
         attach_keras1_weights,
         has_keras1_weights,
@@ -130,11 +130,11 @@ def load(model_config: Mapping[str, Any], weights: Any, *, path: str, keras_vers
         graph = attach_keras1_weights(graph, lambda n: weights.get(order[n]) if n in order else None, wopts)
         notes += wopts.notes
         if backend == "theano":
-            from keras_migrate.formats.keras1_theano import theano_fixups
+            from keras_migrate.formats.keras1.reader.theano import theano_fixups
 
             graph = theano_fixups(graph, path=path, notes=notes)
     else:
-        from keras_migrate.formats.keras1_fresh import initialize
+        from keras_migrate.formats.keras1.reader.fresh import initialize
 
         graph = initialize(graph, path=path)
         message = "architecture only: weights are freshly initialized (random), outputs are not the original model's"

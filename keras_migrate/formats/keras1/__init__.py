@@ -1,0 +1,1 @@
+"""Keras 1.x readers: topology, layer rules, weights, Theano fix-ups."""

@@ -1,0 +1,1 @@
+"""Keras 3 and tf_keras ``.keras`` archives, and Keras 3 op nodes."""

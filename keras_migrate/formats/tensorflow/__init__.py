@@ -1,0 +1,1 @@
+"""TensorFlow containers read without TensorFlow: protobuf wire format, tensor bundles, checkpoints, SavedModels."""

@@ -1,0 +1,1 @@
+"""tf.keras-only layer rules: TF-op layers, attention, preprocessing."""
