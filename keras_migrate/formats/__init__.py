@@ -95,7 +95,9 @@ def _load(path: str, weights: str | None, files: Any) -> Model:
         return read_h5_model(path, weights=weights, vocabulary_files=files)
     if fmt == "architecture":
         if weights is not None and _is_tf_checkpoint(weights):
-            from keras_migrate.formats.tensorflow.checkpoint import read_architecture_with_checkpoint
+            from keras_migrate.formats.tensorflow.checkpoint import (
+                read_architecture_with_checkpoint,
+            )
 
             return read_architecture_with_checkpoint(path, weights, vocabulary_files=files)
         from keras_migrate.formats.keras2.h5 import read_architecture_file

@@ -23,12 +23,12 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
+from keras_migrate.formats.keras1.reader.layers import KERAS1_CLASSES, translate_keras1
 
 from keras_migrate.cli import main as cli_main
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.formats import load
 from keras_migrate.formats.keras1.reader import options
-from keras_migrate.formats.keras1.reader.layers import KERAS1_CLASSES, translate_keras1
 from keras_migrate.formats.keras2.layers import TranslateContext
 from keras_migrate.ir.graph import Model, flatten_structure
 from keras_migrate.ir.interpreter import run_graph

@@ -17,8 +17,8 @@ from typing import Any
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
 from keras_migrate.formats.hdf5 import attr_names, attr_text, is_hdf5, open_h5
 from keras_migrate.formats.keras2.layers import supported_classes
-from keras_migrate.formats.keras3.ops import check_ops, is_op_entry
 from keras_migrate.formats.keras2.topology import attach_weights, graph_from_config
+from keras_migrate.formats.keras3.ops import check_ops, is_op_entry
 from keras_migrate.formats.tfkeras.layers import check_tf_functions
 from keras_migrate.ir.graph import Graph, Layer, Model, Provenance
 from keras_migrate.ir.weights import Flip, H5Dataset, Weight

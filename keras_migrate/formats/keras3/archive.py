@@ -264,13 +264,13 @@ def _read_member(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
 
 def read_keras_zip(path: str, *, weights: str | None = None, vocabulary_files: Any = None) -> Model:
     """Read a ``.keras`` archive (Keras 3 or tf_keras) into the IR."""
-    from keras_migrate.formats.keras2.topology import graph_from_config
     from keras_migrate.formats.keras2.h5 import (
         _check_model_config,
         _precheck,
         generation_of,
         load_architecture,
     )
+    from keras_migrate.formats.keras2.topology import graph_from_config
     from keras_migrate.formats.vocabulary_files import overlay
 
     try:

@@ -779,8 +779,8 @@ def load_with_checkpoint(
     vocabularies: Any = None,
 ) -> Any:
     """Build the IR from a model config and the variables of a tensor bundle."""
-    from keras_migrate.formats.keras2.topology import graph_from_config
     from keras_migrate.formats.keras2.h5 import _precheck, load_architecture
+    from keras_migrate.formats.keras2.topology import graph_from_config
 
     _precheck(config, path)
     bundle = TensorBundle(prefix)

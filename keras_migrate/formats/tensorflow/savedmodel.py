@@ -95,8 +95,8 @@ def read_savedmodel(directory: str, *, vocabulary_files: Any = None) -> Model:
     """Read a tf.keras SavedModel directory into the IR (``vocabulary_files``: the user's,
     consulted before the SavedModel's own tables and assets)."""
     from keras_migrate.formats.keras2.h5 import generation_of
-    from keras_migrate.formats.tensorflow.savedmodel_tables import SavedModelVocabularies
     from keras_migrate.formats.tensorflow.checkpoint import load_with_checkpoint
+    from keras_migrate.formats.tensorflow.savedmodel_tables import SavedModelVocabularies
     from keras_migrate.formats.vocabulary_files import overlay
 
     directory = os.path.normpath(directory)
