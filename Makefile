@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # so at most 4 workers, whatever the core count.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
-.PHONY: demo test install lint fixtures bench clean
+.PHONY: demo test install lint fixtures bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,16 @@ fixtures: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_convert.py
+
+# Fuzz the readers with mutated copies of the fixtures (docs/fuzzing.md); not part of `make test`.
+# Exits 1 if any input crashes, hangs, runs out of memory or breaks the output contract.
+FUZZ_COUNT ?= 10000
+FUZZ_SEED  ?= 1
+FUZZ_JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_ARGS  ?= --load-check 0.02
+fuzz: $(STAMP)
+	$(BIN)/python -m fuzz run --count $(FUZZ_COUNT) --seed $(FUZZ_SEED) --jobs $(FUZZ_JOBS) \
+		--report fuzz-report.json --strict $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

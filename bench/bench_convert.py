@@ -1,19 +1,30 @@
-"""Benchmark: convert VGG16 and ResNet50 `.h5` files, against Keras 3's own load + save.
+"""Benchmark: convert tf_keras `.h5` files to each output kind, against its peer and the I/O floor.
 
-Both paths run side by side as separate processes on the same files, alternating, so
-machine noise hits both alike. Each process reports its own wall time and peak RSS; the
-result is the ratio ours / peer (below 1 means keras-migrate is faster / leaner).
+Every path runs as a separate process on the same file, alternating within each repeat, so
+machine noise hits all alike. Each process reports its own wall time and peak RSS; results
+are ratios ours / peer and ours / floor (below 1 means keras-migrate is faster / leaner).
 
-    python bench/bench_convert.py [--repeat 3] [--backend jax] [--models VGG16,ResNet50]
+    python bench/bench_convert.py [--repeat 3] [--outputs keras,onnx] [--models VGG16,ResNet50]
+
+Paths, per output kind:
+
+* ``keras``: ours is ``keras-migrate convert h5 -o out.keras``; the peer is Keras 3's own
+  ``keras.saving.load_model(h5, compile=False)`` then ``model.save(out.keras)`` (``--backend``).
+* ``onnx``: ours is ``keras-migrate convert h5 -o out.onnx``; the peer is tf2onnx
+  (``tf2onnx.convert.from_keras``) on the same file loaded by ``tf_keras.models.load_model``.
+  tf2onnx is a benchmark-only dependency: without it the peer column is empty.
+* ``floor`` (shared by both kinds): the single-pass I/O floor, a bare h5py script that reads
+  every weight of the source once and writes it once into a new HDF5 file, in the same
+  16 MiB row blocks the converter uses, with nothing else (no config, no framework).
 
 The `.h5` inputs are built with tf_keras (``weights=None``) on first use and cached in
-``bench/.cache``. The peer path is ``keras.saving.load_model(h5, compile=False)`` then
-``model.save(out.keras)``; ours is ``keras-migrate convert h5 -o out.keras``.
+``bench/.cache``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -40,10 +51,34 @@ code = main(["convert", {src!r}, "-o", {out!r}, "--force"])
 assert code == 0, code
 """
 
-_PEER = """
+_PEER_KERAS = """
 import keras
 model = keras.saving.load_model({src!r}, compile=False)
 model.save({out!r})
+"""
+
+_PEER_ONNX = """
+import tf_keras
+import tf2onnx
+model = tf_keras.models.load_model({src!r}, compile=False)
+tf2onnx.convert.from_keras(model, output_path={out!r})
+"""
+
+_FLOOR = """
+import h5py, numpy as np
+CHUNK = 16 << 20
+with h5py.File({src!r}, "r") as src, h5py.File({out!r}, "w") as dst:
+    def copy(name, obj):
+        if not isinstance(obj, h5py.Dataset):
+            return
+        if obj.nbytes <= CHUNK or not obj.shape:
+            dst.create_dataset(name, data=obj[()])
+            return
+        out = dst.create_dataset(name, shape=obj.shape, dtype=obj.dtype)
+        step = max(1, CHUNK // (obj.nbytes // obj.shape[0]))
+        for i in range(0, obj.shape[0], step):
+            out[i : i + step] = obj[i : i + step]
+    src.visititems(copy)
 """
 
 _BUILD = """
@@ -65,6 +100,7 @@ def build(name: str) -> Path:
 
 
 def run(body: str, backend: str) -> tuple[float, float]:
+    """Run ``body`` in a fresh process; its wall time (s) and peak RSS (MB)."""
     env = {
         **os.environ,
         "KERAS_BACKEND": backend,
@@ -86,50 +122,100 @@ def run(body: str, backend: str) -> tuple[float, float]:
     return float(seconds), float(kib) / 1024.0
 
 
+def _median(xs: list[float]) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a is not None and b else None
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3g}" if x < 10 else f"{x:.0f}"
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--backend", default="jax", help="Keras backend for the peer path")
+    ap.add_argument("--backend", default="jax", help="Keras backend for the Keras 3 peer")
     ap.add_argument("--models", default="VGG16,ResNet50")
+    ap.add_argument("--outputs", default="keras,onnx", help="output kinds to measure: keras, onnx")
     ap.add_argument("--json", type=Path, help="also write results here")
     args = ap.parse_args()
+    kinds = [k for k in args.outputs.split(",") if k]
+    have_tf2onnx = importlib.util.find_spec("tf2onnx") is not None
+    if "onnx" in kinds and not have_tf2onnx:
+        print("tf2onnx is not installed: the .onnx peer is skipped (pip install tf2onnx)", file=sys.stderr)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models.split(","):
             src = str(build(name))
             size_mb = os.path.getsize(src) / 1e6
-            ours_t, ours_m, peer_t, peer_m = [], [], [], []
+            times: dict[str, list[float]] = {}
+            peaks: dict[str, list[float]] = {}
+
+            def measure(key: str, body: str) -> None:
+                t, m = run(body, args.backend)
+                times.setdefault(key, []).append(t)
+                peaks.setdefault(key, []).append(m)
+
             for i in range(args.repeat):
-                out_a, out_b = f"{tmp}/{name}-ours-{i}.keras", f"{tmp}/{name}-peer-{i}.keras"
-                t, m = run(_OURS.format(src=src, out=out_a), args.backend)
-                ours_t.append(t)
-                ours_m.append(m)
-                t, m = run(_PEER.format(src=src, out=out_b), args.backend)
-                peer_t.append(t)
-                peer_m.append(m)
-            row = {
-                "model": name,
-                "h5_mb": round(size_mb, 1),
-                "ours_s": round(statistics.median(ours_t), 3),
-                "peer_s": round(statistics.median(peer_t), 3),
-                "time_ratio": round(statistics.median(ours_t) / statistics.median(peer_t), 3),
-                "ours_peak_mb": round(statistics.median(ours_m), 1),
-                "peer_peak_mb": round(statistics.median(peer_m), 1),
-                "memory_ratio": round(statistics.median(ours_m) / statistics.median(peer_m), 3),
-                "repeat": args.repeat,
-                "peer_backend": args.backend,
-            }
-            results.append(row)
-            print(json.dumps(row), flush=True)
+                measure("floor", _FLOOR.format(src=src, out=f"{tmp}/{name}-floor-{i}.h5"))
+                for kind in kinds:
+                    out = f"{tmp}/{name}-ours-{i}.{kind}"
+                    measure(f"ours_{kind}", _OURS.format(src=src, out=out))
+                    peer_out = f"{tmp}/{name}-peer-{i}.{kind}"
+                    if kind == "keras":
+                        measure("peer_keras", _PEER_KERAS.format(src=src, out=peer_out))
+                    elif kind == "onnx" and have_tf2onnx:
+                        measure("peer_onnx", _PEER_ONNX.format(src=src, out=peer_out))
+                for f in os.listdir(tmp):  # keep the disk footprint to one repeat
+                    os.unlink(os.path.join(tmp, f))
+            floor_t, floor_m = _median(times["floor"]), _median(peaks["floor"])
+            for kind in kinds:
+                ours_t, ours_m = _median(times[f"ours_{kind}"]), _median(peaks[f"ours_{kind}"])
+                peer_t, peer_m = _median(times.get(f"peer_{kind}", [])), _median(peaks.get(f"peer_{kind}", []))
+                row = {
+                    "model": name,
+                    "output": kind,
+                    "h5_mb": round(size_mb, 1),
+                    "ours_s": ours_t,
+                    "peer_s": peer_t,
+                    "floor_s": floor_t,
+                    "time_vs_peer": _ratio(ours_t, peer_t),
+                    "time_vs_floor": _ratio(ours_t, floor_t),
+                    "ours_peak_mb": ours_m,
+                    "peer_peak_mb": peer_m,
+                    "floor_peak_mb": floor_m,
+                    "memory_vs_peer": _ratio(ours_m, peer_m),
+                    "memory_vs_floor": _ratio(ours_m, floor_m),
+                    "repeat": args.repeat,
+                    "peer": "keras3 load+save (" + args.backend + ")" if kind == "keras" else "tf2onnx from_keras",
+                }
+                results.append(row)
+                print(json.dumps(row), flush=True)
+            if "keras" in kinds and "onnx" in kinds:
+                k = _median(times["ours_keras"])
+                o = _median(times["ours_onnx"])
+                print(
+                    json.dumps(
+                        {
+                            "model": name,
+                            "onnx_vs_keras_time": _ratio(o, k),
+                            "onnx_vs_keras_memory": _ratio(_median(peaks["ours_onnx"]), _median(peaks["ours_keras"])),
+                        }
+                    ),
+                    flush=True,
+                )
     print()
-    print(
-        f"{'model':<10} {'h5 MB':>7} {'ours s':>8} {'peer s':>8} {'time x':>7} {'ours MB':>8} {'peer MB':>8} {'mem x':>6}"
-    )
+    header = ["model", "out", "h5 MB", "ours s", "peer s", "floor s", "x peer", "x floor"]
+    header += ["ours MB", "peer MB", "floor MB", "mem x peer", "mem x floor"]
+    print(" ".join(f"{h:>10}" for h in header))
     for r in results:
-        print(
-            f"{r['model']:<10} {r['h5_mb']:>7} {r['ours_s']:>8} {r['peer_s']:>8} {r['time_ratio']:>7} "
-            f"{r['ours_peak_mb']:>8} {r['peer_peak_mb']:>8} {r['memory_ratio']:>6}"
-        )
+        cells = [r["model"], r["output"], r["h5_mb"], r["ours_s"], r["peer_s"], r["floor_s"]]
+        cells += [r["time_vs_peer"], r["time_vs_floor"], r["ours_peak_mb"], r["peer_peak_mb"], r["floor_peak_mb"]]
+        cells += [r["memory_vs_peer"], r["memory_vs_floor"]]
+        print(" ".join(f"{c if isinstance(c, str) else _fmt(c):>10}" for c in cells))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

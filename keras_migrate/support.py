@@ -197,7 +197,7 @@ IR_TYPES: dict[str, tuple[str, ...]] = {
 
 
 def _keras3_op_types() -> tuple[str, ...]:
-    from keras_migrate.formats.keras3.ops import OPS
+    from keras_migrate.ir.ops.keras3 import OPS
 
     return tuple(spec.type for spec in OPS.values())
 

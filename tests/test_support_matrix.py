@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keras_migrate.formats.keras2.layers import supported_classes
+from keras_migrate.formats.ruleset import supported_classes
 from keras_migrate.support import IR_TYPES, LAYERS, render_markdown
 from tests.conftest import ROOT
 

@@ -1,4 +1,4 @@
-"""Pieces shared by the subcommands: loading with options, output, progress."""
+"""Pieces shared by the subcommands: the model arguments as API keywords, output, progress."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-__all__ = ["add_model_args", "load_model_arg", "print_json", "stderr_console", "vocabulary_args"]
+__all__ = ["add_model_args", "load_model_arg", "model_options", "print_json", "stderr_console"]
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
@@ -39,23 +39,26 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def vocabulary_args(args: argparse.Namespace) -> dict[str, str]:
-    """``--vocabulary LAYER=FILE`` options as ``{layer: file}``."""
+def model_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The model arguments as keywords of :func:`keras_migrate.load` (and ``convert``/``verify``):
+    ``weights``, ``vocabularies`` (``--vocabulary LAYER=FILE`` as ``{layer: file}``) and the
+    Keras 1 reader options."""
     from keras_migrate.formats.vocabulary_files import parse_vocabulary_option
 
-    return parse_vocabulary_option(getattr(args, "vocabulary", None))
+    return {
+        "weights": args.weights,
+        "vocabularies": parse_vocabulary_option(getattr(args, "vocabulary", None)),
+        "source_backend": getattr(args, "source_backend", None),
+        "bn_running_std": getattr(args, "bn_running_std", None),
+        "dim_ordering": getattr(args, "dim_ordering", None),
+    }
 
 
 def load_model_arg(args: argparse.Namespace) -> Any:
-    from keras_migrate.formats import load
-    from keras_migrate.formats.keras1.reader import options
+    """The model the arguments name, read into the IR."""
+    from keras_migrate.api import load
 
-    with options(
-        source_backend=getattr(args, "source_backend", None),
-        bn_running_std=getattr(args, "bn_running_std", None),
-        dim_ordering=getattr(args, "dim_ordering", None),
-    ):
-        return load(args.model, weights=args.weights, vocabularies=vocabulary_args(args))
+    return load(args.model, **model_options(args))
 
 
 def print_json(data: Any) -> None:

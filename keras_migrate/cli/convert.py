@@ -6,13 +6,7 @@ import argparse
 import os
 from typing import Any
 
-from keras_migrate.cli._common import (
-    add_model_args,
-    load_model_arg,
-    print_json,
-    stderr_console,
-    vocabulary_args,
-)
+from keras_migrate.cli._common import add_model_args, model_options, print_json, stderr_console
 
 __all__ = ["add_parser", "run"]
 
@@ -47,61 +41,74 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from keras_migrate.converters import emit, output_kind
-    from keras_migrate.converters._atomic import check_output_path
-    from keras_migrate.ir.passes import prepare_for_output
+    from keras_migrate.api import convert
 
-    kind = output_kind(args.output)
-    inputs = [args.model, args.weights or "", *vocabulary_args(args).values()]
-    check_output_path(args.output, force=args.force, inputs=inputs)
-    if kind == "python":
-        from keras_migrate.converters.python_code import weights_path_for
-
-        # The module's weights file is an output too: same protections.
-        check_output_path(weights_path_for(args.output), force=args.force, inputs=inputs)
     console = stderr_console()
-    model = load_model_arg(args)
-    mode = "keep" if args.keep_data_format else ("channels_last" if args.channels_last else "internal")
-    model = prepare_for_output(model, data_format=mode)
-    total = sum(w.nbytes for _, w in model.iter_weights())
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-
-    with Progress(
-        TextColumn("writing weights"), BarColumn(), DownloadColumn(), console=console, transient=True,
-        disable=total < (64 << 20) or not console.is_terminal,
-    ) as progress:
-        task = progress.add_task("weights", total=total)
-        report = emit(model, args.output, on_weight=lambda n: progress.advance(task, n), opset=args.opset)
-    verify_report = None
-    if args.verify:
-        from keras_migrate.verify import verify
-
-        backends = args.backends.split(",") if args.backends else None
-        verify_report = verify(model, args.output, backends=backends)
+    progress = _WeightProgress(console)
+    try:
+        report = convert(
+            args.model,
+            args.output,
+            force=args.force,
+            data_format="keep" if args.keep_data_format else ("channels_last" if args.channels_last else "internal"),
+            opset=args.opset,
+            verify=args.verify,
+            backends=args.backends.split(",") if args.backends else None,
+            on_weight=progress,
+            **model_options(args),
+        )
+    finally:
+        progress.stop()
     if args.json:
-        data = {
-            "output": report.output,
-            "kind": report.kind,
-            "weight_bytes": report.weight_bytes,
-            "compat_layers": report.compat,
-            "notes": report.notes,
-            "renamed": report.renamed,
-            "verify": verify_report.to_dict() if verify_report else None,
-        }
-        print_json(data)
+        print_json(report.to_dict())
     else:
-        size = os.path.getsize(args.output)
-        console.print(f"wrote {args.output} ({report.kind}, {size / 1e6:.2f} MB)", soft_wrap=True)
-        if report.compat:
-            console.print("needs keras_migrate compat objects (import keras_migrate before loading): " + ", ".join(report.compat), soft_wrap=True)
+        size = os.path.getsize(report.output)
+        console.print(f"wrote {report.output} ({report.kind}, {size / 1e6:.2f} MB)", soft_wrap=True)
+        if report.compat_layers:
+            console.print(
+                "needs keras_migrate compat objects (import keras_migrate before loading): " + ", ".join(report.compat_layers),
+                soft_wrap=True,
+            )
         for note in report.notes:
             console.print(f"note: {note}", soft_wrap=True)
         for new, old in report.renamed.items():
             console.print(f"renamed layer {old!r} -> {new!r}", soft_wrap=True)
-        if verify_report is not None:
+        if report.verification is not None:
             from keras_migrate.cli.verify import render
 
-            render(verify_report, console)
-    if verify_report is not None and not verify_report.ok:
-        return 1
-    return 0
+            render(report.verification, console)
+    return 0 if report.ok else 1
+
+
+class _WeightProgress:
+    """A transient progress bar for writing weights, shown for 64 MB or more on a terminal.
+
+    Created on the first call, when the total is known; removed once every byte is written.
+    """
+
+    def __init__(self, console: Any) -> None:
+        self.console = console
+        self.progress: Any = None
+        self.task: Any = None
+        self.done = False
+
+    def __call__(self, nbytes: int, total: int) -> None:
+        if self.done:
+            return
+        if self.progress is None:
+            if total < (64 << 20) or not self.console.is_terminal:
+                self.done = True
+                return
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+            self.progress = Progress(TextColumn("writing weights"), BarColumn(), DownloadColumn(), console=self.console, transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task("weights", total=total)
+        self.progress.advance(self.task, nbytes)
+        if self.progress.tasks[0].completed >= total:
+            self.stop()
+
+    def stop(self) -> None:
+        if self.progress is not None and not self.done:
+            self.progress.stop()
+        self.done = True

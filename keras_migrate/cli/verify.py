@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keras_migrate.cli._common import add_model_args, load_model_arg, print_json, stderr_console
+from keras_migrate.cli._common import add_model_args, model_options, print_json, stderr_console
+
+if TYPE_CHECKING:
+    from keras_migrate.verification import VerifyReport
 
 __all__ = ["add_parser", "render", "run"]
 
@@ -30,7 +33,8 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def render(report: Any, console: Any) -> None:
+def render(report: VerifyReport, console: Any) -> None:
+    """Print ``report`` as a table, then the first diverging layers of each failing backend."""
     from rich.table import Table
 
     table = Table(title=f"verify {report.converted}  (rtol {report.rtol:g}, atol {report.atol:g})")
@@ -58,11 +62,17 @@ def render(report: Any, console: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from keras_migrate.verify import verify
+    from keras_migrate.api import verify
 
-    model = load_model_arg(args)
-    backends = args.backends.split(",") if args.backends else None
-    report = verify(model, args.converted, backends=backends, inputs=args.inputs, batch_size=args.batch_size, seed=args.seed)
+    report = verify(
+        args.model,
+        args.converted,
+        backends=args.backends.split(",") if args.backends else None,
+        inputs=args.inputs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        **model_options(args),
+    )
     if args.json:
         print_json(report.to_dict())
     else:

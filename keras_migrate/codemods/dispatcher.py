@@ -319,6 +319,7 @@ class Dispatcher:
     def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> Any:
+        updated_node = self._run("leave_FunctionDef", original_node, updated_node)
         self.ctx.frames.pop()
         return self._attach(updated_node)
 
@@ -327,6 +328,15 @@ class Dispatcher:
             for arg in node.args:
                 if isinstance(arg.value, cst.Lambda):
                     self.ctx.keras_lambdas.add(id(arg.value))
+        return True
+
+    def visit_Subscript(self, node: cst.Subscript) -> bool:
+        if (
+            isinstance(node.value, cst.Call)
+            and len(node.slice) == 1
+            and isinstance(node.slice[0].slice, cst.Index)
+        ):
+            self.ctx.indexed.add(id(node.value))
         return True
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:

@@ -30,6 +30,7 @@ from keras_migrate.codemods.references import (
     plan_imports,
     reference_triggers,
 )
+from keras_migrate.codemods.repository import Exports
 from keras_migrate.codemods.rule import Note, Rule, RuleContext
 from keras_migrate.codemods.segments import Segment, Triggers, locate
 from keras_migrate.codemods.source import LineTable, newline_of
@@ -106,15 +107,23 @@ class Engine:
                     self.hooks.setdefault(hook, []).append((rule.id, fn))
 
     # -- public ------------------------------------------------------------------------
-    def run(self, texts: Sequence[str]) -> DocumentResult:
-        """Upgrade ``texts`` (the chunks of one document).
+    def run(
+        self,
+        texts: Sequence[str],
+        *,
+        exports: Exports | None = None,
+        module: str | None = None,
+        is_package: bool = False,
+    ) -> DocumentResult:
+        """Upgrade ``texts`` (the chunks of one document); ``exports``/``module`` let
+        names imported from the repository's own modules resolve (see ``repository``).
 
         Raises:
             SyntaxError: a chunk does not parse (reported and skipped by the caller).
             InvalidRewriteError: a rewrite produced invalid code.
         """
         trees = [ast.parse(text) for text in texts]
-        facts = analyze(trees, texts, self.renames, self.emit)
+        facts = analyze(trees, texts, self.renames, self.emit, exports, module, is_package)
         plan = plan_imports(facts)
         fragments = reference_triggers(facts, plan)
         keras_fragments: list[Trigger] = []
@@ -148,9 +157,9 @@ class Engine:
                     pending.append(segment)
                 elif isinstance(fast, _Edit):
                     chunk_edits.append(fast)
-            for segment, module, stmt in _parse_together(table, pending):
+            for segment, parsed, stmt in _parse_together(table, pending):
                 edit = self._transform(
-                    index, segment, table, facts, plan, result, needs, module, stmt
+                    index, segment, table, facts, plan, result, needs, parsed, stmt
                 )
                 if edit is not None:
                     chunk_edits.append(edit)
@@ -159,6 +168,9 @@ class Engine:
         if not any(edits):
             self._post(result, trees, texts)
             return result
+        foreign = _foreign_keras(facts, trees) if "keras" in needs else None
+        if foreign is not None:
+            return self._refuse(result, trees, texts, tables, foreign)
         new_texts = [_splice(t, e) for t, e in zip(texts, edits, strict=True)]
         new_trees = _parse_all(new_texts)
         # phase 2, on the rewritten text: drop imports the rewrite left unused, add needed
@@ -170,6 +182,39 @@ class Engine:
             result.findings = _rebase(result.findings, new_texts, second)
             new_texts = [_splice(t, e) for t, e in zip(new_texts, second, strict=True)]
         result.texts = new_texts
+        return result
+
+    def _refuse(
+        self,
+        result: DocumentResult,
+        trees: Sequence[ast.Module],
+        texts: Sequence[str],
+        tables: Sequence[LineTable],
+        foreign: tuple[int, ast.stmt, str],
+    ) -> DocumentResult:
+        """Leave a document alone whose ``keras`` is the user's own object: the rewrites
+        spell Keras 3 as ``keras``, and adding ``import keras`` would shadow the user's
+        name. One follow-up above that import says how to unblock the upgrade."""
+        chunk, stmt, target = foreign
+        message = (
+            f"`keras` is bound to {target} here, so Keras 3 cannot be imported as `keras`: "
+            f"import it under another name (... import keras as {target.lstrip('.').split('.')[0]}_keras) "
+            "and run keras-migrate again"
+        )
+        result.changes.clear()
+        result.follow_ups[:] = [NotedLine(chunk, stmt.lineno, Note("imports", message))]
+        self._post(result, trees, texts)
+        table = tables[chunk]
+        if f"{COMMENT_PREFIX}{message}" in _comments_above(table, stmt.lineno):
+            return result
+        start = table.line_start(stmt.lineno)
+        indent = table.text[start : start + stmt.col_offset]
+        line = f"{indent}{COMMENT_PREFIX}{message}{newline_of(table.text)}"
+        result.texts = list(texts)
+        result.texts[chunk] = table.text[:start] + line + table.text[start:]
+        result.findings = _rebase(
+            result.findings, texts, [[_Edit(start, start, line)] if i == chunk else [] for i in range(len(texts))]
+        )
         return result
 
     # -- steps -------------------------------------------------------------------------
@@ -490,16 +535,47 @@ def _parse_all(texts: Sequence[str]) -> list[ast.Module]:
         raise InvalidRewriteError(f"rewrite produced invalid code: {exc}") from exc
 
 
+def _foreign_keras(facts: Facts, trees: Sequence[ast.Module]) -> tuple[int, ast.stmt, str] | None:
+    """The module-level import that binds ``keras`` to a non-Keras object
+    (``from mypkg import keras``, ``from .mine import keras`` not known to re-export
+    Keras), with its target; ``None`` when there is none."""
+    targets = facts.bindings.get("keras", ())
+    if any(t.split(".")[0] in ("keras", "tensorflow") for t in targets):
+        return None
+    for chunk, tree in enumerate(trees):
+        for stmt in tree.body:
+            if isinstance(stmt, ast.ImportFrom) and (
+                stmt.level or (stmt.module or "").split(".")[0] not in ("keras", "tensorflow")
+            ):
+                for alias in stmt.names:
+                    if (alias.asname or alias.name) == "keras":
+                        source = "." * stmt.level + (stmt.module or "")
+                        return chunk, stmt, f"{source}.{alias.name}".replace("..", ".")
+            elif isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    if alias.asname == "keras" and alias.name.split(".")[0] not in (
+                        "keras",
+                        "tensorflow",
+                    ):
+                        return chunk, stmt, alias.name
+    return None
+
+
 def _bound_modules(trees: Sequence[ast.Module]) -> set[str]:
-    """Names bound by module-level ``import x`` statements (``import keras``)."""
-    bound = set()
+    """``{"keras"}`` when a module-level import already binds the name ``keras``
+    (``import keras``, or ``from .compat import keras`` re-exporting it): adding
+    ``import keras`` then would shadow that binding."""
     for tree in trees:
         for stmt in tree.body:
-            if isinstance(stmt, ast.Import):
-                for alias in stmt.names:
-                    if alias.name == "keras" or alias.asname == "keras":
-                        bound.add(alias.asname or alias.name)
-    return bound
+            if isinstance(stmt, ast.Import) and any(
+                (a.asname or a.name.split(".")[0]) == "keras" for a in stmt.names
+            ):
+                return {"keras"}
+            if isinstance(stmt, ast.ImportFrom) and any(
+                (a.asname or a.name) == "keras" for a in stmt.names
+            ):
+                return {"keras"}
+    return set()
 
 
 def _related_names(stmt: ast.Import | ast.ImportFrom) -> list[str]:

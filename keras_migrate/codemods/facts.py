@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from keras_migrate.codemods.names import RenameTable
+from keras_migrate.codemods.repository import Exports, resolve_relative
 
 __all__ = ["Facts", "ImportSite", "analyze", "child_bodies", "dotted_of", "iter_statements"]
 
@@ -41,12 +42,15 @@ _TENSOR_CLASSES = (
 
 #: Tokens that only appear in Keras 1 code (decide positional ``add_weight`` order etc.).
 _KERAS1 = re.compile(
-    r"\bnb_epoch\b|\bborder_mode\b|\boutput_dim\s*=|\bW_regularizer\b|\bdim_ordering\b"
+    r"\bnb_epoch\b|\bborder_mode\b|\bW_regularizer\b|\bdim_ordering\b"
     r"|\bsamples_per_epoch\b|\bnb_filter\b|\bconsume_less\b|\binner_activation\b"
     r"|\binner_init\b|\bdropout_[WU]\b|\bU_regularizer\b"
     r"|\bmerge\s*\(|\bMerge\s*\(|\bsubsample\s*=|\binit\s*=|\bkeras\.engine\.topology\b"
     r"|\binitializations\b|\bobjectives\b"
 )
+#: ``output_dim=`` is Keras 1 except on ``Embedding``, which keeps it in Keras 2 and 3
+_OUTPUT_DIM = re.compile(r"\boutput_dim\s*=(?!=)")
+_CALLEE = re.compile(r"([A-Za-z_][\w.]*)\s*$")
 _KERAS_FUNCS = (
     re.compile(r"\bLambda\s*\(\s*([A-Za-z_]\w*)"),
     re.compile(r"[(,]\s*loss\s*=\s*([A-Za-z_]\w*)"),
@@ -58,6 +62,7 @@ _ACCURACY = re.compile(r"metrics\s*=\s*[\[(][^\])]*['\"]accuracy['\"]")
 _PATH_VARIABLE = re.compile(
     r"(?m)^[ \t]*([A-Za-z_]\w*)[ \t]*=[^\n]*['\"][^'\"\n]*(\.weights\.h5|\.keras|\.h5|\.hdf5)['\"]"
 )
+_CALL_ASSIGN = re.compile(r"(?m)^[ \t]*([A-Za-z_][\w.]*)[ \t]*=[ \t]*([A-Za-z_][\w.]*)[ \t]*\(")
 _SAVE_MODEL = re.compile(r"\.save\s*\(\s*[rbu]?['\"]([^'\"]+)['\"]\s*\)")
 _SAVE_WEIGHTS = re.compile(r"save_weights\s*\(\s*[rbu]?['\"]([^'\"]+)['\"]")
 
@@ -89,6 +94,9 @@ class Facts:
     save_paths: set[str] = field(default_factory=set)
     #: variables assigned a path literal, with its extension (``path = "m.keras"``)
     path_variables: dict[str, set[str]] = field(default_factory=dict)
+    #: dotted names assigned a ``Sequential(...)`` / any other call (``model.add`` receivers)
+    sequential_names: set[str] = field(default_factory=set)
+    call_assigned: set[str] = field(default_factory=set)
     softmax: bool = False
     sigmoid: bool = False
     numpy_alias: str | None = None
@@ -147,6 +155,13 @@ class Facts:
                     pairs.append((alias, new))
         return pairs
 
+    def may_be_sequential(self, receiver: str) -> bool:
+        """``receiver.add(layer)`` may build a Sequential model: the receiver was assigned
+        ``Sequential(...)`` here, or is named like a model and assigned nothing else."""
+        if receiver in self.sequential_names:
+            return True
+        return receiver not in self.call_assigned and "model" in receiver.lower()
+
     def is_keras_base(self, dotted: str) -> bool:
         """True when a class base is a Keras class whose methods compute on tensors
         (layers, models, losses, metrics, optimizers, ...), not callbacks or test cases."""
@@ -198,14 +213,20 @@ def analyze(
     texts: Sequence[str],
     renames: RenameTable,
     emit_renames: RenameTable,
+    exports: Exports | None = None,
+    module: str | None = None,
+    is_package: bool = False,
 ) -> Facts:
     """Collect :class:`Facts` over the chunks of one document.
 
     ``renames`` (every rule's table) is used to recognise names; ``emit_renames`` (the
-    selected rules' tables) says which imports will actually be rewritten.
+    selected rules' tables) says which imports will actually be rewritten. ``exports``
+    (the repository's own Keras re-exports) and ``module`` (this document's module name)
+    let ``from .compat import K`` resolve to what ``compat`` binds ``K`` to.
     """
     facts = Facts(renames=renames, emit_renames=emit_renames)
     bindings = facts.bindings
+    aliases: list[ast.Assign] = []  # `K = keras.backend` candidates
     for chunk, tree in enumerate(trees):
         for stmt, depth in iter_statements(tree.body):
             if isinstance(stmt, ast.Import):
@@ -224,20 +245,30 @@ def analyze(
                     related = any(_keras_related(a.name) for a in stmt.names)
                     facts.top_imports.append(ImportSite(chunk, stmt, tuple(names), related))
             elif isinstance(stmt, ast.ImportFrom):
-                module = stmt.module or ""
+                source = stmt.module or ""
                 if stmt.level:
+                    if exports and module is not None:
+                        absolute = resolve_relative(module, stmt.level, stmt.module, is_package)
+                        for alias in stmt.names:
+                            found = exports.lookup(f"{absolute}.{alias.name}")
+                            if found:
+                                bindings.setdefault(alias.asname or alias.name, []).extend(found)
                     continue
                 names = []
                 for alias in stmt.names:
                     if alias.name == "*":
-                        facts.star_modules.append(module)
+                        facts.star_modules.append(source)
                         continue
                     bound = alias.asname or alias.name
-                    bindings.setdefault(bound, []).append(f"{module}.{alias.name}")
-                    facts.from_aliases.append((module, alias.name, alias.asname))
+                    found = exports.lookup(f"{source}.{alias.name}") if exports else ()
+                    if found and not _keras_related(source):
+                        bindings.setdefault(bound, []).extend(found)
+                    else:
+                        bindings.setdefault(bound, []).append(f"{source}.{alias.name}")
+                    facts.from_aliases.append((source, alias.name, alias.asname))
                     names.append(bound)
                 if depth == 0:
-                    related = _keras_related(module)
+                    related = _keras_related(source)
                     facts.top_imports.append(ImportSite(chunk, stmt, tuple(names), related))
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if depth == 0:
@@ -248,17 +279,25 @@ def analyze(
             elif isinstance(stmt, ast.ClassDef):
                 if depth == 0:
                     facts.local_names.add(stmt.name)
-            elif isinstance(stmt, ast.Assign) and depth == 0:
-                for target in stmt.targets:
-                    if isinstance(target, ast.Name):
-                        facts.local_names.add(target.id)
+            elif isinstance(stmt, ast.Assign):
+                if depth == 0:
+                    for target in stmt.targets:
+                        if isinstance(target, ast.Name):
+                            facts.local_names.add(target.id)
+                if (
+                    len(stmt.targets) == 1
+                    and isinstance(stmt.targets[0], ast.Name)
+                    and isinstance(stmt.value, (ast.Attribute, ast.Name))
+                ):
+                    aliases.append(stmt)
     # de-duplicate binding targets, keeping order
     for bound, targets in bindings.items():
         bindings[bound] = list(dict.fromkeys(targets))
+    _module_aliases(facts, aliases)
     facts.keras_bound = any(emit_renames.rename(t) == "keras" for t in bindings.get("keras", ()))
     facts.tf_keras = any(t.startswith("tensorflow") for ts in bindings.values() for t in ts)
     text = "\n".join(texts)
-    facts.keras1 = bool(_KERAS1.search(text))
+    facts.keras1 = bool(_KERAS1.search(text)) or _keras1_output_dim(text)
     for pattern in _KERAS_FUNCS:
         facts.keras_functions.update(pattern.findall(text))
     for match in _LIST_ARG.finditer(text):
@@ -270,9 +309,77 @@ def analyze(
     facts.save_paths = set(_SAVE_MODEL.findall(text))
     for name, extension in _PATH_VARIABLE.findall(text):
         facts.path_variables.setdefault(name, set()).add(extension)
+    for target, callee in _CALL_ASSIGN.findall(text):
+        facts.call_assigned.add(target)
+        if callee.rsplit(".", 1)[-1] == "Sequential":
+            facts.sequential_names.add(target)
     facts.softmax = "softmax" in text
     facts.sigmoid = "'sigmoid'" in text or '"sigmoid"' in text
     return facts
+
+
+def _module_aliases(facts: Facts, aliases: Sequence[ast.Assign]) -> None:
+    """``K = keras.backend`` (or ``tf.keras.backend``, at any depth): bind ``K`` like an
+    import would, so ``K.mean`` is recognised. Only aliases of Keras modules count, so
+    ``act = tf.nn.relu`` or ``Dense = layers.Dense`` change nothing."""
+    for stmt in aliases:
+        name = _dotted(stmt.value)
+        alias = stmt.targets[0].id  # type: ignore[attr-defined]
+        if name is None or alias in facts.bindings:
+            continue
+        targets = [t for t in facts.resolve(name) if _is_keras_module(facts.renames.rename(t))]
+        if targets:
+            facts.bindings[alias] = targets
+            facts._resolve_cache.clear()
+
+
+#: Keras 3 modules an assignment may alias (``K = keras.backend``).
+_KERAS_MODULES = frozenset(
+    {
+        "keras",
+        "keras.backend",
+        "keras.layers",
+        "keras.models",
+        "keras.ops",
+        "keras.activations",
+        "keras.initializers",
+        "keras.regularizers",
+        "keras.constraints",
+        "keras.losses",
+        "keras.metrics",
+        "keras.optimizers",
+        "keras.callbacks",
+        "keras.utils",
+        "keras.applications",
+        "keras.preprocessing",
+    }
+)
+
+
+def _is_keras_module(name: str) -> bool:
+    return name in _KERAS_MODULES
+
+
+def _keras1_output_dim(text: str) -> bool:
+    """True when some ``output_dim=`` keyword is passed to a callee other than
+    ``Embedding`` (Keras 1's ``Dense(output_dim=...)``); Embedding's is current API, so a
+    second run over upgraded code must not take it for Keras 1."""
+    for match in _OUTPUT_DIM.finditer(text):
+        depth = 0
+        index = match.start() - 1
+        while index >= 0:
+            char = text[index]
+            if char in ")]}":
+                depth += 1
+            elif char in "([{":
+                if depth == 0:
+                    break
+                depth -= 1
+            index -= 1
+        callee = _CALLEE.search(text, max(0, index - 200), index) if index > 0 else None
+        if callee is None or callee.group(1).rsplit(".", 1)[-1] != "Embedding":
+            return True
+    return False
 
 
 def dotted_of(node: ast.expr) -> str | None:

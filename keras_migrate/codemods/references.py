@@ -19,6 +19,7 @@ import libcst as cst
 
 from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.names import RenameTable, split_name
+from keras_migrate.codemods.postcheck import keras_index
 from keras_migrate.codemods.rule import RuleContext, dotted, parse_expression
 from keras_migrate.codemods.triggers import ChainTrigger, Trigger, WordTrigger
 
@@ -63,6 +64,68 @@ def plan_imports(facts: Facts) -> ImportPlan:
     return plan
 
 
+#: Follow-ups for legacy names whose rename target is missing from Keras 3.
+_MISSING_HINTS = {
+    "text": "keras.preprocessing.text was removed: use keras.layers.TextVectorization",
+    "save_weights_to_hdf5_group": "use model.save_weights('name.weights.h5')",
+    "load_weights_from_hdf5_group": "use model.load_weights('name.weights.h5') (or "
+    "keras-migrate convert for legacy HDF5 files)",
+    "load_weights_from_hdf5_group_by_name": "use model.load_weights(path, skip_mismatch=True) "
+    "after converting the file with keras-migrate convert",
+}
+
+
+#: Private helpers legacy code imported from Keras internals; no Keras 3 path has them.
+PRIVATE_HELPERS = {
+    "_obtain_input_shape": "_obtain_input_shape is gone from Keras 3: pass the shape "
+    "explicitly, e.g. input_shape = input_shape or (None, None, 3), or copy the helper "
+    "from Keras 2's keras_applications/imagenet_utils.py",
+    "normalize_data_format": "normalize_data_format is gone from Keras 3: use "
+    "data_format = (data_format or keras.config.image_data_format()).lower()",
+    "convert_all_kernels_in_model": "convert_all_kernels_in_model (Theano kernel flipping) "
+    "is gone: delete the call; convert Theano-trained weight files with keras-migrate convert",
+    "conv_output_length": "conv_output_length is gone from Keras 3: copy it from Keras 2's "
+    "keras/utils/conv_utils.py ('valid': (n - k) // stride + 1, 'same': ceil(n / stride))",
+    "conv_input_length": "conv_input_length is gone from Keras 3: copy it from Keras 2's "
+    "keras/utils/conv_utils.py",
+    "deconv_length": "deconv_length is gone from Keras 3: copy it from Keras 2's "
+    "keras/utils/conv_utils.py",
+    "normalize_tuple": "normalize_tuple is gone from Keras 3: use "
+    "tuple(value) if isinstance(value, (tuple, list)) else (value,) * n",
+    "_Conv": "the private base class _Conv is gone: subclass keras.layers.Conv2D (or "
+    "Conv1D/Conv3D), or keras.layers.Layer",
+    "_Pooling1D": "the private base class _Pooling1D is gone: subclass "
+    "keras.layers.MaxPooling1D/AveragePooling1D, or keras.layers.Layer",
+    "_Pooling2D": "the private base class _Pooling2D is gone: subclass "
+    "keras.layers.MaxPooling2D/AveragePooling2D, or keras.layers.Layer",
+    "_Pooling3D": "the private base class _Pooling3D is gone: subclass "
+    "keras.layers.MaxPooling3D/AveragePooling3D, or keras.layers.Layer",
+    "_GlobalPooling1D": "the private base class _GlobalPooling1D is gone: subclass "
+    "keras.layers.GlobalAveragePooling1D, or keras.layers.Layer",
+    "_GlobalPooling2D": "the private base class _GlobalPooling2D is gone: subclass "
+    "keras.layers.GlobalAveragePooling2D, or keras.layers.Layer",
+    "_Merge": "the private base class _Merge is gone: subclass keras.layers.Layer and "
+    "combine the input list in call()",
+    "_RNN": "the private base class _RNN is gone: subclass keras.layers.RNN",
+}
+
+
+def missing_in_keras3(name: str) -> bool:
+    """True when the installed Keras 3 lacks ``name`` (never when Keras is not installed):
+    a rename must not invent a name that does not exist."""
+    index = keras_index()
+    return index is not None and index.missing_prefix(name) is not None
+
+
+def missing_note(old: str, new: str) -> str:
+    """The follow-up for a legacy name with no Keras 3 counterpart."""
+    last = old.rsplit(".", 1)[-1]
+    if last in PRIVATE_HELPERS:
+        return PRIVATE_HELPERS[last]
+    hint = _MISSING_HINTS.get(last, "find its replacement in the Keras 3 API or copy the legacy code")
+    return f"{old} has no Keras 3 counterpart ({new} does not exist): {hint}"
+
+
 def _chain(text: str) -> cst.BaseExpression:
     return parse_expression(text)
 
@@ -99,6 +162,10 @@ def rename_reference(
     if not (new == "keras" or new.startswith("keras.")):
         return updated
     ctx.rule = emit.owner(old)
+    # keras.backend.* calls are the backend rule's: it rewrites or flags each one
+    if not new.startswith("keras.backend.") and missing_in_keras3(new):
+        ctx.follow_up(missing_note(old, new))
+        return updated
     if after is not None and split_name(new)[0] == split_name(after)[0]:
         last = split_name(new)[1]
         ctx.change(f"renamed {name} to {last}")
@@ -199,6 +266,7 @@ def _rewrite_from(
         return node.with_changes(module=_dotted_node(new_module))
     # (kind, module) -> list of alias nodes / texts, in order of first appearance
     groups: dict[tuple[str, str], list[cst.ImportAlias]] = {}
+    kept: list[cst.ImportAlias] = []  # names Keras 3 lacks: left under the old module
     changed = False
     for alias in node.names:
         name = _alias_name(alias)
@@ -207,6 +275,13 @@ def _rewrite_from(
         new = emit.rename(old)
         if new == old:
             groups.setdefault(("from", module), []).append(alias)
+            continue
+        if name in PRIVATE_HELPERS or (new.startswith("keras.") and missing_in_keras3(new)):
+            # kept as it was, last (follow-ups go on a split import's last statement);
+            # noted under removed-apis' id so that rule's own note on it is the same one
+            ctx.rule = "removed-apis" if name in PRIVATE_HELPERS else emit.owner(old)
+            ctx.follow_up(missing_note(old, new))
+            kept.append(alias)
             continue
         changed = True
         ctx.rule = emit.owner(old)
@@ -228,11 +303,14 @@ def _rewrite_from(
     if not changed:
         return node
     if not groups:
+        extra.extend(_render("from", module, kept) if kept else [])
         return None
     keys = list(groups)
     first_kind, first_module = keys[0]
     for kind, mod in keys[1:] if first_kind == "from" else keys:
         extra.extend(_render(kind, mod, groups[(kind, mod)]))
+    if kept:
+        extra.extend(_render("from", module, kept))
     if first_kind != "from":
         return None
     aliases = _dedupe(groups[keys[0]])
@@ -364,6 +442,10 @@ def fast_import(
     for alias in stmt.names:
         old = f"{module}.{alias.name}"
         new = emit.rename(old)
+        if new != old and (
+            alias.name in PRIVATE_HELPERS or (new.startswith("keras.") and missing_in_keras3(new))
+        ):
+            return None  # kept, with a follow-up: the general path
         new_module, new_name = split_name(new)
         if new == old:
             new_module, new_name = module, alias.name

@@ -66,6 +66,8 @@ class RuleContext:
     needs: set[str] = field(default_factory=set)
     rule: str = ""
     keras_lambdas: set[int] = field(default_factory=set)
+    #: ids of (original) calls subscripted with one plain index, ``f(x)[i]``, not a slice
+    indexed: set[int] = field(default_factory=set)
     #: Follow-ups waiting for the innermost enclosing statement (managed by the dispatcher).
     pending: list[list[Note]] = field(default_factory=list)
     #: Follow-ups raised outside any statement of the segment (placed above it).
@@ -163,7 +165,7 @@ class Rule:
     Hooks have the signature ``hook(ctx, original, updated) -> node`` and must return
     ``updated`` unchanged when they do not apply. Supported hooks: ``leave_Call``,
     ``leave_Attribute``, ``leave_Name``, ``leave_Subscript``, ``leave_Comparison``,
-    ``leave_SimpleStatementLine``.
+    ``leave_SimpleStatementLine``, ``leave_FunctionDef``.
     """
 
     id: ClassVar[str] = ""
@@ -182,6 +184,7 @@ class Rule:
         "leave_Subscript",
         "leave_Comparison",
         "leave_SimpleStatementLine",
+        "leave_FunctionDef",
     )
 
     def triggers(self, facts: Facts) -> list[Trigger]:

@@ -28,6 +28,7 @@ from keras_migrate.codemods.records import (
     Location,
     Status,
 )
+from keras_migrate.codemods.repository import Exports, collect_exports, module_name
 from keras_migrate.codemods.source import decode_python
 
 __all__ = ["Options", "default_jobs", "process_file", "run_files"]
@@ -80,23 +81,31 @@ def _syntax_reason(exc: SyntaxError) -> str:
     return f"cannot parse ({where}{exc.msg}); not upgraded"
 
 
-def process_file(path: str, options: Options) -> FileResult:
-    """Upgrade one file in memory (nothing is written here)."""
+def process_file(path: str, options: Options, exports: Exports | None = None) -> FileResult:
+    """Upgrade one file in memory (nothing is written here); ``exports`` are the Keras
+    names the run's other modules re-export (see :mod:`repository`)."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         return _failed(path, f"cannot read: {exc.strerror or exc}")
-    if b"keras" not in data and b"tensorflow" not in data:
+    if b"keras" not in data and b"tensorflow" not in data and not (
+        exports and exports.mentioned_in(data)
+    ):
         return FileResult(path=path, status=Status.SKIPPED)
     if path.endswith(".ipynb"):
-        return _process_notebook(path, data, options)
+        return _process_notebook(path, data, options, exports)
     try:
         source = decode_python(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
         return _failed(path, f"cannot decode: {exc}")
     engine = _engine(options)
     try:
-        result = engine.run([source.text])
+        result = engine.run(
+            [source.text],
+            exports=exports,
+            module=module_name(path) if exports else None,
+            is_package=Path(path).stem == "__init__",
+        )
     except SyntaxError as exc:
         return _failed(path, _syntax_reason(exc))
     except (InvalidRewriteError, RecursionError) as exc:
@@ -115,7 +124,9 @@ def process_file(path: str, options: Options) -> FileResult:
     )
 
 
-def _process_notebook(path: str, data: bytes, options: Options) -> FileResult:
+def _process_notebook(
+    path: str, data: bytes, options: Options, exports: Exports | None = None
+) -> FileResult:
     kind = "notebook"
     try:
         text = data.decode("utf-8")
@@ -127,7 +138,7 @@ def _process_notebook(path: str, data: bytes, options: Options) -> FileResult:
     engine = _engine(options)
     indices = [index for index, _ in cells.cells]
     try:
-        result = engine.run([masked for _, masked in cells.cells])
+        result = engine.run([masked for _, masked in cells.cells], exports=exports)
     except SyntaxError as exc:
         return _failed(path, f"a code cell {_syntax_reason(exc)}", kind)
     except (InvalidRewriteError, RecursionError) as exc:
@@ -203,7 +214,8 @@ def _run(
     jobs: int,
     on_result: Callable[[FileResult], None] | None,
 ) -> list[FileResult]:
-    work = partial(process_file, options=options)
+    exports = collect_exports(paths) if len(paths) > 1 else Exports()
+    work = partial(process_file, options=options, exports=exports or None)
     results: list[FileResult] = []
     if jobs <= 1 or len(paths) < 2:
         for path in paths:

@@ -8,7 +8,20 @@ defined (and Keras imported) only by :func:`register`.
 
 from __future__ import annotations
 
-__all__ = ["compat_names", "register"]
+import importlib
+import sys
+
+__all__ = ["MODULES", "compat_names", "install_hook", "register"]
+
+#: Modules that define compat objects. Importing one defines and registers its objects;
+#: generated Python code copies an object's source from the first module defining it.
+MODULES = (
+    "keras_migrate.compat._layers",
+    "keras_migrate.compat._keras1",
+    "keras_migrate.compat._tfkeras",
+    "keras_migrate.compat._attention",
+    "keras_migrate.compat._preprocessing",
+)
 
 _REGISTERED = False
 
@@ -19,13 +32,22 @@ def register() -> None:
     if _REGISTERED:
         return
     _REGISTERED = True
-    from keras_migrate.compat import (
-        _attention,  # noqa: F401  (registers on import)
-        _keras1,  # noqa: F401  (registers on import)
-        _layers,  # noqa: F401  (registers on import)
-        _preprocessing,  # noqa: F401  (registers on import)
-        _tfkeras,  # noqa: F401  (registers on import)
-    )
+    for module in MODULES:
+        importlib.import_module(module)  # registers on import
+
+
+def install_hook() -> None:
+    """Register the compat objects as soon as Keras is imported, without importing it.
+
+    If Keras is already imported they are registered now; otherwise an import hook
+    registers them the moment ``import keras`` finishes (idempotent either way).
+    """
+    if sys.modules.get("keras") is not None:
+        register()
+    else:
+        from keras_migrate.compat._hook import install
+
+        install(register)
 
 
 def compat_names() -> frozenset[str]:

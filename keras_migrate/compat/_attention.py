@@ -25,8 +25,8 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_migrate.compat._equations import attention_equations
 from keras_migrate.compat._names import PACKAGE
+from keras_migrate.ir.ops.attention import attention_equations
 
 __all__ = ["LegacyMultiHeadAttention"]
 

@@ -1,8 +1,11 @@
 """Register compat layers the moment Keras finishes importing, without importing it first.
 
 A meta-path finder intercepts the import of the top-level ``keras`` package, lets the real
-loader run, then calls :func:`keras_migrate.compat.register`. This keeps ``import
-keras_migrate`` (and so the CLI's start-up) free of any framework import.
+loader run, then calls the function given to :func:`install`
+(:func:`keras_migrate.compat.register`, passed in by
+:func:`keras_migrate.compat.install_hook`, so this module does not import its package
+back). This keeps ``import keras_migrate`` (and so the CLI's start-up) free of any
+framework import.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import sys
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -17,20 +21,22 @@ __all__ = ["install"]
 
 
 class _Loader(importlib.abc.Loader):
-    def __init__(self, inner: importlib.abc.Loader) -> None:
+    def __init__(self, inner: importlib.abc.Loader, on_import: Callable[[], None]) -> None:
         self._inner = inner
+        self._on_import = on_import
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return self._inner.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
         self._inner.exec_module(module)
-        from keras_migrate.compat import register
-
-        register()
+        self._on_import()
 
 
 class _Finder(importlib.abc.MetaPathFinder):
+    def __init__(self, on_import: Callable[[], None]) -> None:
+        self._on_import = on_import
+
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         if fullname != "keras":
             return None
@@ -41,11 +47,11 @@ class _Finder(importlib.abc.MetaPathFinder):
             pass
         if spec is None or spec.loader is None:
             return spec
-        spec.loader = _Loader(spec.loader)
+        spec.loader = _Loader(spec.loader, self._on_import)
         return spec
 
 
-def install() -> None:
-    """Install the finder once (idempotent)."""
+def install(on_import: Callable[[], None]) -> None:
+    """Call ``on_import`` once ``keras`` is imported: install the finder once (idempotent)."""
     if not any(isinstance(f, _Finder) for f in sys.meta_path):
-        sys.meta_path.insert(0, _Finder())
+        sys.meta_path.insert(0, _Finder(on_import))

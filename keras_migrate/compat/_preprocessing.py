@@ -16,7 +16,7 @@ import keras
 from keras import ops
 
 from keras_migrate.compat._names import PACKAGE
-from keras_migrate.ir.interpreter.kernels._tf_resize import (
+from keras_migrate.ir.ops.tf_resize import (
     crop_box_for_aspect_ratio,
     interpolation_matrix,
 )

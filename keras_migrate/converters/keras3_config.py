@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.converters.keras3_order import keras_layer_order
-from keras_migrate.formats.keras3.ops import is_op_type, op_object
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer, ValueRef, map_structure
+from keras_migrate.ir.ops.keras3 import is_op_type, op_object
 
 __all__ = ["COMPAT_MODULE", "graph_is_chain", "model_config", "serialize_layer_object"]
 

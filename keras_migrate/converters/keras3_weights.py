@@ -3,25 +3,28 @@
 Keras 3 stores each layer's variables in a ``<object path>/vars`` group as datasets ``0``,
 ``1``..., where the object path follows attribute names and snake-cased class names, not
 layer names. :func:`weight_paths` computes those paths from the IR (the same order the
-loader will walk), and :func:`write_weights_h5` streams one array at a time from the
-source file to the new one, so a model is never held in memory twice.
+loader will walk), and :func:`write_weights_h5` streams one array at a time (a large one in
+row blocks) from the source file to the new one, so memory stays bounded by
+:data:`CHUNK_BYTES`, not by the model or its largest tensor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from keras_migrate.converters.keras3_config import graph_is_chain
 from keras_migrate.converters.keras3_order import keras_layer_order
-from keras_migrate.formats.keras3.ops import is_op_type
+from keras_migrate.converters.stored_zip import MemberWindow
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer
+from keras_migrate.ir.ops.keras3 import is_op_type
 from keras_migrate.ir.specs import save_groups, snake_case
 from keras_migrate.ir.weights import Weight
 
-__all__ = ["WeightSlot", "weight_slots", "write_weights_h5"]
+__all__ = ["CHUNK_BYTES", "WeightSlot", "weight_slots", "write_weights_h5"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +79,51 @@ def weight_slots(graph: Graph, prefix: str = "", model_name: str | None = None) 
             yield WeightSlot(base + group.path, lname, tuple(by_name[n] for n in group.weights), group.keys)
 
 
+#: Largest block of one tensor held in memory while copying (larger tensors go in row blocks).
+CHUNK_BYTES = 16 << 20
+
+
+def _out_dtype(dtype: str) -> np.dtype[Any]:
+    out = np.dtype(dtype)
+    return np.dtype(np.float32) if out == np.float64 else out
+
+
+def _write_dataset(group: Any, name: str, weight: Weight, chunk_bytes: int) -> int:
+    """Copy one weight into ``group[name]``; a large tensor goes in row blocks, never whole."""
+    if weight.nbytes <= chunk_bytes or not weight.shape:
+        array = np.asarray(weight.numpy())
+        if array.dtype == np.float64:
+            array = array.astype(np.float32)
+        group.create_dataset(name, data=array)
+        return int(array.nbytes)
+    dtype = _out_dtype(weight.dtype)
+    dataset = group.create_dataset(name, shape=weight.shape, dtype=dtype)
+    total = 0
+    for start, block in weight.read_chunks(chunk_bytes):
+        block = np.asarray(block, dtype=dtype)
+        dataset[start : start + block.shape[0]] = block
+        total += int(block.nbytes)
+        del block
+    return total
+
+
 def write_weights_h5(
     graph: Graph,
-    path: str,
+    path: str | BinaryIO | MemberWindow,
     *,
     on_weight: Callable[[int], None] | None = None,
+    chunk_bytes: int | None = None,
 ) -> int:
-    """Write every weight into a new HDF5 file at ``path``; returns bytes written."""
+    """Write every weight into a new HDF5 file at ``path`` (a path or a seekable file-like
+    object, e.g. a ``.keras`` archive member); returns bytes written.
+
+    Each weight is read once from its source and written once; tensors larger than
+    ``chunk_bytes`` (default :data:`CHUNK_BYTES`) are copied in row blocks so memory stays
+    bounded.
+    """
     import h5py
+
+    limit = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
 
     total = 0
     with h5py.File(path, "w") as f:
@@ -91,12 +131,8 @@ def write_weights_h5(
             group = f.require_group(slot.path)
             group.attrs["name"] = slot.layer_name
             for i, w in enumerate(slot.weights):
-                array = np.asarray(w.numpy())
-                if array.dtype == np.float64:
-                    array = array.astype(np.float32)
-                group.create_dataset(slot.keys[i] if slot.keys else str(i), data=array)
-                total += array.nbytes
+                n = _write_dataset(group, slot.keys[i] if slot.keys else str(i), w, limit)
+                total += n
                 if on_weight is not None:
-                    on_weight(array.nbytes)
-                del array
+                    on_weight(n)
     return total

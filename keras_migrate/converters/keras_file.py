@@ -1,28 +1,29 @@
 """Emit a Keras 3 ``.keras`` archive (config, metadata, weights) or a bare ``.weights.h5``.
 
 The archive is written without importing Keras: the config is serialized from the IR and
-weights stream straight from the source file, so conversion costs roughly one read and one
-write of the weights.
+weights stream straight from the source file into the archive's ``model.weights.h5`` member
+(stored, written in place through :mod:`~keras_migrate.converters.stored_zip`, never staged
+in a temporary ``.h5`` and copied), so conversion costs one read and one write of the
+weights, plus a read-back of the member for its CRC-32.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-import os
-import tempfile
-import zipfile
 from collections.abc import Callable
 
-from keras_migrate.converters._atomic import atomic_output
 from keras_migrate.converters.keras3_config import model_config
 from keras_migrate.converters.keras3_weights import write_weights_h5
+from keras_migrate.converters.output import atomic_output
+from keras_migrate.converters.stored_zip import StoredZipWriter
 from keras_migrate.ir.graph import Model
+from keras_migrate.ir.keras3_api import KERAS_VERSION
 
 __all__ = ["KERAS_FORMAT_VERSION", "write_keras", "write_weights"]
 
 #: The Keras version our archives claim compatibility with (the loader only logs it).
-KERAS_FORMAT_VERSION = "3.15.1"
+KERAS_FORMAT_VERSION = KERAS_VERSION
 
 
 def write_weights(model: Model, out: str, *, on_weight: Callable[[int], None] | None = None) -> int:
@@ -41,12 +42,11 @@ def write_keras(model: Model, out: str, *, on_weight: Callable[[int], None] | No
         "source_format": model.provenance.source_format,
         "source_keras_version": model.provenance.keras_version,
     }
-    parent = os.path.dirname(os.path.abspath(out)) or "."
-    with atomic_output(out, ".keras") as tmp, tempfile.TemporaryDirectory(dir=parent, prefix=".keras-migrate-") as work:
-        weights_path = os.path.join(work, "model.weights.h5")
-        n = write_weights_h5(model.graph, weights_path, on_weight=on_weight)
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-            zf.writestr("metadata.json", json.dumps(metadata))
-            zf.writestr("config.json", json.dumps(config))
-            zf.write(weights_path, "model.weights.h5")
+    with atomic_output(out, ".keras") as tmp, open(tmp, "w+b") as raw:
+        zf = StoredZipWriter(raw)
+        zf.writestr("metadata.json", json.dumps(metadata).encode())
+        zf.writestr("config.json", json.dumps(config).encode())
+        with zf.open_member("model.weights.h5") as member:
+            n = write_weights_h5(model.graph, member, on_weight=on_weight)
+        zf.close()
         return n

@@ -1,16 +1,20 @@
 """Format readers: each turns one kind of legacy saved model into the IR.
 
-:func:`load` sniffs the file and dispatches to the right reader.
+:func:`load` sniffs the file and dispatches to the right reader; every reader hands what
+it found to the one pipeline in :mod:`keras_migrate.formats.pipeline`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.ir.graph import Model
+
+if TYPE_CHECKING:
+    from keras_migrate.formats.vocabulary_files import VocabularyFiles
 
 __all__ = ["detect_format", "load"]
 
@@ -76,7 +80,7 @@ def load(
     return model
 
 
-def _load(path: str, weights: str | None, files: Any) -> Model:
+def _load(path: str, weights: str | None, files: VocabularyFiles | None) -> Model:
     fmt = detect_format(path)
     if fmt == "keras-h5":
         from keras_migrate.formats.hdf5 import open_h5

@@ -27,11 +27,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.ir.graph import Layer, Model
 from keras_migrate.ir.specs import LOOKUP_TYPES
+
+if TYPE_CHECKING:
+    from keras_migrate.formats.tfkeras.preprocessing import VocabularySource
 
 __all__ = ["VocabularyFiles", "overlay", "parse_vocabulary_option"]
 
@@ -98,7 +101,7 @@ class VocabularyFiles:
                                     path=self.files[name], layer=name)
         return kept
 
-    def over(self, own: Any, what: str) -> Any:
+    def over(self, own: VocabularySource | None, what: str) -> VocabularySource:
         """A :class:`VocabularySource` answering from these files, then from ``own`` (the
         form's source, or None); ``what`` names the form when ``own`` is None."""
         return _Overlay(self, own, own.what if own is not None else what)
@@ -127,7 +130,7 @@ class VocabularyFiles:
 class _Overlay:
     """The user's files first, then the form's own source."""
 
-    def __init__(self, files: VocabularyFiles, own: Any, what: str) -> None:
+    def __init__(self, files: VocabularyFiles, own: VocabularySource | None, what: str) -> None:
         self._files = files
         self._own = own
         self.what = what
@@ -145,8 +148,10 @@ class _Overlay:
         return self._files.checked(layer, tokens, adapted=False)
 
 
-def overlay(files: VocabularyFiles | None, own: Any, source_format: str) -> Any:
-    """What a reader passes as ``load_architecture(vocabularies=...)``: ``own`` alone when
+def overlay(
+    files: VocabularyFiles | None, own: VocabularySource | None, source_format: str
+) -> VocabularySource | None:
+    """The vocabularies the pipeline resolves lookup layers from: ``own`` (the form's) alone when
     the user named no files, else the user's files over it."""
     if files is None:
         return own

@@ -13,21 +13,25 @@ Canonical semantics are Keras 3's: ``Layer.type`` is a Keras 3 class name (``Den
 this form; the original class name and raw config are kept in :class:`LayerOrigin`.
 
 Every record is a frozen, slotted dataclass; edit with :func:`dataclasses.replace` (or the
-``with_*`` helpers) and build new graphs with :class:`GraphBuilder`.
+``with_*`` helpers), build new graphs with :class:`GraphBuilder` and change a graph's shape
+with :class:`keras_migrate.ir.rewrite.Rewriter`. Name look-ups on a graph go through a
+:class:`GraphIndex` built on first use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeAlias
 
+from keras_migrate.ir.kinds import GraphKind
 from keras_migrate.ir.weights import Weight
 
 __all__ = [
     "COMPAT_PREFIX",
     "Graph",
     "GraphBuilder",
+    "GraphIndex",
     "Layer",
     "LayerOrigin",
     "Model",
@@ -36,12 +40,17 @@ __all__ = [
     "TensorType",
     "Value",
     "ValueRef",
+    "ValueStructure",
     "flatten_structure",
     "map_structure",
 ]
 
 #: Layer types that name a compat layer of this package start with this prefix.
 COMPAT_PREFIX = "keras_migrate>"
+
+#: A graph's inputs or outputs: a value name, or sequences / string-keyed mappings of them,
+#: nested as the model's Python structure was (lists stay lists, dicts dicts).
+ValueStructure: TypeAlias = str | Sequence["ValueStructure"] | Mapping[str, "ValueStructure"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +165,14 @@ class Graph:
     layers: tuple[Layer, ...]
     nodes: tuple[Node, ...]
     values: Mapping[str, Value]
+    #: A :data:`ValueStructure` (typed ``Any`` until every reader and emitter narrows it).
     input_structure: Any
     output_structure: Any
     #: ``"functional"`` or ``"sequential"``: how the source defined it (emitters may follow).
-    kind: str = "functional"
+    kind: GraphKind = "functional"
+    #: Name look-ups, built on first use (records are immutable, so it never goes stale);
+    #: not compared, printed or saved, and :func:`dataclasses.replace` starts a new one.
+    _index: GraphIndex | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- look-ups ---------------------------------------------------------------------
     @property
@@ -171,22 +184,34 @@ class Graph:
         return tuple(flatten_structure(self.output_structure))
 
     def layer(self, name: str) -> Layer:
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise KeyError(f"graph {self.name!r} has no layer {name!r}")
+        try:
+            return self._lookup().layers[name]
+        except KeyError:
+            raise KeyError(f"graph {self.name!r} has no layer {name!r}") from None
+
+    def has_layer(self, name: str) -> bool:
+        return name in self._lookup().layers
 
     def node(self, name: str) -> Node:
-        for node in self.nodes:
-            if node.name == name:
-                return node
-        raise KeyError(f"graph {self.name!r} has no node {name!r}")
+        try:
+            return self._lookup().nodes[name]
+        except KeyError:
+            raise KeyError(f"graph {self.name!r} has no node {name!r}") from None
 
     def nodes_of(self, layer: str) -> list[Node]:
-        return [n for n in self.nodes if n.layer == layer]
+        """Every call of ``layer``, in graph order."""
+        return list(self._lookup().calls.get(layer, ()))
 
     def consumers(self, value: str) -> list[Node]:
-        return [n for n in self.nodes if value in n.inputs]
+        """Every node reading ``value`` (once each, in graph order)."""
+        return list(self._lookup().consumers.get(value, ()))
+
+    def _lookup(self) -> GraphIndex:
+        index = self._index
+        if index is None:
+            index = GraphIndex.of(self)
+            object.__setattr__(self, "_index", index)
+        return index
 
     def producer(self, value: str) -> Node | None:
         v = self.values[value]
@@ -206,6 +231,39 @@ class Graph:
 
 
 @dataclass(frozen=True, slots=True)
+class GraphIndex:
+    """Dicts over one graph's records, so :meth:`Graph.layer`, :meth:`Graph.node`,
+    :meth:`Graph.nodes_of` and :meth:`Graph.consumers` cost O(1) instead of a scan."""
+
+    layers: Mapping[str, Layer]
+    nodes: Mapping[str, Node]
+    #: layer name -> its nodes, in graph order.
+    calls: Mapping[str, tuple[Node, ...]]
+    #: value name -> the nodes reading it, in graph order.
+    consumers: Mapping[str, tuple[Node, ...]]
+
+    @staticmethod
+    def of(graph: Graph) -> GraphIndex:
+        layers: dict[str, Layer] = {}
+        for layer in graph.layers:
+            layers.setdefault(layer.name, layer)  # the first wins, as a scan would find
+        nodes: dict[str, Node] = {}
+        calls: dict[str, list[Node]] = {}
+        consumers: dict[str, list[Node]] = {}
+        for node in graph.nodes:
+            nodes.setdefault(node.name, node)
+            calls.setdefault(node.layer, []).append(node)
+            for value in dict.fromkeys(node.inputs):
+                consumers.setdefault(value, []).append(node)
+        return GraphIndex(
+            layers,
+            nodes,
+            {k: tuple(v) for k, v in calls.items()},
+            {k: tuple(v) for k, v in consumers.items()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Provenance:
     """Where a model came from, carried into reports, printed IR and emitted code."""
 
@@ -213,7 +271,8 @@ class Provenance:
     source_path: str = ""
     keras_version: str = ""
     backend: str = ""
-    #: ``keras1``, ``keras2``, ``tf.keras`` or ``keras3``.
+    #: A :data:`~keras_migrate.ir.kinds.Generation` (``keras1``, ``keras2``, ``tf.keras``,
+    #: ``keras3``), or ``""`` when not known.
     generation: str = ""
     notes: tuple[str, ...] = ()
 
@@ -289,7 +348,7 @@ class GraphBuilder:
     ``<node>:0``, ``<node>:1``...
     """
 
-    def __init__(self, name: str, kind: str = "functional") -> None:
+    def __init__(self, name: str, kind: GraphKind = "functional") -> None:
         self.name = name
         self.kind = kind
         self._layers: dict[str, Layer] = {}

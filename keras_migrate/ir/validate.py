@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.ir.graph import Graph, Model
+from keras_migrate.ir.kinds import GENERATIONS, GRAPH_KINDS
 from keras_migrate.ir.specs import weight_specs
 
 __all__ = ["IRValidationError", "Problem", "problems", "validate"]
@@ -39,6 +40,8 @@ class IRValidationError(KerasMigrateError):
 
 
 def _check(graph: Graph, path: str, out: list[Problem]) -> None:
+    if graph.kind not in GRAPH_KINDS:
+        out.append(Problem(path or graph.name, f"graph kind {graph.kind!r} is not one of {', '.join(GRAPH_KINDS)}"))
     layer_names = [lay.name for lay in graph.layers]
     for name in {n for n in layer_names if layer_names.count(n) > 1}:
         out.append(Problem(f"{path}{name}", "layer name is not unique"))
@@ -89,6 +92,9 @@ def _check(graph: Graph, path: str, out: list[Problem]) -> None:
 def problems(model: Model | Graph) -> list[Problem]:
     """Every problem found (empty when the model is valid)."""
     out: list[Problem] = []
+    if isinstance(model, Model) and model.provenance.generation not in ("", *GENERATIONS):
+        generation = model.provenance.generation
+        out.append(Problem("provenance", f"generation {generation!r} is not one of {', '.join(GENERATIONS)}"))
     _check(model.graph if isinstance(model, Model) else model, "", out)
     return out
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 import numpy as np
 
 __all__ = [
+    "MAP_FUNCTIONS",
     "ArraySource",
     "Cast",
     "Concat",
@@ -25,6 +26,7 @@ __all__ = [
     "H5Dataset",
     "InMemory",
     "Map",
+    "MapFunction",
     "Reshape",
     "Take",
     "Transform",
@@ -94,6 +96,10 @@ class H5Dataset:
         node = _open_h5(self.file)[self.dataset]
         arr = node[()]
         return np.asarray(arr)
+
+    def read_rows(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` along axis 0 (an HDF5 slice read: only those bytes are read)."""
+        return np.asarray(_open_h5(self.file)[self.dataset][start:stop])
 
     def describe(self) -> str:
         return f"h5:{self.dataset}"
@@ -240,7 +246,10 @@ class GatherFlat:
 
 
 #: Elementwise functions :class:`Map` may name; kept closed so serialization stays data.
-_MAP_FUNCTIONS = {
+MapFunction = Literal["square", "sqrt", "negate", "add", "sub_from"]
+MAP_FUNCTIONS: tuple[MapFunction, ...] = get_args(MapFunction)
+
+_UNARY = {
     "square": np.square,
     "sqrt": np.sqrt,
     "negate": np.negative,
@@ -256,7 +265,7 @@ class Map:
         operand: the constant for ``add`` (x + c) and ``sub_from`` (c - x).
     """
 
-    function: str
+    function: MapFunction
     operand: float = 0.0
 
     def apply(self, array: np.ndarray) -> np.ndarray:
@@ -264,10 +273,37 @@ class Map:
             return (array + self.operand).astype(array.dtype)
         if self.function == "sub_from":
             return (self.operand - array).astype(array.dtype)
-        return _MAP_FUNCTIONS[self.function](array).astype(array.dtype)
+        return _UNARY[self.function](array).astype(array.dtype)
 
     def out_shape(self, shape: Shape) -> Shape:
         return shape
+
+
+def _row_local(weight: Weight) -> bool:
+    """True when every transform maps row ``i`` of the source to row ``i`` of the result.
+
+    Then reading the source in row blocks and transforming each block gives the same array
+    as transforming the whole; re-layouts that move data across rows (a reshape, a gather,
+    a transpose or flip of axis 0) are not.
+    """
+    shape = tuple(weight.source.shape)
+    for t in weight.transforms:
+        n = len(shape)
+        if isinstance(t, (Cast, Map)):
+            pass
+        elif isinstance(t, Transpose):
+            if n == 0 or t.axes[0] % n != 0:
+                return False
+        elif isinstance(t, Flip):
+            if n == 0 or any(a % n == 0 for a in t.axes):
+                return False
+        elif isinstance(t, Take):
+            if n == 0 or t.axis % n == 0:
+                return False
+        else:
+            return False
+        shape = t.out_shape(shape)
+    return True
 
 
 # --------------------------------------------------------------------------- weight
@@ -314,6 +350,28 @@ class Weight:
         for t in self.transforms:
             array = t.apply(array)
         return array
+
+    def read_chunks(self, max_bytes: int) -> Iterator[tuple[int, np.ndarray]]:
+        """Materialize in blocks of rows along axis 0: yield ``(first_row, block)`` pairs.
+
+        Writers copy large tensors this way so peak memory stays near ``max_bytes`` instead of
+        growing with the largest tensor. Only an HDF5 source whose transforms keep rows
+        independent (:func:`_row_local`) is split; anything else comes as one block.
+        """
+        shape = self.shape
+        source = self.source
+        if not (isinstance(source, H5Dataset) and len(shape) >= 1 and _row_local(self)):
+            yield 0, self.numpy()
+            return
+        rows = source.shape[0]
+        row_bytes = max(self.nbytes, int(np.prod(source.shape, dtype=np.int64)) * np.dtype(source.dtype).itemsize)
+        row_bytes = max(1, row_bytes // max(rows, 1))
+        step = max(1, max_bytes // row_bytes)
+        for start in range(0, rows, step):
+            block = source.read_rows(start, min(rows, start + step))
+            for t in self.transforms:
+                block = t.apply(block)
+            yield start, block
 
     def then(self, *transforms: Transform) -> Weight:
         """Return a copy with more transforms appended (composition stays lazy)."""

@@ -50,7 +50,7 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
         "imports-old-modules",
         ("imports",),
         "from keras.layers.core import Dense, Flatten\nfrom keras.layers.convolutional import Conv2D\nfrom keras.engine.topology import Layer\nfrom keras.objectives import mse\nfrom keras import initializations\nprint(Dense, Flatten, Conv2D, Layer, mse, initializations.get('zero'))\n",
-        "from keras.layers import Dense, Flatten\nfrom keras.layers import Conv2D\nfrom keras import Layer\nfrom keras.losses import mse\nimport keras\nprint(Dense, Flatten, Conv2D, Layer, mse, keras.initializers.get('zero'))\n",
+        "from keras.layers import Dense, Flatten\nfrom keras.layers import Conv2D\nfrom keras import Layer\nfrom keras.losses import mean_squared_error\nimport keras\nprint(Dense, Flatten, Conv2D, Layer, mean_squared_error, keras.initializers.get('zero'))\n",
     ),
     (
         "imports-np-utils",
@@ -494,7 +494,7 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
         "saving-checkpoint",
         ("saving", "imports"),
         "from keras.callbacks import ModelCheckpoint\na = ModelCheckpoint('w.{epoch:02d}.hdf5', save_weights_only=True, period=1)\nb = ModelCheckpoint(filepath='best.hdf5', save_best_only=True)\n",
-        "from keras.callbacks import ModelCheckpoint\na = ModelCheckpoint('w.{epoch:02d}.weights.h5', save_weights_only=True)\nb = ModelCheckpoint(filepath='best.h5', save_best_only=True)\n",
+        "from keras.callbacks import ModelCheckpoint\n# keras-migrate: ModelCheckpoint now writes 'w.{epoch:02d}.weights.h5' instead of 'w.{epoch:02d}.hdf5' (Keras 3 needs this extension): update any code that lists, globs or parses these file names\na = ModelCheckpoint('w.{epoch:02d}.weights.h5', save_weights_only=True)\n# keras-migrate: ModelCheckpoint now writes 'best.h5' instead of 'best.hdf5' (Keras 3 needs this extension): update any code that lists, globs or parses these file names\nb = ModelCheckpoint(filepath='best.h5', save_best_only=True)\n",
     ),
     (
         "saving-load-savedmodel",
@@ -554,13 +554,18 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
         "backend-renamed",
         ("backend", "imports"),
         "from keras import backend as K\na = K.pow(x, 2)\nb = K.permute_dimensions(x, (0, 2, 1))\nc = K.gather(x, idx)\nd = K.random_normal((2, 3), stddev=0.5)\ne = K.flatten(x)\nf = K.batch_flatten(x)\ng = K.variable(np.zeros(3), name='v')\n",
-        "import keras\na = keras.ops.power(x, 2)\nb = keras.ops.transpose(x, (0, 2, 1))\nc = keras.ops.take(x, idx, axis=0)\nd = keras.random.normal((2, 3), stddev=0.5)\ne = keras.ops.reshape(x, (-1,))\nf = keras.ops.reshape(x, (keras.ops.shape(x)[0], -1))\ng = keras.Variable(np.zeros(3), name='v')\n",
+        "import keras\na = keras.ops.power(x, 2)\nb = keras.ops.transpose(x, (0, 2, 1))\nc = keras.ops.take(x, idx, axis=0)\nd = keras.random.normal((2, 3), stddev=0.5)\ne = keras.ops.reshape(x, (-1,))\nf = keras.ops.reshape(x, (keras.ops.shape(x)[0], -1))\ng = keras.Variable(np.zeros(3), name='v', dtype=keras.config.floatx())\n",
     ),
     (
         "backend-batch-dot",
         ("backend", "imports"),
         "from keras import backend as K\na = K.batch_dot(x, y, axes=(2, 1))\nb = K.batch_dot(x, y, axes=[2, 2])\nc = K.batch_dot(x, y, axes=1)\n",
-        "from keras import backend as K\nimport keras\na = keras.ops.matmul(x, y)\nb = keras.ops.matmul(x, keras.ops.swapaxes(y, 1, 2))\n# keras-migrate: K.batch_dot changed contract in Keras 3: rewrite this call by hand\nc = K.batch_dot(x, y, axes=1)\n",
+        "from keras import backend as K\n"
+        "import keras\n"
+        'a = keras.ops.einsum("bij,bjk->bik", x, y)\n'
+        'b = keras.ops.einsum("bij,bkj->bik", x, y)\n'
+        '# keras-migrate: K.batch_dot has no keras.ops twin (its result depends on the ranks): for two 3-D inputs use keras.ops.einsum("bij,bjk->bik", x, y) (adjust the subscripts to the axes); for two 2-D inputs with axes=1 use keras.ops.sum(x * y, axis=1, keepdims=True)\n'
+        "c = K.batch_dot(x, y, axes=1)\n",
     ),
     (
         "backend-no-equivalent",
@@ -620,7 +625,7 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
         "util-tokenizer-alias",
         ("utilities", "imports"),
         "from tensorflow.keras.preprocessing import text\ntok = text.Tokenizer(num_words=100)\n",
-        "from keras.preprocessing import text\n# keras-migrate: Tokenizer is not in Keras 3: use keras.layers.TextVectorization (adapt() it on your texts)\ntok = text.Tokenizer(num_words=100)\n",
+        "# keras-migrate: tensorflow.keras.preprocessing.text has no Keras 3 counterpart (keras.preprocessing.text does not exist): keras.preprocessing.text was removed: use keras.layers.TextVectorization\nfrom tensorflow.keras.preprocessing import text\n# keras-migrate: Tokenizer is not in Keras 3: use keras.layers.TextVectorization (adapt() it on your texts)\ntok = text.Tokenizer(num_words=100)\n",
     ),
     (
         "util-sklearn",
@@ -639,5 +644,125 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
         ("utilities", "imports"),
         "from keras.preprocessing.image import load_img\nimg = load_img('x.png')\n",
         "from keras.preprocessing.image import load_img\nimg = load_img('x.png')\n",
+    ),
+    (
+        "backend-shape-indexed-only",
+        ('backend', 'imports'),
+        "from keras import backend as K\ny = K.shape(x)[1:3] * 32\nz = K.shape(x)[0]\nw = K.shape(x)\n",
+        "from keras import backend as K\nimport keras\n# keras-migrate: K.shape returned a tensor but keras.ops.shape(x) returns a tuple (slicing and arithmetic on it act on the tuple): index it, keras.ops.shape(x)[i], or use keras.ops.convert_to_tensor(keras.ops.shape(x)) for tensor arithmetic\ny = K.shape(x)[1:3] * 32\nz = keras.ops.shape(x)[0]\n# keras-migrate: K.shape returned a tensor but keras.ops.shape(x) returns a tuple (slicing and arithmetic on it act on the tuple): index it, keras.ops.shape(x)[i], or use keras.ops.convert_to_tensor(keras.ops.shape(x)) for tensor arithmetic\nw = K.shape(x)\n",
+    ),
+    (
+        "backend-floatx-defaults",
+        ('backend', 'imports'),
+        "from keras import backend as K\na = K.constant(v)\nb = K.variable(0)\nc = K.constant(v, dtype='int32')\nd = K.variable(w, 'float16')\n",
+        "import keras\na = keras.ops.convert_to_tensor(v, dtype=keras.config.floatx())\nb = keras.Variable(0, dtype=keras.config.floatx())\nc = keras.ops.convert_to_tensor(v, dtype='int32')\nd = keras.Variable(w, dtype='float16')\n",
+    ),
+    (
+        "backend-variables-not-tensors",
+        ('backend', 'imports'),
+        "from keras import backend as K\nc = K.zeros((3,))\nd = K.ones((2, 2), dtype='int32')\ne = K.eye(3)\n",
+        "from keras import backend as K\n# keras-migrate: K.zeros returned a variable (dtype floatx() unless dtype= was given): use keras.Variable(keras.ops.zeros(shape, dtype=...)) if it is assigned to, else keras.ops.zeros(shape, dtype=keras.config.floatx())\nc = K.zeros((3,))\n# keras-migrate: K.ones returned a variable (dtype floatx() unless dtype= was given): use keras.Variable(keras.ops.ones(shape, dtype=...)) if it is assigned to, else keras.ops.ones(shape, dtype=keras.config.floatx())\nd = K.ones((2, 2), dtype='int32')\n# keras-migrate: K.eye returned a variable (dtype floatx() unless dtype= was given): use keras.Variable(keras.ops.eye(n, dtype=...)) if it is assigned to, else keras.ops.eye(n, dtype=keras.config.floatx())\ne = K.eye(3)\n",
+    ),
+    (
+        "backend-relu-tensor-args",
+        ('backend', 'imports'),
+        "from keras import backend as K\na = K.relu(x, alpha, m)\nb = K.relu(x, -0.1, None)\nc = K.relu(x, max_value=self.cap)\n",
+        "from keras import backend as K\nimport keras\n# keras-migrate: K.relu with tensor alpha/max_value/threshold: keras.activations.relu needs Python numbers; write it with ops: keras.ops.minimum(keras.ops.where(x >= threshold, x, alpha * (x - threshold)), max_value)\na = K.relu(x, alpha, m)\nb = keras.activations.relu(x, negative_slope=-0.1, max_value=None)\n# keras-migrate: K.relu with tensor alpha/max_value/threshold: keras.activations.relu needs Python numbers; write it with ops: keras.ops.minimum(keras.ops.where(x >= threshold, x, alpha * (x - threshold)), max_value)\nc = K.relu(x, max_value=self.cap)\n",
+    ),
+    (
+        "backend-slice-to-end",
+        ('backend', 'imports'),
+        "from keras import backend as K\na = K.slice(x, (0, 1), (-1, 2))\nb = K.slice(x, (0, 1), (4, 2))\nc = K.slice(x, start, size)\n",
+        "from keras import backend as K\nimport keras\n# keras-migrate: K.slice: a size of -1 meant 'to the end of that axis', which keras.ops.slice does not accept: use Python slicing (x[:, 1:]) or keras.ops.slice(x, start, sizes) with explicit non-negative sizes\na = K.slice(x, (0, 1), (-1, 2))\nb = keras.ops.slice(x, (0, 1), (4, 2))\n# keras-migrate: K.slice: a size of -1 meant 'to the end of that axis', which keras.ops.slice does not accept: use Python slicing (x[:, 1:]) or keras.ops.slice(x, start, sizes) with explicit non-negative sizes\nc = K.slice(x, start, size)\n",
+    ),
+    (
+        "backend-alias-assignment",
+        ('backend', 'imports'),
+        "import keras\nK = keras.backend\ntry:\n    KB = keras.backend\nexcept AttributeError:\n    KB = None\na = K.mean(x) + KB.sum(x)\n",
+        "import keras\nK = keras.backend\ntry:\n    KB = keras.backend\nexcept AttributeError:\n    KB = None\na = keras.ops.mean(x) + keras.ops.sum(x)\n",
+    ),
+    (
+        "backend-foreign-keras-untouched",
+        ('backend', 'imports'),
+        "from mypkg import keras\nfrom keras import backend as K\ny = K.mean(x) + keras.foo()\n",
+        "# keras-migrate: `keras` is bound to mypkg.keras here, so Keras 3 cannot be imported as `keras`: import it under another name (... import keras as mypkg_keras) and run keras-migrate again\nfrom mypkg import keras\nfrom keras import backend as K\ny = K.mean(x) + keras.foo()\n",
+    ),
+    (
+        "imports-missing-target-kept",
+        ('imports',),
+        "from keras.engine import saving\nsaving.save_weights_to_hdf5_group(f, model)\n",
+        "# keras-migrate: keras.engine.saving.save_weights_to_hdf5_group has no Keras 3 counterpart (keras.save_weights_to_hdf5_group does not exist): use model.save_weights('name.weights.h5')\nsaving.save_weights_to_hdf5_group(f, model)\n",
+    ),
+    (
+        "imports-short-loss-names",
+        ('imports',),
+        "from keras.losses import mse, mae\nfrom keras import metrics\nm = metrics.kld\n",
+        "from keras.losses import mean_squared_error, mean_absolute_error\nfrom keras import metrics\nm = metrics.kl_divergence\n",
+    ),
+    (
+        "optimizers-lowercase-factories",
+        ('optimizers', 'imports'),
+        "import keras\nfrom keras.optimizers import adam\no = keras.optimizers.rmsprop(lr=0.1)\np = adam(lr=0.01, decay=0.0)\n",
+        "import keras\nfrom keras.optimizers import Adam\no = keras.optimizers.RMSprop(learning_rate=0.1)\np = Adam(learning_rate=0.01)\n",
+    ),
+    (
+        "layers-leaky-relu-alpha",
+        ('layers', 'imports'),
+        "from keras.layers import LeakyReLU, ELU\na = LeakyReLU(alpha=0.1)\nb = LeakyReLU(0.2)\nc = ELU(alpha=1.0)\n",
+        "from keras.layers import LeakyReLU, ELU\na = LeakyReLU(negative_slope=0.1)\nb = LeakyReLU(0.2)\nc = ELU(alpha=1.0)\n",
+    ),
+    (
+        "removed-apis-eval-session",
+        ('removed-apis', 'backend', 'imports'),
+        "from keras import backend as K\na = x.eval(session=K.get_session())\n",
+        "import keras\na = keras.ops.convert_to_numpy(x)\n",
+    ),
+    (
+        "removed-apis-tensorshape",
+        ('removed-apis', 'imports'),
+        "n = t.shape.as_list()\nm = t.get_shape().as_list()[1]\nd = t.shape[1].value\n",
+        "n = list(t.shape)\nm = list(t.shape)[1]\nd = t.shape[1]\n",
+    ),
+    (
+        "removed-apis-attributes",
+        ('removed-apis', 'imports'),
+        "import keras\ns = model.layers[0].output_shape\nq = model.output_shape\nh = t._keras_history.layer\nu = layer.uses_learning_phase\n",
+        "import keras\n# keras-migrate: layer.output_shape was removed from layers in Keras 3 (models keep it): use layer.output.shape, or layer.compute_output_shape(input_shape)\ns = model.layers[0].output_shape\nq = model.output_shape\nh = t._keras_history.operation\n# keras-migrate: uses_learning_phase was removed: delete it; Keras 3 passes training=True/False to call()\nu = layer.uses_learning_phase\n",
+    ),
+    (
+        "removed-apis-optimizer-hooks",
+        ('removed-apis', 'imports'),
+        "import keras\nclass O(keras.optimizers.Optimizer):\n    def _create_slots(self, var_list):\n        for v in var_list:\n            self.add_slot(v, 'm')\n    def _resource_apply_dense(self, grad, var):\n        return var\n",
+        "import keras\nclass O(keras.optimizers.Optimizer):\n    # keras-migrate: Optimizer._create_slots was removed: create slot variables in build(var_list) with self.add_variable_from_reference(var, 'name')\n    def _create_slots(self, var_list):\n        for v in var_list:\n            # keras-migrate: Optimizer.add_slot was removed: use self.add_variable_from_reference(var, 'name') in build(var_list)\n            self.add_slot(v, 'm')\n    # keras-migrate: Optimizer._resource_apply_dense was removed: implement update_step(gradient, variable, learning_rate) with keras.ops and variable.assign*\n    def _resource_apply_dense(self, grad, var):\n        return var\n",
+    ),
+    (
+        "removed-apis-theano-branch",
+        ('removed-apis', 'imports'),
+        "from keras import backend as K\nif K.backend() == 'theano':\n    x = 1\nelse:\n    x = 2\n",
+        "from keras import backend as K\n# keras-migrate: Keras 3 has no theano backend: K.backend() is 'tensorflow', 'jax', 'torch' or 'numpy', so this theano branch never runs; delete it (and write the other branch with keras.ops to run on every backend)\nif K.backend() == 'theano':\n    x = 1\nelse:\n    x = 2\n",
+    ),
+    (
+        "removed-apis-private-helpers",
+        ('removed-apis', 'imports'),
+        "from keras.applications.imagenet_utils import _obtain_input_shape\nfrom keras.utils.conv_utils import normalize_data_format\nfrom keras.layers.convolutional import _Conv, Conv2D\nfrom keras.utils.layer_utils import convert_all_kernels_in_model\n",
+        "# keras-migrate: _obtain_input_shape is gone from Keras 3: pass the shape explicitly, e.g. input_shape = input_shape or (None, None, 3), or copy the helper from Keras 2's keras_applications/imagenet_utils.py\nfrom keras.applications.imagenet_utils import _obtain_input_shape\n# keras-migrate: normalize_data_format is gone from Keras 3: use data_format = (data_format or keras.config.image_data_format()).lower()\nfrom keras.utils.conv_utils import normalize_data_format\nfrom keras.layers import Conv2D\n# keras-migrate: the private base class _Conv is gone: subclass keras.layers.Conv2D (or Conv1D/Conv3D), or keras.layers.Layer\nfrom keras.layers.convolutional import _Conv\n# keras-migrate: convert_all_kernels_in_model (Theano kernel flipping) is gone: delete the call; convert Theano-trained weight files with keras-migrate convert\nfrom keras.utils.layer_utils import convert_all_kernels_in_model\n",
+    ),
+    (
+        "removed-apis-untouched",
+        ('removed-apis', 'imports'),
+        "import keras\nclass L(keras.layers.Layer):\n    def build(self, input_shape):\n        self.output_dim = input_shape[-1]\nq = model.output_shape\nsize = len(values)\nv = cfg.value\nif keras.backend.backend() == 'jax':\n    pass\n",
+        "import keras\nclass L(keras.layers.Layer):\n    def build(self, input_shape):\n        self.output_dim = input_shape[-1]\nq = model.output_shape\nsize = len(values)\nv = cfg.value\nif keras.backend.backend() == 'jax':\n    pass\n",
+    ),
+    (
+        "saving-checkpoint-pattern-flagged",
+        ('saving', 'imports'),
+        "from keras.callbacks import ModelCheckpoint\nimport glob\nc = ModelCheckpoint('w.{epoch:02d}.hdf5')\nfiles = sorted(glob.glob('w.*.hdf5'))\n",
+        "from keras.callbacks import ModelCheckpoint\nimport glob\n# keras-migrate: ModelCheckpoint now writes 'w.{epoch:02d}.h5' instead of 'w.{epoch:02d}.hdf5' (Keras 3 needs this extension): update any code that lists, globs or parses these file names\nc = ModelCheckpoint('w.{epoch:02d}.h5')\nfiles = sorted(glob.glob('w.*.hdf5'))\n",
+    ),
+    (
+        "layers-input-only-for-sequential-containers",
+        ('layers', 'imports'),
+        "from keras.models import Sequential\nfrom keras.layers import Dense\ng = Graph()\ng.add(Dense(3, input_shape=(4,)))\nnet = Sequential()\nnet.add(Dense(3, input_shape=(4,)))\nself.blocks.add(Dense(2, batch_input_shape=(1, 4)))\n",
+        "from keras.models import Sequential\nfrom keras.layers import Dense\nimport keras\ng = Graph()\ng.add(Dense(3, input_shape=(4,)))\nnet = Sequential()\nnet.add(keras.Input(shape=(4,)))\nnet.add(Dense(3))\n# keras-migrate: batch_input_shape on a layer is rejected by Keras 3: start the model with keras.Input(batch_shape=...) instead\nself.blocks.add(Dense(2, batch_input_shape=(1, 4)))\n",
     ),
 ]

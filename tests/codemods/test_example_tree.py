@@ -75,6 +75,17 @@ LEGACY_IDIOMS = [
     r"scikit_learn",
     r"multi_gpu_model",
     r"image_dim_ordering",
+    # issue 14: idioms that were left untouched with no follow-up
+    r"LeakyReLU\([^)]*\balpha\s*=",
+    r"layers?\b[^\n=]*\.output_shape\b",
+    r"_obtain_input_shape|normalize_data_format|convert_all_kernels_in_model",
+    r"\b_(?:Conv|Pooling[123]D|GlobalPooling[12]D|Merge)\b",
+    r"uses_learning_phase",
+    r"\bget_updates\b|_create_slots|_resource_apply_(?:dense|sparse)",
+    r"backend\(\)\s*==\s*['\"](?:theano|cntk)",
+    r"\.eval\(\s*session\s*=",
+    r"\.as_list\(\)",
+    r"optimizers\.(?:sgd|rmsprop|adam|adagrad|adadelta|adamax|nadam)\(",
 ]
 _IDIOM = re.compile("|".join(f"(?:{p})" for p in LEGACY_IDIOMS))
 PY2 = "keras1/py2_helper.py"

@@ -2,7 +2,7 @@
 
 Shared by the fixture matrices: each test module collects jobs (a converted model and
 its inputs), :func:`run_jobs` runs every job of one backend in a single worker process
-(``keras_migrate.verify._worker``) and returns each job's outputs. Jobs whose model
+(``keras_migrate.verification._worker``) and returns each job's outputs. Jobs whose model
 archive (config and weights) and inputs are identical run once.
 """
 
@@ -21,11 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from keras_migrate.verification import ATOL, RTOL
+
 __all__ = [
     "ATOL", "BACKENDS", "RTOL", "Job", "assert_backend_result", "assert_outputs", "digest", "run_jobs", "run_module_jobs",
 ]
 
-RTOL, ATOL = 1e-4, 1e-5
 BACKENDS = ("jax", "torch", "tensorflow")
 
 
@@ -44,7 +45,7 @@ def assert_backend_result(res: dict[str, Any], backend: str, inputs: list[np.nda
     """The run matched the original, or, for a string-input model on jax or torch, failed
     saying that Keras 3 cannot run string inputs there (Keras 3's own limit, not ours)."""
     if backend != "tensorflow" and any(np.asarray(a).dtype.kind in "USO" for a in inputs):
-        from keras_migrate.verify._worker import string_inputs_message
+        from keras_migrate.verification._worker import string_inputs_message
 
         assert not res.get("ok"), f"Keras 3 now runs string inputs on {backend}: update the tests and README"
         error = str(res.get("error", ""))
@@ -99,7 +100,7 @@ def _run_resuming(backend: str, requests: list[dict[str, Any]], work: Path, time
         req = work / f"jobs-{backend}-{attempt}.json"
         req.write_text(json.dumps({"jobs": pending}))
         proc = subprocess.run(
-            [sys.executable, "-m", "keras_migrate.verify._worker", str(req)],
+            [sys.executable, "-m", "keras_migrate.verification._worker", str(req)],
             env=env, check=False, timeout=timeout, capture_output=True, text=True,
         )
         remaining = [r for r in pending if not Path(r["result"]).exists()]

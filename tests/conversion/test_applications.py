@@ -37,7 +37,7 @@ from keras_migrate.cli import main as cli_main
 from keras_migrate.formats import load
 from keras_migrate.ir.graph import flatten_structure
 from keras_migrate.ir.interpreter import run_graph
-from keras_migrate.verify import available_backends
+from keras_migrate.verification import available_backends
 from tests._arrays import load_npz
 from tests.conversion.test_fixture_matrix import BACKENDS, _assert_outputs
 
@@ -291,7 +291,7 @@ def run_backends(
         req = work / f"jobs-{backend}.json"
         req.write_text(json.dumps({"jobs": jobs}))
         env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-        procs.append((backend, jobs, subprocess.Popen([sys.executable, "-m", "keras_migrate.verify._worker", str(req)], env=env)))
+        procs.append((backend, jobs, subprocess.Popen([sys.executable, "-m", "keras_migrate.verification._worker", str(req)], env=env)))
     results: dict[str, dict[str, dict[str, Any]]] = {}
     for backend, jobs, proc in procs:
         try:

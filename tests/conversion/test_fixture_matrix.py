@@ -17,7 +17,7 @@ import pytest
 from keras_migrate.cli import main as cli_main
 from keras_migrate.formats import load
 from keras_migrate.ir.interpreter import run_graph
-from keras_migrate.verify import available_backends
+from keras_migrate.verification import available_backends
 from tests.conversion._backend_runs import (
     BACKENDS,
     Job,

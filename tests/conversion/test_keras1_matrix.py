@@ -23,16 +23,15 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
-from keras_migrate.formats.keras1.reader.layers import KERAS1_CLASSES, translate_keras1
 
 from keras_migrate.cli import main as cli_main
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.formats import load
 from keras_migrate.formats.keras1.reader import options
-from keras_migrate.formats.keras2.layers import TranslateContext
+from keras_migrate.formats.ruleset import KERAS1_CLASSES, TranslateContext, translate_keras1
 from keras_migrate.ir.graph import Model, flatten_structure
 from keras_migrate.ir.interpreter import run_graph
-from keras_migrate.verify import available_backends
+from keras_migrate.verification import available_backends
 from tests.conversion._backend_runs import BACKENDS, Job, assert_outputs, run_jobs
 from tests.conversion._fixture_cases import FIXTURES, Case, discover
 

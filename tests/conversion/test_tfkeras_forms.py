@@ -24,7 +24,7 @@ from keras_migrate.cli import main as cli_main
 from keras_migrate.formats import load
 from keras_migrate.ir.graph import Model, flatten_structure
 from keras_migrate.ir.interpreter import run_graph
-from keras_migrate.verify import available_backends
+from keras_migrate.verification import available_backends
 from tests._arrays import load_npz
 from tests.conversion._backend_runs import (
     BACKENDS,

@@ -28,12 +28,12 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 from keras_migrate.cli import main as cli_main  # noqa: E402
-from keras_migrate.converters.onnx import _core, build_onnx, lowered_types  # noqa: E402
+from keras_migrate.converters.onnx import build_onnx, lowered_types, registry  # noqa: E402
 from keras_migrate.formats import load  # noqa: E402
-from keras_migrate.formats.tfkeras.layers import TF_OPS, TFOP_TYPE  # noqa: E402
 from keras_migrate.ir.graph import GraphBuilder, Layer, Model, TensorType, flatten_structure  # noqa: E402
 from keras_migrate.ir.interpreter import run_graph  # noqa: E402
 from keras_migrate.ir.interpreter.kernels.activations import ACTIVATIONS  # noqa: E402
+from keras_migrate.ir.ops.tf import TF_OPS, TFOP_TYPE  # noqa: E402
 from keras_migrate.ir.passes import prepare_for_output  # noqa: E402
 from keras_migrate.support import IR_TYPES, LAYERS, onnx_status  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
@@ -186,7 +186,7 @@ def _single_layer_model(layer: Layer, shape: tuple[int | None, ...], n_inputs: i
     return Model(gb.build())
 
 
-def _check_against_interpreter(model: Model, arrays: list[np.ndarray], opset: int = _core.DEFAULT_OPSET) -> None:
+def _check_against_interpreter(model: Model, arrays: list[np.ndarray], opset: int = registry.DEFAULT_OPSET) -> None:
     proto = build_onnx(model, opset)
     expected = run_graph(model.graph, arrays if len(arrays) > 1 else arrays[0])
     got = _run(_session(proto), arrays)
@@ -288,7 +288,7 @@ def test_no_back_to_back_transposes(converted) -> None:
 
 
 def test_unlowered_layer_is_refused_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(_core._REGISTRY, "Dense", [])
+    monkeypatch.setitem(registry._REGISTRY, "Dense", [])
     model = ROOT / "fixtures" / "keras-2.2.4" / "dense_activations.h5"
     out = tmp_path / "model.onnx"
     code, err = _cli(["convert", str(model), "-o", str(out)])
@@ -330,12 +330,12 @@ def test_registry_does_not_import_onnx() -> None:
 
 def test_mask_passing_agrees_with_interpreter() -> None:
     """Lowerings that pass masks through are the layer types the interpreter passes them for."""
-    from keras_migrate.ir.interpreter import _core as interp
+    from keras_migrate.ir.interpreter import load_kernels, mask_passing_types
 
-    interp._load_kernels()
+    load_kernels()
     for layer_type in lowered_types():
-        entry = _core.find_lowering(layer_type, _core.DEFAULT_OPSET)
+        entry = registry.find_lowering(layer_type, registry.DEFAULT_OPSET)
         assert entry is not None
         if entry.uses_mask:
             continue
-        assert entry.passes_mask == (layer_type in interp._PASS_MASK), layer_type
+        assert entry.passes_mask == (layer_type in mask_passing_types()), layer_type

@@ -25,9 +25,9 @@ import numpy as np
 import pytest
 
 from keras_migrate.cli import main as cli_main
-from keras_migrate.converters import python_code
-from keras_migrate.converters._codegen_compat import compat_source
-from keras_migrate.converters._codegen_format import (
+from keras_migrate.converters import python as python_code
+from keras_migrate.converters.python.compat_source import compat_source
+from keras_migrate.converters.python.format import (
     LINE_LENGTH,
     Atom,
     Brackets,
@@ -37,7 +37,7 @@ from keras_migrate.converters._codegen_format import (
 )
 from keras_migrate.formats import load
 from keras_migrate.ir.passes import prepare_for_output
-from keras_migrate.verify import available_backends
+from keras_migrate.verification import available_backends
 from tests.conversion._backend_runs import (
     BACKENDS,
     Job,
@@ -255,18 +255,18 @@ def test_weights_file_matches_keras_weights_output(tmp_path: Path) -> None:
 
 def test_defaults_table_matches_installed_keras() -> None:
     keras = pytest.importorskip("keras")
-    from keras_migrate.converters import _codegen_keras3
+    from keras_migrate.ir import keras3_api
 
-    if keras.__version__ != _codegen_keras3.KERAS_VERSION:
-        pytest.skip(f"table is for Keras {_codegen_keras3.KERAS_VERSION}, installed {keras.__version__}")
-    live = _codegen_keras3.generate()
-    stored = {k: {"required": list(v.required), "defaults": v.defaults} for k, v in _codegen_keras3.SIGNATURES.items()}
-    assert stored == live, "regenerate _codegen_keras3_data.py: render_data(generate())"
+    if keras.__version__ != keras3_api.KERAS_VERSION:
+        pytest.skip(f"table is for Keras {keras3_api.KERAS_VERSION}, installed {keras.__version__}")
+    live = keras3_api.generate_signatures()
+    stored = {k: {"required": list(v.required), "defaults": v.defaults} for k, v in keras3_api.SIGNATURES.items()}
+    assert stored == live, "regenerate ir/_keras3_args_data.py: render_data(generate_data())"
 
 
 def test_initializer_aliases_are_exact() -> None:
     keras = pytest.importorskip("keras")
-    from keras_migrate.converters._codegen_keras3 import _VARIANCE_SCALING_ALIASES
+    from keras_migrate.ir.keras3_api import _VARIANCE_SCALING_ALIASES
 
     for (scale, mode, distribution), alias in _VARIANCE_SCALING_ALIASES.items():
         init = keras.initializers.get(alias)

@@ -25,11 +25,11 @@ import pytest
 
 from keras_migrate.cli import main as cli_main
 from keras_migrate.formats import load
-from keras_migrate.formats.keras3.ops import OPS, OPS_PREFIX, REQUIRED, dtype_of, result_type
 from keras_migrate.ir import serialize
 from keras_migrate.ir.graph import flatten_structure
 from keras_migrate.ir.interpreter import run_graph
-from keras_migrate.verify import available_backends
+from keras_migrate.ir.ops.keras3 import OPS, OPS_PREFIX, REQUIRED, dtype_of, result_type
+from keras_migrate.verification import available_backends
 from tests._arrays import interpret, load_npz
 from tests.conversion._backend_runs import BACKENDS, Job, assert_outputs, run_jobs, run_module_jobs
 

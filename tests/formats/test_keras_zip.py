@@ -257,7 +257,7 @@ def test_keras3_archive_matches_keras3(name: str, keras3_models: Path, tmp_path:
 
 @pytest.mark.backends
 def test_verify_compares_two_keras3_archives(keras3_models: Path, tmp_path: Path, capsys) -> None:
-    from keras_migrate.verify import available_backends
+    from keras_migrate.verification import available_backends
 
     if "jax" not in available_backends():
         pytest.skip("jax is not installed")

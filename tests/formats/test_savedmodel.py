@@ -24,7 +24,7 @@ from keras_migrate.formats import detect_format, load
 from keras_migrate.formats.tensorflow.savedmodel import decode_metadata_json, read_keras_metadata
 from keras_migrate.ir.graph import flatten_structure
 from keras_migrate.ir.interpreter import run_graph
-from keras_migrate.verify import available_backends
+from keras_migrate.verification import available_backends
 from tests._cli import convert_fails
 from tests.conftest import FIXTURES, ROOT
 from tests.conversion._backend_runs import BACKENDS, Job, assert_outputs, run_jobs

@@ -12,13 +12,13 @@ import pytest
 from keras_migrate.cli import main as cli_main
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats import detect_format, load
-from keras_migrate.formats.tensorflow.checkpoint import (
+from keras_migrate.formats.tensorflow.bundle import (
     TensorBundle,
     _crc_update,
     _snappy_decompress,
     crc32c,
-    find_checkpoint_prefix,
 )
+from keras_migrate.formats.tensorflow.checkpoint import find_checkpoint_prefix
 from tests._cli import convert_fails
 from tests.conftest import FIXTURES
 

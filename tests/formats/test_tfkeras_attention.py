@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.formats.keras2.layers import TranslateContext, rewrite_call, translate_layer
 from keras_migrate.formats.keras2.topology import num_outputs
-from keras_migrate.formats.tfkeras.attention import LEGACY_MHA
+from keras_migrate.formats.ruleset import TranslateContext, rewrite_call, translate_layer
 from keras_migrate.ir.graph import ValueRef
+from keras_migrate.ir.ops.attention import LEGACY_MHA
 from keras_migrate.ir.specs import save_groups, weight_names
 
 _GLOROT = {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": None}, "registered_name": None}

@@ -11,6 +11,7 @@ that must refuse a config are checked on hand-written configs, without tf_keras.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
@@ -28,13 +29,15 @@ import pytest
 from keras_migrate.cli import main as cli_main
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.formats import load
-from keras_migrate.formats.keras2.layers import TranslateContext, translate_layer
-from keras_migrate.formats.tfkeras.layers import TF_OPS, TFOP_TYPE
+from keras_migrate.formats.ruleset import TranslateContext, translate_layer
 from keras_migrate.ir.graph import flatten_structure
 from keras_migrate.ir.interpreter import run_graph
-from keras_migrate.ir.interpreter.kernels.tfkeras import NUMPY_OPS
+from keras_migrate.ir.interpreter.kernels.tfkeras import NUMPY
+from keras_migrate.ir.ops import tf_semantics
+from keras_migrate.ir.ops.tf import TF_OPS, TFOP_TYPE
+from keras_migrate.ir.ops.tf_semantics import TF_SEMANTICS
 from keras_migrate.ir.specs import weight_specs
-from keras_migrate.verify import available_backends
+from keras_migrate.verification import available_backends
 from tests.conversion.test_applications import _arrays, run_backends
 from tests.conversion.test_fixture_matrix import BACKENDS, _assert_outputs
 
@@ -342,13 +345,33 @@ def _ctx(nodes: Any = None, name: str = "op") -> TranslateContext:
     return TranslateContext(layer_name=name, path="model.h5", generation="tf.keras", inbound_nodes=nodes)
 
 
-def test_every_tf_op_has_a_numpy_kernel_and_a_keras_op() -> None:
-    ops = {spec.op for spec in TF_OPS.values()} - {"concat", "add_n"}
-    assert ops <= set(NUMPY_OPS)
-    if importlib.util.find_spec("keras") is not None:
-        from keras_migrate.compat._tfkeras import KERAS_OPS
+def _namespace_names() -> set[str]:
+    """Every ``xp.NAME`` the TF semantics table computes with."""
+    tree = ast.parse(Path(tf_semantics.__file__).read_text(encoding="utf-8"))
+    return {
+        n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "xp"
+    }
 
-        assert ops <= set(KERAS_OPS)
+
+def test_every_tf_op_has_a_numpy_kernel_a_keras_op_and_an_onnx_lowering() -> None:
+    """One meaning per canonical op, and every consumer can compute it: the numpy kernel
+    and the compat layer run the same table (so each namespace must have every function it
+    uses), the ONNX lowering table has the same keys (or names why an op is not lowered)."""
+    ops = {spec.op for spec in TF_OPS.values()}
+    assert ops == set(TF_SEMANTICS)
+    names = _namespace_names()
+    assert names, "the semantics table should compute with xp.* functions"
+    assert not sorted(n for n in names if not hasattr(NUMPY, n)), "numpy namespace lacks these"
+    if importlib.util.find_spec("keras") is not None:
+        from keras_migrate.compat._tfkeras import KERAS_NAMESPACE
+
+        assert not sorted(n for n in names if not hasattr(KERAS_NAMESPACE, n)), "keras namespace lacks these"
+    if importlib.util.find_spec("onnx") is not None:
+        from keras_migrate.converters.onnx.compat import TF_LOWERINGS, TF_NOT_LOWERED
+
+        assert not set(TF_LOWERINGS) & set(TF_NOT_LOWERED)
+        assert all(reason for reason in TF_NOT_LOWERED.values())
+        assert ops == set(TF_LOWERINGS) | set(TF_NOT_LOWERED)
 
 
 def test_unknown_tf_function_names_op_layer_and_supported_ones() -> None:

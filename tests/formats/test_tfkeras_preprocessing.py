@@ -27,9 +27,8 @@ import pytest
 
 from keras_migrate.cli import main as cli_main
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.formats.keras2.layers import TranslateContext, translate_layer
+from keras_migrate.formats.ruleset import TranslateContext, translate_layer
 from keras_migrate.formats.tfkeras.preprocessing import (
-    TFRESIZING_TYPE,
     parse_vocabulary_lines,
     resolve_vocabularies,
     strip_special_tokens,
@@ -38,9 +37,10 @@ from keras_migrate.ir.graph import GraphBuilder, Layer, LayerOrigin, Model, Tens
 from keras_migrate.ir.interpreter import run_graph
 from keras_migrate.ir.interpreter.kernels._string_hash import fingerprint64, siphash24
 from keras_migrate.ir.interpreter.kernels.preprocessing import resize_images
+from keras_migrate.ir.ops.tf import TFRESIZING_TYPE
 from keras_migrate.ir.weights import Weight
-from keras_migrate.verify._compare import diff
-from keras_migrate.verify.inputs import make_inputs
+from keras_migrate.verification import diff
+from keras_migrate.verification.inputs import make_inputs
 from tests.conftest import FIXTURES
 
 GENERATION = FIXTURES / "tf-keras-2.21"

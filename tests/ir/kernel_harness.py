@@ -18,6 +18,7 @@ keras = pytest.importorskip("keras")
 from keras_migrate.ir.graph import Graph, GraphBuilder, Layer, TensorType, ValueRef  # noqa: E402
 from keras_migrate.ir.interpreter import run_graph  # noqa: E402
 from keras_migrate.ir.weights import Weight  # noqa: E402
+from keras_migrate.verification import ATOL, RTOL  # noqa: E402
 
 __all__ = [
     "assert_close",
@@ -29,7 +30,6 @@ __all__ = [
     "randomize",
 ]
 
-RTOL, ATOL = 1e-4, 1e-5
 _DROP = ("name", "trainable", "dtype")
 
 

@@ -64,7 +64,7 @@ def test_softmax_explicit_mask() -> None:
 
 def test_thresholded_relu_matches_relu_threshold() -> None:
     from keras_migrate.ir.graph import Layer
-    from keras_migrate.ir.interpreter._core import Context
+    from keras_migrate.ir.interpreter import Context
     from keras_migrate.ir.interpreter.kernels.activations import thresholded_relu
 
     out = thresholded_relu(Layer("t", "ThresholdedReLU", {"theta": 0.7}), (X,), {}, Context())

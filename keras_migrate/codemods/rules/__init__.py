@@ -15,6 +15,7 @@ from keras_migrate.codemods.rules.keras1_layers import Keras1Layers
 from keras_migrate.codemods.rules.layers import Layers
 from keras_migrate.codemods.rules.merge import Merge
 from keras_migrate.codemods.rules.optimizers import Optimizers
+from keras_migrate.codemods.rules.removed import RemovedApis
 from keras_migrate.codemods.rules.saving import Saving
 from keras_migrate.codemods.rules.tf_ops import TfOps
 from keras_migrate.codemods.rules.training import Training
@@ -34,6 +35,7 @@ RULE_CLASSES: tuple[type[Rule], ...] = (
     Backend,
     TfOps,
     Utilities,
+    RemovedApis,
 )
 
 

@@ -68,7 +68,6 @@ _UNARY = (
     "round",
     "ndim",
     "transpose",
-    "shape",
     "dtype",
     "is_tensor",
 )
@@ -99,10 +98,7 @@ BACKEND_SPECS: dict[str, OpSpec] = {
     "cumprod": spec("ops.cumprod", "x axis", defaults="axis=0"),
     "elu": spec("ops.elu", "x alpha", positional=2),
     "expand_dims": spec("ops.expand_dims", "x axis", positional=2, defaults="axis=-1"),
-    "eye": spec("ops.eye", "size:N dtype"),
     "one_hot": spec("ops.one_hot", "indices:x num_classes", positional=2),
-    "ones": spec("ops.ones", "shape dtype"),
-    "zeros": spec("ops.zeros", "shape dtype"),
     "ones_like": spec("ops.ones_like", "x dtype"),
     "zeros_like": spec("ops.zeros_like", "x dtype"),
     "reshape": spec("ops.reshape", "x shape:newshape", positional=2),
@@ -124,14 +120,18 @@ BACKEND_SPECS: dict[str, OpSpec] = {
     "permute_dimensions": spec("ops.transpose", "x pattern:axes", positional=2),
     "gather": spec("ops.take", "reference:x indices", positional=2, defaults="axis=0"),
     "reverse": spec("ops.flip", "x axes:axis"),
-    "slice": spec("ops.slice", "x start:start_indices size:shape", positional=3),
     "map_fn": spec("ops.map", "fn:f elems:xs", positional=2, drop="name dtype"),
     "random_normal": spec("random.normal", "shape mean stddev dtype seed"),
     "random_uniform": spec("random.uniform", "shape minval maxval dtype seed"),
     "truncated_normal": spec("random.truncated_normal", "shape mean stddev dtype seed"),
     "dropout": spec("random.dropout", "x level:rate noise_shape seed", positional=2),
-    "constant": spec("ops.convert_to_tensor", "value:x dtype"),
-    "variable": spec("Variable", "value:initializer dtype name", drop=""),
+    # Keras 2 gave both floatx() when dtype was None; Keras 3 infers it from the value
+    "constant": spec(
+        "ops.convert_to_tensor", "value:x dtype shape", defaults="dtype=keras.config.floatx()"
+    ),
+    "variable": spec(
+        "Variable", "value:initializer dtype name", drop="", defaults="dtype=keras.config.floatx()"
+    ),
     "get_value": spec("ops.convert_to_numpy", "x"),
     "eval": spec("ops.convert_to_numpy", "x"),
     "int_shape": spec("ops.shape", "x"),
@@ -162,7 +162,22 @@ _NO_EQUIVALENT = {
     "manual_variable_initialization": "variables initialise themselves in Keras 3: remove this call",
     "batch_set_value": "assign each variable instead: variable.assign(value)",
     "tf": "K.tf is gone: import tensorflow directly (this ties the code to the TF backend)",
+    "zeros": "K.zeros returned a variable (dtype floatx() unless dtype= was given): use "
+    "keras.Variable(keras.ops.zeros(shape, dtype=...)) if it is assigned to, else "
+    "keras.ops.zeros(shape, dtype=keras.config.floatx())",
+    "ones": "K.ones returned a variable (dtype floatx() unless dtype= was given): use "
+    "keras.Variable(keras.ops.ones(shape, dtype=...)) if it is assigned to, else "
+    "keras.ops.ones(shape, dtype=keras.config.floatx())",
+    "eye": "K.eye returned a variable (dtype floatx() unless dtype= was given): use "
+    "keras.Variable(keras.ops.eye(n, dtype=...)) if it is assigned to, else "
+    "keras.ops.eye(n, dtype=keras.config.floatx())",
 }
+#: K.shape returned a tensor; keras.ops.shape returns a tuple (``* 32`` repeats it)
+_SHAPE_NOTE = (
+    "K.shape returned a tensor but keras.ops.shape(x) returns a tuple (slicing and "
+    "arithmetic on it act on the tuple): index it, keras.ops.shape(x)[i], or use "
+    "keras.ops.convert_to_tensor(keras.ops.shape(x)) for tensor arithmetic"
+)
 _SPECIAL = frozenset(
     {
         "in_top_k",
@@ -182,6 +197,8 @@ _SPECIAL = frozenset(
         "cast_to_floatx",
         "image_dim_ordering",
         "set_image_dim_ordering",
+        "shape",
+        "slice",
     }
 )
 _ORDERING = {"th": "channels_first", "tf": "channels_last"}
@@ -196,6 +213,41 @@ def _backend_function(ctx: RuleContext, func: cst.BaseExpression) -> str | None:
         if name.startswith("keras.backend.") and name.count(".") == 2:
             return name.rsplit(".", 1)[1]
     return None
+
+
+def _kwvalue(call: cst.Call, keyword: str) -> cst.BaseExpression | None:
+    arg = get_kwarg(call, keyword)
+    return None if arg is None else arg.value
+
+
+def _arg_node(call: cst.Call, index: int, keyword: str) -> cst.BaseExpression | None:
+    args = positional(call)
+    return args[index].value if len(args) > index else _kwvalue(call, keyword)
+
+
+def _is_constant(node: cst.BaseExpression | None) -> bool:
+    """A number literal (or ``None``): safe for keras.activations.relu's Python checks."""
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        node = node.expression
+    return isinstance(node, (cst.Integer, cst.Float)) or (
+        isinstance(node, cst.Name) and node.value == "None"
+    )
+
+
+def _literal_ints(node: cst.BaseExpression | None) -> list[int] | None:
+    """The integers of a tuple/list literal of integer literals (``-1`` included)."""
+    if not isinstance(node, (cst.Tuple, cst.List)):
+        return None
+    out = []
+    for element in node.elements:
+        value = element.value
+        sign = 1
+        if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+            sign, value = -1, value.expression
+        if not isinstance(value, cst.Integer):
+            return None
+        out.append(sign * int(value.value, 0))
+    return out
 
 
 class Backend(Rule):
@@ -228,7 +280,7 @@ class Backend(Rule):
             ctx.follow_up(_NO_EQUIVALENT[name])
             return updated
         if name in _SPECIAL:
-            return self._special(ctx, name, updated)
+            return self._special(ctx, name, updated, indexed=id(original) in ctx.indexed)
         op = BACKEND_SPECS.get(name)
         if op is None:
             ctx.follow_up(f"K.{name} does not exist in Keras 3: find the keras.ops equivalent")
@@ -253,20 +305,41 @@ class Backend(Rule):
         ctx.change(f"K.{name} -> keras.{op.target}")
         return new
 
-    def _special(self, ctx: RuleContext, name: str, call: cst.Call) -> cst.BaseExpression:
+    def _special(
+        self, ctx: RuleContext, name: str, call: cst.Call, *, indexed: bool = False
+    ) -> cst.BaseExpression:
         args = positional(call)
         if has_star_args(call):
             ctx.follow_up(f"K.{name}: rewrite by hand (called with *args/**kwargs)")
             return call
         codes = [_code(a.value) for a in args]
         kw = {a.keyword.value: _code(a.value) for a in call.args if a.keyword is not None}
-        keras = _code(ctx.keras(""))
+        keras = "keras"  # scheduled for import only when a rewrite is made
 
         def arg(index: int, keyword: str) -> str | None:
             return codes[index] if len(codes) > index else kw.get(keyword)
 
         new: str | None = None
-        if name == "in_top_k":
+        message = f"K.{name} changed contract in Keras 3: rewrite this call by hand"
+        if name == "shape":
+            x = arg(0, "x")
+            if x and not indexed:
+                ctx.follow_up(_SHAPE_NOTE)
+                return call
+            if x:
+                new = f"{keras}.ops.shape({x})"
+        elif name == "slice":
+            x, start, size = arg(0, "x"), arg(1, "start"), arg(2, "size")
+            sizes = _literal_ints(args[2].value if len(args) > 2 else _kwvalue(call, "size"))
+            if x and start and size and sizes is not None and all(v >= 0 for v in sizes):
+                new = f"{keras}.ops.slice({x}, {start}, {size})"
+            else:
+                message = (
+                    "K.slice: a size of -1 meant 'to the end of that axis', which "
+                    "keras.ops.slice does not accept: use Python slicing (x[:, 1:]) or "
+                    "keras.ops.slice(x, start, sizes) with explicit non-negative sizes"
+                )
+        elif name == "in_top_k":
             predictions, targets, k = arg(0, "predictions"), arg(1, "targets"), arg(2, "k")
             if predictions and targets and k:
                 new = f"{keras}.ops.in_top_k({targets}, {predictions}, {k})"
@@ -287,8 +360,22 @@ class Backend(Rule):
         elif name == "relu":
             x = arg(0, "x")
             alpha, max_value, threshold = arg(1, "alpha"), arg(2, "max_value"), arg(3, "threshold")
+            constant = all(
+                v is None or _is_constant(c)
+                for v, c in (
+                    (alpha, _arg_node(call, 1, "alpha")),
+                    (max_value, _arg_node(call, 2, "max_value")),
+                    (threshold, _arg_node(call, 3, "threshold")),
+                )
+            )
             if x and not (alpha or max_value or threshold):
                 new = f"{keras}.ops.relu({x})"
+            elif x and not constant:
+                message = (
+                    "K.relu with tensor alpha/max_value/threshold: keras.activations.relu "
+                    "needs Python numbers; write it with ops: keras.ops.minimum("
+                    "keras.ops.where(x >= threshold, x, alpha * (x - threshold)), max_value)"
+                )
             elif x:
                 extra = "".join(
                     f", {k}={v}"
@@ -337,7 +424,7 @@ class Backend(Rule):
             if x:
                 new = f"{keras}.ops.cast({x}, {keras}.config.floatx())"
         elif name == "batch_dot":
-            new = self._batch_dot(ctx, keras, arg(0, "x"), arg(1, "y"), arg(2, "axes"))
+            new, message = self._batch_dot(arg(0, "x"), arg(1, "y"), arg(2, "axes"))
         elif name == "set_image_dim_ordering":
             value = literal_string(args[0].value) if args else None
             if value in _ORDERING:
@@ -345,8 +432,9 @@ class Backend(Rule):
         elif name == "image_dim_ordering":
             return call  # handled with its comparison, or flagged per statement
         if new is None:
-            ctx.follow_up(f"K.{name} changed contract in Keras 3: rewrite this call by hand")
+            ctx.follow_up(message)
             return call
+        ctx.needs.add("keras")
         ctx.change(f"K.{name} -> {new.split('(')[0]}")
         expr = cst.parse_expression(new)
         if call.lpar:
@@ -354,18 +442,26 @@ class Backend(Rule):
         return expr
 
     def _batch_dot(
-        self, ctx: RuleContext, keras: str, x: str | None, y: str | None, axes: str | None
-    ) -> str | None:
-        if not (x and y and axes):
-            return None
-        compact = axes.replace(" ", "").strip("[]()")
-        if compact == "2,1":
-            return f"{keras}.ops.matmul({x}, {y})"
-        if compact == "2,2":
-            return f"{keras}.ops.matmul({x}, {keras}.ops.swapaxes({y}, 1, 2))"
-        if compact == "1,1":
-            return f"{keras}.ops.matmul({keras}.ops.swapaxes({x}, 1, 2), {y})"
-        return None
+        self, x: str | None, y: str | None, axes: str | None
+    ) -> tuple[str | None, str]:
+        """``K.batch_dot`` as an ``einsum`` whose subscripts fix both ranks at 3, so the
+        rewrite equals Keras 2 on 3-D inputs and raises (never silently differs) on any
+        other rank; ``axes=1`` (2-D or 3-D meaning) and other axes get a follow-up."""
+        compact = (axes or "").replace(" ", "").strip("[]()")
+        subscripts = {
+            "2,1": "bij,bjk->bik",
+            "2,2": "bij,bkj->bik",
+            "2": "bij,bkj->bik",
+            "1,1": "bji,bjk->bik",
+        }.get(compact)
+        if x and y and subscripts:
+            return f'keras.ops.einsum("{subscripts}", {x}, {y})', ""
+        return None, (
+            "K.batch_dot has no keras.ops twin (its result depends on the ranks): for "
+            'two 3-D inputs use keras.ops.einsum("bij,bjk->bik", x, y) (adjust the '
+            "subscripts to the axes); for two 2-D inputs with axes=1 use "
+            "keras.ops.sum(x * y, axis=1, keepdims=True)"
+        )
 
     def leave_Comparison(
         self, ctx: RuleContext, original: cst.Comparison, updated: cst.Comparison

@@ -94,7 +94,22 @@ _MODULES = {
     **{f"keras.engine{m}": "keras" for m in _ENGINE_MODULES},
     **{f"keras.utils.{m}": "keras.utils" for m in _UTIL_MODULES},
 }
+#: Keras 2's short loss/metric function aliases, which Keras 3 dropped
+_SHORT_LOSSES = {
+    "mse": "mean_squared_error",
+    "MSE": "mean_squared_error",
+    "mae": "mean_absolute_error",
+    "MAE": "mean_absolute_error",
+    "mape": "mean_absolute_percentage_error",
+    "MAPE": "mean_absolute_percentage_error",
+    "msle": "mean_squared_logarithmic_error",
+    "MSLE": "mean_squared_logarithmic_error",
+    "kld": "kl_divergence",
+    "KLD": "kl_divergence",
+    "kullback_leibler_divergence": "kl_divergence",
+}
 _MEMBERS = {
+    **{f"keras.{m}.{old}": f"keras.{m}.{new}" for m in ("losses", "metrics") for old, new in _SHORT_LOSSES.items()},
     "keras.InputLayer": "keras.layers.InputLayer",
     "keras.Network": "keras.Model",
     "keras.Container": "keras.Model",

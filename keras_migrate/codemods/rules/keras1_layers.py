@@ -5,7 +5,8 @@ keyword renames per class, the value conversions that go with them (``dim_orderi
 'th'/'tf', ``consume_less``, ``forget_bias_init``, dict ``ZeroPadding2D`` padding), the
 positional ``Convolution2D(nb_filter, nb_row, nb_col)`` form, ``Model(input=, output=)``
 and the classes Keras 3 no longer exports (``Deconvolution2D``, ``AtrousConvolution2D``,
-``TimeDistributedDense``, the Keras 1 regularizer helpers).
+``TimeDistributedDense``, the Keras 1 regularizer helpers). The keyword renames are the
+shared table :mod:`keras_migrate.ir.ops.keras1_args`, which the Keras 1 file reader uses too.
 """
 
 from __future__ import annotations
@@ -28,130 +29,9 @@ from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.rule import Rule, RuleContext, kwarg_token
 from keras_migrate.codemods.triggers import Trigger, symbol_triggers
+from keras_migrate.ir.ops.keras1_args import ARG_RENAMES, DIM_ORDERING
 
 __all__ = ["Keras1Layers"]
-
-_W = {
-    "init": "kernel_initializer",
-    "W_regularizer": "kernel_regularizer",
-    "b_regularizer": "bias_regularizer",
-    "W_constraint": "kernel_constraint",
-    "b_constraint": "bias_constraint",
-    "bias": "use_bias",
-}
-_DENSE = {"output_dim": "units", **_W}
-_CONV = {
-    "nb_filter": "filters",
-    "subsample": "strides",
-    "border_mode": "padding",
-    "dim_ordering": "data_format",
-    "atrous_rate": "dilation_rate",
-    **_W,
-}
-_CONV1D = {
-    "nb_filter": "filters",
-    "filter_length": "kernel_size",
-    "subsample_length": "strides",
-    "border_mode": "padding",
-    "atrous_rate": "dilation_rate",
-    **_W,
-}
-_SEPARABLE = {k: v for k, v in _CONV.items() if k != "init"}
-_RNN = {
-    "output_dim": "units",
-    "inner_init": "recurrent_initializer",
-    "inner_activation": "recurrent_activation",
-    "U_regularizer": "recurrent_regularizer",
-    "U_constraint": "recurrent_constraint",
-    "dropout_W": "dropout",
-    "dropout_U": "recurrent_dropout",
-    "consume_less": "implementation",
-    **_W,
-}
-_CONVLSTM = {**_CONV, **{k: v for k, v in _RNN.items() if k != "output_dim"}}
-_EMBEDDING = {
-    "init": "embeddings_initializer",
-    "W_regularizer": "embeddings_regularizer",
-    "W_constraint": "embeddings_constraint",
-}
-_POOL1D = {"pool_length": "pool_size", "stride": "strides", "border_mode": "padding"}
-_POOL = {"border_mode": "padding", "dim_ordering": "data_format"}
-_ORDER = {"dim_ordering": "data_format"}
-
-_TABLES: dict[str, dict[str, str]] = {
-    "Dense": _DENSE,
-    "Embedding": _EMBEDDING,
-    "SimpleRNN": _RNN,
-    "GRU": _RNN,
-    "LSTM": _RNN,
-    "ConvLSTM2D": _CONVLSTM,
-    "Dropout": {"p": "rate"},
-    "SpatialDropout1D": {"p": "rate"},
-    "SpatialDropout2D": {"p": "rate", **_ORDER},
-    "SpatialDropout3D": {"p": "rate", **_ORDER},
-    "GaussianNoise": {"sigma": "stddev"},
-    "GaussianDropout": {"p": "rate"},
-    "PReLU": {"init": "alpha_initializer"},
-    "UpSampling1D": {"length": "size"},
-    "BatchNormalization": {"beta_init": "beta_initializer", "gamma_init": "gamma_initializer"},
-    "Input": {"input_dtype": "dtype"},
-    "InputLayer": {"input_dtype": "dtype"},
-}
-for _name in (
-    "Conv2D",
-    "Convolution2D",
-    "Conv3D",
-    "Convolution3D",
-    "Deconvolution2D",
-    "Deconv2D",
-    "Conv2DTranspose",
-    "AtrousConvolution2D",
-    "AtrousConv2D",
-    "LocallyConnected2D",
-    "Deconvolution3D",
-    "Conv3DTranspose",
-):
-    _TABLES[_name] = _CONV
-for _name in (
-    "Conv1D",
-    "Convolution1D",
-    "AtrousConvolution1D",
-    "AtrousConv1D",
-    "LocallyConnected1D",
-):
-    _TABLES[_name] = _CONV1D
-for _name in ("SeparableConv2D", "SeparableConvolution2D"):
-    _TABLES[_name] = _SEPARABLE
-for _name in ("MaxPooling1D", "AveragePooling1D", "MaxPool1D", "AvgPool1D"):
-    _TABLES[_name] = _POOL1D
-for _name in (
-    "MaxPooling2D",
-    "AveragePooling2D",
-    "MaxPooling3D",
-    "AveragePooling3D",
-    "MaxPool2D",
-    "AvgPool2D",
-    "MaxPool3D",
-    "AvgPool3D",
-):
-    _TABLES[_name] = _POOL
-for _name in (
-    "GlobalMaxPooling1D",
-    "GlobalMaxPooling2D",
-    "GlobalAveragePooling1D",
-    "GlobalAveragePooling2D",
-    "GlobalMaxPooling3D",
-    "GlobalAveragePooling3D",
-    "UpSampling2D",
-    "UpSampling3D",
-    "ZeroPadding2D",
-    "ZeroPadding3D",
-    "Cropping2D",
-    "Cropping3D",
-    "Flatten",
-    "Permute",
-):
-    _TABLES[_name] = _ORDER
 
 _KERAS1_CONV_NAMES = frozenset(
     {
@@ -182,7 +62,6 @@ _CONV2D_LIKE = frozenset(
 )
 _CONV3D_LIKE = frozenset({"Conv3D", "Convolution3D", "Deconvolution3D", "Conv3DTranspose"})
 _RECURRENT = frozenset({"SimpleRNN", "GRU", "LSTM", "Conv1D", "Convolution1D"})
-_ORDERING = {"th": "channels_first", "tf": "channels_last"}
 _CONSUME_LESS = {"cpu": "0", "mem": "1", "gpu": "2"}
 _PAD_KEYS = ("top_pad", "bottom_pad", "left_pad", "right_pad")
 
@@ -207,7 +86,7 @@ _RENAMES = RenameTable(
     owner="keras1-layers",
 )
 _KWARG_TOKENS = sorted(
-    {k for table in _TABLES.values() for k in table}
+    {k for table in ARG_RENAMES.values() for k in table}
     | {
         "forget_bias_init",
         "nb_row",
@@ -235,9 +114,9 @@ def _convert_value(ctx: RuleContext, call: cst.Call, keyword: str) -> cst.Call:
         if value == "default":
             ctx.change("dropped dim_ordering='default'")
             return drop_kwargs(call, {"dim_ordering"})
-        if value in _ORDERING and isinstance(arg.value, cst.SimpleString):
+        if value is not None and value in DIM_ORDERING and isinstance(arg.value, cst.SimpleString):
             quote = arg.value.quote
-            return add_kwarg(call, "dim_ordering", f"{quote}{_ORDERING[value]}{quote}")
+            return add_kwarg(call, "dim_ordering", f"{quote}{DIM_ORDERING[value]}{quote}")
         ctx.follow_up("dim_ordering is now data_format='channels_first'/'channels_last'")
     elif keyword == "consume_less" and value in _CONSUME_LESS:
         return add_kwarg(call, "consume_less", _CONSUME_LESS[value])
@@ -284,7 +163,7 @@ class Keras1Layers(Rule):
             return updated
         if name == "TimeDistributedDense":
             return self._time_distributed(ctx, updated)
-        table = _TABLES.get(name)
+        table = ARG_RENAMES.get(name)
         if table is None:
             return updated
         call = updated
@@ -327,7 +206,7 @@ class Keras1Layers(Rule):
 
     def _time_distributed(self, ctx: RuleContext, call: cst.Call) -> cst.Call:
         dense = cst.Call(func=ctx.keras("layers.Dense"), args=call.args)
-        dense = rename_kwargs(dense, _DENSE)
+        dense = rename_kwargs(dense, ARG_RENAMES["Dense"])
         inner_kwargs = {"input_dim", "input_length", "input_shape", "batch_input_shape"}
         outer = [a for a in dense.args if a.keyword is not None and a.keyword.value in inner_kwargs]
         dense = drop_kwargs(dense, inner_kwargs)

@@ -2,10 +2,13 @@
 
 * ``InputLayer(input_shape=, batch_input_shape=)`` -> ``shape=`` / ``batch_shape=``.
 * ``batch_input_shape=`` on the first layer and ``Embedding(input_length=)`` become a
-  leading ``keras.Input(...)`` in ``Sequential([...])`` and ``model.add(...)`` code;
+  leading ``keras.Input(...)`` in ``Sequential([...])`` and ``model.add(...)`` code (only
+  where the receiver is a Sequential: assigned ``Sequential(...)``, or named like a model
+  and assigned nothing else; other containers keep the layer, flagged if Keras 3 rejects it);
   leftover ``input_length`` is dropped (Keras 3 rejects it).
 * ``add_weight`` positional arguments are turned into keywords using the *source*
   version's order (Keras 1: shape, initializer, name; Keras 2/tf.keras: name, shape, ...).
+* ``LeakyReLU(alpha=)`` -> ``negative_slope=`` (Keras 3 rejects ``alpha``).
 * ``CuDNNLSTM``/``CuDNNGRU`` -> ``LSTM``/``GRU`` (Keras 3 picks cuDNN itself),
   ``ThresholdedReLU(theta)`` -> ``ReLU(threshold=theta)``, ``SyncBatchNormalization`` ->
   ``BatchNormalization(synchronized=True)``.
@@ -165,7 +168,7 @@ class Layers(Rule):
         kwarg_token("batch_input_shape", "input_length", "input_shape", "input_dim"),
         r"\b(?:add_weight|CuDNNLSTM|CuDNNGRU|ThresholdedReLU"
         r"|SyncBatchNormalization|LocallyConnected[12]D|RandomFourierFeatures|DenseFeatures"
-        r"|hard_sigmoid|InputLayer)\b",
+        r"|hard_sigmoid|InputLayer|LeakyReLU)\b",
     )
 
     def triggers(self, facts: Facts) -> list[Trigger]:
@@ -207,6 +210,9 @@ class Layers(Rule):
             ctx.change("ThresholdedReLU(theta) -> ReLU(threshold=theta)")
             new = replace_args(updated, rest) if len(rest) != len(updated.args) else updated
             return add_kwarg(new, "threshold", value)
+        if name == "LeakyReLU" and get_kwarg(updated, "alpha") is not None:
+            ctx.change("LeakyReLU(alpha=) -> LeakyReLU(negative_slope=) (same default 0.3)")
+            return rename_kwargs(updated, {"alpha": "negative_slope"})
         if name == "SyncBatchNormalization":
             ctx.change("SyncBatchNormalization -> BatchNormalization(synchronized=True)")
             return add_kwarg(updated, "synchronized", "True")
@@ -310,6 +316,7 @@ class Layers(Rule):
             and stmt.value.func.attr.value == "add"
             and len(stmt.value.args) == 1
             and isinstance(stmt.value.args[0].value, cst.Call)
+            and ctx.facts.may_be_sequential(dotted(stmt.value.func.value) or "")
         ):
             add_call = stmt.value
             pair = _input_for(ctx, add_call.args[0].value)  # type: ignore[arg-type]

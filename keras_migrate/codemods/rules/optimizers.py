@@ -3,6 +3,7 @@
 ``lr`` is ``learning_rate`` (Keras 3 rejects ``lr``; tf.keras 2.11+ silently ignored it).
 ``decay=d`` applied ``lr / (1 + d * iterations)`` each step, which is exactly
 ``InverseTimeDecay(lr, decay_steps=1, decay_rate=d)``, so the schedule is written out.
+The lowercase aliases (``rmsprop``, ``adam``...) become the classes.
 Positional arguments after the learning rate are made keywords in the Keras 2 order
 (Keras 3 orders them differently). ``keras.optimizers.legacy.*`` becomes the current class.
 """
@@ -36,7 +37,10 @@ _SIGNATURES: dict[str, tuple[tuple[str, ...], str]] = {
     "Adamax": (("lr", "beta_1", "beta_2", "epsilon", "decay"), "0.002"),
     "Nadam": (("lr", "beta_1", "beta_2", "epsilon", "schedule_decay"), "0.002"),
 }
+#: Keras 2's lowercase aliases (``keras.optimizers.rmsprop(lr=...)``): gone in Keras 3.
+_LOWERCASE = {name.lower(): name for name in _SIGNATURES}
 _RENAMES = RenameTable(
+    members={f"keras.optimizers.{low}": f"keras.optimizers.{name}" for low, name in _LOWERCASE.items()},
     modules={
         "keras.optimizers.legacy": "keras.optimizers",
         "keras.optimizers.experimental": "keras.optimizers",
@@ -55,7 +59,9 @@ class Optimizers(Rule):
         "positional arguments, keras.optimizers.legacy.*"
     )
     renames: ClassVar[RenameTable] = _RENAMES
-    symbols: ClassVar[frozenset[str]] = frozenset(f"keras.optimizers.{n}" for n in _SIGNATURES)
+    symbols: ClassVar[frozenset[str]] = frozenset(
+        f"keras.optimizers.{n}" for n in (*_SIGNATURES, *_LOWERCASE)
+    )
     tokens: ClassVar[tuple[str, ...]] = (
         kwarg_token("lr", "decay", "schedule_decay", "epsilon"),
         r"\.lr\b",
@@ -74,6 +80,7 @@ class Optimizers(Rule):
         name = None
         for legacy in ctx.legacy_names(original.func):
             short = legacy.rsplit(".", 1)[-1]
+            short = _LOWERCASE.get(short, short)
             if legacy.startswith("keras.optimizers.") and short in _SIGNATURES:
                 name = short
         if name is None or has_star_args(updated):

@@ -104,6 +104,10 @@ def _receiver_is_model(ctx: RuleContext, func: cst.Attribute) -> bool:
     return bool(_MODEL_HINT.search(name.rsplit(".", 1)[-1]))
 
 
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
 class Saving(Rule):
     """Saving/loading file formats (see module docstring)."""
 
@@ -256,6 +260,11 @@ class Saving(Rule):
         if edited is arg.value:
             return call
         ctx.change("ModelCheckpoint file pattern -> Keras 3 extension")
+        before, after = _code(arg.value), _code(edited)
+        ctx.follow_up(
+            f"ModelCheckpoint now writes {after} instead of {before} (Keras 3 needs this "
+            "extension): update any code that lists, globs or parses these file names"
+        )
         return _set_arg(call, arg, edited)
 
     def _load_model(self, ctx: RuleContext, call: cst.Call) -> cst.Call:

@@ -19,9 +19,45 @@ from keras_migrate.codemods.callargs import OpSpec, positional, spec
 from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.rule import Rule, RuleContext
 from keras_migrate.codemods.triggers import Trigger
+from keras_migrate.ir.ops.tf import TF_OPS
 
 __all__ = ["TF_SPECS", "TfOps"]
 
+
+def _tf(
+    function: str,
+    target: str,
+    keras_names: str,
+    *,
+    positional: int = 1,
+    defaults: str = "",
+    aliases: str = "",
+    drop: str = "name",
+) -> OpSpec:
+    """The spec of a TF function the converter runs too: its parameters, in TF's order,
+    come from :data:`keras_migrate.ir.ops.tf.TF_OPS` (one signature table for both);
+    ``keras_names`` names the Keras 3 parameter each leading TF parameter becomes (``-``:
+    dropped)."""
+    params = TF_OPS[function].params
+    names = keras_names.split()
+    if len(names) > len(params):
+        raise ValueError(f"tf.{function} has {len(params)} parameters, not {len(names)}")
+    items, dropped = [], drop.split()
+    for old, new in zip(params, names, strict=False):
+        if new == "-":
+            dropped.append(old)
+        items.append(old if new in (old, "-") else f"{old}:{new}")
+    return spec(
+        target,
+        " ".join(items),
+        positional=positional,
+        defaults=defaults,
+        aliases=aliases,
+        drop=" ".join(dropped),
+    )
+
+
+#: TF reductions -> keras.ops (``tf.reduce_x`` is ``tf.math.reduce_x``).
 _REDUCE = {
     "reduce_sum": "sum",
     "reduce_mean": "mean",
@@ -34,6 +70,7 @@ _REDUCE = {
     "reduce_std": "std",
     "reduce_variance": "var",
 }
+#: One-tensor ``tf.math`` functions -> keras.ops.
 _UNARY = {
     "abs": "abs",
     "exp": "exp",
@@ -55,11 +92,10 @@ _UNARY = {
     "reciprocal": "reciprocal",
     "erf": "erf",
     "logical_not": "logical_not",
-    "is_nan": "isnan",
-    "is_inf": "isinf",
-    "is_finite": "isfinite",
     "softplus": "softplus",
 }
+#: One-tensor ``tf.math`` functions the converter does not run (signature ``(x)``).
+_UNARY_CHECKS = {"is_nan": "isnan", "is_inf": "isinf", "is_finite": "isfinite"}
 _BINARY = {
     "maximum": "maximum",
     "minimum": "minimum",
@@ -84,7 +120,6 @@ _NN = {
     "relu6": "relu6",
     "elu": "elu",
     "selu": "selu",
-    "softplus": "softplus",
     "softsign": "softsign",
     "sigmoid": "sigmoid",
     "tanh": "tanh",
@@ -93,54 +128,47 @@ _NN = {
 }
 
 TF_SPECS: dict[str, OpSpec] = {}
-for _tf, _op in _REDUCE.items():
-    _s = spec(
+for _fn, _op in _REDUCE.items():
+    _s = _tf(
+        f"math.{_fn}",
         f"ops.{_op}",
-        "input_tensor:x axis keepdims",
+        "x axis keepdims",
         aliases="keep_dims:keepdims reduction_indices:axis",
     )
-    TF_SPECS[_tf] = TF_SPECS[f"math.{_tf}"] = _s
-for _tf, _op in _UNARY.items():
-    TF_SPECS[_tf] = TF_SPECS[f"math.{_tf}"] = spec(f"ops.{_op}", "x")
-for _tf, _op in _BINARY.items():
-    TF_SPECS[_tf] = TF_SPECS[f"math.{_tf}"] = spec(f"ops.{_op}", "x y", positional=2)
-for _tf, _op in _NN.items():
-    TF_SPECS[f"nn.{_tf}"] = spec(f"ops.{_op}", "features:x")
+    TF_SPECS[_fn] = TF_SPECS[f"math.{_fn}"] = _s
+for _fn, _op in _UNARY.items():
+    TF_SPECS[_fn] = TF_SPECS[f"math.{_fn}"] = _tf(f"math.{_fn}", f"ops.{_op}", "x")
+for _fn, _op in _UNARY_CHECKS.items():
+    TF_SPECS[_fn] = TF_SPECS[f"math.{_fn}"] = spec(f"ops.{_op}", "x")
+for _fn, _op in _BINARY.items():
+    _s = _tf(f"math.{_fn}", f"ops.{_op}", "x y", positional=2)
+    TF_SPECS[_fn] = TF_SPECS[f"math.{_fn}"] = _s
+for _fn, _op in _NN.items():
+    TF_SPECS[f"nn.{_fn}"] = _tf(f"nn.{_fn}", f"ops.{_op}", "x")
+TF_SPECS["nn.softplus"] = _tf("math.softplus", "ops.softplus", "x")  # the same TF function
 TF_SPECS.update(
     {
-        "argmax": spec(
-            "ops.argmax",
-            "input:x axis",
-            aliases="dimension:axis",
-            defaults="axis=0",
-            drop="name output_type",
+        "argmax": _tf(
+            "math.argmax", "ops.argmax", "x axis -", aliases="dimension:axis", defaults="axis=0"
         ),
-        "argmin": spec(
-            "ops.argmin",
-            "input:x axis",
-            aliases="dimension:axis",
-            defaults="axis=0",
-            drop="name output_type",
+        "argmin": _tf(
+            "math.argmin", "ops.argmin", "x axis -", aliases="dimension:axis", defaults="axis=0"
         ),
         "cumsum": spec("ops.cumsum", "x axis", defaults="axis=0"),
-        "matmul": spec("ops.matmul", "a:x1 b:x2", positional=2),
-        "linalg.matmul": spec("ops.matmul", "a:x1 b:x2", positional=2),
-        "concat": spec("ops.concatenate", "values:xs axis"),
-        "stack": spec("ops.stack", "values:x axis"),
-        "unstack": spec("ops.unstack", "value:x num axis"),
-        "reshape": spec("ops.reshape", "tensor:x shape:newshape", positional=2),
-        "transpose": spec("ops.transpose", "a:x perm:axes"),
-        "expand_dims": spec("ops.expand_dims", "input:x axis", positional=2, aliases="dim:axis"),
-        "squeeze": spec("ops.squeeze", "input:x axis", aliases="squeeze_dims:axis"),
-        "tile": spec("ops.tile", "input:x multiples:repeats", positional=2),
-        "gather": spec(
-            "ops.take",
-            "params:x indices axis",
-            positional=2,
-            defaults="axis=0",
-            drop="name validate_indices",
+        "matmul": _tf("matmul", "ops.matmul", "x1 x2", positional=2),
+        "linalg.matmul": _tf("linalg.matmul", "ops.matmul", "x1 x2", positional=2),
+        "concat": _tf("concat", "ops.concatenate", "xs axis"),
+        "stack": _tf("stack", "ops.stack", "x axis"),
+        "unstack": _tf("unstack", "ops.unstack", "x num axis"),
+        "reshape": _tf("reshape", "ops.reshape", "x newshape", positional=2),
+        "transpose": _tf("transpose", "ops.transpose", "x axes"),
+        "expand_dims": _tf(
+            "expand_dims", "ops.expand_dims", "x axis", positional=2, aliases="dim:axis"
         ),
-        "cast": spec("ops.cast", "x dtype", positional=2),
+        "squeeze": _tf("squeeze", "ops.squeeze", "x axis", aliases="squeeze_dims:axis"),
+        "tile": _tf("tile", "ops.tile", "x repeats", positional=2),
+        "gather": _tf("gather", "ops.take", "x indices - axis", positional=2, defaults="axis=0"),
+        "cast": _tf("cast", "ops.cast", "x dtype", positional=2),
         "shape": spec("ops.shape", "input:x", drop="name out_type"),
         "zeros": spec("ops.zeros", "shape dtype"),
         "ones": spec("ops.ones", "shape dtype"),
@@ -148,9 +176,7 @@ TF_SPECS.update(
         "ones_like": spec("ops.ones_like", "input:x dtype"),
         "range": spec("ops.arange", "start limit:stop delta:step dtype", positional=3),
         "one_hot": spec("ops.one_hot", "indices:x depth:num_classes axis dtype", positional=2),
-        "clip_by_value": spec(
-            "ops.clip", "t:x clip_value_min:x_min clip_value_max:x_max", positional=3
-        ),
+        "clip_by_value": _tf("clip_by_value", "ops.clip", "x x_min x_max", positional=3),
         "stop_gradient": spec("ops.stop_gradient", "input:variable"),
         "convert_to_tensor": spec("ops.convert_to_tensor", "value:x dtype"),
         "identity": spec("ops.copy", "input:x"),
@@ -158,16 +184,20 @@ TF_SPECS.update(
         "nn.top_k": spec("ops.top_k", "input:x k sorted"),
         "math.in_top_k": spec("ops.in_top_k", "targets predictions k", positional=3),
         "math.segment_sum": spec("ops.segment_sum", "data segment_ids", positional=2),
-        "nn.gelu": spec("ops.gelu", "features:x approximate", defaults="approximate=False"),
-        "nn.softmax": spec("ops.softmax", "logits:x axis", aliases="dim:axis"),
-        "nn.log_softmax": spec("ops.log_softmax", "logits:x axis", aliases="dim:axis"),
-        "nn.leaky_relu": spec("ops.leaky_relu", "features:x alpha:negative_slope"),
+        "nn.gelu": _tf("nn.gelu", "ops.gelu", "x approximate", defaults="approximate=False"),
+        "nn.softmax": _tf("nn.softmax", "ops.softmax", "x axis", aliases="dim:axis"),
+        "nn.log_softmax": _tf("nn.log_softmax", "ops.log_softmax", "x axis", aliases="dim:axis"),
+        "nn.leaky_relu": _tf("nn.leaky_relu", "ops.leaky_relu", "x negative_slope"),
         "nn.dropout": spec("random.dropout", "x rate noise_shape seed", positional=2),
         "nn.moments": spec(
             "ops.moments", "x axes keepdims", positional=2, aliases="keep_dims:keepdims"
         ),
-        "nn.l2_normalize": spec("ops.normalize", "x axis epsilon", aliases="dim:axis"),
-        "math.l2_normalize": spec("ops.normalize", "x axis epsilon", aliases="dim:axis"),
+        "nn.l2_normalize": _tf(
+            "nn.l2_normalize", "ops.normalize", "x axis epsilon", aliases="dim:axis"
+        ),
+        "math.l2_normalize": _tf(
+            "math.l2_normalize", "ops.normalize", "x axis epsilon", aliases="dim:axis"
+        ),
         "nn.sigmoid_cross_entropy_with_logits": spec(
             "ops.binary_crossentropy",
             "labels:target logits:output",

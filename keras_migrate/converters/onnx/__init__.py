@@ -8,22 +8,42 @@ lowering stops the conversion with an :class:`~keras_migrate.errors.UnsupportedE
 naming it, before anything is written; the file is written atomically.
 
 Importing this package does not import ``onnx``; :func:`write_onnx` does.
+
+Modules: :mod:`.tensors` (tensors, dtypes), :mod:`.builder` (the node and initializer
+records lowerings write), :mod:`.registry` (which lowering serves which layer type and
+opset), :mod:`.emit` (the IR walk), :mod:`.peephole` (transpose folding, dead nodes),
+:mod:`.proto` (records to an ``onnx.ModelProto``); one module per layer family holds
+the lowerings.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from keras_migrate.converters.onnx._core import (
-    DEFAULT_OPSET,
-    MIN_OPSET,
-    Builder,
-    Tensor,
-    cancel_transposes,
-    emit_graph,
-    lowered_types,
-    to_model,
+# Every lowering module registers its lowerings on import: importing them here fills the
+# registry before any lowering is looked up.
+from keras_migrate.converters.onnx import (  # noqa: F401  (registers on import)
+    activations,
+    attention,
+    compat,
+    conv,
+    core,
+    keras3_ops,
+    merge,
+    nested,
+    normalization,
+    pooling,
+    recurrent,
+    reshaping,
+    wrappers,
 )
+from keras_migrate.converters.onnx.builder import Builder, OpNode
+from keras_migrate.converters.onnx.emit import emit_graph
+from keras_migrate.converters.onnx.peephole import cancel_transposes
+from keras_migrate.converters.onnx.proto import to_model
+from keras_migrate.converters.onnx.registry import DEFAULT_OPSET, MIN_OPSET, lowered_types
+from keras_migrate.converters.onnx.tensors import Tensor
+from keras_migrate.converters.output import atomic_output
 from keras_migrate.errors import KerasMigrateError, MissingDependencyError, UnsupportedError
 from keras_migrate.ir.graph import Model
 
@@ -111,16 +131,12 @@ def _weight_bytes(proto: Any) -> int:
 
 
 def _identity(b: Builder, src: str, dst: str) -> Any:
-    from keras_migrate.converters.onnx._core import OpNode
-
     b.names.used.add(dst)
     return OpNode("Identity", [src], [dst], b.fresh(f"{dst}/Identity"))
 
 
 def write_onnx(model: Model, out: str, *, opset: int | None = None) -> int:
     """Write ``model`` to ``out`` as ONNX (atomically); returns the bytes of weights written."""
-    from keras_migrate.converters._atomic import atomic_output
-
     proto = build_onnx(model, DEFAULT_OPSET if opset is None else opset)
     onnx = _require_onnx()
     n = _weight_bytes(proto)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from keras_migrate.converters.onnx._core import Builder, Call, Tensor, lowering
+from keras_migrate.converters.onnx.builder import Builder
+from keras_migrate.converters.onnx.registry import Call, lowering
+from keras_migrate.converters.onnx.tensors import Tensor
 from keras_migrate.errors import UnsupportedError
 
 __all__ = ["activation", "activation_name", "gelu", "softmax"]

@@ -15,12 +15,13 @@ import string
 
 import numpy as np
 
-from keras_migrate.compat._equations import attention_equations
-from keras_migrate.converters.onnx._core import Builder, Call, Tensor, lowering
+from keras_migrate.converters.onnx.builder import Builder
+from keras_migrate.converters.onnx.registry import Call, lowering
+from keras_migrate.converters.onnx.tensors import Tensor
+from keras_migrate.ir.ops.attention import LEGACY_MHA, attention_equations
 
 __all__: list[str] = []
 
-_LEGACY_MHA = "keras_migrate>LegacyMultiHeadAttention"
 _BOOL = 9
 
 
@@ -70,7 +71,7 @@ def _project(c: Call, x: Tensor, part: str) -> str:
     return str(y)
 
 
-@lowering("MultiHeadAttention", _LEGACY_MHA, uses_mask=True)
+@lowering("MultiHeadAttention", LEGACY_MHA, uses_mask=True)
 def _multi_head_attention(c: Call) -> list[Tensor]:
     b, cfg = c.b, c.cfg
     if cfg.get("use_gate") or cfg.get("sliding_window") is not None:
@@ -89,7 +90,7 @@ def _multi_head_attention(c: Call) -> list[Tensor]:
         items = [int(a) for a in raw_axes] if isinstance(raw_axes, (list, tuple)) else [int(raw_axes)]
         axes = tuple(a if a >= 0 else (rank - 1) + a for a in items)
     want_scores = bool(c.kwargs.get("return_attention_scores", False))
-    legacy = c.layer.type == _LEGACY_MHA
+    legacy = c.layer.type == LEGACY_MHA
     fused = not legacy and rank == 4 and float(cfg.get("dropout") or 0.0) == 0.0 and not want_scores
     mode = ("where" if cfg.get("softmax_robust_masking") else "additive") if legacy else ("where" if fused else "zero_masked")
 

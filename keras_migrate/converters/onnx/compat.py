@@ -8,15 +8,21 @@ The Keras 1 layers here follow the numpy kernels in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from keras_migrate.converters.onnx._core import Builder, Call, Tensor, elem_type, lowering
 from keras_migrate.converters.onnx.activations import activation, gelu
+from keras_migrate.converters.onnx.builder import Builder
+from keras_migrate.converters.onnx.keras3_ops import get_item
+from keras_migrate.converters.onnx.registry import Call, lowering
+from keras_migrate.converters.onnx.tensors import Tensor, elem_type
 from keras_migrate.errors import UnsupportedError
+from keras_migrate.ir.ops.tf import TFOP_TYPE, bind_tf_call, result_dtype, tf_op_outputs
 
-__all__: list[str] = []
+__all__ = ["TF_LOWERINGS", "TF_NOT_LOWERED"]
 
 _EPSILON = 1e-7
 
@@ -113,23 +119,35 @@ def _keras1_cosine_merge(c: Call) -> Tensor:
 
 # --------------------------------------------------------------------------- TF ops (tf.keras)
 
-_UNARY = {
-    "negative": "Neg", "abs": "Abs", "sqrt": "Sqrt", "exp": "Exp", "log": "Log", "reciprocal": "Reciprocal",
-    "sigmoid": "Sigmoid", "tanh": "Tanh", "softplus": "Softplus", "relu": "Relu", "softsign": "Softsign",
-    "sign": "Sign", "floor": "Floor", "ceil": "Ceil", "round": "Round", "sin": "Sin", "cos": "Cos", "tan": "Tan",
-    "erf": "Erf", "logical_not": "Not",
-}  # fmt: skip
-_BINARY = {
-    "add": "Add", "subtract": "Sub", "truediv": "Div", "maximum": "Max", "minimum": "Min", "pow": "Pow",
-    "equal": "Equal", "less": "Less", "less_equal": "LessOrEqual", "greater": "Greater",
-    "greater_equal": "GreaterOrEqual", "logical_and": "And", "logical_or": "Or", "logical_xor": "Xor",
-}  # fmt: skip
-_REDUCE = {
-    "reduce_mean": "ReduceMean", "reduce_sum": "ReduceSum", "reduce_max": "ReduceMax",
-    "reduce_min": "ReduceMin", "reduce_prod": "ReduceProd",
-}  # fmt: skip
-#: Largest / smallest int64, ONNX Slice's "to the end" bounds.
-_INT_MAX, _INT_MIN = 2**63 - 1, -(2**63)
+
+@dataclass(frozen=True, slots=True)
+class _TFArgs:
+    """One bound ``TFOp`` call for a lowering: ``values`` holds every TF argument by name
+    (tensor and constant operands as ONNX value names, attributes as values)."""
+
+    b: Builder
+    values: Mapping[str, Any]
+    dtype: str  # the operands' dtype
+    result: str  # the result's dtype
+    shape: tuple[int | None, ...]  # the first input tensor's
+    ranks: Mapping[str, int]  # every operand's rank
+    outputs: int  # tensors the model uses, for split/unstack
+
+    def __call__(self, key: str) -> str:
+        return str(self.values[key])
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    def zero(self) -> str:
+        return self.b.const(np.zeros((), self.dtype))
+
+    def one(self) -> str:
+        return self.b.const(np.ones((), self.dtype))
+
+
+TFLower = Callable[[_TFArgs], "str | list[str]"]
 
 
 def _tf_axes(axis: Any, rank: int) -> list[int]:
@@ -138,39 +156,123 @@ def _tf_axes(axis: Any, rank: int) -> list[int]:
     return [int(a) for a in axis] if isinstance(axis, (list, tuple)) else [int(axis)]
 
 
-def _tf_reduce(b: Builder, op: str, x: str, axes: list[int], keepdims: bool, dtype: str) -> str:
-    """One TF reduction of ``x`` over ``axes`` (every one TF has, as ONNX reductions)."""
-    if op in _REDUCE:
-        return b.reduce(_REDUCE[op], x, axes, keepdims)
-    if op in ("reduce_any", "reduce_all"):
-        as_int = b.op("Cast", [x], to=elem_type("int32"))
-        y = b.reduce("ReduceMax" if op == "reduce_any" else "ReduceMin", as_int, axes, keepdims)
+def _onnx(op: str, *keys: str) -> TFLower:
+    """An ONNX op on the named arguments."""
+    return lambda t: str(t.b.op(op, [t(k) for k in keys]))
+
+
+def _tf_unary(op: str) -> TFLower:
+    """A one-tensor ONNX op (the argument TF calls ``x`` or ``features``)."""
+    return lambda t: str(t.b.op(op, [t("features" if "features" in t.values else "x")]))
+
+
+def _tf_activation(name: str, key: str = "features") -> TFLower:
+    return lambda t: str(activation(t.b, t(key), name))
+
+
+def _tf_reduce(op: str) -> Callable[[_TFArgs], str]:
+    return lambda t: t.b.reduce(op, t("input_tensor"), _tf_axes(t.values["axis"], t.rank), bool(t.values["keepdims"]))
+
+
+def _tf_boolean_reduce(op: str) -> TFLower:
+    def lower(t: _TFArgs) -> str:
+        b = t.b
+        as_int = b.op("Cast", [t("input_tensor")], to=elem_type("int32"))
+        y = b.reduce(op, as_int, _tf_axes(t.values["axis"], t.rank), bool(t.values["keepdims"]))
         return str(b.op("Cast", [y], to=elem_type("bool")))
-    if op == "reduce_euclidean_norm":
-        return str(b.op("Sqrt", [b.reduce("ReduceSumSquare", x, axes, keepdims)]))
-    if op == "reduce_logsumexp":  # shifted by the finite maximum, as TF does
-        top = b.reduce("ReduceMax", x, axes, True)
-        finite = b.op("Not", [b.op("Or", [b.op("IsInf", [top]), b.op("IsNaN", [top])])])
-        top = b.op("Where", [finite, top, b.const(np.zeros((), dtype))])
-        total = b.reduce("ReduceSum", b.op("Exp", [b.op("Sub", [x, top])]), axes, True)
-        y = b.op("Add", [b.op("Log", [total]), top])
-        return y if keepdims else b.squeeze(y, axes)
-    if op in ("reduce_variance", "reduce_std"):
+
+    return lower
+
+
+def _tf_logsumexp(t: _TFArgs) -> str:
+    """Shifted by the finite maximum, as TF does."""
+    b, x, axes, keepdims = t.b, t("input_tensor"), _tf_axes(t.values["axis"], t.rank), bool(t.values["keepdims"])
+    top = b.reduce("ReduceMax", x, axes, True)
+    finite = b.op("Not", [b.op("Or", [b.op("IsInf", [top]), b.op("IsNaN", [top])])])
+    top = b.op("Where", [finite, top, t.zero()])
+    total = b.reduce("ReduceSum", b.op("Exp", [b.op("Sub", [x, top])]), axes, True)
+    y = b.op("Add", [b.op("Log", [total]), top])
+    return str(y if keepdims else b.squeeze(y, axes))
+
+
+def _tf_variance(sqrt: bool) -> TFLower:
+    def lower(t: _TFArgs) -> str:
+        b, x, axes = t.b, t("input_tensor"), _tf_axes(t.values["axis"], t.rank)
         d = b.op("Sub", [x, b.reduce("ReduceMean", x, axes, True)])
-        var = b.reduce("ReduceMean", b.op("Mul", [d, d]), axes, keepdims)
-        return var if op == "reduce_variance" else str(b.op("Sqrt", [var]))
-    raise UnsupportedError(f"{op} has no ONNX lowering")
+        var = b.reduce("ReduceMean", b.op("Mul", [d, d]), axes, bool(t.values["keepdims"]))
+        return str(b.op("Sqrt", [var])) if sqrt else str(var)
+
+    return lower
 
 
-def _tf_floormod(b: Builder, x: str, y: str, dtype: str) -> str:
+def _tf_floormod(t: _TFArgs) -> str:
     """TF's FloorMod (the result takes the divisor's sign)."""
-    if not dtype.startswith("float"):
+    b, x, y = t.b, t("x"), t("y")
+    if not t.dtype.startswith("float"):
         return str(b.op("Mod", [x, y], fmod=0))
     r = b.op("Mod", [x, y], fmod=1)
-    zero = b.const(np.zeros((), dtype))
+    zero = t.zero()
     signs_differ = b.op("Xor", [b.op("Less", [r, zero]), b.op("Less", [y, zero])])
     fix = b.op("And", [b.op("Not", [b.op("Equal", [r, zero])]), signs_differ])
     return str(b.op("Where", [fix, b.op("Add", [r, y]), r]))
+
+
+def _tf_divide_no_nan(t: _TFArgs) -> str:
+    b = t.b
+    is_zero = b.op("Equal", [t("y"), t.zero()])
+    safe = b.op("Where", [is_zero, t.one(), t("y")])
+    return str(b.op("Where", [is_zero, t.zero(), b.op("Div", [t("x"), safe])]))
+
+
+def _tf_square(a: str, c: str = "") -> TFLower:
+    """``a * a``, or ``(a - c)^2``."""
+
+    def lower(t: _TFArgs) -> str:
+        d = t(a) if not c else str(t.b.op("Sub", [t(a), t(c)]))
+        return str(t.b.op("Mul", [d, d]))
+
+    return lower
+
+
+def _tf_l2_normalize(t: _TFArgs) -> str:
+    b, x = t.b, t("x")
+    sums = b.reduce("ReduceSum", b.op("Mul", [x, x]), _tf_axes(t.values["axis"], t.rank), True)
+    floor = b.const(np.asarray(t.values["epsilon"], t.dtype))
+    return str(b.op("Mul", [x, b.op("Reciprocal", [b.op("Sqrt", [b.op("Max", [sums, floor])])])]))
+
+
+def _tf_arg_reduce(op: str) -> TFLower:
+    def lower(t: _TFArgs) -> str:
+        y = t.b.op(op, [t("input")], axis=int(t.values["axis"]), keepdims=0)
+        return str(y if t.values["output_type"] == "int64" else t.b.op("Cast", [y], to=elem_type("int32")))
+
+    return lower
+
+
+def _tf_softmax(op: str) -> TFLower:
+    def lower(t: _TFArgs) -> str:
+        axis = t.values["axis"]
+        return str(t.b.op(op, [t("logits")], axis=-1 if axis is None else int(axis)))
+
+    return lower
+
+
+def _tf_matmul(t: _TFArgs) -> str:
+    b, xa, xb = t.b, t("a"), t("b")
+
+    def swap(rank: int) -> list[int]:
+        return [*range(rank - 2), rank - 1, rank - 2]
+
+    if t.values["transpose_a"] or t.values["adjoint_a"]:
+        xa = b.transpose(xa, swap(t.ranks["a"]))
+    if t.values["transpose_b"] or t.values["adjoint_b"]:
+        xb = b.transpose(xb, swap(t.ranks["b"]))
+    return str(b.op("MatMul", [xa, xb]))
+
+
+def _tf_transpose(t: _TFArgs) -> str:
+    perm = t.values["perm"]
+    return str(t.b.op("Transpose", [t("a")], perm=list(range(t.rank))[::-1] if perm is None else [int(p) for p in perm]))
 
 
 def _tf_mirror(b: Builder, x: str, shape: tuple[int | None, ...], pads: list[list[int]], mode: str) -> str:
@@ -187,202 +289,198 @@ def _tf_mirror(b: Builder, x: str, shape: tuple[int | None, ...], pads: list[lis
     return x
 
 
-def _tf_getitem(b: Builder, x: str, shape: tuple[int | None, ...], items: list[Any]) -> str:
-    """``x[...]``: one Slice over the sliced axes, then Gather for indices, Unsqueeze for new axes."""
-    is_ellipsis = [isinstance(i, dict) and i.get("class_name") == "__ellipsis__" for i in items]
-    used = sum(1 for i, e in zip(items, is_ellipsis, strict=True) if i is not None and not e)
-    full: list[Any] = []
-    for item, ellipsis in zip(items, is_ellipsis, strict=True):
-        full += [{"start": None, "stop": None, "step": None}] * (len(shape) - used) if ellipsis else [item]
-    starts, ends, axes, steps = [], [], [], []
-    axis = 0
-    for item in full:
-        if isinstance(item, dict):
-            start, stop, step = item["start"], item["stop"], item["step"] or 1
-            n = shape[axis]
-            if n is not None:
-                picked = range(*slice(start, stop, step).indices(n))
-                start, stop = (picked[0], picked[-1] + step) if len(picked) else (0, 0)
-                step = step if len(picked) else 1
-                stop = _INT_MIN if stop < 0 and step < 0 else stop
-            else:
-                start = (0 if step > 0 else -1) if start is None else start
-                stop = (_INT_MAX if step > 0 else _INT_MIN) if stop is None else stop
-            if (start, stop, step) != (0, _INT_MAX, 1):
-                starts.append(int(start))
-                ends.append(int(stop))
-                axes.append(axis)
-                steps.append(int(step))
-        if item is not None:
-            axis += 1
-    if axes:
-        x = b.slice(x, starts, ends, axes, steps)
-    axis = 0
-    for item in full:  # indices and new axes, left to right on the output's axes
-        if item is None:
-            x = b.unsqueeze(x, [axis])
-            axis += 1
-        elif isinstance(item, int):
-            x = b.op("Gather", [x, b.const(np.asarray(item, np.int64), "index")], axis=axis)
+def _tf_pad(t: _TFArgs) -> str:
+    b = t.b
+    pads = [[int(p) for p in pair] for pair in t.values["paddings"]]
+    if t.values["mode"] != "CONSTANT":
+        return _tf_mirror(b, t("tensor"), t.shape, pads, str(t.values["mode"]))
+    fill = b.const(np.asarray(t.values["constant_values"], t.dtype))
+    return str(b.op("Pad", [t("tensor"), b.ints([p[0] for p in pads] + [p[1] for p in pads]), fill], mode="constant"))
+
+
+def _tf_subscript(items: list[Any]) -> list[Any]:
+    """A recorded ``x[...]`` subscript as Python index items."""
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, Mapping):
+            out.append(Ellipsis if item.get("class_name") == "__ellipsis__" else slice(item["start"], item["stop"], item["step"]))
         else:
-            axis += 1
-    return x
+            out.append(item)
+    return out
 
 
-@lowering("keras_migrate>TFOp")
+def _tf_add_n(t: _TFArgs) -> str:
+    names = list(t.values["inputs"])
+    return str(names[0] if len(names) == 1 else t.b.op("Sum", names))
+
+
+def _tf_split_sizes(t: _TFArgs, op: str) -> list[int]:
+    axis = int(t.values["axis"])
+    n = t.shape[axis]
+    if n is None:
+        raise ValueError("along an axis of unknown size")
+    if op == "unstack":
+        return [1] * n
+    parts = t.values["num_or_size_splits"]
+    if isinstance(parts, int):
+        return [n // parts] * parts
+    sizes = [int(p) for p in parts]
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = n - (sum(sizes) + 1)
+    return sizes
+
+
+def _tf_split(op: str) -> TFLower:
+    def lower(t: _TFArgs) -> list[str]:
+        axis = int(t.values["axis"])
+        parts = t.b.split(t("value"), _tf_split_sizes(t, op), axis)[: t.outputs]
+        return [t.b.squeeze(p, [axis]) if op == "unstack" else p for p in parts]
+
+    return lower
+
+
+#: Canonical TF op (:data:`keras_migrate.ir.ops.tf.TF_OPS`) -> ONNX lowering: the same
+#: names, and the same meaning, as :data:`keras_migrate.ir.ops.tf_semantics.TF_SEMANTICS`.
+TF_LOWERINGS: dict[str, TFLower] = {
+    "add": _onnx("Add", "x", "y"),
+    "subtract": _onnx("Sub", "x", "y"),
+    "multiply": lambda t: _onnx("Mul", "x", "y")(t) if "y" in t.values else _onnx("Mul", "scalar", "x")(t),
+    "truediv": _onnx("Div", "x", "y"),
+    "divide_no_nan": _tf_divide_no_nan,
+    "floordiv": lambda t: str(t.b.op("Floor", [t.b.op("Div", [t("x"), t("y")])])),
+    "floormod": _tf_floormod,
+    "maximum": _onnx("Max", "x", "y"),
+    "minimum": _onnx("Min", "x", "y"),
+    "pow": _onnx("Pow", "x", "y"),
+    "squared_difference": _tf_square("x", "y"),
+    "equal": _onnx("Equal", "x", "y"),
+    "not_equal": lambda t: str(t.b.op("Not", [t.b.op("Equal", [t("x"), t("y")])])),
+    "less": _onnx("Less", "x", "y"),
+    "less_equal": _onnx("LessOrEqual", "x", "y"),
+    "greater": _onnx("Greater", "x", "y"),
+    "greater_equal": _onnx("GreaterOrEqual", "x", "y"),
+    "logical_and": _onnx("And", "x", "y"),
+    "logical_or": _onnx("Or", "x", "y"),
+    "logical_xor": _onnx("Xor", "x", "y"),
+    "logical_not": _onnx("Not", "x"),
+    "negative": _tf_unary("Neg"),
+    "abs": _tf_unary("Abs"),
+    "sign": _tf_unary("Sign"),
+    "sqrt": _tf_unary("Sqrt"),
+    "rsqrt": lambda t: str(t.b.op("Reciprocal", [t.b.op("Sqrt", [t("x")])])),
+    "square": _tf_square("x"),
+    "exp": _tf_unary("Exp"),
+    "expm1": lambda t: str(t.b.op("Sub", [t.b.op("Exp", [t("x")]), t.one()])),
+    "log": _tf_unary("Log"),
+    "log1p": lambda t: str(t.b.op("Log", [t.b.op("Add", [t("x"), t.one()])])),
+    "reciprocal": _tf_unary("Reciprocal"),
+    "floor": _tf_unary("Floor"),
+    "ceil": _tf_unary("Ceil"),
+    "round": _tf_unary("Round"),
+    "sin": _tf_unary("Sin"),
+    "cos": _tf_unary("Cos"),
+    "tan": _tf_unary("Tan"),
+    "erf": _tf_unary("Erf"),
+    "sigmoid": _tf_unary("Sigmoid"),
+    "log_sigmoid": _tf_activation("log_sigmoid", "x"),
+    "tanh": _tf_unary("Tanh"),
+    "softplus": _tf_unary("Softplus"),
+    "relu": _tf_unary("Relu"),
+    "relu6": _tf_activation("relu6"),
+    "elu": _tf_activation("elu"),
+    "selu": _tf_activation("selu"),
+    "softsign": _tf_unary("Softsign"),
+    "silu": lambda t: str(t.b.op("Mul", [t("features"), t.b.op("Sigmoid", [t.b.op("Mul", [t("features"), t.b.scalar(float(t.values["beta"]))])])])),
+    "leaky_relu": lambda t: str(t.b.op("LeakyRelu", [t("features")], alpha=float(t.values["alpha"]))),
+    "gelu": lambda t: str(gelu(t.b, t("features"), approximate=bool(t.values.get("approximate")))),
+    "softmax": _tf_softmax("Softmax"),
+    "log_softmax": _tf_softmax("LogSoftmax"),
+    "l2_normalize": _tf_l2_normalize,
+    "reduce_mean": _tf_reduce("ReduceMean"),
+    "reduce_sum": _tf_reduce("ReduceSum"),
+    "reduce_max": _tf_reduce("ReduceMax"),
+    "reduce_min": _tf_reduce("ReduceMin"),
+    "reduce_prod": _tf_reduce("ReduceProd"),
+    "reduce_any": _tf_boolean_reduce("ReduceMax"),
+    "reduce_all": _tf_boolean_reduce("ReduceMin"),
+    "reduce_logsumexp": _tf_logsumexp,
+    "reduce_std": _tf_variance(sqrt=True),
+    "reduce_variance": _tf_variance(sqrt=False),
+    "reduce_euclidean_norm": lambda t: str(t.b.op("Sqrt", [_tf_reduce("ReduceSumSquare")(t)])),
+    "argmax": _tf_arg_reduce("ArgMax"),
+    "argmin": _tf_arg_reduce("ArgMin"),
+    "clip_by_value": lambda t: str(t.b.op("Max", [t.b.op("Min", [t("t"), t("clip_value_max")]), t("clip_value_min")])),
+    "cast": lambda t: str(t.b.op("Cast", [t("x")], to=elem_type(t.result))),
+    "where": _onnx("Where", "condition", "x", "y"),
+    "matmul": _tf_matmul,
+    "reshape": lambda t: str(t.b.op("Reshape", [t("tensor"), t.b.ints([int(d) for d in t.values["shape"]])])),
+    "transpose": _tf_transpose,
+    "expand_dims": lambda t: str(t.b.unsqueeze(t("input"), [int(t.values["axis"])])),
+    "squeeze": lambda t: str(t.b.squeeze(t("input"), [int(a) for a in t.values["axis"]])),
+    "tile": lambda t: str(t.b.op("Tile", [t("input"), t.b.ints([int(m) for m in t.values["multiples"]])])),
+    "pad": _tf_pad,
+    "gather": lambda t: str(t.b.op("Gather", [t("params"), t("indices")], axis=int(t.values["axis"]))),
+    "getitem": lambda t: get_item(t.b, t("tensor"), t.shape, _tf_subscript(list(t.values["slice_spec"]))),
+    "concat": lambda t: str(t.b.concat(list(t.values["values"]), int(t.values["axis"]))),
+    "add_n": _tf_add_n,
+    "stack": lambda t: str(t.b.concat([t.b.unsqueeze(v, [int(t.values["axis"])]) for v in t.values["values"]], int(t.values["axis"]))),
+    "split": _tf_split("split"),
+    "unstack": _tf_split("unstack"),
+}
+#: Canonical TF ops with no ONNX lowering, and why (none today).
+TF_NOT_LOWERED: dict[str, str] = {}
+
+
+def _name(value: Any) -> Any:
+    """Tensors as their ONNX names (lists of tensors too)."""
+    if isinstance(value, Tensor):
+        return value.name
+    if isinstance(value, list) and value and all(isinstance(v, Tensor) for v in value):
+        return [v.name for v in value]
+    return value
+
+
+@lowering(TFOP_TYPE)
 def _tf_op(c: Call) -> Any:
-    """A TF function on Keras tensors (``TFOpLambda``), as the numpy kernel in
-    ``kernels/tfkeras.py`` computes it: constants take the operands' dtype."""
-    from keras_migrate.formats.tfkeras.layers import (
-        operand_dtype,
-        result_dtype,
-        tf_op_outputs,
-        tf_op_spec,
-    )
-
+    """A TF function on Keras tensors (``TFOpLambda``), bound as every consumer binds it
+    (:func:`keras_migrate.ir.ops.tf.bind_tf_call`) and lowered by :data:`TF_LOWERINGS`."""
     b, cfg = c.b, c.cfg
     function = str(cfg.get("function"))
-    try:
-        spec = tf_op_spec(function)
-    except KeyError as exc:
-        raise c.unsupported(str(exc.args[0])) from None
-    names = list(cfg.get("tensor_arguments") or [spec.params[0]])
     first = c.args[0]
-    many = spec.sequence or len(names) > 1
-    tensors = list(first) if many and isinstance(first, (list, tuple)) else [first]
+    tensors = list(first) if isinstance(first, (list, tuple)) else [first]
     if not all(isinstance(t, Tensor) and t.type is not None for t in tensors):
         raise c.unsupported(f"tf.{function} needs typed tensor inputs")
-    if not spec.sequence and len(tensors) != len(names):
-        raise c.unsupported(f"tf.{function} takes {len(names)} tensors, got {len(tensors)}")
-    given = {names[0]: tensors} if spec.sequence else dict(zip(names, tensors, strict=True))
-    constants = dict(cfg.get("arguments") or {})
-    dtypes = {n: (t[0] if isinstance(t, list) else t).type.dtype for n, t in given.items()}
-    dtype = operand_dtype(spec, dtypes, constants)
-    values: dict[str, Any] = {n: ([x.name for x in t] if isinstance(t, list) else t.name) for n, t in given.items()}
-    attrs = {**dict(spec.defaults), **constants}
-    for key, value in attrs.items():
-        if key in values:
-            continue
-        if key in spec.operands and value is not None:
-            array = np.asarray(value, dtype=np.int64) if key in spec.own_dtype and key != "condition" else (
-                np.asarray(value) if key in spec.own_dtype else np.asarray(value, dtype=dtype)
-            )
-            value = b.const(array, "operand")
-        values[key] = value
+    ranks: dict[str, int] = {}
+
+    def constant(key: str, array: Any) -> str:
+        ranks[key] = int(np.ndim(array))
+        return b.const(array, "operand")
+
+    try:
+        call = bind_tf_call(cfg, first, lambda t: t.type.dtype, constant)
+    except KeyError as exc:
+        raise c.unsupported(str(exc.args[0])) from None
+    except ValueError as exc:
+        raise c.unsupported(str(exc)) from None
+    lower = TF_LOWERINGS.get(call.spec.op)
+    if lower is None:
+        raise c.unsupported(f"tf.{function} has no ONNX lowering")
+    for key, value in call.values.items():
+        if isinstance(value, Tensor) and value.type is not None:
+            ranks[key] = value.type.rank
     x0 = tensors[0]
     assert isinstance(x0, Tensor) and x0.type is not None
-    rank, shape = x0.type.rank, x0.type.shape
-
-    def t(key: str) -> str:
-        return str(values[key])
-
-    op = spec.op
-    if op in _BINARY:
-        return Tensor(b.op(_BINARY[op], [t("x"), t("y")]))
-    if op == "not_equal":
-        return Tensor(b.op("Not", [b.op("Equal", [t("x"), t("y")])]))
-    if op == "multiply":
-        return Tensor(b.op("Mul", [t("x"), t("y")]) if "y" in values else b.op("Mul", [t("scalar"), t("x")]))
-    if op == "floordiv":
-        return Tensor(b.op("Floor", [b.op("Div", [t("x"), t("y")])]))
-    if op == "floormod":
-        return Tensor(_tf_floormod(b, t("x"), t("y"), dtype))
-    if op == "divide_no_nan":
-        is_zero = b.op("Equal", [t("y"), b.const(np.zeros((), dtype))])
-        safe = b.op("Where", [is_zero, b.const(np.ones((), dtype)), t("y")])
-        return Tensor(b.op("Where", [is_zero, b.const(np.zeros((), dtype)), b.op("Div", [t("x"), safe])]))
-    if op == "squared_difference":
-        d = b.op("Sub", [t("x"), t("y")])
-        return Tensor(b.op("Mul", [d, d]))
-    if op == "square":
-        return Tensor(b.op("Mul", [t("x"), t("x")]))
-    if op == "rsqrt":
-        return Tensor(b.op("Reciprocal", [b.op("Sqrt", [t("x")])]))
-    if op == "expm1":
-        return Tensor(b.op("Sub", [b.op("Exp", [t("x")]), b.const(np.ones((), dtype))]))
-    if op == "log1p":
-        return Tensor(b.op("Log", [b.op("Add", [t("x"), b.const(np.ones((), dtype))])]))
-    if op == "log_sigmoid":
-        return Tensor(activation(b, t("x"), "log_sigmoid"))
-    key = "features" if "features" in values else "x"
-    if op in _UNARY:
-        return Tensor(b.op(_UNARY[op], [t(key)]))
-    if op in ("relu6", "elu", "selu"):
-        return Tensor(activation(b, t("features"), op))
-    if op == "silu":
-        x = t("features")
-        return Tensor(b.op("Mul", [x, b.op("Sigmoid", [b.op("Mul", [x, b.scalar(float(values["beta"]))])])]))
-    if op == "leaky_relu":
-        return Tensor(b.op("LeakyRelu", [t("features")], alpha=float(values["alpha"])))
-    if op == "gelu":
-        return Tensor(gelu(b, t("features"), approximate=bool(values.get("approximate"))))
-    if op in ("softmax", "log_softmax"):
-        axis = values.get("axis")
-        kind = "Softmax" if op == "softmax" else "LogSoftmax"
-        return Tensor(b.op(kind, [t("logits")], axis=-1 if axis is None else int(axis)))
-    if op == "l2_normalize":
-        x = t("x")
-        sums = b.reduce("ReduceSum", b.op("Mul", [x, x]), _tf_axes(values["axis"], rank), True)
-        floor = b.const(np.asarray(values["epsilon"], dtype))
-        return Tensor(b.op("Mul", [x, b.op("Reciprocal", [b.op("Sqrt", [b.op("Max", [sums, floor])])])]))
-    if op.startswith("reduce_"):
-        axes = _tf_axes(values.get("axis"), rank)
-        return Tensor(_tf_reduce(b, op, t("input_tensor"), axes, bool(values.get("keepdims")), dtype))
-    if op in ("argmax", "argmin"):
-        y = b.op("ArgMax" if op == "argmax" else "ArgMin", [t("input")], axis=int(values["axis"]), keepdims=0)
-        return Tensor(y if values["output_type"] == "int64" else b.op("Cast", [y], to=elem_type("int32")))
-    if op == "clip_by_value":
-        return Tensor(b.op("Max", [b.op("Min", [t("t"), t("clip_value_max")]), t("clip_value_min")]))
-    if op == "cast":
-        return Tensor(b.op("Cast", [t("x")], to=elem_type(result_dtype(spec, dtype, values))))
-    if op == "where":
-        return Tensor(b.op("Where", [t("condition"), t("x"), t("y")]))
-    if op == "matmul":
-        xa, xb = t("a"), t("b")
-        swap = lambda r: [*range(r - 2), r - 1, r - 2]  # noqa: E731
-        if values["transpose_a"] or values["adjoint_a"]:
-            xa = b.transpose(xa, swap(rank))
-        if values["transpose_b"] or values["adjoint_b"]:
-            other = tensors[1] if len(tensors) > 1 else None
-            xb = b.transpose(xb, swap(other.rank if isinstance(other, Tensor) else np.ndim(attrs["b"])))
-        return Tensor(b.op("MatMul", [xa, xb]))
-    if op == "reshape":
-        return Tensor(b.op("Reshape", [t("tensor"), b.ints([int(d) for d in values["shape"]])]))
-    if op == "transpose":
-        perm = values["perm"]
-        return Tensor(b.op("Transpose", [t("a")], perm=list(range(rank))[::-1] if perm is None else [int(p) for p in perm]))
-    if op == "expand_dims":
-        return Tensor(b.unsqueeze(t("input"), [int(values["axis"])]))
-    if op == "squeeze":
-        return Tensor(b.squeeze(t("input"), [int(a) for a in values["axis"]]))
-    if op == "tile":
-        return Tensor(b.op("Tile", [t("input"), b.ints([int(m) for m in values["multiples"]])]))
-    if op == "pad":
-        pads = [[int(p) for p in pair] for pair in values["paddings"]]
-        if values["mode"] != "CONSTANT":
-            return Tensor(_tf_mirror(b, t("tensor"), shape, pads, str(values["mode"])))
-        fill = b.const(np.asarray(values["constant_values"], dtype))
-        return Tensor(b.op("Pad", [t("tensor"), b.ints([p[0] for p in pads] + [p[1] for p in pads]), fill], mode="constant"))
-    if op == "gather":
-        return Tensor(b.op("Gather", [t("params"), t("indices")], axis=int(values["axis"])))
-    if op == "getitem":
-        return Tensor(_tf_getitem(b, t("tensor"), shape, list(values["slice_spec"])))
-    if op == "stack":
-        axis = int(values["axis"])
-        return Tensor(b.concat([b.unsqueeze(v, [axis]) for v in values["values"]], axis))
-    if op in ("split", "unstack"):
-        axis = int(values["axis"])
-        n = shape[axis]
-        if n is None:
-            raise c.unsupported(f"tf.{function} along an axis of unknown size")
-        if op == "unstack":
-            sizes = [1] * n
-        elif isinstance(values["num_or_size_splits"], int):
-            sizes = [n // int(values["num_or_size_splits"])] * int(values["num_or_size_splits"])
-        else:
-            sizes = [int(p) for p in values["num_or_size_splits"]]
-            if -1 in sizes:
-                sizes[sizes.index(-1)] = n - (sum(sizes) + 1)
-        parts = b.split(t("value"), sizes, axis)[: tf_op_outputs(cfg)]
-        return [Tensor(b.squeeze(p, [axis]) if op == "unstack" else p) for p in parts]
-    raise c.unsupported(f"tf.{function} has no ONNX lowering")
+    args = _TFArgs(
+        b,
+        {k: _name(v) for k, v in call.values.items()},
+        call.dtype,
+        result_dtype(call.spec, call.dtype, call.values),
+        x0.type.shape,
+        ranks,
+        tf_op_outputs(cfg),
+    )
+    try:
+        out = lower(args)
+    except ValueError as exc:
+        raise c.unsupported(f"tf.{function} {exc}") from None
+    return [Tensor(p) for p in out] if isinstance(out, list) else Tensor(out)

@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from keras_migrate.converters.onnx._core import Builder, Call, Tensor, lowering
 from keras_migrate.converters.onnx.activations import activation
+from keras_migrate.converters.onnx.builder import Builder
+from keras_migrate.converters.onnx.registry import Call, lowering
+from keras_migrate.converters.onnx.tensors import Tensor
 
 # Config parsing and padding arithmetic are shared with the numpy interpreter: one truth.
-from keras_migrate.ir.interpreter.kernels._common import int_tuple
-from keras_migrate.ir.interpreter.kernels.conv import same_padding
+from keras_migrate.ir.config_args import int_tuple
+from keras_migrate.ir.interpreter.kernels.conv import same_padding, transpose_padding
 
 __all__ = ["from_nc", "int_tuple", "same_padding", "spatial_pads", "spatial_shape", "to_nc"]
 
@@ -152,20 +154,6 @@ def _separable_conv(c: Call) -> Tensor:
         kernel_shape=[1] * rank, pads=[0] * (2 * rank),
     )  # fmt: skip
     return _finish(c, y, rank, first)
-
-
-def transpose_padding(kernel: int, stride: int, dilation: int, padding: str, output_padding: int | None) -> tuple[int, int]:
-    """Keras 3's (left, right) padding of the stride-dilated input of a transposed conv."""
-    k_eff = (kernel - 1) * dilation + 1
-    if padding == "valid":
-        extra = max(k_eff, stride) - k_eff if output_padding is None else output_padding
-        return k_eff - 1, k_eff - 1 + extra
-    if output_padding is None:
-        pad_len = stride + k_eff - 2
-    else:
-        pad_len = k_eff + k_eff % 2 - 2 + output_padding
-    left = min(pad_len // 2 + pad_len % 2, k_eff - 1)
-    return left, pad_len - left
 
 
 @lowering("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_migrate.converters.onnx._core import Call, Tensor, lowering
 from keras_migrate.converters.onnx.activations import activation
+from keras_migrate.converters.onnx.registry import Call, lowering
+from keras_migrate.converters.onnx.tensors import Tensor
 from keras_migrate.ir.keras3_api import INFERENCE_IDENTITIES
 
 __all__: list[str] = []

@@ -1,7 +1,7 @@
 """Keras 3 op nodes (``keras.ops.*`` calls in ``.keras`` files) lowered to ONNX.
 
 Each op computes as the numpy kernel (``interpreter/kernels/keras3_ops.py``) does: operands
-are promoted with Keras' dtype rules (:func:`~keras_migrate.formats.keras3.ops.result_type`)
+are promoted with Keras' dtype rules (:func:`~keras_migrate.ir.ops.keras3.result_type`)
 and cast where they differ, constants become initializers of the promoted dtype. Ops drop
 Keras masks, as in Keras. An op whose arguments this lowering does not handle (``max``
 with ``initial``, a ``x[...]`` key holding a tensor) is refused naming the node.
@@ -9,22 +9,17 @@ with ``initial``, a ``x[...]`` key holding a tensor) is refused naming the node.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from keras_migrate.converters.onnx._core import (
-    Builder,
-    Call,
-    Tensor,
-    elem_type,
-    find_lowering,
-    int_max,
-    lowering,
-)
 from keras_migrate.converters.onnx.activations import activation, gelu
-from keras_migrate.formats.keras3.ops import (
+from keras_migrate.converters.onnx.builder import Builder
+from keras_migrate.converters.onnx.registry import Call, find_lowering, lowering
+from keras_migrate.converters.onnx.tensors import Tensor, elem_type, int_max
+from keras_migrate.ir.graph import Layer
+from keras_migrate.ir.ops.keras3 import (
     OPS,
     bind_call,
     decode_constant,
@@ -32,9 +27,8 @@ from keras_migrate.formats.keras3.ops import (
     op_spec,
     result_type,
 )
-from keras_migrate.ir.graph import Layer
 
-__all__: list[str] = []
+__all__ = ["get_item"]
 
 _FLOAT = ("float32", True)
 
@@ -230,31 +224,56 @@ def _take(c: Call, a: dict[str, Any], cfg: Mapping[str, Any]) -> str:
     return str(b.op("Gather", [x, idx], axis=int(axis)))
 
 
+def get_item(b: Builder, x: str, shape: Sequence[int | None], items: Sequence[Any]) -> str:
+    """``x[items]`` (items ``None``, ``...``, ints and slices), for Keras 3's ``GetItem`` and
+    TF's ``SlicingOpLambda`` alike: one Slice over the sliced axes, then Gather for the
+    indices and Unsqueeze for the new axes."""
+    used = sum(1 for i in items if i is not None and i is not Ellipsis)
+    full: list[Any] = []
+    for item in items:
+        full += [slice(None)] * (len(shape) - used) if item is Ellipsis else [item]
+    top = int_max()
+    starts, ends, axes, steps = [], [], [], []
+    axis = 0
+    for item in full:
+        if isinstance(item, slice) and item != slice(None):
+            start, stop, step = item.start, item.stop, 1 if item.step is None else int(item.step)
+            n = shape[axis]
+            if n is not None:
+                picked = range(*slice(start, stop, step).indices(n))
+                start, stop = (picked[0], picked[-1] + step) if len(picked) else (0, 0)
+                step = step if len(picked) else 1
+                stop = -top - 1 if stop < 0 and step < 0 else stop
+            else:
+                start = (0 if step > 0 else -1) if start is None else start
+                stop = (top if step > 0 else -top - 1) if stop is None else stop
+            if (start, stop, step) != (0, top, 1):
+                starts.append(int(start))
+                ends.append(int(stop))
+                axes.append(axis)
+                steps.append(int(step))
+        if item is not None:
+            axis += 1
+    if axes:
+        x = b.slice(x, starts, ends, axes, steps)
+    axis = 0
+    for item in full:  # indices and new axes, left to right on the output's axes
+        if item is None:
+            x = b.unsqueeze(x, [axis])
+            axis += 1
+        elif isinstance(item, int):
+            x = str(b.op("Gather", [x, b.const(np.asarray(item, np.int64), "index")], axis=axis))
+        else:
+            axis += 1
+    return x
+
+
 def _get_item(c: Call, a: dict[str, Any], cfg: Mapping[str, Any]) -> str:
-    b, x = c.b, a["x"]
     key = a["key"]
     items = list(key) if isinstance(key, (list, tuple)) else [key]
     if any(not (i is None or i is Ellipsis or isinstance(i, (int, slice))) or isinstance(i, bool) for i in items):
         raise c.unsupported("x[...] with a tensor or array key has no ONNX lowering")
-    consumed = sum(1 for i in items if i is not None and i is not Ellipsis)
-    if Ellipsis in items:
-        at = items.index(Ellipsis)
-        items = items[:at] + [slice(None)] * (x.rank - consumed) + items[at + 1 :]
-    out, axis = x.name, 0
-    for item in items:
-        if item is None:
-            out = b.unsqueeze(out, [axis])
-            axis += 1
-        elif isinstance(item, int):
-            out = str(b.op("Gather", [out, b.const(np.asarray(item, np.int64), "index")], axis=axis))
-        else:
-            step = 1 if item.step is None else int(item.step)
-            if item != slice(None):
-                start = item.start if item.start is not None else (0 if step > 0 else int_max())
-                stop = item.stop if item.stop is not None else (int_max() if step > 0 else -int_max() - 1)
-                out = b.slice(out, [int(start)], [int(stop)], [axis], [step])
-            axis += 1
-    return out
+    return get_item(c.b, a["x"].name, a["x"].type.shape, items)
 
 
 def _matmul(c: Call, a: dict[str, Any], cfg: Mapping[str, Any]) -> str:

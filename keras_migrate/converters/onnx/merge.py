@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_migrate.converters.onnx._core import Builder, Call, Tensor, lowering
+from keras_migrate.converters.onnx.builder import Builder
+from keras_migrate.converters.onnx.registry import Call, lowering
+from keras_migrate.converters.onnx.tensors import Tensor
 
 __all__: list[str] = []
 

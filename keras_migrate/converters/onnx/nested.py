@@ -8,7 +8,9 @@ of initializers.
 
 from __future__ import annotations
 
-from keras_migrate.converters.onnx._core import Call, Tensor, emit_graph, flat_tensors, lowering
+from keras_migrate.converters.onnx.emit import emit_graph, flat_tensors
+from keras_migrate.converters.onnx.registry import Call, lowering
+from keras_migrate.converters.onnx.tensors import Tensor
 
 __all__: list[str] = []
 

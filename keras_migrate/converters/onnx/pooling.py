@@ -7,7 +7,6 @@ so explicit pads reproduce both.
 
 from __future__ import annotations
 
-from keras_migrate.converters.onnx._core import Call, Tensor, lowering
 from keras_migrate.converters.onnx.conv import (
     from_nc,
     int_tuple,
@@ -15,6 +14,8 @@ from keras_migrate.converters.onnx.conv import (
     spatial_shape,
     to_nc,
 )
+from keras_migrate.converters.onnx.registry import Call, lowering
+from keras_migrate.converters.onnx.tensors import Tensor
 
 __all__: list[str] = []
 

@@ -24,16 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from keras_migrate.converters.onnx._core import (
-    Builder,
-    Call,
-    Tensor,
-    TensorAttr,
-    flat_tensors,
-    lowering,
-)
 from keras_migrate.converters.onnx.activations import activation
+from keras_migrate.converters.onnx.builder import Builder
 from keras_migrate.converters.onnx.conv import int_tuple, spatial_pads
+from keras_migrate.converters.onnx.emit import flat_tensors
+from keras_migrate.converters.onnx.registry import Call, lowering
+from keras_migrate.converters.onnx.tensors import Tensor, TensorAttr
 
 __all__ = ["CellLowering", "make_cell", "run_rnn"]
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from keras_migrate.converters.onnx._core import Call, Tensor, int_max, lowering
 from keras_migrate.converters.onnx.conv import from_nc, int_tuple, to_nc
-from keras_migrate.ir.interpreter.kernels._common import pair_tuple
+from keras_migrate.converters.onnx.registry import Call, lowering
+from keras_migrate.converters.onnx.tensors import Tensor, int_max
+from keras_migrate.ir.config_args import pair_tuple
 
 __all__ = ["pair_tuple"]
 

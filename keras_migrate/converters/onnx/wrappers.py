@@ -13,15 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from keras_migrate.converters.onnx._core import (
-    Call,
-    Tensor,
-    find_lowering,
-    flat_tensors,
-    lower_call,
-    lowering,
-)
+from keras_migrate.converters.onnx.emit import flat_tensors
 from keras_migrate.converters.onnx.recurrent import lower_rnn
+from keras_migrate.converters.onnx.registry import Call, find_lowering, lower_call, lowering
+from keras_migrate.converters.onnx.tensors import Tensor
 from keras_migrate.ir.graph import Layer, TensorType
 
 __all__ = ["inner_layer"]

@@ -17,6 +17,7 @@ import numpy as np
 
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.ir.graph import Graph, Layer, ValueRef, map_structure
+from keras_migrate.ir.interpreter import run_layer
 from keras_migrate.ir.specs import weight_specs
 from keras_migrate.ir.weights import Weight
 
@@ -115,9 +116,6 @@ def _fresh(layer: Layer, shape: tuple[int, ...], rng: np.random.Generator) -> La
 
 
 def _run(graph: Graph, inputs: list[np.ndarray], rng: np.random.Generator) -> tuple[Graph, dict[str, Any]]:
-    from keras_migrate.ir.interpreter._core import Context, _call, _load_kernels
-
-    _load_kernels()
     env: dict[str, Any] = dict(zip(graph.inputs, inputs))
     layers = {lay.name: lay for lay in graph.layers}
     for node in graph.nodes:
@@ -135,7 +133,7 @@ def _run(graph: Graph, inputs: list[np.ndarray], rng: np.random.Generator) -> tu
                 first = args[0][0] if isinstance(args[0], (list, tuple)) else args[0]
                 layer = _fresh(layer, tuple(int(d) for d in np.shape(first)), rng)
                 layers[layer.name] = layer
-            result = _call(layer, args, kwargs, Context())
+            result = run_layer(layer, args, kwargs)
             outs = list(result.outputs) if isinstance(result.outputs, (list, tuple)) else [result.outputs]
         env.update(zip(node.outputs, outs))
     return replace(graph, layers=tuple(layers[lay.name] for lay in graph.layers)), env

@@ -3,8 +3,9 @@
 Most Keras 1 classes survived into Keras 2 under new argument names (Keras 2's own
 ``legacy/interfaces.py`` table: ``output_dim`` -> ``units``, ``border_mode`` ->
 ``padding``, ``dim_ordering`` -> ``data_format``...). Those are renamed to their Keras 2
-form here and handed to the Keras 2 rules of :mod:`keras2_layers`, which pin the numerics
-Keras 3 changed. Classes Keras 2 dropped (``MaxoutDense``, ``Highway``, ``SReLU``,
+form here, from the table shared with the codemods (:mod:`keras_migrate.ir.ops.keras1_args`),
+and handed to the Keras 2 rules (:mod:`keras_migrate.formats.keras2.layers`), which pin
+the numerics Keras 3 changed. Classes Keras 2 dropped (``MaxoutDense``, ``Highway``, ``SReLU``,
 ``ParametricSoftplus``, ``Merge`` cosine mode, BatchNormalization modes 1 and 2) map to
 compat layers with Keras 1's exact formulas. A setting that cannot be reproduced raises
 :class:`UnsupportedError` naming the layer.
@@ -15,15 +16,26 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from keras_migrate.formats.keras2.layers import (
+from keras_migrate.formats.rules import (
+    KERAS1,
+    Rule,
     TranslateContext,
     normalize_activation,
+    register,
+    require_rule,
+    supported_classes,
     translate_layer,
+)
+from keras_migrate.ir.ops.keras1_args import (
+    CONV_ARGS,
+    DIM_ORDERING,
+    LAYOUT_ARGS,
+    RNN_ARGS,
+    WEIGHT_ARGS,
+    arg_renames,
 )
 
 __all__ = ["KERAS1_CLASSES", "convert_object", "translate_keras1"]
-
-_DIM_ORDERING = {"th": "channels_first", "tf": "channels_last"}
 
 #: Keras 1 regularizer / constraint names -> Keras 3 class names and argument renames.
 _REGULARIZERS = {"L1L2Regularizer", "WeightRegularizer", "ActivityRegularizer", "L1L2"}
@@ -65,33 +77,16 @@ def _initializer(value: Any) -> Any:
     return value
 
 
-Rule = Callable[[dict[str, Any], TranslateContext], tuple[str, dict[str, Any]]]
-_RULES: dict[str, Rule] = {}
-
-
 def _rule(*names: str) -> Callable[[Rule], Rule]:
-    def deco(fn: Rule) -> Rule:
-        for n in names:
-            _RULES[n] = fn
-        return fn
-
-    return deco
+    """Register a rule in the Keras 1 rule set (class names mean other things in Keras 2)."""
+    return register(*names, rules=KERAS1)
 
 
 #: Keys every Keras 1 layer may carry that Keras 3 does not take (shape hints, dtype).
 _DROP = ("input_dim", "input_length", "input_dtype", "batch_input_shape", "weights", "trainable", "name")
 
-_COMMON = {
-    "init": "kernel_initializer",
-    "W_regularizer": "kernel_regularizer",
-    "b_regularizer": "bias_regularizer",
-    "W_constraint": "kernel_constraint",
-    "b_constraint": "bias_constraint",
-    "bias": "use_bias",
-    "border_mode": "padding",
-    "dim_ordering": "data_format",
-    "nb_filter": "filters",
-}
+#: Renames every Keras 1 layer config gets, whatever its class (before the class's own).
+_COMMON = {**WEIGHT_ARGS, **LAYOUT_ARGS}
 
 
 def _rename(config: Mapping[str, Any], ctx: TranslateContext, renames: Mapping[str, str], drop: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -102,9 +97,9 @@ def _rename(config: Mapping[str, Any], ctx: TranslateContext, renames: Mapping[s
             continue
         new = renames.get(k, k)
         if k == "dim_ordering":
-            if v not in _DIM_ORDERING:
+            if v not in DIM_ORDERING:
                 raise ctx.fail(f"unknown dim_ordering {v!r}")
-            v = _DIM_ORDERING[v]
+            v = DIM_ORDERING[v]
         if new.endswith("_initializer"):
             v = _initializer(v)
         elif new.endswith(("_regularizer", "_constraint")):
@@ -122,8 +117,10 @@ def _keras2(class_name: str, config: dict[str, Any], ctx: TranslateContext) -> t
     return translate_layer(class_name, config, ctx)
 
 
-def _simple(k2_class: str, renames: Mapping[str, str] | None = None, drop: tuple[str, ...] = ()) -> Rule:
-    table = {**_COMMON, **(renames or {})}
+def _simple(k2_class: str, keras1_class: str | None = None, drop: tuple[str, ...] = ()) -> Rule:
+    """A class whose Keras 1 config only needs its arguments renamed (the renames of
+    ``keras1_class``, ``k2_class`` by default), then Keras 2's rule for ``k2_class``."""
+    table = {**_COMMON, **arg_renames(keras1_class or k2_class)}
 
     def rule(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
         return _keras2(k2_class, _rename(config, ctx, table, drop), ctx)
@@ -131,45 +128,25 @@ def _simple(k2_class: str, renames: Mapping[str, str] | None = None, drop: tuple
     return rule
 
 
-_RULES.update(
-    {
-        "Dense": _simple("Dense", {"output_dim": "units"}),
-        "TimeDistributedDense": _simple("Dense", {"output_dim": "units"}),
-        "Activation": _simple("Activation"),
-        "Dropout": _simple("Dropout", {"p": "rate"}),
-        "SpatialDropout1D": _simple("SpatialDropout1D", {"p": "rate"}),
-        "SpatialDropout2D": _simple("SpatialDropout2D", {"p": "rate"}),
-        "SpatialDropout3D": _simple("SpatialDropout3D", {"p": "rate"}),
-        "GaussianNoise": _simple("GaussianNoise", {"sigma": "stddev"}),
-        "GaussianDropout": _simple("GaussianDropout", {"p": "rate"}),
-        "Reshape": _simple("Reshape"),
-        "Permute": _simple("Permute"),
-        "Flatten": _simple("Flatten"),
-        "RepeatVector": _simple("RepeatVector"),
-        "Masking": _simple("Masking"),
-        "ActivityRegularization": _simple("ActivityRegularization"),
-        "ELU": _simple("ELU"),
-        "LeakyReLU": _simple("LeakyReLU"),
-        "ThresholdedReLU": _simple("ThresholdedReLU"),
-        "PReLU": _simple("PReLU", {"init": "alpha_initializer"}),
-        "Convolution1D": _simple("Conv1D", {"filter_length": "kernel_size", "subsample_length": "strides"}),
-        "AtrousConvolution1D": _simple(
-            "Conv1D", {"filter_length": "kernel_size", "subsample_length": "strides", "atrous_rate": "dilation_rate"}
-        ),
-        "LocallyConnected1D": _simple("LocallyConnected1D", {"filter_length": "kernel_size", "subsample_length": "strides"}),
-        "MaxPooling1D": _simple("MaxPooling1D", {"pool_length": "pool_size", "stride": "strides"}),
-        "AveragePooling1D": _simple("AveragePooling1D", {"pool_length": "pool_size", "stride": "strides"}),
-        "UpSampling1D": _simple("UpSampling1D", {"length": "size"}),
-        "Cropping1D": _simple("Cropping1D"),
-    }
-)
-for _n in ("MaxPooling2D", "MaxPooling3D", "AveragePooling2D", "AveragePooling3D"):
-    _RULES[_n] = _simple(_n)
-for _n in (
-    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
-    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
-):  # fmt: skip
-    _RULES[_n] = _simple(_n)
+#: Keras 1 classes that only need renames, and the Keras 2 class each becomes.
+_RENAMED_ONLY = {
+    "Dense": "Dense", "TimeDistributedDense": "Dense", "Activation": "Activation", "Dropout": "Dropout",
+    "SpatialDropout1D": "SpatialDropout1D", "SpatialDropout2D": "SpatialDropout2D",
+    "SpatialDropout3D": "SpatialDropout3D", "GaussianNoise": "GaussianNoise", "GaussianDropout": "GaussianDropout",
+    "Reshape": "Reshape", "Permute": "Permute", "Flatten": "Flatten", "RepeatVector": "RepeatVector",
+    "Masking": "Masking", "ActivityRegularization": "ActivityRegularization", "ELU": "ELU",
+    "LeakyReLU": "LeakyReLU", "ThresholdedReLU": "ThresholdedReLU", "PReLU": "PReLU",
+    "Convolution1D": "Conv1D", "AtrousConvolution1D": "Conv1D", "LocallyConnected1D": "LocallyConnected1D",
+    "MaxPooling1D": "MaxPooling1D", "AveragePooling1D": "AveragePooling1D", "UpSampling1D": "UpSampling1D",
+    "Cropping1D": "Cropping1D", "MaxPooling2D": "MaxPooling2D", "MaxPooling3D": "MaxPooling3D",
+    "AveragePooling2D": "AveragePooling2D", "AveragePooling3D": "AveragePooling3D",
+    "GlobalMaxPooling1D": "GlobalMaxPooling1D", "GlobalMaxPooling2D": "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D": "GlobalMaxPooling3D", "GlobalAveragePooling1D": "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D": "GlobalAveragePooling2D", "GlobalAveragePooling3D": "GlobalAveragePooling3D",
+}  # fmt: skip
+for _n, _k2 in _RENAMED_ONLY.items():
+    # TimeDistributedDense applied a Dense to every timestep: Dense's renames.
+    _rule(_n)(_simple(_k2, "Dense" if _n == "TimeDistributedDense" else _n))
 
 
 def _kernel_size(config: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -178,8 +155,8 @@ def _kernel_size(config: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any
     return config
 
 
-def _conv2d_rule(k2_class: str, extra: Mapping[str, str] | None = None) -> Rule:
-    renames = {**_COMMON, "subsample": "strides", **(extra or {})}
+def _conv2d_rule(k2_class: str) -> Rule:
+    renames = {**_COMMON, **CONV_ARGS}
 
     def rule(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
         cfg = _rename(_kernel_size(config, ("nb_row", "nb_col")), ctx, renames)
@@ -188,14 +165,14 @@ def _conv2d_rule(k2_class: str, extra: Mapping[str, str] | None = None) -> Rule:
     return rule
 
 
-_RULES["Convolution2D"] = _conv2d_rule("Conv2D")
-_RULES["AtrousConvolution2D"] = _conv2d_rule("Conv2D", {"atrous_rate": "dilation_rate"})
-_RULES["LocallyConnected2D"] = _conv2d_rule("LocallyConnected2D")
+_rule("Convolution2D")(_conv2d_rule("Conv2D"))
+_rule("AtrousConvolution2D")(_conv2d_rule("Conv2D"))
+_rule("LocallyConnected2D")(_conv2d_rule("LocallyConnected2D"))
 
 
 @_rule("Convolution3D")
 def _conv3d(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    cfg = _rename(_kernel_size(config, ("kernel_dim1", "kernel_dim2", "kernel_dim3")), ctx, {**_COMMON, "subsample": "strides"})
+    cfg = _rename(_kernel_size(config, ("kernel_dim1", "kernel_dim2", "kernel_dim3")), ctx, {**_COMMON, **CONV_ARGS})
     return _keras2("Conv3D", cfg, ctx)
 
 
@@ -203,7 +180,7 @@ def _conv3d(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[st
 def _separable(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     config = _kernel_size(config, ("nb_row", "nb_col"))
     init = config.pop("init", "glorot_uniform")
-    cfg = _rename(config, ctx, {**_COMMON, "subsample": "strides"})
+    cfg = _rename(config, ctx, {**_COMMON, **arg_renames("SeparableConvolution2D")})
     cfg["depthwise_initializer"] = cfg["pointwise_initializer"] = _initializer(init)
     return _keras2("SeparableConv2D", cfg, ctx)
 
@@ -236,7 +213,7 @@ def deconv_output_padding(output_shape: Any, kernel: list[int], strides: list[in
 @_rule("Deconvolution2D")
 def _deconv(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     raw_shape = config.get("output_shape")
-    cfg = _rename(_kernel_size(config, ("nb_row", "nb_col")), ctx, {**_COMMON, "subsample": "strides"}, ("output_shape",))
+    cfg = _rename(_kernel_size(config, ("nb_row", "nb_col")), ctx, {**_COMMON, **CONV_ARGS}, ("output_shape",))
     strides = [int(s) for s in cfg.get("strides", [1, 1])]
     pad = deconv_output_padding(
         raw_shape, cfg["kernel_size"], strides, cfg.get("padding", "valid"), cfg.get("data_format") == "channels_first"
@@ -273,7 +250,7 @@ def _zeropad1d(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict
 
 @_rule("ZeroPadding2D")
 def _zeropad2d(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    cfg = _rename(config, ctx, {"dim_ordering": "data_format"})
+    cfg = _rename(config, ctx, arg_renames("ZeroPadding2D"))
     pad = _padding_dict(cfg.get("padding", [1, 1]), (("top_pad", "bottom_pad"), ("left_pad", "right_pad")))
     if isinstance(pad, (list, tuple)) and len(pad) == 4:
         pad = [[int(pad[0]), int(pad[1])], [int(pad[2]), int(pad[3])]]
@@ -282,34 +259,16 @@ def _zeropad2d(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict
 
 
 for _n in ("ZeroPadding3D", "Cropping2D", "Cropping3D", "UpSampling2D", "UpSampling3D"):
-    _RULES[_n] = _simple(_n)
+    _rule(_n)(_simple(_n))
 
 
 @_rule("Embedding")
 def _embedding(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     if float(config.get("dropout") or 0.0) > 0.0:
         ctx.notes.append(f"{ctx.layer_name}: Embedding dropout={config['dropout']} acts only in training; dropped")
-    cfg = _rename(
-        config,
-        ctx,
-        {"init": "embeddings_initializer", "W_regularizer": "embeddings_regularizer", "W_constraint": "embeddings_constraint"},
-        ("dropout",),
-    )
+    cfg = _rename(config, ctx, arg_renames("Embedding"), ("dropout",))
     cfg["input_dim"] = int(config["input_dim"])  # a real argument here, not a shape hint
     return _keras2("Embedding", cfg, ctx)
-
-
-_RNN_RENAMES = {
-    "output_dim": "units",
-    "init": "kernel_initializer",
-    "inner_init": "recurrent_initializer",
-    "inner_activation": "recurrent_activation",
-    "W_regularizer": "kernel_regularizer",
-    "U_regularizer": "recurrent_regularizer",
-    "b_regularizer": "bias_regularizer",
-    "dropout_W": "dropout",
-    "dropout_U": "recurrent_dropout",
-}
 
 
 def _forget_bias(config: dict[str, Any], cfg: dict[str, Any]) -> None:
@@ -320,7 +279,7 @@ def _forget_bias(config: dict[str, Any], cfg: dict[str, Any]) -> None:
 
 def _rnn_rule(k2_class: str) -> Rule:
     def rule(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-        cfg = _rename(config, ctx, _RNN_RENAMES, ("consume_less",))
+        cfg = _rename(config, ctx, RNN_ARGS, ("consume_less",))
         _forget_bias(config, cfg)
         return _keras2(k2_class, cfg, ctx)
 
@@ -328,7 +287,7 @@ def _rnn_rule(k2_class: str) -> Rule:
 
 
 for _n in ("SimpleRNN", "GRU", "LSTM"):
-    _RULES[_n] = _rnn_rule(_n)
+    _rule(_n)(_rnn_rule(_n))
 
 
 @_rule("ConvLSTM2D")
@@ -336,7 +295,7 @@ def _convlstm(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[
     cfg = _rename(
         _kernel_size(config, ("nb_row", "nb_col")),
         ctx,
-        {**_RNN_RENAMES, **_COMMON, "subsample": "strides", "init": "kernel_initializer"},
+        {**_COMMON, **arg_renames("ConvLSTM2D")},
         ("consume_less",),
     )
     _forget_bias(config, cfg)
@@ -346,7 +305,7 @@ def _convlstm(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[
 @_rule("BatchNormalization")
 def _batchnorm(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     mode = int(config.get("mode", 0))
-    cfg = _rename(config, ctx, {"beta_init": "beta_initializer", "gamma_init": "gamma_initializer"}, ("mode",))
+    cfg = _rename(config, ctx, arg_renames("BatchNormalization"), ("mode",))
     if mode == 0:
         return _keras2("BatchNormalization", cfg, ctx)
     if mode not in (1, 2):
@@ -449,20 +408,9 @@ def _bidirectional(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, 
 
 
 #: Every Keras 1 layer class this module translates.
-KERAS1_CLASSES = frozenset(_RULES)
+KERAS1_CLASSES = supported_classes(KERAS1)
 
 
 def translate_keras1(class_name: str, config: Mapping[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     """Translate a Keras 1 ``(class_name, config)`` to Keras 3's ``(type, config)``."""
-    rule = _RULES.get(class_name)
-    if rule is None:
-        if class_name == "Lambda":
-            raise ctx.fail(
-                "Lambda layers hold Python bytecode, which is never executed",
-                hint="replace the Lambda with a built-in layer before converting",
-            )
-        raise ctx.fail(
-            f"unknown Keras 1 layer class {class_name!r}",
-            hint="it is not a built-in Keras 1.2 layer; custom layers cannot be converted",
-        )
-    return rule(dict(config), ctx)
+    return require_rule(class_name, ctx, KERAS1)(dict(config), ctx)

@@ -18,10 +18,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from keras_migrate.errors import KerasMigrateError, UnsupportedError
+from keras_migrate.errors import UnsupportedError
+from keras_migrate.formats.weight_source import WeightOpener, WeightSource, match_layers
 from keras_migrate.ir.graph import Graph, Model, Provenance
 
-__all__ = ["Keras1Options", "load", "options"]
+__all__ = ["Keras1Options", "build_keras1_model", "options"]
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,10 @@ def _version_tuple(version: str | None) -> tuple[int, ...] | None:
     return tuple(int(p) for p in parts[:3]) if parts else None
 
 
-def _source_backend(weights: Any, opts: Keras1Options) -> tuple[str, str]:
+def _source_backend(weights: WeightSource, opts: Keras1Options) -> tuple[str, str]:
     if opts.source_backend:
         return opts.source_backend, f"source backend {opts.source_backend} (from --source-backend)"
-    names = [w.origin or w.name for n in weights.layer_names for w in (weights.get(n) or [])]
+    names = [w.origin or w.name for n in weights.weighted_names() for w in (weights.get(n) or [])]
     if not names:
         return "tensorflow", "no weight names to infer the source backend from; assumed tensorflow"
     if all(not n.endswith(":0") and not re.search(r":\d+$", n) for n in names):
@@ -91,10 +92,20 @@ def _bn_mode(keras_version: str | None, opts: Keras1Options, uses_bn: bool) -> t
     return "variance", None
 
 
-def load(model_config: Mapping[str, Any], weights: Any, *, path: str, keras_version: str | None, source_format: str) -> Model:
-    """Build the IR of a Keras 1 model (``weights`` is a weights group or ``None``)."""
-    from keras_migrate.formats.keras1.reader.topology import graph_from_keras1
-    from keras_migrate.formats.keras1.reader.weights import (
+def build_keras1_model(
+    model_config: Mapping[str, Any],
+    open_weights: WeightOpener | None,
+    *,
+    path: str,
+    keras_version: str | None,
+    source_format: str,
+) -> Model:
+    """Build the IR of a Keras 1 model: the pipeline's stages for Keras 1 files (its own
+    topology reader and rule set, weight layouts and Theano fix-ups); ``open_weights``
+    opens the file's weights once the config is translated (``None``: architecture only,
+    freshly initialized weights)."""
+    from keras_migrate.formats.keras1.topology import graph_from_keras1
+    from keras_migrate.formats.keras1.weights import (
         WeightOptions,
         attach_keras1_weights,
         has_keras1_weights,
@@ -105,7 +116,8 @@ def load(model_config: Mapping[str, Any], weights: Any, *, path: str, keras_vers
     notes = [*topo_notes, *reader.notes]
     backend = ""
     uses_bn = any(lay.origin.class_name == "BatchNormalization" for _, lay in graph.walk_layers())
-    if weights is not None:
+    if open_weights is not None:
+        weights = open_weights(graph, reader.renamed)
         backend, why = _source_backend(weights, opts)
         notes.append(why)
         bn, bn_note = _bn_mode(keras_version, opts, uses_bn)
@@ -113,28 +125,17 @@ def load(model_config: Mapping[str, Any], weights: Any, *, path: str, keras_vers
             notes.append(bn_note)
         wopts = WeightOptions(backend=backend, bn_running_std=bn, path=weights.path)
         top = [lay for lay in graph.layers if has_keras1_weights(lay)]
-        names = [lay.origin.name or lay.name for lay in top]
-        available = weights.weighted_names()
-        if all(weights.get(n) is not None for n in names):
-            order = {n: n for n in names}
-        elif len(names) == len(available):
-            order = dict(zip(names, available))
+        order, by_order = match_layers([lay.origin.name or lay.name for lay in top], weights)
+        if by_order:
             notes.append("weights matched to layers by order, as Keras 1 loaded them (layer names differ)")
-        else:
-            missing = [n for n in names if weights.get(n) is None]
-            raise KerasMigrateError(
-                f"the weights file has no weights for layers {missing[:5]}",
-                path=weights.path,
-                hint="the weights do not fit the architecture",
-            )
         graph = attach_keras1_weights(graph, lambda n: weights.get(order[n]) if n in order else None, wopts)
         notes += wopts.notes
         if backend == "theano":
-            from keras_migrate.formats.keras1.reader.theano import theano_fixups
+            from keras_migrate.formats.keras1.theano import theano_fixups
 
             graph = theano_fixups(graph, path=path, notes=notes)
     else:
-        from keras_migrate.formats.keras1.reader.fresh import initialize
+        from keras_migrate.formats.keras1.fresh import initialize
 
         graph = initialize(graph, path=path)
         message = "architecture only: weights are freshly initialized (random), outputs are not the original model's"

@@ -19,7 +19,8 @@ from dataclasses import replace
 from typing import Any
 
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.ir.graph import Graph, GraphBuilder, Layer, LayerOrigin, ValueRef
+from keras_migrate.ir.graph import Graph, Layer, Node
+from keras_migrate.ir.rewrite import Rewriter
 
 __all__ = ["theano_fixups"]
 
@@ -94,52 +95,41 @@ def _rewrite(graph: Graph, path: str, notes: list[str]) -> Graph:
     from keras_migrate.ir.passes.infer_types import infer_graph_types
 
     typed = infer_graph_types(graph)
-    layers = {lay.name: lay for lay in graph.layers}
-    b = GraphBuilder(graph.name, kind=graph.kind)
-    names = set(layers) | set(graph.values)
-    for name in graph.inputs:
-        b.add_input(name, graph.values[name].type)
-    for lay in graph.layers:
-        b.add_layer(lay.with_config(padding="valid") if lay.name in targets else lay)
-    for node in graph.nodes:
-        args: tuple[Any, ...] = node.args
-        if node.layer in targets:
-            layer = layers[node.layer]
-            cfg = layer.config
-            rank = _CONV[layer.type]
-            src = node.inputs[0]
-            t = typed.values[src].type
-            cf = cfg.get("data_format") == "channels_first"
-            spatial = (t.shape[2:] if cf else t.shape[1:-1]) if t is not None else (None,) * rank
-            pads = [
-                _pads(n, k, s, d)
-                for n, k, s, d in zip(
-                    spatial, _ints(cfg["kernel_size"], rank), _ints(cfg.get("strides", 1), rank), _ints(cfg.get("dilation_rate", 1), rank)
-                )
-            ]
-            given = [p for p in pads if p is not None]
-            if len(given) != rank:
-                raise _refuse(layer, "a strided 'same' convolution needs the input size to reproduce Theano's padding", path)
-            pad_name = f"{layer.name}_theano_pad"
-            k = 1
-            while pad_name in names:
-                pad_name = f"{layer.name}_theano_pad_{k}"
-                k += 1
-            names.add(pad_name)
-            pcfg: dict[str, Any] = {"padding": list(given[0]) if rank == 1 else [list(p) for p in given]}
-            if rank > 1:
-                pcfg["data_format"] = cfg.get("data_format", "channels_last")
-            b.add_layer(Layer(pad_name, f"ZeroPadding{rank}D", pcfg, origin=LayerOrigin("(inserted)", pad_name)))
-            padded = b.call(pad_name, (ValueRef(src),))[0]
-            args = (padded,)
-            notes.append(
-                f"{layer.origin.name or layer.name}: Theano 'same' convolution padded {pcfg['padding']} explicitly, "
-                "then 'valid' (Theano's half-padding differs from TensorFlow's SAME for even kernels and strides)"
+
+    def pad_then_convolve(rw: Rewriter, node: Node) -> bool:
+        if node.layer not in targets:
+            return False
+        layer = graph.layer(node.layer)
+        cfg = layer.config
+        rank = _CONV[layer.type]
+        src = node.inputs[0]
+        t = typed.values[src].type
+        cf = cfg.get("data_format") == "channels_first"
+        spatial = (t.shape[2:] if cf else t.shape[1:-1]) if t is not None else (None,) * rank
+        pads = [
+            _pads(n, k, s, d)
+            for n, k, s, d in zip(
+                spatial, _ints(cfg["kernel_size"], rank), _ints(cfg.get("strides", 1), rank), _ints(cfg.get("dilation_rate", 1), rank)
             )
-        b.call(node.layer, args, dict(node.kwargs), num_outputs=len(node.outputs))
-    b.input_structure = graph.input_structure
-    b.output_structure = graph.output_structure
-    return b.build()
+        ]
+        given = [p for p in pads if p is not None]
+        if len(given) != rank:
+            raise _refuse(layer, "a strided 'same' convolution needs the input size to reproduce Theano's padding", path)
+        pcfg: dict[str, Any] = {"padding": list(given[0]) if rank == 1 else [list(p) for p in given]}
+        if rank > 1:
+            pcfg["data_format"] = cfg.get("data_format", "channels_last")
+        padded = rw.insert(f"{layer.name}_theano_pad", f"ZeroPadding{rank}D", pcfg, (rw.ref(src),))
+        rw.replay(node, args=(padded,))
+        notes.append(
+            f"{layer.origin.name or layer.name}: Theano 'same' convolution padded {pcfg['padding']} explicitly, "
+            "then 'valid' (Theano's half-padding differs from TensorFlow's SAME for even kernels and strides)"
+        )
+        return True
+
+    # Every layer keeps its place (the padding layers come last); targets become 'valid'.
+    return Rewriter.rewrite(
+        graph, pad_then_convolve, declare=lambda lay: lay.with_config(padding="valid") if lay.name in targets else lay
+    )
 
 
 def theano_fixups(graph: Graph, *, path: str = "", notes: list[str]) -> Graph:

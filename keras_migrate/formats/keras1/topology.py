@@ -12,7 +12,7 @@ functional models with 3-element inbound nodes), plus three things it does not:
   ``dim_ordering`` they ran with: it is inferred from the nearest layer that did, or taken
   from an option, and every inference is reported.
 
-Layer configs are translated by :mod:`keras1_layers`.
+Layer configs are translated by the Keras 1 rule set (:mod:`keras_migrate.formats.keras1.layers`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
-from keras_migrate.formats.keras1.reader.layers import translate_keras1
-from keras_migrate.formats.keras2.layers import TranslateContext
 from keras_migrate.formats.keras2.topology import ConfigReader
+from keras_migrate.formats.ruleset import TranslateContext, translate_keras1
 from keras_migrate.ir.graph import Graph, Layer, LayerOrigin
 
 __all__ = ["NO_DIM_ORDERING", "Keras1Reader", "graph_from_keras1", "normalize_config"]

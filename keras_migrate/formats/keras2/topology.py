@@ -4,8 +4,9 @@ Handles every config shape those versions wrote: Sequential as a list (Keras <= 
 dict, functional models with 3- or 4-element inbound nodes, tf.keras' nested first-argument
 structures and tensors inside call kwargs, Keras 3's ``args``/``kwargs`` nodes, structured
 (list or dict) model inputs and outputs, and nested models (which become layers owning a
-subgraph). Layer configs are translated to Keras 3 by :mod:`keras2_layers`; weights are
-attached afterwards by :func:`attach_weights`.
+subgraph). Layer configs are translated to Keras 3 by the rule registry
+(:mod:`keras_migrate.formats.ruleset`); weights are attached afterwards by
+:func:`attach_weights`, in the file order :func:`expected_weights` gives.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from dataclasses import replace
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
-from keras_migrate.formats.keras2.layers import TranslateContext, rewrite_call, translate_layer
 from keras_migrate.formats.keras3.ops import is_op_entry, op_layer
-from keras_migrate.formats.tfkeras.layers import TFOP_TYPE, resolve_output_counts, tf_op_outputs
+from keras_migrate.formats.ruleset import TranslateContext, rewrite_call, translate_layer
+from keras_migrate.formats.tfkeras.layers import resolve_output_counts
 from keras_migrate.ir.graph import Graph, GraphBuilder, Layer, LayerOrigin, TensorType, ValueRef
+from keras_migrate.ir.ops.tf import TFOP_TYPE, tf_op_outputs
 from keras_migrate.ir.specs import WeightSpec, weight_specs
 from keras_migrate.ir.weights import Weight
 
-__all__ = ["ConfigReader", "attach_weights", "graph_from_config", "num_outputs"]
+__all__ = ["ConfigReader", "attach_weights", "expected_weights", "graph_from_config", "num_outputs", "split_weights"]
 
 _MODEL_CLASSES = frozenset({"Model", "Functional", "Sequential"})
 _RNN_TYPES = frozenset(
@@ -416,13 +418,15 @@ def graph_from_config(model_config: Mapping[str, Any], *, path: str = "", genera
 # --------------------------------------------------------------------------- weights
 
 
-def _split(layer: Layer) -> tuple[list[tuple[str, WeightSpec]], list[tuple[str, WeightSpec]]]:
-    """(trainable, non_trainable) weights of a layer as Keras 2 orders them in files."""
+def split_weights(layer: Layer) -> tuple[list[tuple[str, WeightSpec]], list[tuple[str, WeightSpec]]]:
+    """``(trainable, non_trainable)`` weights of a layer as ``(owner path, spec)``, as Keras 2
+    orders them in files: a nested model lists every sublayer's trainable weights first
+    (all of them non-trainable if the model is frozen)."""
     if layer.subgraph is not None:
         tr: list[tuple[str, WeightSpec]] = []
         nt: list[tuple[str, WeightSpec]] = []
         for sub in layer.subgraph.layers:
-            a, c = _split(sub)
+            a, c = split_weights(sub)
             tr += [(f"{layer.name}/{p}", s) for p, s in a]
             nt += [(f"{layer.name}/{p}", s) for p, s in c]
         return (tr, nt) if layer.trainable else ([], tr + nt)
@@ -432,8 +436,11 @@ def _split(layer: Layer) -> tuple[list[tuple[str, WeightSpec]], list[tuple[str, 
     return (tr, nt) if layer.trainable else ([], tr + nt)
 
 
-def _expected(layer: Layer) -> list[tuple[str, WeightSpec]]:
-    tr, nt = _split(layer)
+def expected_weights(layer: Layer) -> list[tuple[str, WeightSpec]]:
+    """Every weight of a layer as ``(owner path, spec)``, in the order weight files hold
+    them (:func:`split_weights`, trainable then the rest): how each reader's
+    :class:`~keras_migrate.formats.weight_source.WeightSource` lists a layer's arrays."""
+    tr, nt = split_weights(layer)
     return tr + nt
 
 
@@ -452,7 +459,7 @@ def attach_weights(
     """
     new_layers = []
     for layer in graph.layers:
-        expected = _expected(layer)
+        expected = expected_weights(layer)
         if not expected:
             new_layers.append(layer)
             continue

@@ -6,6 +6,9 @@ tf.keras' LocallyConnected layers store their kernel in one of three layouts
 ``(input..., output..., filters)`` kernel; implementation 3 keeps only the connected
 entries, sorted by (output index, input index) of the flattened tensors. Both are mapped
 to implementation 1 lazily, as index transforms applied when the weight is read.
+
+Keras 2 files saved with the Theano backend hold true-convolution kernels, flipped here
+(:func:`flip_theano_kernels`) to the correlation every Keras 3 backend computes.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ import numpy as np
 
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.ir.graph import Graph, Layer
-from keras_migrate.ir.weights import GatherFlat, Reshape, Transpose
+from keras_migrate.ir.weights import Flip, GatherFlat, Reshape, Transpose
 
-__all__ = ["fix_graph_weights"]
+__all__ = ["fix_graph_weights", "flip_theano_kernels"]
 
 
 def _ints(v: object, n: int) -> tuple[int, ...]:
@@ -101,3 +104,25 @@ def fix_graph_weights(graph: Graph, path: str = "") -> Graph:
             layer = _local_kernel(layer, path)
         layers.append(layer)
     return replace(graph, layers=tuple(layers))
+
+
+_CONV_KERNEL_TYPES = frozenset({"Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose", "ConvLSTM2D"})
+
+
+def flip_theano_kernels(graph: Graph) -> Graph:
+    """Theano computed true convolution; Keras 3 backends correlate: flip spatial axes."""
+
+    def fix(layer: Layer) -> Layer:
+        if layer.subgraph is not None:
+            return replace(layer, subgraph=flip_theano_kernels(layer.subgraph))
+        if layer.type not in _CONV_KERNEL_TYPES:
+            return layer
+        new = []
+        for w in layer.weights:
+            if w.name in ("kernel", "recurrent_kernel"):
+                rank = len(w.shape)
+                w = w.then(Flip(tuple(range(rank - 2))))
+            new.append(w)
+        return layer.with_weights(tuple(new))
+
+    return replace(graph, layers=tuple(fix(lay) for lay in graph.layers))

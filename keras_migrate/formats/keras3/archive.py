@@ -29,12 +29,16 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
+from keras_migrate.formats.architecture import check_model_config
 from keras_migrate.formats.keras3.ops import is_op_entry
+from keras_migrate.formats.layer_entries import ObjectWeights, entry_name, model_layer_entries
+from keras_migrate.formats.pipeline import ModelSource, read_model
+from keras_migrate.formats.vocabulary_files import VocabularyFiles
 from keras_migrate.ir.graph import Graph, Layer, Model
-from keras_migrate.ir.specs import LOOKUP_TYPES, save_groups, snake_case
+from keras_migrate.ir.specs import LOOKUP_TYPES, WeightSpec, save_groups, snake_case
 from keras_migrate.ir.weights import H5Dataset, Weight
 
 __all__ = ["object_paths", "read_keras_zip"]
@@ -83,15 +87,8 @@ def _tfk_snake_case(name: str) -> str:
 
 
 def _entries(model_config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    from keras_migrate.formats.tensorflow.checkpoint import model_layer_entries
-
     # Keras 3 op nodes are not in ``model.layers``: they own no saved state.
     return [e for e in model_layer_entries(model_config) if not is_op_entry(e)]
-
-
-def _entry_name(entry: Mapping[str, Any]) -> str:
-    cfg = entry.get("config")
-    return str(entry.get("name") or (cfg.get("name") if isinstance(cfg, Mapping) else "") or "")
 
 
 def object_paths(model_config: Mapping[str, Any], base: str, *, tf_keras: bool) -> dict[str, str]:
@@ -107,25 +104,22 @@ def object_paths(model_config: Mapping[str, Any], base: str, *, tf_keras: bool) 
         key = snake(cls)
         k = used.get(key, 0)
         used[key] = k + 1
-        out[_entry_name(entry)] = f"{base}layers/{key if k == 0 else f'{key}_{k}'}/"
+        out[entry_name(entry)] = f"{base}layers/{key if k == 0 else f'{key}_{k}'}/"
     return out
 
 
-class ZipWeights:
-    """The HDF5 reader's weights interface over a ``.keras`` archive's ``model.weights.h5``."""
+class ZipWeights(ObjectWeights):
+    """A :class:`~keras_migrate.formats.weight_source.WeightSource` over a ``.keras``
+    archive's ``model.weights.h5``, each layer's weights located by its object path."""
 
     def __init__(self, h5_path: str, model_config: Mapping[str, Any], graph: Graph, renamed: Mapping[str, str],
                  *, path: str, keras_version: str, tf_keras: bool) -> None:
         import h5py
 
-        from keras_migrate.formats.keras2.topology import _expected
-
         self.path = path
         self.keras_version = keras_version
-        self.backend = None
+        self.backend: str | None = None
         self._tf_keras = tf_keras
-        self._layers: dict[str, list[Weight]] = {}
-        self._order: list[str] = []
         try:
             f = h5py.File(h5_path, "r")
         except OSError as exc:
@@ -133,20 +127,11 @@ class ZipWeights:
         with f:
             self._file = f
             self._h5 = h5_path
-            prefixes = object_paths(model_config, "", tf_keras=tf_keras)
-            for layer in graph.layers:
-                expected = _expected(layer)
-                if not expected:
-                    continue
-                orig = renamed.get(layer.name, layer.origin.name or layer.name)
-                self._layers[orig] = [self._weight(layer, prefixes, owner, spec.name) for owner, spec in expected]
-                self._order.append(orig)
+            self._prefixes = object_paths(model_config, "", tf_keras=tf_keras)
+            self.locate_all(graph, renamed)
 
-    def get(self, layer_name: str) -> list[Weight] | None:
-        return self._layers.get(layer_name)
-
-    def weighted_names(self) -> list[str]:
-        return list(self._order)
+    def locate(self, original_name: str, layer: Layer, expected: list[tuple[str, WeightSpec]]) -> list[Weight]:
+        return [self._weight(layer, self._prefixes, owner, spec.name) for owner, spec in expected]
 
     def _weight(self, layer: Layer, prefixes: dict[str, str], owner: str, name: str) -> Weight:
         parts = owner.split("/")
@@ -212,47 +197,6 @@ class ZipWeights:
         return None
 
 
-_FUNCTIONAL = ("Functional", "Model")
-
-
-def keras3_config_fixups(config: Any, path: str) -> Any:
-    """Bring a Keras 3 model config to the conventions the config reader shares with
-    legacy files (a copy; the input is not modified).
-
-    * In ``input_layers``/``output_layers`` Keras 3 numbers a nested functional model's
-      nodes from 1 (its node 0 is the one it is built with; ``functional_from_config``
-      subtracts 1), while node arguments count its calls from 0: both become call numbers.
-    """
-
-    def fix(obj: Any, owner: str) -> Any:
-        if isinstance(obj, list):
-            return [fix(v, owner) for v in obj]
-        if not isinstance(obj, Mapping):
-            return obj
-        out = {k: fix(v, str(obj.get("name") or owner)) for k, v in obj.items()}
-        cfg = out.get("config")
-        if isinstance(cfg, dict) and out.get("class_name") in _FUNCTIONAL and isinstance(cfg.get("layers"), list):
-            nested = {
-                str(e.get("name")) for e in cfg["layers"] if isinstance(e, Mapping) and e.get("class_name") in _FUNCTIONAL
-            }
-            for key in ("input_layers", "output_layers"):
-                if key in cfg:
-                    cfg[key] = _renumber(cfg[key], nested)
-        return out
-
-    return fix(config, "")
-
-
-def _renumber(spec: Any, nested: set[str]) -> Any:
-    if isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str) and isinstance(spec[1], int):
-        return [spec[0], spec[1] - 1, spec[2]] if spec[0] in nested and spec[1] > 0 else spec
-    if isinstance(spec, list):
-        return [_renumber(v, nested) for v in spec]
-    if isinstance(spec, Mapping):
-        return {k: _renumber(v, nested) for k, v in spec.items()}
-    return spec
-
-
 def _read_member(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
     try:
         return zf.read(name)
@@ -262,17 +206,8 @@ def _read_member(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
         raise KerasMigrateError(f".keras archive is corrupt ({exc})", path=path) from exc
 
 
-def read_keras_zip(path: str, *, weights: str | None = None, vocabulary_files: Any = None) -> Model:
+def read_keras_zip(path: str, *, weights: str | None = None, vocabulary_files: VocabularyFiles | None = None) -> Model:
     """Read a ``.keras`` archive (Keras 3 or tf_keras) into the IR."""
-    from keras_migrate.formats.keras2.h5 import (
-        _check_model_config,
-        _precheck,
-        generation_of,
-        load_architecture,
-    )
-    from keras_migrate.formats.keras2.topology import graph_from_config
-    from keras_migrate.formats.vocabulary_files import overlay
-
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -284,39 +219,44 @@ def read_keras_zip(path: str, *, weights: str | None = None, vocabulary_files: A
             config = json.loads(_read_member(zf, "config.json", path))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise KerasMigrateError(f".keras archive holds invalid JSON ({exc})", path=path) from exc
-        config = _check_model_config(config, path)
+        config = check_model_config(config, path)
         keras_version = str(meta.get("keras_version") or "") if isinstance(meta, Mapping) else ""
         if not keras_version:
             module = str(config.get("module") or "")
             keras_version = "2.13.0" if module.startswith("tf_keras") or module.startswith("keras.src.engine") else "3.0.0"
-        tf_keras = not keras_version.startswith("3")
-        generation = generation_of(keras_version)
-        if not tf_keras:
-            config = keras3_config_fixups(config, path)
         if weights is not None:
             raise KerasMigrateError("a .keras archive carries its own weights; --weights is not used with it", path=path)
-        _precheck(config, path)
-        graph, reader = graph_from_config(config, path=path, generation=generation)
         assets = {n: _read_member(zf, n, path) for n in names if n.startswith("assets/") and n.endswith("/vocabulary.txt")}
-        if "model.weights.h5" in names:
-            h5 = _extract_weights(zf, path, "model.weights.h5")
-        elif "model.weights.npz" in names:
-            raise UnsupportedError("weights saved as model.weights.npz are not supported", path=path,
-                                   hint="re-save with the default weights format (HDF5)")
-        elif any(n.endswith(".weights.json") for n in names):
-            raise UnsupportedError("sharded weights (max_shard_size) are not supported", path=path)
-        else:
-            raise KerasMigrateError(".keras archive has no model.weights.h5", path=path)
-    provider = ZipWeights(h5, config, graph, reader.renamed, path=path, keras_version=keras_version, tf_keras=tf_keras)
-    vocabularies = ZipVocabularies(assets, config, tf_keras=tf_keras)
-    source_format = "keras-zip (tf_keras)" if tf_keras else "keras-zip"
-    model = load_architecture(
-        config, cast(Any, provider), path=path, keras_version=keras_version, backend=None,
-        source_format=source_format,
-        keras3_normalized=True,
-        vocabularies=overlay(vocabulary_files, vocabularies, source_format),
+    tf_keras = not keras_version.startswith("3")
+
+    def open_weights(graph: Graph, renamed: Mapping[str, str]) -> ZipWeights:
+        with zipfile.ZipFile(path) as archive:
+            h5 = _weights_member(archive, names, path)
+        return ZipWeights(h5, config, graph, renamed, path=path, keras_version=keras_version, tf_keras=tf_keras)
+
+    return read_model(
+        ModelSource(
+            config,
+            path,
+            "keras-zip (tf_keras)" if tf_keras else "keras-zip",
+            keras_version=keras_version,
+            weights=open_weights,
+            vocabularies=ZipVocabularies(assets, config, tf_keras=tf_keras),
+            vocabulary_files=vocabulary_files,
+        )
     )
-    return model
+
+
+def _weights_member(zf: zipfile.ZipFile, names: set[str], path: str) -> str:
+    """The archive's ``model.weights.h5``, extracted (other weight layouts are refused)."""
+    if "model.weights.h5" in names:
+        return _extract_weights(zf, path, "model.weights.h5")
+    if "model.weights.npz" in names:
+        raise UnsupportedError("weights saved as model.weights.npz are not supported", path=path,
+                               hint="re-save with the default weights format (HDF5)")
+    if any(n.endswith(".weights.json") for n in names):
+        raise UnsupportedError("sharded weights (max_shard_size) are not supported", path=path)
+    raise KerasMigrateError(".keras archive has no model.weights.h5", path=path)
 
 
 class ZipVocabularies:
@@ -334,7 +274,7 @@ class ZipVocabularies:
         """Every layer's object path, nested models' layers included (under their model's)."""
         paths = object_paths(model_config, base, tf_keras=tf_keras)
         for entry in _entries(model_config):
-            name = _entry_name(entry)
+            name = entry_name(entry)
             self._prefixes.setdefault(name, []).append(paths[name])
             if _entries(entry):
                 self._collect(entry, paths[name], tf_keras)

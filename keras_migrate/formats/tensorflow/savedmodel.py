@@ -24,7 +24,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
+from keras_migrate.formats.pipeline import read_model
+from keras_migrate.formats.tensorflow.checkpoint import checkpoint_source
 from keras_migrate.formats.tensorflow.protobuf import ProtobufError, decode
+from keras_migrate.formats.tensorflow.savedmodel_tables import SavedModelVocabularies
+from keras_migrate.formats.vocabulary_files import VocabularyFiles
 from keras_migrate.ir.graph import Model
 
 __all__ = ["decode_metadata_json", "read_keras_metadata", "read_savedmodel"]
@@ -91,14 +95,9 @@ def read_keras_metadata(directory: str) -> tuple[str, str, str]:
     return user.text(1), user.text(3), pb_path
 
 
-def read_savedmodel(directory: str, *, vocabulary_files: Any = None) -> Model:
+def read_savedmodel(directory: str, *, vocabulary_files: VocabularyFiles | None = None) -> Model:
     """Read a tf.keras SavedModel directory into the IR (``vocabulary_files``: the user's,
     consulted before the SavedModel's own tables and assets)."""
-    from keras_migrate.formats.keras2.h5 import generation_of
-    from keras_migrate.formats.tensorflow.checkpoint import load_with_checkpoint
-    from keras_migrate.formats.tensorflow.savedmodel_tables import SavedModelVocabularies
-    from keras_migrate.formats.vocabulary_files import overlay
-
     directory = os.path.normpath(directory)
     identifier, text, where = read_keras_metadata(directory)
     meta = decode_metadata_json(text, where)
@@ -130,14 +129,16 @@ def read_savedmodel(directory: str, *, vocabulary_files: Any = None) -> Model:
         )
     keras_version = str(meta.get("keras_version") or "") or None
     fmt = "savedmodel" if where.endswith("keras_metadata.pb") else "savedmodel-pre-tf2.5"
-    return load_with_checkpoint(
-        config,
-        prefix,
-        path=directory,
-        keras_version=keras_version,
-        backend=meta.get("backend"),
-        source_format=fmt,
-        generation=generation_of(keras_version or "2.21"),
-        what="SavedModel variables",
-        vocabularies=overlay(vocabulary_files, SavedModelVocabularies(directory), fmt),
+    return read_model(
+        checkpoint_source(
+            config,
+            prefix,
+            path=directory,
+            keras_version=keras_version,
+            backend=meta.get("backend"),
+            source_format=fmt,
+            what="SavedModel variables",
+            vocabularies=SavedModelVocabularies(directory),
+            vocabulary_files=vocabulary_files,
+        )
     )

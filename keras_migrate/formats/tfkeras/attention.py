@@ -21,20 +21,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.formats.keras2.layers import (
+from keras_migrate.formats.rules import (
     TranslateContext,
-    _clean,
-    _with_activation,
+    clean_config,
     register,
     register_call_rewrite,
+    with_activation,
 )
+from keras_migrate.ir.ops.attention import LEGACY_MHA
 
-__all__ = ["LEGACY_MHA", "MHA_TYPES"]
-
-#: IR type of the compat MultiHeadAttention with tf.keras' masked softmax.
-LEGACY_MHA = "keras_migrate>LegacyMultiHeadAttention"
-#: IR types computing multi-head attention (they share weights, kernel and lowering).
-MHA_TYPES = ("MultiHeadAttention", LEGACY_MHA)
+__all__: list[str] = []  # rules register themselves
 
 #: tf.keras MultiHeadAttention config keys that only record build shapes.
 _MHA_SHAPE_KEYS = ("query_shape", "key_shape", "value_shape")
@@ -68,7 +64,7 @@ def _attention_axes(axes: Any, query_rank: int | None, ctx: TranslateContext) ->
 
 @register("MultiHeadAttention")
 def _multi_head_attention(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    cfg = _clean(config, _MHA_SHAPE_KEYS)
+    cfg = clean_config(config, _MHA_SHAPE_KEYS)
     for key, allowed in _MHA_KERAS3_ONLY.items():
         if cfg.get(key, allowed[0]) not in allowed:
             raise ctx.fail(f"MultiHeadAttention {key}={cfg[key]!r} is not supported")
@@ -87,7 +83,7 @@ def _dense_attention(layer_type: str) -> Any:
                 f"{layer_type}(causal=True) is not supported: Keras 3 takes causal masking as a call argument",
                 hint="rebuild the model calling the layer with use_causal_mask=True (tf.keras >= 2.10) and convert that",
             )
-        return layer_type, _clean(config, ("causal",))
+        return layer_type, clean_config(config, ("causal",))
 
     return rule
 
@@ -98,7 +94,7 @@ register("AdditiveAttention")(_dense_attention("AdditiveAttention"))
 
 @register("EinsumDense")
 def _einsum_dense(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    return "EinsumDense", _with_activation(_clean(config), ctx, "activation")
+    return "EinsumDense", with_activation(clean_config(config), ctx, "activation")
 
 
 @register_call_rewrite("MultiHeadAttention")

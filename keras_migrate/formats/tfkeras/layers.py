@@ -16,220 +16,31 @@ never does: without the input's shape a rule cannot tell whether a leading ``-1`
 batch or folds it into rows. Every other call becomes one ``keras_migrate>TFOp`` layer
 holding the TF symbol, its constant arguments, which arguments its input tensors fill and,
 for functions returning a list (``tf.split``, ``tf.unstack``), how many tensors it
-returns. The table :data:`TF_OPS` (no framework imported) is shared by the rule, the
-numpy kernel, the Keras 3 compat layer and the ONNX emitter. TF functions outside it are
-listed all at once, with every layer using them, by :func:`check_tf_functions` before
-anything is translated.
+returns. The table :data:`keras_migrate.ir.ops.tf.TF_OPS` is shared by the rule, the
+numpy kernel, the Keras 3 compat layer, the ONNX emitter and the codemods. TF functions
+outside it are listed all at once, with every layer using them, by
+:func:`check_tf_functions` before anything is translated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.formats.keras2.layers import (
+from keras_migrate.formats.rules import (
     TranslateContext,
-    _clean,
+    clean_config,
     register,
     register_call_rewrite,
 )
 from keras_migrate.ir.graph import ValueRef
+from keras_migrate.ir.ops.tf import TF_OPS, TFOP_TYPE, TFOpSpec, supported_tf_functions, tf_op_spec
 
 __all__ = [
-    "TFOP_TYPE",
-    "TF_OPS",
-    "TFOpSpec",
     "check_tf_functions",
-    "constant_dtype",
-    "operand_dtype",
     "resolve_output_counts",
-    "result_dtype",
-    "tf_op_outputs",
-    "tf_op_spec",
 ]
-
-#: IR type of the generic compat layer running one TF function.
-TFOP_TYPE = "keras_migrate>TFOp"
-
-
-@dataclass(frozen=True, slots=True)
-class TFOpSpec:
-    """One TF function: its canonical op, parameters in TF's order, and their roles.
-
-    ``params[0]`` is the argument tf.keras records positionally. ``operands`` are the
-    arguments a Keras tensor may fill; a constant operand takes the dtype of the tensors
-    it meets (as TF converts it), except the ``own_dtype`` ones (indices, conditions). The
-    remaining parameters are attributes, with defaults in ``defaults`` (an attribute
-    without a default is required). ``result`` is the output dtype: ``"same"`` as the
-    operands, ``"bool"``, or ``"attr:NAME"`` for the dtype attribute ``NAME`` names.
-    ``sequence``: ``params[0]`` is a list of tensors (``tf.stack``).
-    """
-
-    op: str
-    params: tuple[str, ...]
-    operands: tuple[str, ...]
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-    own_dtype: tuple[str, ...] = ()
-    result: str = "same"
-    sequence: bool = False
-
-
-def _binary(op: str, result: str = "same") -> TFOpSpec:
-    return TFOpSpec(op, ("x", "y"), ("x", "y"), result=result)
-
-
-def _unary(op: str, first: str = "x", **attrs: Any) -> TFOpSpec:
-    return TFOpSpec(op, (first, *attrs), (first,), attrs)
-
-
-def _reduce(op: str) -> TFOpSpec:
-    return TFOpSpec(op, ("input_tensor", "axis", "keepdims"), ("input_tensor",), {"axis": None, "keepdims": False})
-
-
-def _arg_reduction(op: str) -> TFOpSpec:
-    return TFOpSpec(op, ("input", "axis", "output_type"), ("input",), {"axis": None, "output_type": "int64"}, result="attr:output_type")
-
-
-def _l2_spec() -> TFOpSpec:
-    return TFOpSpec("l2_normalize", ("x", "axis", "epsilon", "dim"), ("x",), {"axis": None, "epsilon": 1e-12, "dim": None})
-
-
-def _matmul_spec() -> TFOpSpec:
-    flags = ("transpose_a", "transpose_b", "adjoint_a", "adjoint_b", "a_is_sparse", "b_is_sparse", "grad_a", "grad_b")
-    return TFOpSpec("matmul", ("a", "b", *flags, "output_type"), ("a", "b"), {**dict.fromkeys(flags, False), "output_type": None})
-
-
-def _transpose_spec() -> TFOpSpec:
-    return TFOpSpec("transpose", ("a", "perm", "conjugate"), ("a",), {"perm": None, "conjugate": False})
-
-
-def _squeeze_spec() -> TFOpSpec:
-    return TFOpSpec("squeeze", ("input", "axis", "squeeze_dims"), ("input",), {"axis": None, "squeeze_dims": None})
-
-
-def _pad_spec() -> TFOpSpec:
-    return TFOpSpec("pad", ("tensor", "paddings", "mode", "constant_values"), ("tensor",), {"mode": "CONSTANT", "constant_values": 0})
-
-
-def _gather_spec() -> TFOpSpec:
-    return TFOpSpec(
-        "gather",
-        ("params", "indices", "validate_indices", "axis", "batch_dims"),
-        ("params", "indices"),
-        {"validate_indices": None, "axis": None, "batch_dims": 0},
-        own_dtype=("indices",),
-    )
-
-
-#: TF symbols (as tf.keras records them in ``TFOpLambda.function``) this package runs.
-TF_OPS: dict[str, TFOpSpec] = {
-    "__operators__.add": _binary("add"),
-    "math.add": _binary("add"),
-    "math.subtract": _binary("subtract"),
-    "math.multiply": _binary("multiply"),
-    "math.truediv": _binary("truediv"),
-    "math.divide": _binary("truediv"),
-    "math.divide_no_nan": _binary("divide_no_nan"),
-    "math.floordiv": _binary("floordiv"),
-    "compat.v1.floor_div": _binary("floordiv"),
-    "math.floormod": _binary("floormod"),
-    "math.mod": _binary("floormod"),
-    "math.maximum": _binary("maximum"),
-    "math.minimum": _binary("minimum"),
-    "math.pow": _binary("pow"),
-    "math.squared_difference": _binary("squared_difference"),
-    "math.scalar_mul": TFOpSpec("multiply", ("scalar", "x"), ("scalar", "x")),
-    "compat.v1.math.scalar_mul": TFOpSpec("multiply", ("scalar", "x"), ("scalar", "x")),
-    "math.equal": _binary("equal", "bool"),
-    "math.not_equal": _binary("not_equal", "bool"),
-    "math.less": _binary("less", "bool"),
-    "math.less_equal": _binary("less_equal", "bool"),
-    "math.greater": _binary("greater", "bool"),
-    "math.greater_equal": _binary("greater_equal", "bool"),
-    "math.logical_and": _binary("logical_and", "bool"),
-    "math.logical_or": _binary("logical_or", "bool"),
-    "math.logical_xor": _binary("logical_xor", "bool"),
-    "math.logical_not": TFOpSpec("logical_not", ("x",), ("x",), result="bool"),
-    "math.negative": _unary("negative"),
-    "math.abs": _unary("abs"),
-    "math.sign": _unary("sign"),
-    "math.sqrt": _unary("sqrt"),
-    "math.rsqrt": _unary("rsqrt"),
-    "math.square": _unary("square"),
-    "math.exp": _unary("exp"),
-    "math.expm1": _unary("expm1"),
-    "math.log": _unary("log"),
-    "math.log1p": _unary("log1p"),
-    "math.reciprocal": _unary("reciprocal"),
-    "math.floor": _unary("floor"),
-    "math.ceil": _unary("ceil"),
-    "math.round": _unary("round"),
-    "math.sin": _unary("sin"),
-    "math.cos": _unary("cos"),
-    "math.tan": _unary("tan"),
-    "math.erf": _unary("erf"),
-    "math.sigmoid": _unary("sigmoid"),
-    "nn.sigmoid": _unary("sigmoid"),
-    "math.log_sigmoid": _unary("log_sigmoid"),
-    "math.tanh": _unary("tanh"),
-    "nn.tanh": _unary("tanh"),
-    "math.softplus": _unary("softplus", "features"),
-    "nn.relu": _unary("relu", "features"),
-    "nn.relu6": _unary("relu6", "features"),
-    "nn.elu": _unary("elu", "features"),
-    "nn.selu": _unary("selu", "features"),
-    "nn.softsign": _unary("softsign", "features"),
-    "nn.silu": _unary("silu", "features", beta=1.0),
-    "nn.swish": _unary("silu", "features", beta=1.0),
-    "nn.leaky_relu": _unary("leaky_relu", "features", alpha=0.2),
-    "nn.gelu": _unary("gelu", "features", approximate=False),
-    "nn.softmax": _unary("softmax", "logits", axis=None),
-    "nn.log_softmax": _unary("log_softmax", "logits", axis=None),
-    "math.log_softmax": _unary("log_softmax", "logits", axis=None),
-    "math.l2_normalize": _l2_spec(),
-    "nn.l2_normalize": _l2_spec(),
-    "math.reduce_mean": _reduce("reduce_mean"),
-    "math.reduce_sum": _reduce("reduce_sum"),
-    "math.reduce_max": _reduce("reduce_max"),
-    "math.reduce_min": _reduce("reduce_min"),
-    "math.reduce_prod": _reduce("reduce_prod"),
-    "math.reduce_any": _reduce("reduce_any"),
-    "math.reduce_all": _reduce("reduce_all"),
-    "math.reduce_logsumexp": _reduce("reduce_logsumexp"),
-    "math.reduce_std": _reduce("reduce_std"),
-    "math.reduce_variance": _reduce("reduce_variance"),
-    "math.reduce_euclidean_norm": _reduce("reduce_euclidean_norm"),
-    "math.argmax": _arg_reduction("argmax"),
-    "math.argmin": _arg_reduction("argmin"),
-    "clip_by_value": TFOpSpec(
-        "clip_by_value", ("t", "clip_value_min", "clip_value_max"), ("t", "clip_value_min", "clip_value_max")
-    ),
-    "cast": TFOpSpec("cast", ("x", "dtype"), ("x",), result="attr:dtype"),
-    "where": TFOpSpec("where", ("condition", "x", "y"), ("condition", "x", "y"), {"x": None, "y": None}, own_dtype=("condition",)),
-    "linalg.matmul": _matmul_spec(),
-    "matmul": _matmul_spec(),
-    "reshape": TFOpSpec("reshape", ("tensor", "shape"), ("tensor",)),
-    "transpose": _transpose_spec(),
-    "compat.v1.transpose": _transpose_spec(),
-    "expand_dims": TFOpSpec("expand_dims", ("input", "axis"), ("input",)),
-    "squeeze": _squeeze_spec(),
-    "compat.v1.squeeze": _squeeze_spec(),
-    "tile": TFOpSpec("tile", ("input", "multiples"), ("input",)),
-    "pad": _pad_spec(),
-    "compat.v1.pad": _pad_spec(),
-    "gather": _gather_spec(),
-    "compat.v1.gather": _gather_spec(),
-    "__operators__.getitem": TFOpSpec("getitem", ("tensor", "slice_spec", "var"), ("tensor",), {"var": None}),
-    # List-valued first argument (every element a Keras tensor).
-    "concat": TFOpSpec("concat", ("values", "axis"), ("values",), sequence=True),
-    "math.add_n": TFOpSpec("add_n", ("inputs",), ("inputs",), sequence=True),
-    "stack": TFOpSpec("stack", ("values", "axis"), ("values",), {"axis": 0}, sequence=True),
-    # Several outputs.
-    "split": TFOpSpec("split", ("value", "num_or_size_splits", "axis", "num"), ("value",), {"axis": 0, "num": None}),
-    "unstack": TFOpSpec("unstack", ("value", "num", "axis"), ("value",), {"num": None, "axis": 0}),
-}
 
 #: TF symbols tf.keras records without the operands needed to rerun them: tf_keras itself
 #: cannot load such a model again, so neither can this package.
@@ -245,92 +56,19 @@ _LOST_HINT = {
 }
 
 
-def tf_op_spec(function: str) -> TFOpSpec:
-    """The spec of a TF symbol; ``KeyError`` naming the supported ones if unknown."""
-    spec = TF_OPS.get(function)
-    if spec is None:
-        raise KeyError(f"TF function tf.{function} is not supported (supported: {supported_tf_functions()})")
-    return spec
-
-
-def supported_tf_functions() -> str:
-    """The supported TF symbols, grouped by module: ``tf.math.{abs, add}, tf.{cast}``."""
-    groups: dict[str, list[str]] = {}
-    for function in sorted(TF_OPS):
-        module, _, name = function.rpartition(".")
-        groups.setdefault(f"tf.{module}." if module else "tf.", []).append(name)
-    return ", ".join(f"{module}{{{', '.join(names)}}}" for module, names in sorted(groups.items()))
-
-
-def tf_op_outputs(config: Mapping[str, Any]) -> int:
-    """How many tensors one call of a ``TFOp`` layer returns (its config's ``outputs``)."""
-    return int(config.get("outputs") or 1)
-
-
-def _leaves(value: Any) -> list[Any]:
-    """The scalars of a nested list constant (iterative: generated code copies this)."""
-    leaves, stack = [], [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        else:
-            leaves.append(item)
-    return leaves
-
-
-def constant_dtype(value: Any) -> str:
-    """The dtype TF gives a Python constant: ``bool``, ``int32`` or ``float32``."""
-    leaves = _leaves(value)
-    if leaves and all(isinstance(v, bool) for v in leaves):
-        return "bool"
-    return "int32" if all(isinstance(v, int) for v in leaves) else "float32"
-
-
-def operand_dtype(spec: TFOpSpec, tensor_dtypes: Mapping[str, str], constants: Mapping[str, Any]) -> str:
-    """The dtype a call's numeric operands share, as TF converts them: the first tensor's
-    (``tensor_dtypes``: argument name -> dtype name), else the first constant's."""
-    shared = [p for p in spec.params if p in spec.operands and p not in spec.own_dtype]
-    for name in shared:
-        if name in tensor_dtypes:
-            return tensor_dtypes[name]
-    for name in shared:
-        if constants.get(name) is not None:
-            return constant_dtype(constants[name])
-    return "float32"
-
-
-def result_dtype(spec: TFOpSpec, operands: str, arguments: Mapping[str, Any]) -> str:
-    """The dtype of a call's result(s), given its operands' dtype and its arguments."""
-    if spec.result == "bool":
-        return "bool"
-    if spec.result.startswith("attr:"):
-        return str(arguments[spec.result[len("attr:") :]])
-    return operands
-
-
-def _tf_op_calls(config: Any, out: dict[str, list[str]]) -> None:
-    """Collect ``{function: [layer names]}`` of every TF-op layer in a model config."""
-    if isinstance(config, Mapping):
-        cfg = config.get("config")
-        if config.get("class_name") in ("TFOpLambda", "SlicingOpLambda") and isinstance(cfg, Mapping):
-            name = str(config.get("name") or cfg.get("name") or "?")
-            out.setdefault(str(cfg.get("function")), []).append(name)
-        for value in config.values():
-            _tf_op_calls(value, out)
-    elif isinstance(config, list):
-        for value in config:
-            _tf_op_calls(value, out)
-
-
-def check_tf_functions(model_config: Mapping[str, Any], path: str) -> None:
+def check_tf_functions(entries: Iterable[tuple[Mapping[str, Any], str]], path: str) -> None:
     """Fail once, naming every unsupported TF function and every layer calling it.
 
-    Run before any translation, so a model using several unsupported functions is
-    reported in one message rather than one function per attempt.
+    ``entries``: every ``(config entry, name)`` of the model config, as the pipeline's
+    precheck walks it (:func:`keras_migrate.formats.precheck.config_entries`). Run before
+    any translation, so a model using several unsupported functions is reported in one
+    message rather than one function per attempt.
     """
     calls: dict[str, list[str]] = {}
-    _tf_op_calls(model_config, calls)
+    for entry, name in entries:
+        cfg = entry.get("config")
+        if entry.get("class_name") in ("TFOpLambda", "SlicingOpLambda") and isinstance(cfg, Mapping):
+            calls.setdefault(str(cfg.get("function")), []).append(name)
     unknown = {f: names for f, names in calls.items() if f not in TF_OPS}
     if not unknown:
         return
@@ -394,7 +132,7 @@ def resolve_output_counts(layers: Sequence[Any], references: Any) -> dict[str, A
 
 @register("Rescaling")
 def _rescaling(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    cfg = _clean(config)
+    cfg = clean_config(config)
     if isinstance(cfg.get("scale"), (list, tuple)):
         ctx.notes.append(
             f"{ctx.layer_name}: Keras 3 Rescaling reshapes a per-channel scale when "
@@ -405,7 +143,7 @@ def _rescaling(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict
 
 @register("Normalization")
 def _normalization(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    cfg = _clean(config)
+    cfg = clean_config(config)
     mean, variance = cfg.get("mean"), cfg.get("variance")
     if (mean is None) != (variance is None):
         raise ctx.fail("Normalization config sets only one of mean and variance")
@@ -422,7 +160,7 @@ def _normalization(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, 
 @register("CustomScaleLayer", "Custom>CustomScaleLayer")
 def _custom_scale(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     # tf.keras.applications.InceptionResNetV2: inputs[0] + inputs[1] * scale.
-    if "scale" not in config or set(_clean(config)) - {"scale"}:
+    if "scale" not in config or set(clean_config(config)) - {"scale"}:
         raise ctx.fail("CustomScaleLayer config is not InceptionResNetV2's (expected only 'scale')")
     return "keras_migrate>CustomScaleLayer", {"scale": float(config["scale"])}
 
@@ -430,7 +168,7 @@ def _custom_scale(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, d
 @register("LayerScale")
 def _layer_scale(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     # tf.keras.applications.ConvNeXt: x * gamma, gamma of shape (projection_dim,).
-    cfg = _clean(config)
+    cfg = clean_config(config)
     if set(cfg) != {"init_values", "projection_dim"}:
         raise ctx.fail("LayerScale config is not ConvNeXt's (expected init_values and projection_dim)")
     return "keras_migrate>LayerScale", {"init_values": cfg["init_values"], "projection_dim": int(cfg["projection_dim"])}
@@ -440,7 +178,7 @@ def _layer_scale(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, di
 def _stochastic_depth(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     # ConvNeXt's drop path: identity at inference. Other libraries' StochasticDepth layers
     # (e.g. tfa's, which adds a scaled residual) have other configs and are refused.
-    if set(_clean(config)) != {"drop_path_rate"}:
+    if set(clean_config(config)) != {"drop_path_rate"}:
         raise ctx.fail("StochasticDepth config is not ConvNeXt's drop path (expected only drop_path_rate)")
     ctx.notes.append(f"{ctx.layer_name}: StochasticDepth is the identity at inference; converted to Identity")
     return "Identity", {}

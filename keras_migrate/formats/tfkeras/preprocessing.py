@@ -48,13 +48,13 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.formats.keras2.layers import TranslateContext, _clean, register
+from keras_migrate.formats.rules import TranslateContext, clean_config, register
 from keras_migrate.ir.graph import Graph, Layer
+from keras_migrate.ir.ops.tf import TFRESIZING_TYPE
 from keras_migrate.ir.specs import LOOKUP_TYPES  # re-exported: readers import it from here too
 
 __all__ = [
     "LOOKUP_TYPES",
-    "TFRESIZING_TYPE",
     "VocabularySource",
     "describe_form",
     "lookup_view",
@@ -62,9 +62,6 @@ __all__ = [
     "resolve_vocabularies",
     "strip_special_tokens",
 ]
-
-#: IR type of the compat layer resizing as TF does (see :mod:`..compat._preprocessing`).
-TFRESIZING_TYPE = "keras_migrate>TFResizing"
 
 _EXACT_RESIZE = ("bilinear", "nearest")
 _STANDARDIZE = (None, "lower_and_strip_punctuation", "lower", "strip_punctuation")
@@ -94,7 +91,7 @@ def _no_sparse(cfg: Mapping[str, Any], ctx: TranslateContext) -> None:
 
 @register("Resizing")
 def _resizing(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    cfg = _clean(config)
+    cfg = clean_config(config)
     method = cfg.get("interpolation", "bilinear")
     out = {
         "height": int(cfg["height"]),
@@ -118,7 +115,7 @@ def _resizing(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[
 
 @register("CenterCrop")
 def _center_crop(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    cfg = _clean(config)
+    cfg = clean_config(config)
     return "CenterCrop", {"height": int(cfg["height"]), "width": int(cfg["width"]), "data_format": "channels_last"}
 
 
@@ -127,7 +124,7 @@ def _center_crop(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, di
 
 @register("CategoryEncoding")
 def _category_encoding(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    cfg = _clean(config)
+    cfg = clean_config(config)
     _no_sparse(cfg, ctx)
     if cfg.get("num_tokens") is None:
         raise ctx.fail("CategoryEncoding without num_tokens")
@@ -136,7 +133,7 @@ def _category_encoding(config: dict[str, Any], ctx: TranslateContext) -> tuple[s
 
 @register("Hashing")
 def _hashing(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    cfg = _clean(config)
+    cfg = clean_config(config)
     _no_sparse(cfg, ctx)
     salt = cfg.get("salt")
     if isinstance(salt, int):
@@ -206,17 +203,17 @@ def _set_vocabulary(out: dict[str, Any], vocabulary: Any, idf: Any, *, strings: 
 
 @register("StringLookup")
 def _string_lookup(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    return "StringLookup", _lookup_config(_clean(config, ("vocabulary_size", "has_input_vocabulary")), ctx, strings=True)
+    return "StringLookup", _lookup_config(clean_config(config, ("vocabulary_size", "has_input_vocabulary")), ctx, strings=True)
 
 
 @register("IntegerLookup")
 def _integer_lookup(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    return "IntegerLookup", _lookup_config(_clean(config, ("vocabulary_size", "has_input_vocabulary")), ctx, strings=False)
+    return "IntegerLookup", _lookup_config(clean_config(config, ("vocabulary_size", "has_input_vocabulary")), ctx, strings=False)
 
 
 @register("TextVectorization")
 def _text_vectorization(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    cfg = _clean(config, ("vocabulary_size", "has_input_vocabulary"))
+    cfg = clean_config(config, ("vocabulary_size", "has_input_vocabulary"))
     _no_sparse(cfg, ctx)
     cfg.setdefault("standardize", "lower_and_strip_punctuation")  # tf.keras' defaults
     cfg.setdefault("split", "whitespace")
@@ -337,25 +334,20 @@ def _resolve(layer: Layer, source: VocabularySource | None, *, path: str, what: 
     recorded = layer.origin.config.get("vocabulary")
     name = layer.origin.name or layer.name
     if isinstance(recorded, str):
+        kind = "file"
         tokens = source.vocabulary_file(layer, recorded) if source is not None else None
-        if tokens is None:
-            raise UnsupportedError(
-                f"{layer.type} {name!r} reads its vocabulary from the file {recorded!r}, of which {what} holds no copy",
-                path=path or None,
-                layer=name,
-                hint=_FORM_HINTS["file"].format(name=name),
-            )
-        special = 0  # a file's lines are the tokens, indexed from the first token index
+        missing = f"reads its vocabulary from the file {recorded!r}, of which {what} holds no copy"
     else:
+        kind = "adapted"
         tokens = source.adapted(layer) if source is not None else None
-        if tokens is None:
-            raise UnsupportedError(
-                f"{layer.type} {name!r} has an adapted vocabulary, which {what} does not store",
-                path=path or None,
-                layer=name,
-                hint=_FORM_HINTS["adapted"].format(name=name),
-            )
-        special = -1
+        missing = f"has an adapted vocabulary, which {what} does not store"
+    if tokens is None:
+        raise UnsupportedError(
+            f"{layer.type} {name!r} {missing}", path=path or None, layer=name, hint=_FORM_HINTS[kind].format(name=name)
+        )
+    # A file's lines are the tokens, indexed from the first token index; an adapted
+    # vocabulary starts with the special tokens.
+    special = kind == "adapted"
     cfg = lookup_view(layer)
     tokens = [str(t) for t in tokens] if strings else [int(t) for t in tokens]
     if special:

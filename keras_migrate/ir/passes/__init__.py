@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from keras_migrate.ir.graph import Model
+from keras_migrate.ir.kinds import OutputDataFormat
 from keras_migrate.ir.passes._base import Pass as Pass
 from keras_migrate.ir.passes._base import PassManager as PassManager
 from keras_migrate.ir.passes._base import PassResult as PassResult
@@ -12,7 +13,7 @@ from keras_migrate.ir.passes.infer_types import InferTypes as InferTypes
 __all__ = ["InferTypes", "Pass", "PassManager", "PassResult", "function_pass", "prepare_for_output"]
 
 
-def prepare_for_output(model: Model, *, data_format: str = "internal") -> Model:
+def prepare_for_output(model: Model, *, data_format: OutputDataFormat = "internal") -> Model:
     """The passes every emitter wants: the layout pass (see :mod:`layout`).
 
     ``data_format``: ``internal`` (default) computes channels_first models in channels_last

@@ -14,22 +14,16 @@ Keras stores them in the same layout for both data formats.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from keras_migrate.ir.graph import (
-    Graph,
-    GraphBuilder,
-    Layer,
-    LayerOrigin,
-    Model,
-    ValueRef,
-    map_structure,
-)
+from keras_migrate.ir.graph import Graph, Layer, Model, Node, ValueRef, map_structure
 from keras_migrate.ir.passes._base import Pass, PassResult
 from keras_migrate.ir.passes.infer_types import infer_graph_types
+from keras_migrate.ir.rewrite import Rewriter
 from keras_migrate.ir.weights import Take
 
 __all__ = ["ChannelsLast", "to_channels_last"]
@@ -104,84 +98,74 @@ def needs_pass(graph: Graph) -> bool:
     return False
 
 
-class _Rewriter:
+class _ToChannelsLast:
+    """One graph's rewrite; ``tags`` says where each old value's channels now are."""
+
     def __init__(self, graph: Graph, keep_io: bool) -> None:
         self.g = graph
         self.keep_io = keep_io
-        self.b = GraphBuilder(graph.name, kind=graph.kind)
-        self.env: dict[str, tuple[ValueRef, _Tag]] = {}
-        self.names = {lay.name for lay in graph.layers} | set(graph.values)
-        self.layers = {lay.name: lay for lay in graph.layers}
+        self.rw = Rewriter(graph)
+        self.tags: dict[str, _Tag] = {}
         self.notes: list[str] = []
         self.dense_rows: dict[str, tuple[int, ...]] = {}
-
-    def _unique(self, base: str) -> str:
-        name, k = base, 1
-        while name in self.names:
-            name = f"{base}_{k}"
-            k += 1
-        self.names.add(name)
-        return name
 
     def rank(self, value: str) -> int:
         t = self.g.values[value].type
         assert t is not None, f"value {value} has no type"
         return t.rank
 
+    def _bind(self, value: str, ref: ValueRef, tag: _Tag) -> None:
+        self.rw.bind(value, ref)
+        self.tags[value] = tag
+
     def _permute(self, ref: ValueRef, perm: tuple[int, ...], base: str) -> ValueRef:
-        name = self._unique(base)
-        layer = Layer(name, "Permute", {"dims": [p for p in perm[1:]]}, origin=LayerOrigin("(inserted)", name))
-        self.b.add_layer(layer)
-        return self.b.call(name, (ref,))[0]
+        return self.rw.insert(base, "Permute", {"dims": [p for p in perm[1:]]}, (ref,))
 
     def as_is(self, value: str) -> ValueRef:
-        ref, tag = self.env[value]
+        ref, tag = self.rw.ref(value), self.tags[value]
         if tag.moved is None:
             return ref
         r = self.rank(value)
         back = self._permute(ref, _perm_to_original(r, tag.moved), f"{value}_to_channels_first")
-        self.env[value] = (back, _Tag())
+        self._bind(value, back, _Tag())
         return back
 
     def moved(self, value: str, c: int = 1) -> ValueRef:
-        ref, tag = self.env[value]
+        ref, tag = self.rw.ref(value), self.tags[value]
         if tag.moved == c:
             return ref
         if tag.moved is not None:
             ref = self.as_is(value)
         r = self.rank(value)
         new = self._permute(ref, _perm_to_last(r, c), f"{value}_to_channels_last")
-        self.env[value] = (new, _Tag(c))
+        self._bind(value, new, _Tag(c))
         return new
 
     def run(self) -> Graph:
         g = self.g
-        cf_consumers = {n.inputs[0] for n in g.nodes if n.inputs and self._cf_spatial(self.layers[n.layer])}
+        cf_consumers = {n.inputs[0] for n in g.nodes if n.inputs and self._cf_spatial(g.layer(n.layer))}
         for name in g.inputs:
             t = g.values[name].type
             if not self.keep_io and name in cf_consumers and t is not None and t.rank >= 3:
                 perm = _perm_to_last(t.rank, 1)
                 new_t = replace(t, shape=tuple(t.shape[p] for p in perm))
-                self.env[name] = (self.b.add_input(name, new_t), _Tag(1))
+                self.tags[name] = _Tag(1)
+                self.rw.input(name, new_t)
                 self.notes.append(f"input {name!r} is now channels_last {list(new_t.shape)}")
             else:
-                self.env[name] = (self.b.add_input(name, t), _Tag())
+                self.tags[name] = _Tag()
+                self.rw.input(name)
         for node in g.nodes:
             self._node(node)
-        outs = []
 
         def out(name: str) -> str:
             if self.keep_io:
                 return self.as_is(name).name
-            ref, tag = self.env[name]
-            if tag.moved is not None:
+            if self.tags[name].moved is not None:
                 self.notes.append(f"output {name!r} is now channels_last")
-            outs.append(name)
-            return ref.name
+            return self.rw.ref(name).name
 
-        self.b.input_structure = g.input_structure
-        self.b.output_structure = map_structure(out, g.output_structure)
-        graph = self.b.build()
+        graph = self.rw.build(map_structure(out, g.output_structure))
         if self.dense_rows:
             graph = replace(
                 graph,
@@ -197,8 +181,8 @@ class _Rewriter:
     def _cf_spatial(self, layer: Layer) -> bool:
         return (layer.type in _SPATIAL or layer.type in _GLOBAL) and _is_cf(layer)
 
-    def _node(self, node: Any) -> None:
-        layer = self.layers[node.layer]
+    def _node(self, node: Node) -> None:
+        layer = self.g.layer(node.layer)
         first = node.inputs[0] if node.inputs else None
         single = len(node.args) == 1 and isinstance(node.args[0], ValueRef) and not node.kwargs
         new_layer = layer
@@ -208,7 +192,7 @@ class _Rewriter:
             new_layer = layer.with_config(data_format="channels_last")
             out_tag = _Tag(None) if layer.type in _GLOBAL and not layer.config.get("keepdims") else _Tag(1)
         elif layer.type in _ELEMENTWISE and node.inputs and not node.kwargs:
-            tags = {self.env[v][1].moved for v in node.inputs}
+            tags = {self.tags[v].moved for v in node.inputs}
             if tags == {None} or len(node.inputs) == 0:
                 args = self._args(node, self.as_is)
             else:
@@ -219,8 +203,8 @@ class _Rewriter:
                     out_tag = _Tag(c)
                 else:
                     args = self._args(node, self.as_is)
-        elif layer.type in _AXIS and node.inputs and not node.kwargs and self.env[node.inputs[0]][1].moved is not None:
-            moved_axis = self.env[node.inputs[0]][1].moved
+        elif layer.type in _AXIS and node.inputs and not node.kwargs and self.tags[node.inputs[0]].moved is not None:
+            moved_axis = self.tags[node.inputs[0]].moved
             assert moved_axis is not None
             c = moved_axis
             r = self.rank(node.inputs[0])
@@ -232,29 +216,28 @@ class _Rewriter:
                 new_axis = _new_axis(int(axis), r, c)
             new_layer = layer.with_config(axis=new_axis)
             out_tag = _Tag(c)
-        elif layer.type == "Flatten" and single and first is not None and self.env[first][1].moved is not None:
+        elif layer.type == "Flatten" and single and first is not None and self.tags[first].moved is not None:
             args, new_layer = self._flatten(node, layer, first)
         else:
             args = self._args(node, self.as_is)
-        if not self.b.has_layer(new_layer.name):
-            self.b.add_layer(new_layer)
-        kwargs = map_structure(lambda x: self.as_is(x.name) if isinstance(x, ValueRef) else x, dict(node.kwargs))
-        outs = self.b.call(new_layer.name, args, kwargs, num_outputs=len(node.outputs))
-        for o, ref in zip(node.outputs, outs):
-            self.env[o] = (ref, out_tag)
+        self.rw.declare(new_layer)
+        kwargs = self.rw.remap(dict(node.kwargs), self.as_is)
+        self.rw.replay(node, layer=new_layer, args=args, kwargs=kwargs)
+        for o in node.outputs:
+            self.tags[o] = out_tag
 
-    def _args(self, node: Any, fix: Any) -> tuple[Any, ...]:
-        return tuple(map_structure(lambda x: fix(x.name) if isinstance(x, ValueRef) else x, a) for a in node.args)
+    def _args(self, node: Node, fix: Callable[[str], ValueRef]) -> tuple[Any, ...]:
+        return tuple(self.rw.remap(a, fix) for a in node.args)
 
-    def _flatten(self, node: Any, layer: Layer, first: str) -> tuple[tuple[Any, ...], Layer]:
-        c = self.env[first][1].moved
+    def _flatten(self, node: Node, layer: Layer, first: str) -> tuple[tuple[Any, ...], Layer]:
+        c = self.tags[first].moved
         assert c is not None
         if layer.config.get("data_format") == "channels_first":
             # Flatten(channels_first) moves channels last before flattening: same result.
-            return (self.env[first][0],), layer.with_config(data_format="channels_last")
+            return (self.rw.ref(first),), layer.with_config(data_format="channels_last")
         consumers = self.g.consumers(node.outputs[0])
         dense_only = consumers and all(
-            self.layers[n.layer].type == "Dense"
+            self.g.layer(n.layer).type == "Dense"
             and len(self.g.nodes_of(n.layer)) == 1
             and n.args == (ValueRef(node.outputs[0]),)
             for n in consumers
@@ -269,7 +252,7 @@ class _Rewriter:
         rows = tuple(int(i) for i in np.transpose(old_index, moved_shape_perm).reshape(-1))
         for n in consumers:
             self.dense_rows[n.layer] = rows
-        return (self.env[first][0],), layer
+        return (self.rw.ref(first),), layer
 
 
 def to_channels_last(graph: Graph, *, keep_io: bool = True) -> tuple[Graph, list[str]]:
@@ -290,7 +273,7 @@ def to_channels_last(graph: Graph, *, keep_io: bool = True) -> tuple[Graph, list
     if not any(((lay.type in _SPATIAL or lay.type in _GLOBAL) and _is_cf(lay)) for lay in graph.layers):
         return graph, notes
     typed = infer_graph_types(graph)
-    rw = _Rewriter(typed, keep_io)
+    rw = _ToChannelsLast(typed, keep_io)
     new = rw.run()
     return new, notes + rw.notes
 

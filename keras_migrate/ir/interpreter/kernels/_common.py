@@ -1,9 +1,8 @@
 """Helpers shared by the kernel families: config parsing, layouts, masks, inner layers.
 
-Configs arrive as Keras 3 ``get_config()`` dicts, but after a JSON round trip tuples turn
-into lists and some writers store a bare int where Keras keeps a 1-tuple, so every reader
-here accepts both. Wrappers (``Bidirectional``, ``TimeDistributed``) and generic ``RNN``
-layers run an *inner* layer described only by a class name, a config and prefixed
+Config values are read with :mod:`keras_migrate.ir.config_args` (re-exported here), which
+accepts every spelling Keras and a JSON round trip produce. Wrappers (``Bidirectional``,
+``TimeDistributed``) and generic ``RNN`` layers run an *inner* layer described only by a class name, a config and prefixed
 weights; :func:`inner_layer` and :func:`call_layer` let them reuse the registered kernels.
 """
 
@@ -15,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.errors import UnsupportedError
+from keras_migrate.ir.config_args import int_tuple, pair_tuple
 from keras_migrate.ir.graph import Layer
-from keras_migrate.ir.interpreter._core import Context, KernelResult, _call
+from keras_migrate.ir.interpreter.registry import Context, KernelResult, call_kernel
 
 __all__ = [
     "call_layer",
@@ -37,35 +37,6 @@ __all__ = [
 def unsupported(layer: Layer, message: str) -> UnsupportedError:
     """An error naming the layer, for configurations the interpreter cannot run exactly."""
     return UnsupportedError(message, layer=layer.name)
-
-
-def int_tuple(value: Any, n: int) -> tuple[int, ...]:
-    """``3`` -> ``(3,)*n``; lists and tuples pass through (JSON turns tuples into lists)."""
-    if isinstance(value, (list, tuple)):
-        if len(value) == 1 and n > 1:
-            return (int(value[0]),) * n
-        return tuple(int(v) for v in value)
-    return (int(value),) * n
-
-
-def pair_tuple(value: Any, n: int) -> tuple[tuple[int, int], ...]:
-    """Padding/cropping specs: ``1``, ``(1, 2)`` or ``((1, 2), (3, 4))`` -> n (lo, hi) pairs.
-
-    Keras 3 accepts a flat pair for 1D layers and per-dimension ints or pairs for 2D/3D.
-    """
-    if isinstance(value, int):
-        return ((value, value),) * n
-    items = list(value)
-    if n == 1 and len(items) == 2 and all(isinstance(v, int) for v in items):
-        return ((int(items[0]), int(items[1])),)
-    out = []
-    for v in items:
-        if isinstance(v, int):
-            out.append((v, v))
-        else:
-            lo, hi = v
-            out.append((int(lo), int(hi)))
-    return tuple(out)
 
 
 def channels_first(config: Mapping[str, Any]) -> bool:
@@ -139,4 +110,4 @@ def inner_layer(parent: Layer, spec: Mapping[str, Any], prefix: str = "", name: 
 
 def call_layer(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], ctx: Context) -> KernelResult:
     """Run ``layer`` through its registered kernel (wrappers reuse every family this way)."""
-    return _call(layer, args, kwargs, ctx)
+    return call_kernel(layer, args, kwargs, ctx)

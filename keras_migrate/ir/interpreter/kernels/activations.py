@@ -16,12 +16,13 @@ import numpy as np
 
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.ir.graph import Layer
-from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel
 from keras_migrate.ir.interpreter.kernels._common import first_arg_mask, float_array, input_mask
+from keras_migrate.ir.interpreter.registry import Context, KernelResult, kernel
 
 __all__ = [
     "ACTIVATIONS",
     "Activation",
+    "erf",
     "gelu",
     "get_activation",
     "log_softmax",
@@ -40,12 +41,12 @@ def _f32(x: Any) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
+def erf(x: np.ndarray) -> np.ndarray:
     """erf without making scipy a dependency; scipy is used when present because it is fast."""
     try:
-        from scipy.special import erf
+        from scipy.special import erf as scipy_erf
 
-        return _f32(erf(x))
+        return _f32(scipy_erf(x))
     except ImportError:  # pragma: no cover - scipy ships with every backend we test
         return _f32(np.asarray(np.frompyfunc(math.erf, 1, 1)(x.astype(np.float64)), dtype=np.float64))
 
@@ -89,7 +90,7 @@ def gelu(x: np.ndarray, approximate: bool = False) -> np.ndarray:
     if approximate:
         c = np.float32(math.sqrt(2.0 / math.pi))
         return _f32(np.float32(0.5) * x * (np.float32(1.0) + np.tanh(c * (x + np.float32(0.044715) * x**3))))
-    return _f32(x * (_erf(x / np.float32(math.sqrt(2.0))) + 1.0) / 2.0)
+    return _f32(x * (erf(x / np.float32(math.sqrt(2.0))) + 1.0) / 2.0)
 
 
 def _glu(x: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -24,9 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_migrate.compat._equations import attention_equations
 from keras_migrate.ir.graph import Layer
-from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel
 from keras_migrate.ir.interpreter.kernels._common import (
     float_array,
     input_mask,
@@ -34,10 +32,11 @@ from keras_migrate.ir.interpreter.kernels._common import (
     weight_or_none,
 )
 from keras_migrate.ir.interpreter.kernels.activations import softmax
+from keras_migrate.ir.interpreter.registry import Context, KernelResult, kernel
+from keras_migrate.ir.ops.attention import LEGACY_MHA, attention_equations
 
 __all__ = ["additive_attention", "attention", "dot_attention", "multi_head_attention"]
 
-_LEGACY_MHA = "keras_migrate>LegacyMultiHeadAttention"
 _NEG = np.float32(-1e9)
 
 
@@ -97,7 +96,7 @@ def _mha_masked_softmax(scores: np.ndarray, mask: np.ndarray | None, n_axes: int
     return probs.astype(np.float32, copy=False)
 
 
-@kernel("MultiHeadAttention", _LEGACY_MHA)
+@kernel("MultiHeadAttention", LEGACY_MHA)
 def multi_head_attention(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], ctx: Context) -> KernelResult:
     cfg = layer.config
     if cfg.get("use_gate") or cfg.get("sliding_window") is not None:
@@ -117,7 +116,7 @@ def multi_head_attention(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, 
     rank = query.ndim + 1
     axes = _mha_axes(layer, rank)
     scores_wanted = bool(kwargs.get("return_attention_scores", False))
-    legacy = layer.type == _LEGACY_MHA
+    legacy = layer.type == LEGACY_MHA
     fused = not legacy and rank == 4 and float(cfg.get("dropout") or 0.0) == 0.0 and not scores_wanted
     mode = ("where" if cfg.get("softmax_robust_masking") else "additive") if legacy else ("where" if fused else "zero_masked")
 

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.ir.graph import Layer
-from keras_migrate.ir.interpreter._core import Context, kernel
 from keras_migrate.ir.interpreter.kernels.activations import get_activation
+from keras_migrate.ir.interpreter.registry import Context, kernel
 
 __all__ = ["legacy_bilinear_indices"]
 

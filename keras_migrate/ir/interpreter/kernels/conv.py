@@ -18,7 +18,6 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from keras_migrate.ir.graph import Layer
-from keras_migrate.ir.interpreter._core import Context, kernel
 from keras_migrate.ir.interpreter.kernels._common import (
     channels_first,
     float_array,
@@ -29,6 +28,7 @@ from keras_migrate.ir.interpreter.kernels._common import (
     weight_or_none,
 )
 from keras_migrate.ir.interpreter.kernels.activations import get_activation
+from keras_migrate.ir.interpreter.registry import Context, kernel
 
 __all__ = [
     "conv",

@@ -12,9 +12,9 @@ import numpy as np
 
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.ir.graph import Layer
-from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel
 from keras_migrate.ir.interpreter.kernels._common import float_array, weight_or_none
 from keras_migrate.ir.interpreter.kernels.activations import get_activation
+from keras_migrate.ir.interpreter.registry import Context, KernelResult, kernel
 from keras_migrate.ir.keras3_api import INFERENCE_IDENTITIES
 
 __all__ = ["dense", "einsum_dense", "identity", "lambda_layer", "masking"]

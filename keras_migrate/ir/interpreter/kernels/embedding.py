@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.ir.graph import Layer
-from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel
 from keras_migrate.ir.interpreter.kernels._common import unsupported
+from keras_migrate.ir.interpreter.registry import Context, KernelResult, kernel
 
 __all__ = ["embedding"]
 

@@ -1,6 +1,6 @@
 """Numpy kernels for Keras 3 op nodes (``keras.ops.*`` calls recorded in ``.keras`` files).
 
-One kernel serves every op in :data:`keras_migrate.formats.keras3.ops.OPS`; it binds the
+One kernel serves every op in :data:`keras_migrate.ir.ops.keras3.OPS`; it binds the
 node's arguments to the op's ``call`` parameters, turns Keras' argument markers into
 Python (slices, ``...``, arrays) and computes as Keras 3 does, including its dtype rules:
 Python numbers are weakly typed, integer inputs of ``sqrt``/``exp``/``mean``/division give
@@ -15,9 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_migrate.formats.keras3.ops import OPS, bind_call, decode_constant, op_spec, result_type
 from keras_migrate.ir.graph import Layer
-from keras_migrate.ir.interpreter._core import Context, kernel
 from keras_migrate.ir.interpreter.kernels._common import unsupported
 from keras_migrate.ir.interpreter.kernels.activations import (
     ACTIVATIONS,
@@ -26,6 +24,8 @@ from keras_migrate.ir.interpreter.kernels.activations import (
     relu_family,
     softmax,
 )
+from keras_migrate.ir.interpreter.registry import Context, kernel
+from keras_migrate.ir.ops.keras3 import OPS, bind_call, decode_constant, op_spec, result_type
 
 __all__ = ["IMPLEMENTATIONS", "keras3_op"]
 

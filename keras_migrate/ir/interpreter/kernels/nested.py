@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from keras_migrate.ir.graph import Layer, flatten_structure
-from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel, run_graph
+from keras_migrate.ir.interpreter.engine import execute as run_graph
 from keras_migrate.ir.interpreter.kernels._common import unsupported
+from keras_migrate.ir.interpreter.registry import Context, KernelResult, kernel
 
 __all__ = ["nested_model"]
 

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.ir.graph import Layer
-from keras_migrate.ir.interpreter._core import Context, kernel
 from keras_migrate.ir.interpreter.kernels._common import float_array, weight_or_none
+from keras_migrate.ir.interpreter.registry import Context, kernel
 
 __all__ = [
     "batch_normalization",

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.ir.graph import Layer
-from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel
 from keras_migrate.ir.interpreter.kernels._common import (
     channels_first,
     float_array,
@@ -22,6 +21,7 @@ from keras_migrate.ir.interpreter.kernels._common import (
     to_channels_last,
 )
 from keras_migrate.ir.interpreter.kernels.conv import pad_spatial, windows
+from keras_migrate.ir.interpreter.registry import Context, KernelResult, kernel
 
 __all__ = ["global_average_pooling", "global_max_pooling", "pool", "pool_nd"]
 

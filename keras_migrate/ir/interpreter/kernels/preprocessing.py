@@ -2,8 +2,8 @@
 vocabulary lookups and text vectorization.
 
 Each kernel reproduces what tf.keras 2.x computed (the fixtures hold its outputs):
-resizing uses TF's sample positions (:mod:`._tf_resize`), hashing TF's FarmHash / SipHash
-(:mod:`._string_hash`), lookups TF's table semantics (mask token, OOV buckets hashed for
+resizing uses TF's sample positions (:mod:`keras_migrate.ir.ops.tf_resize`), hashing TF's
+FarmHash / SipHash (:mod:`._string_hash`), lookups TF's table semantics (mask token, OOV buckets hashed for
 strings and ``floormod`` for integers, ``tf_idf`` weights as stored). String inputs are
 numpy arrays of ``str`` (or ``bytes``); text is processed as TF does, on UTF-8 bytes:
 ``lower`` changes ASCII letters only and whitespace splitting splits on ASCII whitespace.
@@ -17,18 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from keras_migrate.formats.tfkeras.preprocessing import TFRESIZING_TYPE
 from keras_migrate.ir.graph import Layer
-from keras_migrate.ir.interpreter._core import Context, kernel
 from keras_migrate.ir.interpreter.kernels._common import float_array, unsupported
 from keras_migrate.ir.interpreter.kernels._string_hash import fingerprint64, siphash24
-from keras_migrate.ir.interpreter.kernels._tf_resize import (
+from keras_migrate.ir.interpreter.registry import Context, kernel
+from keras_migrate.ir.ops.tf import TFRESIZING_TYPE
+from keras_migrate.ir.ops.tf_resize import (
     crop_box_for_aspect_ratio,
     interpolation_matrix,
 )
 
 __all__ = [
-    "TFRESIZING_TYPE",
     "category_encoding",
     "center_crop",
     "encode_categorical",

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.ir.graph import Layer, flatten_structure
-from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel
 from keras_migrate.ir.interpreter.kernels._common import (
     first_arg_mask,
     float_array,
@@ -30,6 +29,7 @@ from keras_migrate.ir.interpreter.kernels._common import (
 )
 from keras_migrate.ir.interpreter.kernels.activations import get_activation
 from keras_migrate.ir.interpreter.kernels.conv import conv_nd
+from keras_migrate.ir.interpreter.registry import Context, KernelResult, kernel
 
 __all__ = ["Cell", "make_cell", "rnn", "run_rnn"]
 

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.ir.graph import Layer
-from keras_migrate.ir.interpreter._core import Context, kernel
 from keras_migrate.ir.interpreter.kernels._common import (
     channels_first,
     int_tuple,
@@ -20,6 +19,7 @@ from keras_migrate.ir.interpreter.kernels._common import (
     to_channels_last,
     unsupported,
 )
+from keras_migrate.ir.interpreter.registry import Context, kernel
 
 __all__ = [
     "cropping",

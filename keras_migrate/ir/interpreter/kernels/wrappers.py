@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.ir.graph import Layer
-from keras_migrate.ir.interpreter._core import Context, KernelResult, kernel
 from keras_migrate.ir.interpreter.kernels._common import (
     call_layer,
     first_arg_mask,
@@ -21,6 +20,7 @@ from keras_migrate.ir.interpreter.kernels._common import (
     input_mask,
     unsupported,
 )
+from keras_migrate.ir.interpreter.registry import Context, KernelResult, kernel
 
 __all__ = ["bidirectional", "time_distributed"]
 

@@ -1,0 +1,166 @@
+"""Names a repository's own modules re-export from Keras, so every file sees through them.
+
+Projects often centralise their framework imports (``utils/compat.py`` holding
+``from tensorflow.keras import backend as K`` in a try/except, or ``K = keras.backend``)
+and import ``K`` from there everywhere else. Upgrading one file at a time, ``K.mean`` in
+those files would look like a call on an unknown object. Before the files are processed,
+one cheap pass reads the import and alias lines of every file in the run and records which
+module-level names stand for Keras modules; the engine then resolves ``from .compat import
+K`` (or ``from pkg.utils.compat import K``) to ``keras.backend``.
+
+Only import lines and ``NAME = dotted.name`` lines are parsed (matched by a regex, each
+parsed alone), so the pass costs a fraction of the upgrade itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Exports", "collect_exports", "module_name", "resolve_relative"]
+
+_LINE = re.compile(
+    rb"^[ \t]*((?:from[ \t]+\.*[\w.]*[ \t]+import[ \t]+[\w., \t]+)"
+    rb"|(?:import[ \t]+[\w., \t]+)"
+    rb"|(?:[A-Za-z_]\w*[ \t]*=[ \t]*[A-Za-z_][\w.]*))[ \t]*(?:#[^\r\n]*)?\r?$",
+    re.MULTILINE,
+)
+_ROOTS = ("keras", "tensorflow")
+#: how many re-export hops are followed (a.K from b.K from c.K ...)
+_HOPS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Exports:
+    """``"pkg.compat.K" -> ("keras.backend",)``: module-level names of the repository's
+    own modules that denote Keras/TensorFlow modules or names (legacy spelling)."""
+
+    names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def mentioned_in(self, data: bytes) -> bool:
+        """Cheap prefilter: could ``data`` import from one of the exporting modules?
+        (A file using only ``from .compat import K`` never spells ``keras``.)"""
+        return any(module.rsplit(".", 1)[-1].encode() in data for module in self._modules())
+
+    def _modules(self) -> set[str]:
+        return {key.rsplit(".", 1)[0] for key in self.names}
+
+    def lookup(self, qualified: str) -> tuple[str, ...]:
+        """What ``qualified`` (``module.name``) stands for, or ``()``."""
+        return self.names.get(qualified, ())
+
+
+def module_name(path: str | Path) -> str:
+    """Dotted module name of a file: its package chain (folders with ``__init__.py``)
+    plus the file's stem; a package's ``__init__`` is the package itself."""
+    file = Path(path).resolve()
+    parts = [] if file.stem == "__init__" else [file.stem]
+    folder = file.parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return ".".join(parts)
+
+
+def resolve_relative(module: str, level: int, target: str | None, is_package: bool) -> str:
+    """Absolute module of ``from <level dots><target> import ...`` inside ``module``."""
+    parts = module.split(".") if module else []
+    drop = level - 1 if is_package else level
+    base = parts[: len(parts) - drop] if drop <= len(parts) else []
+    return ".".join([*base, target] if target else base)
+
+
+def _raw_bindings(module: str, data: bytes, is_package: bool) -> dict[str, list[str]]:
+    """Name -> dotted targets bound by the import/alias lines of one module."""
+    bound: dict[str, list[str]] = {}
+    for match in _LINE.finditer(data):
+        try:
+            stmt = ast.parse(match.group(1).decode("utf-8", "replace").strip()).body[0]
+        except (SyntaxError, ValueError, IndexError):
+            continue
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    bound.setdefault(alias.asname, []).append(alias.name)
+                else:
+                    root = alias.name.split(".")[0]
+                    bound.setdefault(root, []).append(root)
+        elif isinstance(stmt, ast.ImportFrom):
+            source = stmt.module or ""
+            if stmt.level:
+                source = resolve_relative(module, stmt.level, stmt.module, is_package)
+            for alias in stmt.names:
+                if alias.name != "*":
+                    bound.setdefault(alias.asname or alias.name, []).append(
+                        f"{source}.{alias.name}"
+                    )
+        elif isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
+            value = stmt.value
+            parts: list[str] = []
+            while isinstance(value, ast.Attribute):
+                parts.append(value.attr)
+                value = value.value
+            if isinstance(value, ast.Name):
+                parts.append(value.id)
+                dotted = ".".join(reversed(parts))
+                root, _, rest = dotted.partition(".")
+                for target in bound.get(root, ()):
+                    bound.setdefault(stmt.targets[0].id, []).append(
+                        target + ("." + rest if rest else "")
+                    )
+    return bound
+
+
+def collect_exports(paths: Iterable[str]) -> Exports:
+    """Read the Python files among ``paths`` and record their Keras re-exports."""
+    raw: dict[str, dict[str, list[str]]] = {}
+    for path in paths:
+        if not path.endswith(".py"):
+            continue
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            continue
+        if b"import" not in data:  # re-exporting modules need not spell keras themselves
+            continue
+        name = module_name(path)
+        if not name:
+            continue
+        is_package = Path(path).stem == "__init__"
+        bindings = _raw_bindings(name, data, is_package)
+        if bindings:
+            raw.setdefault(name, {}).update(bindings)
+    if not raw:
+        return Exports()
+    names: dict[str, tuple[str, ...]] = {}
+    for module, bound in raw.items():
+        for alias, found in bound.items():
+            names[f"{module}.{alias}"] = tuple(dict.fromkeys(found))
+    # follow re-exports of re-exports, then keep only what ends in Keras/TensorFlow
+    for _ in range(_HOPS):
+        changed = False
+        for key, targets in names.items():
+            expanded: list[str] = []
+            for target in targets:
+                nxt = names.get(target)
+                if nxt and nxt != (target,) and key not in nxt:
+                    expanded.extend(nxt)
+                    changed = True
+                else:
+                    expanded.append(target)
+            names[key] = tuple(dict.fromkeys(expanded))
+        if not changed:
+            break
+    kept = {
+        key: tuple(t for t in targets if t.split(".")[0] in _ROOTS)
+        for key, targets in names.items()
+    }
+    return Exports({key: targets for key, targets in kept.items() if targets})

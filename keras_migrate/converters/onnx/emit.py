@@ -1,0 +1,75 @@
+"""The IR walk: every node of a graph, in order, through its registered lowering.
+
+Tensors keep Keras' layout (channels_last for Keras' default) between layers; node
+outputs take the IR value's name when it is free, so an ONNX graph reads like the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from keras_migrate.converters.onnx.builder import Builder
+from keras_migrate.converters.onnx.registry import Call, lower_call
+from keras_migrate.converters.onnx.tensors import Tensor
+from keras_migrate.errors import UnsupportedError
+from keras_migrate.ir.graph import Graph, ValueRef, flatten_structure, map_structure
+
+__all__ = ["emit_graph", "flat_tensors"]
+
+
+def emit_graph(
+    b: Builder,
+    graph: Graph,
+    inputs: Sequence[Tensor],
+    *,
+    prefix: str = "",
+    path_prefix: str = "",
+) -> list[Tensor]:
+    """Emit every node of ``graph`` into ``b``; returns the graph's flat outputs.
+
+    ``prefix`` names nodes and values of an inlined nested model (``outer_node/``);
+    ``path_prefix`` names its weights (``outer_layer/``), shared by every call.
+    """
+    env: dict[str, Tensor] = dict(zip(graph.inputs, inputs, strict=True))
+    layers = {layer.name: layer for layer in graph.layers}
+    for node in graph.nodes:
+        layer = layers[node.layer]
+        args = _resolve(node.args, env)
+        kwargs = _resolve(dict(node.kwargs), env)
+        out_types = [graph.values[n].type if n in graph.values else None for n in node.outputs]
+        call = Call(b.with_scope(prefix + node.name), layer, tuple(args), dict(kwargs), out_types, path_prefix + layer.name)
+        outs = lower_call(call)
+        if len(outs) != len(node.outputs):
+            raise UnsupportedError(
+                f"ONNX lowering of {layer.type} made {len(outs)} outputs, the node has {len(node.outputs)}",
+                layer=layer.name,
+            )
+        for value_name, t in zip(node.outputs, outs, strict=True):
+            out = Tensor(t.name, t.type, t.mask)
+            _rename_output(b, t.name, prefix + value_name, out)
+            env[value_name] = out
+    return [env[n] for n in graph.outputs]
+
+
+def _rename_output(b: Builder, current: str, wanted: str, tensor: Tensor) -> None:
+    """Give a node's output the IR value's name when the tensor is fresh and the name free."""
+    if wanted in b.names.used:
+        return
+    for node in reversed(b.nodes):
+        if current in node.outputs:
+            if any(current in n.inputs for n in b.nodes) or current in b.root.initializers:
+                return
+            node.outputs[node.outputs.index(current)] = wanted
+            b.names.used.add(wanted)
+            tensor.name = wanted
+            return
+
+
+def _resolve(structure: Any, env: Mapping[str, Tensor]) -> Any:
+    return map_structure(lambda x: env[x.name] if isinstance(x, ValueRef) else x, structure)
+
+
+def flat_tensors(structure: Any) -> list[Tensor]:
+    """The tensors of a nested argument structure, in order."""
+    return [t for t in flatten_structure(structure) if isinstance(t, Tensor)]

@@ -1,0 +1,46 @@
+"""What a conversion produced, and the compat objects a converted model relies on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from keras_migrate.ir.graph import COMPAT_PREFIX, Model
+
+__all__ = ["ConversionReport", "compat_layers_used"]
+
+
+@dataclass
+class ConversionReport:
+    """What a conversion produced: the output, its kind, bytes, and what it relies on."""
+
+    output: str
+    kind: str
+    weight_bytes: int = 0
+    compat: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
+
+
+def compat_layers_used(model: Model) -> list[str]:
+    """Every compat layer or activation (``keras_migrate>Name``) the model relies on, sorted.
+
+    Compat names appear as layer types and anywhere inside configs (an activation argument,
+    a wrapped layer's config), so every config value is searched.
+    """
+    found: set[str] = set()
+
+    def scan(value: object) -> None:
+        if isinstance(value, str) and value.startswith(COMPAT_PREFIX):
+            found.add(value)
+        elif isinstance(value, Mapping):
+            for v in value.values():
+                scan(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                scan(v)
+
+    for _, layer in model.graph.walk_layers():
+        scan(layer.type)
+        scan(dict(layer.config))
+    return sorted(found)

@@ -1,0 +1,210 @@
+"""A zip writer for stored (uncompressed) members, one of which may be written with seeks.
+
+``zipfile`` can only stream a member forwards, but HDF5 seeks back to patch its metadata, so
+the weights of a ``.keras`` archive used to be written to a temporary ``.h5`` and copied in:
+every weight byte written twice. A stored member is its raw bytes, so here the local header
+is written first, then the member's bytes are written in place through
+:class:`MemberWindow`, a file-like view of the output from that offset on (seek 0 is the
+member's first byte); when the member is done its CRC-32 and sizes are patched into the
+header. Every member's header carries a zip64 extra field so a member may exceed 4 GiB;
+the central directory uses zip64 records only when needed, as ``zipfile`` does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import struct
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+__all__ = ["ZIP64_LIMIT", "MemberWindow", "StoredZipWriter"]
+
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END = struct.Struct("<IHHHHIIH")
+_END64 = struct.Struct("<IQHHIIQQQQ")
+_LOCATOR64 = struct.Struct("<IIQI")
+_MAX32 = 0xFFFFFFFF
+#: Sizes and offsets from here on need zip64 records (a module constant so tests can lower it).
+ZIP64_LIMIT = _MAX32
+_VERSION_ZIP64 = 45
+_VERSION_MADE_BY = (3 << 8) | _VERSION_ZIP64  # unix
+_CRC_BLOCK = 16 << 20
+
+
+def _dos_time(t: float) -> tuple[int, int]:
+    lt = time.localtime(t)
+    year = max(lt.tm_year, 1980)
+    return (lt.tm_hour << 11) | (lt.tm_min << 5) | (lt.tm_sec // 2), ((year - 1980) << 9) | (lt.tm_mon << 5) | lt.tm_mday
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    name: bytes
+    offset: int
+    crc: int
+    size: int
+    dos_time: int
+    dos_date: int
+
+
+class MemberWindow:
+    """The output file seen from a member's first byte: seekable, readable, writable.
+
+    This is the file-like object h5py's ``fileobj`` driver writes through. Nothing follows
+    the member while it is open, so the end of the file is the end of the member.
+    """
+
+    def __init__(self, raw: BinaryIO, base: int) -> None:
+        self._raw = raw
+        self._base = base
+
+    def seek(self, pos: int, whence: int = os.SEEK_SET) -> int:
+        if whence == os.SEEK_SET:
+            return self._raw.seek(self._base + pos) - self._base
+        return self._raw.seek(pos, whence) - self._base
+
+    def tell(self) -> int:
+        return self._raw.tell() - self._base
+
+    def read(self, size: int = -1) -> bytes:
+        return self._raw.read(size)
+
+    def readinto(self, buffer: memoryview) -> int:
+        return self._raw.readinto(buffer)  # type: ignore[attr-defined]
+
+    def write(self, data: bytes | memoryview) -> int:
+        return self._raw.write(data)
+
+    def truncate(self, size: int | None = None) -> int:
+        if size is None:
+            size = self.tell()
+        return self._raw.truncate(self._base + size) - self._base
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+
+class StoredZipWriter:
+    """Write a zip archive of stored members to ``raw`` (an open, seekable binary file)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._entries: list[_Entry] = []
+        self._open = False
+
+    def _local_header(self, name: bytes, crc: int, size: int, dos_time: int, dos_date: int) -> bytes:
+        extra = struct.pack("<HHQQ", 1, 16, size, size)
+        head = _LOCAL.pack(
+            0x04034B50, _VERSION_ZIP64, 0, 0, dos_time, dos_date, crc, _MAX32, _MAX32, len(name), len(extra)
+        )
+        return head + name + extra
+
+    def writestr(self, name: str, data: bytes) -> None:
+        """Add a member whose bytes are known now."""
+        with self.open_member(name) as window:
+            window.write(data)
+
+    @contextlib.contextmanager
+    def open_member(self, name: str) -> Iterator[MemberWindow]:
+        """Add a member written through a seekable window; its CRC is taken when it closes."""
+        if self._open:
+            raise RuntimeError("a zip member is already open")
+        self._open = True
+        raw_name = name.encode("ascii")
+        dos_time, dos_date = _dos_time(time.time())
+        offset = self._raw.seek(0, os.SEEK_END)
+        self._raw.write(self._local_header(raw_name, 0, 0, dos_time, dos_date))
+        base = self._raw.tell()
+        try:
+            yield MemberWindow(self._raw, base)
+            end = self._raw.seek(0, os.SEEK_END)
+            size = end - base
+            crc = self._crc(base, size)
+            self._raw.seek(offset)
+            self._raw.write(self._local_header(raw_name, crc, size, dos_time, dos_date))
+            self._raw.seek(end)
+            self._entries.append(_Entry(raw_name, offset, crc, size, dos_time, dos_date))
+        finally:
+            self._open = False
+
+    def _crc(self, base: int, size: int) -> int:
+        """CRC-32 of the member's final bytes (HDF5 rewrites its metadata, so only now)."""
+        self._raw.flush()
+        self._raw.seek(base)
+        crc = 0
+        left = size
+        buffer = bytearray(min(_CRC_BLOCK, max(size, 1)))
+        view = memoryview(buffer)
+        while left > 0:
+            n = self._raw.readinto(view[: min(left, len(buffer))])  # type: ignore[attr-defined]
+            if not n:
+                raise OSError("zip member shorter than written")
+            crc = zlib.crc32(view[:n], crc)
+            left -= n
+        return crc
+
+    def close(self) -> None:
+        """Write the central directory and the end records."""
+        start = self._raw.seek(0, os.SEEK_END)
+        for e in self._entries:
+            fields: list[int] = []
+            size32 = e.size
+            offset32 = e.offset
+            if e.size >= ZIP64_LIMIT:
+                fields += [e.size, e.size]
+                size32 = _MAX32
+            if e.offset >= ZIP64_LIMIT:
+                fields.append(e.offset)
+                offset32 = _MAX32
+            extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
+            self._raw.write(
+                _CENTRAL.pack(
+                    0x02014B50,
+                    _VERSION_MADE_BY,
+                    _VERSION_ZIP64,
+                    0,
+                    0,
+                    e.dos_time,
+                    e.dos_date,
+                    e.crc,
+                    size32,
+                    size32,
+                    len(e.name),
+                    len(extra),
+                    0,
+                    0,
+                    0,
+                    0o600 << 16,
+                    offset32,
+                )
+                + e.name
+                + extra
+            )
+        end = self._raw.tell()
+        count, cd_size = len(self._entries), end - start
+        if count > 0xFFFF or cd_size >= ZIP64_LIMIT or start >= ZIP64_LIMIT:
+            self._raw.write(
+                _END64.pack(0x06064B50, _END64.size - 12, _VERSION_MADE_BY, _VERSION_ZIP64, 0, 0, count, count, cd_size, start)
+            )
+            self._raw.write(_LOCATOR64.pack(0x07064B50, 0, end, 1))
+            count16 = min(count, 0xFFFF)
+            cd_size32 = _MAX32 if cd_size >= ZIP64_LIMIT else cd_size
+            start32 = _MAX32 if start >= ZIP64_LIMIT else start
+        else:
+            count16, cd_size32, start32 = count, cd_size, start
+        self._raw.write(_END.pack(0x06054B50, 0, 0, count16, count16, cd_size32, start32, 0))
+        self._raw.flush()

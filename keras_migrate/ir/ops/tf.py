@@ -1,0 +1,349 @@
+"""The TF functions a ``keras_migrate>TFOp`` layer runs: signatures, binding, dtype rules.
+
+tf.keras records a TF function applied to Keras tensors (``TFOpLambda``,
+``SlicingOpLambda``) by its symbol (``"math.multiply"``); the reader
+(:mod:`keras_migrate.formats.tfkeras.layers`) turns it into one ``TFOp`` IR layer holding
+the symbol, its constant arguments by TF parameter name, which arguments the layer's input
+tensors fill, and how many tensors it returns. :data:`TF_OPS` gives each supported symbol
+its canonical op (what it computes, :mod:`keras_migrate.ir.ops.tf_semantics`), its
+parameters in TF's order and their roles; :func:`bind_tf_call` binds one call the same way
+for every consumer (numpy kernel, Keras 3 compat layer, ONNX lowering), with TF's dtype
+rules (:func:`operand_dtype`, :func:`result_dtype`). The codemods read the TF signatures
+from here too.
+
+No framework is imported; the compat layer's source (and so a generated ``model.py``)
+copies what it uses of this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "TFOP_TYPE",
+    "TFRESIZING_TYPE",
+    "TF_OPS",
+    "TFCall",
+    "TFOpSpec",
+    "bind_tf_call",
+    "constant_dtype",
+    "operand_dtype",
+    "result_dtype",
+    "supported_tf_functions",
+    "tf_op_outputs",
+    "tf_op_spec",
+]
+
+#: IR type of the generic compat layer running one TF function.
+TFOP_TYPE = "keras_migrate>TFOp"
+#: IR type of tf.keras' ``Resizing`` (the compat layer resizing with TF's image kernels).
+TFRESIZING_TYPE = "keras_migrate>TFResizing"
+
+
+@dataclass(frozen=True, slots=True)
+class TFOpSpec:
+    """One TF function: its canonical op, parameters in TF's order, and their roles.
+
+    ``params[0]`` is the argument tf.keras records positionally. ``operands`` are the
+    arguments a Keras tensor may fill; a constant operand takes the dtype of the tensors
+    it meets (as TF converts it), except the ``own_dtype`` ones (indices, conditions). The
+    remaining parameters are attributes, with defaults in ``defaults`` (an attribute
+    without a default is required). ``result`` is the output dtype: ``"same"`` as the
+    operands, ``"bool"``, or ``"attr:NAME"`` for the dtype attribute ``NAME`` names.
+    ``sequence``: ``params[0]`` is a list of tensors (``tf.stack``).
+    """
+
+    op: str
+    params: tuple[str, ...]
+    operands: tuple[str, ...]
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    own_dtype: tuple[str, ...] = ()
+    result: str = "same"
+    sequence: bool = False
+
+
+def _binary(op: str, result: str = "same") -> TFOpSpec:
+    return TFOpSpec(op, ("x", "y"), ("x", "y"), result=result)
+
+
+def _unary(op: str, first: str = "x", **attrs: Any) -> TFOpSpec:
+    return TFOpSpec(op, (first, *attrs), (first,), attrs)
+
+
+def _reduce(op: str) -> TFOpSpec:
+    return TFOpSpec(op, ("input_tensor", "axis", "keepdims"), ("input_tensor",), {"axis": None, "keepdims": False})
+
+
+def _arg_reduction(op: str) -> TFOpSpec:
+    return TFOpSpec(op, ("input", "axis", "output_type"), ("input",), {"axis": None, "output_type": "int64"}, result="attr:output_type")
+
+
+def _l2_spec() -> TFOpSpec:
+    return TFOpSpec("l2_normalize", ("x", "axis", "epsilon", "dim"), ("x",), {"axis": None, "epsilon": 1e-12, "dim": None})
+
+
+def _matmul_spec() -> TFOpSpec:
+    flags = ("transpose_a", "transpose_b", "adjoint_a", "adjoint_b", "a_is_sparse", "b_is_sparse", "grad_a", "grad_b")
+    return TFOpSpec("matmul", ("a", "b", *flags, "output_type"), ("a", "b"), {**dict.fromkeys(flags, False), "output_type": None})
+
+
+def _transpose_spec() -> TFOpSpec:
+    return TFOpSpec("transpose", ("a", "perm", "conjugate"), ("a",), {"perm": None, "conjugate": False})
+
+
+def _squeeze_spec() -> TFOpSpec:
+    return TFOpSpec("squeeze", ("input", "axis", "squeeze_dims"), ("input",), {"axis": None, "squeeze_dims": None})
+
+
+def _pad_spec() -> TFOpSpec:
+    return TFOpSpec("pad", ("tensor", "paddings", "mode", "constant_values"), ("tensor",), {"mode": "CONSTANT", "constant_values": 0})
+
+
+def _gather_spec() -> TFOpSpec:
+    return TFOpSpec(
+        "gather",
+        ("params", "indices", "validate_indices", "axis", "batch_dims"),
+        ("params", "indices"),
+        {"validate_indices": None, "axis": None, "batch_dims": 0},
+        own_dtype=("indices",),
+    )
+
+
+#: TF symbols (as tf.keras records them in ``TFOpLambda.function``) this package runs.
+TF_OPS: dict[str, TFOpSpec] = {
+    "__operators__.add": _binary("add"),
+    "math.add": _binary("add"),
+    "math.subtract": _binary("subtract"),
+    "math.multiply": _binary("multiply"),
+    "math.truediv": _binary("truediv"),
+    "math.divide": _binary("truediv"),
+    "math.divide_no_nan": _binary("divide_no_nan"),
+    "math.floordiv": _binary("floordiv"),
+    "compat.v1.floor_div": _binary("floordiv"),
+    "math.floormod": _binary("floormod"),
+    "math.mod": _binary("floormod"),
+    "math.maximum": _binary("maximum"),
+    "math.minimum": _binary("minimum"),
+    "math.pow": _binary("pow"),
+    "math.squared_difference": _binary("squared_difference"),
+    "math.scalar_mul": TFOpSpec("multiply", ("scalar", "x"), ("scalar", "x")),
+    "compat.v1.math.scalar_mul": TFOpSpec("multiply", ("scalar", "x"), ("scalar", "x")),
+    "math.equal": _binary("equal", "bool"),
+    "math.not_equal": _binary("not_equal", "bool"),
+    "math.less": _binary("less", "bool"),
+    "math.less_equal": _binary("less_equal", "bool"),
+    "math.greater": _binary("greater", "bool"),
+    "math.greater_equal": _binary("greater_equal", "bool"),
+    "math.logical_and": _binary("logical_and", "bool"),
+    "math.logical_or": _binary("logical_or", "bool"),
+    "math.logical_xor": _binary("logical_xor", "bool"),
+    "math.logical_not": TFOpSpec("logical_not", ("x",), ("x",), result="bool"),
+    "math.negative": _unary("negative"),
+    "math.abs": _unary("abs"),
+    "math.sign": _unary("sign"),
+    "math.sqrt": _unary("sqrt"),
+    "math.rsqrt": _unary("rsqrt"),
+    "math.square": _unary("square"),
+    "math.exp": _unary("exp"),
+    "math.expm1": _unary("expm1"),
+    "math.log": _unary("log"),
+    "math.log1p": _unary("log1p"),
+    "math.reciprocal": _unary("reciprocal"),
+    "math.floor": _unary("floor"),
+    "math.ceil": _unary("ceil"),
+    "math.round": _unary("round"),
+    "math.sin": _unary("sin"),
+    "math.cos": _unary("cos"),
+    "math.tan": _unary("tan"),
+    "math.erf": _unary("erf"),
+    "math.sigmoid": _unary("sigmoid"),
+    "nn.sigmoid": _unary("sigmoid"),
+    "math.log_sigmoid": _unary("log_sigmoid"),
+    "math.tanh": _unary("tanh"),
+    "nn.tanh": _unary("tanh"),
+    "math.softplus": _unary("softplus", "features"),
+    "nn.relu": _unary("relu", "features"),
+    "nn.relu6": _unary("relu6", "features"),
+    "nn.elu": _unary("elu", "features"),
+    "nn.selu": _unary("selu", "features"),
+    "nn.softsign": _unary("softsign", "features"),
+    "nn.silu": _unary("silu", "features", beta=1.0),
+    "nn.swish": _unary("silu", "features", beta=1.0),
+    "nn.leaky_relu": _unary("leaky_relu", "features", alpha=0.2),
+    "nn.gelu": _unary("gelu", "features", approximate=False),
+    "nn.softmax": _unary("softmax", "logits", axis=None),
+    "nn.log_softmax": _unary("log_softmax", "logits", axis=None),
+    "math.log_softmax": _unary("log_softmax", "logits", axis=None),
+    "math.l2_normalize": _l2_spec(),
+    "nn.l2_normalize": _l2_spec(),
+    "math.reduce_mean": _reduce("reduce_mean"),
+    "math.reduce_sum": _reduce("reduce_sum"),
+    "math.reduce_max": _reduce("reduce_max"),
+    "math.reduce_min": _reduce("reduce_min"),
+    "math.reduce_prod": _reduce("reduce_prod"),
+    "math.reduce_any": _reduce("reduce_any"),
+    "math.reduce_all": _reduce("reduce_all"),
+    "math.reduce_logsumexp": _reduce("reduce_logsumexp"),
+    "math.reduce_std": _reduce("reduce_std"),
+    "math.reduce_variance": _reduce("reduce_variance"),
+    "math.reduce_euclidean_norm": _reduce("reduce_euclidean_norm"),
+    "math.argmax": _arg_reduction("argmax"),
+    "math.argmin": _arg_reduction("argmin"),
+    "clip_by_value": TFOpSpec(
+        "clip_by_value", ("t", "clip_value_min", "clip_value_max"), ("t", "clip_value_min", "clip_value_max")
+    ),
+    "cast": TFOpSpec("cast", ("x", "dtype"), ("x",), result="attr:dtype"),
+    "where": TFOpSpec("where", ("condition", "x", "y"), ("condition", "x", "y"), {"x": None, "y": None}, own_dtype=("condition",)),
+    "linalg.matmul": _matmul_spec(),
+    "matmul": _matmul_spec(),
+    "reshape": TFOpSpec("reshape", ("tensor", "shape"), ("tensor",)),
+    "transpose": _transpose_spec(),
+    "compat.v1.transpose": _transpose_spec(),
+    "expand_dims": TFOpSpec("expand_dims", ("input", "axis"), ("input",)),
+    "squeeze": _squeeze_spec(),
+    "compat.v1.squeeze": _squeeze_spec(),
+    "tile": TFOpSpec("tile", ("input", "multiples"), ("input",)),
+    "pad": _pad_spec(),
+    "compat.v1.pad": _pad_spec(),
+    "gather": _gather_spec(),
+    "compat.v1.gather": _gather_spec(),
+    "__operators__.getitem": TFOpSpec("getitem", ("tensor", "slice_spec", "var"), ("tensor",), {"var": None}),
+    # List-valued first argument (every element a Keras tensor).
+    "concat": TFOpSpec("concat", ("values", "axis"), ("values",), sequence=True),
+    "math.add_n": TFOpSpec("add_n", ("inputs",), ("inputs",), sequence=True),
+    "stack": TFOpSpec("stack", ("values", "axis"), ("values",), {"axis": 0}, sequence=True),
+    # Several outputs.
+    "split": TFOpSpec("split", ("value", "num_or_size_splits", "axis", "num"), ("value",), {"axis": 0, "num": None}),
+    "unstack": TFOpSpec("unstack", ("value", "num", "axis"), ("value",), {"num": None, "axis": 0}),
+}
+
+
+def tf_op_spec(function: str) -> TFOpSpec:
+    """The spec of a TF symbol; ``KeyError`` naming the supported ones if unknown."""
+    spec = TF_OPS.get(function)
+    if spec is None:
+        raise KeyError(f"TF function tf.{function} is not supported (supported: {supported_tf_functions()})")
+    return spec
+
+
+def supported_tf_functions() -> str:
+    """The supported TF symbols, grouped by module: ``tf.math.{abs, add}, tf.{cast}``."""
+    groups: dict[str, list[str]] = {}
+    for function in sorted(TF_OPS):
+        module, _, name = function.rpartition(".")
+        groups.setdefault(f"tf.{module}." if module else "tf.", []).append(name)
+    return ", ".join(f"{module}{{{', '.join(names)}}}" for module, names in sorted(groups.items()))
+
+
+def tf_op_outputs(config: Mapping[str, Any]) -> int:
+    """How many tensors one call of a ``TFOp`` layer returns (its config's ``outputs``)."""
+    return int(config.get("outputs") or 1)
+
+
+def _leaves(value: Any) -> list[Any]:
+    """The scalars of a nested list constant (iterative: generated code copies this)."""
+    leaves, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        else:
+            leaves.append(item)
+    return leaves
+
+
+def constant_dtype(value: Any) -> str:
+    """The dtype TF gives a Python constant: ``bool``, ``int32`` or ``float32``."""
+    leaves = _leaves(value)
+    if leaves and all(isinstance(v, bool) for v in leaves):
+        return "bool"
+    return "int32" if all(isinstance(v, int) for v in leaves) else "float32"
+
+
+def operand_dtype(spec: TFOpSpec, tensor_dtypes: Mapping[str, str], constants: Mapping[str, Any]) -> str:
+    """The dtype a call's numeric operands share, as TF converts them: the first tensor's
+    (``tensor_dtypes``: argument name -> dtype name), else the first constant's."""
+    shared = [p for p in spec.params if p in spec.operands and p not in spec.own_dtype]
+    for name in shared:
+        if name in tensor_dtypes:
+            return tensor_dtypes[name]
+    for name in shared:
+        if constants.get(name) is not None:
+            return constant_dtype(constants[name])
+    return "float32"
+
+
+def result_dtype(spec: TFOpSpec, operands: str, arguments: Mapping[str, Any]) -> str:
+    """The dtype of a call's result(s), given its operands' dtype and its arguments."""
+    if spec.result == "bool":
+        return "bool"
+    if spec.result.startswith("attr:"):
+        return str(arguments[spec.result[len("attr:") :]])
+    return operands
+
+
+
+@dataclass(frozen=True, slots=True)
+class TFCall:
+    """One call of a ``TFOp`` layer, bound: every TF argument of the function by name.
+
+    ``values`` maps the arguments the input tensors fill to the caller's tensors (a list
+    for a list-valued argument), constant operands to arrays of their TF dtype (as the
+    caller's ``constant`` hook made them), and attributes to their values, defaults
+    included. ``dtype`` is the dtype the numeric operands share (:func:`result_dtype` gives
+    the result's).
+    """
+
+    function: str
+    spec: TFOpSpec
+    values: dict[str, Any]
+    dtype: str
+
+
+def _array(key: str, value: Any) -> Any:
+    return value
+
+
+def bind_tf_call(
+    config: Mapping[str, Any],
+    inputs: Any,
+    dtype_of: Callable[[Any], str],
+    constant: Callable[[str, Any], Any] = _array,
+) -> TFCall:
+    """Bind one call of a ``TFOp`` layer: ``config`` is its IR config, ``inputs`` the tensor
+    (or list of tensors) it is called on, ``dtype_of`` names a tensor's dtype.
+
+    Constant operands take the dtype of the tensors they meet (as TF converts them),
+    except the ``own_dtype`` ones: integer indices become int64, as TF's index tensors.
+    ``constant(name, array)`` turns each constant operand into the caller's kind of value
+    (a tensor, an initializer). Raises ``KeyError`` for an unknown function and
+    ``ValueError`` when the inputs do not match ``tensor_arguments``.
+    """
+    function = str(config.get("function"))
+    spec = tf_op_spec(function)
+    names = list(config.get("tensor_arguments") or [spec.params[0]])
+    if spec.sequence:
+        tensors = [list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]]
+    else:
+        tensors = list(inputs) if len(names) > 1 else [inputs]
+    if len(tensors) != len(names):
+        raise ValueError(f"tf.{function} takes {len(names)} tensors, got {len(tensors)}")
+    values: dict[str, Any] = dict(zip(names, tensors, strict=True))
+    arguments = {**spec.defaults, **dict(config.get("arguments") or {})}
+    dtypes = {n: dtype_of(t[0] if spec.sequence else t) for n, t in values.items()}
+    dtype = operand_dtype(spec, dtypes, arguments)
+    for key, value in arguments.items():
+        if key in values:
+            continue
+        if key in spec.operands and value is not None:
+            if key in spec.own_dtype:
+                array = np.asarray(value)
+                value = constant(key, array.astype(np.int64) if array.dtype.kind in "iu" else array)
+            else:
+                value = constant(key, np.asarray(value, dtype=dtype))
+        values[key] = value
+    return TFCall(function, spec, values, dtype)

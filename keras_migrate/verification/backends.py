@@ -1,0 +1,65 @@
+"""The backends a verification can use, and running one: a worker process per backend.
+
+Keras picks its backend once per process (``KERAS_BACKEND``), so each backend loads the
+converted file in its own ``python -m keras_migrate.verification._worker`` process; the
+request and the results travel as JSON and ``.npz`` files in a scratch directory.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from keras_migrate.ir.graph import Model
+
+__all__ = ["ALL_BACKENDS", "available_backends", "run_backend"]
+
+#: Every backend a converted model can be verified on.
+ALL_BACKENDS = ("jax", "torch", "tensorflow")
+_PACKAGES = {"jax": "jax", "torch": "torch", "tensorflow": "tensorflow"}
+
+
+def available_backends() -> list[str]:
+    """Backends whose framework and Keras 3 are importable (checked without importing them)."""
+    if importlib.util.find_spec("keras") is None:
+        return []
+    return [b for b in ALL_BACKENDS if importlib.util.find_spec(_PACKAGES[b]) is not None]
+
+
+def run_backend(backend: str, converted: str, model: Model, inputs_npz: str, work: str, timeout: float) -> dict[str, Any]:
+    """Run ``converted`` on ``backend`` with the inputs in ``inputs_npz``; the worker's result.
+
+    ``model`` supplies the input names and structure the converted model is called with.
+    The result holds ``ok``, ``error``, timings and ``arrays`` (the ``.npz`` of outputs).
+    """
+    req = {
+        "model": os.path.abspath(converted),
+        "inputs": inputs_npz,
+        "input_names": list(model.graph.inputs),
+        "input_structure": model.graph.input_structure,
+        "output": os.path.join(work, f"{backend}.npz"),
+        "result": os.path.join(work, f"{backend}.json"),
+        "layers": True,
+    }
+    req_path = os.path.join(work, f"{backend}.request.json")
+    with open(req_path, "w") as fh:
+        json.dump(req, fh)
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+    env.setdefault("CUDA_VISIBLE_DEVICES", "")
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "keras_migrate.verification._worker", req_path],
+            env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"timed out after {timeout:.0f}s"}
+    if not os.path.exists(req["result"]):
+        return {"ok": False, "error": f"worker crashed (exit {proc.returncode}): {proc.stderr[-1500:]}"}
+    with open(req["result"]) as fh:
+        result: dict[str, Any] = json.load(fh)
+    result["arrays"] = req["output"]
+    return result

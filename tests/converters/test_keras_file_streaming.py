@@ -1,0 +1,119 @@
+"""``.keras`` / ``.weights.h5`` output in one write pass with bounded memory.
+
+The weights member is written in place inside the archive (no staged ``.h5``), large tensors
+are copied in row blocks, and the archive is a valid zip (CRC, zip64) that Keras reads.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from keras_migrate.converters import keras3_weights, stored_zip
+from keras_migrate.converters.keras_file import write_keras, write_weights
+from keras_migrate.formats import load
+from keras_migrate.ir.weights import H5Dataset, Map, Take, Transpose, Weight, close_open_files
+from tests.conftest import FIXTURES
+
+CONV = FIXTURES / "tf-keras-2.21" / "conv.h5"
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> H5Dataset:
+    path = tmp_path / "src.h5"
+    data = np.arange(7 * 5 * 3, dtype=np.float64).reshape(7, 5, 3)
+    with h5py.File(path, "w") as f:
+        f["x"] = data
+    yield H5Dataset(str(path), "x", (7, 5, 3), "float64")
+    close_open_files()
+
+
+@pytest.mark.parametrize(
+    "transforms",
+    [(), (Transpose((0, 2, 1)),), (Take((4, 0, 2), axis=1), Map("negate")), (Transpose((0, 2, 1)),)],
+)
+def test_read_chunks_row_local_matches_numpy(source: H5Dataset, transforms: tuple) -> None:
+    w = Weight("w", source, transforms)
+    blocks = list(w.read_chunks(max_bytes=2 * 5 * 3 * 8))
+    assert len(blocks) == 4  # 2 rows a block, 7 rows
+    assert [start for start, _ in blocks] == [0, 2, 4, 6]
+    np.testing.assert_array_equal(np.concatenate([b for _, b in blocks]), w.numpy())
+
+
+def test_read_chunks_cross_row_transform_is_one_block(source: H5Dataset) -> None:
+    w = Weight("w", source, (Transpose((1, 0, 2)),))
+    blocks = list(w.read_chunks(max_bytes=64))
+    assert len(blocks) == 1
+    np.testing.assert_array_equal(blocks[0][1], w.numpy())
+
+
+def _member_weights(path: str) -> dict[str, np.ndarray]:
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("model.weights.h5")
+        assert info.compress_type == zipfile.ZIP_STORED
+        assert zf.testzip() is None
+        with zf.open(info) as member, h5py.File(io.BytesIO(member.read()), "r") as f:
+            out: dict[str, np.ndarray] = {}
+            f.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+            return out
+
+
+def test_keras_archive_chunked_equals_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = load(str(CONV))
+    whole = tmp_path / "whole.keras"
+    write_keras(model, str(whole))
+    monkeypatch.setattr(keras3_weights, "CHUNK_BYTES", 64)
+    chunked = tmp_path / "chunked.keras"
+    write_keras(model, str(chunked))
+    a, b = _member_weights(str(whole)), _member_weights(str(chunked))
+    assert a.keys() == b.keys() and a
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+        assert a[k].dtype == b[k].dtype
+    with zipfile.ZipFile(chunked) as zf:
+        assert zf.namelist() == ["metadata.json", "config.json", "model.weights.h5"]
+    bare = tmp_path / "m.weights.h5"
+    write_weights(model, str(bare))
+    with h5py.File(bare, "r") as f:
+        got: dict[str, np.ndarray] = {}
+        f.visititems(lambda n, o: got.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+    assert got.keys() == a.keys()
+    assert [p for p in os.listdir(tmp_path) if p.startswith(".keras-migrate-")] == []
+
+
+def test_zip64_records_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stored_zip, "ZIP64_LIMIT", 100)
+    path = tmp_path / "z.zip"
+    payload = bytes(range(256)) * 3
+    with open(path, "w+b") as raw:
+        zf = stored_zip.StoredZipWriter(raw)
+        zf.writestr("a.json", b"{}")
+        with zf.open_member("b.bin") as member:
+            member.write(b"x" * 10)
+            member.seek(0)
+            member.write(payload[:10])
+            member.seek(0, os.SEEK_END)
+            member.write(payload[10:])
+        zf.close()
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+        assert zf.read("a.json") == b"{}"
+        assert zf.read("b.bin") == payload
+
+
+def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = load(str(CONV))
+
+    def boom(_n: int) -> None:
+        raise RuntimeError("stop")
+
+    out = tmp_path / "m.keras"
+    with pytest.raises(RuntimeError):
+        write_keras(model, str(out), on_weight=boom)
+    assert os.listdir(tmp_path) == []

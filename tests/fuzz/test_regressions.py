@@ -1,0 +1,70 @@
+"""Inputs the fuzzer found that crash, exhaust memory or are accepted although hostile.
+
+Each case is a recipe (``python -m fuzz replay 'RECIPE'`` shows it): the mutated file is
+rebuilt from the fixtures at test time, then run through the CLI in a forked child under
+the harness's limits. They are expected to fail until the readers are hardened (issue 16,
+item 2); ``strict`` makes each one flip to a failure, to be un-marked, as soon as it passes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fuzz.recipe import Recipe
+from fuzz.runner import run_one
+from fuzz.worker import Limits
+
+# (recipe, what goes wrong today)
+CASES = [
+    (
+        "h5-replace:fixtures/tf-keras-2.21/attention_layers_weights.h5:seed=2140848280:op=dangling:cmd=inspect",
+        "dangling soft link in place of a weight: KeyError from h5py escapes",
+    ),
+    (
+        "h5-replace:fixtures/keras-2.2.4/bidirectional_merge_modes.h5:seed=1875789832:op=group:cmd=inspect",
+        "a group where a weight dataset belongs: AttributeError",
+    ),
+    (
+        "h5-attr:fixtures/keras-2.0.8/sequential_batch_input_shape_weights.h5:seed=1552684982:attr=weight_names:op=nonutf8",
+        "non-UTF-8 bytes in weight_names: UnicodeDecodeError",
+    ),
+    (
+        "h5-link:fixtures/keras-2.0.8/separable_conv.h5:seed=2108418345:kind=vds",
+        "a virtual dataset into a file outside the input folder is followed and converted",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-2.0.8/convlstm2d.json:seed=494552682:op=deep:fmt=json:weights=1",
+        "a list nested 10^5 deep in the JSON config: RecursionError",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-2.0.8/dense_activations.json:seed=2118253278:op=hugeint:fmt=h5attr:weights=0",
+        "a 5000-digit integer in model_config: ValueError (integer string conversion limit)",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/stateful_rnn.json:seed=2056616305:op=dupname:fmt=h5attr:weights=1:cmd=inspect",
+        "two layers with the same name: ValueError from the IR graph",
+    ),
+    (
+        "zip-mutate:fixtures/tf-keras-2.21/tf_ops_logic.tfk.keras:seed=964326947:op=encrypted:member=config.json",
+        "encrypted flag on a .keras member: RuntimeError from zipfile",
+    ),
+    (
+        "ckpt-mutate:fixtures/tf-keras-2.21/advanced_activations.savedmodel:seed=473831136:op=shape-negative",
+        "a negative dimension in a checkpoint entry's shape: ProtobufError escapes",
+    ),
+    (
+        "ckpt-mutate:fixtures/tf-keras-2.21/conv1d_transpose.savedmodel:seed=2053498084:op=size",
+        "a checkpoint entry declaring a terabyte: read without a size check, MemoryError",
+    ),
+]
+
+_LIMITS = Limits(memory_mb=2048, timeout=20.0)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="issue 16: not hardened yet")
+@pytest.mark.parametrize(("recipe", "problem"), CASES, ids=[c[0].split(":")[0] + ":" + c[1][:40] for c in CASES])
+def test_fuzz_regression(recipe: str, problem: str) -> None:
+    result = run_one(Recipe.parse(recipe), _LIMITS)
+    assert not result.failing, (
+        f"{problem}\n{result.klass} {', '.join(result.violations)} {result.cause}\n{result.stderr_tail}"
+    )
