@@ -154,7 +154,7 @@ def main() -> int:
             times: dict[str, list[float]] = {}
             peaks: dict[str, list[float]] = {}
 
-            def measure(key: str, body: str) -> None:
+            def measure(key: str, body: str, times: dict = times, peaks: dict = peaks) -> None:
                 t, m = run(body, args.backend)
                 times.setdefault(key, []).append(t)
                 peaks.setdefault(key, []).append(m)

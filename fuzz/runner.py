@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -95,7 +96,8 @@ def keras_loads(path: Path, timeout: float = 120.0) -> str | None:
     if proc.returncode == 0:
         return None
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    return lines[-1] if lines else f"exit {proc.returncode}"
+    errors = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception)\b", ln)]
+    return (errors or lines or [f"exit {proc.returncode}"])[-1][:500]
 
 
 def run_one(

@@ -62,6 +62,21 @@ _INERT_FIELDS = frozenset(
 )
 
 
+#: keras.backend functions that write to a variable argument (everything else only reads)
+_BACKEND_WRITERS = frozenset(
+    {"set_value", "update", "update_add", "update_sub", "moving_average_update", "batch_set_value"}
+)
+
+#: keras.backend functions that returned variables (see ``RuleContext.call_arguments``)
+_FACTORIES = frozenset({"zeros", "ones", "eye"})
+
+
+def _last_name(func: cst.BaseExpression) -> str | None:
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None
+
+
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -324,6 +339,16 @@ class Dispatcher:
         return self._attach(updated_node)
 
     def visit_Call(self, node: cst.Call) -> bool:
+        nested = [
+            arg.value
+            for arg in node.args
+            if isinstance(arg.value, cst.Call) and _last_name(arg.value.func) in _FACTORIES
+        ]
+        if nested and any(
+            name.startswith("keras.backend.") and name[14:] not in _BACKEND_WRITERS
+            for name in self.ctx.legacy_names(node.func)
+        ):
+            self.ctx.call_arguments.update(id(call) for call in nested)
         if self.ctx.matches(node.func, "keras.layers.Lambda"):
             for arg in node.args:
                 if isinstance(arg.value, cst.Lambda):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from keras_migrate.codemods.dispatcher import COMMENT_PREFIX, Dispatcher, Hook
-from keras_migrate.codemods.facts import Facts, analyze
+from keras_migrate.codemods.facts import Facts, analyze, child_bodies
 from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.postcheck import names_used, scan
 from keras_migrate.codemods.records import Finding, Location
@@ -196,11 +196,17 @@ class Engine:
         spell Keras 3 as ``keras``, and adding ``import keras`` would shadow the user's
         name. One follow-up above that import says how to unblock the upgrade."""
         chunk, stmt, target = foreign
-        message = (
-            f"`keras` is bound to {target} here, so Keras 3 cannot be imported as `keras`: "
-            f"import it under another name (... import keras as {target.lstrip('.').split('.')[0]}_keras) "
-            "and run keras-migrate again"
-        )
+        if " " in target:  # the user's own variable, function or class
+            message = (
+                "`keras` is a name defined in this file, so Keras 3 cannot be imported as "
+                "`keras`: rename it and run keras-migrate again"
+            )
+        else:
+            message = (
+                f"`keras` is bound to {target} here, so Keras 3 cannot be imported as "
+                f"`keras`: import it under another name (... import keras as "
+                f"{target.lstrip('.').split('.')[0]}_keras) and run keras-migrate again"
+            )
         result.changes.clear()
         result.follow_ups[:] = [NotedLine(chunk, stmt.lineno, Note("imports", message))]
         self._post(result, trees, texts)
@@ -542,6 +548,8 @@ def _foreign_keras(facts: Facts, trees: Sequence[ast.Module]) -> tuple[int, ast.
     targets = facts.bindings.get("keras", ())
     if any(t.split(".")[0] in ("keras", "tensorflow") for t in targets):
         return None
+    if not targets and "keras" not in facts.local_names:
+        return None  # nothing in the file binds the name at module level
     for chunk, tree in enumerate(trees):
         for stmt in tree.body:
             if isinstance(stmt, ast.ImportFrom) and (
@@ -558,15 +566,25 @@ def _foreign_keras(facts: Facts, trees: Sequence[ast.Module]) -> tuple[int, ast.
                         "tensorflow",
                     ):
                         return chunk, stmt, alias.name
+            elif (
+                isinstance(stmt, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "keras" for t in stmt.targets)
+            ) or (
+                isinstance(stmt, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+                and stmt.name == "keras"
+            ):
+                return chunk, stmt, "a name defined in this file"
     return None
 
 
 def _bound_modules(trees: Sequence[ast.Module]) -> set[str]:
-    """``{"keras"}`` when a module-level import already binds the name ``keras``
-    (``import keras``, or ``from .compat import keras`` re-exporting it): adding
-    ``import keras`` then would shadow that binding."""
+    """``{"keras"}`` when a module-level import (also inside a module-level ``try``/``if``)
+    already binds the name ``keras`` (``import keras``, or ``from .compat import keras``
+    re-exporting it): adding ``import keras`` then would shadow that binding."""
     for tree in trees:
-        for stmt in tree.body:
+        stack: list[ast.stmt] = list(tree.body)
+        while stack:
+            stmt = stack.pop()
             if isinstance(stmt, ast.Import) and any(
                 (a.asname or a.name.split(".")[0]) == "keras" for a in stmt.names
             ):
@@ -575,6 +593,9 @@ def _bound_modules(trees: Sequence[ast.Module]) -> set[str]:
                 (a.asname or a.name) == "keras" for a in stmt.names
             ):
                 return {"keras"}
+            if isinstance(stmt, (ast.Try, ast.If)):
+                for body in child_bodies(stmt):
+                    stack.extend(body)
     return set()
 
 

@@ -94,9 +94,9 @@ class Facts:
     save_paths: set[str] = field(default_factory=set)
     #: variables assigned a path literal, with its extension (``path = "m.keras"``)
     path_variables: dict[str, set[str]] = field(default_factory=dict)
-    #: dotted names assigned a ``Sequential(...)`` / any other call (``model.add`` receivers)
-    sequential_names: set[str] = field(default_factory=set)
-    call_assigned: set[str] = field(default_factory=set)
+    #: the document's text, for facts only some statements need (computed on demand)
+    text: str = ""
+    _assigned: dict[str, str] | None = None
     softmax: bool = False
     sigmoid: bool = False
     numpy_alias: str | None = None
@@ -158,9 +158,15 @@ class Facts:
     def may_be_sequential(self, receiver: str) -> bool:
         """``receiver.add(layer)`` may build a Sequential model: the receiver was assigned
         ``Sequential(...)`` here, or is named like a model and assigned nothing else."""
-        if receiver in self.sequential_names:
-            return True
-        return receiver not in self.call_assigned and "model" in receiver.lower()
+        if self._assigned is None:  # dotted name -> callee of every `name = callee(...)`
+            self._assigned = {}
+            for target, callee in _CALL_ASSIGN.findall(self.text):
+                if self._assigned.get(target) != "Sequential":
+                    self._assigned[target] = callee.rsplit(".", 1)[-1]
+        callee = self._assigned.get(receiver)
+        if callee is not None:
+            return callee == "Sequential"
+        return "model" in receiver.lower()
 
     def is_keras_base(self, dotted: str) -> bool:
         """True when a class base is a Keras class whose methods compute on tensors
@@ -247,6 +253,8 @@ def analyze(
             elif isinstance(stmt, ast.ImportFrom):
                 source = stmt.module or ""
                 if stmt.level:
+                    if depth == 0:  # the project's own names: never Keras unless exported
+                        facts.local_names.update(a.asname or a.name for a in stmt.names)
                     if exports and module is not None:
                         absolute = resolve_relative(module, stmt.level, stmt.module, is_package)
                         for alias in stmt.names:
@@ -309,10 +317,7 @@ def analyze(
     facts.save_paths = set(_SAVE_MODEL.findall(text))
     for name, extension in _PATH_VARIABLE.findall(text):
         facts.path_variables.setdefault(name, set()).add(extension)
-    for target, callee in _CALL_ASSIGN.findall(text):
-        facts.call_assigned.add(target)
-        if callee.rsplit(".", 1)[-1] == "Sequential":
-            facts.sequential_names.add(target)
+    facts.text = text
     facts.softmax = "softmax" in text
     facts.sigmoid = "'sigmoid'" in text or '"sigmoid"' in text
     return facts

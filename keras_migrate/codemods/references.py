@@ -19,7 +19,7 @@ import libcst as cst
 
 from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.names import RenameTable, split_name
-from keras_migrate.codemods.postcheck import keras_index
+from keras_migrate.codemods.postcheck import known_keras_index
 from keras_migrate.codemods.rule import RuleContext, dotted, parse_expression
 from keras_migrate.codemods.triggers import ChainTrigger, Trigger, WordTrigger
 
@@ -111,10 +111,9 @@ PRIVATE_HELPERS = {
 
 
 def missing_in_keras3(name: str) -> bool:
-    """True when the installed Keras 3 lacks ``name`` (never when Keras is not installed):
+    """True when Keras 3 (the installed one, else the shipped snapshot) lacks ``name``:
     a rename must not invent a name that does not exist."""
-    index = keras_index()
-    return index is not None and index.missing_prefix(name) is not None
+    return known_keras_index().missing_prefix(name) is not None
 
 
 def missing_note(old: str, new: str) -> str:

@@ -8,26 +8,27 @@ one cheap pass reads the import and alias lines of every file in the run and rec
 module-level names stand for Keras modules; the engine then resolves ``from .compat import
 K`` (or ``from pkg.utils.compat import K``) to ``keras.backend``.
 
-Only import lines and ``NAME = dotted.name`` lines are parsed (matched by a regex, each
-parsed alone), so the pass costs a fraction of the upgrade itself.
+Only import lines and ``NAME = dotted.name`` lines are read, with one regex, so the pass
+costs a fraction of the upgrade itself.
 """
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["Exports", "collect_exports", "module_name", "resolve_relative"]
 
 _LINE = re.compile(
-    rb"^[ \t]*((?:from[ \t]+\.*[\w.]*[ \t]+import[ \t]+[\w., \t]+)"
-    rb"|(?:import[ \t]+[\w., \t]+)"
-    rb"|(?:[A-Za-z_]\w*[ \t]*=[ \t]*[A-Za-z_][\w.]*))[ \t]*(?:#[^\r\n]*)?\r?$",
+    rb"^[ \t]*(?:from[ \t]+(?P<source>\.*[\w.]*)[ \t]+import[ \t]+(?P<names>[\w., \t]+)"
+    rb"|import[ \t]+(?P<modules>[\w., \t]+)"
+    rb"|(?P<alias>[A-Za-z_]\w*)[ \t]*=[ \t]*(?P<value>[A-Za-z_][\w.]*))[ \t]*(?:#[^\r\n]*)?\r?$",
     re.MULTILINE,
 )
+_ITEM = re.compile(r"([\w.]+)(?:\s+as\s+(\w+))?$")
 _ROOTS = ("keras", "tensorflow")
 #: how many re-export hops are followed (a.K from b.K from c.K ...)
 _HOPS = 4
@@ -56,18 +57,26 @@ class Exports:
         return self.names.get(qualified, ())
 
 
+@lru_cache(maxsize=65536)
 def module_name(path: str | Path) -> str:
     """Dotted module name of a file: its package chain (folders with ``__init__.py``)
     plus the file's stem; a package's ``__init__`` is the package itself."""
-    file = Path(path).resolve()
-    parts = [] if file.stem == "__init__" else [file.stem]
-    folder = file.parent
-    while (folder / "__init__.py").is_file():
-        parts.insert(0, folder.name)
-        if folder.parent == folder:
-            break
-        folder = folder.parent
-    return ".".join(parts)
+    file = Path(path)
+    package = _package(str(file.parent.absolute()))
+    if file.stem == "__init__":
+        return package
+    return f"{package}.{file.stem}" if package else file.stem
+
+
+@lru_cache(maxsize=4096)
+def _package(folder: str) -> str:
+    """The dotted package a folder is (``""`` when it holds no ``__init__.py``); cached,
+    since every file of a folder asks the same question."""
+    here = Path(folder)
+    if not (here / "__init__.py").is_file() or here.parent == here:
+        return ""
+    parent = _package(str(here.parent))
+    return f"{parent}.{here.name}" if parent else here.name
 
 
 def resolve_relative(module: str, level: int, target: str | None, is_package: bool) -> str:
@@ -78,44 +87,39 @@ def resolve_relative(module: str, level: int, target: str | None, is_package: bo
     return ".".join([*base, target] if target else base)
 
 
+def _items(text: bytes) -> list[tuple[str, str | None]]:
+    """``a.b as c, d`` -> ``[("a.b", "c"), ("d", None)]`` (``[]`` if malformed)."""
+    out = []
+    for part in text.decode("ascii", "replace").split(","):
+        match = _ITEM.match(part.strip())
+        if match is None:
+            return []
+        out.append((match.group(1), match.group(2)))
+    return out
+
+
 def _raw_bindings(module: str, data: bytes, is_package: bool) -> dict[str, list[str]]:
-    """Name -> dotted targets bound by the import/alias lines of one module."""
+    """Name -> dotted targets bound by the import/alias lines of one module (matched by
+    regex, not parsed: this pass must cost far less than the upgrade)."""
     bound: dict[str, list[str]] = {}
     for match in _LINE.finditer(data):
-        try:
-            stmt = ast.parse(match.group(1).decode("utf-8", "replace").strip()).body[0]
-        except (SyntaxError, ValueError, IndexError):
-            continue
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    bound.setdefault(alias.asname, []).append(alias.name)
-                else:
-                    root = alias.name.split(".")[0]
-                    bound.setdefault(root, []).append(root)
-        elif isinstance(stmt, ast.ImportFrom):
-            source = stmt.module or ""
-            if stmt.level:
-                source = resolve_relative(module, stmt.level, stmt.module, is_package)
-            for alias in stmt.names:
-                if alias.name != "*":
-                    bound.setdefault(alias.asname or alias.name, []).append(
-                        f"{source}.{alias.name}"
-                    )
-        elif isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
-            value = stmt.value
-            parts: list[str] = []
-            while isinstance(value, ast.Attribute):
-                parts.append(value.attr)
-                value = value.value
-            if isinstance(value, ast.Name):
-                parts.append(value.id)
-                dotted = ".".join(reversed(parts))
-                root, _, rest = dotted.partition(".")
-                for target in bound.get(root, ()):
-                    bound.setdefault(stmt.targets[0].id, []).append(
-                        target + ("." + rest if rest else "")
-                    )
+        if match.group("names") is not None:
+            source = match.group("source").decode("ascii", "replace")
+            level = len(source) - len(source.lstrip("."))
+            if level:
+                source = resolve_relative(module, level, source[level:] or None, is_package)
+            for name, asname in _items(match.group("names")):
+                bound.setdefault(asname or name, []).append(f"{source}.{name}")
+        elif match.group("modules") is not None:
+            for name, asname in _items(match.group("modules")):
+                key = asname or name.split(".")[0]
+                bound.setdefault(key, []).append(name if asname else key)
+        else:
+            dotted = match.group("value").decode("ascii", "replace")
+            root, _, rest = dotted.partition(".")
+            alias = match.group("alias").decode("ascii", "replace")
+            for target in list(bound.get(root, ())):
+                bound.setdefault(alias, []).append(target + ("." + rest if rest else ""))
     return bound
 
 

@@ -68,6 +68,9 @@ class RuleContext:
     keras_lambdas: set[int] = field(default_factory=set)
     #: ids of (original) calls subscripted with one plain index, ``f(x)[i]``, not a slice
     indexed: set[int] = field(default_factory=set)
+    #: ids of (original) calls passed straight to a reading keras.backend function,
+    #: ``K.sum(K.ones(s))``: their result is only read
+    call_arguments: set[int] = field(default_factory=set)
     #: Follow-ups waiting for the innermost enclosing statement (managed by the dispatcher).
     pending: list[list[Note]] = field(default_factory=list)
     #: Follow-ups raised outside any statement of the segment (placed above it).

@@ -5,8 +5,9 @@ the weights of a ``.keras`` archive used to be written to a temporary ``.h5`` an
 every weight byte written twice. A stored member is its raw bytes, so here the local header
 is written first, then the member's bytes are written in place through
 :class:`MemberWindow`, a file-like view of the output from that offset on (seek 0 is the
-member's first byte); when the member is done its CRC-32 and sizes are patched into the
-header. Every member's header carries a zip64 extra field so a member may exceed 4 GiB;
+member's first byte); when the member is done its CRC-32 (taken from the writes by
+:class:`~keras_migrate.converters.crc32.WriteLog`, not by reading the member back) and sizes
+are patched into the header. Every member's header carries a zip64 extra field so a member may exceed 4 GiB;
 the central directory uses zip64 records only when needed, as ``zipfile`` does.
 """
 
@@ -18,8 +19,11 @@ import struct
 import time
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
+
+from keras_migrate.converters.crc32 import SMALL_WRITE, WriteLog
 
 __all__ = ["ZIP64_LIMIT", "MemberWindow", "StoredZipWriter"]
 
@@ -59,9 +63,12 @@ class MemberWindow:
     the member while it is open, so the end of the file is the end of the member.
     """
 
-    def __init__(self, raw: BinaryIO, base: int) -> None:
+    def __init__(self, raw: BinaryIO, base: int, crc_pool: ThreadPoolExecutor | None = None) -> None:
         self._raw = raw
         self._base = base
+        self._pool = crc_pool
+        #: Every write, for the member's CRC-32.
+        self.log = WriteLog()
 
     def seek(self, pos: int, whence: int = os.SEEK_SET) -> int:
         if whence == os.SEEK_SET:
@@ -78,11 +85,22 @@ class MemberWindow:
         return self._raw.readinto(buffer)  # type: ignore[attr-defined]
 
     def write(self, data: bytes | memoryview) -> int:
-        return self._raw.write(data)
+        pos = self.tell()
+        view = memoryview(data)
+        if self._pool is not None and view.nbytes > SMALL_WRITE:
+            # zlib.crc32 and the write both release the GIL: checksum while the kernel copies.
+            future = self._pool.submit(zlib.crc32, view)
+            n = self._raw.write(view)
+            self.log.record(pos, view, future.result())
+        else:
+            n = self._raw.write(view)
+            self.log.record(pos, view)
+        return n
 
     def truncate(self, size: int | None = None) -> int:
         if size is None:
             size = self.tell()
+        self.log.truncate(size)
         return self._raw.truncate(self._base + size) - self._base
 
     def flush(self) -> None:
@@ -130,10 +148,12 @@ class StoredZipWriter:
         self._raw.write(self._local_header(raw_name, 0, 0, dos_time, dos_date))
         base = self._raw.tell()
         try:
-            yield MemberWindow(self._raw, base)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                window = MemberWindow(self._raw, base, pool)
+                yield window
             end = self._raw.seek(0, os.SEEK_END)
             size = end - base
-            crc = self._crc(base, size)
+            crc = window.log.crc(size, lambda start, stop, crc: self._read_crc(base + start, stop - start, crc))
             self._raw.seek(offset)
             self._raw.write(self._local_header(raw_name, crc, size, dos_time, dos_date))
             self._raw.seek(end)
@@ -141,11 +161,10 @@ class StoredZipWriter:
         finally:
             self._open = False
 
-    def _crc(self, base: int, size: int) -> int:
-        """CRC-32 of the member's final bytes (HDF5 rewrites its metadata, so only now)."""
+    def _read_crc(self, start: int, size: int, crc: int) -> int:
+        """Continue ``crc`` over ``size`` bytes of the file read back from ``start``."""
         self._raw.flush()
-        self._raw.seek(base)
-        crc = 0
+        self._raw.seek(start)
         left = size
         buffer = bytearray(min(_CRC_BLOCK, max(size, 1)))
         view = memoryview(buffer)

@@ -548,7 +548,7 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
         "backend-values",
         ("backend", "imports"),
         "from keras import backend as K\nK.set_value(model.optimizer.lr, 0.01)\nv = K.get_value(w)\ne = K.eval(t)\ns = K.int_shape(t)\nvs = K.batch_get_value(ws)\n",
-        "import keras\nmodel.optimizer.lr.assign(0.01)\nv = keras.ops.convert_to_numpy(w)\ne = keras.ops.convert_to_numpy(t)\ns = keras.ops.shape(t)\nvs = [keras.ops.convert_to_numpy(v) for v in ws]\n",
+        "import keras\nmodel.optimizer.lr.assign(0.01)\nv = keras.ops.convert_to_numpy(w)\ne = keras.ops.convert_to_numpy(t)\ns = tuple(t.shape)\nvs = [keras.ops.convert_to_numpy(v) for v in ws]\n",
     ),
     (
         "backend-renamed",
@@ -764,5 +764,35 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
         ('layers', 'imports'),
         "from keras.models import Sequential\nfrom keras.layers import Dense\ng = Graph()\ng.add(Dense(3, input_shape=(4,)))\nnet = Sequential()\nnet.add(Dense(3, input_shape=(4,)))\nself.blocks.add(Dense(2, batch_input_shape=(1, 4)))\n",
         "from keras.models import Sequential\nfrom keras.layers import Dense\nimport keras\ng = Graph()\ng.add(Dense(3, input_shape=(4,)))\nnet = Sequential()\nnet.add(keras.Input(shape=(4,)))\nnet.add(Dense(3))\n# keras-migrate: batch_input_shape on a layer is rejected by Keras 3: start the model with keras.Input(batch_shape=...) instead\nself.blocks.add(Dense(2, batch_input_shape=(1, 4)))\n",
+    ),
+    (
+        "backend-try-except-keras-bound-once",
+        ('backend', 'imports'),
+        "try:\n    from tensorflow import keras\nexcept ImportError:\n    import keras\nfrom keras import backend as K\ny = K.mean(keras.layers.Dense(3)(x))\n",
+        "try:\n    import keras\nexcept ImportError:\n    import keras\ny = keras.ops.mean(keras.layers.Dense(3)(x))\n",
+    ),
+    (
+        "backend-conditional-backend-import",
+        ('backend', 'imports'),
+        "if USE_TF:\n    import tensorflow.keras.backend as K\nelse:\n    import keras.backend as K\ndef f(x):\n    return K.sum(x)\n",
+        "import keras\nif USE_TF:\n    import keras.backend as K\nelse:\n    import keras.backend as K\ndef f(x):\n    return keras.ops.sum(x)\n",
+    ),
+    (
+        "backend-factories-read-only",
+        ('backend', 'imports'),
+        "from keras import backend as K\na = K.eval(K.sum(K.ones((2, 2))))\nb = K.dot(x, K.eye(3, dtype='float16'))\nc = f(K.zeros((3,)))\nK.set_value(v, K.zeros((2,)))\n",
+        "from keras import backend as K\nimport keras\na = keras.ops.convert_to_numpy(keras.ops.sum(keras.ops.ones((2, 2), dtype=keras.config.floatx())))\nb = keras.ops.dot(x, keras.ops.eye(3, dtype='float16'))\n# keras-migrate: K.zeros returned a variable (dtype floatx() unless dtype= was given): use keras.Variable(keras.ops.zeros(shape, dtype=...)) if it is assigned to, else keras.ops.zeros(shape, dtype=keras.config.floatx())\nc = f(K.zeros((3,)))\n# keras-migrate: K.zeros returned a variable (dtype floatx() unless dtype= was given): use keras.Variable(keras.ops.zeros(shape, dtype=...)) if it is assigned to, else keras.ops.zeros(shape, dtype=keras.config.floatx())\nv.assign(K.zeros((2,)))\n",
+    ),
+    (
+        "backend-int-shape-static",
+        ('backend', 'imports'),
+        "from keras import backend as K\na = K.int_shape(x)[-1]\nb = K.int_shape(x + y)\nif K.int_shape(x)[0] is None:\n    pass\n",
+        "a = tuple(x.shape)[-1]\nb = tuple((x + y).shape)\nif tuple(x.shape)[0] is None:\n    pass\n",
+    ),
+    (
+        "backend-user-keras-variable-untouched",
+        ('backend', 'imports'),
+        "from keras import backend as K\nv = K.mean(x)\nkeras = load_config()\n",
+        "from keras import backend as K\nv = K.mean(x)\n# keras-migrate: `keras` is a name defined in this file, so Keras 3 cannot be imported as `keras`: rename it and run keras-migrate again\nkeras = load_config()\n",
     ),
 ]

@@ -117,3 +117,19 @@ def test_resolve_relative(
     module: str, level: int, target: str | None, is_package: bool, expected: str
 ) -> None:
     assert resolve_relative(module, level, target, is_package) == expected
+
+
+def test_keras3_names_snapshot_matches_installed_keras() -> None:
+    """Renames are checked against this snapshot where Keras is not installed."""
+    from keras_migrate.codemods import _keras3_names
+    from keras_migrate.codemods.postcheck import keras_index, render_snapshot
+
+    index = keras_index()
+    if index is None:
+        pytest.skip("Keras 3 is not installed")
+    if index.version != _keras3_names.KERAS_VERSION:
+        pytest.skip(
+            f"snapshot is of Keras {_keras3_names.KERAS_VERSION}, installed {index.version}"
+        )
+    path = Path(_keras3_names.__file__)
+    assert path.read_text(encoding="utf-8") == render_snapshot(index)

@@ -23,10 +23,30 @@ X3 = RNG.normal(size=(2, 3, 4)).astype("float32")
 
 #: (id, legacy expression, a, b)
 CASES: list[tuple[str, str, Any, Any]] = [
-    ("batch_dot-2-1", "K.batch_dot(a, b, axes=(2, 1))", X3, RNG.normal(size=(2, 4, 5)).astype("float32")),
-    ("batch_dot-2-2", "K.batch_dot(a, b, axes=[2, 2])", X3, RNG.normal(size=(2, 6, 4)).astype("float32")),
-    ("batch_dot-1-1", "K.batch_dot(a, b, axes=(1, 1))", X3, RNG.normal(size=(2, 3, 5)).astype("float32")),
-    ("batch_dot-int-2", "K.batch_dot(a, b, axes=2)", X3, RNG.normal(size=(2, 6, 4)).astype("float32")),
+    (
+        "batch_dot-2-1",
+        "K.batch_dot(a, b, axes=(2, 1))",
+        X3,
+        RNG.normal(size=(2, 4, 5)).astype("float32"),
+    ),
+    (
+        "batch_dot-2-2",
+        "K.batch_dot(a, b, axes=[2, 2])",
+        X3,
+        RNG.normal(size=(2, 6, 4)).astype("float32"),
+    ),
+    (
+        "batch_dot-1-1",
+        "K.batch_dot(a, b, axes=(1, 1))",
+        X3,
+        RNG.normal(size=(2, 3, 5)).astype("float32"),
+    ),
+    (
+        "batch_dot-int-2",
+        "K.batch_dot(a, b, axes=2)",
+        X3,
+        RNG.normal(size=(2, 6, 4)).astype("float32"),
+    ),
     ("constant-floatx", "K.constant(a)", np.arange(6.0).reshape(2, 3), None),
     ("constant-int-floatx", "K.constant(a)", np.arange(6).reshape(2, 3), None),
     ("variable-floatx", "K.eval(K.variable(a))", np.arange(3.0), None),
@@ -34,13 +54,34 @@ CASES: list[tuple[str, str, Any, Any]] = [
     ("relu-literals", "K.relu(a, 0.1, 0.5)", X3, None),
     ("relu-threshold", "K.relu(a, alpha=0.2, max_value=None, threshold=0.3)", X3, None),
     ("slice-sizes", "K.slice(a, (0, 1, 0), (2, 2, 3))", X3, None),
+    ("ones-read-only", "K.sum(K.ones((2, 3)), axis=0) + K.sum(a)", X3, None),
+    ("eye-read-only", "K.dot(a, K.eye(4))", X3, None),
+    ("int-shape", "K.constant(K.int_shape(a))", X3, None),
 ]
 
 
+class _LegacyBackend:
+    """tf_keras's backend, plus ``slice`` (standalone Keras 2's ``K.slice`` was ``tf.slice``)."""
+
+    def __init__(self) -> None:
+        tf_keras = pytest.importorskip("tf_keras")
+        self._backend = tf_keras.backend
+        import tensorflow as tf
+
+        self.slice = tf.slice
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend, name)
+
+
 def _legacy(expression: str, a: Any, b: Any) -> np.ndarray:
-    tf_keras = pytest.importorskip("tf_keras")
-    K = tf_keras.backend  # noqa: N806 - the legacy spelling under test
-    return np.asarray(K.eval(eval(expression, {"K": K, "a": K.constant(a, dtype=str(np.asarray(a).dtype)) if not expression.startswith(("K.constant", "K.eval(K.variable")) else a, "b": b if b is None else K.constant(b)})))
+    K = _LegacyBackend()  # the legacy spelling under test
+    raw = expression.startswith(("K.constant", "K.eval(K.variable"))
+    inputs = {
+        "a": a if raw else K.constant(a, dtype=str(np.asarray(a).dtype)),
+        "b": None if b is None else K.constant(b),
+    }
+    return np.asarray(K.eval(eval(expression, {"K": K, **inputs})))
 
 
 def _upgraded(expression: str, a: Any, b: Any) -> tuple[str, np.ndarray]:
@@ -54,7 +95,9 @@ def _upgraded(expression: str, a: Any, b: Any) -> tuple[str, np.ndarray]:
     return code, np.asarray(keras.ops.convert_to_numpy(scope["result"]))
 
 
-@pytest.mark.parametrize(("expression", "a", "b"), [pytest.param(e, a, b, id=i) for i, e, a, b in CASES])
+@pytest.mark.parametrize(
+    ("expression", "a", "b"), [pytest.param(e, a, b, id=i) for i, e, a, b in CASES]
+)
 def test_rewrite_equals_legacy(expression: str, a: Any, b: Any) -> None:
     expected = _legacy(expression, a, b)
     code, got = _upgraded(expression, a, b)

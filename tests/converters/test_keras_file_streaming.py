@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import h5py
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 from keras_migrate.converters import keras3_weights, stored_zip
+from keras_migrate.converters.crc32 import SMALL_WRITE, WriteLog, crc32_combine
 from keras_migrate.converters.keras_file import write_keras, write_weights
 from keras_migrate.formats import load
 from keras_migrate.ir.weights import H5Dataset, Map, Take, Transpose, Weight, close_open_files
@@ -117,3 +119,36 @@ def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     with pytest.raises(RuntimeError):
         write_keras(model, str(out), on_weight=boom)
     assert os.listdir(tmp_path) == []
+
+
+def test_crc32_combine_matches_zlib() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.bytes(1000), rng.bytes(70_000)
+    assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+    assert crc32_combine(zlib.crc32(a), zlib.crc32(b""), 0) == zlib.crc32(a)
+
+
+def test_write_log_crc_with_overwrites_and_holes() -> None:
+    """Random writes (small, large, overlapping, past the end, truncation) against the bytes."""
+    rng = np.random.default_rng(1)
+    for trial in range(20):
+        buf = bytearray()
+        log = WriteLog()
+        for _ in range(30):
+            n = int(rng.choice([10, 1000, SMALL_WRITE + 1, 3 * SMALL_WRITE]))
+            pos = int(rng.integers(0, len(buf) + 2000))
+            data = rng.bytes(n)
+            if len(buf) < pos + n:
+                buf.extend(bytes(pos + n - len(buf)))
+            buf[pos : pos + n] = data
+            log.record(pos, data)
+            if trial % 5 == 0 and rng.random() < 0.1:
+                size = int(rng.integers(0, len(buf) + 100))
+                buf = buf[:size] + bytes(max(0, size - len(buf)))
+                log.truncate(size)
+        final = bytes(buf)
+
+        def read(start: int, stop: int, crc: int, final: bytes = final) -> int:
+            return zlib.crc32(final[start:stop], crc)
+
+        assert log.crc(len(final), read) == zlib.crc32(final)

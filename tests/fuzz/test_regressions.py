@@ -2,7 +2,7 @@
 
 Each case is a recipe (``python -m fuzz replay 'RECIPE'`` shows it): the mutated file is
 rebuilt from the fixtures at test time, then run through the CLI in a forked child under
-the harness's limits. They are expected to fail until the readers are hardened (issue 16,
+the harness's limits; a converted ``.keras`` must load in Keras 3. They are expected to fail until the readers are hardened (issue 16,
 item 2); ``strict`` makes each one flip to a failure, to be un-marked, as soon as it passes.
 """
 
@@ -14,7 +14,7 @@ from fuzz.recipe import Recipe
 from fuzz.runner import run_one
 from fuzz.worker import Limits
 
-# (recipe, what goes wrong today)
+# (recipe, what goes wrong today); a converted ``.keras`` is also loaded in Keras 3
 CASES = [
     (
         "h5-replace:fixtures/tf-keras-2.21/attention_layers_weights.h5:seed=2140848280:op=dangling:cmd=inspect",
@@ -37,8 +37,8 @@ CASES = [
         "a list nested 10^5 deep in the JSON config: RecursionError",
     ),
     (
-        "cfg-mutate:fixtures/keras-2.0.8/dense_activations.json:seed=2118253278:op=hugeint:fmt=h5attr:weights=0",
-        "a 5000-digit integer in model_config: ValueError (integer string conversion limit)",
+        "h5-replace:fixtures/keras-2.2.4/conv.h5:seed=1:op=shape",
+        "a weight of the wrong shape converts with exit 0; Keras 3 then refuses the .keras",
     ),
     (
         "cfg-mutate:fixtures/keras-1.2.2/stateful_rnn.json:seed=2056616305:op=dupname:fmt=h5attr:weights=1:cmd=inspect",
@@ -64,7 +64,7 @@ _LIMITS = Limits(memory_mb=2048, timeout=20.0)
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason="issue 16: not hardened yet")
 @pytest.mark.parametrize(("recipe", "problem"), CASES, ids=[c[0].split(":")[0] + ":" + c[1][:40] for c in CASES])
 def test_fuzz_regression(recipe: str, problem: str) -> None:
-    result = run_one(Recipe.parse(recipe), _LIMITS)
+    result = run_one(Recipe.parse(recipe), _LIMITS, load_rate=1.0)
     assert not result.failing, (
         f"{problem}\n{result.klass} {', '.join(result.violations)} {result.cause}\n{result.stderr_tail}"
     )

@@ -9,6 +9,15 @@ semantics, ``relu`` with ``alpha``/``max_value`` goes to ``keras.activations.rel
 ``hard_sigmoid`` keeps its 0.2 slope, ``set_value`` is ``assign``. Functions that have no
 equivalent (``function``, ``placeholder``, ``learning_phase``, ``gradients``, sessions)
 get a follow-up saying what to do instead.
+
+No rewrite may change behaviour silently; where a mapping holds only in some cases, the
+call is rewritten only when the case is certain, else kept with a follow-up giving the
+replacement: ``K.shape(x)[i]`` (an index) only, since ``ops.shape`` returns a tuple;
+``constant``/``variable`` get Keras 2's ``floatx()`` dtype written out; ``zeros``/``ones``/
+``eye`` returned variables, so they become tensors only where the value is passed straight
+to a keras.backend function that only reads it (``K.sum(K.ones(s))``), else are flagged; ``batch_dot`` becomes an ``einsum`` whose subscripts
+pin both ranks at 3 (equal there, an error elsewhere); ``relu`` only with number literals;
+``slice`` only with literal non-negative sizes (``-1`` meant "to the end").
 """
 
 from __future__ import annotations
@@ -99,6 +108,9 @@ BACKEND_SPECS: dict[str, OpSpec] = {
     "elu": spec("ops.elu", "x alpha", positional=2),
     "expand_dims": spec("ops.expand_dims", "x axis", positional=2, defaults="axis=-1"),
     "one_hot": spec("ops.one_hot", "indices:x num_classes", positional=2),
+    "zeros": spec("ops.zeros", "shape dtype", defaults="dtype=keras.config.floatx()"),
+    "ones": spec("ops.ones", "shape dtype", defaults="dtype=keras.config.floatx()"),
+    "eye": spec("ops.eye", "size:N dtype", defaults="dtype=keras.config.floatx()"),
     "ones_like": spec("ops.ones_like", "x dtype"),
     "zeros_like": spec("ops.zeros_like", "x dtype"),
     "reshape": spec("ops.reshape", "x shape:newshape", positional=2),
@@ -134,8 +146,6 @@ BACKEND_SPECS: dict[str, OpSpec] = {
     ),
     "get_value": spec("ops.convert_to_numpy", "x"),
     "eval": spec("ops.convert_to_numpy", "x"),
-    "int_shape": spec("ops.shape", "x"),
-    "get_variable_shape": spec("ops.shape", "x"),
     "identity": spec("ops.copy", "x"),
     "name_scope": spec("name_scope", "name", drop=""),
     "l2_normalize": spec("ops.normalize", "x axis"),
@@ -162,6 +172,10 @@ _NO_EQUIVALENT = {
     "manual_variable_initialization": "variables initialise themselves in Keras 3: remove this call",
     "batch_set_value": "assign each variable instead: variable.assign(value)",
     "tf": "K.tf is gone: import tensorflow directly (this ties the code to the TF backend)",
+
+}
+#: K.zeros/ones/eye returned variables: rewritten only where the value is just read
+_VARIABLE_FACTORIES = {
     "zeros": "K.zeros returned a variable (dtype floatx() unless dtype= was given): use "
     "keras.Variable(keras.ops.zeros(shape, dtype=...)) if it is assigned to, else "
     "keras.ops.zeros(shape, dtype=keras.config.floatx())",
@@ -199,6 +213,8 @@ _SPECIAL = frozenset(
         "set_image_dim_ordering",
         "shape",
         "slice",
+        "int_shape",
+        "get_variable_shape",
     }
 )
 _ORDERING = {"th": "channels_first", "tf": "channels_last"}
@@ -281,6 +297,9 @@ class Backend(Rule):
             return updated
         if name in _SPECIAL:
             return self._special(ctx, name, updated, indexed=id(original) in ctx.indexed)
+        if name in _VARIABLE_FACTORIES and id(original) not in ctx.call_arguments:
+            ctx.follow_up(_VARIABLE_FACTORIES[name])
+            return updated
         op = BACKEND_SPECS.get(name)
         if op is None:
             ctx.follow_up(f"K.{name} does not exist in Keras 3: find the keras.ops equivalent")
@@ -328,6 +347,14 @@ class Backend(Rule):
                 return call
             if x:
                 new = f"{keras}.ops.shape({x})"
+        elif name in ("int_shape", "get_variable_shape"):
+            # the static shape, ints and None: what ``x.shape`` holds on every backend
+            # (keras.ops.shape gives tensors for unknown dims in TF graphs instead of None)
+            node = args[0].value if args else _kwvalue(call, "x")
+            if node is not None:
+                x = _code(node)
+                simple = isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))
+                new = f"tuple({x if simple else f'({x})'}.shape)"
         elif name == "slice":
             x, start, size = arg(0, "x"), arg(1, "start"), arg(2, "size")
             sizes = _literal_ints(args[2].value if len(args) > 2 else _kwvalue(call, "size"))
@@ -434,7 +461,8 @@ class Backend(Rule):
         if new is None:
             ctx.follow_up(message)
             return call
-        ctx.needs.add("keras")
+        if "keras." in new:
+            ctx.needs.add("keras")
         ctx.change(f"K.{name} -> {new.split('(')[0]}")
         expr = cst.parse_expression(new)
         if call.lpar:

@@ -13,6 +13,7 @@ code in Keras 3.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 import libcst as cst
@@ -52,6 +53,7 @@ _OPTIMIZER_HOOKS = {
     "'name') in build(var_list)",
 }
 _DEAD_BACKENDS = ("theano", "cntk")
+_PRIVATE_NAME = re.compile("|".join(sorted(PRIVATE_HELPERS)))
 _PRIVATE = r"\bimport\b[^\n]*\b(?:" + "|".join(sorted(PRIVATE_HELPERS)) + r")\b"
 
 
@@ -104,7 +106,7 @@ class RemovedApis(Rule):
         self, ctx: RuleContext, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
     ) -> cst.BaseStatement:
         """Flag imports of Keras-internal helpers that no Keras 3 module has."""
-        if not ctx.mentions(*PRIVATE_HELPERS):
+        if "import" not in ctx.text or not _PRIVATE_NAME.search(ctx.text):
             return updated
         for small in original.body:
             if not (

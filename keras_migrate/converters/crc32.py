@@ -1,0 +1,152 @@
+"""The CRC-32 of a file written out of order, taken from the writes instead of a read-back.
+
+A zip member's header needs the CRC-32 of its final bytes. HDF5 writes its raw data once, in
+large blocks, but seeks back to write and rewrite small metadata, so a running CRC over the
+write calls is wrong. :class:`WriteLog` keeps, per written byte range, either the CRC of a
+large write or a copy of a small one, cutting ranges that later writes overwrite, and at the
+end folds them in file order with :func:`crc32_combine`; only ranges it cannot know (a large
+write partly overwritten, a hole) are read back from the file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["SMALL_WRITE", "WriteLog", "crc32_combine"]
+
+#: Writes up to this size are kept as bytes (overwrites cut them exactly); larger ones as CRCs.
+SMALL_WRITE = 64 << 10
+
+_POLY = 0xEDB88320
+
+
+def _multmodp(a: int, b: int) -> int:
+    """a * b modulo the CRC-32 polynomial (bit-reflected; zlib's ``multmodp``)."""
+    m = 1 << 31
+    p = 0
+    while True:
+        if a & m:
+            p ^= b
+            if (a & (m - 1)) == 0:
+                break
+        m >>= 1
+        b = (b >> 1) ^ _POLY if b & 1 else b >> 1
+    return p
+
+
+def _x2n_table() -> tuple[int, ...]:
+    table = [1 << 30]  # x^1
+    for _ in range(31):
+        table.append(_multmodp(table[-1], table[-1]))
+    return tuple(table)
+
+
+_X2N = _x2n_table()
+
+
+def _x2nmodp(n: int, k: int) -> int:
+    """x^(n * 2^k) modulo the polynomial."""
+    p = 1 << 31  # x^0
+    while n:
+        if n & 1:
+            p = _multmodp(_X2N[k & 31], p)
+        n >>= 1
+        k += 1
+    return p
+
+
+def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
+    """CRC-32 of ``A + B`` from ``crc32(A)``, ``crc32(B)`` and ``len(B)`` (zlib's algorithm)."""
+    return _multmodp(_x2nmodp(len2, 3), crc1) ^ crc2
+
+
+@dataclass(slots=True)
+class _Range:
+    start: int
+    end: int
+    #: The bytes of a small write; None with a ``crc`` for a large one; neither when unknown.
+    data: bytes | None = None
+    crc: int | None = None
+
+    def part(self, start: int, end: int) -> _Range:
+        """The sub-range ``[start, end)``; a cut large write becomes unknown (read back)."""
+        if self.data is not None:
+            return _Range(start, end, self.data[start - self.start : end - self.start])
+        if self.crc is not None and (start, end) == (self.start, self.end):
+            return self
+        return _Range(start, end)
+
+
+class WriteLog:
+    """Record writes into a file (any order, overwrites allowed) and give its final CRC-32."""
+
+    def __init__(self) -> None:
+        self._ranges: list[_Range] = []
+        self._starts: list[int] = []
+
+    def record(self, pos: int, data: bytes | memoryview, crc: int | None = None) -> None:
+        """Note that ``data`` was written at ``pos`` (``crc``: its CRC-32, if already known)."""
+        n = len(data) if not isinstance(data, memoryview) else data.nbytes
+        if n == 0:
+            return
+        if n <= SMALL_WRITE:
+            new = _Range(pos, pos + n, bytes(data))
+        else:
+            new = _Range(pos, pos + n, None, zlib.crc32(data) if crc is None else crc)
+        self._insert(new)
+
+    def _insert(self, new: _Range) -> None:
+        ranges = self._ranges
+        if not ranges or new.start >= ranges[-1].end:  # the common case: appending
+            ranges.append(new)
+            self._starts.append(new.start)
+            return
+        i = max(0, bisect.bisect_right(self._starts, new.start) - 1)
+        while i < len(ranges) and ranges[i].end <= new.start:
+            i += 1
+        j = i
+        pieces: list[_Range] = []
+        while j < len(ranges) and ranges[j].start < new.end:
+            r = ranges[j]
+            if r.start < new.start:
+                pieces.append(r.part(r.start, new.start))
+            j += 1
+        pieces.append(new)
+        if j > i and ranges[j - 1].end > new.end:
+            r = ranges[j - 1]
+            pieces.append(r.part(new.end, r.end))
+        ranges[i:j] = pieces
+        self._starts[i:j] = [p.start for p in pieces]
+
+    def truncate(self, size: int) -> None:
+        """The file was cut (or extended) to ``size`` bytes."""
+        while self._ranges and self._ranges[-1].start >= size:
+            self._ranges.pop()
+            self._starts.pop()
+        if self._ranges and self._ranges[-1].end > size:
+            r = self._ranges[-1]
+            self._ranges[-1] = r.part(r.start, size)
+
+    def crc(self, size: int, read: Callable[[int, int, int], int]) -> int:
+        """The CRC-32 of bytes ``[0, size)``; ``read(start, end, crc)`` reads back what is unknown."""
+        crc = 0
+        pos = 0
+        for r in self._ranges:
+            if r.start >= size:
+                break
+            if r.start > pos:
+                crc = read(pos, r.start, crc)
+            end = min(r.end, size)
+            if r.data is not None:
+                crc = zlib.crc32(r.data[: end - r.start], crc)
+            elif r.crc is not None and end == r.end:
+                crc = crc32_combine(crc, r.crc, r.end - r.start)
+            else:
+                crc = read(r.start, end, crc)
+            pos = end
+        if pos < size:
+            crc = read(pos, size, crc)
+        return crc
