@@ -82,10 +82,15 @@ def build_onnx(model: Model, opset: int = DEFAULT_OPSET) -> Any:
         )
     import numpy as np
 
+    from keras_migrate.converters.onnx.shapes import static_graph_types
     from keras_migrate.ir.passes.infer_types import infer_graph_types
 
-    with np.errstate(all="ignore"):  # the shape probe runs on zeros (log(0) is fine here)
-        graph = infer_graph_types(model.graph)
+    # Types from the layer rules when every layer has one (no weight is read); else the
+    # interpreter's probe on a batch of one.
+    graph = static_graph_types(model.graph)
+    if graph is None:
+        with np.errstate(all="ignore"):  # the shape probe runs on zeros (log(0) is fine here)
+            graph = infer_graph_types(model.graph)
     b = Builder(opset)
     inputs = []
     for name in graph.inputs:

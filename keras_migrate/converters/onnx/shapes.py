@@ -1,0 +1,230 @@
+"""Static shape and dtype inference from layer rules, without running the model.
+
+The ONNX emitter needs every value's rank and static dims. ``ir.passes.infer_types`` gets
+them by running the numpy interpreter on a probe batch, which reads every weight and
+computes every layer (seconds and hundreds of MB on ResNet50). For the common layers the
+output type follows from the input types and the config alone; :func:`static_graph_types`
+applies those rules and returns ``None`` as soon as a node has no rule (a nested model, a
+layer without a rule here, several outputs), so the caller falls back to the probe. The
+interpreter stays the oracle: the tests compare both on every fixture this module covers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from keras_migrate.ir.graph import Graph, Layer, TensorType, ValueRef, flatten_structure
+
+__all__ = ["STATIC_RULES", "static_graph_types"]
+
+Shape = tuple[int | None, ...]
+Rule = Callable[[Layer, Sequence[Shape]], Shape | None]
+
+
+def _spatial_axes(rank: int, data_format: str | None) -> list[int]:
+    return list(range(2, rank)) if data_format == "channels_first" else list(range(1, rank - 1))
+
+
+def _channel_axis(rank: int, data_format: str | None) -> int:
+    return 1 if data_format == "channels_first" else rank - 1
+
+
+def _tuple(value: Any, n: int) -> list[int]:
+    if isinstance(value, int):
+        return [value] * n
+    out = [int(v) for v in value]
+    return out if len(out) == n else []
+
+
+def _window_out(n: int | None, k: int, s: int, d: int, padding: str) -> int | None:
+    if n is None:
+        return None
+    if padding in ("same", "causal"):
+        return -(-n // s)
+    if padding == "valid":
+        return (n - (k - 1) * d - 1) // s + 1
+    raise ValueError(padding)
+
+
+def _conv(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    cfg = layer.config
+    axes = _spatial_axes(len(x), cfg.get("data_format"))
+    n = len(axes)
+    k, s, d = _tuple(cfg["kernel_size"], n), _tuple(cfg.get("strides", 1), n), _tuple(cfg.get("dilation_rate", 1), n)
+    if not (k and s and d):
+        return None
+    out = list(x)
+    for i, ax in enumerate(axes):
+        out[ax] = _window_out(x[ax], k[i], s[i], d[i], cfg.get("padding", "valid"))
+    out[_channel_axis(len(x), cfg.get("data_format"))] = int(cfg["filters"])
+    return tuple(out)
+
+
+def _pool(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    cfg = layer.config
+    axes = _spatial_axes(len(x), cfg.get("data_format"))
+    n = len(axes)
+    k = _tuple(cfg["pool_size"], n)
+    s = _tuple(cfg.get("strides") or cfg["pool_size"], n)
+    if not (k and s):
+        return None
+    out = list(x)
+    for i, ax in enumerate(axes):
+        out[ax] = _window_out(x[ax], k[i], s[i], 1, cfg.get("padding", "valid"))
+    return tuple(out)
+
+
+def _global_pool(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    axes = _spatial_axes(len(x), layer.config.get("data_format"))
+    if layer.config.get("keepdims"):
+        return tuple(1 if i in axes else d for i, d in enumerate(x))
+    return tuple(d for i, d in enumerate(x) if i not in axes)
+
+
+def _dense(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    return (*x[:-1], int(layer.config["units"]))
+
+
+def _same(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    return x
+
+
+def _broadcast(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    if len(ins) < 2 or len({len(s) for s in ins}) != 1:
+        return None
+    out: list[int | None] = []
+    for dims in zip(*ins, strict=True):
+        known = {d for d in dims if d is not None and d != 1}
+        if len(known) > 1:
+            return None
+        out.append(known.pop() if known else (None if None in dims else 1))
+    return tuple(out)
+
+
+def _concatenate(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    if not ins or len({len(s) for s in ins}) != 1:
+        return None
+    axis = int(layer.config.get("axis", -1)) % len(ins[0])
+    if axis == 0:
+        return None
+    along = [s[axis] for s in ins]
+    out = list(ins[0])
+    out[axis] = None if None in along else sum(d for d in along if d is not None)
+    return tuple(out)
+
+
+def _flatten(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    rest = x[1:]
+    return (x[0], None if None in rest else math.prod(d for d in rest if d is not None))
+
+
+def _zero_padding(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    axes = _spatial_axes(len(x), layer.config.get("data_format"))
+    pad = layer.config.get("padding", 1)
+    pairs: list[tuple[int, int]]
+    if isinstance(pad, int):
+        pairs = [(pad, pad)] * len(axes)
+    elif len(axes) == 1 and len(pad) == 2 and all(isinstance(p, int) for p in pad):
+        pairs = [(int(pad[0]), int(pad[1]))]
+    elif len(pad) == len(axes) and all(isinstance(p, int) for p in pad):
+        pairs = [(int(p), int(p)) for p in pad]
+    elif len(pad) == len(axes):
+        pairs = [(int(p[0]), int(p[1])) for p in pad]
+    else:
+        return None
+    out = list(x)
+    for ax, (lo, hi) in zip(axes, pairs, strict=True):
+        out[ax] = None if x[ax] is None else x[ax] + lo + hi  # type: ignore[operator]
+    return tuple(out)
+
+
+def _reshape(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    target = [int(d) for d in layer.config["target_shape"]]
+    if target.count(-1) > 1:
+        return None
+    if -1 in target:
+        rest = x[1:]
+        if None in rest:
+            return None
+        known = math.prod(d for d in target if d != -1)
+        total = math.prod(d for d in rest if d is not None)
+        if known == 0 or total % known:
+            return None
+        target[target.index(-1)] = total // known
+    return (x[0], *target)
+
+
+#: Output shape of a one-output layer from its input shapes and config, by layer type.
+STATIC_RULES: dict[str, Rule] = {
+    **{f"Conv{n}D": _conv for n in (1, 2, 3)},
+    **{f"{kind}Pooling{n}D": _pool for kind in ("Max", "Average") for n in (1, 2, 3)},
+    **{f"Global{kind}Pooling{n}D": _global_pool for kind in ("Max", "Average") for n in (1, 2, 3)},
+    **{f"ZeroPadding{n}D": _zero_padding for n in (1, 2, 3)},
+    **{name: _broadcast for name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")},
+    **{
+        name: _same
+        for name in (
+            "Activation",
+            "BatchNormalization",
+            "Dropout",
+            "ReLU",
+            "LeakyReLU",
+            "ELU",
+            "Softmax",
+            "SpatialDropout1D",
+            "SpatialDropout2D",
+            "SpatialDropout3D",
+            "GaussianNoise",
+            "GaussianDropout",
+            "AlphaDropout",
+        )
+    },
+    "Dense": _dense,
+    "Concatenate": _concatenate,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+}
+
+
+def static_graph_types(graph: Graph) -> Graph | None:
+    """``graph`` with every value typed by the rules, or None when some node has no rule.
+
+    Inputs must be typed. Outputs take the dtype of the node's first input (every rule here
+    is for a float layer that keeps its input's dtype).
+    """
+    if any(graph.values[n].type is None for n in graph.inputs):
+        return None
+    layers = {layer.name: layer for layer in graph.layers}
+    types: dict[str, TensorType] = {n: graph.values[n].type for n in graph.inputs}  # type: ignore[misc]
+    for node in graph.nodes:
+        layer = layers[node.layer]
+        rule = STATIC_RULES.get(layer.type)
+        if rule is None or layer.subgraph is not None or len(node.outputs) != 1:
+            return None
+        refs = [r.name for r in flatten_structure(node.args) if isinstance(r, ValueRef)]
+        refs += [r.name for r in flatten_structure(dict(node.kwargs)) if isinstance(r, ValueRef)]
+        if not refs or any(r not in types for r in refs):
+            return None
+        dtypes = {types[r].dtype for r in refs}
+        if len(dtypes) != 1 or not next(iter(dtypes)).startswith("float"):
+            return None
+        try:
+            shape = rule(layer, [types[r].shape for r in refs])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if shape is None:
+            return None
+        types[node.outputs[0]] = TensorType(shape, types[refs[0]].dtype)
+    values = {name: replace(v, type=types[name]) if name in types else v for name, v in graph.values.items()}
+    return replace(graph, values=values)
