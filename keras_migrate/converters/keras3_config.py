@@ -150,9 +150,9 @@ def model_config(graph: Graph, *, name: str | None = None, trainable: bool = Tru
     name = name or graph.name
     layers = {lay.name: lay for lay in graph.layers}
     if graph.kind == "sequential" and graph_is_chain(graph):
-        entries = [_input_layer(graph.input_structure, graph)]
+        entries = [_input_layer(graph.inputs[0], graph)]
         entries += [_layer_entry(layers[n.layer]) for n in graph.nodes]
-        t = graph.values[graph.input_structure].type
+        t = graph.values[graph.inputs[0]].type
         return {
             "module": "keras",
             "class_name": "Sequential",

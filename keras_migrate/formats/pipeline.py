@@ -42,12 +42,13 @@ from keras_migrate.formats.tfkeras.preprocessing import (
 from keras_migrate.formats.vocabulary_files import VocabularyFiles, overlay
 from keras_migrate.formats.weight_source import WeightOpener, WeightSource, match_layers
 from keras_migrate.ir.graph import Graph, Model, Provenance
+from keras_migrate.ir.kinds import Generation
 from keras_migrate.ir.weights import Weight
 
 __all__ = ["ModelSource", "generation_of", "read_model"]
 
 
-def generation_of(keras_version: str | None) -> str:
+def generation_of(keras_version: str | None) -> Generation:
     """``keras1``, ``keras2`` (standalone <= 2.3), ``tf.keras`` or ``keras3``."""
     v = (keras_version or "").strip()
     if not v or v.startswith("1"):

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
-from keras_migrate.ir.kinds import GraphKind
+from keras_migrate.ir.kinds import Generation, GraphKind
 from keras_migrate.ir.weights import Weight
 
 __all__ = [
@@ -165,9 +165,9 @@ class Graph:
     layers: tuple[Layer, ...]
     nodes: tuple[Node, ...]
     values: Mapping[str, Value]
-    #: A :data:`ValueStructure` (typed ``Any`` until every reader and emitter narrows it).
-    input_structure: Any
-    output_structure: Any
+    #: A value name, a list of structures or a dict of them (:data:`ValueStructure`).
+    input_structure: ValueStructure
+    output_structure: ValueStructure
     #: ``"functional"`` or ``"sequential"``: how the source defined it (emitters may follow).
     kind: GraphKind = "functional"
     #: Name look-ups, built on first use (records are immutable, so it never goes stale);
@@ -273,7 +273,7 @@ class Provenance:
     backend: str = ""
     #: A :data:`~keras_migrate.ir.kinds.Generation` (``keras1``, ``keras2``, ``tf.keras``,
     #: ``keras3``), or ``""`` when not known.
-    generation: str = ""
+    generation: Generation | Literal[""] = ""
     notes: tuple[str, ...] = ()
 
     def with_note(self, note: str) -> Provenance:

@@ -36,13 +36,14 @@ def run_backend(backend: str, converted: str, model: Model, inputs_npz: str, wor
     ``model`` supplies the input names and structure the converted model is called with.
     The result holds ``ok``, ``error``, timings and ``arrays`` (the ``.npz`` of outputs).
     """
+    result_path = os.path.join(work, f"{backend}.json")
     req = {
         "model": os.path.abspath(converted),
         "inputs": inputs_npz,
         "input_names": list(model.graph.inputs),
         "input_structure": model.graph.input_structure,
         "output": os.path.join(work, f"{backend}.npz"),
-        "result": os.path.join(work, f"{backend}.json"),
+        "result": result_path,
         "layers": True,
     }
     req_path = os.path.join(work, f"{backend}.request.json")
@@ -57,9 +58,9 @@ def run_backend(backend: str, converted: str, model: Model, inputs_npz: str, wor
         )
     except subprocess.TimeoutExpired:
         return {"ok": False, "error": f"timed out after {timeout:.0f}s"}
-    if not os.path.exists(req["result"]):
+    if not os.path.exists(result_path):
         return {"ok": False, "error": f"worker crashed (exit {proc.returncode}): {proc.stderr[-1500:]}"}
-    with open(req["result"]) as fh:
+    with open(result_path) as fh:
         result: dict[str, Any] = json.load(fh)
     result["arrays"] = req["output"]
     return result

@@ -241,7 +241,7 @@ class ModuleEmitter:
 
     def _sequential(self, graph: Graph, name: str) -> tuple[list[str], Expr]:
         layers = {lay.name: lay for lay in graph.layers}
-        items = [Item(self._input_expr(graph, graph.input_structure))]
+        items = [Item(self._input_expr(graph, graph.inputs[0]))]
         for node in graph.nodes:
             layer = layers[node.layer]
             items.append(Item(self._layer_call(layer), comment=self._layer_comment(layer)))
