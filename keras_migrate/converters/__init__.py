@@ -1,7 +1,7 @@
 """Emitters: write the IR out as Keras 3 files, Python code, ONNX or ``.kmir``.
 
 :func:`emit` picks the emitter from the output path's suffix and returns a
-:class:`ConversionReport` saying what was written and what the output needs. Each emitter
+:class:`EmitReport` saying what was written and what the output needs. Each emitter
 lives in its own module (``keras_file``, ``python/``, ``onnx/``) and is imported only when
 its kind is written, so choosing an output never imports another emitter's dependencies.
 """
@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from keras_migrate.converters.output import SUFFIXES, atomic_output, check_output_path, output_kind
-from keras_migrate.converters.report import ConversionReport, compat_layers_used
+from keras_migrate.converters.report import EmitReport, compat_layers_used
 from keras_migrate.ir.graph import Model
 
-__all__ = ["SUFFIXES", "ConversionReport", "check_output_path", "compat_layers_used", "emit", "output_kind"]
+__all__ = ["SUFFIXES", "EmitReport", "check_output_path", "compat_layers_used", "emit", "output_kind"]
 
 
 def emit(
     model: Model, out: str, *, on_weight: Callable[[int], None] | None = None, opset: int | None = None
-) -> ConversionReport:
+) -> EmitReport:
     """Write ``model`` to ``out`` (kind chosen by suffix); atomic, never partial.
 
     ``opset`` is the ONNX opset for ``.onnx`` outputs (default: the emitter's default).
@@ -56,7 +56,7 @@ def emit(
         from keras_migrate.converters.python import python_notes
 
         notes += python_notes(model, out)
-    return ConversionReport(
+    return EmitReport(
         output=out,
         kind=kind,
         weight_bytes=n,

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 from keras_migrate.ir.graph import COMPAT_PREFIX, Model
 
-__all__ = ["ConversionReport", "compat_layers_used"]
+__all__ = ["EmitReport", "compat_layers_used"]
 
 
 @dataclass
-class ConversionReport:
+class EmitReport:
     """What a conversion produced: the output, its kind, bytes, and what it relies on."""
 
     output: str
