@@ -36,7 +36,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check keras_migrate tests bench fixtures
+	$(BIN)/ruff check keras_migrate tests bench fixtures fuzz
 	$(BIN)/mypy
 
 # Regenerate fixtures with genuine legacy Keras (downloads old Keras into fixtures/.cache).

@@ -42,6 +42,7 @@ __all__ = [
     "ValueRef",
     "ValueStructure",
     "flatten_structure",
+    "inner_layer",
     "map_structure",
 ]
 
@@ -426,3 +427,21 @@ class GraphBuilder:
             output_structure=self.output_structure,
             kind=self.kind,
         )
+
+
+def inner_layer(parent: Layer, spec: Mapping[str, Any], prefix: str = "", name: str = "") -> Layer:
+    """The IR layer a wrapper (``TimeDistributed``, ``Bidirectional``, ``RNN``) holds, built
+    from its ``{"class_name", "config"}`` and the parent's weights whose names start with
+    ``prefix`` (stripped). The numpy kernels and the ONNX lowerings both run wrapped layers
+    through their own family's code this way."""
+    from keras_migrate.errors import UnsupportedError
+
+    class_name = spec.get("class_name")
+    if not isinstance(class_name, str):
+        raise UnsupportedError(f"inner layer spec without a class name: {spec!r}", layer=parent.name)
+    config = dict(spec.get("config") or {})
+    if prefix:
+        weights = tuple(w.renamed(w.name[len(prefix) :]) for w in parent.weights if w.name.startswith(prefix))
+    else:
+        weights = parent.weights
+    return Layer(name=f"{parent.name}/{name or class_name}", type=class_name, config=config, weights=weights)

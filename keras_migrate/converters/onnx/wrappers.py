@@ -17,23 +17,13 @@ from keras_migrate.converters.onnx.emit import flat_tensors
 from keras_migrate.converters.onnx.recurrent import lower_rnn
 from keras_migrate.converters.onnx.registry import Call, find_lowering, lower_call, lowering
 from keras_migrate.converters.onnx.tensors import Tensor
-from keras_migrate.ir.graph import Layer, TensorType
+from keras_migrate.ir.graph import TensorType, inner_layer
 
 __all__ = ["inner_layer"]
 
 _RNN_TYPES = frozenset({"SimpleRNN", "LSTM", "GRU", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"})
 
 
-def inner_layer(parent: Layer, spec: Mapping[str, Any], prefix: str = "", name: str = "") -> Layer:
-    class_name = spec.get("class_name")
-    if not isinstance(class_name, str):
-        raise ValueError(f"inner layer spec without a class name: {spec!r}")
-    config = dict(spec.get("config") or {})
-    if prefix:
-        weights = tuple(w.renamed(w.name[len(prefix) :]) for w in parent.weights if w.name.startswith(prefix))
-    else:
-        weights = parent.weights
-    return Layer(name=f"{parent.name}/{name or class_name}", type=class_name, config=config, weights=weights)
 
 
 def _drop_time(t: TensorType | None) -> TensorType | None:

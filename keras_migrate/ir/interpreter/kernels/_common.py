@@ -15,7 +15,7 @@ import numpy as np
 
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.ir.config_args import int_tuple, pair_tuple
-from keras_migrate.ir.graph import Layer
+from keras_migrate.ir.graph import Layer, inner_layer
 from keras_migrate.ir.interpreter.registry import Context, KernelResult, call_kernel
 
 __all__ = [
@@ -94,18 +94,6 @@ def input_mask(args: Sequence[Any], kwargs: Mapping[str, Any], ctx: Context) -> 
     return first_arg_mask(ctx)
 
 
-def inner_layer(parent: Layer, spec: Mapping[str, Any], prefix: str = "", name: str = "") -> Layer:
-    """Build the IR layer a wrapper holds, from its ``{"class_name", "config"}`` and the
-    parent's weights whose names start with ``prefix`` (stripped)."""
-    class_name = spec.get("class_name")
-    if not isinstance(class_name, str):
-        raise unsupported(parent, f"inner layer spec without a class name: {spec!r}")
-    config = dict(spec.get("config") or {})
-    if prefix:
-        weights = tuple(w.renamed(w.name[len(prefix) :]) for w in parent.weights if w.name.startswith(prefix))
-    else:
-        weights = parent.weights
-    return Layer(name=f"{parent.name}/{name or class_name}", type=class_name, config=config, weights=weights)
 
 
 def call_layer(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], ctx: Context) -> KernelResult:
