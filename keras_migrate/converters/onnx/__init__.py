@@ -1,23 +1,34 @@
-"""The ONNX emitter: an IR model straight to an ONNX file, with the ``onnx`` package only.
+"""The ONNX emitter: an IR model straight to an ONNX file, without running the model.
 
 No TensorFlow and no Keras are involved: every IR layer call is lowered by a registered
-lowering (one module per layer family) into ONNX nodes, weights become initializers (read
-one at a time with ``Weight.numpy()``), the batch dimension is dynamic, and graph inputs,
-outputs and node names come from the IR's value and layer names. A layer without a
-lowering stops the conversion with an :class:`~keras_migrate.errors.UnsupportedError`
-naming it, before anything is written; the file is written atomically.
+lowering (one module per layer family) into ONNX nodes, weights become initializers, the
+batch dimension is dynamic, and graph inputs, outputs and node names come from the IR's
+value and layer names. A layer without a lowering stops the conversion with an
+:class:`~keras_migrate.errors.UnsupportedError` naming it, before anything is written.
 
-Importing this package does not import ``onnx``; :func:`write_onnx` does.
+:func:`write_onnx` (the CLI's path) imports no ``onnx``: value types come from the layer
+rules (:mod:`.shapes`; the interpreter probe only when a layer has no rule), weights stay
+lazy until the file is written, and :mod:`.writer` encodes the protobuf itself, streaming
+each weight once (external data beside the model past 2 GB); the file is written
+atomically and checked structurally (:mod:`.check`; ``onnx.checker`` on a weightless copy
+when ``KERAS_MIGRATE_ONNX_CHECKER=1``, and always in the tests). The ``onnx`` package
+stays the declared requirement of ONNX output (the ``[onnx]`` extra): its presence is
+checked without importing it. :func:`build_onnx` returns an ``onnx.ModelProto``.
 
 Modules: :mod:`.tensors` (tensors, dtypes), :mod:`.builder` (the node and initializer
-records lowerings write), :mod:`.registry` (which lowering serves which layer type and
-opset), :mod:`.emit` (the IR walk), :mod:`.peephole` (transpose folding, dead nodes),
-:mod:`.proto` (records to an ``onnx.ModelProto``); one module per layer family holds
-the lowerings.
+records lowerings write), :mod:`.lazy` (weights read at write time), :mod:`.registry`
+(which lowering serves which layer type and opset), :mod:`.emit` (the IR walk),
+:mod:`.peephole` (transpose folding, dead nodes), :mod:`.wire` (protobuf encoding),
+:mod:`.writer` (the streaming file writer), :mod:`.check` (validation), :mod:`.proto`
+(records to an ``onnx.ModelProto``); one module per layer family holds the lowerings.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
 from typing import Any
 
 # Every lowering module registers its lowerings on import: importing them here fills the
@@ -40,9 +51,9 @@ from keras_migrate.converters.onnx import (  # noqa: F401  (registers on import)
 from keras_migrate.converters.onnx.builder import Builder, OpNode
 from keras_migrate.converters.onnx.emit import emit_graph
 from keras_migrate.converters.onnx.peephole import cancel_transposes
-from keras_migrate.converters.onnx.proto import to_model
 from keras_migrate.converters.onnx.registry import DEFAULT_OPSET, MIN_OPSET, lowered_types
 from keras_migrate.converters.onnx.tensors import Tensor
+from keras_migrate.converters.onnx.writer import PROTO_LIMIT, max_known_opset, write_model
 from keras_migrate.converters.output import atomic_output
 from keras_migrate.errors import KerasMigrateError, MissingDependencyError, UnsupportedError
 from keras_migrate.ir.graph import Model
@@ -54,11 +65,24 @@ def _require_onnx() -> Any:
     try:
         import onnx
     except ImportError:
-        raise MissingDependencyError(
-            "writing ONNX needs the onnx package",
-            hint="pip install 'keras-migrate[onnx]'",
-        ) from None
+        raise _missing_onnx() from None
     return onnx
+
+
+def _missing_onnx() -> MissingDependencyError:
+    return MissingDependencyError("writing ONNX needs the onnx package", hint="pip install 'keras-migrate[onnx]'")
+
+
+def _check_onnx_installed() -> None:
+    """The ``[onnx]`` extra is installed (found without importing it: ~1 s saved)."""
+    from importlib.util import find_spec
+
+    try:
+        found = find_spec("onnx") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise _missing_onnx()
 
 
 def max_opset() -> int:
@@ -71,24 +95,33 @@ def _dims(shape: tuple[int | None, ...], name: str) -> tuple[int | str | None, .
     return tuple("batch" if i == 0 else (d if d is not None else f"{name}_dim{i}") for i, d in enumerate(shape))
 
 
-def build_onnx(model: Model, opset: int = DEFAULT_OPSET) -> Any:
-    """Lower ``model`` to an ``onnx.ModelProto`` (checked with ``onnx.checker``)."""
-    onnx = _require_onnx()
-    newest = int(onnx.defs.onnx_opset_version())
+@dataclass
+class _Lowered:
+    """A lowered model: the root builder and the model-level strings."""
+
+    b: Builder
+    name: str
+    doc: str
+    metadata: dict[str, str]
+
+
+def _lower(model: Model, opset: int, newest: int) -> _Lowered:
+    """Lower ``model`` to builder records (reads no weight but small constants)."""
     if not MIN_OPSET <= opset <= newest:
         raise KerasMigrateError(
             f"ONNX opset {opset} is not supported",
             hint=f"choose an opset from {MIN_OPSET} to {newest} (default {DEFAULT_OPSET})",
         )
-    import numpy as np
-
     from keras_migrate.converters.onnx.shapes import static_graph_types
-    from keras_migrate.ir.passes.infer_types import infer_graph_types
 
     # Types from the layer rules when every layer has one (no weight is read); else the
     # interpreter's probe on a batch of one.
     graph = static_graph_types(model.graph)
     if graph is None:
+        import numpy as np
+
+        from keras_migrate.ir.passes.infer_types import infer_graph_types
+
         with np.errstate(all="ignore"):  # the shape probe runs on zeros (log(0) is fine here)
             graph = infer_graph_types(model.graph)
     b = Builder(opset)
@@ -121,18 +154,19 @@ def build_onnx(model: Model, opset: int = DEFAULT_OPSET) -> Any:
         "source_path": prov.source_path, "source_format": prov.source_format,
         "keras_version": prov.keras_version, "generation": prov.generation,
     }.items() if v}  # fmt: skip
-    proto = to_model(b, graph.name or "model", doc, metadata)
-    if _weight_bytes(proto) < _PROTO_LIMIT:
-        onnx.checker.check_model(proto)  # larger models are checked from the file
+    return _Lowered(b, graph.name or "model", doc, metadata)
+
+
+def build_onnx(model: Model, opset: int = DEFAULT_OPSET) -> Any:
+    """Lower ``model`` to an ``onnx.ModelProto`` (checked with ``onnx.checker``; reads every weight)."""
+    from keras_migrate.converters.onnx.proto import to_model
+
+    onnx = _require_onnx()
+    low = _lower(model, opset, min(int(onnx.defs.onnx_opset_version()), max_known_opset()))
+    proto = to_model(low.b, low.name, low.doc, low.metadata)
+    if sum(len(t.raw_data) for t in proto.graph.initializer) < PROTO_LIMIT:
+        onnx.checker.check_model(proto)  # larger models: write_onnx, then check the file
     return proto
-
-
-#: Protobuf cannot serialize 2 GiB; above this, weights go to an external data file.
-_PROTO_LIMIT = 1_900_000_000
-
-
-def _weight_bytes(proto: Any) -> int:
-    return sum(len(t.raw_data) for t in proto.graph.initializer)
 
 
 def _identity(b: Builder, src: str, dst: str) -> Any:
@@ -140,18 +174,60 @@ def _identity(b: Builder, src: str, dst: str) -> Any:
     return OpNode("Identity", [src], [dst], b.fresh(f"{dst}/Identity"))
 
 
-def write_onnx(model: Model, out: str, *, opset: int | None = None) -> int:
-    """Write ``model`` to ``out`` as ONNX (atomically); returns the bytes of weights written."""
-    proto = build_onnx(model, DEFAULT_OPSET if opset is None else opset)
-    onnx = _require_onnx()
-    n = _weight_bytes(proto)
-    with atomic_output(out, ".onnx") as tmp:
-        if n < _PROTO_LIMIT:
-            onnx.save_model(proto, tmp)
-        else:  # weights beside the model, in <out>.data
-            import os
+#: Set to ``1`` to run ``onnx.checker`` (on a weightless copy) after every ONNX conversion.
+CHECKER_ENV = "KERAS_MIGRATE_ONNX_CHECKER"
 
-            location = os.path.basename(out) + ".data"
-            onnx.save_model(proto, tmp, save_as_external_data=True, all_tensors_to_one_file=True, location=location)
-            onnx.checker.check_model(tmp)
-    return n
+
+def write_onnx(
+    model: Model,
+    out: str,
+    *,
+    opset: int | None = None,
+    external_threshold: int = PROTO_LIMIT,
+    checker: bool | None = None,
+) -> int:
+    """Write ``model`` to ``out`` as ONNX (atomically); returns the bytes of weights written.
+
+    Weights stream from their source one at a time. When they total ``external_threshold``
+    bytes or more (default: just under protobuf's 2 GiB limit) they go to ``<out>.data``
+    beside the model (ONNX external data, location recorded relative). ``checker`` runs
+    ``onnx.checker`` on a weightless copy of the file (default: :data:`CHECKER_ENV`); the
+    structural self-check of :mod:`.check` always runs.
+    """
+    from keras_migrate.converters.onnx.check import check_records, check_with_onnx, read_layout
+
+    _check_onnx_installed()
+    low = _lower(model, DEFAULT_OPSET if opset is None else opset, max_known_opset())
+    check_records(low.b)
+    location = os.path.basename(out) + ".data"
+    parent = os.path.dirname(os.path.abspath(out))
+    data_out = os.path.join(parent, location)
+    fd, tmp_data = tempfile.mkstemp(prefix=".keras-migrate-", suffix=".data", dir=parent)
+    os.close(fd)
+    try:
+        with atomic_output(out, ".onnx") as tmp:
+            written = write_model(
+                low.b, tmp, low.name, low.doc, low.metadata,
+                data_path=tmp_data, location=location, external_threshold=external_threshold,
+            )  # fmt: skip
+            layout = read_layout(tmp)
+            planned = (len(low.b.nodes), len(low.b.initializers), len(low.b.inputs), len(low.b.outputs))
+            if (layout.nodes, layout.initializers, layout.inputs, layout.outputs) != planned:
+                raise KerasMigrateError("the ONNX file written does not read back as planned (a bug in keras-migrate)")
+            run_checker = checker if checker is not None else os.environ.get(CHECKER_ENV) == "1"
+            if run_checker and written.external is None:
+                check_with_onnx(tmp)
+            if written.external is not None:
+                os.replace(tmp_data, data_out)  # the data first: a reader of out finds it
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_data)
+    if run_checker and written.external is not None:
+        try:  # the weights are external already: the model file is the weightless copy
+            _require_onnx().checker.check_model(out, full_check=True)
+        except Exception:
+            for path in (out, data_out):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            raise
+    return written.weight_bytes

@@ -1,8 +1,9 @@
 """The graph builder lowerings write into: ONNX nodes and initializers as plain records.
 
-Lowerings only build :class:`Builder` records (plain Python); protos are made at the end
-by :func:`keras_migrate.converters.onnx.proto.to_model`, the only place that imports
-``onnx``. A nested graph (a ``Loop`` body) gets a child builder that shares the root's
+Lowerings only build :class:`Builder` records (plain Python); the file is encoded from
+them at the end by :mod:`.writer` (``onnx.ModelProto`` s, for tests and
+:func:`~keras_migrate.converters.onnx.build_onnx`, by :mod:`.proto`). Layer weights stay
+lazy (:class:`~.lazy.LazyWeight`) until the file is written. A nested graph (a ``Loop`` body) gets a child builder that shares the root's
 names and initializers, since ONNX wants names unique across scopes.
 """
 
@@ -14,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from keras_migrate.converters.onnx.lazy import LazyWeight, lazy_weight
 from keras_migrate.converters.onnx.tensors import int_max
+from keras_migrate.ir.weights import Weight
 
 __all__ = ["Builder", "OpNode"]
 
@@ -60,7 +63,8 @@ class Builder:
         self.inputs: list[tuple[str, str, tuple[int | str | None, ...] | None]] = []
         self.outputs: list[tuple[str, str, tuple[int | str | None, ...] | None]] = []
         # root only
-        self.initializers: dict[str, np.ndarray] = {}
+        #: Arrays (constants) or :class:`LazyWeight` s (layer weights, read when written).
+        self.initializers: dict[str, np.ndarray | LazyWeight] = {}
         self._const_cache: dict[tuple[str, tuple[int, ...], bytes], str] = {}
         self._weight_cache: dict[tuple[str, str], str] = {}
 
@@ -108,16 +112,32 @@ class Builder:
     def scalar(self, value: float, dtype: Any = np.float32) -> str:
         return self.const(np.asarray(value, dtype=dtype), "scalar")
 
-    def weight(self, key: str, tag: str, make: Callable[[], np.ndarray]) -> str:
-        """An initializer made once per ``(key, tag)`` (a layer weight in some layout)."""
+    def weight(
+        self,
+        key: str,
+        tag: str,
+        make: Callable[[], np.ndarray],
+        *,
+        source: Weight | None = None,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> str:
+        """An initializer made once per ``(key, tag)`` (a layer weight in some layout).
+
+        With ``source`` (the layer weight ``make`` reads, and the ``transform`` it applies)
+        the initializer stays lazy: it is read when the file is written, not now.
+        """
         root = self.root
         cache_key = (key, tag)
         if cache_key not in root._weight_cache:
-            arr = np.asarray(make())
-            if arr.dtype == np.float64:
-                arr = arr.astype(np.float32)
+            lazy = lazy_weight(source, transform) if source is not None else None
             name = self.fresh(key if not tag else f"{key}:{tag}")
-            root.initializers[name] = np.array(arr, order="C", copy=True) if arr.ndim == 0 else np.ascontiguousarray(arr)
+            if lazy is not None:
+                root.initializers[name] = lazy
+            else:
+                arr = np.asarray(make())
+                if arr.dtype == np.float64:
+                    arr = arr.astype(np.float32)
+                root.initializers[name] = np.array(arr, order="C", copy=True) if arr.ndim == 0 else np.ascontiguousarray(arr)
             root._weight_cache[cache_key] = name
         return root._weight_cache[cache_key]
 

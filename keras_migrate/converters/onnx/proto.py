@@ -1,4 +1,10 @@
-"""Builder records to an ``onnx.ModelProto``: the only module that imports ``onnx``."""
+"""Builder records to an ``onnx.ModelProto``, with the ``onnx`` package.
+
+Files are written by :mod:`.writer` (streaming, no ``onnx``); this module builds the same
+model as a proto for :func:`~keras_migrate.converters.onnx.build_onnx` (tests, library
+callers wanting a proto), reading every weight. The tests compare its serialization with
+the writer's bytes.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.converters.onnx.builder import Builder
-from keras_migrate.converters.onnx.peephole import all_uses
+from keras_migrate.converters.onnx.lazy import initializer_array
 from keras_migrate.converters.onnx.tensors import TensorAttr, elem_type
+from keras_migrate.converters.onnx.writer import ir_version, producer_version, prune_initializers
 
 __all__ = ["to_model"]
 
@@ -16,9 +23,7 @@ def to_model(b: Builder, name: str, doc: str = "", metadata: Mapping[str, str] |
     """Build the ``onnx.ModelProto`` (imports ``onnx``)."""
     from onnx import helper
 
-    used = all_uses(b) | {o for o, _, _ in b.outputs}
-    for key in [k for k in b.initializers if k not in used]:
-        del b.initializers[key]
+    prune_initializers(b)
     graph = _graph_proto(b, name)
     model = helper.make_model(
         graph,
@@ -26,35 +31,12 @@ def to_model(b: Builder, name: str, doc: str = "", metadata: Mapping[str, str] |
         producer_name="keras-migrate",
         doc_string=doc,
     )
-    model.producer_version = _producer_version()
-    model.ir_version = _ir_version(b.opset)
+    model.producer_version = producer_version()
+    model.ir_version = ir_version(b.opset)
     for k, v in (metadata or {}).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = k, v
     return model
-
-
-def _producer_version() -> str:
-    """keras-migrate's version, from the installed distribution's metadata.
-
-    Not ``keras_migrate.__version__``: the package imports the converters through its
-    library API, so a converter importing the package back would close an import cycle.
-    """
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("keras-migrate")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return ""
-
-
-def _ir_version(opset: int) -> int:
-    from onnx import helper
-
-    for row in helper.VERSION_TABLE:
-        if row[2] >= opset:
-            return int(row[1])
-    return int(helper.VERSION_TABLE[-1][1])
 
 
 def _graph_proto(b: Builder, name: str) -> Any:
@@ -66,7 +48,7 @@ def _graph_proto(b: Builder, name: str) -> Any:
         nodes.append(helper.make_node(n.op_type, n.inputs, n.outputs, name=n.name, **attrs))
     inputs = [helper.make_tensor_value_info(nm, elem_type(dt), _shape(s)) for nm, dt, s in b.inputs]
     outputs = [helper.make_tensor_value_info(nm, elem_type(dt), _shape(s)) for nm, dt, s in b.outputs]
-    inits = [numpy_helper.from_array(arr, nm) for nm, arr in b.initializers.items()] if b.parent is None else []
+    inits = [numpy_helper.from_array(initializer_array(v), nm) for nm, v in b.initializers.items()] if b.parent is None else []
     return helper.make_graph(nodes, name, inputs, outputs, initializer=inits)
 
 

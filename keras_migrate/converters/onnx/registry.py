@@ -82,7 +82,7 @@ class Call:
             arr = w.numpy()
             return transform(arr) if transform is not None else arr
 
-        return self.b.weight(f"{self.path}/{name}", tag, make)
+        return self.b.weight(f"{self.path}/{name}", tag, make, source=w, transform=transform)
 
     def has_weight(self, name: str) -> bool:
         return self.layer.has_weight(name)

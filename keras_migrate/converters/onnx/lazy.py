@@ -1,0 +1,93 @@
+"""Initializers that are read only when written: a layer weight plus a lowering's re-layout.
+
+Lowerings ask for a weight (``Call.weight(name, transform)``) while they build nodes; the
+array is not needed until the file is written, and the writer must know every initializer's
+size before it writes the first byte (protobuf length prefixes). :class:`LazyWeight` keeps
+the :class:`~keras_migrate.ir.weights.Weight` and the transform, and knows its shape and
+dtype without any I/O: the transform is run once on a zero-stride stand-in of the weight's
+shape (``np.broadcast_to`` of one zero; transposes, reshapes and slices of it are views),
+so only its *shape* is computed. The writer then reads each weight once, in row blocks
+when no transform re-lays it out (:meth:`LazyWeight.chunks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from keras_migrate.ir.weights import Weight
+
+__all__ = ["LazyWeight", "initializer_array", "lazy_weight"]
+
+Transform = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class LazyWeight:
+    """An initializer to read at write time: ``transform(weight.numpy())``, float64 as float32."""
+
+    weight: Weight
+    transform: Transform | None
+    shape: tuple[int, ...]
+    dtype: str
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+    def numpy(self) -> np.ndarray:
+        """The whole array, C-contiguous, checked against the shape and dtype announced."""
+        arr = np.asarray(self.weight.numpy())
+        if self.transform is not None:
+            arr = np.asarray(self.transform(arr))
+        arr = _settle(arr)
+        if tuple(arr.shape) != self.shape or str(arr.dtype) != self.dtype:
+            raise RuntimeError(
+                f"initializer from {self.weight.name!r} is {arr.dtype}{list(arr.shape)}, "
+                f"expected {self.dtype}{list(self.shape)} (a value-dependent re-layout?)"
+            )
+        return arr
+
+    def chunks(self, max_bytes: int) -> Iterator[np.ndarray]:
+        """The array's bytes in C order, in blocks of about ``max_bytes`` when it can be split
+        (no re-layout: row blocks of the source, :meth:`Weight.read_chunks`), else whole."""
+        if self.transform is not None or self.nbytes <= max_bytes or not self.shape:
+            yield self.numpy()
+            return
+        for _, block in self.weight.read_chunks(max_bytes):
+            block = _settle(np.asarray(block))
+            if str(block.dtype) != self.dtype:
+                raise RuntimeError(f"initializer from {self.weight.name!r}: block is {block.dtype}, expected {self.dtype}")
+            yield block
+
+
+def _settle(arr: np.ndarray) -> np.ndarray:
+    """What :meth:`Builder.weight` always did to an initializer: float64 to float32, C order."""
+    if arr.dtype == np.float64:
+        arr = arr.astype(np.float32)
+    return np.array(arr, order="C", copy=True) if arr.ndim == 0 else np.ascontiguousarray(arr)
+
+
+def lazy_weight(weight: Weight, transform: Transform | None) -> LazyWeight | None:
+    """A :class:`LazyWeight`, or None when the transform's result shape cannot be found
+    without the data (the caller then reads the weight at once, as before)."""
+    dtype = np.dtype(weight.dtype)
+    shape = tuple(int(d) for d in weight.shape)
+    if transform is not None:
+        stand_in = np.broadcast_to(np.zeros((), dtype), shape)
+        try:
+            with np.errstate(all="ignore"):
+                out = np.asarray(transform(stand_in))
+        except Exception:  # a transform that needs real (writable) data
+            return None
+        shape, dtype = tuple(int(d) for d in out.shape), out.dtype
+    if dtype == np.float64:
+        dtype = np.dtype(np.float32)
+    return LazyWeight(weight, transform, shape, str(dtype))
+
+
+def initializer_array(value: np.ndarray | LazyWeight) -> np.ndarray:
+    """The array of an initializer record (reads a lazy one)."""
+    return value.numpy() if isinstance(value, LazyWeight) else value

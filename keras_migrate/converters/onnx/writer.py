@@ -1,0 +1,245 @@
+"""Builder records to an ONNX file in one streaming pass, without the ``onnx`` package.
+
+Every message but the initializers' payloads is encoded in memory (nodes, names, value
+infos, small constants: kilobytes). Each initializer's size follows from its shape and
+dtype (:class:`~.lazy.LazyWeight` knows both without reading), so the ``GraphProto`` and
+``ModelProto`` length prefixes are computed first; then the file is written front to back,
+each weight read and written in turn (row blocks of at most :data:`CHUNK_BYTES` when it
+needs no re-layout), never holding more than one weight.
+
+Models whose initializers reach ``external_threshold`` bytes (protobuf's 2 GiB message
+limit) put every initializer of at least :data:`EXTERNAL_MIN_BYTES` into ``<out>.data``
+beside the model (``data_location = EXTERNAL``, with ``location`` relative to the model,
+``offset`` and ``length``; tensors of 1 MiB or more start on a 4 KiB boundary).
+
+Fields are written in field-number order and exactly as ``onnx.helper`` sets them, so
+the bytes equal ``onnx.save_model`` of :func:`~.proto.to_model`'s proto (the tests check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from keras_migrate.converters.onnx import wire
+from keras_migrate.converters.onnx.builder import Builder
+from keras_migrate.converters.onnx.lazy import LazyWeight
+from keras_migrate.converters.onnx.peephole import all_uses
+from keras_migrate.converters.onnx.tensors import TensorAttr, elem_type
+
+__all__ = [
+    "CHUNK_BYTES",
+    "EXTERNAL_MIN_BYTES",
+    "PROTO_LIMIT",
+    "Written",
+    "encode_subgraph",
+    "ir_version",
+    "max_known_opset",
+    "producer_version",
+    "prune_initializers",
+    "write_model",
+]
+
+#: Protobuf cannot serialize 2 GiB; from this many initializer bytes on, weights go external.
+PROTO_LIMIT = 1_900_000_000
+#: Initializers smaller than this stay inside the model even when weights go external.
+EXTERNAL_MIN_BYTES = 1024
+#: Row-block size for streaming a weight that needs no re-layout.
+CHUNK_BYTES = 16 << 20
+_ALIGN, _ALIGN_FROM = 4096, 1 << 20
+
+#: (newest opset, IR version) pairs, from ``onnx.helper.VERSION_TABLE`` (onnx 1.23): the IR
+#: version written for an opset is that of the first row reaching it.
+_IR_VERSIONS = ((8, 3), (9, 4), (10, 5), (11, 6), (14, 7), (18, 8), (20, 9), (22, 10), (23, 11), (24, 12), (26, 13), (28, 14))
+
+
+def ir_version(opset: int) -> int:
+    for newest, ir in _IR_VERSIONS:
+        if newest >= opset:
+            return ir
+    return _IR_VERSIONS[-1][1]
+
+
+def max_known_opset() -> int:
+    """The newest opset this writer knows the IR version of."""
+    return _IR_VERSIONS[-1][0]
+
+
+def producer_version() -> str:
+    """keras-migrate's version, from the installed distribution's metadata.
+
+    Not ``keras_migrate.__version__``: the package imports the converters through its
+    library API, so a converter importing the package back would close an import cycle.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("keras-migrate")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return ""
+
+
+def prune_initializers(b: Builder) -> None:
+    """Drop initializers no node (or graph output) reads."""
+    used = all_uses(b) | {o for o, _, _ in b.outputs}
+    for key in [k for k in b.initializers if k not in used]:
+        del b.initializers[key]
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def _tensor_attr(value: Any) -> bytes | None:
+    if isinstance(value, TensorAttr):
+        arr = np.asarray(value.array)
+        return wire.tensor_proto("value", arr, elem_type(str(arr.dtype)))
+    return None
+
+
+def _nodes(b: Builder) -> bytes:
+    out = bytearray()
+    for n in b.nodes:
+        attrs = [
+            wire.attribute(k, v, lambda g, n=n: _subgraph(g, n.name), _tensor_attr)
+            for k, v in sorted(n.attrs.items())
+            if v is not None
+        ]
+        out += wire.field_bytes(1, wire.node(n.op_type, n.inputs, n.outputs, n.name, attrs))
+    return bytes(out)
+
+
+def _subgraph(value: Any, node_name: str) -> bytes | None:
+    return encode_subgraph(value, f"{node_name}/body") if isinstance(value, Builder) else None
+
+
+def _io(b: Builder) -> bytes:
+    fields = [wire.field_bytes(11, wire.value_info(nm, elem_type(dt), s)) for nm, dt, s in b.inputs]
+    fields += [wire.field_bytes(12, wire.value_info(nm, elem_type(dt), s)) for nm, dt, s in b.outputs]
+    return b"".join(fields)
+
+
+def encode_subgraph(b: Builder, name: str) -> bytes:
+    """A ``GraphProto`` without initializers (a ``Loop``/``Scan`` body)."""
+    return _nodes(b) + wire.str_field(2, name) + _io(b)
+
+
+@dataclass
+class _Init:
+    """One root initializer as written: its leading bytes, then ``nbytes`` streamed."""
+
+    name: str
+    head: bytes
+    source: np.ndarray | LazyWeight | None  # None: nothing to stream (external or complete)
+    nbytes: int
+    #: Offset in the external data file (external initializers only).
+    offset: int = -1
+
+    @property
+    def field_len(self) -> int:
+        return len(self.head) + (self.nbytes if self.source is not None else 0)
+
+
+def _plan(b: Builder, location: str | None) -> tuple[list[_Init], int]:
+    """Every initializer's encoding; with ``location``, the large ones go external.
+    Returns the initializers and the external file's size."""
+    inits = []
+    offset = 0
+    for name, value in b.initializers.items():
+        shape = value.shape if isinstance(value, LazyWeight) else tuple(value.shape)
+        dtype = value.dtype if isinstance(value, LazyWeight) else str(value.dtype)
+        elem = elem_type(str(dtype))
+        nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        if location is not None and nbytes >= EXTERNAL_MIN_BYTES:
+            if nbytes >= _ALIGN_FROM and offset % _ALIGN:
+                offset += _ALIGN - offset % _ALIGN
+            head = wire.external_tensor(name, shape, elem, location, offset, nbytes)
+            inits.append(_Init(name, head, None, nbytes, offset))
+            offset += nbytes
+        elif isinstance(value, LazyWeight):
+            inits.append(_Init(name, wire.tensor_header(name, shape, elem, nbytes), value, nbytes))
+        else:
+            inits.append(_Init(name, wire.tensor_proto(name, value, elem), None, nbytes))
+    return inits, offset
+
+
+def _write_payload(f: BinaryIO, source: np.ndarray | LazyWeight, nbytes: int, name: str) -> None:
+    blocks = source.chunks(CHUNK_BYTES) if isinstance(source, LazyWeight) else [source]
+    written = 0
+    for block in blocks:
+        arr = np.ascontiguousarray(block)
+        if arr.dtype.byteorder == ">":
+            arr = arr.astype(arr.dtype.newbyteorder("<"))
+        f.write(memoryview(arr.reshape(-1)).cast("B"))
+        written += arr.nbytes
+    if written != nbytes:
+        raise RuntimeError(f"initializer {name!r}: wrote {written} bytes, planned {nbytes}")
+
+
+@dataclass(frozen=True)
+class Written:
+    """What :func:`write_model` wrote."""
+
+    #: Bytes of initializer data (inside the model or in the external file).
+    weight_bytes: int
+    #: The external data file's path, when weights went there.
+    external: str | None
+
+
+def write_model(
+    b: Builder,
+    path: str,
+    name: str,
+    doc: str,
+    metadata: Mapping[str, str],
+    *,
+    data_path: str | None = None,
+    location: str | None = None,
+    external_threshold: int = PROTO_LIMIT,
+) -> Written:
+    """Write the model of root builder ``b`` to ``path``, streaming initializers.
+
+    When the initializers total ``external_threshold`` bytes or more, the large ones go to
+    ``data_path`` (recorded in the model as ``location``, relative to the model's folder).
+    """
+    prune_initializers(b)
+    total = sum(_nbytes(v) for v in b.initializers.values())
+    external = total >= external_threshold
+    if external and (data_path is None or location is None):
+        raise ValueError("weights need an external data file: pass data_path and location")
+    inits, _ = _plan(b, location if external else None)
+    pre = _nodes(b) + wire.str_field(2, name)
+    post = _io(b)
+    graph_len = len(pre) + len(post) + sum(len(wire.len_prefix(5, i.field_len)) + i.field_len for i in inits)
+    head = (
+        wire.field_varint(1, ir_version(b.opset))
+        + wire.str_field(2, "keras-migrate")
+        + wire.str_field(3, producer_version())
+        + wire.str_field(6, doc)
+        + wire.len_prefix(7, graph_len)
+    )
+    tail = wire.field_bytes(8, wire.opset_id("", b.opset)) + wire.metadata(metadata)
+    with open(path, "wb") as f:
+        f.write(head + pre)
+        for init in inits:
+            f.write(wire.len_prefix(5, init.field_len) + init.head)
+            if init.source is not None:
+                _write_payload(f, init.source, init.nbytes, init.name)
+        f.write(post + tail)
+    if external:
+        assert data_path is not None
+        with open(data_path, "wb") as f:
+            for init in inits:
+                if init.offset < 0:
+                    continue
+                if f.tell() < init.offset:
+                    f.write(b"\0" * (init.offset - f.tell()))
+                _write_payload(f, b.initializers[init.name], init.nbytes, init.name)
+    return Written(total, data_path if external else None)
+
+
+def _nbytes(value: np.ndarray | LazyWeight) -> int:
+    return int(value.nbytes)
+
