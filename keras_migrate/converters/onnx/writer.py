@@ -172,7 +172,7 @@ def _write_payload(f: BinaryIO, source: np.ndarray | LazyWeight, nbytes: int, na
         arr = np.ascontiguousarray(block)
         if arr.dtype.byteorder == ">":
             arr = arr.astype(arr.dtype.newbyteorder("<"))
-        f.write(memoryview(arr.reshape(-1)).cast("B"))
+        f.write(arr.reshape(-1).view(np.uint8).data)
         written += arr.nbytes
     if written != nbytes:
         raise RuntimeError(f"initializer {name!r}: wrote {written} bytes, planned {nbytes}")
