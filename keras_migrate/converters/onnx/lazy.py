@@ -50,10 +50,18 @@ class LazyWeight:
             )
         return arr
 
-    def chunks(self, max_bytes: int) -> Iterator[np.ndarray]:
-        """The array's bytes in C order, in blocks of about ``max_bytes`` when it can be split
-        (no re-layout: row blocks of the source, :meth:`Weight.read_chunks`), else whole."""
-        if self.transform is not None or self.nbytes <= max_bytes or not self.shape:
+    def chunks(self, max_bytes: int, relayout_bytes: int = 1 << 20) -> Iterator[np.ndarray]:
+        """The array in C order as blocks of rows (axis 0), to write one after the other.
+
+        Without a re-layout, blocks of about ``max_bytes`` are read from the source
+        (:meth:`Weight.read_chunks`). With one, the source is read whole and the re-laid-out
+        view is copied out ``relayout_bytes`` at a time, so the re-laid-out array never
+        exists in full beside its source (a transposed kernel costs its size plus a block).
+        """
+        if self.transform is not None:
+            yield from self._relayout_blocks(relayout_bytes)
+            return
+        if self.nbytes <= max_bytes or not self.shape:
             yield self.numpy()
             return
         for _, block in self.weight.read_chunks(max_bytes):
@@ -61,6 +69,22 @@ class LazyWeight:
             if str(block.dtype) != self.dtype:
                 raise RuntimeError(f"initializer from {self.weight.name!r}: block is {block.dtype}, expected {self.dtype}")
             yield block
+
+    def _relayout_blocks(self, block_bytes: int) -> Iterator[np.ndarray]:
+        assert self.transform is not None
+        view = np.asarray(self.transform(np.asarray(self.weight.numpy())))
+        if view.dtype == np.float64:
+            view = view.astype(np.float32)
+        if tuple(view.shape) != self.shape or str(view.dtype) != self.dtype:
+            yield self.numpy()  # raises the mismatch
+            return
+        if view.ndim == 0 or view.nbytes <= block_bytes:
+            yield np.ascontiguousarray(view)
+            return
+        row_bytes = max(1, view.nbytes // max(view.shape[0], 1))
+        step = max(1, block_bytes // row_bytes)
+        for start in range(0, view.shape[0], step):
+            yield np.ascontiguousarray(view[start : start + step])
 
 
 def _settle(arr: np.ndarray) -> np.ndarray:

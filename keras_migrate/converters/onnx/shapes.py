@@ -165,12 +165,76 @@ def _reshape(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
     return (x[0], *target)
 
 
+def _pairs(value: Any, n: int) -> list[tuple[int, int]] | None:
+    """Keras' per-axis (before, after) amounts: an int, n ints, or n pairs (1-D: one pair)."""
+    if isinstance(value, int):
+        return [(value, value)] * n
+    items = list(value)
+    if n == 1 and len(items) == 2 and all(isinstance(p, int) for p in items):
+        return [(int(items[0]), int(items[1]))]
+    if len(items) != n:
+        return None
+    if all(isinstance(p, int) for p in items):
+        return [(int(p), int(p)) for p in items]
+    return [(int(p[0]), int(p[1])) for p in items]
+
+
+def _cropping(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    axes = _spatial_axes(len(x), layer.config.get("data_format"))
+    pairs = _pairs(layer.config.get("cropping", 1), len(axes))
+    if pairs is None:
+        return None
+    out = list(x)
+    for ax, (lo, hi) in zip(axes, pairs, strict=True):
+        out[ax] = None if x[ax] is None else x[ax] - lo - hi  # type: ignore[operator]
+    return tuple(out)
+
+
+def _upsampling(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    axes = _spatial_axes(len(x), layer.config.get("data_format"))
+    size = _tuple(layer.config.get("size", 2), len(axes))
+    if not size:
+        return None
+    out = list(x)
+    for ax, k in zip(axes, size, strict=True):
+        out[ax] = None if x[ax] is None else x[ax] * k  # type: ignore[operator]
+    return tuple(out)
+
+
+def _permute(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    dims = [int(d) for d in layer.config["dims"]]
+    if sorted(dims) != list(range(1, len(x))):
+        return None
+    return (x[0], *(x[d] for d in dims))
+
+
+def _repeat_vector(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    return (x[0], int(layer.config["n"]), *x[1:]) if len(x) == 2 else None
+
+
+def _depthwise(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    channels = x[_channel_axis(len(x), layer.config.get("data_format"))]
+    if channels is None:
+        return None
+    cfg = {**layer.config, "filters": channels * int(layer.config.get("depth_multiplier", 1))}
+    return _conv(Layer(layer.name, layer.type, cfg), ins)
+
+
 #: Output shape of a one-output layer from its input shapes and config, by layer type.
 STATIC_RULES: dict[str, Rule] = {
     **{f"Conv{n}D": _conv for n in (1, 2, 3)},
     **{f"{kind}Pooling{n}D": _pool for kind in ("Max", "Average") for n in (1, 2, 3)},
     **{f"Global{kind}Pooling{n}D": _global_pool for kind in ("Max", "Average") for n in (1, 2, 3)},
     **{f"ZeroPadding{n}D": _zero_padding for n in (1, 2, 3)},
+    **{f"Cropping{n}D": _cropping for n in (1, 2, 3)},
+    **{f"UpSampling{n}D": _upsampling for n in (1, 2, 3)},
+    **{f"SeparableConv{n}D": _conv for n in (1, 2)},
+    **{f"DepthwiseConv{n}D": _depthwise for n in (1, 2)},
     **{name: _broadcast for name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")},
     **{
         name: _same
@@ -188,12 +252,20 @@ STATIC_RULES: dict[str, Rule] = {
             "GaussianNoise",
             "GaussianDropout",
             "AlphaDropout",
+            "LayerNormalization",
+            "UnitNormalization",
+            "GroupNormalization",
+            "PReLU",
+            "ThresholdedReLU",
+            "ActivityRegularization",
         )
     },
     "Dense": _dense,
     "Concatenate": _concatenate,
     "Flatten": _flatten,
     "Reshape": _reshape,
+    "Permute": _permute,
+    "RepeatVector": _repeat_vector,
 }
 
 
