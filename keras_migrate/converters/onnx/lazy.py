@@ -12,6 +12,7 @@ when no transform re-lays it out (:meth:`LazyWeight.chunks`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -79,12 +80,33 @@ class LazyWeight:
             yield self.numpy()  # raises the mismatch
             return
         if view.ndim == 0 or view.nbytes <= block_bytes:
-            yield np.ascontiguousarray(view)
+            yield _contiguous(view)
             return
         row_bytes = max(1, view.nbytes // max(view.shape[0], 1))
         step = max(1, block_bytes // row_bytes)
         for start in range(0, view.shape[0], step):
-            yield np.ascontiguousarray(view[start : start + step])
+            yield _contiguous(view[start : start + step])
+
+
+def _contiguous(view: np.ndarray, max_loops: int = 4096) -> np.ndarray:
+    """A C-order copy of ``view``, walking the source in its own memory order.
+
+    ``np.ascontiguousarray`` of a transposed kernel (HWIO viewed as OIHW) walks the output
+    in order and reads the source a megabyte apart each step; copying the 2-D slices of the
+    source's two innermost axes into a strided view of the output instead is about 3x faster.
+    """
+    if view.ndim <= 2 or view.flags.c_contiguous:
+        return np.ascontiguousarray(view)
+    order = sorted(range(view.ndim), key=lambda a: -abs(view.strides[a]))
+    src = view.transpose(order)
+    outer = src.shape[:-2]
+    if math.prod(outer) > max_loops:
+        return np.ascontiguousarray(view)
+    out = np.empty(view.shape, view.dtype)
+    dst = out.transpose(order)
+    for idx in np.ndindex(*outer):
+        dst[idx] = src[idx]
+    return out
 
 
 def _settle(arr: np.ndarray) -> np.ndarray:
