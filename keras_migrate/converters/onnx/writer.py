@@ -48,7 +48,7 @@ PROTO_LIMIT = 1_900_000_000
 #: Initializers smaller than this stay inside the model even when weights go external.
 EXTERNAL_MIN_BYTES = 1024
 #: Row-block size for streaming a weight that needs no re-layout.
-CHUNK_BYTES = 16 << 20
+CHUNK_BYTES = 4 << 20
 _ALIGN, _ALIGN_FROM = 4096, 1 << 20
 
 #: (newest opset, IR version) pairs, from ``onnx.helper.VERSION_TABLE`` (onnx 1.23): the IR
