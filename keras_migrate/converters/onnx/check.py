@@ -28,7 +28,7 @@ from keras_migrate.converters.onnx import wire
 from keras_migrate.converters.onnx.builder import Builder
 from keras_migrate.errors import KerasMigrateError
 
-__all__ = ["Layout", "check_records", "check_with_onnx", "read_layout", "weightless_copy"]
+__all__ = ["InvalidModelError", "Layout", "check_records", "check_with_onnx", "read_layout", "weightless_copy"]
 
 
 #: Payloads below this stay in the weightless copy (shape inference reads small constants).

@@ -23,10 +23,16 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "attribute",
+    "external_tensor",
     "field_bytes",
     "field_varint",
+    "len_prefix",
     "message",
+    "metadata",
+    "node",
     "opset_id",
+    "str_field",
     "string_entry",
     "tensor_header",
     "tensor_proto",
