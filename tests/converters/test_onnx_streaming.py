@@ -191,3 +191,28 @@ def test_cli_path_imports_no_onnx(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=False)
     assert "ONNX:False" in proc.stdout, proc.stderr
     onnx.checker.check_model(str(tmp_path / "m.onnx"), full_check=True)
+
+
+def test_self_checks_catch_broken_records_and_files(tmp_path: Path) -> None:
+    from keras_migrate.converters.onnx.builder import Builder, OpNode
+    from keras_migrate.converters.onnx.check import InvalidModelError, check_records
+
+    b = Builder(17)
+    b.inputs.append(("x", "float32", ("batch", 3)))
+    b.nodes.append(OpNode("Add", ["x", "missing"], ["y"], "add"))
+    b.outputs.append(("y", "float32", ("batch", 3)))
+    with pytest.raises(InvalidModelError, match="'missing'"):
+        check_records(b)
+    b.nodes[0].inputs = ["x", "x"]
+    check_records(b)
+    b.nodes.append(OpNode("Relu", ["y"], ["y"], "relu"))
+    with pytest.raises(InvalidModelError, match="defined twice"):
+        check_records(b)
+
+    model = _load(FIXTURES / "keras-2.2.4" / "conv.h5")
+    out = tmp_path / "m.onnx"
+    write_onnx(model, str(out))
+    data = out.read_bytes()
+    out.write_bytes(data[:-7])
+    with pytest.raises(InvalidModelError):
+        read_layout(str(out))
