@@ -216,3 +216,18 @@ def test_self_checks_catch_broken_records_and_files(tmp_path: Path) -> None:
     out.write_bytes(data[:-7])
     with pytest.raises(InvalidModelError):
         read_layout(str(out))
+
+
+def test_checker_on_the_weightless_copy_still_catches_errors(tmp_path: Path) -> None:
+    from keras_migrate.converters.onnx.builder import Builder, OpNode
+
+    b = Builder(17)
+    b.inputs.append(("x", "float32", ("batch", 300)))
+    w = b.const(np.ones((300, 300), np.float32), "w")  # big enough to go external in the copy
+    b.nodes.append(OpNode("NoSuchOp", ["x", w], ["y"], "n"))
+    b.outputs.append(("y", "float32", ("batch", 300)))
+    out = tmp_path / "bad.onnx"
+    writer.write_model(b, str(out), "g", "", {})
+    with pytest.raises(onnx.checker.ValidationError, match="NoSuchOp"):
+        check_with_onnx(str(out))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.onnx"]
