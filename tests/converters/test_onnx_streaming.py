@@ -231,3 +231,15 @@ def test_checker_on_the_weightless_copy_still_catches_errors(tmp_path: Path) -> 
     with pytest.raises(onnx.checker.ValidationError, match="NoSuchOp"):
         check_with_onnx(str(out))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.onnx"]
+
+
+def test_ir_versions_follow_onnx_version_table() -> None:
+    from onnx import helper
+
+    def expected(opset: int) -> int:
+        return next(int(r[1]) for r in helper.VERSION_TABLE if r[2] >= opset)
+
+    newest = int(onnx.defs.onnx_opset_version())
+    assert writer.max_known_opset() >= newest
+    for opset in range(13, newest + 1):
+        assert writer.ir_version(opset) == expected(opset), opset

@@ -53,7 +53,7 @@ _ALIGN, _ALIGN_FROM = 4096, 1 << 20
 
 #: (newest opset, IR version) pairs, from ``onnx.helper.VERSION_TABLE`` (onnx 1.23): the IR
 #: version written for an opset is that of the first row reaching it.
-_IR_VERSIONS = ((8, 3), (9, 4), (10, 5), (11, 6), (14, 7), (18, 8), (20, 9), (22, 10), (23, 11), (24, 12), (26, 13), (28, 14))
+_IR_VERSIONS = ((8, 3), (9, 4), (10, 5), (11, 6), (14, 7), (18, 8), (20, 9), (22, 10), (23, 11), (24, 12), (27, 13), (28, 14))
 
 
 def ir_version(opset: int) -> int:
