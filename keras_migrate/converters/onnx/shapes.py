@@ -18,7 +18,7 @@ from typing import Any
 
 from keras_migrate.ir.graph import Graph, Layer, TensorType, ValueRef, flatten_structure
 
-__all__ = ["STATIC_RULES", "static_graph_types"]
+__all__ = ["STATIC_DTYPES", "STATIC_RULES", "static_graph_types"]
 
 Shape = tuple[int | None, ...]
 Rule = Callable[[Layer, Sequence[Shape]], Shape | None]
@@ -225,6 +225,49 @@ def _depthwise(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
     return _conv(Layer(layer.name, layer.type, cfg), ins)
 
 
+def _rnn(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    """SimpleRNN / LSTM / GRU without states out: ``(B, T, units)`` or ``(B, units)``."""
+    x = ins[0]
+    cfg = layer.config
+    if len(x) != 3 or cfg.get("return_state"):
+        return None
+    units = int(cfg["units"])
+    return (x[0], x[1], units) if cfg.get("return_sequences") else (x[0], units)
+
+
+def _inner(layer: Layer) -> Layer | None:
+    spec = layer.config.get("layer")
+    if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str):
+        return None
+    return Layer(f"{layer.name}/inner", spec["class_name"], dict(spec.get("config") or {}))
+
+
+def _bidirectional(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    inner = _inner(layer)
+    mode = layer.config.get("merge_mode", "concat")
+    if inner is None or inner.type not in ("SimpleRNN", "LSTM", "GRU") or layer.config.get("backward_layer"):
+        return None
+    out = _rnn(inner, ins[:1])
+    if out is None or mode not in ("concat", "sum", "mul", "ave"):
+        return None
+    return (*out[:-1], 2 * out[-1]) if mode == "concat" and out[-1] is not None else out
+
+
+def _time_distributed(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    inner = _inner(layer)
+    rule = STATIC_RULES.get(inner.type) if inner is not None else None
+    if inner is None or rule is None or rule is _time_distributed or len(x) < 3:
+        return None
+    out = rule(inner, [(x[0], *x[2:])])
+    return None if out is None else (x[0], x[1], *out[1:])
+
+
+def _embedding(layer: Layer, ins: Sequence[Shape]) -> Shape | None:
+    (x,) = ins
+    return (*x, int(layer.config["output_dim"]))
+
+
 #: Output shape of a one-output layer from its input shapes and config, by layer type.
 STATIC_RULES: dict[str, Rule] = {
     **{f"Conv{n}D": _conv for n in (1, 2, 3)},
@@ -258,6 +301,10 @@ STATIC_RULES: dict[str, Rule] = {
             "PReLU",
             "ThresholdedReLU",
             "ActivityRegularization",
+            "Masking",
+            "keras_migrate>ThresholdedReLU",
+            "keras_migrate>ParametricSoftplus",
+            "keras_migrate>SReLU",
         )
     },
     "Dense": _dense,
@@ -266,14 +313,24 @@ STATIC_RULES: dict[str, Rule] = {
     "Reshape": _reshape,
     "Permute": _permute,
     "RepeatVector": _repeat_vector,
+    **{name: _rnn for name in ("SimpleRNN", "LSTM", "GRU")},
+    "Bidirectional": _bidirectional,
+    "TimeDistributed": _time_distributed,
+    "Embedding": _embedding,
+}
+
+#: Layers whose output dtype is not their input's: the dtype, from the layer (no I/O). Their
+#: inputs may be of any dtype (an ``Embedding`` reads integer indices).
+STATIC_DTYPES: dict[str, Callable[[Layer], str]] = {
+    "Embedding": lambda layer: layer.weight("embeddings").dtype,
 }
 
 
 def static_graph_types(graph: Graph) -> Graph | None:
     """``graph`` with every value typed by the rules, or None when some node has no rule.
 
-    Inputs must be typed. Outputs take the dtype of the node's first input (every rule here
-    is for a float layer that keeps its input's dtype).
+    Inputs must be typed. Outputs take the dtype of the node's first input (float layers
+    that keep their input's dtype), or the one :data:`STATIC_DTYPES` gives.
     """
     if any(graph.values[n].type is None for n in graph.inputs):
         return None
@@ -289,14 +346,16 @@ def static_graph_types(graph: Graph) -> Graph | None:
         if not refs or any(r not in types for r in refs):
             return None
         dtypes = {types[r].dtype for r in refs}
-        if len(dtypes) != 1 or not next(iter(dtypes)).startswith("float"):
+        dtype_rule = STATIC_DTYPES.get(layer.type)
+        if dtype_rule is None and (len(dtypes) != 1 or not next(iter(dtypes)).startswith("float")):
             return None
         try:
             shape = rule(layer, [types[r].shape for r in refs])
+            dtype = dtype_rule(layer) if dtype_rule is not None else types[refs[0]].dtype
         except (KeyError, TypeError, ValueError):
             return None
         if shape is None:
             return None
-        types[node.outputs[0]] = TensorType(shape, types[refs[0]].dtype)
+        types[node.outputs[0]] = TensorType(shape, dtype)
     values = {name: replace(v, type=types[name]) if name in types else v for name, v in graph.values.items()}
     return replace(graph, values=values)
