@@ -1,18 +1,56 @@
-"""Small HDF5 helpers shared by the readers: text attributes and chunked name lists.
+"""The one guarded way the readers touch HDF5: text attributes, name lists, links, datasets.
 
 Standalone Keras wrote attributes as bytes, tf.keras as str; long name lists were split
 into ``layer_names0``, ``layer_names1``... when they exceeded HDF5's header limit.
+
+Opening a file is not the end of what can go wrong: a damaged or hostile file fails at any
+later access (a corrupt object header, a link whose target is gone, an attribute of the
+wrong type or not UTF-8). Every reader therefore reads through :func:`guarded` and the
+helpers below, which turn whatever h5py raises into one :class:`KerasMigrateError` naming
+the file and the place, and which never let HDF5 open another file: external links,
+virtual datasets and external raw storage are refused before anything is read.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-__all__ = ["attr_names", "attr_text", "is_hdf5", "open_h5"]
+from keras_migrate.errors import KerasMigrateError
+from keras_migrate.ir.weights import check_array_declaration
+
+__all__ = [
+    "H5_ERRORS",
+    "attr_names",
+    "attr_text",
+    "dataset",
+    "group",
+    "guarded",
+    "has_attr",
+    "is_hdf5",
+    "open_h5",
+]
 
 _MAGIC = b"\x89HDF\r\n\x1a\n"
+
+#: What h5py raises on a damaged file after it opened: corrupt headers (RuntimeError,
+#: OSError), missing objects (KeyError), undecodable or mistyped attributes
+#: (UnicodeDecodeError, TypeError, ValueError), objects of the wrong kind (AttributeError).
+H5_ERRORS: tuple[type[BaseException], ...] = (
+    RuntimeError,
+    KeyError,
+    OSError,
+    UnicodeDecodeError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    IndexError,
+)
+
+_CORRUPT_HINT = "re-save the model from its original Keras, or restore the file from a backup"
 
 
 def is_hdf5(path: str) -> bool:
@@ -32,35 +70,194 @@ def is_hdf5(path: str) -> bool:
 
 
 def open_h5(path: str) -> Any:
+    """Open read-only; a file HDF5 cannot open is refused as truncated or corrupt."""
     import h5py
 
-    return h5py.File(path, "r")
+    try:
+        return h5py.File(path, "r")
+    except H5_ERRORS as exc:
+        raise KerasMigrateError(
+            f"cannot read HDF5 file, it is truncated or corrupt ({_short(exc)})", path=path, hint=_CORRUPT_HINT
+        ) from exc
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
+def _short(exc: BaseException) -> str:
+    """An exception's text on one short line (h5py's messages can span several)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+@contextlib.contextmanager
+def guarded(path: str, what: str, *, layer: str | None = None) -> Iterator[None]:
+    """Turn any h5py error inside the block into our error: ``cannot read WHAT, the HDF5
+    file is corrupt (...)``, naming ``path`` and ``layer``. Our own errors pass through."""
+    try:
+        yield
+    except KerasMigrateError:
+        raise
+    except H5_ERRORS as exc:
+        raise KerasMigrateError(
+            f"cannot read {what}, the HDF5 file is corrupt ({_short(exc)})", path=path, layer=layer, hint=_CORRUPT_HINT
+        ) from exc
+
+
+def _text(value: Any, path: str, key: str) -> str:
     if isinstance(value, np.ndarray) and value.shape == ():
-        return _text(value[()])
-    return str(value)
+        value = value[()]
+    if isinstance(value, bytes):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise KerasMigrateError(
+                f"attribute {key!r} is not UTF-8 text (bad byte at offset {exc.start})",
+                path=path,
+                hint="the file is damaged",
+            ) from exc
+    if isinstance(value, str):
+        return value
+    raise KerasMigrateError(
+        f"attribute {key!r} holds {type(value).__name__}, not text", path=path, hint="the file is damaged"
+    )
 
 
-def attr_text(node: Any, key: str) -> str | None:
-    """A string attribute, decoded whether stored as bytes or str; None if absent."""
-    if key not in node.attrs:
+def has_attr(node: Any, key: str, path: str) -> bool:
+    """``key in node.attrs``, guarded."""
+    with guarded(path, f"the attributes of {_where(node)}"):
+        return key in node.attrs
+
+
+def _read_attr(node: Any, key: str, path: str) -> Any:
+    with guarded(path, f"attribute {key!r} of {_where(node)}"):
+        return node.attrs[key]
+
+
+def _where(node: Any) -> str:
+    try:
+        name = node.name
+    except H5_ERRORS:
+        return "an object"
+    return "the root group" if name in ("/", None) else f"{name!r}"
+
+
+def attr_text(node: Any, key: str, path: str = "") -> str | None:
+    """A string attribute, decoded whether stored as bytes or str; None if absent.
+    Anything else (an integer, an array, bytes that are not UTF-8) is refused."""
+    path = path or _file_of(node)
+    if not has_attr(node, key, path):
         return None
-    return _text(node.attrs[key])
+    return _text(_read_attr(node, key, path), path, key)
 
 
-def attr_names(node: Any, key: str) -> list[str] | None:
+def _names(value: Any, path: str, key: str) -> list[str]:
+    if isinstance(value, np.ndarray):
+        if value.ndim > 1:
+            raise KerasMigrateError(
+                f"attribute {key!r} is a {value.ndim}-D array, not a list of names", path=path, hint="the file is damaged"
+            )
+        return [_text(v, path, key) for v in np.atleast_1d(value)]
+    return [_text(value, path, key)]
+
+
+def attr_names(node: Any, key: str, path: str = "") -> list[str] | None:
     """A list-of-names attribute, joining chunks ``key0, key1, ...``; None if absent."""
-    if key in node.attrs:
-        return [_text(v) for v in np.atleast_1d(node.attrs[key])]
-    if f"{key}0" in node.attrs:
+    path = path or _file_of(node)
+    if has_attr(node, key, path):
+        return _names(_read_attr(node, key, path), path, key)
+    if has_attr(node, f"{key}0", path):
         out: list[str] = []
         i = 0
-        while f"{key}{i}" in node.attrs:
-            out += [_text(v) for v in np.atleast_1d(node.attrs[f"{key}{i}"])]
+        while has_attr(node, f"{key}{i}", path):
+            out += _names(_read_attr(node, f"{key}{i}", path), path, f"{key}{i}")
             i += 1
         return out
     return None
+
+
+def _file_of(node: Any) -> str:
+    try:
+        return str(node.file.filename)
+    except H5_ERRORS:
+        return ""
+
+
+def _member(parent: Any, name: str, path: str, what: str, layer: str | None) -> Any | None:
+    """The object at ``parent[name]``, refusing links into other files and soft links whose
+    target is missing; ``None`` if there is no such link at all."""
+    import h5py
+
+    with guarded(path, what, layer=layer):
+        link = parent.get(name, getlink=True)
+        if link is None:
+            return None
+        if isinstance(link, h5py.ExternalLink):
+            raise KerasMigrateError(
+                f"{what} is an external link into another file ({link.filename!r}); refused, keras-migrate "
+                "never opens files a model points to",
+                path=path,
+                layer=layer,
+                hint="save the weights into the model file itself",
+            )
+        if isinstance(link, h5py.SoftLink) and parent.get(link.path) is None:
+            raise KerasMigrateError(
+                f"{what} is a soft link to {link.path!r}, which does not exist",
+                path=path,
+                layer=layer,
+                hint="the file is damaged",
+            )
+        node = parent.get(name)
+        if node is None:
+            raise KerasMigrateError(f"{what} cannot be resolved", path=path, layer=layer, hint="the file is damaged")
+        return node
+
+
+def group(parent: Any, name: str, path: str, *, what: str, layer: str | None = None) -> Any | None:
+    """The group ``parent[name]`` (guarded; ``None`` if absent); anything else is refused."""
+    import h5py
+
+    node = _member(parent, name, path, what, layer)
+    if node is not None and not isinstance(node, h5py.Group):
+        raise KerasMigrateError(f"{what} is not an HDF5 group", path=path, layer=layer, hint="the file is damaged")
+    return node
+
+
+def dataset(parent: Any, name: str, path: str, *, what: str, layer: str | None = None) -> Any | None:
+    """The plain dataset ``parent[name]`` (guarded; ``None`` if absent), checked before any
+    read: not a group, not virtual, no external storage, a dtype and a declared size a Keras
+    weight can have (:func:`~keras_migrate.ir.weights.check_array_declaration`)."""
+    import h5py
+
+    node = _member(parent, name, path, what, layer)
+    if node is None:
+        return None
+    if not isinstance(node, h5py.Dataset):
+        raise KerasMigrateError(
+            f"{what} is a {'group' if isinstance(node, h5py.Group) else 'link'}, not a dataset",
+            path=path,
+            layer=layer,
+            hint="the file is damaged",
+        )
+    with guarded(path, what, layer=layer):
+        if node.is_virtual:
+            raise KerasMigrateError(
+                f"{what} is a virtual dataset (its data lives in other files); refused, keras-migrate never opens "
+                "files a model points to",
+                path=path,
+                layer=layer,
+                hint="save the weights into the model file itself",
+            )
+        if node.external:
+            raise KerasMigrateError(
+                f"{what} keeps its data in external files; refused, keras-migrate never opens files a model "
+                "points to",
+                path=path,
+                layer=layer,
+                hint="save the weights into the model file itself",
+            )
+        shape, dtype = node.shape, node.dtype
+    if shape is None:
+        raise KerasMigrateError(f"{what} is empty (no dataspace)", path=path, layer=layer, hint="the file is damaged")
+    try:
+        check_array_declaration(tuple(shape), dtype, path=path, what=what)
+    except KerasMigrateError as exc:
+        raise KerasMigrateError(exc.message, path=path, layer=layer, hint=exc.hint) from None
+    return node

@@ -9,6 +9,7 @@ until a writer or the interpreter calls :meth:`Weight.numpy`, and then only that
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,7 +33,9 @@ __all__ = [
     "Transform",
     "Transpose",
     "Weight",
+    "check_array_declaration",
     "close_open_files",
+    "max_weight_bytes",
 ]
 
 Shape = tuple[int, ...]
@@ -55,6 +58,65 @@ class ArraySource(Protocol):
     def describe(self) -> str:
         """One short line saying where the data lives, for printers and reports."""
         ...
+
+
+#: Environment variable (and the CLI's ``--max-weight-bytes``) raising the per-tensor limit.
+MAX_WEIGHT_BYTES_ENV = "KERAS_MIGRATE_MAX_WEIGHT_BYTES"
+#: Default per-tensor limit: 16 GiB, far above any real layer's tensor (the largest
+#: embedding tables of public models are a few GiB), far below what a hostile file declares.
+DEFAULT_MAX_WEIGHT_BYTES = 16 << 30
+
+#: dtype kinds a Keras weight can hold: floats, signed and unsigned integers. Booleans,
+#: complex numbers, strings, objects (variable-length data), compounds and voids are refused.
+_WEIGHT_KINDS = frozenset("fiu")
+
+
+def max_weight_bytes() -> int:
+    """The largest tensor a weight may declare, in bytes (``KERAS_MIGRATE_MAX_WEIGHT_BYTES``)."""
+    raw = os.environ.get(MAX_WEIGHT_BYTES_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_WEIGHT_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        return DEFAULT_MAX_WEIGHT_BYTES
+    return value if value > 0 else DEFAULT_MAX_WEIGHT_BYTES
+
+
+def check_array_declaration(shape: Sequence[Any], dtype: Any, *, path: str | None, what: str) -> None:
+    """Refuse a stored array before anything is allocated or read: a dtype no Keras weight
+    has, a negative or non-integer dimension, or a size over :func:`max_weight_bytes`
+    (element counts are multiplied as Python integers, so 2^40 x 2^40 cannot overflow).
+
+    ``what`` names the array (``weight 'dense_1/kernel:0'``) in the one-line error.
+    """
+    from keras_migrate.errors import KerasMigrateError
+
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        dt = None
+    if dt is None or dt.kind not in _WEIGHT_KINDS or dt.fields is not None or dt.itemsize > 8:
+        shown = str(dtype) if len(str(dtype)) <= 60 else str(dtype)[:57] + "..."
+        raise KerasMigrateError(
+            f"{what} has dtype {shown}, not a float or integer type a Keras weight can hold",
+            path=path,
+            hint="the file is damaged or was not written by Keras",
+        )
+    count = 1
+    for d in shape:
+        if not isinstance(d, (int, np.integer)) or int(d) < 0:
+            raise KerasMigrateError(f"{what} has an invalid shape {tuple(shape)}", path=path, hint="the file is damaged")
+        count *= int(d)
+    limit = max_weight_bytes()
+    if count * dt.itemsize > limit:
+        raise KerasMigrateError(
+            f"{what} declares shape {tuple(int(d) for d in shape)} ({count * dt.itemsize:,} bytes), over the "
+            f"limit of {limit:,} bytes per tensor",
+            path=path,
+            hint=f"the file is damaged; for a genuinely larger tensor raise the limit with --max-weight-bytes "
+            f"or {MAX_WEIGHT_BYTES_ENV}",
+        )
 
 
 _FILES: dict[str, Any] = {}
@@ -92,17 +154,51 @@ class H5Dataset:
     shape: Shape
     dtype: str
 
+    def __post_init__(self) -> None:
+        # Every HDF5 weight (a legacy weights group, a .keras member, a .kmir file) is
+        # declared here: refuse what no Keras weight can be before anything is read.
+        check_array_declaration(self.shape, self.dtype, path=self.file, what=f"weight {self.dataset!r}")
+
+    def _node(self) -> Any:
+        import h5py
+
+        node = _open_h5(self.file).get(self.dataset)
+        if not isinstance(node, h5py.Dataset) or node.is_virtual or node.external:
+            raise KeyError(f"{self.dataset} is not a plain dataset of this file")
+        if tuple(node.shape) != tuple(self.shape) or str(node.dtype) != self.dtype:
+            raise KeyError(f"{self.dataset} changed since the file was read")
+        return node
+
+    def _guarded(self, read: Any) -> np.ndarray:
+        """Read through h5py; its errors (a corrupt chunk, a filter that fails) become ours."""
+        from keras_migrate.errors import KerasMigrateError
+
+        try:
+            return np.asarray(read(self._node()))
+        except KerasMigrateError:
+            raise
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+            raise KerasMigrateError(
+                f"cannot read weight {self.dataset!r}, the HDF5 file is corrupt ({_short(exc)})",
+                path=self.file,
+                hint="re-save the model from its original Keras, or restore the file from a backup",
+            ) from exc
+
     def read(self) -> np.ndarray:
-        node = _open_h5(self.file)[self.dataset]
-        arr = node[()]
-        return np.asarray(arr)
+        return self._guarded(lambda node: node[()])
 
     def read_rows(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start:stop`` along axis 0 (an HDF5 slice read: only those bytes are read)."""
-        return np.asarray(_open_h5(self.file)[self.dataset][start:stop])
+        return self._guarded(lambda node: node[start:stop])
 
     def describe(self) -> str:
         return f"h5:{self.dataset}"
+
+
+def _short(exc: BaseException) -> str:
+    """An exception's text on one short line (h5py's messages can span several)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 @dataclass(frozen=True, slots=True, eq=False)
