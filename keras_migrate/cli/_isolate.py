@@ -144,7 +144,8 @@ def run_isolated(work: Callable[[], int], *, input_path: str | None, output: str
         )
         return 2
     # Stopped from outside (out-of-memory killer, CPU limit, kill): end the same way.
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(Exception):  # SIGKILL and SIGSTOP have no handler to reset
         signal.signal(sig, signal.SIG_DFL)
+    with contextlib.suppress(Exception):
         os.kill(os.getpid(), sig)
     return 128 + sig

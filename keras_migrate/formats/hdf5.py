@@ -114,6 +114,14 @@ def _text(value: Any, path: str, key: str) -> str:
                 hint="the file is damaged",
             ) from exc
     if isinstance(value, str):
+        try:  # h5py hands undecodable text over with surrogate escapes
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise KerasMigrateError(
+                f"attribute {key!r} is not UTF-8 text (bad byte at offset {exc.start})",
+                path=path,
+                hint="the file is damaged",
+            ) from exc
         return value
     raise KerasMigrateError(
         f"attribute {key!r} holds {type(value).__name__}, not text", path=path, hint="the file is damaged"

@@ -134,9 +134,9 @@ def _expected(layer_type: str, config: Mapping[str, Any], role: str, shape: tupl
         if role == "bias" and shape not in ((width,), (2, width)):
             return f"({width},)"
     if layer_type == "Embedding" and role == "embeddings":
-        dims = (_int(config, "input_dim"), _int(config, "output_dim"))
-        if None not in dims and shape != dims:
-            return f"({dims[0]}, {dims[1]})"
+        rows, cols = _int(config, "input_dim"), _int(config, "output_dim")
+        if rows is not None and cols is not None and shape != (rows, cols):
+            return f"({rows}, {cols})"
     return None
 
 
