@@ -57,14 +57,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INPUT
     limit = getattr(args, "max_weight_bytes", None)
-    if limit is not None:
+    previous = os.environ.get(MAX_WEIGHT_BYTES_ENV)
+    if limit is not None:  # read by keras_migrate.ir.weights, in this process or the child
         os.environ[MAX_WEIGHT_BYTES_ENV] = str(limit)
-    model = getattr(args, "model", None)
-    if model is None:
-        return _run(args, None)
-    from keras_migrate.cli._isolate import run_isolated
+    try:
+        model = getattr(args, "model", None)
+        if model is None:
+            return _run(args, None)
+        from keras_migrate.cli._isolate import run_isolated
 
-    return run_isolated(lambda: _run(args, str(model)), input_path=str(model), output=getattr(args, "output", None))
+        return run_isolated(lambda: _run(args, str(model)), input_path=str(model), output=getattr(args, "output", None))
+    finally:
+        if limit is not None:
+            if previous is None:
+                os.environ.pop(MAX_WEIGHT_BYTES_ENV, None)
+            else:
+                os.environ[MAX_WEIGHT_BYTES_ENV] = previous
 
 
 def _run(args: argparse.Namespace, model: str | None) -> int:

@@ -191,7 +191,7 @@ def test_max_weight_bytes_option(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.delenv("KERAS_MIGRATE_MAX_WEIGHT_BYTES", raising=False)
     code, err = _run(["inspect", str(DENSE), "--max-weight-bytes", "16"], capsys)
     assert code == 2 and "over the limit of 16 bytes" in err, err
-    monkeypatch.delenv("KERAS_MIGRATE_MAX_WEIGHT_BYTES", raising=False)
+    assert "KERAS_MIGRATE_MAX_WEIGHT_BYTES" not in os.environ  # the option does not outlive the command
 
 
 def test_error_without_a_path_names_the_model() -> None:
