@@ -159,10 +159,10 @@ class H5Dataset:
         # declared here: refuse what no Keras weight can be before anything is read.
         check_array_declaration(self.shape, self.dtype, path=self.file, what=f"weight {self.dataset!r}")
 
-    def _node(self) -> Any:
+    def _node(self, handle: Any) -> Any:
         import h5py
 
-        node = _open_h5(self.file).get(self.dataset)
+        node = handle.get(self.dataset)
         if not isinstance(node, h5py.Dataset) or node.is_virtual or node.external:
             raise KeyError(f"{self.dataset} is not a plain dataset of this file")
         if tuple(node.shape) != tuple(self.shape) or str(node.dtype) != self.dtype:
@@ -170,11 +170,13 @@ class H5Dataset:
         return node
 
     def _guarded(self, read: Any) -> np.ndarray:
-        """Read through h5py; its errors (a corrupt chunk, a filter that fails) become ours."""
+        """Read through h5py; its errors once the file is open (a corrupt chunk, a filter that
+        fails, a dataset that is not a plain one of this file) become ours."""
         from keras_migrate.errors import KerasMigrateError
 
+        handle = _open_h5(self.file)  # a file gone since it was read: its OSError, as is
         try:
-            return np.asarray(read(self._node()))
+            return np.asarray(read(self._node(handle)))
         except KerasMigrateError:
             raise
         except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
