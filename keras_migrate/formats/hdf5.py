@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.errors import KerasMigrateError
-from keras_migrate.ir.weights import check_array_declaration
+from keras_migrate.ir.weights import check_array_declaration, link_problem
 
 __all__ = [
     "H5_ERRORS",
@@ -191,26 +191,20 @@ def _file_of(node: Any) -> str:
 def _member(parent: Any, name: str, path: str, what: str, layer: str | None) -> Any | None:
     """The object at ``parent[name]``, refusing links into other files and soft links whose
     target is missing; ``None`` if there is no such link at all."""
-    import h5py
 
     with guarded(path, what, layer=layer):
-        link = parent.get(name, getlink=True)
-        if link is None:
-            return None
-        if isinstance(link, h5py.ExternalLink):
+        full = f"{parent.name.rstrip('/')}/{name}"
+        problem = link_problem(parent.file, full)
+        if problem is not None:
+            if problem == f"{full!r} does not exist":
+                return None
+            external = "external link" in problem
             raise KerasMigrateError(
-                f"{what} is an external link into another file ({link.filename!r}); refused, keras-migrate "
-                "never opens files a model points to",
+                f"{what} cannot be read: {problem}"
+                + ("; refused, keras-migrate never opens files a model points to" if external else ""),
                 path=path,
                 layer=layer,
-                hint="save the weights into the model file itself",
-            )
-        if isinstance(link, h5py.SoftLink) and parent.get(link.path) is None:
-            raise KerasMigrateError(
-                f"{what} is a soft link to {link.path!r}, which does not exist",
-                path=path,
-                layer=layer,
-                hint="the file is damaged",
+                hint="save the weights into the model file itself" if external else "the file is damaged",
             )
         node = parent.get(name)
         if node is None:

@@ -35,6 +35,7 @@ __all__ = [
     "Weight",
     "check_array_declaration",
     "close_open_files",
+    "link_problem",
     "max_weight_bytes",
 ]
 
@@ -119,6 +120,41 @@ def check_array_declaration(shape: Sequence[Any], dtype: Any, *, path: str | Non
         )
 
 
+def link_problem(handle: Any, path: str) -> str | None:
+    """What is wrong with resolving the absolute ``path`` inside the open HDF5 file
+    ``handle``, found without following a single link blindly: an external link anywhere
+    on the way (HDF5 would open another file), a soft link whose target is missing, soft
+    links nested too deep or in a cycle; ``None`` when the path stays inside the file.
+    Every component is looked at with ``getlink=True`` before it is traversed."""
+    import h5py
+
+    budget = [256]
+
+    def walk(target: str, depth: int) -> str | None:
+        if depth > 16:
+            return f"soft links nested too deep (a cycle?) at {target!r}"
+        cur = ""
+        for part in (p for p in target.split("/") if p not in ("", ".")):
+            budget[0] -= 1
+            if budget[0] < 0:
+                return f"too many soft links to resolve {path!r}"
+            here = f"{cur}/{part}"
+            link = handle.get(here, getlink=True)
+            if link is None:
+                return f"{path!r} does not exist" if depth == 0 else f"a soft link points to {target!r}, which does not exist"
+            if isinstance(link, h5py.ExternalLink):
+                return f"{here!r} is an external link into another file ({link.filename!r})"
+            if isinstance(link, h5py.SoftLink):
+                inner = link.path if link.path.startswith("/") else f"{cur}/{link.path}"
+                problem = walk(inner, depth + 1)
+                if problem is not None:
+                    return problem
+            cur = here
+        return None
+
+    return walk(path, 0)
+
+
 _FILES: dict[str, Any] = {}
 _FILES_LOCK = threading.Lock()
 
@@ -162,6 +198,9 @@ class H5Dataset:
     def _node(self, handle: Any) -> Any:
         import h5py
 
+        problem = link_problem(handle, self.dataset)
+        if problem is not None:
+            raise KeyError(problem)
         node = handle.get(self.dataset)
         if not isinstance(node, h5py.Dataset) or node.is_virtual or node.external:
             raise KeyError(f"{self.dataset} is not a plain dataset of this file")

@@ -95,10 +95,31 @@ def _empty(parent, leaf, old) -> None:
     parent.create_dataset(leaf, data=h5py.Empty("f4"))
 
 
+def _relink(f: h5py.File, how: str) -> None:
+    """Links met on the way to a weight, not at the weight itself."""
+    lg, wn = _first_weight(f)
+    if how == "external-parent":  # the weight's name is 'conv/kernel:0': its first part becomes external
+        head = wn.split("/")[0]
+        del lg[head]
+        lg[head] = h5py.ExternalLink("secret.h5", "/")
+    elif how == "soft-to-external":
+        f["elsewhere"] = h5py.ExternalLink("secret.h5", "/stolen")
+        del lg[wn]
+        lg[wn] = h5py.SoftLink("/elsewhere")
+    else:
+        f["loop_a"] = h5py.SoftLink("/loop_b")
+        f["loop_b"] = h5py.SoftLink("/loop_a")
+        del lg[wn]
+        lg[wn] = h5py.SoftLink("/loop_a")
+
+
 CASES = [
     ("group", _group, "is a group, not a dataset"),
-    ("dangling", _dangling, "soft link to '/no/such/object', which does not exist"),
-    ("external", _external, "external link into another file"),
+    ("dangling", _dangling, "a soft link points to '/no/such/object', which does not exist"),
+    ("external", _external, "is an external link into another file ('secret.h5'); refused"),
+    ("external-parent", None, "is an external link into another file ('secret.h5'); refused"),
+    ("soft-to-external", None, "is an external link into another file ('secret.h5'); refused"),
+    ("soft-cycle", None, "nested too deep"),
     ("virtual", _virtual, "virtual dataset"),
     ("string", _dtype("string"), "not a float or integer type"),
     ("complex", _dtype("complex"), "not a float or integer type"),
@@ -123,7 +144,10 @@ def test_damaged_weight_is_one_clean_line(tmp_path: Path, capsys, name: str, mak
     src = tmp_path / "model.h5"
     shutil.copy(CONV, src)
     with h5py.File(src, "r+") as f:
-        _replace(f, make)
+        if make is not None:
+            _replace(f, make)
+        else:
+            _relink(f, name)
     before = src.read_bytes()
     out = tmp_path / "out.keras"
     code, err = _run(["convert", str(src), "-o", str(out)], capsys)
