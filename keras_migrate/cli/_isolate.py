@@ -16,8 +16,14 @@ the parent only looks at how it ended:
   SIGTERM): the same cleanup, then the parent ends by the same signal, so whoever ran us
   sees what happened.
 
-There is no wall-clock bound: an HDF5 read that loops forever loops in the child, and a
-CPU limit (``ulimit -t``) or the caller's timeout ends it, cleanly, as above.
+* killed by SIGPROF: one HDF5 metadata access (an attribute, a link, a dataset header) ran
+  for more than ``KERAS_MIGRATE_HDF5_READ_SECONDS`` (default 5) seconds of CPU time: a
+  corrupt attribute message can make HDF5 loop forever inside one C call. The child arms a
+  profiling timer around each such access (:func:`keras_migrate.formats.hdf5.guarded`);
+  the parent prints one line, exit code 2.
+
+Reading weight data and writing the output are not bounded (a genuine 16 GiB tensor takes
+its time); a CPU limit (``ulimit -t``) or the caller's timeout ends those, as above.
 Set ``KERAS_MIGRATE_NO_FORK=1`` to run in-process (debuggers, profilers); forking is also
 skipped where it cannot work (no ``os.fork``, threads already running, stdout/stderr not
 bound to file descriptors 1 and 2, as under pytest's capture).
@@ -44,6 +50,10 @@ CRASH_SIGNALS = frozenset(
 )
 
 _TEMP_PREFIX = ".keras-migrate-"
+#: The CPU seconds one HDF5 metadata access may take in the child (an attribute, a link, a
+#: dataset header: milliseconds for any real file); ``KERAS_MIGRATE_HDF5_READ_SECONDS``.
+READ_BOUND_ENV = "KERAS_MIGRATE_HDF5_READ_SECONDS"
+DEFAULT_READ_SECONDS = 5
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
@@ -86,6 +96,11 @@ def _child(work: Callable[[], int]) -> None:
     code = 1
     try:
         _die_with_parent()
+        # Bound each HDF5 metadata access (keras_migrate.formats.hdf5): a SIGPROF death is
+        # reported by the parent as a read that never finished.
+        os.environ.setdefault(READ_BOUND_ENV, str(DEFAULT_READ_SECONDS))
+        if hasattr(signal, "SIGPROF"):
+            signal.signal(signal.SIGPROF, signal.SIG_DFL)
         code = work()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -134,6 +149,15 @@ def run_isolated(work: Callable[[], int], *, input_path: str | None, output: str
         for name in _temps(folder) - before[folder]:
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(folder, name))
+    if sig == getattr(signal, "SIGPROF", None):
+        bound = os.environ.get(READ_BOUND_ENV) or DEFAULT_READ_SECONDS
+        print(
+            f"keras-migrate: error: {input_path or 'input'}: reading the file's HDF5 metadata did not finish within "
+            f"{bound} s of CPU time (HDF5 loops on this corrupt file); restore it from a backup or re-save the model "
+            f"from its original Keras ({READ_BOUND_ENV} raises the bound)",
+            file=sys.stderr,
+        )
+        return 2
     if sig in CRASH_SIGNALS:
         name = signal.Signals(sig).name
         what = "the HDF5 library" if input_path and _is_hdf5(input_path) else "a native library"

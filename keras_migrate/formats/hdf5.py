@@ -14,6 +14,8 @@ virtual datasets and external raw storage are refused before anything is read.
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -87,12 +89,45 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
+#: Set by the CLI in its forked child (:mod:`keras_migrate.cli._isolate`): the CPU seconds one
+#: guarded HDF5 metadata access may take before the child is stopped by SIGPROF.
+READ_BOUND_ENV = "KERAS_MIGRATE_HDF5_READ_SECONDS"
+
+
+def _read_bound() -> float | None:
+    try:
+        seconds = float(os.environ.get(READ_BOUND_ENV, ""))
+    except ValueError:
+        return None
+    return seconds if seconds > 0 and hasattr(signal, "setitimer") else None
+
+
+@contextlib.contextmanager
+def _cpu_bound() -> Iterator[None]:
+    """A corrupt attribute message can make HDF5 loop forever inside one C call, where no
+    Python code runs. In the CLI's child only (where :data:`READ_BOUND_ENV` is set and
+    SIGPROF kills the process, which the parent reports in one line), bound the CPU time of
+    one metadata access with a profiling timer; elsewhere (a library user's process) this
+    does nothing."""
+    seconds = _read_bound()
+    if seconds is None or signal.getitimer(signal.ITIMER_PROF)[0] > 0:
+        yield
+        return
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+
+
 @contextlib.contextmanager
 def guarded(path: str, what: str, *, layer: str | None = None) -> Iterator[None]:
     """Turn any h5py error inside the block into our error: ``cannot read WHAT, the HDF5
-    file is corrupt (...)``, naming ``path`` and ``layer``. Our own errors pass through."""
+    file is corrupt (...)``, naming ``path`` and ``layer``. Our own errors pass through.
+    In the CLI's child the block's CPU time is bounded too (:func:`_cpu_bound`)."""
     try:
-        yield
+        with _cpu_bound():
+            yield
     except KerasMigrateError:
         raise
     except H5_ERRORS as exc:

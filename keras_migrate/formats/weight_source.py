@@ -164,6 +164,14 @@ def _check_layer(layer: Layer, path: str) -> None:
     shown = layer.origin.name or layer.name
     norms: dict[str, tuple[int, ...]] = {}
     for w in layer.weights:
+        problem = w.layout_problem()
+        if problem is not None:
+            raise KerasMigrateError(
+                f"weight {w.name!r} ({w.origin or w.source.describe()}) cannot be converted: {problem}",
+                path=path or None,
+                layer=shown,
+                hint="the weights do not fit the architecture, or the file is damaged",
+            )
         shape = tuple(w.shape)
         layer_type, config, role = _owner(layer, w.name)
         want = _expected(layer_type, config, role, shape)

@@ -416,6 +416,22 @@ class Map:
         return shape
 
 
+def _count(shape: Sequence[int]) -> int:
+    """Element count as a Python integer (no 64-bit overflow)."""
+    out = 1
+    for d in shape:
+        out *= int(d)
+    return out
+
+
+def _in_range(indices: Sequence[int], low: int, high: int) -> bool:
+    """Every index in ``[low, high)`` (vectorized: re-layout index lists can be long)."""
+    if not indices:
+        return True
+    arr = np.asarray(indices, dtype=np.int64)
+    return bool(arr.min() >= low and arr.max() < high)
+
+
 def _row_local(weight: Weight) -> bool:
     """True when every transform maps row ``i`` of the source to row ``i`` of the result.
 
@@ -480,6 +496,42 @@ class Weight:
     @property
     def nbytes(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+    def layout_problem(self) -> str | None:
+        """Why the declared shapes cannot go through this weight's re-layout (concatenated
+        parts that do not fit together, a reshape of another size, an axis or index out of
+        range), or ``None``. Looks at shapes only: nothing is read. Readers check this
+        before anything is written, so a damaged file fails with a message, not inside numpy."""
+        source = self.source
+        if isinstance(source, Concat):
+            for part in source.parts:
+                if (problem := part.layout_problem()) is not None:
+                    return problem
+            shapes = [tuple(p.shape) for p in source.parts]
+            if not shapes or len({len(s) for s in shapes}) != 1 or not shapes[0]:
+                return f"its concatenated parts have shapes {shapes}"
+            axis = source.axis % len(shapes[0])
+            rest = {s[:axis] + s[axis + 1 :] for s in shapes}
+            if len(rest) != 1:
+                return f"its concatenated parts have shapes {shapes}, which differ outside axis {source.axis}"
+        shape = tuple(source.shape)
+        for t in self.transforms:
+            n = len(shape)
+            bad = False
+            if isinstance(t, Transpose):
+                bad = len(t.axes) != n or sorted(a % n for a in t.axes) != list(range(n)) if n else bool(t.axes)
+            elif isinstance(t, Flip):
+                bad = any(not -n <= a < n for a in t.axes)
+            elif isinstance(t, Reshape):
+                bad = _count(shape) != _count(t.shape)
+            elif isinstance(t, Take):
+                bad = not -n <= t.axis < n or not _in_range(t.indices, -shape[t.axis], shape[t.axis])
+            elif isinstance(t, GatherFlat):
+                bad = len(t.indices) != _count(t.shape) or not _in_range(t.indices, 0, _count(shape))
+            if bad:
+                return f"its stored shape {tuple(source.shape)} does not fit the re-layout {t!r} (at shape {shape})"
+            shape = t.out_shape(shape)
+        return None
 
     def numpy(self) -> np.ndarray:
         """Materialize: read the source and apply every transform."""

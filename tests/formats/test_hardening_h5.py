@@ -269,3 +269,48 @@ def test_killed_child_ends_the_cli_the_same_way(tmp_path: Path) -> None:
     )
     assert proc.returncode == -9, proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_keras1_gate_of_another_shape_is_refused(tmp_path: Path, capsys) -> None:
+    """Keras 1 RNN weights are concatenated per gate: parts that do not fit are refused at
+    read time, not inside numpy while writing."""
+    src = tmp_path / "w.h5"
+    shutil.copy(FIXTURES / "keras-1.2.2" / "rnn_consume_less_mem_weights.h5", src)
+    with h5py.File(src, "r+") as f:
+        g = f["lstm_1"]
+        old = g["lstm_1_U_f:0"][()]
+        del g["lstm_1_U_f:0"]
+        g["lstm_1_U_f:0"] = np.zeros((*old.shape, 2), old.dtype)
+    arch = FIXTURES / "keras-1.2.2" / "rnn_consume_less_mem.json"
+    code, err = _run(["inspect", str(arch), "--weights", str(src)], capsys)
+    assert code == 2, err
+    assert "layer 'lstm_1'" in err and "concatenated parts have shapes" in err, err
+
+
+_LOOP = textwrap.dedent(
+    """
+    import sys, time
+    from keras_migrate.cli._isolate import run_isolated
+    from keras_migrate.formats.hdf5 import guarded
+
+    def work():
+        with guarded(sys.argv[1], "attribute 'x'"):
+            while True:  # what HDF5 does inside one C call on some corrupt attributes
+                pass
+        return 0
+
+    sys.exit(run_isolated(work, input_path=sys.argv[1]))
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
+def test_hdf5_read_that_never_ends_is_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "KERAS_MIGRATE_HDF5_READ_SECONDS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _LOOP, str(DENSE)], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "did not finish within 1 s of CPU time" in lines[0], proc.stderr
+    assert lines[0].startswith(f"keras-migrate: error: {DENSE}: ")
