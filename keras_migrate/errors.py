@@ -7,6 +7,8 @@ print one clear line and exit with a documented code instead of a traceback.
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "EXIT_ENVIRONMENT",
     "EXIT_INPUT",
@@ -26,6 +28,9 @@ EXIT_MISMATCH = 1
 EXIT_INPUT = 2
 #: A needed optional dependency (a backend, onnx, ...) is not installed.
 EXIT_ENVIRONMENT = 3
+
+
+_NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 
 
 class KerasMigrateError(Exception):
@@ -54,18 +59,22 @@ class KerasMigrateError(Exception):
         self.hint = hint
         super().__init__(self.one_line())
 
-    def one_line(self) -> str:
-        """Render as `path: layer 'x': message (hint)`, the form the CLI prints."""
+    def one_line(self, default_path: str | None = None) -> str:
+        """Render as ``path: layer 'x': what is wrong; what to do``, the form the CLI prints
+        after ``keras-migrate: error:`` (issue 16): always one line, whatever the message
+        holds. ``default_path`` names the file when the error itself names none (the CLI
+        passes the model it was given)."""
         parts = []
-        if self.path:
-            parts.append(f"{self.path}:")
+        path = self.path or default_path
+        if path:
+            parts.append(f"{path}:")
         if self.layer:
             parts.append(f"layer '{self.layer}':")
         parts.append(self.message)
         text = " ".join(parts)
         if self.hint:
-            text += f" ({self.hint})"
-        return text
+            text += f"; {self.hint}"
+        return _NEWLINES.sub(" ", text)
 
 
 class UnsupportedError(KerasMigrateError):

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from keras_migrate import __version__
+from keras_migrate.cli._common import MAX_WEIGHT_BYTES_ENV
 from keras_migrate.errors import EXIT_INPUT, KerasMigrateError
 
 __all__ = ["build_parser", "main"]
@@ -45,16 +46,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code."""
+    """Run the CLI and return its exit code.
+
+    Commands that read a model run in a forked child (:mod:`keras_migrate.cli._isolate`):
+    a file that crashes a C library (HDF5) ends in one clear line, not a dead process.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_INPUT
+    limit = getattr(args, "max_weight_bytes", None)
+    previous = os.environ.get(MAX_WEIGHT_BYTES_ENV)
+    if limit is not None:  # read by keras_migrate.ir.weights, in this process or the child
+        os.environ[MAX_WEIGHT_BYTES_ENV] = str(limit)
+    try:
+        model = getattr(args, "model", None)
+        if model is None:
+            return _run(args, None)
+        from keras_migrate.cli._isolate import run_isolated
+
+        return run_isolated(lambda: _run(args, str(model)), input_path=str(model), output=getattr(args, "output", None))
+    finally:
+        if limit is not None:
+            if previous is None:
+                os.environ.pop(MAX_WEIGHT_BYTES_ENV, None)
+            else:
+                os.environ[MAX_WEIGHT_BYTES_ENV] = previous
+
+
+def _run(args: argparse.Namespace, model: str | None) -> int:
+    """The command itself: every :class:`KerasMigrateError` becomes one line naming the
+    file (the model given, when the error names none)."""
     try:
         return int(args.func(args) or 0)
     except KerasMigrateError as exc:
-        print(f"keras-migrate: error: {exc.one_line()}", file=sys.stderr)
+        print(f"keras-migrate: error: {exc.one_line(default_path=model)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("keras-migrate: interrupted", file=sys.stderr)

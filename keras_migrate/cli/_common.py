@@ -7,7 +7,32 @@ import json
 import sys
 from typing import Any
 
-__all__ = ["add_model_args", "load_model_arg", "model_options", "print_json", "stderr_console"]
+__all__ = [
+    "MAX_WEIGHT_BYTES_ENV",
+    "add_model_args",
+    "load_model_arg",
+    "model_options",
+    "print_json",
+    "stderr_console",
+]
+
+#: The environment variable :mod:`keras_migrate.ir.weights` reads its per-tensor limit from
+#: (spelled here so the CLI's parent process never imports numpy).
+MAX_WEIGHT_BYTES_ENV = "KERAS_MIGRATE_MAX_WEIGHT_BYTES"
+
+
+def _byte_count(text: str) -> int:
+    """``17179869184``, ``16G``, ``16GiB``, ``512M``: a positive number of bytes."""
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    raw = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = raw[-1:] if raw[-1:] in units else ""
+    try:
+        value = int(raw[: len(raw) - len(unit)]) * units[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a byte count: {text!r} (e.g. 32G)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive byte count: {text!r}")
+    return value
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
@@ -19,6 +44,13 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
         metavar="LAYER=FILE",
         help="vocabulary file (one token per line) for the lookup layer LAYER whose vocabulary MODEL does not hold "
         "(recorded as a file path, or adapted); repeatable",
+    )
+    p.add_argument(
+        "--max-weight-bytes",
+        type=_byte_count,
+        metavar="N",
+        help="refuse a weight tensor larger than N bytes (e.g. 32G; default 16G, or $KERAS_MIGRATE_MAX_WEIGHT_BYTES): "
+        "files declaring larger tensors are treated as damaged",
     )
     k1 = p.add_argument_group("Keras 1 files (facts the files do not record; inferred unless given)")
     k1.add_argument(

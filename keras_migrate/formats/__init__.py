@@ -83,13 +83,10 @@ def load(
 def _load(path: str, weights: str | None, files: VocabularyFiles | None) -> Model:
     fmt = detect_format(path)
     if fmt == "keras-h5":
-        from keras_migrate.formats.hdf5 import open_h5
+        from keras_migrate.formats.hdf5 import has_attr, open_h5
 
-        try:
-            with open_h5(path) as f:
-                is_ir = "ir_json" in f.attrs
-        except OSError as exc:
-            raise KerasMigrateError(f"cannot read HDF5 file, it is truncated or corrupt ({exc})", path=path) from exc
+        with open_h5(path) as f:
+            is_ir = has_attr(f, "ir_json", path)
         if is_ir:
             from keras_migrate.ir.serialize import load as load_ir
 

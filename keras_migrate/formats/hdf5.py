@@ -1,18 +1,58 @@
-"""Small HDF5 helpers shared by the readers: text attributes and chunked name lists.
+"""The one guarded way the readers touch HDF5: text attributes, name lists, links, datasets.
 
 Standalone Keras wrote attributes as bytes, tf.keras as str; long name lists were split
 into ``layer_names0``, ``layer_names1``... when they exceeded HDF5's header limit.
+
+Opening a file is not the end of what can go wrong: a damaged or hostile file fails at any
+later access (a corrupt object header, a link whose target is gone, an attribute of the
+wrong type or not UTF-8). Every reader therefore reads through :func:`guarded` and the
+helpers below, which turn whatever h5py raises into one :class:`KerasMigrateError` naming
+the file and the place, and which never let HDF5 open another file: external links,
+virtual datasets and external raw storage are refused before anything is read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-__all__ = ["attr_names", "attr_text", "is_hdf5", "open_h5"]
+from keras_migrate.errors import KerasMigrateError
+from keras_migrate.ir.weights import check_array_declaration, link_problem
+
+__all__ = [
+    "H5_ERRORS",
+    "attr_names",
+    "attr_text",
+    "dataset",
+    "group",
+    "guarded",
+    "has_attr",
+    "is_hdf5",
+    "open_h5",
+]
 
 _MAGIC = b"\x89HDF\r\n\x1a\n"
+
+#: What h5py raises on a damaged file after it opened: corrupt headers (RuntimeError,
+#: OSError), missing objects (KeyError), undecodable or mistyped attributes
+#: (UnicodeDecodeError, TypeError, ValueError), objects of the wrong kind (AttributeError).
+H5_ERRORS: tuple[type[BaseException], ...] = (
+    RuntimeError,
+    KeyError,
+    OSError,
+    UnicodeDecodeError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    IndexError,
+)
+
+_CORRUPT_HINT = "re-save the model from its original Keras, or restore the file from a backup"
 
 
 def is_hdf5(path: str) -> bool:
@@ -32,35 +72,229 @@ def is_hdf5(path: str) -> bool:
 
 
 def open_h5(path: str) -> Any:
+    """Open read-only; a file HDF5 cannot open is refused as truncated or corrupt."""
     import h5py
 
-    return h5py.File(path, "r")
+    try:
+        return h5py.File(path, "r")
+    except H5_ERRORS as exc:
+        raise KerasMigrateError(
+            f"cannot read HDF5 file, it is truncated or corrupt ({_short(exc)})", path=path, hint=_CORRUPT_HINT
+        ) from exc
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    if isinstance(value, np.ndarray) and value.shape == ():
-        return _text(value[()])
-    return str(value)
+def _short(exc: BaseException) -> str:
+    """An exception's text on one short line (h5py's messages can span several)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
-def attr_text(node: Any, key: str) -> str | None:
-    """A string attribute, decoded whether stored as bytes or str; None if absent."""
-    if key not in node.attrs:
+#: Set by the CLI in its forked child (:mod:`keras_migrate.cli._isolate`): the CPU seconds one
+#: guarded HDF5 metadata access may take before the child is stopped by SIGPROF.
+READ_BOUND_ENV = "KERAS_MIGRATE_HDF5_READ_SECONDS"
+
+
+def _read_bound() -> float | None:
+    try:
+        seconds = float(os.environ.get(READ_BOUND_ENV, ""))
+    except ValueError:
         return None
-    return _text(node.attrs[key])
+    return seconds if seconds > 0 and hasattr(signal, "setitimer") else None
 
 
-def attr_names(node: Any, key: str) -> list[str] | None:
+@contextlib.contextmanager
+def _cpu_bound() -> Iterator[None]:
+    """A corrupt attribute message can make HDF5 loop forever inside one C call, where no
+    Python code runs. In the CLI's child only (where :data:`READ_BOUND_ENV` is set and
+    SIGPROF kills the process, which the parent reports in one line), bound the CPU time of
+    one metadata access with a profiling timer; elsewhere (a library user's process) this
+    does nothing."""
+    seconds = _read_bound()
+    if seconds is None or signal.getitimer(signal.ITIMER_PROF)[0] > 0:
+        yield
+        return
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+
+
+@contextlib.contextmanager
+def guarded(path: str, what: str, *, layer: str | None = None) -> Iterator[None]:
+    """Turn any h5py error inside the block into our error: ``cannot read WHAT, the HDF5
+    file is corrupt (...)``, naming ``path`` and ``layer``. Our own errors pass through.
+    In the CLI's child the block's CPU time is bounded too (:func:`_cpu_bound`)."""
+    try:
+        with _cpu_bound():
+            yield
+    except KerasMigrateError:
+        raise
+    except H5_ERRORS as exc:
+        raise KerasMigrateError(
+            f"cannot read {what}, the HDF5 file is corrupt ({_short(exc)})", path=path, layer=layer, hint=_CORRUPT_HINT
+        ) from exc
+
+
+def _text(value: Any, path: str, key: str) -> str:
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, bytes):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise KerasMigrateError(
+                f"attribute {key!r} is not UTF-8 text (bad byte at offset {exc.start})",
+                path=path,
+                hint="the file is damaged",
+            ) from exc
+    if isinstance(value, str):
+        try:  # h5py hands undecodable text over with surrogate escapes
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise KerasMigrateError(
+                f"attribute {key!r} is not UTF-8 text (bad byte at offset {exc.start})",
+                path=path,
+                hint="the file is damaged",
+            ) from exc
+        return value
+    raise KerasMigrateError(
+        f"attribute {key!r} holds {type(value).__name__}, not text", path=path, hint="the file is damaged"
+    )
+
+
+def has_attr(node: Any, key: str, path: str) -> bool:
+    """``key in node.attrs``, guarded."""
+    with guarded(path, f"the attributes of {_where(node)}"):
+        return key in node.attrs
+
+
+def _read_attr(node: Any, key: str, path: str) -> Any:
+    with guarded(path, f"attribute {key!r} of {_where(node)}"):
+        return node.attrs[key]
+
+
+def _where(node: Any) -> str:
+    try:
+        name = node.name
+    except H5_ERRORS:
+        return "an object"
+    return "the root group" if name in ("/", None) else f"{name!r}"
+
+
+def attr_text(node: Any, key: str, path: str = "") -> str | None:
+    """A string attribute, decoded whether stored as bytes or str; None if absent.
+    Anything else (an integer, an array, bytes that are not UTF-8) is refused."""
+    path = path or _file_of(node)
+    if not has_attr(node, key, path):
+        return None
+    return _text(_read_attr(node, key, path), path, key)
+
+
+def _names(value: Any, path: str, key: str) -> list[str]:
+    if isinstance(value, np.ndarray):
+        if value.ndim > 1:
+            raise KerasMigrateError(
+                f"attribute {key!r} is a {value.ndim}-D array, not a list of names", path=path, hint="the file is damaged"
+            )
+        return [_text(v, path, key) for v in np.atleast_1d(value)]
+    return [_text(value, path, key)]
+
+
+def attr_names(node: Any, key: str, path: str = "") -> list[str] | None:
     """A list-of-names attribute, joining chunks ``key0, key1, ...``; None if absent."""
-    if key in node.attrs:
-        return [_text(v) for v in np.atleast_1d(node.attrs[key])]
-    if f"{key}0" in node.attrs:
+    path = path or _file_of(node)
+    if has_attr(node, key, path):
+        return _names(_read_attr(node, key, path), path, key)
+    if has_attr(node, f"{key}0", path):
         out: list[str] = []
         i = 0
-        while f"{key}{i}" in node.attrs:
-            out += [_text(v) for v in np.atleast_1d(node.attrs[f"{key}{i}"])]
+        while has_attr(node, f"{key}{i}", path):
+            out += _names(_read_attr(node, f"{key}{i}", path), path, f"{key}{i}")
             i += 1
         return out
     return None
+
+
+def _file_of(node: Any) -> str:
+    try:
+        return str(node.file.filename)
+    except H5_ERRORS:
+        return ""
+
+
+def _member(parent: Any, name: str, path: str, what: str, layer: str | None) -> Any | None:
+    """The object at ``parent[name]``, refusing links into other files and soft links whose
+    target is missing; ``None`` if there is no such link at all."""
+
+    with guarded(path, what, layer=layer):
+        full = f"{parent.name.rstrip('/')}/{name}"
+        problem = link_problem(parent.file, full)
+        if problem is not None:
+            if problem == f"{full!r} does not exist":
+                return None
+            external = "external link" in problem
+            raise KerasMigrateError(
+                f"{what} cannot be read: {problem}"
+                + ("; refused, keras-migrate never opens files a model points to" if external else ""),
+                path=path,
+                layer=layer,
+                hint="save the weights into the model file itself" if external else "the file is damaged",
+            )
+        node = parent.get(name)
+        if node is None:
+            raise KerasMigrateError(f"{what} cannot be resolved", path=path, layer=layer, hint="the file is damaged")
+        return node
+
+
+def group(parent: Any, name: str, path: str, *, what: str, layer: str | None = None) -> Any | None:
+    """The group ``parent[name]`` (guarded; ``None`` if absent); anything else is refused."""
+    import h5py
+
+    node = _member(parent, name, path, what, layer)
+    if node is not None and not isinstance(node, h5py.Group):
+        raise KerasMigrateError(f"{what} is not an HDF5 group", path=path, layer=layer, hint="the file is damaged")
+    return node
+
+
+def dataset(parent: Any, name: str, path: str, *, what: str, layer: str | None = None) -> Any | None:
+    """The plain dataset ``parent[name]`` (guarded; ``None`` if absent), checked before any
+    read: not a group, not virtual, no external storage, a dtype and a declared size a Keras
+    weight can have (:func:`~keras_migrate.ir.weights.check_array_declaration`)."""
+    import h5py
+
+    node = _member(parent, name, path, what, layer)
+    if node is None:
+        return None
+    if not isinstance(node, h5py.Dataset):
+        raise KerasMigrateError(
+            f"{what} is a {'group' if isinstance(node, h5py.Group) else 'link'}, not a dataset",
+            path=path,
+            layer=layer,
+            hint="the file is damaged",
+        )
+    with guarded(path, what, layer=layer):
+        if node.is_virtual:
+            raise KerasMigrateError(
+                f"{what} is a virtual dataset (its data lives in other files); refused, keras-migrate never opens "
+                "files a model points to",
+                path=path,
+                layer=layer,
+                hint="save the weights into the model file itself",
+            )
+        if node.external:
+            raise KerasMigrateError(
+                f"{what} keeps its data in external files; refused, keras-migrate never opens files a model "
+                "points to",
+                path=path,
+                layer=layer,
+                hint="save the weights into the model file itself",
+            )
+        shape, dtype = node.shape, node.dtype
+    if shape is None:
+        raise KerasMigrateError(f"{what} is empty (no dataspace)", path=path, layer=layer, hint="the file is damaged")
+    try:
+        check_array_declaration(tuple(shape), dtype, path=path, what=what)
+    except KerasMigrateError as exc:
+        raise KerasMigrateError(exc.message, path=path, layer=layer, hint=exc.hint) from None
+    return node

@@ -14,7 +14,10 @@ vocabularies. :func:`read_model` runs the same stages for all of them:
 2. **translate**: the config becomes an IR graph, each layer translated once by the rule
    registry (:func:`~keras_migrate.formats.keras2.topology.graph_from_config`);
 3. **attach weights**: the weights are opened against the translated graph and matched to
-   its layers by name, or by order when names differ;
+   its layers by name, or by order when names differ; each weight's declared shape is
+   checked against what the layer's config fixes
+   (:func:`~keras_migrate.formats.weight_source.check_weight_shapes`; dtypes and sizes
+   were checked when the reader declared them);
 4. **fix-ups**: weight re-layouts (LocallyConnected, Theano kernels) and lookup
    vocabularies the config does not hold.
 """
@@ -40,7 +43,12 @@ from keras_migrate.formats.tfkeras.preprocessing import (
     resolve_vocabularies,
 )
 from keras_migrate.formats.vocabulary_files import VocabularyFiles, overlay
-from keras_migrate.formats.weight_source import WeightOpener, WeightSource, match_layers
+from keras_migrate.formats.weight_source import (
+    WeightOpener,
+    WeightSource,
+    check_weight_shapes,
+    match_layers,
+)
 from keras_migrate.ir.graph import Graph, Model, Provenance
 from keras_migrate.ir.kinds import Generation
 from keras_migrate.ir.weights import Weight
@@ -119,6 +127,7 @@ def read_model(source: ModelSource) -> Model:
         if (weights.backend or source.backend) == "theano":
             graph = flip_theano_kernels(graph)
             provenance = provenance.with_note("Theano backend: convolution kernels flipped (true convolution)")
+        check_weight_shapes(graph, weights.path)
     vocabularies = overlay(source.vocabulary_files, source.vocabularies, source.source_format)
     graph = resolve_vocabularies(graph, vocabularies, path=source.path, what=describe_form(source.source_format))
     return Model(graph=graph, provenance=provenance, renamed=dict(originals))

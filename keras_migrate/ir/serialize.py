@@ -194,12 +194,38 @@ def save(model: Model, path: str) -> None:
 
 
 def load(path: str) -> Model:
-    """Read a ``.kmir`` file; weights stay lazy references into it."""
+    """Read a ``.kmir`` file; weights stay lazy references into it (each checked for its
+    dtype and declared size now, and read through the guarded :class:`H5Dataset` later).
+
+    The file is HDF5 and may be damaged like any other: every h5py error, a ``ir_json`` that
+    is not UTF-8 JSON text, or a document of the wrong shape is refused in one line.
+    """
     import h5py
 
     try:
         with h5py.File(path, "r") as f:
-            text = f.attrs["ir_json"]
-    except (OSError, KeyError) as exc:
-        raise KerasMigrateError("not a keras-migrate IR file", path=path) from exc
-    return from_dict(json.loads(text), weights_file=os.path.abspath(path))
+            raw = f.attrs["ir_json"]
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        if not isinstance(text, str):
+            raise TypeError(f"ir_json holds {type(text).__name__}, not text")
+        doc = json.loads(text)
+    except KerasMigrateError:
+        raise
+    except (OSError, KeyError, RuntimeError, TypeError, ValueError, RecursionError) as exc:
+        detail = " ".join(str(exc).split())[:160]
+        raise KerasMigrateError(
+            f"not a readable keras-migrate IR file ({detail})", path=path, hint="the file is damaged; save it again"
+        ) from exc
+    if not isinstance(doc, dict):
+        raise KerasMigrateError("not a keras-migrate IR file (ir_json is not an object)", path=path)
+    try:
+        return from_dict(doc, weights_file=os.path.abspath(path))
+    except KerasMigrateError as exc:
+        if exc.path:
+            raise
+        raise KerasMigrateError(exc.message, path=path, layer=exc.layer, hint=exc.hint) from exc
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
+        detail = " ".join(str(exc).split())[:160]
+        raise KerasMigrateError(
+            f"the IR document is malformed ({type(exc).__name__}: {detail})", path=path, hint="the file is damaged"
+        ) from exc

@@ -9,6 +9,7 @@ until a writer or the interpreter calls :meth:`Weight.numpy`, and then only that
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,7 +33,10 @@ __all__ = [
     "Transform",
     "Transpose",
     "Weight",
+    "check_array_declaration",
     "close_open_files",
+    "link_problem",
+    "max_weight_bytes",
 ]
 
 Shape = tuple[int, ...]
@@ -55,6 +59,100 @@ class ArraySource(Protocol):
     def describe(self) -> str:
         """One short line saying where the data lives, for printers and reports."""
         ...
+
+
+#: Environment variable (and the CLI's ``--max-weight-bytes``) raising the per-tensor limit.
+MAX_WEIGHT_BYTES_ENV = "KERAS_MIGRATE_MAX_WEIGHT_BYTES"
+#: Default per-tensor limit: 16 GiB, far above any real layer's tensor (the largest
+#: embedding tables of public models are a few GiB), far below what a hostile file declares.
+DEFAULT_MAX_WEIGHT_BYTES = 16 << 30
+
+#: dtype kinds a Keras weight can hold: floats, signed and unsigned integers. Booleans,
+#: complex numbers, strings, objects (variable-length data), compounds and voids are refused.
+_WEIGHT_KINDS = frozenset("fiu")
+
+
+def max_weight_bytes() -> int:
+    """The largest tensor a weight may declare, in bytes (``KERAS_MIGRATE_MAX_WEIGHT_BYTES``)."""
+    raw = os.environ.get(MAX_WEIGHT_BYTES_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_WEIGHT_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        return DEFAULT_MAX_WEIGHT_BYTES
+    return value if value > 0 else DEFAULT_MAX_WEIGHT_BYTES
+
+
+def check_array_declaration(shape: Sequence[Any], dtype: Any, *, path: str | None, what: str) -> None:
+    """Refuse a stored array before anything is allocated or read: a dtype no Keras weight
+    has, a negative or non-integer dimension, or a size over :func:`max_weight_bytes`
+    (element counts are multiplied as Python integers, so 2^40 x 2^40 cannot overflow).
+
+    ``what`` names the array (``weight 'dense_1/kernel:0'``) in the one-line error.
+    """
+    from keras_migrate.errors import KerasMigrateError
+
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        dt = None
+    if dt is None or dt.kind not in _WEIGHT_KINDS or dt.fields is not None or dt.itemsize > 8:
+        shown = str(dtype) if len(str(dtype)) <= 60 else str(dtype)[:57] + "..."
+        raise KerasMigrateError(
+            f"{what} has dtype {shown}, not a float or integer type a Keras weight can hold",
+            path=path,
+            hint="the file is damaged or was not written by Keras",
+        )
+    count = 1
+    for d in shape:
+        if not isinstance(d, (int, np.integer)) or int(d) < 0:
+            raise KerasMigrateError(f"{what} has an invalid shape {tuple(shape)}", path=path, hint="the file is damaged")
+        count *= int(d)
+    limit = max_weight_bytes()
+    if count * dt.itemsize > limit:
+        raise KerasMigrateError(
+            f"{what} declares shape {tuple(int(d) for d in shape)} ({count * dt.itemsize:,} bytes), over the "
+            f"limit of {limit:,} bytes per tensor",
+            path=path,
+            hint=f"the file is damaged; for a genuinely larger tensor raise the limit with --max-weight-bytes "
+            f"or {MAX_WEIGHT_BYTES_ENV}",
+        )
+
+
+def link_problem(handle: Any, path: str) -> str | None:
+    """What is wrong with resolving the absolute ``path`` inside the open HDF5 file
+    ``handle``, found without following a single link blindly: an external link anywhere
+    on the way (HDF5 would open another file), a soft link whose target is missing, soft
+    links nested too deep or in a cycle; ``None`` when the path stays inside the file.
+    Every component is looked at with ``getlink=True`` before it is traversed."""
+    import h5py
+
+    budget = [256]
+
+    def walk(target: str, depth: int) -> str | None:
+        if depth > 16:
+            return f"soft links nested too deep (a cycle?) at {target!r}"
+        cur = ""
+        for part in (p for p in target.split("/") if p not in ("", ".")):
+            budget[0] -= 1
+            if budget[0] < 0:
+                return f"too many soft links to resolve {path!r}"
+            here = f"{cur}/{part}"
+            link = handle.get(here, getlink=True)
+            if link is None:
+                return f"{path!r} does not exist" if depth == 0 else f"a soft link points to {target!r}, which does not exist"
+            if isinstance(link, h5py.ExternalLink):
+                return f"{here!r} is an external link into another file ({link.filename!r})"
+            if isinstance(link, h5py.SoftLink):
+                inner = link.path if link.path.startswith("/") else f"{cur}/{link.path}"
+                problem = walk(inner, depth + 1)
+                if problem is not None:
+                    return problem
+            cur = here
+        return None
+
+    return walk(path, 0)
 
 
 _FILES: dict[str, Any] = {}
@@ -92,17 +190,56 @@ class H5Dataset:
     shape: Shape
     dtype: str
 
+    def __post_init__(self) -> None:
+        # Every HDF5 weight (a legacy weights group, a .keras member, a .kmir file) is
+        # declared here: refuse what no Keras weight can be before anything is read.
+        check_array_declaration(self.shape, self.dtype, path=self.file, what=f"weight {self.dataset!r}")
+
+    def _node(self, handle: Any) -> Any:
+        import h5py
+
+        problem = link_problem(handle, self.dataset)
+        if problem is not None:
+            raise KeyError(problem)
+        node = handle.get(self.dataset)
+        if not isinstance(node, h5py.Dataset) or node.is_virtual or node.external:
+            raise KeyError(f"{self.dataset} is not a plain dataset of this file")
+        if tuple(node.shape) != tuple(self.shape) or str(node.dtype) != self.dtype:
+            raise KeyError(f"{self.dataset} changed since the file was read")
+        return node
+
+    def _guarded(self, read: Any) -> np.ndarray:
+        """Read through h5py; its errors once the file is open (a corrupt chunk, a filter that
+        fails, a dataset that is not a plain one of this file) become ours."""
+        from keras_migrate.errors import KerasMigrateError
+
+        handle = _open_h5(self.file)  # a file gone since it was read: its OSError, as is
+        try:
+            return np.asarray(read(self._node(handle)))
+        except KerasMigrateError:
+            raise
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+            raise KerasMigrateError(
+                f"cannot read weight {self.dataset!r}, the HDF5 file is corrupt ({_short(exc)})",
+                path=self.file,
+                hint="re-save the model from its original Keras, or restore the file from a backup",
+            ) from exc
+
     def read(self) -> np.ndarray:
-        node = _open_h5(self.file)[self.dataset]
-        arr = node[()]
-        return np.asarray(arr)
+        return self._guarded(lambda node: node[()])
 
     def read_rows(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start:stop`` along axis 0 (an HDF5 slice read: only those bytes are read)."""
-        return np.asarray(_open_h5(self.file)[self.dataset][start:stop])
+        return self._guarded(lambda node: node[start:stop])
 
     def describe(self) -> str:
         return f"h5:{self.dataset}"
+
+
+def _short(exc: BaseException) -> str:
+    """An exception's text on one short line (h5py's messages can span several)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -279,6 +416,22 @@ class Map:
         return shape
 
 
+def _count(shape: Sequence[int]) -> int:
+    """Element count as a Python integer (no 64-bit overflow)."""
+    out = 1
+    for d in shape:
+        out *= int(d)
+    return out
+
+
+def _in_range(indices: Sequence[int], low: int, high: int) -> bool:
+    """Every index in ``[low, high)`` (vectorized: re-layout index lists can be long)."""
+    if not indices:
+        return True
+    arr = np.asarray(indices, dtype=np.int64)
+    return bool(arr.min() >= low and arr.max() < high)
+
+
 def _row_local(weight: Weight) -> bool:
     """True when every transform maps row ``i`` of the source to row ``i`` of the result.
 
@@ -343,6 +496,42 @@ class Weight:
     @property
     def nbytes(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+    def layout_problem(self) -> str | None:
+        """Why the declared shapes cannot go through this weight's re-layout (concatenated
+        parts that do not fit together, a reshape of another size, an axis or index out of
+        range), or ``None``. Looks at shapes only: nothing is read. Readers check this
+        before anything is written, so a damaged file fails with a message, not inside numpy."""
+        source = self.source
+        if isinstance(source, Concat):
+            for part in source.parts:
+                if (problem := part.layout_problem()) is not None:
+                    return problem
+            shapes = [tuple(p.shape) for p in source.parts]
+            if not shapes or len({len(s) for s in shapes}) != 1 or not shapes[0]:
+                return f"its concatenated parts have shapes {shapes}"
+            axis = source.axis % len(shapes[0])
+            rest = {s[:axis] + s[axis + 1 :] for s in shapes}
+            if len(rest) != 1:
+                return f"its concatenated parts have shapes {shapes}, which differ outside axis {source.axis}"
+        shape = tuple(source.shape)
+        for t in self.transforms:
+            n = len(shape)
+            bad = False
+            if isinstance(t, Transpose):
+                bad = len(t.axes) != n or sorted(a % n for a in t.axes) != list(range(n)) if n else bool(t.axes)
+            elif isinstance(t, Flip):
+                bad = any(not -n <= a < n for a in t.axes)
+            elif isinstance(t, Reshape):
+                bad = _count(shape) != _count(t.shape)
+            elif isinstance(t, Take):
+                bad = not -n <= t.axis < n or not _in_range(t.indices, -shape[t.axis], shape[t.axis])
+            elif isinstance(t, GatherFlat):
+                bad = len(t.indices) != _count(t.shape) or not _in_range(t.indices, 0, _count(shape))
+            if bad:
+                return f"its stored shape {tuple(source.shape)} does not fit the re-layout {t!r} (at shape {shape})"
+            shape = t.out_shape(shape)
+        return None
 
     def numpy(self) -> np.ndarray:
         """Materialize: read the source and apply every transform."""

@@ -19,7 +19,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.formats.weight_source import WeightOpener, WeightSource, match_layers
+from keras_migrate.formats.weight_source import (
+    WeightOpener,
+    WeightSource,
+    check_weight_shapes,
+    match_layers,
+)
 from keras_migrate.ir.graph import Graph, Model, Provenance
 
 __all__ = ["Keras1Options", "build_keras1_model", "options"]
@@ -134,6 +139,7 @@ def build_keras1_model(
             from keras_migrate.formats.keras1.theano import theano_fixups
 
             graph = theano_fixups(graph, path=path, notes=notes)
+        check_weight_shapes(graph, weights.path)
     else:
         from keras_migrate.formats.keras1.fresh import initialize
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
 from keras_migrate.formats.architecture import (
@@ -18,7 +19,16 @@ from keras_migrate.formats.architecture import (
     parse_json,
     read_architecture_config,
 )
-from keras_migrate.formats.hdf5 import attr_names, attr_text, is_hdf5, open_h5
+from keras_migrate.formats.hdf5 import (
+    attr_names,
+    attr_text,
+    dataset,
+    group,
+    guarded,
+    has_attr,
+    is_hdf5,
+    open_h5,
+)
 from keras_migrate.formats.pipeline import ModelSource, read_model
 from keras_migrate.formats.vocabulary_files import VocabularyFiles
 from keras_migrate.ir.graph import Graph, Model
@@ -33,38 +43,42 @@ class H5Weights:
 
     def __init__(self, path: str) -> None:
         self.path = os.path.abspath(path)
-        try:
-            f = open_h5(path)
-        except OSError as exc:
-            raise KerasMigrateError(f"cannot read HDF5 file, it is truncated or corrupt ({exc})", path=path) from exc
-        with f:
-            g = f["model_weights"] if "layer_names" not in f.attrs and "model_weights" in f else f
-            names = attr_names(g, "layer_names")
-            if names is None:
-                raise KerasMigrateError("HDF5 file holds no Keras weights (no layer_names)", path=path)
-            self.keras_version = attr_text(g, "keras_version") or attr_text(f, "keras_version")
-            self.backend = attr_text(g, "backend") or attr_text(f, "backend")
-            self.layer_names = names
-            self.layers: dict[str, list[Weight]] = {}
-            for name in names:
-                if name not in g:
-                    continue
-                group = g[name]
-                wnames = attr_names(group, "weight_names") or []
-                arrays = []
-                for wn in wnames:
-                    if wn not in group:
-                        raise KerasMigrateError(f"weight {wn!r} listed but missing", path=path, layer=name)
-                    ds = group[wn]
-                    arrays.append(Weight(wn, H5Dataset(self.path, ds.name, tuple(ds.shape), str(ds.dtype)), origin=wn))
-                self.layers[name] = arrays
-            top = g.get("top_level_model_weights")
-            if top is not None and (attr_names(top, "weight_names") or []):
-                raise UnsupportedError(
-                    "the model owns weights outside its layers (top_level_model_weights)",
-                    path=path,
-                    hint="subclassed models are not supported",
-                )
+        with open_h5(path) as f:
+            self._read(f, path)
+
+    def _read(self, f: Any, path: str) -> None:
+        """Every access goes through :mod:`keras_migrate.formats.hdf5`'s guarded helpers:
+        a damaged or hostile file fails here with one line naming it, never later."""
+        root_names = has_attr(f, "layer_names", path)
+        g = f if root_names else (group(f, "model_weights", path, what="group 'model_weights'") or f)
+        names = attr_names(g, "layer_names", path)
+        if names is None:
+            raise KerasMigrateError("HDF5 file holds no Keras weights (no layer_names)", path=path)
+        self.keras_version = attr_text(g, "keras_version", path) or attr_text(f, "keras_version", path)
+        self.backend = attr_text(g, "backend", path) or attr_text(f, "backend", path)
+        self.layer_names = names
+        self.layers: dict[str, list[Weight]] = {}
+        for name in names:
+            lg = group(g, name, path, what=f"the weights group of layer {name!r}", layer=name)
+            if lg is None:
+                continue
+            wnames = attr_names(lg, "weight_names", path) or []
+            arrays = []
+            for wn in wnames:
+                ds = dataset(lg, wn, path, what=f"weight {wn!r}", layer=name)
+                if ds is None:
+                    raise KerasMigrateError(f"weight {wn!r} listed but missing", path=path, layer=name)
+                with guarded(path, f"weight {wn!r}", layer=name):
+                    ref = H5Dataset(self.path, ds.name, tuple(ds.shape), str(ds.dtype))
+                arrays.append(Weight(wn, ref, origin=wn))
+            self.layers[name] = arrays
+        top = group(g, "top_level_model_weights", path, what="group 'top_level_model_weights'")
+        if top is not None and (attr_names(top, "weight_names", path) or []):
+            raise UnsupportedError(
+                "the model owns weights outside its layers (top_level_model_weights)",
+                path=path,
+                hint="subclassed models are not supported",
+            )
 
     def get(self, layer_name: str) -> list[Weight] | None:
         arrays = self.layers.get(layer_name)
@@ -96,14 +110,12 @@ def read_h5_model(path: str, *, weights: str | None = None, vocabulary_files: Vo
         raise KerasMigrateError("file not found", path=path)
     if not is_hdf5(path):
         raise KerasMigrateError("not an HDF5 file (truncated or another format)", path=path)
-    try:
-        with open_h5(path) as f:
-            text = attr_text(f, "model_config")
-            keras_version = attr_text(f, "keras_version")
-            backend = attr_text(f, "backend")
-            has_weights = "model_weights" in f or "layer_names" in f.attrs
-    except OSError as exc:
-        raise KerasMigrateError(f"cannot read HDF5 file, it is truncated or corrupt ({exc})", path=path) from exc
+    with open_h5(path) as f:
+        text = attr_text(f, "model_config", path)
+        keras_version = attr_text(f, "keras_version", path)
+        backend = attr_text(f, "backend", path)
+        with guarded(path, "the root group"):
+            has_weights = "model_weights" in f or has_attr(f, "layer_names", path)
     if text is None:
         if has_weights:
             raise KerasMigrateError(
