@@ -32,8 +32,11 @@ demo: $(STAMP)
 	$(BIN)/keras-migrate inspect $(DEMO_MODEL)
 	$(BIN)/keras-migrate convert $(DEMO_MODEL) -o out/demo.keras --force --verify --backends jax,torch,tensorflow
 
+# tests/fuzz forks its workers, which is only safe in a process that has not imported a
+# multithreaded framework (JAX, TensorFlow, torch): it runs first, in its own process.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:xdist tests/fuzz
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --ignore=tests/fuzz $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check keras_migrate tests bench fixtures fuzz
