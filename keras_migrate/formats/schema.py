@@ -43,6 +43,9 @@ _POSITIVE = frozenset(
 )  # fmt: skip
 #: Count-like config keys: an integer >= 0, or null.
 _COUNTS = frozenset({"units", "filters", "nb_filter", "input_dim", "output_dim", "input_length", "nb_feature", "n"})
+#: Keys holding a serialized initializer, regularizer or constraint.
+_OBJECT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+_ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation", "inner_activation"})
 #: Shape keys: a list of integers >= 0 or null (a list of such lists for several inputs).
 _SHAPES = frozenset({"batch_input_shape", "batch_shape", "input_shape", "target_shape"})
 
@@ -255,8 +258,23 @@ class _Checker:
                     self.size(key, v, label)
                 elif key in _SHAPES:
                     self.shape(key, v, label)
+                elif key.endswith(_OBJECT_SUFFIXES):
+                    self.obj(key, v, label)
+                elif key in _ACTIVATION_KEYS and not (v is None or isinstance(v, (str, Mapping))):
+                    raise self.fail(f"'{key}' is {_describe(v)}, not a name or an object", label)
                 elif isinstance(v, (list, Mapping)):
                     stack.append(v)
+
+    def obj(self, key: str, v: Any, label: str) -> None:
+        """An initializer, regularizer or constraint: null, a name, or ``{class_name, config}``."""
+        if v is None or isinstance(v, str):
+            return
+        ok = isinstance(v, Mapping) and isinstance(v.get("class_name"), str) and (
+            v.get("config") is None or isinstance(v.get("config"), Mapping)
+        )
+        if not ok:
+            raise self.fail(f"'{key}' is {_describe(v)}, not a name or a {{class_name, config}} object", label)
+        self.values(v["config"] or {}, label)
 
     def size(self, key: str, v: Any, label: str) -> None:
         low = 1 if key in _POSITIVE else 0
