@@ -43,6 +43,8 @@ _POSITIVE = frozenset(
 )  # fmt: skip
 #: Count-like config keys: an integer >= 0, or null.
 _COUNTS = frozenset({"units", "filters", "nb_filter", "input_dim", "output_dim", "input_length", "nb_feature", "n"})
+#: Integer-valued keys that may also hold a mode name or nested lists (``padding``...).
+_INT_LIKE = frozenset({"padding", "cropping", "dilation_rate", "output_padding", "atrous_rate", "subsample"})
 #: Keys holding a serialized initializer, regularizer or constraint.
 _OBJECT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 _ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation", "inner_activation"})
@@ -258,12 +260,26 @@ class _Checker:
                     self.size(key, v, label)
                 elif key in _SHAPES:
                     self.shape(key, v, label)
+                elif key in _INT_LIKE:
+                    self.int_like(key, v, label)
                 elif key.endswith(_OBJECT_SUFFIXES):
                     self.obj(key, v, label)
                 elif key in _ACTIVATION_KEYS and not (v is None or isinstance(v, (str, Mapping))):
                     raise self.fail(f"'{key}' is {_describe(v)}, not a name or an object", label)
                 elif isinstance(v, (list, Mapping)):
                     stack.append(v)
+
+    def int_like(self, key: str, v: Any, label: str) -> None:
+        """Integers (in nested lists or Keras 1 ``*_pad`` objects) or a mode name (``"same"``): never a float."""
+        stack = [v]
+        while stack:
+            cur = stack.pop()
+            if isinstance(cur, list):
+                stack.extend(cur)
+            elif isinstance(cur, Mapping):  # Keras 1: {"left_pad": 1, "right_pad": 2}
+                stack.extend(cur.values())
+            elif isinstance(cur, float) or (_is_int(cur) and not -MAX_DIMENSION <= cur <= MAX_DIMENSION):
+                raise self.fail(f"'{key}' is {_describe(v)}, not integers", label)
 
     def obj(self, key: str, v: Any, label: str) -> None:
         """An initializer, regularizer or constraint: null, a name, or ``{class_name, config}``."""
@@ -311,5 +327,8 @@ def validate_model_config(cfg: Any, path: str) -> dict[str, Any]:
     tree = plain_tree(cfg, path)
     if not isinstance(tree, dict) or "class_name" not in tree or "config" not in tree:
         raise KerasMigrateError("not a Keras model config (expected an object with 'class_name' and 'config')", path=path)
+    for key in ("keras_version", "backend"):
+        if tree.get(key) is not None and not isinstance(tree[key], str):
+            raise KerasMigrateError(f"'{key}' is {_describe(tree[key])}, not a string", path=path, hint=_HINT)
     _Checker(path).model(tree)
     return tree

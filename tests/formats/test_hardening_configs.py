@@ -107,6 +107,11 @@ def test_every_fixture_config_passes_unchanged() -> None:
         (lambda c: _layers(c)[1]["config"].__setitem__("filters", 1 << 40), "outside 0..2147483647"),
         (lambda c: _layers(c)[1]["config"].__setitem__("kernel_size", [3, 0]), "outside 1.."),
         (lambda c: _layers(c)[1].__setitem__("config", [1]), "config is [1], not an object"),
+        (lambda c: c.__setitem__("keras_version", 1.5), "'keras_version' is 1.5, not a string"),
+        (lambda c: _layers(c)[1]["config"].__setitem__("padding", {"left_pad": float("inf")}), "not integers"),
+        (lambda c: _layers(c)[1]["config"].__setitem__("kernel_initializer", {"class_name": "Zeros", "config": 3}),
+         "'kernel_initializer' is"),
+        (lambda c: _layers(c)[1]["config"].__setitem__("activation", [1]), "'activation' is [1]"),
     ],
 )
 def test_schema_refuses_wrong_types(edit, needle: str) -> None:
