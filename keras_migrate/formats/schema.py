@@ -164,7 +164,9 @@ class _Checker:
                 raise self.fail(f"item {i} of the layer list is {_describe(item)}, not an object", owner)
             cfg = item.get("config")
             name = item.get("name")
-            if name is None and isinstance(cfg, Mapping):
+            if "class_name" not in item and "config" not in item:  # pre-1.0: {"name": <class>, "custom_name": ...}
+                name = item.get("custom_name")
+            elif name is None and isinstance(cfg, Mapping):
                 name = cfg.get("name")
             if name is not None and not isinstance(name, str):
                 raise self.fail(f"item {i} of the layer list has the name {_describe(name)}, not a string", owner)
@@ -179,6 +181,9 @@ class _Checker:
         return names
 
     def layer(self, item: Mapping[str, Any], label: str, names: set[str] | None) -> None:
+        if "class_name" not in item and "config" not in item and isinstance(item.get("name"), str):
+            self.values(item, label)  # a pre-1.0 Keras entry: the class in "name", the config inline
+            return
         cls = item.get("class_name")
         if not isinstance(cls, str):
             raise self.fail(f"'class_name' is {_describe(cls)}, not a string", label)
@@ -222,6 +227,8 @@ class _Checker:
 
     def ref(self, ref: Any, what: str, names: set[str] | None, label: str | None, *, kwargs: bool = False) -> None:
         """``[layer name, node index, tensor index(, kwargs)]``."""
+        if kwargs and isinstance(ref, list) and len(ref) in (3, 4) and ref[0] == "_CONSTANT_VALUE":
+            return  # tf_keras TF-op nodes: ["_CONSTANT_VALUE", -1, <a constant operand>, kwargs]
         ok = (
             isinstance(ref, list)
             and len(ref) in ((3, 4) if kwargs else (3,))
@@ -282,9 +289,12 @@ class _Checker:
                 raise self.fail(f"'{key}' is {_describe(v)}, not integers", label)
 
     def obj(self, key: str, v: Any, label: str) -> None:
-        """An initializer, regularizer or constraint: null, a name, or ``{class_name, config}``."""
+        """An initializer, regularizer or constraint: null, a name, ``{class_name, config}`` or
+        Keras 1's ``{name, ...}``."""
         if v is None or isinstance(v, str):
             return
+        if isinstance(v, Mapping) and "class_name" not in v and isinstance(v.get("name"), str):
+            return  # Keras 1: {"name": "WeightRegularizer", "l1": ...}
         ok = isinstance(v, Mapping) and isinstance(v.get("class_name"), str) and (
             v.get("config") is None or isinstance(v.get("config"), Mapping)
         )
