@@ -2,7 +2,10 @@
 
 Parsing only: the config goes through :func:`keras_migrate.formats.pipeline.read_model`
 like every other reader's. YAML is loaded safely (plus the ``python/tuple`` tag Keras'
-``to_yaml`` wrote); nothing in the file is executed.
+``to_yaml`` wrote); nothing in the file is executed. Parse errors of every kind (deep
+nesting, integers over Python's digit limit, too many YAML aliases) become one clean
+error, and :func:`check_model_config` hands every reader's parsed config to the schema
+layer (:mod:`keras_migrate.formats.schema`) before anything else walks it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError
+from keras_migrate.formats.limits import MAX_ALIASES
+from keras_migrate.formats.schema import validate_model_config
 
 __all__ = ["check_model_config", "parse_json", "read_architecture_config"]
 
@@ -23,28 +28,53 @@ def parse_json(text: str, path: str, what: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise KerasMigrateError(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno})", path=path) from exc
+    except RecursionError as exc:
+        raise KerasMigrateError(f"{what} is nested too deeply to be a model config", path=path) from exc
+    except ValueError as exc:  # an integer over Python's digit limit
+        raise KerasMigrateError(f"{what} is not a usable JSON config ({_first_line(exc)})", path=path) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    """The exception's text on one line (YAML errors span several)."""
+    text = " ".join(str(exc).split())
+    return text[:300] if text else type(exc).__name__
 
 
 def check_model_config(cfg: Any, path: str) -> Mapping[str, Any]:
-    """``cfg`` if it has the ``{class_name, config}`` shape of a serialized Keras model."""
+    """``cfg`` if it has the ``{class_name, config}`` shape of a serialized Keras model, as
+    the schema layer's plain, bounded copy (:func:`~keras_migrate.formats.schema.validate_model_config`)."""
     if not isinstance(cfg, Mapping) or "class_name" not in cfg or "config" not in cfg:
         raise KerasMigrateError(
             "not a Keras model config (expected an object with 'class_name' and 'config')", path=path
         )
-    return cfg
+    return validate_model_config(cfg, path)
 
 
 def _yaml_load(text: str, path: str) -> Any:
     import yaml
 
     class _Loader(yaml.SafeLoader):
-        """Safe loading plus the python/tuple tag Keras' to_yaml wrote; nothing executes."""
+        """Safe loading plus the python/tuple tag Keras' to_yaml wrote; nothing executes.
+        Alias references are counted: past :data:`MAX_ALIASES` the file is refused."""
+
+        aliases = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                self.aliases += 1
+                if self.aliases > MAX_ALIASES:
+                    raise KerasMigrateError(f"the YAML config uses more than {MAX_ALIASES} aliases", path=path)
+            return super().compose_node(parent, index)
 
     _Loader.add_constructor("tag:yaml.org,2002:python/tuple", lambda loader, node: loader.construct_sequence(node))
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        raise KerasMigrateError(f"not valid YAML ({exc})", path=path) from exc
+        raise KerasMigrateError(f"not valid YAML ({_first_line(exc)})", path=path) from exc
+    except RecursionError as exc:
+        raise KerasMigrateError("the YAML config is nested too deeply to be a model config", path=path) from exc
+    except (ValueError, TypeError, OverflowError) as exc:  # digit limit, bad dates, unhashable keys
+        raise KerasMigrateError(f"the YAML config has a value it cannot hold ({_first_line(exc)})", path=path) from exc
 
 
 def read_architecture_config(path: str) -> tuple[Mapping[str, Any], str]:

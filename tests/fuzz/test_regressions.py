@@ -2,8 +2,8 @@
 
 Each case is a recipe (``python -m fuzz replay 'RECIPE'`` shows it): the mutated file is
 rebuilt from the fixtures at test time, then run through the CLI in a forked child under
-the harness's limits; a converted ``.keras`` must load in Keras 3. They are expected to fail until the readers are hardened (issue 16,
-item 2); ``strict`` makes each one flip to a failure, to be un-marked, as soon as it passes.
+the harness's limits; a converted ``.keras`` must load in Keras 3. Each failed before the
+readers were hardened (issue 16, item 2); each must now convert, or fail with one clean line.
 """
 
 from __future__ import annotations
@@ -60,23 +60,10 @@ CASES = [
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
 
-# Fixed by the hardening of the HDF5 readers and weight checks (issue 16, item 2): no mark.
-_FIXED = {
-    "h5-replace:fixtures/tf-keras-2.21/attention_layers_weights.h5:seed=2140848280:op=dangling:cmd=inspect",
-    "h5-replace:fixtures/keras-2.2.4/bidirectional_merge_modes.h5:seed=1875789832:op=group:cmd=inspect",
-    "h5-attr:fixtures/keras-2.0.8/sequential_batch_input_shape_weights.h5:seed=1552684982:attr=weight_names:op=nonutf8",
-    "h5-link:fixtures/keras-2.0.8/separable_conv.h5:seed=2108418345:kind=vds",
-    "h5-replace:fixtures/keras-2.2.4/conv.h5:seed=1:op=shape",
-}
-_NOT_YET = pytest.mark.xfail(strict=True, raises=AssertionError, reason="issue 16: not hardened yet")
-
-
-def _param(recipe: str, problem: str) -> object:
-    marks = () if recipe in _FIXED else (_NOT_YET,)
-    return pytest.param(recipe, problem, marks=marks, id=recipe.split(":")[0] + ":" + problem[:40])
-
-
-@pytest.mark.parametrize(("recipe", "problem"), [_param(r, p) for r, p in CASES])
+@pytest.mark.parametrize(
+    ("recipe", "problem"),
+    [pytest.param(r, p, id=r.split(":")[0] + ":" + p[:40]) for r, p in CASES],
+)
 def test_fuzz_regression(recipe: str, problem: str) -> None:
     result = run_one(Recipe.parse(recipe), _LIMITS, load_rate=1.0)
     assert not result.failing, (

@@ -9,13 +9,15 @@ and variances one; the model is a correctly shaped, untrained Keras 3 model.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from keras_migrate.errors import UnsupportedError
+from keras_migrate.errors import KerasMigrateError, UnsupportedError
+from keras_migrate.formats.limits import max_weight_bytes
 from keras_migrate.ir.graph import Graph, Layer, ValueRef, map_structure
 from keras_migrate.ir.interpreter import run_layer
 from keras_migrate.ir.specs import weight_specs
@@ -93,12 +95,29 @@ def _shapes(ltype: str, cfg: Mapping[str, Any], shape: tuple[int, ...]) -> dict[
     raise UnsupportedError(f"cannot initialize weights of a {ltype} layer")
 
 
-def _fresh(layer: Layer, shape: tuple[int, ...], rng: np.random.Generator) -> Layer:
+def _bounded(shape: tuple[int, ...], what: str, path: str, layer: str) -> tuple[int, ...]:
+    """``shape`` if an array of it (float64 while drawn) stays under the weight-size limit:
+    checked before numpy allocates anything."""
+    if any(not isinstance(d, int) or d < 0 for d in shape):
+        raise KerasMigrateError(f"{what} would have the shape {shape}", path=path or None, layer=layer,
+                                hint="the config's sizes are damaged")
+    limit = max_weight_bytes()
+    if math.prod(shape) * 8 > limit:
+        raise KerasMigrateError(
+            f"{what} of shape {shape} would take {math.prod(shape) * 8:,} bytes, over the limit of {limit:,}",
+            path=path or None,
+            layer=layer,
+            hint="set KERAS_MIGRATE_MAX_WEIGHT_BYTES to raise the limit if the model is genuinely that large",
+        )
+    return shape
+
+
+def _fresh(layer: Layer, shape: tuple[int, ...], rng: np.random.Generator, path: str = "") -> Layer:
     specs = weight_specs(layer.type, layer.config)
     shapes = _shapes(layer.type, layer.config, shape)
     weights = []
     for s in specs:
-        wshape = shapes[s.name]
+        wshape = _bounded(tuple(shapes[s.name]), f"fresh weight {s.name!r}", path, layer.origin.name or layer.name)
         base = s.name.rsplit("/", 1)[-1]
         if "kernel" in base or base in ("embeddings", "a_left", "t_right"):
             fan_in = int(np.prod(wshape[:-1])) or 1
@@ -115,7 +134,7 @@ def _fresh(layer: Layer, shape: tuple[int, ...], rng: np.random.Generator) -> La
     return layer.with_weights(tuple(weights))
 
 
-def _run(graph: Graph, inputs: list[np.ndarray], rng: np.random.Generator) -> tuple[Graph, dict[str, Any]]:
+def _run(graph: Graph, inputs: list[np.ndarray], rng: np.random.Generator, path: str = "") -> tuple[Graph, dict[str, Any]]:
     env: dict[str, Any] = dict(zip(graph.inputs, inputs))
     layers = {lay.name: lay for lay in graph.layers}
     for node in graph.nodes:
@@ -124,14 +143,14 @@ def _run(graph: Graph, inputs: list[np.ndarray], rng: np.random.Generator) -> tu
         kwargs = map_structure(lambda x: env[x.name] if isinstance(x, ValueRef) else x, dict(node.kwargs))
         if layer.subgraph is not None:
             flat = [np.asarray(a) for a in (args[0] if isinstance(args[0], (list, tuple)) else [args[0]])]
-            sub, sub_env = _run(layer.subgraph, flat, rng)
+            sub, sub_env = _run(layer.subgraph, flat, rng, path)
             layer = replace(layer, subgraph=sub)
             layers[layer.name] = layer
             outs = [sub_env[o] for o in sub.outputs]
         else:
             if weight_specs(layer.type, layer.config) and not layer.weights:
                 first = args[0][0] if isinstance(args[0], (list, tuple)) else args[0]
-                layer = _fresh(layer, tuple(int(d) for d in np.shape(first)), rng)
+                layer = _fresh(layer, tuple(int(d) for d in np.shape(first)), rng, path)
                 layers[layer.name] = layer
             result = run_layer(layer, args, kwargs)
             outs = list(result.outputs) if isinstance(result.outputs, (list, tuple)) else [result.outputs]
@@ -148,6 +167,7 @@ def initialize(graph: Graph, *, path: str = "", seed: int = 0) -> Graph:
         if t is None:
             raise UnsupportedError("an input has no recorded shape", path=path or None, layer=name)
         dims = [(1 if d is None else d) if i == 0 else (3 if d is None else d) for i, d in enumerate(t.shape)]
+        _bounded(tuple(dims), "an input batch", path, name)
         inputs.append(np.zeros(dims, dtype=t.dtype))
-    new, _ = _run(graph, inputs, rng)
+    new, _ = _run(graph, inputs, rng, path)
     return new

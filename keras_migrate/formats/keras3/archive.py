@@ -21,20 +21,22 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
+import lzma
 import os
 import re
 import shutil
 import tempfile
 import threading
 import zipfile
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
-from keras_migrate.formats.architecture import check_model_config
+from keras_migrate.formats.architecture import check_model_config, parse_json
 from keras_migrate.formats.keras3.ops import is_op_entry
 from keras_migrate.formats.layer_entries import ObjectWeights, entry_name, model_layer_entries
+from keras_migrate.formats.limits import MAX_CONFIG_BYTES
 from keras_migrate.formats.pipeline import ModelSource, read_model
 from keras_migrate.formats.vocabulary_files import VocabularyFiles
 from keras_migrate.ir.graph import Graph, Layer, Model
@@ -71,10 +73,12 @@ def _extract_weights(zf: zipfile.ZipFile, path: str, member: str) -> str:
             atexit.register(_cleanup)
         out = os.path.join(_TMPDIR[0], f"{len(_EXTRACTED)}-{os.path.basename(path)}.weights.h5")
         try:
-            with zf.open(member) as src, open(out, "wb") as dst:
+            with _open_member(zf, member, path) as src, open(out, "wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise KerasMigrateError(f"cannot extract {member} from the .keras archive ({exc})", path=path) from exc
+        except _ZIP_ERRORS as exc:
+            with contextlib.suppress(OSError):
+                os.remove(out)
+            raise _member_error(member, path, exc) from exc
         _EXTRACTED[key] = out
         return out
 
@@ -108,6 +112,10 @@ def object_paths(model_config: Mapping[str, Any], base: str, *, tf_keras: bool) 
     return out
 
 
+#: What h5py raises reading a damaged file once it is open.
+_H5_ERRORS: tuple[type[BaseException], ...] = (RuntimeError, KeyError, OSError, ValueError, TypeError, AttributeError)
+
+
 class ZipWeights(ObjectWeights):
     """A :class:`~keras_migrate.formats.weight_source.WeightSource` over a ``.keras``
     archive's ``model.weights.h5``, each layer's weights located by its object path."""
@@ -128,7 +136,13 @@ class ZipWeights(ObjectWeights):
             self._file = f
             self._h5 = h5_path
             self._prefixes = object_paths(model_config, "", tf_keras=tf_keras)
-            self.locate_all(graph, renamed)
+            try:
+                self.locate_all(graph, renamed)
+            except KerasMigrateError:
+                raise
+            except _H5_ERRORS as exc:  # a damaged inner HDF5 file: corrupt headers, dangling links...
+                text = " ".join(str(exc).split())[:200] or type(exc).__name__
+                raise KerasMigrateError(f"model.weights.h5 in the archive is damaged ({text})", path=path) from exc
 
     def locate(self, original_name: str, layer: Layer, expected: list[tuple[str, WeightSpec]]) -> list[Weight]:
         return [self._weight(layer, self._prefixes, owner, spec.name) for owner, spec in expected]
@@ -197,29 +211,84 @@ class ZipWeights(ObjectWeights):
         return None
 
 
-def _read_member(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
+#: What zipfile and its decompressors raise on a damaged member: bad CRCs and headers
+#: (BadZipFile), the encrypted flag (RuntimeError), unknown compression methods
+#: (NotImplementedError), garbage under deflate/bzip2/lzma (zlib.error, OSError, LZMAError,
+#: EOFError, ValueError).
+_ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, OSError, EOFError, ValueError,
+    zlib.error, lzma.LZMAError,
+)
+
+
+def _member_error(name: str, path: str, exc: BaseException) -> KerasMigrateError:
+    text = " ".join(str(exc).split())[:200] or type(exc).__name__
+    if isinstance(exc, RuntimeError) and "encrypted" in text:
+        return UnsupportedError(f".keras archive member {name} is encrypted", path=path,
+                                hint="re-save the model; Keras never encrypts its archives")
+    if isinstance(exc, NotImplementedError):
+        return UnsupportedError(f".keras archive member {name} uses a compression method that cannot be read ({text})",
+                                path=path, hint="re-save the model; Keras writes stored or deflated members")
+    return KerasMigrateError(f".keras archive member {name} is corrupt ({text})", path=path)
+
+
+def _open_member(zf: zipfile.ZipFile, name: str, path: str) -> Any:
+    """``zf.open(name)``, refusing the encrypted flag first. Member names are only ever
+    looked up, never used as paths on disk (no zip-slip)."""
     try:
-        return zf.read(name)
+        info = zf.getinfo(name)
     except KeyError as exc:
         raise KerasMigrateError(f".keras archive has no {name}", path=path) from exc
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise KerasMigrateError(f".keras archive is corrupt ({exc})", path=path) from exc
+    if info.flag_bits & 0x1:
+        raise _member_error(name, path, RuntimeError("encrypted"))
+    return zf.open(info)
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, path: str, limit: int = MAX_CONFIG_BYTES) -> bytes:
+    """A member's bytes, at most ``limit`` of them: the declared size is checked first, then
+    at most ``limit + 1`` bytes are inflated (a declared size can lie)."""
+    try:
+        with _open_member(zf, name, path) as src:
+            if zf.getinfo(name).file_size > limit:
+                raise _too_large(name, path, limit)
+            data: bytes = src.read(limit + 1)
+    except KerasMigrateError:
+        raise
+    except _ZIP_ERRORS as exc:
+        raise _member_error(name, path, exc) from exc
+    if len(data) > limit:
+        raise _too_large(name, path, limit)
+    return data
+
+
+def _too_large(name: str, path: str, limit: int) -> KerasMigrateError:
+    return KerasMigrateError(f".keras archive member {name} is larger than {limit >> 20} MiB, too large for a model config",
+                             path=path, hint="the archive is damaged or not a Keras model")
+
+
+def _open_archive(path: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except _ZIP_ERRORS as exc:
+        raise KerasMigrateError(f"not a readable .keras archive ({' '.join(str(exc).split())[:200]})", path=path) from exc
+
+
+def _json_member(zf: zipfile.ZipFile, name: str, path: str) -> Any:
+    data = _read_member(zf, name, path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise KerasMigrateError(f".keras archive member {name} is not UTF-8 text", path=path) from exc
+    return parse_json(text, path, f"{name} in the .keras archive")
 
 
 def read_keras_zip(path: str, *, weights: str | None = None, vocabulary_files: VocabularyFiles | None = None) -> Model:
     """Read a ``.keras`` archive (Keras 3 or tf_keras) into the IR."""
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise KerasMigrateError(f"not a readable .keras archive ({exc})", path=path) from exc
+    zf = _open_archive(path)
     with zf:
         names = set(zf.namelist())
-        try:
-            meta = json.loads(_read_member(zf, "metadata.json", path)) if "metadata.json" in names else {}
-            config = json.loads(_read_member(zf, "config.json", path))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise KerasMigrateError(f".keras archive holds invalid JSON ({exc})", path=path) from exc
-        config = check_model_config(config, path)
+        meta = _json_member(zf, "metadata.json", path) if "metadata.json" in names else {}
+        config = check_model_config(_json_member(zf, "config.json", path), path)
         keras_version = str(meta.get("keras_version") or "") if isinstance(meta, Mapping) else ""
         if not keras_version:
             module = str(config.get("module") or "")
@@ -230,7 +299,7 @@ def read_keras_zip(path: str, *, weights: str | None = None, vocabulary_files: V
     tf_keras = not keras_version.startswith("3")
 
     def open_weights(graph: Graph, renamed: Mapping[str, str]) -> ZipWeights:
-        with zipfile.ZipFile(path) as archive:
+        with _open_archive(path) as archive:
             h5 = _weights_member(archive, names, path)
         return ZipWeights(h5, config, graph, renamed, path=path, keras_version=keras_version, tf_keras=tf_keras)
 

@@ -19,6 +19,7 @@ verified) when the weight is written. Nothing here imports TensorFlow.
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from functools import lru_cache
 import numpy as np
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
+from keras_migrate.formats.limits import MAX_CHECKPOINT_SHARDS, MAX_RANK
 from keras_migrate.formats.tensorflow.object_graph import ObjectGraph
 from keras_migrate.formats.tensorflow.protobuf import Message, ProtobufError, decode, read_varint
 
@@ -221,8 +223,8 @@ def _read_table(path: str) -> dict[str, bytes]:
             data, _ = block(handle)
             for key, value in entries(data):
                 table[key.decode("utf-8", errors="replace")] = value
-    except ProtobufError as exc:  # varint decoding of handles/entries
-        raise bad(str(exc)) from exc
+    except (ProtobufError, struct.error, ValueError, IndexError) as exc:  # varints, short blocks
+        raise bad(str(exc) or type(exc).__name__) from exc
     return table
 
 
@@ -250,6 +252,14 @@ class BundleTensor:
     def raw(self, *, verify: bool = True) -> bytes:
         try:
             with open(self.file, "rb") as f:
+                real = os.fstat(f.fileno()).st_size
+                # Checked against the file's real size before anything is allocated.
+                if self.offset < 0 or self.size < 0 or self.offset + self.size > real:
+                    raise KerasMigrateError(
+                        f"checkpoint data shard is truncated or the index is corrupt: tensor {self.key!r} needs "
+                        f"bytes {self.offset}..{self.offset + self.size}, the file has {real}",
+                        path=self.file,
+                    )
                 f.seek(self.offset)
                 data = f.read(self.size)
         except OSError as exc:
@@ -292,18 +302,29 @@ class TensorBundle:
             header = decode(header_raw)
         except ProtobufError as exc:
             raise KerasMigrateError(f"checkpoint header is corrupt ({exc})", path=index) from exc
-        self.num_shards = header.uint(1, 1)
-        if header.uint(2) != 0:
+        try:
+            self.num_shards = header.uint(1, 1)
+            endianness = header.uint(2)
+        except ProtobufError as exc:
+            raise KerasMigrateError(f"checkpoint header is corrupt ({exc})", path=index) from exc
+        if endianness != 0:
             raise UnsupportedError("big-endian checkpoints are not supported", path=index)
-        self.shards = [f"{prefix}.data-{i:05d}-of-{self.num_shards:05d}" for i in range(self.num_shards)]
-        missing = [s for s in self.shards if not os.path.exists(s)]
-        if missing:
+        if not 1 <= self.num_shards <= MAX_CHECKPOINT_SHARDS:
             raise KerasMigrateError(
-                f"checkpoint data shard missing: {os.path.basename(missing[0])}"
-                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
-                path=missing[0],
-                hint="copy every prefix.data-* file along with prefix.index",
+                f"checkpoint header declares {self.num_shards} data shards (1..{MAX_CHECKPOINT_SHARDS} expected): "
+                "the index is corrupt",
+                path=index,
             )
+        self.shards = []
+        for i in range(self.num_shards):  # stops at the first missing shard: never a list of billions
+            shard = f"{prefix}.data-{i:05d}-of-{self.num_shards:05d}"
+            if not os.path.exists(shard):
+                raise KerasMigrateError(
+                    f"checkpoint data shard missing: {os.path.basename(shard)} (the index names {self.num_shards})",
+                    path=shard,
+                    hint="copy every prefix.data-* file along with prefix.index",
+                )
+            self.shards.append(shard)
         self._sizes = [os.path.getsize(s) for s in self.shards]
 
     def keys(self) -> list[str]:
@@ -320,6 +341,12 @@ class TensorBundle:
 
     def tensor(self, key: str) -> BundleTensor:
         """A lazy reference to a numeric tensor."""
+        try:
+            return self._tensor(key)
+        except ProtobufError as exc:
+            raise KerasMigrateError(f"checkpoint entry {key!r} is corrupt ({exc})", path=self.prefix + ".index") from exc
+
+    def _tensor(self, key: str) -> BundleTensor:
         e = self.entry(key)
         index = self.prefix + ".index"
         if e.has(7):
@@ -333,7 +360,7 @@ class TensorBundle:
         if shard >= self.num_shards:
             raise KerasMigrateError(f"tensor {key!r} refers to shard {shard} of {self.num_shards}", path=index)
         itemsize = np.dtype(_DTYPES[dtype]).itemsize
-        if size != int(np.prod(shape, dtype=np.int64)) * itemsize:
+        if size != math.prod(shape) * itemsize:  # Python ints: a shape overflowing 64 bits cannot match
             raise KerasMigrateError(f"tensor {key!r}: {size} bytes do not hold shape {shape}", path=index)
         if offset < 0 or offset + size > self._sizes[shard]:
             raise KerasMigrateError(
@@ -346,6 +373,12 @@ class TensorBundle:
 
     def strings(self, key: str) -> list[bytes]:
         """A string tensor's elements (e.g. the serialized object graph)."""
+        try:
+            return self._strings(key)
+        except ProtobufError as exc:
+            raise KerasMigrateError(f"checkpoint entry {key!r} is corrupt ({exc})", path=self.prefix + ".index") from exc
+
+    def _strings(self, key: str) -> list[bytes]:
         e = self.entry(key)
         if e.uint(1) != _DT_STRING:
             raise KerasMigrateError(f"tensor {key!r} is not a string tensor", path=self.prefix + ".index")
@@ -354,8 +387,10 @@ class TensorBundle:
         if shard >= self.num_shards:
             raise KerasMigrateError(f"tensor {key!r} refers to shard {shard} of {self.num_shards}", path=self.prefix)
         data = BundleTensor(self.shards[shard], key, offset, size, (size,), "u1").raw(verify=False)
-        count = int(np.prod(shape, dtype=np.int64))
+        count = math.prod(shape)
         corrupt = KerasMigrateError(f"checkpoint data is corrupt: string tensor {key!r} does not decode", path=self.shards[shard])
+        if count > len(data):  # each element takes at least its one-byte length
+            raise corrupt
         try:
             lengths, pos = [], 0
             for _ in range(count):
@@ -394,10 +429,13 @@ def _shape(msg: Message | None) -> tuple[int, ...]:
         return ()
     if msg.uint(3):
         raise ProtobufError("tensor of unknown rank")
+    subs = msg.subs(2)
+    if len(subs) > MAX_RANK:
+        raise ProtobufError(f"a shape of {len(subs)} dimensions")
     dims = []
-    for d in msg.subs(2):
+    for d in subs:
         size = d.sint64(1)
         if size < 0:
-            raise ProtobufError("tensor with an unknown dimension")
+            raise ProtobufError(f"a negative dimension ({size})")
         dims.append(size)
     return tuple(dims)

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
+from keras_migrate.formats.architecture import check_model_config
 from keras_migrate.formats.pipeline import read_model
 from keras_migrate.formats.tensorflow.checkpoint import checkpoint_source
 from keras_migrate.formats.tensorflow.protobuf import ProtobufError, decode
@@ -49,6 +50,10 @@ def decode_metadata_json(text: str, path: str) -> Any:
         return json.loads(text, object_hook=hook)
     except json.JSONDecodeError as exc:
         raise KerasMigrateError(f"SavedModel Keras metadata is not valid JSON ({exc.msg})", path=path) from exc
+    except RecursionError as exc:
+        raise KerasMigrateError("SavedModel Keras metadata is nested too deeply", path=path) from exc
+    except ValueError as exc:  # an integer over Python's digit limit
+        raise KerasMigrateError(f"SavedModel Keras metadata is not usable JSON ({' '.join(str(exc).split())[:200]})", path=path) from exc
 
 
 def _read(path: str) -> bytes:
@@ -127,6 +132,7 @@ def read_savedmodel(directory: str, *, vocabulary_files: VocabularyFiles | None 
             path=directory,
             hint="copy the whole SavedModel directory, including variables/",
         )
+    config = check_model_config(config, where)
     keras_version = str(meta.get("keras_version") or "") or None
     fmt = "savedmodel" if where.endswith("keras_metadata.pb") else "savedmodel-pre-tf2.5"
     return read_model(

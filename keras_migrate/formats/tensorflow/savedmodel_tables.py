@@ -117,7 +117,7 @@ class SavedModelVocabularies:
         for node_id, text in entries:
             try:
                 meta = json.loads(text)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # not JSON, too deep, digit limit: not a table's
                 continue
             if isinstance(meta, Mapping) and meta.get("class_name") in _TABLE_PATH and isinstance(meta.get("name"), str):
                 out.setdefault(meta["name"], []).append(node_id)

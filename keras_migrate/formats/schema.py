@@ -1,0 +1,344 @@
+"""The one schema layer: a parsed model config is checked here, once, before any rule sees it.
+
+Every reader parses its config (JSON, YAML, an HDF5 attribute, a zip member, SavedModel
+metadata) and hands it to :func:`validate_model_config` (through
+:func:`keras_migrate.formats.architecture.check_model_config`). Two passes:
+
+1. :func:`plain_tree` copies the parsed value iteratively, so no recursion limit is ever
+   reached: nesting deeper than :data:`~keras_migrate.formats.limits.MAX_CONFIG_DEPTH`, more
+   values than :data:`~keras_migrate.formats.limits.MAX_CONFIG_NODES` (YAML alias bombs are
+   counted expanded), cycles (recursive YAML aliases) and integers beyond 64 bits are
+   refused; YAML-only types become JSON ones (tuples -> lists, dates -> ISO strings) or are
+   refused (binary, sets). The copy is a tree of dict/list/str/int/float/bool/None.
+2. the model structure is checked by type: ``class_name`` a string, ``config`` an object,
+   layer lists of objects with string names, unique within their model, inbound nodes and
+   input/output references that are ``[name, node, tensor]`` lists naming layers of the
+   same model, shapes of bounded non-negative integers or ``null``, and integers where
+   the common size keys (``units``, ``filters``, ``kernel_size``, ``input_dim``...) expect
+   them. The rules can then rely on these types instead of checking them one by one.
+
+Every problem is a :class:`~keras_migrate.errors.KerasMigrateError` naming the file and,
+when there is one, the layer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from keras_migrate.errors import KerasMigrateError
+from keras_migrate.formats.limits import MAX_CONFIG_DEPTH, MAX_CONFIG_NODES, MAX_DIMENSION, MAX_RANK
+
+__all__ = ["plain_tree", "validate_model_config"]
+
+_HINT = "the model config is damaged; re-save the model with the Keras version that wrote it"
+_MAX_INT = 1 << 64
+_MODELS = ("Sequential", "Functional", "Model")
+#: Size-like config keys: an integer >= 1 (or a list of them), or null.
+_POSITIVE = frozenset(
+    {"kernel_size", "strides", "pool_size", "size", "stride", "pool_length", "filter_length",
+     "subsample_length", "nb_row", "nb_col", "depth_multiplier"}
+)  # fmt: skip
+#: Count-like config keys: an integer >= 0, or null.
+_COUNTS = frozenset({"units", "filters", "nb_filter", "input_dim", "output_dim", "input_length", "nb_feature", "n"})
+#: Integer-valued keys that may also hold a mode name or nested lists (``padding``...).
+_INT_LIKE = frozenset({"padding", "cropping", "dilation_rate", "output_padding", "atrous_rate", "subsample"})
+#: Keys holding a serialized initializer, regularizer or constraint.
+_OBJECT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+_ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation", "inner_activation"})
+#: Shape keys: a list of integers >= 0 or null (a list of such lists for several inputs).
+_SHAPES = frozenset({"batch_input_shape", "batch_shape", "input_shape", "target_shape"})
+
+
+def _fail(path: str, what: str, layer: str | None = None) -> KerasMigrateError:
+    return KerasMigrateError(what, path=path, layer=layer, hint=_HINT)
+
+
+def _key(key: Any, path: str) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return "null" if key is None else ("true" if key is True else "false" if key is False else repr(key))
+    raise _fail(path, f"the config has a key of type {type(key).__name__}, not a string")
+
+
+def _scalar(value: Any, path: str) -> Any:
+    if value is None or isinstance(value, (str, bool, float)):
+        return value
+    if isinstance(value, int):
+        if not -_MAX_INT < value < _MAX_INT:
+            raise _fail(path, f"the config holds an integer of {len(str(abs(value)))} digits")
+        return value
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    raise _fail(path, f"the config holds a value of type {type(value).__name__}, which JSON cannot hold")
+
+
+def plain_tree(value: Any, path: str) -> Any:
+    """An iterative, bounded copy of a parsed config as plain JSON types (see the module docstring)."""
+    nodes = 0
+    on_path: set[int] = set()
+    root: list[Any] = [None]
+    # (source, container to set into, key, leaving?) — a leaving marker pops a container off the path
+    stack: list[tuple[Any, Any, Any, bool]] = [(value, root, 0, False)]
+    while stack:
+        src, parent, key, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(src))
+            continue
+        nodes += 1
+        if nodes > MAX_CONFIG_NODES:
+            raise _fail(path, f"the config has more than {MAX_CONFIG_NODES:,} values (an alias bomb?)")
+        if isinstance(src, (Mapping, list, tuple)):
+            if id(src) in on_path:
+                raise _fail(path, "the config refers to itself (a recursive YAML alias)")
+            if len(on_path) >= MAX_CONFIG_DEPTH:
+                raise _fail(path, f"the config is nested deeper than {MAX_CONFIG_DEPTH} levels")
+            on_path.add(id(src))
+            stack.append((src, None, None, True))
+            if isinstance(src, Mapping):
+                out: Any = {}
+                items: list[tuple[Any, Any]] = [(_key(k, path), v) for k, v in src.items()]
+            else:
+                out = [None] * len(src)
+                items = [(i, v) for i, v in enumerate(src)]
+            parent[key] = out
+            stack.extend((v, out, k, False) for k, v in reversed(items))
+        else:
+            parent[key] = _scalar(src, path)
+    return root[0]
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _describe(v: Any) -> str:
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _Checker:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def fail(self, what: str, layer: str | None = None) -> KerasMigrateError:
+        return _fail(self.path, what, layer)
+
+    def model(self, cfg: Mapping[str, Any], layer: str | None = None) -> None:
+        cls = cfg.get("class_name")
+        if not isinstance(cls, str):
+            raise self.fail(f"'class_name' is {_describe(cls)}, not a string", layer)
+        inner = cfg.get("config")
+        if isinstance(inner, list) and cls == "Sequential":
+            self.layers(inner, graph=False, owner=layer)
+            return
+        if not isinstance(inner, Mapping):
+            raise self.fail(f"the {cls} config is {_describe(inner)}, not an object", layer)
+        layers = inner.get("layers")
+        if layers is None:
+            if cls in _MODELS and cls != "Sequential":
+                raise self.fail(f"the {cls} config has no layer list", layer)
+            return
+        if not isinstance(layers, list):
+            raise self.fail(f"the model's 'layers' is {_describe(layers)}, not a list", layer)
+        graph = cls != "Sequential"
+        names = self.layers(layers, graph=graph, owner=layer)
+        if graph:
+            for key in ("input_layers", "output_layers"):
+                if key in inner:
+                    self.refs(inner[key], key, names, layer)
+
+    def layers(self, items: list[Any], *, graph: bool, owner: str | None) -> set[str]:
+        names: set[str] = set()
+        entries = []
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                raise self.fail(f"item {i} of the layer list is {_describe(item)}, not an object", owner)
+            cfg = item.get("config")
+            name = item.get("name")
+            if "class_name" not in item and "config" not in item:  # pre-1.0: {"name": <class>, "custom_name": ...}
+                name = item.get("custom_name")
+            elif name is None and isinstance(cfg, Mapping):
+                name = cfg.get("name")
+            if name is not None and not isinstance(name, str):
+                raise self.fail(f"item {i} of the layer list has the name {_describe(name)}, not a string", owner)
+            label = name or f"#{i}"
+            if name is not None:
+                if name in names:
+                    raise self.fail(f"two layers are named {name!r}; layer names must be unique in a model", owner)
+                names.add(name)
+            entries.append((label, item))
+        for label, item in entries:
+            self.layer(item, label, names if graph else None)
+        return names
+
+    def layer(self, item: Mapping[str, Any], label: str, names: set[str] | None) -> None:
+        if "class_name" not in item and "config" not in item and isinstance(item.get("name"), str):
+            self.values(item, label)  # a pre-1.0 Keras entry: the class in "name", the config inline
+            return
+        cls = item.get("class_name")
+        if not isinstance(cls, str):
+            raise self.fail(f"'class_name' is {_describe(cls)}, not a string", label)
+        cfg = item.get("config")
+        if cls in _MODELS or (isinstance(cfg, Mapping) and "layers" in cfg):
+            self.model(item, label)
+        elif not isinstance(cfg, Mapping):
+            raise self.fail(f"the {cls} config is {_describe(cfg)}, not an object", label)
+        else:
+            self.values(cfg, label)
+        if "inbound_nodes" in item:
+            nodes = item["inbound_nodes"]
+            if not isinstance(nodes, list):
+                raise self.fail(f"'inbound_nodes' is {_describe(nodes)}, not a list", label)
+            for node in nodes:
+                self.node(node, label, names)
+
+    def node(self, node: Any, label: str, names: set[str] | None) -> None:
+        if isinstance(node, list) and node and isinstance(node[0], str):
+            self.ref(node, "an inbound node", names, label, kwargs=True)  # tf_keras TF-op nodes: one reference
+            return
+        if isinstance(node, list):
+            for ref in node:
+                self.ref(ref, "an inbound node", names, label, kwargs=True)
+            return
+        if not isinstance(node, Mapping):
+            raise self.fail(f"an inbound node is {_describe(node)}, not a list or an object", label)
+        args, kwargs = node.get("args", []), node.get("kwargs", {})
+        if not isinstance(args, list) or not isinstance(kwargs, Mapping):
+            raise self.fail("an inbound node's 'args' is not a list or its 'kwargs' not an object", label)
+        stack: list[Any] = [args, kwargs]
+        while stack:  # Keras 3 node arguments: find every tensor reference
+            cur = stack.pop()
+            if isinstance(cur, list):
+                stack.extend(cur)
+            elif isinstance(cur, Mapping):
+                if cur.get("class_name") == "__keras_tensor__" and isinstance(cur.get("config"), Mapping):
+                    self.ref(cur["config"].get("keras_history"), "a tensor's keras_history", names, label)
+                else:
+                    stack.extend(cur.values())
+
+    def ref(self, ref: Any, what: str, names: set[str] | None, label: str | None, *, kwargs: bool = False) -> None:
+        """``[layer name, node index, tensor index(, kwargs)]``."""
+        if kwargs and isinstance(ref, list) and len(ref) in (3, 4) and ref[0] == "_CONSTANT_VALUE":
+            return  # tf_keras TF-op nodes: ["_CONSTANT_VALUE", -1, <a constant operand>, kwargs]
+        ok = (
+            isinstance(ref, list)
+            and len(ref) in ((3, 4) if kwargs else (3,))
+            and isinstance(ref[0], str)
+            and all(_is_int(v) and 0 <= v <= MAX_DIMENSION for v in ref[1:3])
+            and (len(ref) == 3 or isinstance(ref[3], Mapping))
+        )
+        if not ok:
+            raise self.fail(f"{what} is {_describe(ref)}, not [layer name, node index, tensor index]", label)
+        if names is not None and ref[0] not in names:
+            raise self.fail(f"{what} refers to layer {ref[0]!r}, which is not in the model", label)
+
+    def refs(self, value: Any, key: str, names: set[str], label: str | None) -> None:
+        if isinstance(value, list) and value and isinstance(value[0], str):
+            self.ref(value, f"'{key}'", names, label)
+            return
+        if isinstance(value, Mapping):  # dict inputs/outputs: name -> reference
+            value = list(value.values())
+        if not isinstance(value, list):
+            raise self.fail(f"'{key}' is {_describe(value)}, not a list", label)
+        for ref in value:
+            self.ref(ref, f"an item of '{key}'", names, label)
+
+    def values(self, cfg: Mapping[str, Any], label: str) -> None:
+        """The size and shape keys of a layer config and of the layers and objects it nests."""
+        stack: list[Any] = [cfg]
+        while stack:
+            cur = stack.pop()
+            if isinstance(cur, list):
+                stack.extend(cur)
+                continue
+            if not isinstance(cur, Mapping):
+                continue
+            for key, v in cur.items():
+                if key in _COUNTS or key in _POSITIVE:
+                    self.size(key, v, label)
+                elif key in _SHAPES:
+                    self.shape(key, v, label)
+                elif key in _INT_LIKE:
+                    self.int_like(key, v, label)
+                elif key.endswith(_OBJECT_SUFFIXES):
+                    self.obj(key, v, label)
+                elif key in _ACTIVATION_KEYS and not (v is None or isinstance(v, (str, Mapping))):
+                    raise self.fail(f"'{key}' is {_describe(v)}, not a name or an object", label)
+                elif isinstance(v, (list, Mapping)):
+                    stack.append(v)
+
+    def int_like(self, key: str, v: Any, label: str) -> None:
+        """Integers (in nested lists or Keras 1 ``*_pad`` objects) or a mode name (``"same"``): never a float."""
+        stack = [v]
+        while stack:
+            cur = stack.pop()
+            if isinstance(cur, list):
+                stack.extend(cur)
+            elif isinstance(cur, Mapping):  # Keras 1: {"left_pad": 1, "right_pad": 2}
+                stack.extend(cur.values())
+            elif isinstance(cur, float) or (_is_int(cur) and not -MAX_DIMENSION <= cur <= MAX_DIMENSION):
+                raise self.fail(f"'{key}' is {_describe(v)}, not integers", label)
+
+    def obj(self, key: str, v: Any, label: str) -> None:
+        """An initializer, regularizer or constraint: null, a name, ``{class_name, config}`` or
+        Keras 1's ``{name, ...}``."""
+        if v is None or isinstance(v, str):
+            return
+        if isinstance(v, Mapping) and "class_name" not in v and isinstance(v.get("name"), str):
+            return  # Keras 1: {"name": "WeightRegularizer", "l1": ...}
+        ok = isinstance(v, Mapping) and isinstance(v.get("class_name"), str) and (
+            v.get("config") is None or isinstance(v.get("config"), Mapping)
+        )
+        if not ok:
+            raise self.fail(f"'{key}' is {_describe(v)}, not a name or a {{class_name, config}} object", label)
+        self.values(v["config"] or {}, label)
+
+    def size(self, key: str, v: Any, label: str) -> None:
+        low = 1 if key in _POSITIVE else 0
+        items = v if isinstance(v, list) and key in _POSITIVE else [v]
+        for x in items:
+            if x is None:
+                continue
+            if not _is_int(x):
+                raise self.fail(f"'{key}' is {_describe(v)}, not an integer", label)
+            if not low <= x <= MAX_DIMENSION:
+                raise self.fail(f"'{key}' is {x}, outside {low}..{MAX_DIMENSION}", label)
+        if isinstance(v, list) and len(v) > MAX_RANK:
+            raise self.fail(f"'{key}' has {len(v)} items", label)
+
+    def shape(self, key: str, v: Any, label: str) -> None:
+        if v is None:
+            return
+        low = -1 if key == "target_shape" else 0
+        shapes = v if isinstance(v, list) and v and all(isinstance(s, list) for s in v) else [v]
+        for s in shapes:
+            ok = isinstance(s, list) and len(s) <= MAX_RANK and all(
+                d is None or (_is_int(d) and low <= d <= MAX_DIMENSION) for d in s
+            )
+            if not ok:
+                raise self.fail(
+                    f"'{key}' is {_describe(v)}, not a shape (a list of at most {MAX_RANK} integers "
+                    f"{low}..{MAX_DIMENSION} or null)",
+                    label,
+                )
+
+
+def validate_model_config(cfg: Any, path: str) -> dict[str, Any]:
+    """``cfg`` as a plain, bounded tree whose model structure has the expected types."""
+    tree = plain_tree(cfg, path)
+    if not isinstance(tree, dict) or "class_name" not in tree or "config" not in tree:
+        raise KerasMigrateError("not a Keras model config (expected an object with 'class_name' and 'config')", path=path)
+    for key in ("keras_version", "backend"):
+        if tree.get(key) is not None and not isinstance(tree[key], str):
+            raise KerasMigrateError(f"'{key}' is {_describe(tree[key])}, not a string", path=path, hint=_HINT)
+    _Checker(path).model(tree)
+    return tree
