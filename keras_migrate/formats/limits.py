@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import os
 
+# One per-tensor bound for stored and fresh weights alike, defined beside the weights it guards.
+from keras_migrate.ir.weights import DEFAULT_MAX_WEIGHT_BYTES as MAX_WEIGHT_BYTES
+from keras_migrate.ir.weights import max_weight_bytes
+
 __all__ = [
     "MAX_ALIASES",
     "MAX_CHECKPOINT_SHARDS",
@@ -51,11 +55,3 @@ MAX_DIMENSION = (1 << 31) - 1
 MAX_RANK = 32
 #: Data shards a checkpoint header may declare.
 MAX_CHECKPOINT_SHARDS = 100_000
-#: Bytes of one weight tensor (read, or freshly initialized); ``KERAS_MIGRATE_MAX_WEIGHT_BYTES``
-#: raises it. 16 GiB: above any single tensor of the models this tool is for.
-MAX_WEIGHT_BYTES = 16 << 30
-
-
-def max_weight_bytes() -> int:
-    """:data:`MAX_WEIGHT_BYTES`, or ``KERAS_MIGRATE_MAX_WEIGHT_BYTES`` when set."""
-    return env_limit("KERAS_MIGRATE_MAX_WEIGHT_BYTES", MAX_WEIGHT_BYTES)
