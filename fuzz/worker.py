@@ -16,18 +16,20 @@ never count as files the CLI wrote.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import faulthandler
 import importlib
+import json
 import math
 import os
 import pkgutil
 import resource
+import runpy
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from fuzz.mutators import Case
@@ -35,7 +37,7 @@ from fuzz.mutators import Case
 __all__ = ["Limits", "Outcome", "argv_for", "outputs_for", "run_forked", "run_spawned", "warm_up"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Limits:
     """Resource limits of one run: address space in MiB and CPU seconds.
 
@@ -54,7 +56,7 @@ class Limits:
         return self.deadline if self.deadline is not None else 3 * self.timeout + 10
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Outcome:
     """What the child did: exit code or signal, whether it timed out, and its output."""
 
@@ -65,6 +67,19 @@ class Outcome:
     stdout: str
     stderr: str
     cpu: float = 0.0
+
+
+def _outcome(code: int, timed_out: bool, elapsed: float, out: Path, err: Path, cpu: float = 0.0) -> Outcome:
+    """An :class:`Outcome` from an exit code in ``subprocess`` form (negative: killed by a signal)."""
+    return Outcome(
+        returncode=None if code < 0 else code,
+        signal=-code if code < 0 else None,
+        timed_out=timed_out,
+        elapsed=elapsed,
+        stdout=_read(out),
+        stderr=_read(err),
+        cpu=cpu,
+    )
 
 
 def argv_for(case: Case, command: str) -> list[str]:
@@ -220,17 +235,8 @@ def run_forked(
             break
         time.sleep(delay)
         delay = min(delay * 1.5, 0.05)
-    elapsed = time.monotonic() - start
     code = os.waitstatus_to_exitcode(status)
-    return Outcome(
-        returncode=None if code < 0 else code,
-        signal=-code if code < 0 else None,
-        timed_out=timed_out,
-        elapsed=elapsed,
-        stdout=_read(out),
-        stderr=_read(err),
-        cpu=usage.ru_utime + usage.ru_stime,
-    )
+    return _outcome(code, timed_out, time.monotonic() - start, out, err, cpu=usage.ru_utime + usage.ru_stime)
 
 
 def run_spawned(case_dir: Path, argv: list[str], limits: Limits, logs: Path) -> Outcome:
@@ -241,15 +247,17 @@ def run_spawned(case_dir: Path, argv: list[str], limits: Limits, logs: Path) -> 
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     start = time.monotonic()
     with open(out, "wb") as fo, open(err, "wb") as fe:
+        # The child sets its own limits (``python -m fuzz.worker``, below) rather than a
+        # ``preexec_fn`` doing it: without one, subprocess starts it without os.fork(), which
+        # is unsafe in a parent that imported JAX or TensorFlow (as a pytest worker may have).
         proc = subprocess.Popen(
-            [sys.executable, "-m", "keras_migrate", *argv],
+            [sys.executable, "-m", "fuzz.worker", json.dumps(dataclasses.asdict(limits)), *argv],
             cwd=case_dir,
             stdout=fo,
             stderr=fe,
             stdin=subprocess.DEVNULL,
             env=env,
             start_new_session=True,
-            preexec_fn=lambda: _set_limits(limits),
         )
         timed_out = False
         try:
@@ -258,13 +266,15 @@ def run_spawned(case_dir: Path, argv: list[str], limits: Limits, logs: Path) -> 
             timed_out = True
             _kill_group(proc.pid)
             proc.wait()
-    elapsed = time.monotonic() - start
-    code = proc.returncode
-    return Outcome(
-        returncode=None if code < 0 else code,
-        signal=-code if code < 0 else None,
-        timed_out=timed_out,
-        elapsed=elapsed,
-        stdout=_read(out),
-        stderr=_read(err),
-    )
+    return _outcome(proc.returncode, timed_out, time.monotonic() - start, out, err)
+
+
+def _limited_cli(limits_json: str, argv: list[str]) -> None:
+    """``python -m keras_migrate ARGV`` under ``limits``, set in this very process."""
+    _set_limits(Limits(**json.loads(limits_json)))
+    sys.argv = ["keras-migrate", *argv]
+    runpy.run_module("keras_migrate", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    _limited_cli(sys.argv[1], sys.argv[2:])
