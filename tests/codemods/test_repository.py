@@ -121,15 +121,15 @@ def test_resolve_relative(
 
 def test_keras3_names_snapshot_matches_installed_keras() -> None:
     """Renames are checked against this snapshot where Keras is not installed."""
-    from keras_migrate.codemods import _keras3_names
     from keras_migrate.codemods.postcheck import keras_index, render_snapshot
+    from keras_migrate.ir.ops import keras3_names
 
     index = keras_index()
     if index is None:
         pytest.skip("Keras 3 is not installed")
-    if index.version != _keras3_names.KERAS_VERSION:
+    if index.version != keras3_names.KERAS_VERSION:
         pytest.skip(
-            f"snapshot is of Keras {_keras3_names.KERAS_VERSION}, installed {index.version}"
+            f"snapshot is of Keras {keras3_names.KERAS_VERSION}, installed {index.version}"
         )
-    path = Path(_keras3_names.__file__)
+    path = Path(keras3_names.__file__)
     assert path.read_text(encoding="utf-8") == render_snapshot(index)

@@ -21,6 +21,10 @@ Framework-free (numpy at most), so the CLI and every layer above ``ir`` may impo
   types.
 - :mod:`.keras1_args`: the Keras 1 -> Keras 2 argument renames, shared by the Keras 1
   reader and the ``keras1-layers`` codemod.
+- :mod:`.tf_resize`: TensorFlow's image resizing as interpolation matrices, shared by the
+  numpy kernel and the ``TFResizing`` compat layer.
+- :mod:`.keras3_names`: Keras 3's public modules and names, so the codemods never rename
+  to a ``keras.*`` name that does not exist.
 """
 
 __all__: list[str] = []
