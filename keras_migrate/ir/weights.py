@@ -120,12 +120,16 @@ def check_array_declaration(shape: Sequence[Any], dtype: Any, *, path: str | Non
         )
 
 
-def link_problem(handle: Any, path: str) -> str | None:
+def link_problem(handle: Any, path: str, safe: set[str] | None = None) -> str | None:
     """What is wrong with resolving the absolute ``path`` inside the open HDF5 file
     ``handle``, found without following a single link blindly: an external link anywhere
     on the way (HDF5 would open another file), a soft link whose target is missing, soft
     links nested too deep or in a cycle; ``None`` when the path stays inside the file.
-    Every component is looked at with ``getlink=True`` before it is traversed."""
+    Every component is looked at with ``getlink=True`` before it is traversed.
+
+    ``safe``: components of ``handle`` already found to be hard links (they are skipped,
+    and those found now are added), so reading every weight of one open file looks at each
+    group once rather than once per weight."""
     import h5py
 
     budget = [256]
@@ -139,6 +143,9 @@ def link_problem(handle: Any, path: str) -> str | None:
             if budget[0] < 0:
                 return f"too many soft links to resolve {path!r}"
             here = f"{cur}/{part}"
+            if safe is not None and here in safe:
+                cur = here
+                continue
             link = handle.get(here, getlink=True)
             if link is None:
                 return f"{path!r} does not exist" if depth == 0 else f"a soft link points to {target!r}, which does not exist"
@@ -149,6 +156,8 @@ def link_problem(handle: Any, path: str) -> str | None:
                 problem = walk(inner, depth + 1)
                 if problem is not None:
                     return problem
+            elif safe is not None and isinstance(link, h5py.HardLink):
+                safe.add(here)
             cur = here
         return None
 
@@ -156,6 +165,8 @@ def link_problem(handle: Any, path: str) -> str | None:
 
 
 _FILES: dict[str, Any] = {}
+#: Per open file in ``_FILES``: the paths inside it already checked to be hard links.
+_HARD_LINKS: dict[str, set[str]] = {}
 _FILES_LOCK = threading.Lock()
 
 
@@ -167,6 +178,7 @@ def _open_h5(path: str) -> Any:
         if handle is None or not handle.id.valid:
             handle = h5py.File(path, "r")
             _FILES[path] = handle
+            _HARD_LINKS[path] = set()
         return handle
 
 
@@ -177,6 +189,7 @@ def close_open_files() -> None:
             with contextlib.suppress(Exception):  # already closed by h5py's own finalizer
                 handle.close()
         _FILES.clear()
+        _HARD_LINKS.clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +211,7 @@ class H5Dataset:
     def _node(self, handle: Any) -> Any:
         import h5py
 
-        problem = link_problem(handle, self.dataset)
+        problem = link_problem(handle, self.dataset, _HARD_LINKS.setdefault(self.file, set()))
         if problem is not None:
             raise KeyError(problem)
         node = handle.get(self.dataset)
