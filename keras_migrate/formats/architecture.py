@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError
@@ -22,10 +22,11 @@ from keras_migrate.formats.schema import validate_model_config
 __all__ = ["check_model_config", "parse_json", "read_architecture_config"]
 
 
-def parse_json(text: str, path: str, what: str) -> Any:
-    """``json.loads`` whose error names ``what`` and the line, as a :class:`KerasMigrateError`."""
+def parse_json(text: str, path: str, what: str, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> Any:
+    """``json.loads`` whose error names ``what`` and the line, as a :class:`KerasMigrateError`
+    (``object_hook`` as in :func:`json.loads`)."""
     try:
-        return json.loads(text)
+        return json.loads(text, object_hook=object_hook)
     except json.JSONDecodeError as exc:
         raise KerasMigrateError(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno})", path=path) from exc
     except RecursionError as exc:

@@ -18,13 +18,12 @@ from the Keras config, as for ``.h5`` files, so the result is an editable Keras 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
-from keras_migrate.formats.architecture import check_model_config
+from keras_migrate.formats.architecture import check_model_config, parse_json
 from keras_migrate.formats.pipeline import read_model
 from keras_migrate.formats.tensorflow.checkpoint import checkpoint_source
 from keras_migrate.formats.tensorflow.protobuf import ProtobufError, decode
@@ -46,14 +45,7 @@ def decode_metadata_json(text: str, path: str) -> Any:
         obj.pop("shared_object_id", None)
         return obj
 
-    try:
-        return json.loads(text, object_hook=hook)
-    except json.JSONDecodeError as exc:
-        raise KerasMigrateError(f"SavedModel Keras metadata is not valid JSON ({exc.msg})", path=path) from exc
-    except RecursionError as exc:
-        raise KerasMigrateError("SavedModel Keras metadata is nested too deeply", path=path) from exc
-    except ValueError as exc:  # an integer over Python's digit limit
-        raise KerasMigrateError(f"SavedModel Keras metadata is not usable JSON ({' '.join(str(exc).split())[:200]})", path=path) from exc
+    return parse_json(text, path, "SavedModel Keras metadata", object_hook=hook)
 
 
 def _read(path: str) -> bytes:
