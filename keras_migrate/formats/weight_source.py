@@ -162,36 +162,30 @@ def _owner(layer: Layer, name: str) -> tuple[str, Mapping[str, Any], str]:
 
 def _check_layer(layer: Layer, path: str) -> None:
     shown = layer.origin.name or layer.name
-    norms: dict[str, tuple[int, ...]] = {}
-    for w in layer.weights:
-        problem = w.layout_problem()
-        if problem is not None:
-            raise KerasMigrateError(
-                f"weight {w.name!r} ({w.origin or w.source.describe()}) cannot be converted: {problem}",
-                path=path or None,
-                layer=shown,
-                hint="the weights do not fit the architecture, or the file is damaged",
-            )
-        shape = tuple(w.shape)
-        layer_type, config, role = _owner(layer, w.name)
-        want = _expected(layer_type, config, role, shape)
-        if want is not None:
-            raise KerasMigrateError(
-                f"weight {w.name!r} ({w.origin or w.name}) has shape {shape}, the layer's config needs {want}",
-                path=path or None,
-                layer=shown,
-                hint="the weights do not fit the architecture, or the file is damaged",
-            )
-        if layer_type in _NORMS and role in ("gamma", "beta", "moving_mean", "moving_variance"):
-            norms[role] = shape
-    if len(set(norms.values())) > 1:
-        listed = ", ".join(f"{k} {v}" for k, v in norms.items())
-        raise KerasMigrateError(
-            f"normalization weights disagree in shape ({listed})",
+
+    def misfit(message: str) -> KerasMigrateError:
+        return KerasMigrateError(
+            message,
             path=path or None,
             layer=shown,
             hint="the weights do not fit the architecture, or the file is damaged",
         )
+
+    norms: dict[str, tuple[int, ...]] = {}
+    for w in layer.weights:
+        problem = w.layout_problem()
+        if problem is not None:
+            raise misfit(f"weight {w.name!r} ({w.origin or w.source.describe()}) cannot be converted: {problem}")
+        shape = tuple(w.shape)
+        layer_type, config, role = _owner(layer, w.name)
+        want = _expected(layer_type, config, role, shape)
+        if want is not None:
+            raise misfit(f"weight {w.name!r} ({w.origin or w.name}) has shape {shape}, the layer's config needs {want}")
+        if layer_type in _NORMS and role in ("gamma", "beta", "moving_mean", "moving_variance"):
+            norms[role] = shape
+    if len(set(norms.values())) > 1:
+        listed = ", ".join(f"{k} {v}" for k, v in norms.items())
+        raise misfit(f"normalization weights disagree in shape ({listed})")
 
 
 def check_weight_shapes(graph: Graph, path: str) -> None:
