@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
+from keras_migrate.ir.kinds import OUTPUT_DATA_FORMATS, OutputDataFormat
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -33,12 +35,14 @@ __all__ = ["DATA_FORMATS", "ConversionReport", "DataFormat", "PathLike", "conver
 
 #: A file path, as a string or :class:`os.PathLike`.
 PathLike = str | os.PathLike[str]
-#: How :func:`convert` treats channels_first models (see :data:`DATA_FORMATS`).
-DataFormat = Literal["internal", "keep", "channels_last"]
-#: ``internal`` (default): compute in channels_last inside, keep the input/output layout;
-#: ``keep``: leave channels_first layers as they are; ``channels_last``: also make the inputs
-#: and outputs channels_last (callers must transpose their data).
-DATA_FORMATS: tuple[DataFormat, ...] = ("internal", "keep", "channels_last")
+#: How :func:`convert` treats channels_first models; the IR's own name for it is
+#: :data:`keras_migrate.ir.OutputDataFormat` (one definition, re-exported here for callers
+#: of the API). ``internal`` (default): compute in channels_last inside, keep the
+#: input/output layout; ``keep``: leave channels_first layers as they are;
+#: ``channels_last``: also make the inputs and outputs channels_last (callers must
+#: transpose their data).
+DataFormat = OutputDataFormat
+DATA_FORMATS: tuple[DataFormat, ...] = OUTPUT_DATA_FORMATS
 
 
 @dataclass(frozen=True, slots=True)
