@@ -11,56 +11,20 @@ write partly overwritten, a hole) are read back from the file.
 from __future__ import annotations
 
 import bisect
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["SMALL_WRITE", "WriteLog", "crc32_combine"]
+from zlib_ng import zlib_ng
+
+__all__ = ["SMALL_WRITE", "WriteLog", "crc32", "crc32_combine"]
 
 #: Writes up to this size are kept as bytes (overwrites cut them exactly); larger ones as CRCs.
 SMALL_WRITE = 64 << 10
 
-_POLY = 0xEDB88320
-
-
-def _multmodp(a: int, b: int) -> int:
-    """a * b modulo the CRC-32 polynomial (bit-reflected; zlib's ``multmodp``)."""
-    m = 1 << 31
-    p = 0
-    while True:
-        if a & m:
-            p ^= b
-            if (a & (m - 1)) == 0:
-                break
-        m >>= 1
-        b = (b >> 1) ^ _POLY if b & 1 else b >> 1
-    return p
-
-
-def _x2n_table() -> tuple[int, ...]:
-    table = [1 << 30]  # x^1
-    for _ in range(31):
-        table.append(_multmodp(table[-1], table[-1]))
-    return tuple(table)
-
-
-_X2N = _x2n_table()
-
-
-def _x2nmodp(n: int, k: int) -> int:
-    """x^(n * 2^k) modulo the polynomial."""
-    p = 1 << 31  # x^0
-    while n:
-        if n & 1:
-            p = _multmodp(_X2N[k & 31], p)
-        n >>= 1
-        k += 1
-    return p
-
-
-def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
-    """CRC-32 of ``A + B`` from ``crc32(A)``, ``crc32(B)`` and ``len(B)`` (zlib's algorithm)."""
-    return _multmodp(_x2nmodp(len2, 3), crc1) ^ crc2
+#: zlib-ng's CRC-32 (several times zlib's speed: it uses the CPU's carry-less multiply) and
+#: its ``crc32_combine``, which the standard ``zlib`` module does not expose.
+crc32 = zlib_ng.crc32
+crc32_combine = zlib_ng.crc32_combine
 
 
 @dataclass(slots=True)
@@ -95,7 +59,7 @@ class WriteLog:
         if n <= SMALL_WRITE:
             new = _Range(pos, pos + n, bytes(data))
         else:
-            new = _Range(pos, pos + n, None, zlib.crc32(data) if crc is None else crc)
+            new = _Range(pos, pos + n, None, crc32(data) if crc is None else crc)
         self._insert(new)
 
     def _insert(self, new: _Range) -> None:
@@ -141,7 +105,7 @@ class WriteLog:
                 crc = read(pos, r.start, crc)
             end = min(r.end, size)
             if r.data is not None:
-                crc = zlib.crc32(r.data[: end - r.start], crc)
+                crc = crc32(r.data[: end - r.start], crc)
             elif r.crc is not None and end == r.end:
                 crc = crc32_combine(crc, r.crc, r.end - r.start)
             else:

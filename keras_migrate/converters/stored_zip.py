@@ -17,13 +17,12 @@ import contextlib
 import os
 import struct
 import time
-import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from keras_migrate.converters.crc32 import SMALL_WRITE, WriteLog
+from keras_migrate.converters.crc32 import SMALL_WRITE, WriteLog, crc32
 
 __all__ = ["ZIP64_LIMIT", "MemberWindow", "StoredZipWriter"]
 
@@ -88,8 +87,8 @@ class MemberWindow:
         pos = self.tell()
         view = memoryview(data)
         if self._pool is not None and view.nbytes > SMALL_WRITE:
-            # zlib.crc32 and the write both release the GIL: checksum while the kernel copies.
-            future = self._pool.submit(zlib.crc32, view)
+            # the CRC and the write both release the GIL: checksum while the kernel copies.
+            future = self._pool.submit(crc32, view)
             n = self._raw.write(view)
             self.log.record(pos, view, future.result())
         else:
@@ -172,7 +171,7 @@ class StoredZipWriter:
             n = self._raw.readinto(view[: min(left, len(buffer))])  # type: ignore[attr-defined]
             if not n:
                 raise OSError("zip member shorter than written")
-            crc = zlib.crc32(view[:n], crc)
+            crc = crc32(view[:n], crc)
             left -= n
         return crc
 
