@@ -21,7 +21,9 @@ from keras_migrate.codemods.callargs import has_star_args, literal_number
 from keras_migrate.codemods.rule import RuleContext
 from keras_migrate.ir.ops.legacy.records import Case, Condition, LegacyOp
 from keras_migrate.ir.ops.legacy.template import (
+    OMITTED,
     ROOTS,
+    default_value,
     drops_given,
     template_params,
     template_roots,
@@ -92,9 +94,12 @@ def _literal(node: cst.BaseExpression) -> object:
 _NOT_LITERAL = object()
 
 
-def _holds(condition: Condition, bound: Mapping[str, cst.BaseExpression], context: frozenset[str]) -> bool:
+def _holds(op: LegacyOp, condition: Condition, bound: Mapping[str, cst.BaseExpression], context: frozenset[str]) -> bool:
     node = bound.get(condition.param)
     kind = condition.kind
+    if kind == "one_of" and node is None:
+        default = default_value(op, condition.param)
+        return default is not OMITTED and default in condition.values
     if kind == "omitted":
         return node is None
     if kind == "given":
@@ -119,7 +124,7 @@ def choose_case(op: LegacyOp, bound: Mapping[str, cst.BaseExpression], context: 
     for case in op.cases:
         if drops_given(op, case, set(bound)):
             continue
-        if all(_holds(c, bound, context) for c in case.conditions):
+        if all(_holds(op, c, bound, context) for c in case.conditions):
             return case
     return None
 
@@ -134,7 +139,13 @@ class _Roots(cst.CSTTransformer):
 
 
 def _default(source: str) -> cst.BaseExpression:
-    return cst.ensure_type(cst.parse_expression(source).visit(_Roots()), cst.BaseExpression)
+    return _expression(cst.parse_expression(source).visit(_Roots()))
+
+
+def _expression(node: object) -> cst.BaseExpression:
+    if not isinstance(node, cst.BaseExpression):  # pragma: no cover - transformers keep expressions
+        raise TypeError(f"expected an expression, got {type(node).__name__}")
+    return node
 
 
 class _Render(cst.CSTTransformer):
@@ -201,7 +212,7 @@ class _Render(cst.CSTTransformer):
 def render_case(op: LegacyOp, case: Case, bound: Mapping[str, cst.BaseExpression]) -> cst.BaseExpression:
     """``case``'s template with the call's arguments in place (see the module docstring)."""
     rendered = cst.parse_expression(case.template).visit(_Render(op, case, bound))
-    return cst.ensure_type(rendered, cst.BaseExpression)
+    return _expression(rendered)
 
 
 def rewrite_legacy_call(

@@ -33,6 +33,8 @@ KEPT = frozenset(
     }
 )
 
+#: keras.ops gives int32 indices where TF gave int64 (same values; jax has no int64 by default)
+INT32_INDICES = when("assumed", "result", text="int32 indices are fine where the legacy gave int64")
 _FLOAT = when("assumed", "x", text="x has a floating dtype (on integers the legacy mean truncated)")
 
 SHAPE_NOTE = (
@@ -99,7 +101,7 @@ _UNARY = {
     "get_value": "convert_to_numpy",
     "eval": "convert_to_numpy",
 }
-_BINARY = ("equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "maximum", "minimum", "dot")
+_BINARY = ("equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "maximum", "minimum")
 _REDUCE = ("max", "min", "sum", "prod", "std", "var", "all", "any", "logsumexp")
 _LEARNING_PHASE = "the global learning phase was removed: pass training=True/False to layer and model calls"
 
@@ -107,6 +109,14 @@ _OPS: list[LegacyOp] = [
     *(legacy_op(f"keras.backend.{n}", "x", f"ops.{f}(x)") for n, f in _UNARY.items() if f),
     legacy_op("keras.backend.flatten", "x", "ops.reshape(x, (-1,))"),
     *(legacy_op(f"keras.backend.{n}", "x, y", f"ops.{n}(x, y)") for n in _BINARY),
+    legacy_op(
+        "keras.backend.dot",
+        "x, y",
+        case(
+            "ops.dot(x, y)",
+            when("assumed", "y", text="a y of rank > 2 meets an x of rank > 2 (keras.ops.dot of a matrix and a batch raises on torch)"),
+        ),
+    ),
     *(
         legacy_op(f"keras.backend.{n}", "x, axis=None, keepdims=False", f"ops.{n}(x, axis=axis, keepdims=keepdims)")
         for n in _REDUCE
@@ -116,8 +126,10 @@ _OPS: list[LegacyOp] = [
         "x, axis=None, keepdims=False",
         case("ops.mean(x, axis=axis, keepdims=keepdims)", _FLOAT),
     ),
-    legacy_op("keras.backend.argmax", "x, axis=-1", "ops.argmax(x, axis=axis)", explicit="axis"),
-    legacy_op("keras.backend.argmin", "x, axis=-1", "ops.argmin(x, axis=axis)", explicit="axis"),
+    *(
+        legacy_op(f"keras.backend.{n}", "x, axis=-1", case(f"ops.{n}(x, axis=axis)", INT32_INDICES), explicit="axis")
+        for n in ("argmax", "argmin")
+    ),
     legacy_op(
         "keras.backend.arange",
         "start, stop=None, step=1, dtype='int32'",

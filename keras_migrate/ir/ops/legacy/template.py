@@ -24,6 +24,7 @@ __all__ = [
     "ROOTS",
     "bind",
     "case_holds",
+    "default_value",
     "drops_given",
     "evaluate",
     "omitted_params",
@@ -114,9 +115,23 @@ def _literal(value: Any) -> Any:
     return tuple(_literal(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
-def _condition_holds(condition: Condition, bound: Mapping[str, Any], context: frozenset[str]) -> bool:
+def default_value(op: LegacyOp, name: str) -> Any:
+    """The literal value of parameter ``name``'s legacy default (``OMITTED`` when it has
+    none or it is not a literal, like ``config.floatx()``)."""
+    param = op.param(name)
+    if param is None or param.default is None:
+        return OMITTED
+    try:
+        return ast.literal_eval(param.default)
+    except ValueError:
+        return OMITTED
+
+
+def _condition_holds(op: LegacyOp, condition: Condition, bound: Mapping[str, Any], context: frozenset[str]) -> bool:
     value = bound.get(condition.param, OMITTED)
     kind = condition.kind
+    if kind == "one_of" and value is OMITTED:
+        value = default_value(op, condition.param)
     if kind == "omitted":
         return value is OMITTED
     if kind == "given":
@@ -135,10 +150,11 @@ def _condition_holds(condition: Condition, bound: Mapping[str, Any], context: fr
     return True  # guarded and assumed conditions are the caller's to meet
 
 
-def case_holds(case: Case, bound: Mapping[str, Any], context: frozenset[str] = frozenset()) -> bool:
+def case_holds(op: LegacyOp, case: Case, bound: Mapping[str, Any], context: frozenset[str] = frozenset()) -> bool:
     """True when every condition of ``case`` holds for these runtime arguments
-    (``context``: the context conditions the caller vouches for)."""
-    return all(_condition_holds(c, bound, context) for c in case.conditions)
+    (``context``: the context conditions the caller vouches for; an omitted argument
+    counts as its legacy default for ``one_of``)."""
+    return all(_condition_holds(op, c, bound, context) for c in case.conditions)
 
 
 def drops_given(op: LegacyOp, case: Case, given: set[str] | frozenset[str]) -> bool:
@@ -153,7 +169,8 @@ def select_case(op: LegacyOp, bound: Mapping[str, Any], context: frozenset[str] 
     """The first case of ``op`` that holds, or ``None`` (then its follow-up applies)."""
     given = {k for k, v in bound.items() if v is not OMITTED}
     return next(
-        (c for c in op.cases if case_holds(c, bound, context) and not drops_given(op, c, given)), None
+        (c for c in op.cases if case_holds(op, c, bound, context) and not drops_given(op, c, given)),
+        None,
     )
 
 
@@ -196,7 +213,7 @@ def evaluate(op: LegacyOp, case: Case, namespace: Mapping[str, Any], bound: Mapp
     for p in op.params:
         value = bound.get(p.name, OMITTED)
         if value is OMITTED:
-            if p.name in omit or p.default is None:
+            if p.default is None:
                 continue
             value = eval(_compiled(p.default, frozenset()), {"__builtins__": {}}, roots)
         values[p.name] = value

@@ -11,7 +11,7 @@ exist, TF 1.15) declared them. Checked against TensorFlow by
 
 from __future__ import annotations
 
-from keras_migrate.ir.ops.legacy.backend import SHAPE_NOTE
+from keras_migrate.ir.ops.legacy.backend import INT32_INDICES, SHAPE_NOTE
 from keras_migrate.ir.ops.legacy.records import LegacyOp, case, legacy_op, when
 from keras_migrate.ir.ops.tf import TF_OPS
 
@@ -129,7 +129,7 @@ _MATH: list[tuple[str, LegacyOp]] = [
         "math.argmax",
         _tf(
             "math.argmax",
-            case("ops.argmax(input, axis=axis)", when("assumed", "input", text="the int32 indices of keras.ops (TF gave int64) are fine")),
+            case("ops.argmax(input, axis=axis)", INT32_INDICES),
             defaults={"axis": "0"},
             explicit="axis",
             aliases="dimension:axis",
@@ -139,7 +139,7 @@ _MATH: list[tuple[str, LegacyOp]] = [
         "math.argmin",
         _tf(
             "math.argmin",
-            case("ops.argmin(input, axis=axis)", when("assumed", "input", text="the int32 indices of keras.ops (TF gave int64) are fine")),
+            case("ops.argmin(input, axis=axis)", INT32_INDICES),
             defaults={"axis": "0"},
             explicit="axis",
             aliases="dimension:axis",
@@ -151,7 +151,17 @@ _MATH: list[tuple[str, LegacyOp]] = [
     ),
     ("math.top_k", legacy_op("tf.math.top_k", "input, k=1, sorted=True, name=None", "ops.top_k(input, k, sorted=sorted)", explicit="k")),
     ("math.in_top_k", legacy_op("tf.math.in_top_k", "targets, predictions, k, name=None", "ops.in_top_k(targets, predictions, k)")),
-    ("math.segment_sum", legacy_op("tf.math.segment_sum", "data, segment_ids, name=None", "ops.segment_sum(data, segment_ids)")),
+    (
+        "math.segment_sum",
+        legacy_op(
+            "tf.math.segment_sum",
+            "data, segment_ids, name=None",
+            case(
+                "ops.segment_sum(data, segment_ids, num_segments=int(ops.max(segment_ids)) + 1)",
+                when("assumed", "segment_ids", text="segment_ids is concrete (int() of a traced value raises)"),
+            ),
+        ),
+    ),
     ("math.l2_normalize", _tf("math.l2_normalize", case("ops.normalize(x, axis=axis, epsilon=epsilon)", when("given", "axis")), explicit="epsilon", aliases="dim:axis", follow_up="tf.math.l2_normalize without axis normalised over all axes: pass axis explicitly to keras.ops.normalize")),
 ]
 
