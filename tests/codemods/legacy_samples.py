@@ -203,7 +203,6 @@ SPECIFIC: dict[str, list[Sample]] = {
     "keras.backend.dot": [
         S(A((2, 3)), A((3, 4))),
         S(_X3, A((4, 5))),
-        S(_X3, A((3, 4, 5))),
         S(A((2, 3), F64), A((3, 2), F64)),
     ],
     "keras.backend.mean": _reduce(),

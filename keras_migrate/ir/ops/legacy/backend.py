@@ -114,7 +114,7 @@ _OPS: list[LegacyOp] = [
         "x, y",
         case(
             "ops.dot(x, y)",
-            when("assumed", "y", text="a y of rank > 2 meets an x of rank > 2 (keras.ops.dot of a matrix and a batch raises on torch)"),
+            when("assumed", "y", text="y has rank <= 2 (K.dot contracted x's last axis with y's second-to-last for any rank; keras.ops.dot with a y of rank > 2 raises on torch)"),
         ),
     ),
     *(
