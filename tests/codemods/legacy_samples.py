@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["A", "Fn", "N", "Sample", "Thunk", "UNTESTED", "V", "samples_for"]
+__all__ = ["UNTESTED", "A", "Fn", "N", "Sample", "Thunk", "V", "samples_for"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Sample:
     context: frozenset[str] = frozenset({"indexed", "read_only"})
 
 
-def S(*args: Any, **kwargs: Any) -> Sample:  # noqa: N802 - a table shorthand
+def S(*args: Any, **kwargs: Any) -> Sample:
     return Sample(args, kwargs)
 
 
