@@ -97,6 +97,8 @@ _NOT_LITERAL = object()
 def _holds(op: LegacyOp, condition: Condition, bound: Mapping[str, cst.BaseExpression], context: frozenset[str]) -> bool:
     node = bound.get(condition.param)
     kind = condition.kind
+    if kind == "int":
+        return isinstance(node, cst.Integer)
     if kind == "one_of" and node is None:
         default = default_value(op, condition.param)
         return default is not OMITTED and default in condition.values

@@ -39,7 +39,7 @@ OPS = all_ops()
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
 def test_entry_is_well_formed(op) -> None:
     names = set(op.names)
-    assert names.isdisjoint(ROOTS), f"{op.name}: a parameter shadows a Keras root"
+    assert not op.cases or names.isdisjoint(ROOTS), f"{op.name}: a parameter shadows a Keras root"
     for case in op.cases:
         assert template_params(case.template) <= names, case.template
         for condition in case.conditions:

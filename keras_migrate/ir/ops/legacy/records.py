@@ -36,6 +36,7 @@ CONDITION_KINDS: dict[str, str] = {
     "omitted": "syntax",
     "given": "syntax",
     "number": "syntax",
+    "int": "syntax",
     "one_of": "syntax",
     "nonnegative_ints": "syntax",
     "lambda": "syntax",

@@ -138,6 +138,8 @@ def _condition_holds(op: LegacyOp, condition: Condition, bound: Mapping[str, Any
         return value is not OMITTED
     if kind == "number":
         return value is OMITTED or value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
     if kind == "one_of":
         return value is not OMITTED and _literal(value) in condition.values
     if kind == "nonnegative_ints":

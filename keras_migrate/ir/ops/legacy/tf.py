@@ -248,11 +248,55 @@ _ENTRIES: list[tuple[str, LegacyOp]] = [
             ("truncated_normal", "truncated_normal", "mean", "stddev", "1.0", "mean", "stddev"),
         )
     ),
+    ("math.divide_no_nan", _tf("math.divide_no_nan", "ops.divide_no_nan(x, y)")),
+    ("compat.v1.floor_div", _tf("compat.v1.floor_div", "ops.floor_divide(x, y)")),
+    ("math.floormod", _tf("math.floormod", "ops.mod(x, y)")),
+    ("math.squared_difference", _tf("math.squared_difference", "ops.square(ops.subtract(x, y))")),
+    ("math.scalar_mul", _tf("math.scalar_mul", "ops.multiply(scalar, x)")),
+    ("math.logical_xor", _tf("math.logical_xor", "ops.logical_xor(x, y)")),
+    ("math.tan", _tf("math.tan", "ops.tan(x)")),
+    ("math.log_sigmoid", _tf("math.log_sigmoid", "ops.log_sigmoid(x)")),
+    ("math.log_softmax", _tf("math.log_softmax", "ops.log_softmax(logits, axis=axis)", defaults={"axis": "-1"}, aliases="dim:axis")),
+    (
+        "math.reduce_euclidean_norm",
+        _tf("math.reduce_euclidean_norm", "ops.sqrt(ops.sum(ops.square(input_tensor), axis=axis, keepdims=keepdims))"),
+    ),
+    ("math.add_n", _tf("math.add_n", "ops.sum(ops.stack(inputs), axis=0)")),
+    (
+        "pad",
+        _tf(
+            "pad",
+            case("ops.pad(tensor, paddings, constant_values=constant_values)", when("one_of", "mode", "CONSTANT", "constant")),
+            follow_up="tf.pad with mode REFLECT/SYMMETRIC: keras.ops.pad(x, paddings, mode='reflect'/'symmetric') "
+            "(check the result on your backend: torch pads only the last axes, and backends differ on 'symmetric')",
+        ),
+    ),
+    (
+        "split",
+        _tf(
+            "split",
+            case("ops.split(value, num_or_size_splits, axis=axis)", when("int", "num_or_size_splits")),
+            follow_up="tf.split with a list of sizes: keras.ops.split takes split points, "
+            "keras.ops.split(x, numpy.cumsum(sizes)[:-1].tolist(), axis=axis)",
+        ),
+    ),
     # TF 1 functions TF 2 no longer has
     *((f, legacy_op(f"tf.{f}", "x, name=None", f'ops.cast(x, "{d}")')) for f, d in _TF1_CAST.items()),
     ("assign", legacy_op("tf.assign", "ref, value, validate_shape=None, use_locking=None, name=None", "ref.assign(value)", ignored="name use_locking validate_shape")),
     ("assign_add", legacy_op("tf.assign_add", "ref, value, use_locking=None, name=None", "ref.assign_add(value)", ignored="name use_locking")),
     ("assign_sub", legacy_op("tf.assign_sub", "ref, value, use_locking=None, name=None", "ref.assign_sub(value)", ignored="name use_locking")),
+    *(
+        (f, legacy_op(f"tf.{f}", sig, follow_up=text))
+        for f, sig, text in (
+            ("placeholder", "dtype, shape=None, name=None", "tf.placeholder does not exist in TF 2: use keras.Input(shape=..., dtype=...) and call the model on data"),
+            ("Session", "target='', graph=None, config=None", "TF 1 sessions do not exist in TF 2 or Keras 3: run the model eagerly (model(x), model.predict(x)) and drop the session"),
+            ("InteractiveSession", "target='', graph=None, config=None", "TF 1 sessions do not exist in TF 2 or Keras 3: run the model eagerly (model(x), model.predict(x)) and drop the session"),
+            ("get_variable", "name, shape=None, dtype=None, initializer=None", "tf.get_variable does not exist in TF 2: create the weight in build() with self.add_weight(name=..., shape=..., initializer=...)"),
+            ("variable_scope", "name_or_scope, default_name=None, values=None", "tf.variable_scope does not exist in TF 2: drop it (layers own their weights), or use keras.name_scope(name) for names"),
+            ("global_variables_initializer", "", "variables initialise themselves in TF 2 and Keras 3: remove this call"),
+            ("div", "x, y, name=None", "tf.div does not exist in TF 2 (it divided like Python 2): keras.ops.floor_divide(x, y) for integers, keras.ops.divide(x, y) for floats"),
+        )
+    ),
     (
         "Print",
         legacy_op(
@@ -273,6 +317,20 @@ _ALIASES: dict[str, str] = {
     "random_normal": "random.normal",
     "random_uniform": "random.uniform",
     "truncated_normal": "random.truncated_normal",
+    "math.mod": "math.floormod",
+    "floormod": "math.floormod",
+    "mod": "math.floormod",
+    "squared_difference": "math.squared_difference",
+    "scalar_mul": "math.scalar_mul",
+    "compat.v1.math.scalar_mul": "math.scalar_mul",
+    "add_n": "math.add_n",
+    "tan": "math.tan",
+    "logical_xor": "math.logical_xor",
+    "floor_div": "compat.v1.floor_div",
+    "compat.v1.transpose": "transpose",
+    "compat.v1.squeeze": "squeeze",
+    "compat.v1.gather": "gather",
+    "compat.v1.pad": "pad",
 }
 
 #: TF symbol (under ``tf.``) -> its meaning; aliases share the entry.
