@@ -117,6 +117,8 @@ def _holds(op: LegacyOp, condition: Condition, bound: Mapping[str, cst.BaseExpre
         return isinstance(node, cst.Lambda)
     if kind in ("indexed", "read_only"):
         return kind in context
+    if kind == "static_rank":
+        return False  # source text never proves a rank
     return True  # guarded (the template raises otherwise) and assumed conditions
 
 

@@ -183,6 +183,8 @@ SPECIFIC: dict[str, list[Sample]] = {
         S(_X3, A((2, 6, 4)), [2, 2]),
         S(_X3, A((2, 6, 4)), 2),
         S(_X3, A((2, 3, 5)), (1, 1)),
+        S(A((3, 4)), A((3, 4)), 1),
+        S(A((3, 4), F64), A((3, 4), F64), (1, 1)),
     ],
     "keras.backend.temporal_padding": [S(_X3), S(_X3, (2, 1))],
     "keras.backend.spatial_2d_padding": _pads(2),

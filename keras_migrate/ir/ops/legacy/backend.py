@@ -339,6 +339,12 @@ _OPS: list[LegacyOp] = [
                 ("bji,bjk->bik", ((1, 1),)),
             )
         ),
+        case(
+            "ops.sum(ops.multiply(x, y), axis=1, keepdims=True)",
+            when("one_of", "axes", 1, (1, 1)),
+            when("static_rank", "x", 2),
+            when("static_rank", "y", 2),
+        ),
         follow_up=_BATCH_DOT_NOTE,
     ),
     legacy_op(

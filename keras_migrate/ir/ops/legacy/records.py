@@ -30,7 +30,8 @@ __all__ = [
 #: ``syntax``: the call's source text (a literal argument, an omitted one);
 #: ``context``: the code around the call (its result is indexed, or only read);
 #: ``guarded``: the template itself raises where the condition fails (never silently
-#: differs), so it may be applied unproven; ``assumed``: nothing in the source proves it
+#: differs), so it may be applied unproven; ``static``: known shapes prove it (model
+#: conversion has them, the codemods never do); ``assumed``: nothing in the source proves it
 #: (a dtype, a rank); the codemods apply the case anyway and the text says what is assumed.
 CONDITION_KINDS: dict[str, str] = {
     "omitted": "syntax",
@@ -43,6 +44,7 @@ CONDITION_KINDS: dict[str, str] = {
     "indexed": "context",
     "read_only": "context",
     "rank": "guarded",
+    "static_rank": "static",
     "assumed": "assumed",
 }
 

@@ -149,7 +149,10 @@ def _condition_holds(op: LegacyOp, condition: Condition, bound: Mapping[str, Any
         return callable(value)
     if kind in ("indexed", "read_only"):
         return kind in context
-    return True  # guarded and assumed conditions are the caller's to meet
+    if kind in ("rank", "static_rank"):
+        shape = getattr(value, "shape", None)
+        return shape is not None and len(shape) == condition.values[0]
+    return True  # assumed conditions are the caller's to meet
 
 
 def case_holds(op: LegacyOp, case: Case, bound: Mapping[str, Any], context: frozenset[str] = frozenset()) -> bool:
