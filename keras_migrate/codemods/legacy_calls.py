@@ -117,9 +117,9 @@ def _holds(op: LegacyOp, condition: Condition, bound: Mapping[str, cst.BaseExpre
         return isinstance(node, cst.Lambda)
     if kind in ("indexed", "read_only"):
         return kind in context
-    if kind == "static_rank":
-        return False  # source text never proves a rank
-    return True  # guarded (the template raises otherwise) and assumed conditions
+    # source text never proves a rank (static_rank); guarded conditions need no proof
+    # (the template raises where they fail), assumed ones are applied as the text says
+    return kind != "static_rank"
 
 
 def choose_case(op: LegacyOp, bound: Mapping[str, cst.BaseExpression], context: frozenset[str] = frozenset()) -> Case | None:
