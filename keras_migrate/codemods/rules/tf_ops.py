@@ -17,7 +17,6 @@ import re
 
 import libcst as cst
 
-from keras_migrate.codemods.callargs import positional
 from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.legacy_calls import rewrite_legacy_call
 from keras_migrate.codemods.rule import Rule, RuleContext
@@ -101,9 +100,6 @@ class TfOps(Rule):
             ctx.change("tf.einsum -> keras.ops.einsum")
             args = [a for a in updated.args if a.keyword is None]
             return updated.with_changes(func=ctx.keras("ops.einsum"), args=args)
-        if name == "where" and len(positional(updated)) == 3:
-            ctx.change("tf.where -> keras.ops.where")
-            return updated.with_changes(func=ctx.keras("ops.where"))
         op = TF_LEGACY_OPS.get(name)
         if op is not None:
             return rewrite_legacy_call(ctx, op, original, updated, f"tf.{name}")
