@@ -13,6 +13,7 @@ case holds, the caller emits the entry's follow-up.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Mapping
 
 import libcst as cst
@@ -138,12 +139,19 @@ class _Roots(cst.CSTTransformer):
 
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
         if isinstance(updated.value, cst.Name) and updated.value.value in ROOTS:
-            return updated.with_changes(value=cst.parse_expression(ROOTS[updated.value.value]))
+            return updated.with_changes(value=_parsed(ROOTS[updated.value.value]))
         return updated
 
 
+@functools.cache
+def _parsed(source: str) -> cst.BaseExpression:
+    """A template or default parsed once (libcst nodes are immutable, so shared safely)."""
+    return cst.parse_expression(source)
+
+
+@functools.cache
 def _default(source: str) -> cst.BaseExpression:
-    return _expression(cst.parse_expression(source).visit(_Roots()))
+    return _expression(_parsed(source).visit(_Roots()))
 
 
 def _expression(node: object) -> cst.BaseExpression:
@@ -209,13 +217,13 @@ class _Render(cst.CSTTransformer):
                 self.wrapped.add(id(value))
             return value
         if original.value in ROOTS:
-            return cst.parse_expression(ROOTS[original.value])
+            return _parsed(ROOTS[original.value])
         return updated
 
 
 def render_case(op: LegacyOp, case: Case, bound: Mapping[str, cst.BaseExpression]) -> cst.BaseExpression:
     """``case``'s template with the call's arguments in place (see the module docstring)."""
-    rendered = cst.parse_expression(case.template).visit(_Render(op, case, bound))
+    rendered = _parsed(case.template).visit(_Render(op, case, bound))
     return _expression(rendered)
 
 
