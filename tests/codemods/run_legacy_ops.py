@@ -4,7 +4,9 @@ Run in a subprocess with KERAS_BACKEND set. For each sample call of each entry
 (``legacy_samples.py``): the legacy function (tf_keras's backend, TensorFlow) runs on
 TensorFlow tensors; the entry's case chosen for the call runs through
 ``template.evaluate`` over ``keras.ops`` on the selected backend; values (rtol 1e-5),
-shapes and dtypes are compared (random ops: shape and dtype). Prints one JSON line per
+shapes and dtypes are compared (random ops: shape and dtype). Functions tf_keras dropped
+(Keras 1/2 only: ``slice``, ``lesser``, ``asymmetric_*_padding``, ``separable_conv1d``...)
+are checked against the TensorFlow calls Keras 1.2.2/2.2.4's tensorflow_backend made. Prints one JSON line per
 entry: {"name", "status": "ok"|"fail"|"followup"|"nosample"|"untested", "samples", "error"}.
 """
 
@@ -105,7 +107,27 @@ def _legacy_function(name: str) -> Any:
     import tf_keras
 
     K = tf_keras.backend
+    def separable_conv1d(x, dk, pk, strides=1, padding="valid", data_format=None, dilation_rate=1):
+        # Keras 2.2.4's: the 1-D convolution as a 2-D one over an inserted axis
+        out = K.separable_conv2d(
+            tf.expand_dims(x, 1), tf.expand_dims(dk, 0), tf.expand_dims(pk, 0),
+            (1, strides), padding, data_format, (1, dilation_rate),
+        )
+        return tf.squeeze(out, 1)
+
     keras2_only = {
+        "lesser": tf.less,
+        "lesser_equal": tf.less_equal,
+        "asymmetric_temporal_padding": lambda x, left_pad=1, right_pad=1: tf.pad(
+            x, [[0, 0], [left_pad, right_pad], [0, 0]]
+        ),
+        "asymmetric_spatial_2d_padding": lambda x, top_pad=1, bottom_pad=1, left_pad=1, right_pad=1, dim_ordering="default": tf.pad(
+            x,
+            [[0, 0], [top_pad, bottom_pad], [left_pad, right_pad], [0, 0]]
+            if dim_ordering == "tf"
+            else [[0, 0], [0, 0], [top_pad, bottom_pad], [left_pad, right_pad]],
+        ),
+        "separable_conv1d": separable_conv1d,
         "logsumexp": tf.reduce_logsumexp,
         "slice": tf.slice,
         "identity": tf.identity,

@@ -464,6 +464,66 @@ _OPS: list[LegacyOp] = [
         ),
         explicit="axis",
     ),
+    # Keras 1 / Keras 2.x names tf_keras no longer has
+    legacy_op("keras.backend.lesser", "x, y", "ops.less(x, y)"),
+    legacy_op("keras.backend.lesser_equal", "x, y", "ops.less_equal(x, y)"),
+    legacy_op(
+        "keras.backend.asymmetric_temporal_padding",
+        "x, left_pad=1, right_pad=1",
+        "ops.pad(x, ((0, 0), (left_pad, right_pad), (0, 0)))",
+        explicit="left_pad right_pad",
+    ),
+    legacy_op(
+        "keras.backend.asymmetric_spatial_2d_padding",
+        "x, top_pad=1, bottom_pad=1, left_pad=1, right_pad=1, dim_ordering='default'",
+        case(
+            "ops.pad(x, ((0, 0), (top_pad, bottom_pad), (left_pad, right_pad), (0, 0)))",
+            when("one_of", "dim_ordering", "tf"),
+        ),
+        case(
+            "ops.pad(x, ((0, 0), (0, 0), (top_pad, bottom_pad), (left_pad, right_pad)))",
+            when("one_of", "dim_ordering", "th"),
+        ),
+        explicit="top_pad bottom_pad left_pad right_pad",
+        follow_up="K.asymmetric_spatial_2d_padding followed Keras 1's image_dim_ordering(): use "
+        "keras.ops.pad(x, ((0, 0), (top_pad, bottom_pad), (left_pad, right_pad), (0, 0))) for channels_last",
+    ),
+    legacy_op(
+        "keras.backend.separable_conv1d",
+        "x, depthwise_kernel, pointwise_kernel, strides=1, padding='valid', data_format=None, dilation_rate=1",
+        case(
+            "ops.separable_conv(x, depthwise_kernel, pointwise_kernel, strides, padding, data_format, dilation_rate)",
+            when("one_of", "padding", "valid", "same"),
+        ),
+        follow_up="K.separable_conv1d with padding='causal': left-pad the time axis with keras.ops.pad, "
+        "then keras.ops.separable_conv(..., padding='valid')",
+    ),
+    _gone(
+        "atrous_conv2d",
+        "x, kernel, rate=1, border_mode='valid', dim_ordering='default', image_shape=None, filter_shape=None",
+        "K.atrous_conv2d: keras.ops.conv(x, kernel, padding=border_mode, data_format='channels_last', "
+        "dilation_rate=rate) with the kernel as (rows, cols, in, out)",
+    ),
+    _gone(
+        "deconv2d",
+        "x, kernel, output_shape, strides=(1, 1), border_mode='valid', dim_ordering='default', image_shape=None, filter_shape=None",
+        "K.deconv2d: keras.ops.conv_transpose(x, kernel, strides, padding=border_mode, "
+        "output_padding=..., data_format='channels_last') (kernel (rows, cols, out, in))",
+    ),
+    _gone(
+        "conv3d_transpose",
+        "x, kernel, output_shape, strides=(1, 1, 1), padding='valid', data_format=None",
+        "K.conv3d_transpose took an output_shape: use keras.ops.conv_transpose(x, kernel, strides, padding, "
+        "output_padding=..., data_format=...)",
+    ),
+    _gone("legacy_weight_ordering", "", "Keras 1's weight-ordering switch is gone: remove this call"),
+    _gone("set_legacy_weight_ordering", "value", "Keras 1's weight-ordering switch is gone: remove this call"),
+    _gone(
+        "normalize_data_format",
+        "value",
+        "K.normalize_data_format was removed: write value.lower() if value is not None else "
+        "keras.config.image_data_format()",
+    ),
     # no equivalent: follow-ups with the concrete replacement
     _gone(
         "function",
