@@ -25,6 +25,10 @@ Framework-free (numpy at most), so the CLI and every layer above ``ir`` may impo
   numpy kernel and the ``TFResizing`` compat layer.
 - :mod:`.keras3_names`: Keras 3's public modules and names, so the codemods never rename
   to a ``keras.*`` name that does not exist.
+- :mod:`.legacy`: the one table of legacy-op semantics: what each ``keras.backend``
+  function and each ``tf.*`` function the codemods meet means as a ``keras.ops``
+  expression (with the conditions under which that is exact), or the follow-up text;
+  read by the codemods, Lambda recovery and the evaluator.
 """
 
 __all__: list[str] = []

@@ -122,7 +122,12 @@ def _perm(perm: Any, rank: int) -> tuple[int, ...]:
     return tuple(range(rank))[::-1] if perm is None else tuple(int(p) for p in perm)
 
 
-def _squeeze(xp: Any, x: Any, axes: Sequence[int]) -> Any:
+def _squeeze(xp: Any, x: Any, axes: Sequence[int] | int | None) -> Any:
+    """TF's squeeze: the listed axes, one int, or (``None``) every axis of size 1."""
+    if axes is None:
+        axes = [i for i, size in enumerate(x.shape) if size == 1]
+    elif isinstance(axes, int):
+        axes = [axes]
     for axis in sorted((_positive(int(a), len(x.shape)) for a in axes), reverse=True):
         x = xp.squeeze(x, axis=axis)
     return x

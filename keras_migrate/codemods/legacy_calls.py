@@ -1,0 +1,262 @@
+"""Rewriting a legacy call from the one table of legacy-op semantics (``ir.ops.legacy``).
+
+The table gives each legacy function its signature and its cases: a ``keras.ops``
+template with the conditions under which it equals the legacy function. Here a call is
+bound to the legacy parameters (positional, keyword or an old keyword alias), the first
+case whose syntax and context conditions hold is chosen, and its template is rendered
+with the user's argument expressions in place of the parameters (their own formatting
+kept). An omitted parameter is left out when Keras 3's default is the legacy one, and
+written out with the legacy default otherwise (``K.argmax(x)`` -> ``axis=-1``). When no
+case holds, the caller emits the entry's follow-up.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Mapping
+
+import libcst as cst
+
+from keras_migrate.codemods.callargs import has_star_args, literal_number
+from keras_migrate.codemods.rule import RuleContext
+from keras_migrate.ir.ops.legacy.records import Case, Condition, LegacyOp
+from keras_migrate.ir.ops.legacy.template import (
+    OMITTED,
+    ROOTS,
+    default_value,
+    drops_given,
+    template_params,
+    template_roots,
+)
+
+__all__ = ["bind_call", "choose_case", "render_case", "rewrite_legacy_call"]
+
+_ATOMIC = (
+    cst.Name,
+    cst.Attribute,
+    cst.Call,
+    cst.Subscript,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.FormattedString,
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.Tuple,
+    cst.List,
+    cst.Dict,
+    cst.Set,
+    cst.ListComp,
+    cst.DictComp,
+    cst.SetComp,
+)
+
+
+def bind_call(op: LegacyOp, call: cst.Call) -> dict[str, cst.BaseExpression] | None:
+    """Legacy parameter -> argument expression, or ``None`` when the call cannot be bound
+    (``*args``/``**kwargs``, too many arguments, an unknown or repeated keyword)."""
+    if has_star_args(call):
+        return None
+    bound: dict[str, cst.BaseExpression] = {}
+    index = 0
+    for arg in call.args:
+        if arg.keyword is None:
+            if index >= len(op.params):
+                return None
+            name = op.params[index].name
+            index += 1
+        else:
+            param = op.param(arg.keyword.value)
+            if param is None:
+                return None
+            name = param.name
+        if name in bound:
+            return None
+        bound[name] = arg.value
+    if any(p.required and p.name not in bound for p in op.params):
+        return None
+    return bound
+
+
+def _literal(node: cst.BaseExpression) -> object:
+    """The value of a literal expression (``(2, 1)``, ``'tf'``, ``None``), else a marker."""
+    try:
+        value = ast.literal_eval(cst.Module([]).code_for_node(node).strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _NOT_LITERAL
+
+    def norm(v: object) -> object:
+        return tuple(norm(i) for i in v) if isinstance(v, (list, tuple)) else v
+
+    return norm(value)
+
+
+_NOT_LITERAL = object()
+
+
+def _holds(op: LegacyOp, condition: Condition, bound: Mapping[str, cst.BaseExpression], context: frozenset[str]) -> bool:
+    node = bound.get(condition.param)
+    kind = condition.kind
+    if kind == "int":
+        return isinstance(node, cst.Integer)
+    if kind == "one_of" and node is None:
+        default = default_value(op, condition.param)
+        return default is not OMITTED and default in condition.values
+    if kind == "omitted":
+        return node is None
+    if kind == "given":
+        return node is not None
+    if kind == "number":
+        return node is None or literal_number(node) is not None or (isinstance(node, cst.Name) and node.value == "None")
+    if kind == "one_of":
+        return node is not None and _literal(node) in condition.values
+    if kind == "nonnegative_ints":
+        value = _literal(node) if node is not None else _NOT_LITERAL
+        return isinstance(value, tuple) and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in value)
+    if kind == "lambda":
+        return isinstance(node, cst.Lambda)
+    if kind in ("indexed", "read_only"):
+        return kind in context
+    # source text never proves a rank (static_rank); guarded conditions need no proof
+    # (the template raises where they fail), assumed ones are applied as the text says
+    return kind != "static_rank"
+
+
+def choose_case(op: LegacyOp, bound: Mapping[str, cst.BaseExpression], context: frozenset[str] = frozenset()) -> Case | None:
+    """The first case of ``op`` whose conditions the source proves (``context``: the
+    context conditions that hold for this call: ``indexed``, ``read_only``)."""
+    for case in op.cases:
+        if drops_given(op, case, set(bound)):
+            continue
+        if all(_holds(op, c, bound, context) for c in case.conditions):
+            return case
+    return None
+
+
+class _Roots(cst.CSTTransformer):
+    """``ops.x`` -> ``keras.ops.x`` (in a parameter's default)."""
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        if isinstance(updated.value, cst.Name) and updated.value.value in ROOTS:
+            return updated.with_changes(value=_parsed(ROOTS[updated.value.value]))
+        return updated
+
+
+@functools.cache
+def _parsed(source: str) -> cst.BaseExpression:
+    """A template or default parsed once (libcst nodes are immutable, so shared safely)."""
+    return cst.parse_expression(source)
+
+
+@functools.cache
+def _default(source: str) -> cst.BaseExpression:
+    return _expression(_parsed(source).visit(_Roots()))
+
+
+def _expression(node: object) -> cst.BaseExpression:
+    if not isinstance(node, cst.BaseExpression):  # pragma: no cover - transformers keep expressions
+        raise TypeError(f"expected an expression, got {type(node).__name__}")
+    return node
+
+
+class _Render(cst.CSTTransformer):
+    def __init__(self, op: LegacyOp, case: Case, bound: Mapping[str, cst.BaseExpression]) -> None:
+        self.values: dict[str, cst.BaseExpression] = {}
+        self.omit: set[str] = set()
+        for p in op.params:
+            if p.name in bound:
+                self.values[p.name] = bound[p.name]
+            elif p.default is not None:
+                self.values[p.name] = _default(p.default)
+                if not p.explicit:
+                    self.omit.add(p.name)
+        self.params = template_params(case.template)
+        self.skip: set[int] = set()
+        self.wrapped: set[int] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        self.skip.add(id(node.attr))
+        return True
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        if node.keyword is not None:
+            self.skip.add(id(node.keyword))
+        return True
+
+    def _omitted(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Name) and node.value in self.omit and node.value in self.params
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        pairs = list(zip(original.args, updated.args, strict=True))
+        positional = [(o, u) for o, u in pairs if o.keyword is None]
+        while positional and self._omitted(positional[-1][0].value):
+            positional.pop()
+        keywords = [(o, u) for o, u in pairs if o.keyword is not None and not self._omitted(o.value)]
+        args = [u for _, u in (*positional, *keywords)]
+        if len(args) != len(pairs):
+            if args:
+                args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            return updated.with_changes(args=args)
+        return updated
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        if id(updated.value) in self.wrapped:
+            return updated.with_changes(value=updated.value.with_changes(lpar=(), rpar=()))
+        return updated
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        if id(original) in self.skip:
+            return updated
+        if original.value in self.params and original.value in self.values:
+            value = self.values[original.value]
+            if updated.lpar and not getattr(value, "lpar", ()):
+                return value.with_changes(lpar=updated.lpar, rpar=updated.rpar)
+            if not isinstance(value, _ATOMIC) and not getattr(value, "lpar", ()):
+                value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+                self.wrapped.add(id(value))
+            return value
+        if original.value in ROOTS:
+            return _parsed(ROOTS[original.value])
+        return updated
+
+
+def render_case(op: LegacyOp, case: Case, bound: Mapping[str, cst.BaseExpression]) -> cst.BaseExpression:
+    """``case``'s template with the call's arguments in place (see the module docstring)."""
+    rendered = _parsed(case.template).visit(_Render(op, case, bound))
+    return _expression(rendered)
+
+
+def rewrite_legacy_call(
+    ctx: RuleContext, op: LegacyOp, original: cst.Call, updated: cst.Call, label: str
+) -> cst.BaseExpression:
+    """``updated`` rewritten by ``op``'s first provable case (recording the change), or
+    kept with ``op``'s follow-up (``label`` names the function in messages: ``K.sum``)."""
+    bound = bind_call(op, updated) if op.cases else None
+    context = frozenset(
+        c
+        for c, ids in (("indexed", ctx.indexed), ("read_only", ctx.call_arguments))
+        if id(original) in ids
+    )
+    case = None if bound is None else choose_case(op, bound, context)
+    if case is None or bound is None:
+        if op.follow_up:
+            ctx.follow_up(op.follow_up)
+        elif bound is None:
+            ctx.follow_up(
+                f"{label}: arguments could not be mapped to keras.ops automatically "
+                "(*args/**kwargs or an unknown keyword) - rewrite by hand"
+            )
+        else:
+            ctx.follow_up(
+                f"{label}: no exact Keras 3 form for these arguments - rewrite by hand "
+                f"(the plain form is keras.{op.cases[0].template})"
+            )
+        return updated
+    new = render_case(op, case, bound)
+    if template_roots(case.template):
+        ctx.needs.add("keras")
+    ctx.change(f"{label} -> {cst.Module([]).code_for_node(new).split('(')[0]}")
+    if updated.lpar:
+        new = new.with_changes(lpar=updated.lpar, rpar=updated.rpar)
+    return new

@@ -1,0 +1,225 @@
+"""Reading and running a legacy-op template (:class:`~.records.Case`) over a namespace.
+
+A template is a Python expression over a legacy function's parameters and the Keras 3
+roots below. :func:`evaluate` runs it the way the rendered source runs: a keyword argument
+whose parameter was omitted (and whose default is not ``explicit``) is dropped, so Keras
+3's own default applies, exactly as the codemods write the call; other omitted
+parameters take their legacy default. ``namespace`` maps each root to an object (``keras.ops``
+and friends, or a numpy stand-in), so the same fact is checked against the legacy
+implementation and runs in the evaluator.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from keras_migrate.ir.ops.legacy.records import Case, Condition, LegacyOp
+
+__all__ = [
+    "BUILTINS",
+    "OMITTED",
+    "ROOTS",
+    "bind",
+    "case_holds",
+    "default_value",
+    "drops_given",
+    "evaluate",
+    "omitted_params",
+    "parse_template",
+    "select_case",
+    "template_params",
+    "template_roots",
+]
+
+#: Template roots -> the Keras 3 path they stand for.
+ROOTS: dict[str, str] = {
+    "ops": "keras.ops",
+    "random": "keras.random",
+    "activations": "keras.activations",
+    "config": "keras.config",
+    "Variable": "keras.Variable",
+    "name_scope": "keras.name_scope",
+}
+#: Python builtins a template may call.
+BUILTINS: dict[str, Any] = {"tuple": tuple, "list": list, "int": int, "len": len}
+
+
+class _Omitted:
+    """Marker for a parameter the call did not give."""
+
+    def __repr__(self) -> str:
+        return "OMITTED"
+
+
+OMITTED: Any = _Omitted()
+
+
+@functools.cache
+def parse_template(template: str) -> ast.Expression:
+    """The template's syntax tree (cached; never mutate it)."""
+    return ast.parse(template, mode="eval")
+
+
+def _bound_names(tree: ast.AST) -> set[str]:
+    """Names bound inside the template (comprehension and lambda variables)."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.comprehension):
+            out |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+        elif isinstance(node, ast.Lambda):
+            out |= {a.arg for a in node.args.args}
+    return out
+
+
+def template_params(template: str) -> set[str]:
+    """The free names of a template that are neither roots nor builtins: its parameters."""
+    tree = parse_template(template)
+    local = _bound_names(tree)
+    return {
+        n.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and n.id not in ROOTS and n.id not in BUILTINS and n.id not in local
+    }
+
+
+def template_roots(template: str) -> set[str]:
+    """The Keras 3 roots a template uses (``ops``, ``random``...): what it needs imported."""
+    return {n.id for n in ast.walk(parse_template(template)) if isinstance(n, ast.Name) and n.id in ROOTS}
+
+
+def bind(op: LegacyOp, args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Legacy parameter -> value for one call (``OMITTED`` where not given); raises
+    ``TypeError`` as Python would for too many or unknown arguments."""
+    if len(args) > len(op.params):
+        raise TypeError(f"{op.name} takes {len(op.params)} arguments, got {len(args)}")
+    bound: dict[str, Any] = {p.name: OMITTED for p in op.params}
+    for param, value in zip(op.params, args, strict=False):
+        bound[param.name] = value
+    for key, value in (kwargs or {}).items():
+        p = op.param(key)
+        if p is None:
+            raise TypeError(f"{op.name} has no parameter {key!r}")
+        if bound[p.name] is not OMITTED:
+            raise TypeError(f"{op.name} got {p.name!r} twice")
+        bound[p.name] = value
+    missing = [p.name for p in op.params if p.required and bound[p.name] is OMITTED]
+    if missing:
+        raise TypeError(f"{op.name} is missing {missing}")
+    return bound
+
+
+def _literal(value: Any) -> Any:
+    return tuple(_literal(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def default_value(op: LegacyOp, name: str) -> Any:
+    """The literal value of parameter ``name``'s legacy default (``OMITTED`` when it has
+    none or it is not a literal, like ``config.floatx()``)."""
+    param = op.param(name)
+    if param is None or param.default is None:
+        return OMITTED
+    try:
+        return ast.literal_eval(param.default)
+    except ValueError:
+        return OMITTED
+
+
+def _condition_holds(op: LegacyOp, condition: Condition, bound: Mapping[str, Any], context: frozenset[str]) -> bool:
+    value = bound.get(condition.param, OMITTED)
+    kind = condition.kind
+    if kind == "one_of" and value is OMITTED:
+        value = default_value(op, condition.param)
+    if kind == "omitted":
+        return value is OMITTED
+    if kind == "given":
+        return value is not OMITTED
+    if kind == "number":
+        return value is OMITTED or value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "one_of":
+        return value is not OMITTED and _literal(value) in condition.values
+    if kind == "nonnegative_ints":
+        v = _literal(value)
+        return isinstance(v, tuple) and all(isinstance(i, int) and i >= 0 for i in v)
+    if kind == "lambda":
+        return callable(value)
+    if kind in ("indexed", "read_only"):
+        return kind in context
+    if kind in ("rank", "static_rank"):
+        shape = getattr(value, "shape", None)
+        return shape is not None and len(shape) == condition.values[0]
+    return True  # assumed conditions are the caller's to meet
+
+
+def case_holds(op: LegacyOp, case: Case, bound: Mapping[str, Any], context: frozenset[str] = frozenset()) -> bool:
+    """True when every condition of ``case`` holds for these runtime arguments
+    (``context``: the context conditions the caller vouches for; an omitted argument
+    counts as its legacy default for ``one_of``)."""
+    return all(_condition_holds(op, c, bound, context) for c in case.conditions)
+
+
+def drops_given(op: LegacyOp, case: Case, given: set[str] | frozenset[str]) -> bool:
+    """True when the call gives a parameter that ``case`` would drop (one neither its
+    template nor its conditions use, other than the op's ``ignored`` ones): then the case
+    does not hold."""
+    used = template_params(case.template) | {c.param for c in case.conditions}
+    return bool(set(given) - used - op.ignored)
+
+
+def select_case(op: LegacyOp, bound: Mapping[str, Any], context: frozenset[str] = frozenset()) -> Case | None:
+    """The first case of ``op`` that holds, or ``None`` (then its follow-up applies)."""
+    given = {k for k, v in bound.items() if v is not OMITTED}
+    return next(
+        (c for c in op.cases if case_holds(op, c, bound, context) and not drops_given(op, c, given)),
+        None,
+    )
+
+
+class _Omit(ast.NodeTransformer):
+    """Drop the arguments the rendered source leaves out (see the module docstring)."""
+
+    def __init__(self, omit: set[str]) -> None:
+        self.omit = omit
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        keywords = [k for k in node.keywords if not (isinstance(k.value, ast.Name) and k.value.id in self.omit)]
+        args = list(node.args)
+        while args and isinstance(args[-1], ast.Name) and args[-1].id in self.omit:
+            args.pop()
+        return ast.Call(func=node.func, args=args, keywords=keywords)
+
+
+@functools.cache
+def _compiled(template: str, omit: frozenset[str]) -> Any:
+    tree = parse_template(template)
+    if omit:
+        tree = ast.fix_missing_locations(_Omit(set(omit)).visit(ast.parse(template, mode="eval")))
+    return compile(tree, f"<legacy template {template}>", "eval")
+
+
+def omitted_params(op: LegacyOp, bound: Mapping[str, Any]) -> frozenset[str]:
+    """The parameters the rendered call leaves out: omitted, with Keras 3's default."""
+    return frozenset(p.name for p in op.params if bound.get(p.name, OMITTED) is OMITTED and not p.explicit)
+
+
+def evaluate(op: LegacyOp, case: Case, namespace: Mapping[str, Any], bound: Mapping[str, Any]) -> Any:
+    """Run ``case`` of ``op`` on ``bound`` arguments (from :func:`bind`) with ``namespace``
+    giving the roots (``{"ops": keras.ops, ...}``); omitted parameters follow the rendering
+    rule of the module docstring."""
+    omit = omitted_params(op, bound) & template_params(case.template)
+    code = _compiled(case.template, omit)
+    roots = {**BUILTINS, **namespace}
+    values: dict[str, Any] = {}
+    for p in op.params:
+        value = bound.get(p.name, OMITTED)
+        if value is OMITTED:
+            if p.default is None:
+                continue
+            value = eval(_compiled(p.default, frozenset()), {"__builtins__": {}}, roots)
+        values[p.name] = value
+    return eval(code, {"__builtins__": BUILTINS, **roots, **values})
