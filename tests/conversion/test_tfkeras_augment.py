@@ -33,10 +33,23 @@ from keras_migrate.formats import load
 from keras_migrate.formats.ruleset import TranslateContext, translate_layer
 from keras_migrate.ir.graph import Model, flatten_structure
 from keras_migrate.ir.interpreter import run_graph
-from keras_migrate.verification import ATOL, RTOL, available_backends, model_tolerance, tolerance_for
+from keras_migrate.verification import (
+    ATOL,
+    RTOL,
+    available_backends,
+    model_tolerance,
+    tolerance_for,
+)
 from tests._arrays import load_npz
 from tests.conftest import FIXTURES, ROOT
-from tests.conversion._backend_runs import BACKENDS, Job, assert_backend_result, assert_outputs, run_jobs, run_module_jobs
+from tests.conversion._backend_runs import (
+    BACKENDS,
+    Job,
+    assert_backend_result,
+    assert_outputs,
+    run_jobs,
+    run_module_jobs,
+)
 
 GENERATION = FIXTURES / "tf-keras-2.21"
 NAMES = ("augment_identity", "augment_random_crop", "augment_experimental", "discretization", "mixed_float16", "mixed_bfloat16")

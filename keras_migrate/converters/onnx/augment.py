@@ -15,7 +15,12 @@ import numpy as np
 
 from keras_migrate.converters.onnx.registry import Call, lowering
 from keras_migrate.converters.onnx.tensors import Tensor
-from keras_migrate.ir.ops.augment import KERAS3_AUGMENT, RANDOM_CROP_TYPE, RANDOM_HEIGHT_TYPE, RANDOM_WIDTH_TYPE
+from keras_migrate.ir.ops.augment import (
+    KERAS3_AUGMENT,
+    RANDOM_CROP_TYPE,
+    RANDOM_HEIGHT_TYPE,
+    RANDOM_WIDTH_TYPE,
+)
 from keras_migrate.ir.ops.tf_resize import crop_box_for_aspect_ratio, interpolation_matrix
 
 __all__: list[str] = []
