@@ -52,7 +52,10 @@ from tests.conversion._backend_runs import (
 )
 
 GENERATION = FIXTURES / "tf-keras-2.21"
-NAMES = ("augment_identity", "augment_random_crop", "augment_experimental", "discretization", "mixed_float16", "mixed_bfloat16")
+NAMES = (
+    "augment_identity", "augment_random_crop", "augment_experimental", "discretization", "discretization_adapted",
+    "mixed_float16", "mixed_bfloat16",
+)
 #: form -> (model file, weights file or None)
 FORMS = {
     "h5": ("{case}.h5", None),
@@ -288,7 +291,7 @@ def test_compat_layers_augment_in_training(converted, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("class_name", "config", "message"),
     [
-        ("Discretization", {"bin_boundaries": None, "num_bins": 4, "epsilon": 0.01}, "was adapted"),
+        ("Discretization", {"bin_boundaries": None, "num_bins": None}, "neither bin_boundaries nor num_bins"),
         ("Discretization", {"bin_boundaries": [0.0, 1.0], "output_mode": "one_hot", "sparse": True}, "sparse=True"),
         ("Discretization", {"bin_boundaries": [1.0, 0.0]}, "not sorted"),
         ("Discretization", {"bin_boundaries": [0.0], "output_mode": "tf_idf"}, "output_mode='tf_idf'"),
@@ -306,3 +309,46 @@ def test_refusals_name_the_setting(class_name: str, config: dict, message: str) 
 def test_tf23_bins_argument_is_read_as_boundaries() -> None:
     kind, cfg = translate_layer("Discretization", {"name": "d", "bins": [0.0, 0.5], "output_mode": "binary"}, TranslateContext("d"))
     assert (kind, cfg["bin_boundaries"], cfg["output_mode"]) == ("Discretization", [0.0, 0.5], "multi_hot")
+
+
+def test_adapted_discretization_needs_its_weights(tmp_path: Path) -> None:
+    out = tmp_path / "m.keras"
+    code, err = _cli(["convert", str(GENERATION / "discretization_adapted.json"), "-o", str(out)])
+    assert code == 2 and not out.exists()
+    assert "Discretization was adapted" in err and "--weights" in err and "discretization" in err
+
+
+def test_adapted_discretization_boundaries_are_tf_keras_own(tmp_path: Path) -> None:
+    """The boundaries computed from each stored summary equal tf_keras' own
+    ``get_bin_boundaries`` of it (run in a subprocess), for the stored summaries and a few
+    more (merged summaries of other sizes, num_bins larger than the summary)."""
+    from keras_migrate.formats.tfkeras.augmentation import adapted_bin_boundaries
+
+    raw = load(str(GENERATION / "discretization_adapted.h5"), weights=None)
+    assert all(not layer.weights and layer.config["bin_boundaries"] for layer in raw.graph.layers if layer.type == "Discretization")
+    import h5py
+
+    rng = np.random.default_rng(3)
+    summaries = []
+    with h5py.File(GENERATION / "discretization_adapted.h5", "r") as f:
+        f["model_weights"].visititems(lambda n, o: summaries.append(np.asarray(o)) if n.endswith("summary:0") else None)
+    assert len(summaries) == 2
+    values = np.sort(rng.standard_normal(7)).astype("float32")
+    summaries += [np.stack([values, np.ones(7, "float32") * 3]), np.stack([np.sort(rng.uniform(0, 9, 300)), rng.uniform(1, 4, 300)]).astype("float32")]
+    cases = [(s_, n) for s_ in summaries for n in (2, 3, 5, 10)]
+    np.savez(tmp_path / "s.npz", **{f"s{i}": s_ for i, (s_, _) in enumerate(cases)})
+    script = textwrap.dedent(
+        f"""
+        import json, numpy as np
+        from tf_keras.src.layers.preprocessing.discretization import get_bin_boundaries
+        data = np.load({str(tmp_path / "s.npz")!r})
+        bins = {[n for _, n in cases]!r}
+        print(json.dumps([np.asarray(get_bin_boundaries(data[f"s{{i}}"], n)).astype(float).tolist() for i, n in enumerate(bins)]))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, check=False,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    expected = json.loads(proc.stdout.strip().splitlines()[-1])
+    for (summary, n), want in zip(cases, expected, strict=True):
+        assert adapted_bin_boundaries(summary, n) == want, (summary.shape, n)

@@ -11,19 +11,28 @@ save ``class_name: "X"``. The augmentation layers are random in training and (bu
   centre crop + bilinear resize at inference, Keras 3's RandomCrop in training.
 * ``RandomHeight`` / ``RandomWidth`` become compat layers (Keras 3 has neither).
 
-``Discretization`` becomes Keras 3's (``bin_boundaries`` given; bucketing and encoding are
-the same). An *adapted* one (``bin_boundaries=None``) keeps its boundaries only in an
-``adapt`` summary variable, which is refused naming the layer.
+``Discretization`` becomes Keras 3's (bucketing and encoding are the same). An *adapted*
+one (``num_bins``, ``bin_boundaries=None`` in its config) keeps its boundaries only in the
+``adapt`` summary variable (``summary``, shape ``(2, n)``: values and weights); it is
+read as that layer's weight and :func:`resolve_discretization` computes the boundaries
+from it exactly as tf.keras' ``finalize_state`` does, leaving a Keras 3 layer with
+``bin_boundaries`` and no weights. Without the weights (an architecture alone) it is
+refused naming the layer.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
+from keras_migrate.errors import UnsupportedError
 from keras_migrate.formats.rules import TranslateContext, clean_config, register
+from keras_migrate.ir.graph import Graph, Layer
 from keras_migrate.ir.ops.augment import RANDOM_CROP_TYPE, RANDOM_HEIGHT_TYPE, RANDOM_WIDTH_TYPE
 
-__all__: list[str] = []
+__all__ = ["adapted_bin_boundaries", "resolve_discretization"]
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("bilinear", "nearest")
@@ -171,19 +180,73 @@ def _discretization(config: dict[str, Any], ctx: TranslateContext) -> tuple[str,
     bounds = cfg.get("bin_boundaries", cfg.get("bins"))  # ``bins``: tf.keras 2.3's name
     if isinstance(bounds, int) and not isinstance(bounds, bool):
         bounds = None  # ``bins=N`` meant num_bins
+    mode = cfg.get("output_mode", "int")
+    mode = "multi_hot" if mode == "binary" else mode
+    if mode not in _DISCRETIZATION_MODES:
+        raise ctx.fail(f"output_mode={mode!r} is not one of {', '.join(_DISCRETIZATION_MODES)}")
     if bounds is None:
-        raise ctx.fail(
-            "Discretization without bin_boundaries was adapted: its boundaries exist only as the adapt "
-            "summary variable, which is not converted",
-            hint="re-create the layer with bin_boundaries=layer.bin_boundaries in tf.keras and save again",
-        )
+        num_bins = cfg.get("num_bins", cfg.get("bins"))
+        if not (isinstance(num_bins, int) and not isinstance(num_bins, bool) and num_bins > 0):
+            raise ctx.fail("Discretization has neither bin_boundaries nor num_bins")
+        # adapted: the boundaries come from the summary weight (resolve_discretization)
+        return "Discretization", {"bin_boundaries": None, "num_bins": num_bins, "output_mode": mode}
     if not (isinstance(bounds, (list, tuple)) and all(isinstance(b, (int, float)) for b in bounds)):
         raise ctx.fail(f"bin_boundaries={bounds!r} is not a list of numbers")
     values = [float(b) for b in bounds]
     if values != sorted(values):
         raise ctx.fail("bin_boundaries are not sorted (TF refuses them at run time)")
-    mode = cfg.get("output_mode", "int")
-    mode = "multi_hot" if mode == "binary" else mode
-    if mode not in _DISCRETIZATION_MODES:
-        raise ctx.fail(f"output_mode={mode!r} is not one of {', '.join(_DISCRETIZATION_MODES)}")
     return "Discretization", {"bin_boundaries": values, "output_mode": mode}
+
+
+def adapted_bin_boundaries(summary: np.ndarray, num_bins: int) -> list[float]:
+    """tf.keras' ``get_bin_boundaries``: compress the adapt summary (row 0 values, row 1
+    weights) to ``num_bins`` quantiles by interpolating cumulative weight fractions, and
+    keep all but the last value (float32, as TF stores them)."""
+    s = np.asarray(summary, dtype=np.float32)
+    if s.ndim != 2 or s.shape[0] != 2:
+        raise ValueError(f"the adapt summary has shape {s.shape}, not (2, n)")
+    epsilon = 1.0 / num_bins
+    if s.shape[1] * epsilon >= 1:
+        percents = epsilon + np.arange(0.0, 1.0, epsilon)
+        cum_weights = s[1].cumsum()
+        fractions = cum_weights / cum_weights[-1]
+        s = np.stack((np.interp(percents, fractions, s[0]), np.interp(percents, fractions, cum_weights))).astype(np.float32)
+    return [float(v) for v in s[0, :-1]]
+
+
+def resolve_discretization(graph: Graph, *, path: str) -> Graph:
+    """Give every adapted ``Discretization`` its ``bin_boundaries`` from its summary weight
+    (and drop the weight, which Keras 3's layer does not own); refuse one without it."""
+    layers = []
+    changed = False
+    for layer in graph.layers:
+        new = layer
+        if layer.subgraph is not None:
+            sub = resolve_discretization(layer.subgraph, path=path)
+            if sub is not layer.subgraph:
+                new = replace(layer, subgraph=sub)
+        elif layer.type == "Discretization" and layer.config.get("bin_boundaries") is None:
+            new = _resolve_one(layer, path)
+        changed = changed or new is not layer
+        layers.append(new)
+    return replace(graph, layers=tuple(layers)) if changed else graph
+
+
+def _resolve_one(layer: Layer, path: str) -> Layer:
+    name = layer.origin.name or layer.name
+    if not layer.has_weight("summary"):
+        raise UnsupportedError(
+            "Discretization was adapted: its bin boundaries are in its weights (the adapt summary), "
+            "and none were given",
+            path=path or None,
+            layer=name,
+            hint="convert the full model file, or pass its weights with --weights",
+        )
+    try:
+        bounds = adapted_bin_boundaries(layer.weight("summary").numpy(), int(layer.config["num_bins"]))
+    except ValueError as exc:
+        raise UnsupportedError(f"Discretization: {exc}", path=path or None, layer=name) from None
+    if bounds != sorted(bounds):
+        raise UnsupportedError("Discretization: the adapt summary gives unsorted bin boundaries", path=path or None, layer=name)
+    config = {k: v for k, v in layer.config.items() if k not in ("num_bins", "epsilon")}
+    return replace(layer, config={**config, "bin_boundaries": bounds}, weights=())
