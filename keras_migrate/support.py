@@ -124,7 +124,7 @@ _row(
     "compat:TFRandomCrop (tf.keras' centre crop + bilinear resize at inference, Keras 3's random crop in "
     "training), compat:RandomHeight/RandomWidth (identity at inference)",
 )
-_row("Discretization (tf.keras)", "Discretization", _K2, "same (adapted layers without bin_boundaries and sparse outputs refused)")
+_row("Discretization (tf.keras)", "Discretization", _K2, "same (adapted: bin_boundaries computed from the adapt summary; sparse outputs refused)")
 _TF_OPS_ROW = (
     "TFOpLambda: TF functions on Keras tensors (tf.keras): arithmetic, tf.math elementwise, comparisons, "
     "logical ops, reductions, argmax/argmin, tf.nn activations, softmax/log_softmax, l2_normalize, cast, where, "
