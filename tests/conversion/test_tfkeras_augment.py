@@ -302,6 +302,11 @@ def test_compat_layers_augment_in_training(converted, tmp_path: Path) -> None:
         ("RandomZoom", {"height_factor": [0.1, 0.2, 0.3]}, "height_factor"),
         ("RandomHeight", {"factor": 0.2, "interpolation": "gaussian"}, "interpolation='gaussian'"),
         ("RandomFlip", {"mode": "diagonal"}, "mode='diagonal'"),
+        ("RandomCrop", {"height": "8", "width": 4}, "height='8' is not a positive integer"),
+        ("RandomCrop", {"width": 4}, "height=None"),
+        ("RandomTranslation", {"height_factor": 0.1, "width_factor": 0.1, "fill_value": "x"}, "fill_value='x'"),
+        ("RandomBrightness", {"factor": 0.1, "value_range": [0, "x"]}, "value_range"),
+        ("Discretization", {"bin_boundaries": [0.0, "a"]}, "not a list of numbers"),
     ],
 )
 def test_refusals_name_the_setting(class_name: str, config: dict, message: str) -> None:

@@ -58,12 +58,25 @@ def _choice(cfg: dict[str, Any], key: str, default: str, allowed: tuple[str, ...
     return str(value)
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _size(cfg: dict[str, Any], key: str, ctx: TranslateContext) -> int:
+    value = cfg.get(key)
+    if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        raise ctx.fail(f"{key}={value!r} is not a positive integer")
+    return value
+
+
 def _seed(cfg: dict[str, Any]) -> int | None:
     seed = cfg.get("seed")
     return int(seed) if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
 def _geometric(cfg: dict[str, Any], ctx: TranslateContext) -> dict[str, Any]:
+    if not _number(cfg.get("fill_value", 0.0)):
+        raise ctx.fail(f"fill_value={cfg.get('fill_value')!r} is not a number")
     return {
         "fill_mode": _choice(cfg, "fill_mode", "reflect", _FILL_MODES, ctx),
         "interpolation": _choice(cfg, "interpolation", "bilinear", _INTERPOLATIONS, ctx),
@@ -123,7 +136,7 @@ def _random_contrast(config: dict[str, Any], ctx: TranslateContext) -> tuple[str
 def _random_brightness(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     cfg = clean_config(config)
     value_range = cfg.get("value_range", (0, 255))
-    if not (isinstance(value_range, (list, tuple)) and len(value_range) == 2):
+    if not (isinstance(value_range, (list, tuple)) and len(value_range) == 2 and all(_number(v) for v in value_range)):
         raise ctx.fail(f"value_range={value_range!r} is not a pair")
     return "RandomBrightness", {
         "factor": _factor(cfg.get("factor"), ctx, "factor"),
@@ -141,8 +154,8 @@ def _random_crop(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, di
         "bilinear resize: compat:TFRandomCrop); Keras 3's RandomCrop is the identity at inference"
     )
     return RANDOM_CROP_TYPE, {
-        "height": int(cfg["height"]),
-        "width": int(cfg["width"]),
+        "height": _size(cfg, "height", ctx),
+        "width": _size(cfg, "width", ctx),
         "seed": _seed(cfg),
         "data_format": "channels_last",
     }
@@ -190,7 +203,7 @@ def _discretization(config: dict[str, Any], ctx: TranslateContext) -> tuple[str,
             raise ctx.fail("Discretization has neither bin_boundaries nor num_bins")
         # adapted: the boundaries come from the summary weight (resolve_discretization)
         return "Discretization", {"bin_boundaries": None, "num_bins": num_bins, "output_mode": mode}
-    if not (isinstance(bounds, (list, tuple)) and all(isinstance(b, (int, float)) for b in bounds)):
+    if not (isinstance(bounds, (list, tuple)) and all(_number(b) for b in bounds)):
         raise ctx.fail(f"bin_boundaries={bounds!r} is not a list of numbers")
     values = [float(b) for b in bounds]
     if values != sorted(values):
@@ -246,7 +259,9 @@ def _resolve_one(layer: Layer, path: str) -> Layer:
         bounds = adapted_bin_boundaries(layer.weight("summary").numpy(), int(layer.config["num_bins"]))
     except ValueError as exc:
         raise UnsupportedError(f"Discretization: {exc}", path=path or None, layer=name) from None
-    if bounds != sorted(bounds):
-        raise UnsupportedError("Discretization: the adapt summary gives unsorted bin boundaries", path=path or None, layer=name)
+    if not all(np.isfinite(bounds)) or bounds != sorted(bounds):
+        raise UnsupportedError(
+            "Discretization: the adapt summary gives non-finite or unsorted bin boundaries", path=path or None, layer=name
+        )
     config = {k: v for k, v in layer.config.items() if k not in ("num_bins", "epsilon")}
     return replace(layer, config={**config, "bin_boundaries": bounds}, weights=())
