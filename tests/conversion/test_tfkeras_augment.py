@@ -269,12 +269,14 @@ _TRAINING_SCRIPT = textwrap.dedent(
 )
 
 
-def test_compat_layers_augment_in_training(converted, tmp_path: Path) -> None:
-    if "jax" not in available_backends():
-        pytest.skip("jax is not installed")
+@pytest.mark.backends
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_compat_layers_augment_in_training(backend: str, converted, tmp_path: Path) -> None:
+    if backend not in available_backends():
+        pytest.skip(f"{backend} is not installed")
     script = tmp_path / "train.py"
     script.write_text(_TRAINING_SCRIPT)
-    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""}
     proc = subprocess.run([sys.executable, str(script), str(converted[("augment_random_crop/h5", ".keras")])],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
