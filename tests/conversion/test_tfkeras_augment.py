@@ -225,17 +225,22 @@ def test_float32_models_keep_the_strict_tolerance() -> None:
     assert model_tolerance(Form("mixed_float16", "h5").load()).compute_dtype == "float16"
 
 
-def test_verify_uses_the_compute_dtype_tolerance(converted) -> None:
+@pytest.mark.parametrize(("name", "eps"), [("mixed_float16", 2.0**-10), ("mixed_bfloat16", 2.0**-7)])
+def test_verify_uses_the_compute_dtype_tolerance(name: str, eps: float, converted) -> None:
+    """``verify`` judges at the compute dtype's tolerance and compares per-layer values
+    Keras 3 computed in float16/bfloat16 (bfloat16 arrays reach numpy as float32)."""
     if "jax" not in available_backends():
         pytest.skip("jax is not installed")
-    src = Form("mixed_float16", "h5")
+    src = Form(name, "h5")
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        code = cli_main(["verify", str(GENERATION / "mixed_float16.h5"), str(converted[(src.id, ".keras")]),
+        code = cli_main(["verify", str(GENERATION / f"{name}.h5"), str(converted[(src.id, ".keras")]),
                          "--backends", "jax", "--json"])
     report = json.loads(out.getvalue())
     assert code == 0 and report["ok"], report
-    assert report["rtol"] == report["atol"] == 4 * 2.0**-10
+    assert report["rtol"] == report["atol"] == 4 * eps
+    layers = report["backends"][0]["layers"]
+    assert {entry["value"] for entry in layers} >= {"conv2d", "lstm", "dense"} and all(entry["ok"] for entry in layers)
 
 
 # --------------------------------------------------------------------------- training still augments
