@@ -314,6 +314,9 @@ def test_compat_layers_augment_in_training(backend: str, converted, tmp_path: Pa
         ("RandomTranslation", {"height_factor": 0.1, "width_factor": 0.1, "fill_value": "x"}, "fill_value='x'"),
         ("RandomBrightness", {"factor": 0.1, "value_range": [0, "x"]}, "value_range"),
         ("Discretization", {"bin_boundaries": [0.0, "a"]}, "not a list of numbers"),
+        ("RandomRotation", {"fill_mode": "constant"}, "factor is missing"),
+        ("RandomTranslation", {"height_factor": 0.2}, "width_factor is missing"),
+        ("RandomZoom", {"height_factor": [0.1, True]}, "height_factor"),
     ],
 )
 def test_refusals_name_the_setting(class_name: str, config: dict, message: str) -> None:

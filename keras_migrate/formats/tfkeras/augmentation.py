@@ -42,11 +42,13 @@ _DISCRETIZATION_MODES = ("int", "one_hot", "multi_hot", "count")
 _RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5")
 
 
-def _factor(value: Any, ctx: TranslateContext, key: str) -> Any:
-    """A factor as Keras 3 takes it: a number or a pair (tuple), None kept."""
-    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+def _factor(value: Any, ctx: TranslateContext, key: str, *, required: bool = True) -> Any:
+    """A factor as Keras 3 takes it: a number or a pair (tuple); None only where optional."""
+    if value is None and required:
+        raise ctx.fail(f"{key} is missing")
+    if value is None or _number(value):
         return value
-    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(_number(v) for v in value):
         return tuple(float(v) for v in value)
     raise ctx.fail(f"{key}={value!r} is neither a number nor a pair of numbers")
 
@@ -104,7 +106,7 @@ def _random_zoom(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, di
     cfg = clean_config(config)
     return "RandomZoom", {
         "height_factor": _factor(cfg.get("height_factor"), ctx, "height_factor"),
-        "width_factor": _factor(cfg.get("width_factor"), ctx, "width_factor"),
+        "width_factor": _factor(cfg.get("width_factor"), ctx, "width_factor", required=False),
         **_geometric(cfg, ctx),
     }
 
@@ -164,8 +166,6 @@ def _random_crop(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, di
 def _random_resize(config: dict[str, Any], ctx: TranslateContext) -> dict[str, Any]:
     cfg = clean_config(config)
     factor = _factor(cfg.get("factor"), ctx, "factor")
-    if factor is None:
-        raise ctx.fail("factor is missing")
     method = cfg.get("interpolation", "bilinear")
     if method not in _RESIZE_METHODS:
         raise ctx.fail(
