@@ -111,6 +111,20 @@ _row(
     "`.keras`, vocabulary files from SavedModel, or either from `--vocabulary LAYER=FILE`; string inputs run on "
     "tensorflow only (Keras 3 limit)",
 )
+_row(
+    "RandomFlip, RandomRotation, RandomZoom, RandomContrast, RandomTranslation, RandomBrightness (tf.keras)",
+    "RandomFlip RandomRotation RandomZoom RandomContrast RandomTranslation RandomBrightness",
+    _K2,
+    "same (identity at inference, random in training)",
+)
+_row(
+    "RandomCrop, RandomHeight, RandomWidth (tf.keras)",
+    "RandomCrop RandomHeight RandomWidth",
+    _K2,
+    "compat:TFRandomCrop (tf.keras' centre crop + bilinear resize at inference, Keras 3's random crop in "
+    "training), compat:RandomHeight/RandomWidth (identity at inference)",
+)
+_row("Discretization (tf.keras)", "Discretization", _K2, "same (adapted: bin_boundaries computed from the adapt summary; sparse outputs refused)")
 _TF_OPS_ROW = (
     "TFOpLambda: TF functions on Keras tensors (tf.keras): arithmetic, tf.math elementwise, comparisons, "
     "logical ops, reductions, argmax/argmin, tf.nn activations, softmax/log_softmax, l2_normalize, cast, where, "
@@ -179,6 +193,9 @@ IR_TYPES: dict[str, tuple[str, ...]] = {
     ),
     "SlicingOpLambda: `x[...]` with steps, negative indices, ellipsis, new axes (tf.keras)": ("keras_migrate>TFOp",),
     "Resizing, CenterCrop (tf.keras)": ("Resizing", "CenterCrop", "keras_migrate>TFResizing"),
+    "RandomCrop, RandomHeight, RandomWidth (tf.keras)": (
+        "keras_migrate>TFRandomCrop", "keras_migrate>RandomHeight", "keras_migrate>RandomWidth",
+    ),
     "CustomScaleLayer (InceptionResNetV2), LayerScale and StochasticDepth (ConvNeXt) (tf.keras)": (
         "keras_migrate>CustomScaleLayer", "keras_migrate>LayerScale", "Identity",
     ),

@@ -20,7 +20,7 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Run MODEL through the numpy reference interpreter and CONVERTED through Keras 3 on "
             "each backend (each in its own process), on the same inputs; compare outputs "
-            "(rtol 1e-4, atol 1e-5) and show the first layer where values diverge. Exit 1 on mismatch."
+            "(rtol 1e-4, atol 1e-5; float16/bfloat16 compute: 4 eps of that dtype) and show the first layer where values diverge. Exit 1 on mismatch."
         ),
     )
     add_model_args(p)

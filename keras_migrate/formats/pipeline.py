@@ -18,8 +18,8 @@ vocabularies. :func:`read_model` runs the same stages for all of them:
    checked against what the layer's config fixes
    (:func:`~keras_migrate.formats.weight_source.check_weight_shapes`; dtypes and sizes
    were checked when the reader declared them);
-4. **fix-ups**: weight re-layouts (LocallyConnected, Theano kernels) and lookup
-   vocabularies the config does not hold.
+4. **fix-ups**: weight re-layouts (LocallyConnected, Theano kernels), lookup
+   vocabularies the config does not hold, adapted Discretization boundaries.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from keras_migrate.formats.keras2.topology import (
 from keras_migrate.formats.keras2.weights import fix_graph_weights, flip_theano_kernels
 from keras_migrate.formats.keras3.config import keras3_config_fixups
 from keras_migrate.formats.precheck import precheck
+from keras_migrate.formats.tfkeras.augmentation import resolve_discretization
 from keras_migrate.formats.tfkeras.preprocessing import (
     VocabularySource,
     describe_form,
@@ -128,6 +129,7 @@ def read_model(source: ModelSource) -> Model:
             graph = flip_theano_kernels(graph)
             provenance = provenance.with_note("Theano backend: convolution kernels flipped (true convolution)")
         check_weight_shapes(graph, weights.path)
+    graph = resolve_discretization(graph, path=source.path)
     vocabularies = overlay(source.vocabulary_files, source.vocabularies, source.source_format)
     graph = resolve_vocabularies(graph, vocabularies, path=source.path, what=describe_form(source.source_format))
     return Model(graph=graph, provenance=provenance, renamed=dict(originals))

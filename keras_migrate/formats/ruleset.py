@@ -21,6 +21,7 @@ from keras_migrate.formats.rules import (
     translate_layer,
 )
 from keras_migrate.formats.tfkeras import attention as tfkeras_attention
+from keras_migrate.formats.tfkeras import augmentation as tfkeras_augmentation
 from keras_migrate.formats.tfkeras import layers as tfkeras_layers
 from keras_migrate.formats.tfkeras import preprocessing as tfkeras_preprocessing
 
@@ -43,5 +44,6 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     tfkeras_layers,
     tfkeras_attention,
     tfkeras_preprocessing,
+    tfkeras_augmentation,
     keras1_layers,
 )

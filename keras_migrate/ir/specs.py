@@ -112,6 +112,8 @@ def weight_specs(layer_type: str, config: Mapping[str, Any]) -> list[WeightSpec]
         return [WeightSpec("gamma")]
     if layer_type in LOOKUP_TYPES:
         return [WeightSpec("idf_weights", False)] if config.get("output_mode") == "tf_idf" else []
+    if layer_type == "Discretization":  # adapted (tf.keras): the adapt summary, until it becomes bin_boundaries
+        return [WeightSpec("summary", False)] if config.get("bin_boundaries") is None else []
     if layer_type == "EinsumDense":
         return [WeightSpec("kernel")] + ([WeightSpec("bias")] if config.get("bias_axes") else [])
     if layer_type in _MHA:

@@ -3,7 +3,8 @@
 The reference is the IR's numpy interpreter run on the *source* model; each requested
 backend loads the *converted* file in its own process (:mod:`.backends`) and runs the same
 inputs (:mod:`.inputs`). Outputs decide the verdict (:mod:`.compare`: :data:`RTOL`,
-:data:`ATOL`); per-layer values (where Keras exposes them) show where divergence starts.
+:data:`ATOL`; for float16/bfloat16 compute a tolerance derived from the compute dtype,
+:mod:`.tolerance`); per-layer values (where Keras exposes them) show where divergence starts.
 The results are the records of :mod:`.report`.
 
 Most callers want :func:`keras_migrate.verify`, which also reads the source file;
@@ -23,6 +24,7 @@ from keras_migrate.verification.backends import ALL_BACKENDS, available_backends
 from keras_migrate.verification.compare import ATOL, RTOL, Diff, diff
 from keras_migrate.verification.inputs import load_inputs, make_inputs
 from keras_migrate.verification.report import BackendResult, VerifyReport
+from keras_migrate.verification.tolerance import Tolerance, model_tolerance, tolerance_for
 
 __all__ = [
     "ALL_BACKENDS",
@@ -30,11 +32,14 @@ __all__ = [
     "RTOL",
     "BackendResult",
     "Diff",
+    "Tolerance",
     "VerifyReport",
     "available_backends",
     "diff",
     "load_inputs",
     "make_inputs",
+    "model_tolerance",
+    "tolerance_for",
     "verify_model",
 ]
 
@@ -92,6 +97,7 @@ def verify_model(
     if layered is not model:
         reference = run_graph(layered.graph, arrays, intermediates=True)
     order = [o for node in layered.graph.nodes for o in node.outputs]
+    tol = model_tolerance(model)
     results = []
     with tempfile.TemporaryDirectory(prefix="keras-migrate-verify-") as work:
         inputs_npz = os.path.join(work, "inputs.npz")
@@ -110,15 +116,15 @@ def verify_model(
                 if len(outs) != len(ref_outputs):
                     error = f"converted model has {len(outs)} outputs, the source has {len(ref_outputs)}"
                 else:
-                    outputs = [diff(r, o) for r, o in zip(ref_outputs, outs)]
+                    outputs = [diff(r, o, rtol=tol.rtol, atol=tol.atol) for r, o in zip(ref_outputs, outs)]
                 for name in order:
                     key = f"val:{name}"
                     if key in got.files and name in reference:
-                        layers.append((name, diff(reference[name], got[key])))
+                        layers.append((name, diff(reference[name], got[key], rtol=tol.rtol, atol=tol.atol)))
             results.append(
                 BackendResult(
                     backend, tuple(outputs), tuple(layers), error=error,
                     layers_error=raw.get("layers_error", ""), **timing,
                 )
             )  # fmt: skip
-    return VerifyReport(converted, tuple(results))
+    return VerifyReport(converted, tuple(results), rtol=tol.rtol, atol=tol.atol)

@@ -67,9 +67,13 @@ def _has_string_inputs(path: str) -> bool:
 
 
 def _plain_array(array: np.ndarray) -> np.ndarray:
-    """String outputs (TF returns bytes objects) as numpy ``str`` arrays, storable without pickle."""
+    """String outputs (TF returns bytes objects) as numpy ``str`` arrays, storable without
+    pickle; bfloat16 values (an ``ml_dtypes`` type numpy cannot store or compare) as float32,
+    which holds every bfloat16 exactly."""
     if array.dtype.kind in "OS":
         return np.vectorize(lambda v: v.decode("utf-8") if isinstance(v, bytes) else str(v), otypes=[str])(array)
+    if array.dtype.kind == "V" and array.dtype.name == "bfloat16":
+        return array.astype(np.float32)
     return array
 
 

@@ -1,7 +1,9 @@
 """Compare arrays the way a conversion is judged: allclose with rtol/atol, NaN-aware.
 
 :data:`RTOL` and :data:`ATOL` are the project's one statement of "the same outputs": the
-verifier, the conversion tests and the kernel tests all import them from here.
+verifier, the conversion tests and the kernel tests all import them from here. A model that
+computes in float16/bfloat16 (a mixed precision policy) is judged at a tolerance derived
+from that dtype instead (:mod:`.tolerance`); float32 models never get a looser one.
 """
 
 from __future__ import annotations

@@ -28,14 +28,17 @@ __all__ = [
 BACKENDS = ("jax", "torch", "tensorflow")
 
 
-def assert_outputs(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
+def assert_outputs(actual: list[np.ndarray], expected: list[np.ndarray], model: Any = None) -> None:
+    """Allclose at the project's tolerance, or, given the source ``model`` (IR), at the
+    tolerance its compute dtype calls for (float16/bfloat16 policies; float32 unchanged)."""
     # Imported here, not at module level: this file also runs as the backend worker, which
     # must prove generated modules run without keras_migrate imported.
-    from keras_migrate.verification import ATOL, RTOL
+    from keras_migrate.verification import ATOL, RTOL, model_tolerance
 
+    rtol, atol = (RTOL, ATOL) if model is None else (model_tolerance(model).rtol, model_tolerance(model).atol)
     assert len(actual) == len(expected), f"{len(actual)} outputs, expected {len(expected)}"
     for i, (a, e) in enumerate(zip(actual, expected)):
-        np.testing.assert_allclose(np.asarray(a), e, rtol=RTOL, atol=ATOL, err_msg=f"output {i}")
+        np.testing.assert_allclose(np.asarray(a), e, rtol=rtol, atol=atol, err_msg=f"output {i}")
 
 
 #: What Keras 3 (3.15.1) raises when a functional model with string inputs is called on a
@@ -43,7 +46,9 @@ def assert_outputs(actual: list[np.ndarray], expected: list[np.ndarray]) -> None
 _KERAS_STRING_ERRORS = {"jax": "data type 'string' not understood", "torch": "Invalid dtype: str"}
 
 
-def assert_backend_result(res: dict[str, Any], backend: str, inputs: list[np.ndarray], expected: list[np.ndarray]) -> None:
+def assert_backend_result(
+    res: dict[str, Any], backend: str, inputs: list[np.ndarray], expected: list[np.ndarray], model: Any = None
+) -> None:
     """The run matched the original, or, for a string-input model on jax or torch, failed
     saying that Keras 3 cannot run string inputs there (Keras 3's own limit, not ours)."""
     if backend != "tensorflow" and any(np.asarray(a).dtype.kind in "USO" for a in inputs):
@@ -54,7 +59,7 @@ def assert_backend_result(res: dict[str, Any], backend: str, inputs: list[np.nda
         assert string_inputs_message(backend) in error or _KERAS_STRING_ERRORS[backend] in error, error
         return
     assert res.get("ok"), f"{res.get('error')}\n{res.get('traceback', '')}"
-    assert_outputs(res["outputs"], expected)
+    assert_outputs(res["outputs"], expected, model)
 
 
 def digest(path: Path) -> str:

@@ -82,7 +82,7 @@ def test_numpy_interpreter_matches_original(case: Case) -> None:
     result = run_graph(model.graph, ins)
     from keras_migrate.ir.graph import flatten_structure
 
-    assert_outputs(flatten_structure(result) if not isinstance(result, np.ndarray) else [result], outs)
+    assert_outputs(flatten_structure(result) if not isinstance(result, np.ndarray) else [result], outs, model)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -101,7 +101,8 @@ def test_converted_matches_original(case: Case, backend: str, converted, backend
     assert path is not None, f"conversion failed: {err}"
     res = backend_results(backend)[case.id]
     ins, outs = case.arrays()
-    assert_backend_result(res, backend, ins, outs)
+    model = load(str(case.model), weights=str(case.weights) if case.weights else None)
+    assert_backend_result(res, backend, ins, outs, model)
 
 
 @pytest.mark.parametrize("case", LAMBDA_CASES, ids=lambda c: c.id)

@@ -146,8 +146,9 @@ def forms_backend_results(forms_converted, tmp_path_factory):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_numpy_interpreter_matches_tf_keras(case: FormCase) -> None:
     ins, outs = case.arrays()
-    result = run_graph(case.load().graph, ins)
-    assert_outputs(flatten_structure(result) if not isinstance(result, np.ndarray) else [result], outs)
+    model = case.load()
+    result = run_graph(model.graph, ins)
+    assert_outputs(flatten_structure(result) if not isinstance(result, np.ndarray) else [result], outs, model)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -166,7 +167,7 @@ def test_converted_matches_tf_keras(case: FormCase, backend: str, forms_converte
     assert path is not None, f"conversion failed: {err}"
     res = forms_backend_results(backend)[case.id]
     ins, outs = case.arrays()
-    assert_backend_result(res, backend, ins, outs)
+    assert_backend_result(res, backend, ins, outs, case.load())
 
 
 @pytest.mark.parametrize("case", LAMBDA_CASES, ids=lambda c: c.id)

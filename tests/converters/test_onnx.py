@@ -115,7 +115,7 @@ def test_fixture_matches_original_under_onnxruntime(case: Case, converted) -> No
         return
     onnx.checker.check_model(str(path), full_check=True)
     ins, outs = case.arrays()
-    assert_outputs(_run(_session(path), ins), outs)
+    assert_outputs(_run(_session(path), ins), outs, _model(case))
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.form == "h5"], ids=lambda c: c.id)
@@ -138,7 +138,7 @@ def test_dynamic_batch_and_names(case: Case, converted) -> None:
     first = [a[:1] for a in ins]
     expected = run_graph(graph, first)
     flat = flatten_structure(expected) if not isinstance(expected, np.ndarray) else [expected]
-    assert_outputs(_run(_session(path), first), flat)
+    assert_outputs(_run(_session(path), first), flat, model)
 
 
 OPSET_CASES = [

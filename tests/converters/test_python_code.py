@@ -334,7 +334,7 @@ def test_generated_code_matches_original(case: Case, backend: str, generated, ba
     _require(case, generated)
     res = backend_results(backend)[case.id]
     ins, outs = case.arrays()
-    assert_backend_result(res, backend, ins, outs)
+    assert_backend_result(res, backend, ins, outs, load(str(case.model), weights=str(case.weights) if case.weights else None))
     if res.get("ok"):
         assert res.get("imported_keras_migrate") is False, "the generated module needed keras_migrate"
 

@@ -36,6 +36,7 @@ from typing import Any
 from keras_migrate.converters.onnx import (  # noqa: F401  (registers on import)
     activations,
     attention,
+    augment,
     compat,
     conv,
     core,

@@ -23,6 +23,8 @@ Framework-free (numpy at most), so the CLI and every layer above ``ir`` may impo
   reader and the ``keras1-layers`` codemod.
 - :mod:`.tf_resize`: TensorFlow's image resizing as interpolation matrices, shared by the
   numpy kernel and the ``TFResizing`` compat layer.
+- :mod:`.augment`: tf.keras' image augmentation layers at inference, and the compat
+  types of those Keras 3 computes differently (RandomCrop) or lacks (RandomHeight/Width).
 - :mod:`.keras3_names`: Keras 3's public modules and names, so the codemods never rename
   to a ``keras.*`` name that does not exist.
 - :mod:`.legacy`: the one table of legacy-op semantics: what each ``keras.backend``

@@ -3,6 +3,7 @@
 from keras_migrate.ir.interpreter.kernels import (
     activations,
     attention,
+    augment,
     compat,
     conv,
     core,
@@ -23,6 +24,7 @@ from keras_migrate.ir.interpreter.kernels import (
 __all__ = [
     "activations",
     "attention",
+    "augment",
     "compat",
     "conv",
     "core",
