@@ -21,6 +21,7 @@ MODULES = (
     "keras_migrate.compat._tfkeras",
     "keras_migrate.compat._attention",
     "keras_migrate.compat._preprocessing",
+    "keras_migrate.compat._optimizers",
 )
 
 _REGISTERED = False

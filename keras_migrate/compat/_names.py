@@ -25,5 +25,8 @@ NAMES = frozenset(
         "keras_migrate>Keras1CosineMerge",
         "keras_migrate>LegacyMultiHeadAttention",
         "keras_migrate>TFResizing",
+        "keras_migrate>Keras2RMSprop",
+        "keras_migrate>Keras2Adagrad",
+        "keras_migrate>Keras2Nadam",
     }
 )

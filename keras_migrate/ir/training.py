@@ -95,6 +95,9 @@ class OptimizerState:
     trailing: tuple[Weight, ...] = ()
     #: Where the state came from (``optimizer_weights``, ``optimizer/vars``...), for reports.
     source: str = ""
+    #: ``False`` when the file did not store the step count (Keras 1 and 2.0-2.2 RMSprop,
+    #: Adagrad, Adadelta): ``iterations`` is then 0 unless the user gave it.
+    iterations_stored: bool = True
 
     def slot_weights(self) -> Iterator[tuple[str, str, Weight]]:
         """Every stored slot as ``(slot name, variable key, weight)``."""

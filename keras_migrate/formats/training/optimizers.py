@@ -154,8 +154,8 @@ def plan_optimizer(class_name: str, config: Mapping[str, Any], family: Family) -
             layouts: tuple[tuple[str, ...], ...] = ((*it, "per:momentum" if momentum else "skip"),)
         elif family == "tf_legacy":
             layouts = ((*it, "per:momentum"),) if momentum else (it,)
-        else:
-            layouts = ((*it, "per:momentum"),) if momentum else (it,)
+        else:  # tf_keras's new SGD keeps momentum slots even with momentum=0
+            layouts = ((*it, "per:momentum"),) if momentum else ((*it, "skip"), it)
     elif key == "rmsprop":
         momentum = _num(config, "momentum", default=0.0)
         centered = bool(config.get("centered", False))
@@ -227,7 +227,8 @@ def plan_optimizer(class_name: str, config: Mapping[str, Any], family: Family) -
         trailing = ("u_product",)
         if family == "tf_new":
             kind = "Nadam"
-            layouts = ((*it, "inter:momentum,velocity", "sched"),)
+            # tf_keras keeps its u_product out of `variables` (recomputed from the step count).
+            layouts = ((*it, "inter:momentum,velocity"), (*it, "inter:momentum,velocity", "sched"))
             schedule = {"beta_1": beta_1, "schedule_decay": 1.0}
         else:
             sd = _num(config, "schedule_decay", default=0.004) if legacy else _num(config, "decay", default=0.004)

@@ -150,7 +150,8 @@ def build_state(plan: OptimizerPlan, arrays: Sequence[ArraySource], variables: S
     else:
         iterations = 0
         notes.append(f"{plan.spec.origin_class}: the file holds no step count (not saved by this Keras "
-                     "release); resumed at step 0, as the original software itself does on reload")
+                     "release); resumed at step 0 as the original software itself does on reload, unless "
+                     "given with --optimizer-step")
     by_source = ir_variables_by_source(model)
     slot_map: dict[str, dict[str, Weight]] = {}
     raw_slots = parsed["slots"]
@@ -180,4 +181,5 @@ def build_state(plan: OptimizerPlan, arrays: Sequence[ArraySource], variables: S
             notes.append("Nadam's momentum-schedule product (not saved by this Keras release) recomputed from "
                          "the step count")
         trailing.append(Weight.of("u_product", np.asarray(value, dtype=np.float32)))
-    return OptimizerState(iterations, groups, tuple(trailing), source), tuple(notes)
+    stored = isinstance(it_src, ArraySource)
+    return OptimizerState(iterations, groups, tuple(trailing), source, stored), tuple(notes)
