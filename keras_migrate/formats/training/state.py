@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from keras_migrate.errors import UnsupportedError
+from keras_migrate.formats.tensorflow.bundle import BundleTensor
 from keras_migrate.formats.training.optimizers import OptimizerPlan
 from keras_migrate.ir.graph import Model
 from keras_migrate.ir.training import OptimizerState, SlotGroup, variable_key
@@ -28,9 +29,12 @@ _HINT = "use --inference-only to convert without the optimizer state"
 
 
 def source_id(source: ArraySource) -> str | None:
-    """A stable id of a stored array (HDF5 file + dataset), or ``None`` for derived data."""
+    """A stable id of a stored array (HDF5 file + dataset, tensor-bundle shard + key), or
+    ``None`` for derived data."""
     if isinstance(source, H5Dataset):
         return f"{source.file}::{source.dataset}"
+    if isinstance(source, BundleTensor):
+        return f"{source.file}::{source.key}"
     return None
 
 
