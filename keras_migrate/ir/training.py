@@ -28,6 +28,8 @@ __all__ = [
     "OptimizerState",
     "SlotGroup",
     "TrainingState",
+    "format_training",
+    "training_summary",
     "variable_key",
 ]
 
@@ -119,3 +121,49 @@ class TrainingState:
     optimizer: OptimizerSpec
     state: OptimizerState | None = None
     dropped: tuple[str, ...] = ()
+
+
+def training_summary(training: TrainingState) -> dict[str, Any]:
+    """A JSON-ready description (``inspect --json``): compile arguments, the optimizer, and
+    the state's step count and slot shapes (never the arrays themselves)."""
+    out: dict[str, Any] = {
+        "optimizer": {"type": training.optimizer.type, "config": dict(training.optimizer.config),
+                      "source_class": training.optimizer.origin_class,
+                      "source_config": dict(training.optimizer.origin_config),
+                      "notes": list(training.optimizer.notes)},
+        "loss": training.compile.loss,
+        "metrics": training.compile.metrics,
+        "weighted_metrics": training.compile.weighted_metrics,
+        "loss_weights": training.compile.loss_weights,
+        "state": None,
+        "not_carried": list(training.dropped),
+    }
+    state = training.state
+    if state is not None:
+        out["state"] = {
+            "iterations": state.iterations,
+            "iterations_stored": state.iterations_stored,
+            "source": state.source,
+            "slots": [{"slot": name, "variable": key, "shape": list(w.shape)} for name, key, w in state.slot_weights()],
+            "trailing": [{"name": w.name, "shape": list(w.shape)} for w in state.trailing],
+        }
+    return out
+
+
+def format_training(training: TrainingState, indent: str = "  ") -> list[str]:
+    """Lines for the text printer: compile arguments, optimizer, state shapes."""
+    c, o = training.compile, training.optimizer
+    lines = [f"{indent}training: optimizer {o.type} {dict(o.config)} (source: {o.origin_class})"]
+    lines.append(f"{indent}  loss={c.loss!r} metrics={c.metrics!r} loss_weights={c.loss_weights!r}"
+                 + (f" weighted_metrics={c.weighted_metrics!r}" if c.weighted_metrics else ""))
+    lines += [f"{indent}  note: {n}" for n in o.notes]
+    state = training.state
+    if state is not None:
+        stored = "" if state.iterations_stored else " (not stored; 0 unless given)"
+        lines.append(f"{indent}  state: step {state.iterations}{stored}, from {state.source}")
+        for name, key, w in state.slot_weights():
+            lines.append(f"{indent}    {name:<22} {key:<40} {w.shape}")
+        for w in state.trailing:
+            lines.append(f"{indent}    {w.name:<22} {'(scalar)':<40} {w.shape}")
+    lines += [f"{indent}  not carried: {d}" for d in training.dropped]
+    return lines

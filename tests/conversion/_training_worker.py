@@ -4,7 +4,8 @@
 
 ``jobs.json``: ``{"jobs": [{"id", "model", "batch", "result"}]}``; ``batch`` is the
 fixture npz (``train_x``, ``train_y_i``). For each job: ``keras.saving.load_model`` (after
-``import keras_migrate``, which registers the compat optimizers), then ONE
+``import keras_migrate``, which registers the compat optimizers), or a generated ``.py``
+module's ``load_model()``, then ONE
 ``train_on_batch`` on the stored batch; the result npz holds the reported loss and
 ``model.get_weights()`` after the step, plus whether the model came back compiled, which
 optimizer it has, its step count before the step, and Keras' warnings about the optimizer.
@@ -28,7 +29,16 @@ def run(job: dict) -> dict:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = keras.saving.load_model(job["model"])
+        if job["model"].endswith(".py"):  # generated code: its own load_model()
+            import importlib.util
+
+            spec = importlib.util.spec_from_file_location(f"converted_{abs(hash(job['model']))}", job["model"])
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            model = module.load_model()
+        else:
+            model = keras.saving.load_model(job["model"])
     batch = np.load(job["batch"])
     ys = [batch[k] for k in sorted((k for k in batch.files if k.startswith("train_y_")), key=lambda k: int(k[8:]))]
     info = {
@@ -50,7 +60,9 @@ def run(job: dict) -> dict:
 
 
 def main(path: str) -> int:
-    for job in json.loads(open(path).read())["jobs"]:
+    with open(path) as fh:
+        jobs = json.load(fh)["jobs"]
+    for job in jobs:
         try:
             info = {"ok": True, **run(job)}
         except Exception as exc:  # one bad model must not hide the others' results

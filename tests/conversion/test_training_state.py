@@ -59,10 +59,12 @@ class TrainCase:
     generation: str
     case: str
     form: str
+    #: Output kind: ``.keras`` or ``.py`` (generated code with its weights file).
+    output: str = ".keras"
 
     @property
     def id(self) -> str:
-        return f"{self.generation}/{self.case}/{self.form}"
+        return f"{self.generation}/{self.case}/{self.form}" + ("/py" if self.output == ".py" else "")
 
     @property
     def source(self) -> Path:
@@ -101,6 +103,10 @@ def _cases() -> list[TrainCase]:
 
 
 CASES = _cases()
+#: Generated Python (``load_model()`` compiles and loads the state): the .h5 forms of one
+#: standalone Keras 2 and the tf_keras generation (compat optimizers included).
+CASES += [TrainCase(c.generation, c.case, c.form, ".py") for c in list(CASES)
+          if c.form == "h5" and c.generation in ("keras-2.2.4", "tf-keras-2.21")]
 
 
 def test_every_generation_and_optimizer_has_fixtures():
@@ -117,7 +123,7 @@ def converted(tmp_path_factory) -> dict[str, tuple[Path, keras_migrate.Conversio
     work = tmp_path_factory.mktemp("training")
     out = {}
     for c in CASES:
-        target = work / (c.id.replace("/", "__") + ".keras")
+        target = work / (c.id.replace("/", "__").replace(".", "_").replace("-", "_") + c.output)
         report = keras_migrate.convert(c.source, target, optimizer_step=c.step_given)
         out[c.id] = (target, report)
     return out

@@ -21,7 +21,7 @@ from keras_migrate.ir.graph import Model, flatten_structure
 from keras_migrate.ir.training import TrainingState
 from keras_migrate.ir.weights import ArraySource
 
-__all__ = ["assemble_training", "output_layers"]
+__all__ = ["assemble_training", "not_carried", "output_layers"]
 
 
 def output_layers(model: Model) -> tuple[list[str], dict[str, int | None]]:
@@ -38,6 +38,15 @@ def output_layers(model: Model) -> tuple[list[str], dict[str, int | None]]:
         shape = value.type.shape if value.type is not None else ()
         units[original] = shape[-1] if shape else None
     return names, units
+
+
+#: What malformed (fuzzed, hand-edited) training values raise while being translated.
+_MALFORMED: tuple[type[Exception], ...] = (TypeError, ValueError, KeyError, AttributeError, OverflowError, IndexError)
+
+
+def not_carried(model: Model, why: str) -> Model:
+    """``model`` unchanged but for a provenance note saying why no training state."""
+    return replace(model, provenance=model.provenance.with_note(f"training state not carried: {why}"))
 
 
 def _reason(exc: UnsupportedError) -> str:
@@ -62,8 +71,7 @@ def assemble_training(
     """
     generation = model.provenance.generation or "keras2"
     if not isinstance(optimizer, Mapping) or not isinstance(optimizer.get("class_name"), str):
-        return replace(model, provenance=model.provenance.with_note(
-            "training state not carried: no optimizer configuration (a native TF optimizer?)"))
+        return not_carried(model, "no optimizer configuration (a native TF optimizer?)")
     class_name = str(optimizer["class_name"])
     config = optimizer.get("config") if isinstance(optimizer.get("config"), Mapping) else {}
     assert isinstance(config, Mapping)
@@ -73,9 +81,13 @@ def assemble_training(
         plan = plan_optimizer(class_name, config, family_of(generation, class_name, config))
         compile_spec = translate_compile(compile_args, outputs, units, rename)
     except UnsupportedError as exc:
-        note = f"training state not carried: {_reason(exc)}"
-        return replace(model, provenance=model.provenance.with_note(note))
+        return not_carried(model, _reason(exc))
+    except _MALFORMED as exc:  # values of the wrong type: the state is optional, the model is not
+        return not_carried(model, f"the training configuration is malformed ({type(exc).__name__}: {exc})"[:300])
     dropped: list[str] = []
+    mode = compile_args.get("sample_weight_mode")
+    if mode not in (None, "", {}, []):
+        dropped.append(f"sample_weight_mode={mode!r}: Keras 3 takes sample weights of any rank without it")
     state = None
     notes: tuple[str, ...] = ()
     if arrays:
@@ -86,6 +98,8 @@ def assemble_training(
                 state, notes = build_state(plan, arrays, variables, model, path=path, source=source)
             except UnsupportedError as exc:
                 dropped.append(f"optimizer state: {_reason(exc)}")
+            except _MALFORMED as exc:
+                dropped.append(f"optimizer state: malformed ({type(exc).__name__}: {exc})"[:300])
     else:
         dropped.append("optimizer state: the file holds none (the optimizer starts fresh)")
     spec = plan.spec

@@ -79,9 +79,9 @@ _HINT = "use --inference-only, or recompile after loading"
 def _loss_name(value: Any) -> str:
     if isinstance(value, Mapping):
         cfg = value.get("config")
-        if isinstance(cfg, Mapping) and cfg.get("from_logits") or isinstance(cfg, Mapping) and cfg.get(
+        if (isinstance(cfg, Mapping) and cfg.get("from_logits")) or (isinstance(cfg, Mapping) and cfg.get(
             "label_smoothing"
-        ):
+        )):
             raise UnsupportedError(f"loss {value.get('class_name')!r} with arguments {dict(cfg)} is not carried",
                                    hint=_HINT)
         name = _LOSS_CLASSES.get(str(value.get("class_name")))
@@ -98,7 +98,8 @@ def _loss_name(value: Any) -> str:
 
 def _metric_name(value: Any, loss: str | None, units: int | None) -> str:
     if isinstance(value, Mapping):
-        cfg = value.get("config") if isinstance(value.get("config"), Mapping) else {}
+        raw_cfg = value.get("config")
+        cfg: Mapping[str, Any] = raw_cfg if isinstance(raw_cfg, Mapping) else {}
         cls = str(value.get("class_name"))
         if cls in _METRIC_CLASSES:
             return _METRIC_CLASSES[cls]

@@ -15,9 +15,10 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats.architecture import parse_json
 from keras_migrate.formats.hdf5 import attr_names, attr_text, dataset, group, guarded, open_h5
-from keras_migrate.formats.training.assemble import assemble_training
+from keras_migrate.formats.training.assemble import assemble_training, not_carried
 from keras_migrate.formats.training.state import LegacyVariable, ir_variables_by_source, source_id
 from keras_migrate.ir.graph import Model
 from keras_migrate.ir.weights import ArraySource, H5Dataset, Weight
@@ -28,8 +29,11 @@ __all__ = ["H5LayerWeights", "legacy_variables", "read_h5_training"]
 class H5LayerWeights(Protocol):
     """What is needed of a weights group (:class:`keras_migrate.formats.keras2.h5.H5Weights`)."""
 
-    layer_names: Sequence[str]
-    layers: Mapping[str, Sequence[Weight]]
+    @property
+    def layer_names(self) -> Sequence[str]: ...
+
+    @property
+    def layers(self) -> Mapping[str, Sequence[Weight]]: ...
 
 
 def legacy_variables(model: Model, weights: H5LayerWeights) -> list[LegacyVariable] | None:
@@ -55,7 +59,10 @@ def read_h5_training(path: str, model: Model, weights: H5LayerWeights) -> Model:
         text = attr_text(f, "training_config", path)
         if text is None:
             return model
-        cfg = parse_json(text, path, "training_config")
+        try:
+            cfg = parse_json(text, path, "training_config")
+        except KerasMigrateError as exc:
+            return not_carried(model, f"training_config is not valid JSON ({exc.message})")
         og = group(f, "optimizer_weights", path, what="group 'optimizer_weights'")
         arrays: list[ArraySource] | None = None
         if og is not None:

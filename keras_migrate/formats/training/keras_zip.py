@@ -68,16 +68,16 @@ def read_zip_training(model: Model, config: Mapping[str, Any], weights_h5: str |
         return model
     arrays: list[ArraySource] = []
     if weights_h5 is not None:
-        import h5py
+        from keras_migrate.formats.hdf5 import guarded, open_h5
 
-        with h5py.File(weights_h5, "r") as f:
+        with open_h5(weights_h5) as f, guarded(path, "the optimizer variables in model.weights.h5"):
             group = f.get("optimizer/vars")
-            if isinstance(group, h5py.Group):
+            if group is not None and hasattr(group, "keys"):
                 keys = sorted((k for k in group if k.isdigit()), key=int)
                 for k in keys:
-                    ds = group[k]
-                    if not isinstance(ds, h5py.Dataset):
-                        arrays = []
+                    ds = group.get(k)
+                    if ds is None or not hasattr(ds, "shape") or ds.is_virtual or ds.external:
+                        arrays = []  # not a plain dataset of this file: the state is not carried
                         break
                     arrays.append(H5Dataset(weights_h5, ds.name, tuple(ds.shape), str(ds.dtype)))
     return assemble_training(

@@ -40,11 +40,19 @@ _V2_SLOTS: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def _tensor(bundle: TensorBundle, key: str) -> BundleTensor | None:
-    return bundle.tensor(key + _VALUE) if key + _VALUE in set(bundle.keys()) else None
+class _Keys:
+    """A bundle's tensors by key, with the key set computed once."""
+
+    def __init__(self, bundle: TensorBundle) -> None:
+        self.bundle = bundle
+        self.keys = frozenset(bundle.keys())
 
 
-def _new_optimizer_arrays(bundle: TensorBundle) -> list[ArraySource] | None:
+def _tensor(keys: _Keys, key: str) -> BundleTensor | None:
+    return keys.bundle.tensor(key + _VALUE) if key + _VALUE in keys.keys else None
+
+
+def _new_optimizer_arrays(bundle: _Keys) -> list[ArraySource] | None:
     it = _tensor(bundle, "optimizer/_iterations")
     if it is None:
         return None
@@ -56,7 +64,7 @@ def _new_optimizer_arrays(bundle: TensorBundle) -> list[ArraySource] | None:
     return arrays
 
 
-def _v2_arrays(bundle: TensorBundle, class_name: str, tokens: tuple[str, ...],
+def _v2_arrays(bundle: _Keys, class_name: str, tokens: tuple[str, ...],
                variables: list[LegacyVariable]) -> list[ArraySource] | None:
     """The OptimizerV2 state in its ``.h5`` positional layout ``tokens``."""
     slot_names = _V2_SLOTS.get(class_name.lower())
@@ -95,7 +103,7 @@ def read_savedmodel_training(model: Model, meta: Mapping[str, Any], prefix: str,
         config = optimizer.get("config") if isinstance(optimizer.get("config"), Mapping) else {}
         assert isinstance(config, Mapping)
         try:
-            bundle = TensorBundle(prefix)
+            bundle = _Keys(TensorBundle(prefix))
             family = family_of(model.provenance.generation or "tf.keras", class_name, config)
             if family == "tf_new":
                 arrays = _new_optimizer_arrays(bundle)

@@ -88,8 +88,12 @@ def _u_product(iterations: int, beta_1: float, schedule_decay: float) -> float:
     """Nadam's running product of momentum-schedule factors after ``iterations`` steps,
     accumulated in float32 as the optimizers do."""
     prod = np.float32(1.0)
+    limit = np.float32(beta_1)
     for t in range(1, iterations + 1):
-        prod = np.float32(prod * np.float32(beta_1 * (1.0 - 0.5 * 0.96 ** (t * schedule_decay))))
+        factor = np.float32(beta_1 * (1.0 - 0.5 * 0.96 ** (t * schedule_decay)))
+        if factor == limit or prod == 0:  # the schedule has converged: the rest is beta_1 ** n
+            return float(np.float32(prod * limit ** np.float32(iterations - t + 1)))
+        prod = np.float32(prod * factor)
     return float(prod)
 
 
@@ -150,7 +154,10 @@ def build_state(plan: OptimizerPlan, arrays: Sequence[ArraySource], variables: S
     notes: list[str] = []
     it_src = parsed.get("iter")
     if isinstance(it_src, (H5Dataset, ArraySource)):
-        iterations = int(np.asarray(it_src.read()).reshape(-1)[0])
+        value = float(np.asarray(it_src.read()).reshape(-1)[0])
+        if not (0 <= value < 2**53) or value != int(value):
+            raise UnsupportedError(f"the optimizer's step count {value!r} is not a count", path=path, hint=_HINT)
+        iterations = int(value)
     else:
         iterations = 0
         notes.append(f"{plan.spec.origin_class}: the file holds no step count (not saved by this Keras "
