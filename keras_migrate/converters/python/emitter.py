@@ -342,7 +342,12 @@ class ModuleEmitter:
         compiled = compile_config is not None
         if compile_config is not None:
             # The source's compile() arguments in Keras 3 terms (keras.Model.compile_from_config).
-            out += ["", *format_statement("COMPILE_CONFIG = ", literal(dict(compile_config)), indent="")]
+            config = dict(compile_config)
+            optimizer = dict(config["optimizer"])
+            if optimizer.get("registered_name"):
+                optimizer["module"] = None  # the copy in this file is found by its registered name
+            config["optimizer"] = optimizer
+            out += ["", *format_statement("COMPILE_CONFIG = ", literal(config), indent="")]
         if self.compat.blocks:
             out += ["", "", "# " + self._compat_comment()]
             for block in self.compat.blocks:
