@@ -38,6 +38,7 @@ TFK = FIXTURES / "tf-keras-2.21"
         ("tf.keras", "RMSprop", {"learning_rate": 0.1, "momentum": 0.5, "decay": 0.0}, "RMSprop",
          {"momentum": 0.5}),  # TF's momentum kernel puts epsilon inside the root, as Keras 3
         ("tf.keras", "SGD", {"learning_rate": 0.1, "clipnorm": 2.0, "decay": 0.0}, "SGD", {"clipnorm": 2.0}),
+        ("tf.keras", "Adam", {"lr": 0.1, "decay": 0.0, "clipnorm": 1.0}, "Adam", {"global_clipnorm": 1.0}),  # TF 1.x
         ("tf.keras", "Custom>Adam", {"learning_rate": 0.1, "global_clipnorm": 2.0, "is_legacy_optimizer": False},
          "Adam", {"global_clipnorm": 2.0}),
     ],

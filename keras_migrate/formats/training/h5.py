@@ -56,7 +56,10 @@ def read_h5_training(path: str, model: Model, weights: H5LayerWeights) -> Model:
     """``model`` with the training state the HDF5 file at ``path`` holds (unchanged if
     the file holds no ``training_config``)."""
     with open_h5(path) as f:
-        text = attr_text(f, "training_config", path)
+        try:
+            text = attr_text(f, "training_config", path)
+        except KerasMigrateError as exc:  # the training state is optional: the model still converts
+            return not_carried(model, f"training_config is unreadable ({exc.message})")
         if text is None:
             return model
         try:

@@ -68,6 +68,9 @@ def family_of(generation: str, class_name: str, config: Mapping[str, Any]) -> Fa
         return "keras3"
     if class_name.startswith("Custom>") or config.get("is_legacy_optimizer") is False:
         return "tf_new"
+    if "lr" in config and "learning_rate" not in config:
+        # tf.keras of TF 1.x before OptimizerV2 ("2.1.6-tf"...): Keras 2's own optimizers
+        return "keras2"
     return "tf_legacy"
 
 
