@@ -127,6 +127,8 @@ def convert(
     source_backend: Literal["theano", "tensorflow"] | None = None,
     bn_running_std: Literal["variance", "std"] | None = None,
     dim_ordering: Literal["th", "tf"] | None = None,
+    inference_only: bool = False,
+    optimizer_step: int | None = None,
 ) -> ConversionReport:
     """Convert ``src`` to ``out`` exactly as ``keras-migrate convert`` does.
 
@@ -142,7 +144,11 @@ def convert(
     reusing the model already read; with ``data_format="channels_last"`` the output's inputs
     and outputs are transposed on purpose, so a model the layout pass changed is compared
     with the model as written instead. A mismatch does not raise: check ``report.ok``.
-    Reader options as in :func:`load`.
+    Reader options as in :func:`load`. A compiled source's training state (compile
+    configuration and optimizer state) is carried into ``.keras`` and ``.py`` outputs;
+    ``inference_only=True`` drops it (the model then loads uncompiled). ``optimizer_step``:
+    the step count to resume from where the file does not store one (Keras 1 and 2.0-2.2
+    RMSprop, Adagrad and Adadelta; it matters with ``decay``).
     """
     from keras_migrate.converters import emit
     from keras_migrate.ir.passes import prepare_for_output
@@ -168,6 +174,10 @@ def convert(
         )  # fmt: skip
     source = given
     model = prepare_for_output(source, data_format=data_format)
+    if inference_only:
+        model = model.with_training(None)
+    elif optimizer_step is not None:
+        model = _with_step(model, optimizer_step)
     progress = None
     if on_weight is not None:
         total = sum(w.nbytes for _, w in model.iter_weights())
@@ -189,6 +199,21 @@ def convert(
         renamed=MappingProxyType(dict(emitted.renamed)),
         verification=verification,
     )
+
+
+def _with_step(model: Model, step: int) -> Model:
+    """``model`` resuming at ``step`` where its file stored no step count (else unchanged)."""
+    import dataclasses
+
+    training = model.training
+    if step < 0:
+        raise ValueError(f"optimizer_step must be >= 0, not {step}")
+    if training is None or training.state is None or training.state.iterations_stored:
+        return model
+    state = dataclasses.replace(training.state, iterations=step, iterations_stored=True)
+    notes = tuple(n for n in training.optimizer.notes if "holds no step count" not in n)
+    optimizer = dataclasses.replace(training.optimizer, notes=(*notes, f"step count {step} given by the user"))
+    return model.with_training(dataclasses.replace(training, state=state, optimizer=optimizer))
 
 
 def _check_outputs(out: str, *, force: bool, inputs: list[str]) -> tuple[str, ...]:

@@ -35,6 +35,18 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="also make the model's inputs and outputs channels_last (callers must transpose their data)",
     )
+    p.add_argument(
+        "--inference-only",
+        action="store_true",
+        help="drop the training state (compile configuration, optimizer state): the model loads uncompiled",
+    )
+    p.add_argument(
+        "--optimizer-step",
+        type=int,
+        metavar="N",
+        help="the training step to resume from when the file does not store it (Keras 1/2.0-2.2 RMSprop, "
+        "Adagrad, Adadelta)",
+    )
     p.add_argument("--opset", type=int, metavar="N", help="with .onnx: the ONNX opset to target (default 17)")
     p.add_argument("--json", action="store_true", help="print the conversion report as JSON")
     p.set_defaults(func=run)
@@ -52,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
             force=args.force,
             data_format="keep" if args.keep_data_format else ("channels_last" if args.channels_last else "internal"),
             opset=args.opset,
+            inference_only=args.inference_only,
+            optimizer_step=args.optimizer_step,
             verify=args.verify,
             backends=args.backends.split(",") if args.backends else None,
             on_weight=progress,

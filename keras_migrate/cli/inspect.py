@@ -26,7 +26,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         from keras_migrate.ir.serialize import to_dict
 
-        print_json(to_dict(model))
+        data = to_dict(model)
+        if model.training is not None:
+            from keras_migrate.ir.training import training_summary
+
+            data["training"] = training_summary(model.training)
+        print_json(data)
     else:
         from keras_migrate.ir.printer import format_model
 

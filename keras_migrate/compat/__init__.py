@@ -22,6 +22,7 @@ MODULES = (
     "keras_migrate.compat._attention",
     "keras_migrate.compat._preprocessing",
     "keras_migrate.compat._augment",
+    "keras_migrate.compat._optimizers",
 )
 
 _REGISTERED = False

@@ -28,5 +28,8 @@ NAMES = frozenset(
         "keras_migrate>TFRandomCrop",
         "keras_migrate>RandomHeight",
         "keras_migrate>RandomWidth",
+        "keras_migrate>Keras2RMSprop",
+        "keras_migrate>Keras2Adagrad",
+        "keras_migrate>Keras2Nadam",
     }
 )

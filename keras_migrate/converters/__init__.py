@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from keras_migrate.converters.output import SUFFIXES, atomic_output, check_output_path, output_kind
-from keras_migrate.converters.report import EmitReport, compat_layers_used
+from keras_migrate.converters.report import EmitReport, compat_layers_used, training_notes
 from keras_migrate.ir.graph import Model
 
 __all__ = ["SUFFIXES", "EmitReport", "check_output_path", "compat_layers_used", "emit", "output_kind"]
@@ -50,7 +50,7 @@ def emit(
         with atomic_output(out, ".kmir") as tmp:
             serialize.save(model, tmp)
         n = sum(w.nbytes for _, w in model.iter_weights())
-    notes = list(model.provenance.notes)
+    notes = list(model.provenance.notes) + training_notes(model, kind)
     if kind == "python":
         # The module defines the compat objects it needs itself: it needs only Keras.
         from keras_migrate.converters.python import python_notes

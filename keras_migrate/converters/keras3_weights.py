@@ -10,7 +10,7 @@ row blocks) from the source file to the new one, so memory stays bounded by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -113,13 +113,15 @@ def write_weights_h5(
     *,
     on_weight: Callable[[int], None] | None = None,
     chunk_bytes: int | None = None,
+    optimizer_variables: Sequence[Weight] | None = None,
 ) -> int:
     """Write every weight into a new HDF5 file at ``path`` (a path or a seekable file-like
     object, e.g. a ``.keras`` archive member); returns bytes written.
 
     Each weight is read once from its source and written once; tensors larger than
     ``chunk_bytes`` (default :data:`CHUNK_BYTES`) are copied in row blocks so memory stays
-    bounded.
+    bounded. ``optimizer_variables``: a compiled model's optimizer state, written to the
+    ``optimizer/vars`` group in order (see :mod:`~keras_migrate.converters.keras3_training`).
     """
     import h5py
 
@@ -135,4 +137,9 @@ def write_weights_h5(
                 total += n
                 if on_weight is not None:
                     on_weight(n)
+        if optimizer_variables is not None:
+            # Keras 3 loads these positionally into the compiled model's optimizer.
+            group = f.require_group("optimizer/vars")
+            for i, w in enumerate(optimizer_variables):
+                total += _write_dataset(group, str(i), w, limit)
     return total

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 
 from keras_migrate.converters.keras3_config import model_config
+from keras_migrate.converters.keras3_training import plan_training
 from keras_migrate.converters.keras3_weights import write_weights_h5
 from keras_migrate.converters.output import atomic_output
 from keras_migrate.converters.stored_zip import StoredZipWriter
@@ -35,6 +36,9 @@ def write_weights(model: Model, out: str, *, on_weight: Callable[[int], None] | 
 def write_keras(model: Model, out: str, *, on_weight: Callable[[int], None] | None = None) -> int:
     """Write a complete ``.keras`` archive; returns the weight bytes written."""
     config = model_config(model.graph)
+    training = plan_training(model)
+    if training.compile_config is not None:
+        config["compile_config"] = dict(training.compile_config)
     metadata = {
         "keras_version": KERAS_FORMAT_VERSION,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
@@ -47,6 +51,7 @@ def write_keras(model: Model, out: str, *, on_weight: Callable[[int], None] | No
         zf.writestr("metadata.json", json.dumps(metadata).encode())
         zf.writestr("config.json", json.dumps(config).encode())
         with zf.open_member("model.weights.h5") as member:
-            n = write_weights_h5(model.graph, member, on_weight=on_weight)
+            n = write_weights_h5(model.graph, member, on_weight=on_weight,
+                                 optimizer_variables=training.variables)
         zf.close()
         return n

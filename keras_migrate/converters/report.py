@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from keras_migrate.ir.graph import COMPAT_PREFIX, Model
 
-__all__ = ["EmitReport", "compat_layers_used"]
+__all__ = ["EmitReport", "compat_layers_used", "training_notes"]
 
 
 @dataclass
@@ -44,3 +44,20 @@ def compat_layers_used(model: Model) -> list[str]:
         scan(layer.type)
         scan(dict(layer.config))
     return sorted(found)
+
+
+#: Output kinds that carry a compiled model's training state.
+TRAINING_KINDS = frozenset({"keras", "python"})
+
+
+def training_notes(model: Model, kind: str) -> list[str]:
+    """What of the source's training state the output carries and what it does not, one
+    line each (nothing for a model read without one)."""
+    if model.training is None:
+        return []
+    if kind not in TRAINING_KINDS:
+        return [f"training state (compile configuration, optimizer state) not written: a {kind} output has no "
+                "place for it"]
+    from keras_migrate.converters.keras3_training import plan_training
+
+    return list(plan_training(model).notes)

@@ -77,7 +77,9 @@ def _walk(
         return
     sub = str((cfg.get("name") if isinstance(cfg, Mapping) else None) or obj.get("name") or model)
     layers = cfg.get("layers") if isinstance(cfg, Mapping) else cfg
-    for value in obj.values():
+    for key, value in obj.items():
+        if key in _TRAINING_KEYS:
+            continue  # the optimizer and losses of a compiled model are not layers
         if value is not cfg:
             yield from _walk(value, sub, in_op=inner, layer=False, chain=False)
         elif isinstance(cfg, list):
@@ -88,6 +90,11 @@ def _walk(
                     yield from _layers(v, sub, inner)
                 else:
                     yield from _walk(v, sub, in_op=inner, layer=False, chain=False)
+
+
+#: Top-level keys of a saved model config that hold training state, not layers
+#: (``.keras`` archives of compiled models: the optimizer's ``class_name`` is no layer's).
+_TRAINING_KEYS = frozenset({"compile_config"})
 
 
 def _layers(items: list[Any], model: str, in_op: bool) -> Iterator[ConfigEntry]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeAlias
 
 from keras_migrate.ir.kinds import Generation, GraphKind
+from keras_migrate.ir.training import TrainingState
 from keras_migrate.ir.weights import Weight
 
 __all__ = [
@@ -289,6 +290,9 @@ class Model:
     provenance: Provenance = field(default_factory=Provenance)
     #: New (valid) layer name -> original name, for names that had to change (e.g. ``/``).
     renamed: Mapping[str, str] = field(default_factory=dict)
+    #: The compile configuration and optimizer state, when the file held them (``None``:
+    #: inference only).
+    training: TrainingState | None = None
 
     @property
     def name(self) -> str:
@@ -296,6 +300,9 @@ class Model:
 
     def with_graph(self, graph: Graph) -> Model:
         return replace(self, graph=graph)
+
+    def with_training(self, training: TrainingState | None) -> Model:
+        return replace(self, training=training)
 
     def iter_weights(self) -> Iterator[tuple[str, Weight]]:
         """Yield ``(layer_path/weight_name, weight)`` over the whole model."""

@@ -104,4 +104,8 @@ def format_model(model: Model) -> str:
         head.append(f"  note: {note}")
     for new, old in model.renamed.items():
         head.append(f"  renamed: {old!r} -> {new!r}")
+    if model.training is not None:
+        from keras_migrate.ir.training import format_training
+
+        head += format_training(model.training)
     return "\n".join(head) + "\n" + format_graph(model.graph)

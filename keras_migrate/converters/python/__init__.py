@@ -25,6 +25,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from keras_migrate.converters.keras3_training import plan_training
 from keras_migrate.converters.keras3_weights import write_weights_h5
 from keras_migrate.converters.output import atomic_output
 from keras_migrate.converters.python.emitter import python_source
@@ -84,7 +85,8 @@ def write_python(model: Model, out: str, *, on_weight: Callable[[int], None] | N
             )
     text = python_source(model, os.path.basename(weights_out))
     with atomic_output(weights_out, ".h5") as tmp_weights, atomic_output(out, ".py") as tmp_py:
-        n = write_weights_h5(model.graph, tmp_weights, on_weight=on_weight)
+        n = write_weights_h5(model.graph, tmp_weights, on_weight=on_weight,
+                             optimizer_variables=plan_training(model).variables)
         with open(tmp_py, "w", encoding="utf-8") as fh:
             fh.write(text)
     return n

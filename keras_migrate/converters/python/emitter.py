@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from keras_migrate.converters.keras3_config import graph_is_chain
+from keras_migrate.converters.keras3_training import plan_training
 from keras_migrate.converters.python.compat_source import (
     CompatSource,
     compat_source,
@@ -61,7 +62,7 @@ _TUPLE_KEYS = frozenset(
     }
 )
 #: Module-level names of every generated file.
-_MODULE_NAMES = ("build_model", "load_model", "WEIGHTS_FILE", "keras", "layers", "os")
+_MODULE_NAMES = ("build_model", "load_model", "WEIGHTS_FILE", "COMPILE_CONFIG", "keras", "layers", "os")
 _RNN_STATE_SUFFIXES = {3: ("", "_state_h", "_state_c"), 2: ("", "_state")}
 
 
@@ -72,6 +73,10 @@ class ModuleEmitter:
         self.model = model
         self.weights_file = weights_file
         compat = compat_layers_used(model)
+        self.training = plan_training(model)
+        optimizer = model.training.optimizer.type if model.training is not None else ""
+        if self.training.compile_config is not None and optimizer.startswith(COMPAT_PREFIX):
+            compat = sorted({*compat, optimizer})
         self.compat: CompatSource = compat_source(compat, trim=self._trim(compat))
         self.module_names = set(_MODULE_NAMES) | set(self.compat.names)
         self.helpers: list[list[str]] = []
@@ -333,6 +338,16 @@ class ModuleEmitter:
         uses_layers = any("layers." in line for line in [*body, *(x for h in self.helpers for x in h)])
         out: list[str] = [*self._docstring(), "", *self._header_comments(), *self._imports(uses_layers)]
         out.append(f"WEIGHTS_FILE = {py_str(self.weights_file)}")
+        compile_config = self.training.compile_config
+        compiled = compile_config is not None
+        if compile_config is not None:
+            # The source's compile() arguments in Keras 3 terms (keras.Model.compile_from_config).
+            config = dict(compile_config)
+            optimizer = dict(config["optimizer"])
+            if optimizer.get("registered_name"):
+                optimizer["module"] = None  # the copy in this file is found by its registered name
+            config["optimizer"] = optimizer
+            out += ["", *format_statement("COMPILE_CONFIG = ", literal(config), indent="")]
         if self.compat.blocks:
             out += ["", "", "# " + self._compat_comment()]
             for block in self.compat.blocks:
@@ -347,15 +362,34 @@ class ModuleEmitter:
             *body,
             "",
             "",
-            "def load_model(weights_path=None):",
-            '    """The converted model: build it, then load WEIGHTS_FILE from beside this module."""',
+            *self._load_model(compiled),
+        ]
+        return "\n".join(out) + "\n"
+
+    def _load_model(self, compiled: bool) -> list[str]:
+        if not compiled:
+            return [
+                "def load_model(weights_path=None):",
+                '    """The converted model: build it, then load WEIGHTS_FILE from beside this module."""',
+                "    model = build_model()",
+                "    if weights_path is None:",
+                "        weights_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), WEIGHTS_FILE)",
+                "    model.load_weights(weights_path)",
+                "    return model",
+            ]
+        return [
+            "def load_model(weights_path=None, compile=True):",
+            '    """The converted model: build it, compile it as the source was (COMPILE_CONFIG; unless',
+            "    compile=False), then load WEIGHTS_FILE from beside this module: the weights and, when",
+            '    compiled, the optimizer state, so training resumes where the source stopped."""',
             "    model = build_model()",
+            "    if compile:",
+            "        model.compile_from_config(COMPILE_CONFIG)",
             "    if weights_path is None:",
             "        weights_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), WEIGHTS_FILE)",
             "    model.load_weights(weights_path)",
             "    return model",
         ]
-        return "\n".join(out) + "\n"
 
     def _docstring(self) -> list[str]:
         return [

@@ -30,6 +30,7 @@ from keras_migrate.formats.hdf5 import (
     open_h5,
 )
 from keras_migrate.formats.pipeline import ModelSource, read_model
+from keras_migrate.formats.training.h5 import read_h5_training
 from keras_migrate.formats.vocabulary_files import VocabularyFiles
 from keras_migrate.ir.graph import Graph, Model
 from keras_migrate.ir.weights import H5Dataset, Weight
@@ -126,7 +127,7 @@ def read_h5_model(path: str, *, weights: str | None = None, vocabulary_files: Vo
         raise KerasMigrateError("HDF5 file is not a Keras model (no model_config)", path=path)
     config = check_model_config(parse_json(text, path, "model_config"), path)
     wg = read_weights_h5(weights or path)
-    return read_model(
+    model = read_model(
         ModelSource(
             config,
             path,
@@ -137,6 +138,7 @@ def read_h5_model(path: str, *, weights: str | None = None, vocabulary_files: Vo
             vocabulary_files=vocabulary_files,
         )
     )
+    return read_h5_training(path, model, wg)
 
 
 def read_architecture_file(

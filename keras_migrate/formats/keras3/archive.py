@@ -38,6 +38,7 @@ from keras_migrate.formats.keras3.ops import is_op_entry
 from keras_migrate.formats.layer_entries import ObjectWeights, entry_name, model_layer_entries
 from keras_migrate.formats.limits import MAX_CONFIG_BYTES
 from keras_migrate.formats.pipeline import ModelSource, read_model
+from keras_migrate.formats.training.keras_zip import read_zip_training
 from keras_migrate.formats.vocabulary_files import VocabularyFiles
 from keras_migrate.ir.graph import Graph, Layer, Model
 from keras_migrate.ir.specs import LOOKUP_TYPES, WeightSpec, save_groups, snake_case
@@ -303,7 +304,7 @@ def read_keras_zip(path: str, *, weights: str | None = None, vocabulary_files: V
             h5 = _weights_member(archive, names, path)
         return ZipWeights(h5, config, graph, renamed, path=path, keras_version=keras_version, tf_keras=tf_keras)
 
-    return read_model(
+    model = read_model(
         ModelSource(
             config,
             path,
@@ -314,6 +315,11 @@ def read_keras_zip(path: str, *, weights: str | None = None, vocabulary_files: V
             vocabulary_files=vocabulary_files,
         )
     )
+    if not isinstance(config.get("compile_config"), Mapping) or not config["compile_config"]:
+        return model
+    with _open_archive(path) as archive:
+        h5 = _weights_member(archive, names, path) if "model.weights.h5" in names else None
+    return read_zip_training(model, config, h5, path=path)
 
 
 def _weights_member(zf: zipfile.ZipFile, names: set[str], path: str) -> str:

@@ -28,6 +28,7 @@ from keras_migrate.formats.pipeline import read_model
 from keras_migrate.formats.tensorflow.checkpoint import checkpoint_source
 from keras_migrate.formats.tensorflow.protobuf import ProtobufError, decode
 from keras_migrate.formats.tensorflow.savedmodel_tables import SavedModelVocabularies
+from keras_migrate.formats.training.savedmodel import read_savedmodel_training
 from keras_migrate.formats.vocabulary_files import VocabularyFiles
 from keras_migrate.ir.graph import Model
 
@@ -127,7 +128,7 @@ def read_savedmodel(directory: str, *, vocabulary_files: VocabularyFiles | None 
     config = check_model_config(config, where)
     keras_version = str(meta.get("keras_version") or "") or None
     fmt = "savedmodel" if where.endswith("keras_metadata.pb") else "savedmodel-pre-tf2.5"
-    return read_model(
+    model = read_model(
         checkpoint_source(
             config,
             prefix,
@@ -140,3 +141,4 @@ def read_savedmodel(directory: str, *, vocabulary_files: VocabularyFiles | None 
             vocabulary_files=vocabulary_files,
         )
     )
+    return read_savedmodel_training(model, meta, prefix, path=directory)
