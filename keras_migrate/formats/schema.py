@@ -51,6 +51,31 @@ _ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation", "inner_activ
 #: Shape keys: a list of integers >= 0 or null (a list of such lists for several inputs).
 _SHAPES = frozenset({"batch_input_shape", "batch_shape", "input_shape", "target_shape"})
 
+_K1_CONV2D = ("nb_filter", "nb_row", "nb_col")
+_K2_CONV = ("filters", "kernel_size")
+#: Keys a layer class cannot be built without, whatever Keras wrote it: each class lists
+#: alternatives (Keras 1 names, Keras 2+ names), one of which must be present in full.
+#: Every key a rule reads unconditionally is here, so no rule meets a missing key.
+_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    **dict.fromkeys(("Dense", "TimeDistributedDense"), (("units",), ("output_dim",))),
+    **dict.fromkeys(("SimpleRNN", "GRU", "LSTM", "CuDNNGRU", "CuDNNLSTM"), (("units",), ("output_dim",))),
+    **dict.fromkeys(("Convolution1D", "AtrousConvolution1D"), (("nb_filter", "filter_length"),)),
+    "LocallyConnected1D": (("nb_filter", "filter_length"), _K2_CONV),
+    **dict.fromkeys(("Convolution2D", "AtrousConvolution2D", "Deconvolution2D", "SeparableConvolution2D"), (_K1_CONV2D,)),
+    **dict.fromkeys(("LocallyConnected2D", "ConvLSTM2D"), (_K1_CONV2D, _K2_CONV)),
+    "Convolution3D": (("nb_filter", "kernel_dim1", "kernel_dim2", "kernel_dim3"),),
+    **dict.fromkeys(
+        ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "SeparableConv1D",
+         "SeparableConv2D", "ConvLSTM1D", "ConvLSTM3D"),
+        (_K2_CONV,),
+    ),
+    **dict.fromkeys(("DepthwiseConv1D", "DepthwiseConv2D"), (("kernel_size",),)),
+    "Embedding": (("input_dim", "output_dim"),),
+    "MaxoutDense": (("output_dim",),),
+    **dict.fromkeys(("TimeDistributed", "Bidirectional"), (("layer",),)),
+    "RNN": (("cell",),),
+}  # fmt: skip
+
 
 def _fail(path: str, what: str, layer: str | None = None) -> KerasMigrateError:
     return KerasMigrateError(what, path=path, layer=layer, hint=_HINT)
@@ -193,6 +218,7 @@ class _Checker:
         elif not isinstance(cfg, Mapping):
             raise self.fail(f"the {cls} config is {_describe(cfg)}, not an object", label)
         else:
+            self.required(cls, cfg, label)
             self.values(cfg, label)
         if "inbound_nodes" in item:
             nodes = item["inbound_nodes"]
@@ -262,6 +288,8 @@ class _Checker:
                 continue
             if not isinstance(cur, Mapping):
                 continue
+            if cur is not cfg and "class_name" in cur:
+                self.nested(cur, label)
             for key, v in cur.items():
                 if key in _COUNTS or key in _POSITIVE:
                     self.size(key, v, label)
@@ -275,6 +303,29 @@ class _Checker:
                     raise self.fail(f"'{key}' is {_describe(v)}, not a name or an object", label)
                 elif isinstance(v, (list, Mapping)):
                     stack.append(v)
+
+    def required(self, cls: str, cfg: Mapping[str, Any], label: str) -> None:
+        """The keys :data:`_REQUIRED` lists for ``cls``: one alternative present in full."""
+        alternatives = _REQUIRED.get(cls)
+        if alternatives is None or any(all(k in cfg for k in alt) for alt in alternatives):
+            return
+        best = min(alternatives, key=lambda alt: sum(k not in cfg for k in alt))
+        missing = [k for k in best if k not in cfg]
+        raise self.fail(f"the {cls} config has no {' or '.join(repr(k) for k in missing)}", label)
+
+    def nested(self, obj: Mapping[str, Any], label: str) -> None:
+        """A serialized object inside a layer config (a wrapped layer, a cell, an
+        initializer...): ``class_name`` a string and ``config`` an object (or null; a list for
+        a Sequential model); a layer class it names has its required keys."""
+        cls, cfg = obj.get("class_name"), obj.get("config")
+        if not isinstance(cls, str):
+            raise self.fail(f"a nested 'class_name' is {_describe(cls)}, not a string", label)
+        if isinstance(cfg, list) and cls == "Sequential":
+            return
+        if cfg is not None and not isinstance(cfg, Mapping):
+            raise self.fail(f"the nested {cls} config is {_describe(cfg)}, not an object", label)
+        if isinstance(cfg, Mapping) and "layers" not in cfg:
+            self.required(cls, cfg, label)
 
     def int_like(self, key: str, v: Any, label: str) -> None:
         """Integers (in nested lists or Keras 1 ``*_pad`` objects) or a mode name (``"same"``): never a float."""
@@ -300,7 +351,7 @@ class _Checker:
         )
         if not ok:
             raise self.fail(f"'{key}' is {_describe(v)}, not a name or a {{class_name, config}} object", label)
-        self.values(v["config"] or {}, label)
+        self.values(v.get("config") or {}, label)
 
     def size(self, key: str, v: Any, label: str) -> None:
         low = 1 if key in _POSITIVE else 0

@@ -56,6 +56,30 @@ CASES = [
         "ckpt-mutate:fixtures/tf-keras-2.21/conv1d_transpose.savedmodel:seed=2053498084:op=size",
         "a checkpoint entry declaring a terabyte: read without a size check, MemoryError",
     ),
+    (
+        "h5-link:fixtures/keras-2.2.4/compiled_adam_trained.h5:seed=1563453603:kind=external",
+        "an external link in optimizer_weights (a group no reader reads) converts with exit 0",
+    ),
+    (
+        "h5-bitflip:fixtures/tf-keras-2.21/pooling_channels_first.h5:seed=632610742:n=32:span=0",
+        "a corrupt object met while scanning the file's links: SystemError out of h5py's link iteration",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/conv1d_atrous.json:seed=3:op=drop:fmt=json:weights=1",
+        "a Keras 1 Convolution1D without nb_filter: KeyError in formats/keras1/weights.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/separable_deconv_tf.json:seed=1:op=drop:fmt=json:weights=0",
+        "a Keras 1 SeparableConvolution2D without nb_row: KeyError in formats/keras1/layers.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/timedistributed.json:seed=677745747:op=typeswap:fmt=json:weights=0",
+        "a wrapped layer whose config is a float: TypeError in formats/keras1/layers.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-2.0.8/depthwise_conv2d.json:seed=462555110:op=drop:fmt=json:weights=1:cmd=py",
+        "an initializer object without 'config': KeyError in formats/schema.py",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)

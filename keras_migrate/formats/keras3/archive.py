@@ -34,6 +34,7 @@ from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
 from keras_migrate.formats.architecture import check_model_config, parse_json
+from keras_migrate.formats.hdf5 import refuse_foreign_links
 from keras_migrate.formats.keras3.ops import is_op_entry
 from keras_migrate.formats.layer_entries import ObjectWeights, entry_name, model_layer_entries
 from keras_migrate.formats.limits import MAX_CONFIG_BYTES
@@ -133,6 +134,7 @@ class ZipWeights(ObjectWeights):
         except OSError as exc:
             raise KerasMigrateError(f"model.weights.h5 in the archive is not readable HDF5 ({exc})", path=path) from exc
         with f:
+            refuse_foreign_links(f, path, what="model.weights.h5 in the archive")
             self._file = f
             self._h5 = h5_path
             self._prefixes = object_paths(model_config, "", tf_keras=tf_keras)
