@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,7 +40,7 @@ _MODELS = ("Sequential", "Functional", "Model")
 #: Size-like config keys: an integer >= 1 (or a list of them), or null.
 _POSITIVE = frozenset(
     {"kernel_size", "strides", "pool_size", "size", "stride", "pool_length", "filter_length",
-     "subsample_length", "nb_row", "nb_col", "depth_multiplier"}
+     "subsample_length", "nb_row", "nb_col", "depth_multiplier", "kernel_dim1", "kernel_dim2", "kernel_dim3"}
 )  # fmt: skip
 #: Count-like config keys: an integer >= 0, or null.
 _COUNTS = frozenset({"units", "filters", "nb_filter", "input_dim", "output_dim", "input_length", "nb_feature", "n"})
@@ -48,6 +49,10 @@ _INT_LIKE = frozenset({"padding", "cropping", "dilation_rate", "output_padding",
 #: Keys holding a serialized initializer, regularizer or constraint.
 _OBJECT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 _ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation", "inner_activation"})
+#: dtype keys: null, a dtype or policy name (``float32``, ``mixed_float16``...) or a
+#: serialized Keras 3 ``DTypePolicy`` object.
+_DTYPES = frozenset({"dtype", "input_dtype"})
+_DTYPE_NAME = re.compile(r"(mixed_)?(b?float|u?int|complex|qint|quint)(8|16|32|64|128)?|bool|string|str|half|double")
 #: Shape keys: a list of integers >= 0 or null (a list of such lists for several inputs).
 _SHAPES = frozenset({"batch_input_shape", "batch_shape", "input_shape", "target_shape"})
 
@@ -299,6 +304,8 @@ class _Checker:
                     self.int_like(key, v, label)
                 elif key.endswith(_OBJECT_SUFFIXES):
                     self.obj(key, v, label)
+                elif key in _DTYPES:
+                    self.dtype(key, v, label)
                 elif key in _ACTIVATION_KEYS and not (v is None or isinstance(v, (str, Mapping))):
                     raise self.fail(f"'{key}' is {_describe(v)}, not a name or an object", label)
                 elif isinstance(v, (list, Mapping)):
@@ -327,8 +334,19 @@ class _Checker:
         if isinstance(cfg, Mapping) and "layers" not in cfg:
             self.required(cls, cfg, label)
 
+    def dtype(self, key: str, v: Any, label: str) -> None:
+        if v is None or (isinstance(v, str) and _DTYPE_NAME.fullmatch(v)):
+            return
+        if isinstance(v, Mapping) and isinstance(v.get("class_name"), str):
+            self.values(v, label)
+            return
+        raise self.fail(f"'{key}' is {_describe(v)}, not a dtype name", label)
+
     def int_like(self, key: str, v: Any, label: str) -> None:
-        """Integers (in nested lists or Keras 1 ``*_pad`` objects) or a mode name (``"same"``): never a float."""
+        """Integers (in nested lists or Keras 1 ``*_pad`` objects), or for ``padding`` alone a
+        mode name (``"same"``): never a float, never a string inside a list."""
+        if isinstance(v, str) and key == "padding":
+            return
         stack = [v]
         while stack:
             cur = stack.pop()
@@ -336,7 +354,7 @@ class _Checker:
                 stack.extend(cur)
             elif isinstance(cur, Mapping):  # Keras 1: {"left_pad": 1, "right_pad": 2}
                 stack.extend(cur.values())
-            elif isinstance(cur, float) or (_is_int(cur) and not -MAX_DIMENSION <= cur <= MAX_DIMENSION):
+            elif isinstance(cur, (float, str)) or (_is_int(cur) and not -MAX_DIMENSION <= cur <= MAX_DIMENSION):
                 raise self.fail(f"'{key}' is {_describe(v)}, not integers", label)
 
     def obj(self, key: str, v: Any, label: str) -> None:

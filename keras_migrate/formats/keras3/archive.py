@@ -134,12 +134,12 @@ class ZipWeights(ObjectWeights):
         except OSError as exc:
             raise KerasMigrateError(f"model.weights.h5 in the archive is not readable HDF5 ({exc})", path=path) from exc
         with f:
-            refuse_foreign_links(f, path, what="model.weights.h5 in the archive")
             self._file = f
             self._h5 = h5_path
             self._prefixes = object_paths(model_config, "", tf_keras=tf_keras)
             try:
                 self.locate_all(graph, renamed)
+                refuse_foreign_links(f, path, what="model.weights.h5 in the archive")
             except KerasMigrateError:
                 raise
             except _H5_ERRORS as exc:  # a damaged inner HDF5 file: corrupt headers, dangling links...
