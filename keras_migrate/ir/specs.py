@@ -129,6 +129,11 @@ def _kernel_bias(layer_type: str, config: Mapping[str, Any], use_bias: bool) -> 
     elif layer_type in _CONV_T_RANK:
         filters = _pos(config, "filters")
         kernel, bias = (*_kernel(config, _CONV_T_RANK[layer_type]), filters, None), (filters,)
+    elif layer_type.startswith("keras_migrate>LocallyConnected"):
+        # one kernel per output position, (positions, kernel * channels, filters); bias per position
+        rank = 1 if layer_type.endswith("1D") else 2
+        filters = _pos(config, "filters")
+        kernel, bias = (None, None, filters), (*(None,) * rank, filters)
     elif layer_type in _DEPTHWISE_RANK:
         kernel, bias = (*_kernel(config, _DEPTHWISE_RANK[layer_type]), None, _pos(config, "depth_multiplier")), (None,)
     return [_w("kernel", kernel)] + ([_w("bias", bias)] if use_bias else [])
@@ -238,7 +243,7 @@ def weight_specs(layer_type: str, config: Mapping[str, Any]) -> list[WeightSpec]
         return [_w("mean", None, trainable=False, same_as="stats"), _w("variance", None, trainable=False, same_as="stats"),
                 _w("count", (), trainable=False, kinds="fiu")]  # fmt: skip
     if layer_type == "keras_migrate>LayerScale":
-        return [_w("gamma", None)]
+        return [_w("gamma", (_pos(config, "projection_dim"),))]
     if layer_type in LOOKUP_TYPES:
         return [_w("idf_weights", (None,), trainable=False)] if config.get("output_mode") == "tf_idf" else []
     if layer_type == "EinsumDense":
