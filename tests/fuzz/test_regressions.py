@@ -80,6 +80,18 @@ CASES = [
         "cfg-mutate:fixtures/keras-2.0.8/depthwise_conv2d.json:seed=462555110:op=drop:fmt=json:weights=1:cmd=py",
         "an initializer object without 'config': KeyError in formats/schema.py",
     ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/conv3d_tf.json:seed=11:op=typeswap:fmt=json:weights=0",
+        "a string inside Keras 1 'subsample': ValueError in ir/config_args.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/sequential_merge_first.json:seed=11:op=typeswap:fmt=json:weights=0",
+        "'input_dtype' a float: TypeError from numpy in formats/keras1/fresh.py",
+    ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/embedding_plain.json:seed=930042724:op=dupname:fmt=json:weights=0",
+        "an architecture without weights: 'invalid IR: ... weights are []', naming no layer",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
