@@ -49,6 +49,8 @@ _INT_LIKE = frozenset({"padding", "cropping", "dilation_rate", "output_padding",
 #: Keys holding a serialized initializer, regularizer or constraint.
 _OBJECT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 _ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation", "inner_activation"})
+#: Probabilities (dropout rates): a number in [0, 1]; Keras 3 refuses others when it builds the layer.
+_RATES = frozenset({"rate", "dropout", "recurrent_dropout", "p", "dropout_W", "dropout_U"})
 #: dtype keys: null, a dtype or policy name (``float32``, ``mixed_float16``...) or a
 #: serialized Keras 3 ``DTypePolicy`` object.
 _DTYPES = frozenset({"dtype", "input_dtype"})
@@ -306,6 +308,12 @@ class _Checker:
                     self.obj(key, v, label)
                 elif key in _DTYPES:
                     self.dtype(key, v, label)
+                elif key in _RATES and v is not None and not (
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
+                ):
+                    raise self.fail(f"'{key}' is {_describe(v)}, not a rate between 0 and 1", label)
+                elif isinstance(v, float) and math.isnan(v):
+                    raise self.fail(f"'{key}' is NaN", label)
                 elif key in _ACTIVATION_KEYS and not (v is None or isinstance(v, (str, Mapping))):
                     raise self.fail(f"'{key}' is {_describe(v)}, not a name or an object", label)
                 elif isinstance(v, (list, Mapping)):
@@ -363,13 +371,25 @@ class _Checker:
         if v is None or isinstance(v, str):
             return
         if isinstance(v, Mapping) and "class_name" not in v and isinstance(v.get("name"), str):
+            self.arguments(key, v, label)
             return  # Keras 1: {"name": "WeightRegularizer", "l1": ...}
         ok = isinstance(v, Mapping) and isinstance(v.get("class_name"), str) and (
             v.get("config") is None or isinstance(v.get("config"), Mapping)
         )
         if not ok:
             raise self.fail(f"'{key}' is {_describe(v)}, not a name or a {{class_name, config}} object", label)
+        self.arguments(key, v.get("config") or {}, label)
+        scale = (v.get("config") or {}).get("scale", 1.0)
+        if v["class_name"] == "VarianceScaling" and not (isinstance(scale, (int, float)) and scale > 0):
+            raise self.fail(f"'{key}' is VarianceScaling with scale {_describe(scale)}, not a positive number", label)
         self.values(v.get("config") or {}, label)
+
+    def arguments(self, key: str, cfg: Mapping[str, Any], label: str) -> None:
+        """An initializer's, regularizer's or constraint's numbers are finite: Keras 3 computes
+        with them when it builds the layer (before any weight is loaded) and refuses NaN/inf."""
+        for name, x in cfg.items():
+            if isinstance(x, float) and not math.isfinite(x):
+                raise self.fail(f"'{key}' argument '{name}' is {x}, not a finite number", label)
 
     def size(self, key: str, v: Any, label: str) -> None:
         low = 1 if key in _POSITIVE else 0

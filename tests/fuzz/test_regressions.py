@@ -92,6 +92,10 @@ CASES = [
         "cfg-mutate:fixtures/tf-keras-2.21/embedding_plain.json:seed=930042724:op=dupname:fmt=json:weights=0",
         "an architecture without weights: 'invalid IR: ... weights are []', naming no layer",
     ),
+    (
+        "cfg-mutate:fixtures/keras-2.0.8/convnet_channels_last.json:seed=381666133:op=nan:fmt=h5attr:weights=1",
+        "VarianceScaling scale=inf converts with exit 0; Keras 3 then cannot build the layer",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
