@@ -49,6 +49,14 @@ _INT_LIKE = frozenset({"padding", "cropping", "dilation_rate", "output_padding",
 #: Keys holding a serialized initializer, regularizer or constraint.
 _OBJECT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 _ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation", "inner_activation"})
+#: The text arguments of initializers, regularizers and constraints, and the values each may take.
+_OBJECT_TEXT: dict[str, frozenset[str]] = {
+    "mode": frozenset({"fan_in", "fan_out", "fan_avg"}),
+    "distribution": frozenset({"normal", "uniform", "truncated_normal", "untruncated_normal"}),
+}
+#: Scalar arguments of layers: a number or null, never text or an object.
+_NUMBERS = frozenset({"max_value", "negative_slope", "threshold", "theta", "epsilon", "momentum", "stddev",
+                      "alpha", "l1", "l2", "alpha_init", "beta_init", "mask_value"})  # fmt: skip
 #: Probabilities (dropout rates): a number in [0, 1]; Keras 3 refuses others when it builds the layer.
 _RATES = frozenset({"rate", "dropout", "recurrent_dropout", "p", "dropout_W", "dropout_U"})
 #: dtype keys: null, a dtype or policy name (``float32``, ``mixed_float16``...) or a
@@ -312,6 +320,8 @@ class _Checker:
                     isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
                 ):
                     raise self.fail(f"'{key}' is {_describe(v)}, not a rate between 0 and 1", label)
+                elif key in _NUMBERS and not (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))):
+                    raise self.fail(f"'{key}' is {_describe(v)}, not a number", label)
                 elif isinstance(v, float) and math.isnan(v):
                     raise self.fail(f"'{key}' is NaN", label)
                 elif key in _ACTIVATION_KEYS and not (v is None or isinstance(v, (str, Mapping))):
@@ -385,11 +395,23 @@ class _Checker:
         self.values(v.get("config") or {}, label)
 
     def arguments(self, key: str, cfg: Mapping[str, Any], label: str) -> None:
-        """An initializer's, regularizer's or constraint's numbers are finite: Keras 3 computes
-        with them when it builds the layer (before any weight is loaded) and refuses NaN/inf."""
+        """An initializer's, regularizer's or constraint's arguments are finite numbers (or
+        lists of them), booleans or null, and text only where a mode is named: Keras 3
+        evaluates them when it builds the layer, before any weight is loaded."""
         for name, x in cfg.items():
-            if isinstance(x, float) and not math.isfinite(x):
-                raise self.fail(f"'{key}' argument '{name}' is {x}, not a finite number", label)
+            if name == "name" and isinstance(x, str):
+                continue  # Keras 1 names its class here; Keras 2+ objects may carry a name
+            if name in _OBJECT_TEXT:
+                if x is not None and not (isinstance(x, str) and x in _OBJECT_TEXT[name]):
+                    raise self.fail(f"'{key}' argument '{name}' is {_describe(x)}, not one of "
+                                    f"{', '.join(sorted(v for v in _OBJECT_TEXT[name] if v))}", label)  # fmt: skip
+                continue
+            items = x if isinstance(x, list) else [x]
+            for item in items:
+                if isinstance(item, float) and not math.isfinite(item):
+                    raise self.fail(f"'{key}' argument '{name}' is {item}, not a finite number", label)
+                if not (item is None or isinstance(item, (bool, int, float))):
+                    raise self.fail(f"'{key}' argument '{name}' is {_describe(x)}, not a number", label)
 
     def size(self, key: str, v: Any, label: str) -> None:
         low = 1 if key in _POSITIVE else 0

@@ -137,6 +137,7 @@ def _check_layer(layer: Layer, path: str) -> None:
             raise misfit(
                 f"weight {w.name!r} ({w.origin or w.name}) has shape {shape}, the layer's config needs {_shown(spec.shape)}"
             )
+        kind: str
         try:
             kind = np.dtype(w.dtype).kind
         except TypeError:  # a name numpy does not know (bfloat16 from a TF checkpoint)

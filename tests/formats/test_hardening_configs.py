@@ -129,6 +129,15 @@ def test_every_fixture_config_passes_unchanged() -> None:
         (lambda c: _layers(c)[3]["config"].__setitem__("dtype", 1.5), "'dtype' is 1.5, not a dtype name"),
         (lambda c: _layers(c)[3]["config"].__setitem__("rate", 2), "'rate' is 2, not a rate between 0 and 1"),
         (lambda c: _layers(c)[3]["config"].__setitem__("momentum", float("nan")), "'momentum' is NaN"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("max_value", {}), "'max_value' is {}, not a number"),
+        (lambda c: _layers(c)[3]["config"].__setitem__(
+            "kernel_initializer", {"class_name": "VarianceScaling", "config": {"mode": {}}}),
+         "argument 'mode' is {}, not one of fan_avg, fan_in, fan_out"),
+        (lambda c: _layers(c)[3]["config"].__setitem__(
+            "kernel_initializer", {"class_name": "RandomUniform", "config": {"minval": "oops"}}),
+         "argument 'minval' is 'oops', not a number"),
+        (lambda c: _layers(c)[3]["config"].__setitem__(
+            "kernel_regularizer", {"name": "WeightRegularizer", "l1": 0.0, "l2": 0.01}), None),
     ],
 )
 def test_schema_refuses_wrong_types(edit, needle: str) -> None:

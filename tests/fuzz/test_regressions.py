@@ -96,6 +96,14 @@ CASES = [
         "cfg-mutate:fixtures/keras-2.0.8/convnet_channels_last.json:seed=381666133:op=nan:fmt=h5attr:weights=1",
         "VarianceScaling scale=inf converts with exit 0; Keras 3 then cannot build the layer",
     ),
+    (
+        "cfg-mutate:fixtures/keras-2.2.4/dense_activations.json:seed=131479807:op=typeswap:fmt=json:weights=1",
+        "VarianceScaling mode={} converts with exit 0; Keras 3 then cannot build the layer",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-2.2.4/relu_softmax_layers.json:seed=481139464:op=typeswap:fmt=yaml:weights=0",
+        "ReLU max_value an object: TypeError in formats/keras2/layers.py",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
