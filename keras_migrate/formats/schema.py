@@ -56,7 +56,7 @@ _OBJECT_TEXT: dict[str, frozenset[str]] = {
 }
 #: Scalar arguments of layers: a number or null, never text or an object.
 _NUMBERS = frozenset({"max_value", "negative_slope", "threshold", "theta", "epsilon", "momentum", "stddev",
-                      "alpha", "l1", "l2", "alpha_init", "beta_init", "mask_value"})  # fmt: skip
+                      "alpha", "l1", "l2", "alpha_init", "beta_init"})  # fmt: skip
 #: Probabilities (dropout rates): a number in [0, 1]; Keras 3 refuses others when it builds the layer.
 _RATES = frozenset({"rate", "dropout", "recurrent_dropout", "p", "dropout_W", "dropout_U"})
 #: dtype keys: null, a dtype or policy name (``float32``, ``mixed_float16``...) or a
