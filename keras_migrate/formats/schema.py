@@ -57,6 +57,8 @@ _OBJECT_TEXT: dict[str, frozenset[str]] = {
 #: Scalar arguments of layers: a number or null, never text or an object.
 _NUMBERS = frozenset({"max_value", "negative_slope", "threshold", "theta", "epsilon", "momentum", "stddev",
                       "alpha", "l1", "l2", "alpha_init", "beta_init"})  # fmt: skip
+#: Keys holding one nested serialized layer (wrappers, RNN cells): an object, or null.
+_NESTED = frozenset({"layer", "cell", "forward_layer", "backward_layer"})
 #: Probabilities (dropout rates): a number in [0, 1]; Keras 3 refuses others when it builds the layer.
 _RATES = frozenset({"rate", "dropout", "recurrent_dropout", "p", "dropout_W", "dropout_U"})
 #: dtype keys: null, a dtype or policy name (``float32``, ``mixed_float16``...) or a
@@ -314,6 +316,8 @@ class _Checker:
                     self.int_like(key, v, label)
                 elif key.endswith(_OBJECT_SUFFIXES):
                     self.obj(key, v, label)
+                elif key in _NESTED and not (v is None or isinstance(v, Mapping) and "class_name" in v):
+                    raise self.fail(f"'{key}' is {_describe(v)}, not a serialized layer", label)
                 elif key in _DTYPES:
                     self.dtype(key, v, label)
                 elif key in _RATES and v is not None and not (

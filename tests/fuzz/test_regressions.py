@@ -104,6 +104,10 @@ CASES = [
         "cfg-mutate:fixtures/keras-2.2.4/relu_softmax_layers.json:seed=481139464:op=typeswap:fmt=yaml:weights=0",
         "ReLU max_value an object: TypeError in formats/keras2/layers.py",
     ),
+    (
+        "cfg-mutate:fixtures/keras-2.0.8/timedistributed.json:seed=10:op=typeswap:fmt=json:weights=0",
+        "a wrapper whose 'layer' is a float: AttributeError in formats/keras2/layers.py",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
