@@ -316,7 +316,7 @@ class _Checker:
                     self.int_like(key, v, label)
                 elif key.endswith(_OBJECT_SUFFIXES):
                     self.obj(key, v, label)
-                elif key in _NESTED and not (v is None or isinstance(v, Mapping) and "class_name" in v):
+                elif key in _NESTED and not (v is None or (isinstance(v, Mapping) and "class_name" in v)):
                     raise self.fail(f"'{key}' is {_describe(v)}, not a serialized layer", label)
                 elif key in _DTYPES:
                     self.dtype(key, v, label)

@@ -25,7 +25,7 @@ import numpy as np
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.ir.graph import Graph, Layer
-from keras_migrate.ir.specs import weight_specs
+from keras_migrate.ir.specs import weight_relations, weight_specs
 from keras_migrate.ir.weights import Weight
 
 __all__ = ["WeightOpener", "WeightSource", "check_weight_shapes", "match_layers"]
@@ -146,6 +146,16 @@ def _check_layer(layer: Layer, path: str) -> None:
             raise misfit(f"weight {w.name!r} ({w.origin or w.name}) has dtype {w.dtype}, the layer needs a float dtype")
         if spec.same_as:
             shared.setdefault(spec.same_as, []).append((w.name, shape))
+    shapes = {w.name: tuple(w.shape) for w in layer.weights}
+    for rel in weight_relations(layer.type):
+        mine, theirs = shapes.get(rel.weight), shapes.get(rel.other)
+        if not mine or not theirs or len(theirs) < max(-a for a in rel.other_axes):
+            continue
+        want = 1
+        for a in rel.other_axes:
+            want *= theirs[a]
+        if mine[rel.axis] != want:
+            raise misfit(f"weight {rel.weight!r} has shape {mine}, which does not fit {rel.other!r} of shape {theirs}")
     for group in shared.values():
         if len({shape for _, shape in group}) > 1:
             listed = ", ".join(f"{name} {shape}" for name, shape in group)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["LOOKUP_TYPES", "SaveGroup", "ShapeRule", "WeightSpec", "save_groups", "snake_case", "weight_names", "weight_specs"]
+__all__ = ["LOOKUP_TYPES", "SaveGroup", "ShapeRule", "WeightRelation", "WeightSpec", "save_groups", "snake_case", "weight_names", "weight_specs"]
 
 
 #: An expected weight shape: the dimensions the layer's config fixes as integers, the others
@@ -272,6 +272,26 @@ def weight_specs(layer_type: str, config: Mapping[str, Any]) -> list[WeightSpec]
             return out
         return weight_specs(cell_type, cell_cfg)
     return []
+
+
+@dataclass(frozen=True, slots=True)
+class WeightRelation:
+    """Dimension ``axis`` of weight ``weight`` equals the product of ``other``'s ``other_axes``:
+    what ties a layer's weights together where the config alone does not fix a size."""
+
+    weight: str
+    axis: int
+    other: str
+    other_axes: tuple[int, ...]
+
+
+def weight_relations(layer_type: str) -> tuple[WeightRelation, ...]:
+    """The size relations between one layer's weights (``weight_specs`` fixes the rest)."""
+    if layer_type in _DEPTHWISE_RANK:  # one bias per output channel: channels * depth_multiplier
+        return (WeightRelation("bias", 0, "kernel", (-2, -1)),)
+    if layer_type in _SEPARABLE_RANK:  # the pointwise step reads every depthwise output channel
+        return (WeightRelation("pointwise_kernel", -2, "depthwise_kernel", (-2, -1)),)
+    return ()
 
 
 def weight_names(layer_type: str, config: Mapping[str, Any]) -> list[str]:

@@ -133,3 +133,18 @@ def test_every_layer_kind_with_weights_is_in_the_table() -> None:
                  "SimpleRNNCell", "LSTMCell", "GRUCell", "IntegerLookup", "TextVectorization",
                  "keras_migrate>LegacyMultiHeadAttention", "EinsumDense"}  # fmt: skip
     assert kinds - tested - same_rule == set()
+
+
+@pytest.mark.parametrize(
+    ("layer_type", "config", "shapes"),
+    [
+        ("DepthwiseConv2D", {"kernel_size": [3, 3], "depth_multiplier": 2}, {"kernel": (3, 3, 4, 2), "bias": (9,)}),
+        ("SeparableConv2D", {"filters": 6, "kernel_size": [3, 3], "depth_multiplier": 2},
+         {"depthwise_kernel": (3, 3, 4, 2), "pointwise_kernel": (1, 1, 4, 6), "bias": (6,)}),
+    ],
+    ids=["depthwise-bias", "separable-pointwise"],
+)
+def test_weights_that_must_fit_each_other(layer_type, config, shapes) -> None:
+    """Sizes the config leaves open but the layer's other weights fix (``weight_relations``)."""
+    with pytest.raises(KerasMigrateError, match="which does not fit"):
+        _check(_layer(layer_type, config, shapes))
