@@ -43,7 +43,8 @@ _POSITIVE = frozenset(
      "subsample_length", "nb_row", "nb_col", "depth_multiplier", "kernel_dim1", "kernel_dim2", "kernel_dim3"}
 )  # fmt: skip
 #: Count-like config keys: an integer >= 0, or null.
-_COUNTS = frozenset({"units", "filters", "nb_filter", "input_dim", "output_dim", "input_length", "nb_feature", "n"})
+_COUNTS = frozenset({"units", "filters", "nb_filter", "input_dim", "output_dim", "input_length", "nb_feature", "n",
+                     "height", "width", "num_tokens", "num_bins", "projection_dim", "num_heads", "key_dim"})  # fmt: skip
 #: Integer-valued keys that may also hold a mode name or nested lists (``padding``...).
 _INT_LIKE = frozenset({"padding", "cropping", "dilation_rate", "output_padding", "atrous_rate", "subsample"})
 #: Keys holding a serialized initializer, regularizer or constraint.
@@ -91,6 +92,12 @@ _REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
     "MaxoutDense": (("output_dim",),),
     **dict.fromkeys(("TimeDistributed", "Bidirectional"), (("layer",),)),
     "RNN": (("cell",),),
+    # tf.keras preprocessing and application layers
+    **dict.fromkeys(("Resizing", "CenterCrop", "RandomCrop"), (("height", "width"),)),
+    "CategoryEncoding": (("num_tokens",),),
+    "Hashing": (("num_bins",),),
+    "LayerScale": (("init_values", "projection_dim"),),
+    "TFOpLambda": (("function",),),
 }  # fmt: skip
 
 

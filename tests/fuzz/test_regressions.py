@@ -108,6 +108,10 @@ CASES = [
         "cfg-mutate:fixtures/keras-2.0.8/timedistributed.json:seed=10:op=typeswap:fmt=json:weights=0",
         "a wrapper whose 'layer' is a float: AttributeError in formats/keras2/layers.py",
     ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/hashing_ints.json:seed=1666390716:op=drop:fmt=yaml:weights=1:cmd=onnx",
+        "Hashing without num_bins: KeyError in formats/tfkeras/preprocessing.py",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
