@@ -58,6 +58,12 @@ _OBJECT_TEXT: dict[str, frozenset[str]] = {
 #: Scalar arguments of layers: a number or null, never text or an object.
 _NUMBERS = frozenset({"max_value", "negative_slope", "threshold", "theta", "epsilon", "momentum", "stddev",
                       "alpha", "l1", "l2", "alpha_init", "beta_init"})  # fmt: skip
+#: Keys naming a mode: text from a fixed set (``None`` in the set: null is allowed too).
+_MODES: dict[str, frozenset[str | None]] = {
+    "dim_ordering": frozenset({"th", "tf", "default"}),
+    "data_format": frozenset({"channels_first", "channels_last", None}),
+    "border_mode": frozenset({"valid", "same", "full", "causal"}),
+}
 #: Keys holding one nested serialized layer (wrappers, RNN cells): an object, or null.
 _NESTED = frozenset({"layer", "cell", "forward_layer", "backward_layer"})
 #: Probabilities (dropout rates): a number in [0, 1]; Keras 3 refuses others when it builds the layer.
@@ -174,6 +180,30 @@ def _describe(v: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _merge_branch_names(item: Mapping[str, Any]) -> list[str]:
+    """The names of the layers a Keras 1 ``Merge`` of ``Sequential`` branches brings into
+    its model (the reader inlines the branches), at any depth; iterative."""
+    out: list[str] = []
+    stack = [item]
+    while stack:
+        cur = stack.pop()
+        cfg = cur.get("config")
+        if cur.get("class_name") != "Merge" or not isinstance(cfg, Mapping) or not isinstance(cfg.get("layers"), list):
+            continue
+        for branch in cfg["layers"]:
+            if not (isinstance(branch, Mapping) and isinstance(branch.get("config"), list)):
+                continue
+            for entry in branch["config"]:
+                if not isinstance(entry, Mapping):
+                    continue
+                inner = entry.get("config")
+                name = entry.get("name") or (inner.get("name") if isinstance(inner, Mapping) else None)
+                if isinstance(name, str):
+                    out.append(name)
+                stack.append(entry)
+    return out
+
+
 class _Checker:
     def __init__(self, path: str) -> None:
         self.path = path
@@ -225,6 +255,11 @@ class _Checker:
                     raise self.fail(f"two layers are named {name!r}; layer names must be unique in a model", owner)
                 names.add(name)
             entries.append((label, item))
+        for _, item in entries:
+            for inlined in _merge_branch_names(item):  # Keras 1: a leading Merge's branches join this model
+                if inlined in names:
+                    raise self.fail(f"two layers are named {inlined!r}; layer names must be unique in a model", owner)
+                names.add(inlined)
         for label, item in entries:
             self.layer(item, label, names if graph else None)
         return names
@@ -325,6 +360,9 @@ class _Checker:
                     self.obj(key, v, label)
                 elif key in _NESTED and not (v is None or (isinstance(v, Mapping) and "class_name" in v)):
                     raise self.fail(f"'{key}' is {_describe(v)}, not a serialized layer", label)
+                elif key in _MODES and not ((v is None or isinstance(v, str)) and v in _MODES[key]):
+                    allowed = ", ".join(sorted(m for m in _MODES[key] if m is not None))
+                    raise self.fail(f"'{key}' is {_describe(v)}, not one of {allowed}", label)
                 elif key in _DTYPES:
                     self.dtype(key, v, label)
                 elif key in _RATES and v is not None and not (
@@ -381,9 +419,9 @@ class _Checker:
             cur = stack.pop()
             if isinstance(cur, list):
                 stack.extend(cur)
-            elif isinstance(cur, Mapping):  # Keras 1: {"left_pad": 1, "right_pad": 2}
-                stack.extend(cur.values())
-            elif isinstance(cur, (float, str)) or (_is_int(cur) and not -MAX_DIMENSION <= cur <= MAX_DIMENSION):
+            elif isinstance(cur, Mapping) and all(isinstance(k, str) and k.endswith("_pad") for k in cur):
+                stack.extend(cur.values())  # Keras 1: {"left_pad": 1, "right_pad": 2}
+            elif isinstance(cur, (Mapping, float, str)) or (_is_int(cur) and not -MAX_DIMENSION <= cur <= MAX_DIMENSION):
                 raise self.fail(f"'{key}' is {_describe(v)}, not integers", label)
 
     def obj(self, key: str, v: Any, label: str) -> None:

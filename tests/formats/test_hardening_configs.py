@@ -131,6 +131,8 @@ def test_every_fixture_config_passes_unchanged() -> None:
         (lambda c: _layers(c)[3]["config"].__setitem__("momentum", float("nan")), "'momentum' is NaN"),
         (lambda c: _layers(c)[3]["config"].__setitem__("max_value", {}), "'max_value' is {}, not a number"),
         (lambda c: _layers(c)[3]["config"].__setitem__("layer", 1.5), "'layer' is 1.5, not a serialized layer"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("data_format", {}), "'data_format' is {}, not one of"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("dilation_rate", [1, {"class_name": 3}]), "not integers"),
         (lambda c: _layers(c)[3]["config"].__setitem__(
             "kernel_initializer", {"class_name": "VarianceScaling", "config": {"mode": {}}}),
          "argument 'mode' is {}, not one of fan_avg, fan_in, fan_out"),

@@ -112,6 +112,18 @@ CASES = [
         "cfg-mutate:fixtures/tf-keras-2.21/hashing_ints.json:seed=1666390716:op=drop:fmt=yaml:weights=1:cmd=onnx",
         "Hashing without num_bins: KeyError in formats/tfkeras/preprocessing.py",
     ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/locally_connected.json:seed=435409118:op=typeswap:fmt=json:weights=0",
+        "an object inside Keras 1 'subsample': TypeError in formats/keras1/fresh.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/pooling_th.json:seed=1794838310:op=typeswap:fmt=json:weights=1:cmd=inspect",
+        "dim_ordering an object: TypeError (unhashable) in formats/keras1/layers.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/sequential_merge_first.json:seed=1411129026:op=dupname:fmt=h5attr:weights=1",
+        "a Merge branch's layer named like an outer layer: ValueError from the IR graph",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
