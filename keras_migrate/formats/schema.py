@@ -437,6 +437,8 @@ class _Checker:
         )
         if not ok:
             raise self.fail(f"'{key}' is {_describe(v)}, not a name or a {{class_name, config}} object", label)
+        if "name" in (v.get("config") or {}):  # only Keras 1's form names its class in the object
+            raise self.fail(f"'{key}' ({v['class_name']}) has an argument 'name', which it does not take", label)
         self.arguments(key, v.get("config") or {}, label)
         scale = (v.get("config") or {}).get("scale", 1.0)
         if v["class_name"] == "VarianceScaling" and not (isinstance(scale, (int, float)) and scale > 0):

@@ -124,6 +124,10 @@ CASES = [
         "cfg-mutate:fixtures/keras-1.2.2/sequential_merge_first.json:seed=1411129026:op=dupname:fmt=h5attr:weights=1",
         "a Merge branch's layer named like an outer layer: ValueError from the IR graph",
     ),
+    (
+        "cfg-mutate:fixtures/keras-2.0.8/conv3d_transpose.json:seed=1476880362:op=dupname:fmt=json:weights=1",
+        "an initializer config with a 'name' converts with exit 0; Keras 3 then cannot build the layer",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
