@@ -396,6 +396,8 @@ class _Checker:
             raise self.fail(f"a nested 'class_name' is {_describe(cls)}, not a string", label)
         if isinstance(cfg, list) and cls == "Sequential":
             return
+        if isinstance(cfg, str) and (cls == "function" or cls.startswith("__")):
+            return  # Keras 3: {"class_name": "function", "config": "relu", "module": ...}
         if cfg is not None and not isinstance(cfg, Mapping):
             raise self.fail(f"the nested {cls} config is {_describe(cfg)}, not an object", label)
         if isinstance(cfg, Mapping) and "layers" not in cfg:
@@ -451,7 +453,10 @@ class _Checker:
         evaluates them when it builds the layer, before any weight is loaded."""
         for name, x in cfg.items():
             if name == "name" and isinstance(x, str):
-                continue  # Keras 1 names its class here; Keras 2+ objects may carry a name
+                continue  # Keras 1 names its class here
+            if name in _DTYPES:  # tf.keras 1.x initializers record a dtype
+                self.dtype(name, x, label)
+                continue
             if name in _OBJECT_TEXT:
                 if x is not None and not (isinstance(x, str) and x in _OBJECT_TEXT[name]):
                     raise self.fail(f"'{key}' argument '{name}' is {_describe(x)}, not one of "
