@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.errors import KerasMigrateError
+from keras_migrate.formats.limits import MAX_H5_LINKS, env_limit
 from keras_migrate.ir.weights import check_array_declaration, link_problem
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "has_attr",
     "is_hdf5",
     "open_h5",
+    "refuse_foreign_links",
 ]
 
 _MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -72,7 +74,8 @@ def is_hdf5(path: str) -> bool:
 
 
 def open_h5(path: str) -> Any:
-    """Open read-only; a file HDF5 cannot open is refused as truncated or corrupt."""
+    """Open read-only; a file HDF5 cannot open is refused as truncated or corrupt. Readers
+    that read the file's weights also call :func:`refuse_foreign_links` once done."""
     import h5py
 
     try:
@@ -81,6 +84,96 @@ def open_h5(path: str) -> Any:
         raise KerasMigrateError(
             f"cannot read HDF5 file, it is truncated or corrupt ({_short(exc)})", path=path, hint=_CORRUPT_HINT
         ) from exc
+
+
+#: Environment variable raising :data:`~keras_migrate.formats.limits.MAX_H5_LINKS`.
+MAX_H5_LINKS_ENV = "KERAS_MIGRATE_MAX_H5_LINKS"
+_FOREIGN_HINT = "save the weights into the model file itself"
+#: Top-level groups of Keras files that hold no layer of their own name.
+_NOT_LAYERS = frozenset({"model_weights", "optimizer_weights", "layers", "optimizer", "vars", "top_level_model_weights"})
+
+
+def _layer_of(where: str) -> str | None:
+    """The layer a path inside a Keras file belongs to, when its layout says so:
+    ``model_weights/NAME/...`` (full model), ``layers/NAME/...`` (``.keras`` weights),
+    ``NAME/...`` (a weights-only file)."""
+    parts = [p for p in where.split("/") if p]
+    if len(parts) > 2 and parts[0] in ("model_weights", "layers"):
+        return parts[1]
+    if len(parts) > 1 and parts[0] not in _NOT_LAYERS:
+        return parts[0]
+    return None
+
+
+def refuse_foreign_links(f: Any, path: str, *, what: str = "the file") -> None:
+    """Walk every link of the open file ``f`` once (HDF5's own link iteration, which never
+    follows soft or external links and visits each group once, hard-link cycles included)
+    and refuse an external link, a user-defined link, a virtual dataset or a dataset with
+    external raw storage *anywhere*: the readers never open another file, and a model must
+    not point to one even from a group no reader looks at (``optimizer_weights``). Readers
+    call it after their own walk, whose messages name the weight more precisely; it is
+    bounded by :data:`~keras_migrate.formats.limits.MAX_H5_LINKS` links."""
+    import h5py
+
+    limit = env_limit(MAX_H5_LINKS_ENV, MAX_H5_LINKS)
+    seen = [0]
+    found: list[tuple[str, str]] = []  # (problem, where)
+    failed: list[BaseException] = []
+
+    def visit(name: bytes, info: Any) -> int | None:
+        # An exception escaping this callback into HDF5's C iteration surfaces as a
+        # SystemError: keep it, stop the walk, and report it afterwards.
+        try:
+            return look(name, info)
+        except Exception as exc:  # any h5py error on a corrupt object
+            failed.append(exc)
+            return 1
+
+    def look(name: bytes, info: Any) -> int | None:
+        seen[0] += 1
+        where = name.decode("utf-8", "replace")
+        if seen[0] > limit:
+            found.append((f"{what} holds more than {limit:,} HDF5 links", ""))
+            return 1
+        if info.type == h5py.h5l.TYPE_EXTERNAL:
+            target = f.id.links.get_val(name)[0].decode("utf-8", "replace")
+            found.append((f"{where!r} is an external link into another file ({target!r})", where))
+            return 1
+        if info.type == h5py.h5l.TYPE_SOFT:
+            return None
+        if info.type != h5py.h5l.TYPE_HARD:
+            found.append((f"{where!r} is a user-defined HDF5 link", where))
+            return 1
+        if h5py.h5o.get_info(f.id, name).type != h5py.h5o.TYPE_DATASET:
+            return None
+        dcpl = h5py.h5d.open(f.id, name).get_create_plist()
+        if dcpl.get_layout() == h5py.h5d.VIRTUAL:
+            found.append((f"{where!r} is a virtual dataset (its data lives in other files)", where))
+            return 1
+        if dcpl.get_external_count() > 0:
+            found.append((f"{where!r} keeps its data in external files", where))
+            return 1
+        return None
+
+    with guarded(path, f"the links of {what}"):
+        f.id.links.visit(visit, info=True)
+        if failed:
+            raise failed[0]
+    if not found:
+        return
+    problem, where = found[0]
+    if not where:
+        raise KerasMigrateError(
+            problem,
+            path=path,
+            hint=f"the file is damaged; for a genuinely larger model raise the limit with {MAX_H5_LINKS_ENV}",
+        )
+    raise KerasMigrateError(
+        f"{problem}; refused, keras-migrate never opens files a model points to",
+        path=path,
+        layer=_layer_of(where),
+        hint=_FOREIGN_HINT,
+    )
 
 
 def _short(exc: BaseException) -> str:

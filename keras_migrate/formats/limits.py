@@ -22,6 +22,7 @@ __all__ = [
     "MAX_CONFIG_DEPTH",
     "MAX_CONFIG_NODES",
     "MAX_DIMENSION",
+    "MAX_H5_LINKS",
     "MAX_RANK",
     "MAX_WEIGHT_BYTES",
     "env_limit",
@@ -55,3 +56,7 @@ MAX_DIMENSION = (1 << 31) - 1
 MAX_RANK = 32
 #: Data shards a checkpoint header may declare.
 MAX_CHECKPOINT_SHARDS = 100_000
+#: Links (group members, at every depth) scanned in one HDF5 file when it is opened, to
+#: refuse external links and virtual datasets anywhere in it. The largest fixture has a few
+#: thousand; a file with more is refused rather than walked without end.
+MAX_H5_LINKS = 1_000_000

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,17 +40,71 @@ _MODELS = ("Sequential", "Functional", "Model")
 #: Size-like config keys: an integer >= 1 (or a list of them), or null.
 _POSITIVE = frozenset(
     {"kernel_size", "strides", "pool_size", "size", "stride", "pool_length", "filter_length",
-     "subsample_length", "nb_row", "nb_col", "depth_multiplier"}
+     "subsample_length", "nb_row", "nb_col", "depth_multiplier", "kernel_dim1", "kernel_dim2", "kernel_dim3"}
 )  # fmt: skip
 #: Count-like config keys: an integer >= 0, or null.
-_COUNTS = frozenset({"units", "filters", "nb_filter", "input_dim", "output_dim", "input_length", "nb_feature", "n"})
+_COUNTS = frozenset({"units", "filters", "nb_filter", "input_dim", "output_dim", "input_length", "nb_feature", "n",
+                     "height", "width", "num_tokens", "num_bins", "projection_dim", "num_heads", "key_dim"})  # fmt: skip
 #: Integer-valued keys that may also hold a mode name or nested lists (``padding``...).
 _INT_LIKE = frozenset({"padding", "cropping", "dilation_rate", "output_padding", "atrous_rate", "subsample"})
 #: Keys holding a serialized initializer, regularizer or constraint.
 _OBJECT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 _ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation", "inner_activation"})
+#: The text arguments of initializers, regularizers and constraints, and the values each may take.
+_OBJECT_TEXT: dict[str, frozenset[str]] = {
+    "mode": frozenset({"fan_in", "fan_out", "fan_avg"}),
+    "distribution": frozenset({"normal", "uniform", "truncated_normal", "untruncated_normal"}),
+}
+#: Scalar arguments of layers: a number or null, never text or an object.
+_NUMBERS = frozenset({"max_value", "negative_slope", "threshold", "theta", "epsilon", "momentum", "stddev",
+                      "alpha", "l1", "l2", "alpha_init", "beta_init"})  # fmt: skip
+#: Keys naming a mode: text from a fixed set (``None`` in the set: null is allowed too).
+_MODES: dict[str, frozenset[str | None]] = {
+    "dim_ordering": frozenset({"th", "tf", "default"}),
+    "data_format": frozenset({"channels_first", "channels_last", None}),
+    "border_mode": frozenset({"valid", "same", "full", "causal"}),
+}
+#: Keys holding one nested serialized layer (wrappers, RNN cells): an object, or null.
+_NESTED = frozenset({"layer", "cell", "forward_layer", "backward_layer"})
+#: Probabilities (dropout rates): a number in [0, 1]; Keras 3 refuses others when it builds the layer.
+_RATES = frozenset({"rate", "dropout", "recurrent_dropout", "p", "dropout_W", "dropout_U"})
+#: dtype keys: null, a dtype or policy name (``float32``, ``mixed_float16``...) or a
+#: serialized Keras 3 ``DTypePolicy`` object.
+_DTYPES = frozenset({"dtype", "input_dtype"})
+_DTYPE_NAME = re.compile(r"(mixed_)?(b?float|u?int|complex|qint|quint)(8|16|32|64|128)?|bool|string|str|half|double")
 #: Shape keys: a list of integers >= 0 or null (a list of such lists for several inputs).
 _SHAPES = frozenset({"batch_input_shape", "batch_shape", "input_shape", "target_shape"})
+
+_K1_CONV2D = ("nb_filter", "nb_row", "nb_col")
+_K2_CONV = ("filters", "kernel_size")
+#: Keys a layer class cannot be built without, whatever Keras wrote it: each class lists
+#: alternatives (Keras 1 names, Keras 2+ names), one of which must be present in full.
+#: Every key a rule reads unconditionally is here, so no rule meets a missing key.
+_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    **dict.fromkeys(("Dense", "TimeDistributedDense"), (("units",), ("output_dim",))),
+    **dict.fromkeys(("SimpleRNN", "GRU", "LSTM", "CuDNNGRU", "CuDNNLSTM"), (("units",), ("output_dim",))),
+    **dict.fromkeys(("Convolution1D", "AtrousConvolution1D"), (("nb_filter", "filter_length"),)),
+    "LocallyConnected1D": (("nb_filter", "filter_length"), _K2_CONV),
+    **dict.fromkeys(("Convolution2D", "AtrousConvolution2D", "Deconvolution2D", "SeparableConvolution2D"), (_K1_CONV2D,)),
+    **dict.fromkeys(("LocallyConnected2D", "ConvLSTM2D"), (_K1_CONV2D, _K2_CONV)),
+    "Convolution3D": (("nb_filter", "kernel_dim1", "kernel_dim2", "kernel_dim3"),),
+    **dict.fromkeys(
+        ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "SeparableConv1D",
+         "SeparableConv2D", "ConvLSTM1D", "ConvLSTM3D"),
+        (_K2_CONV,),
+    ),
+    **dict.fromkeys(("DepthwiseConv1D", "DepthwiseConv2D"), (("kernel_size",),)),
+    "Embedding": (("input_dim", "output_dim"),),
+    "MaxoutDense": (("output_dim",),),
+    **dict.fromkeys(("TimeDistributed", "Bidirectional"), (("layer",),)),
+    "RNN": (("cell",),),
+    # tf.keras preprocessing and application layers
+    **dict.fromkeys(("Resizing", "CenterCrop", "RandomCrop"), (("height", "width"),)),
+    "CategoryEncoding": (("num_tokens",),),
+    "Hashing": (("num_bins",),),
+    "LayerScale": (("init_values", "projection_dim"),),
+    "TFOpLambda": (("function",),),
+}  # fmt: skip
 
 
 def _fail(path: str, what: str, layer: str | None = None) -> KerasMigrateError:
@@ -125,6 +180,30 @@ def _describe(v: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _merge_branch_names(item: Mapping[str, Any]) -> list[str]:
+    """The names of the layers a Keras 1 ``Merge`` of ``Sequential`` branches brings into
+    its model (the reader inlines the branches), at any depth; iterative."""
+    out: list[str] = []
+    stack = [item]
+    while stack:
+        cur = stack.pop()
+        cfg = cur.get("config")
+        if cur.get("class_name") != "Merge" or not isinstance(cfg, Mapping) or not isinstance(cfg.get("layers"), list):
+            continue
+        for branch in cfg["layers"]:
+            if not (isinstance(branch, Mapping) and isinstance(branch.get("config"), list)):
+                continue
+            for entry in branch["config"]:
+                if not isinstance(entry, Mapping):
+                    continue
+                inner = entry.get("config")
+                name = entry.get("name") or (inner.get("name") if isinstance(inner, Mapping) else None)
+                if isinstance(name, str):
+                    out.append(name)
+                stack.append(entry)
+    return out
+
+
 class _Checker:
     def __init__(self, path: str) -> None:
         self.path = path
@@ -176,6 +255,11 @@ class _Checker:
                     raise self.fail(f"two layers are named {name!r}; layer names must be unique in a model", owner)
                 names.add(name)
             entries.append((label, item))
+        for _, item in entries:
+            for inlined in _merge_branch_names(item):  # Keras 1: a leading Merge's branches join this model
+                if inlined in names:
+                    raise self.fail(f"two layers are named {inlined!r}; layer names must be unique in a model", owner)
+                names.add(inlined)
         for label, item in entries:
             self.layer(item, label, names if graph else None)
         return names
@@ -193,6 +277,7 @@ class _Checker:
         elif not isinstance(cfg, Mapping):
             raise self.fail(f"the {cls} config is {_describe(cfg)}, not an object", label)
         else:
+            self.required(cls, cfg, label)
             self.values(cfg, label)
         if "inbound_nodes" in item:
             nodes = item["inbound_nodes"]
@@ -262,6 +347,8 @@ class _Checker:
                 continue
             if not isinstance(cur, Mapping):
                 continue
+            if cur is not cfg and "class_name" in cur:
+                self.nested(cur, label)
             for key, v in cur.items():
                 if key in _COUNTS or key in _POSITIVE:
                     self.size(key, v, label)
@@ -271,21 +358,72 @@ class _Checker:
                     self.int_like(key, v, label)
                 elif key.endswith(_OBJECT_SUFFIXES):
                     self.obj(key, v, label)
+                elif key in _NESTED and not (v is None or (isinstance(v, Mapping) and "class_name" in v)):
+                    raise self.fail(f"'{key}' is {_describe(v)}, not a serialized layer", label)
+                elif key in _MODES and not ((v is None or isinstance(v, str)) and v in _MODES[key]):
+                    allowed = ", ".join(sorted(m for m in _MODES[key] if m is not None))
+                    raise self.fail(f"'{key}' is {_describe(v)}, not one of {allowed}", label)
+                elif key in _DTYPES:
+                    self.dtype(key, v, label)
+                elif key in _RATES and v is not None and not (
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
+                ):
+                    raise self.fail(f"'{key}' is {_describe(v)}, not a rate between 0 and 1", label)
+                elif key in _NUMBERS and not (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))):
+                    raise self.fail(f"'{key}' is {_describe(v)}, not a number", label)
+                elif isinstance(v, float) and math.isnan(v):
+                    raise self.fail(f"'{key}' is NaN", label)
                 elif key in _ACTIVATION_KEYS and not (v is None or isinstance(v, (str, Mapping))):
                     raise self.fail(f"'{key}' is {_describe(v)}, not a name or an object", label)
                 elif isinstance(v, (list, Mapping)):
                     stack.append(v)
 
+    def required(self, cls: str, cfg: Mapping[str, Any], label: str) -> None:
+        """The keys :data:`_REQUIRED` lists for ``cls``: one alternative present in full."""
+        alternatives = _REQUIRED.get(cls)
+        if alternatives is None or any(all(k in cfg for k in alt) for alt in alternatives):
+            return
+        best = min(alternatives, key=lambda alt: sum(k not in cfg for k in alt))
+        missing = [k for k in best if k not in cfg]
+        raise self.fail(f"the {cls} config has no {' or '.join(repr(k) for k in missing)}", label)
+
+    def nested(self, obj: Mapping[str, Any], label: str) -> None:
+        """A serialized object inside a layer config (a wrapped layer, a cell, an
+        initializer...): ``class_name`` a string and ``config`` an object (or null; a list for
+        a Sequential model); a layer class it names has its required keys."""
+        cls, cfg = obj.get("class_name"), obj.get("config")
+        if not isinstance(cls, str):
+            raise self.fail(f"a nested 'class_name' is {_describe(cls)}, not a string", label)
+        if isinstance(cfg, list) and cls == "Sequential":
+            return
+        if isinstance(cfg, str) and (cls == "function" or cls.startswith("__")):
+            return  # Keras 3: {"class_name": "function", "config": "relu", "module": ...}
+        if cfg is not None and not isinstance(cfg, Mapping):
+            raise self.fail(f"the nested {cls} config is {_describe(cfg)}, not an object", label)
+        if isinstance(cfg, Mapping) and "layers" not in cfg:
+            self.required(cls, cfg, label)
+
+    def dtype(self, key: str, v: Any, label: str) -> None:
+        if v is None or (isinstance(v, str) and _DTYPE_NAME.fullmatch(v)):
+            return
+        if isinstance(v, Mapping) and isinstance(v.get("class_name"), str):
+            self.values(v, label)
+            return
+        raise self.fail(f"'{key}' is {_describe(v)}, not a dtype name", label)
+
     def int_like(self, key: str, v: Any, label: str) -> None:
-        """Integers (in nested lists or Keras 1 ``*_pad`` objects) or a mode name (``"same"``): never a float."""
+        """Integers (in nested lists or Keras 1 ``*_pad`` objects), or for ``padding`` alone a
+        mode name (``"same"``): never a float, never a string inside a list."""
+        if isinstance(v, str) and key == "padding":
+            return
         stack = [v]
         while stack:
             cur = stack.pop()
             if isinstance(cur, list):
                 stack.extend(cur)
-            elif isinstance(cur, Mapping):  # Keras 1: {"left_pad": 1, "right_pad": 2}
-                stack.extend(cur.values())
-            elif isinstance(cur, float) or (_is_int(cur) and not -MAX_DIMENSION <= cur <= MAX_DIMENSION):
+            elif isinstance(cur, Mapping) and all(isinstance(k, str) and k.endswith("_pad") for k in cur):
+                stack.extend(cur.values())  # Keras 1: {"left_pad": 1, "right_pad": 2}
+            elif isinstance(cur, (Mapping, float, str)) or (_is_int(cur) and not -MAX_DIMENSION <= cur <= MAX_DIMENSION):
                 raise self.fail(f"'{key}' is {_describe(v)}, not integers", label)
 
     def obj(self, key: str, v: Any, label: str) -> None:
@@ -294,13 +432,42 @@ class _Checker:
         if v is None or isinstance(v, str):
             return
         if isinstance(v, Mapping) and "class_name" not in v and isinstance(v.get("name"), str):
+            self.arguments(key, v, label)
             return  # Keras 1: {"name": "WeightRegularizer", "l1": ...}
         ok = isinstance(v, Mapping) and isinstance(v.get("class_name"), str) and (
             v.get("config") is None or isinstance(v.get("config"), Mapping)
         )
         if not ok:
             raise self.fail(f"'{key}' is {_describe(v)}, not a name or a {{class_name, config}} object", label)
-        self.values(v["config"] or {}, label)
+        if "name" in (v.get("config") or {}):  # only Keras 1's form names its class in the object
+            raise self.fail(f"'{key}' ({v['class_name']}) has an argument 'name', which it does not take", label)
+        self.arguments(key, v.get("config") or {}, label)
+        scale = (v.get("config") or {}).get("scale", 1.0)
+        if v["class_name"] == "VarianceScaling" and not (isinstance(scale, (int, float)) and scale > 0):
+            raise self.fail(f"'{key}' is VarianceScaling with scale {_describe(scale)}, not a positive number", label)
+        self.values(v.get("config") or {}, label)
+
+    def arguments(self, key: str, cfg: Mapping[str, Any], label: str) -> None:
+        """An initializer's, regularizer's or constraint's arguments are finite numbers (or
+        lists of them), booleans or null, and text only where a mode is named: Keras 3
+        evaluates them when it builds the layer, before any weight is loaded."""
+        for name, x in cfg.items():
+            if name == "name" and isinstance(x, str):
+                continue  # Keras 1 names its class here
+            if name in _DTYPES:  # tf.keras 1.x initializers record a dtype
+                self.dtype(name, x, label)
+                continue
+            if name in _OBJECT_TEXT:
+                if x is not None and not (isinstance(x, str) and x in _OBJECT_TEXT[name]):
+                    raise self.fail(f"'{key}' argument '{name}' is {_describe(x)}, not one of "
+                                    f"{', '.join(sorted(v for v in _OBJECT_TEXT[name] if v))}", label)  # fmt: skip
+                continue
+            items = x if isinstance(x, list) else [x]
+            for item in items:
+                if isinstance(item, float) and not math.isfinite(item):
+                    raise self.fail(f"'{key}' argument '{name}' is {item}, not a finite number", label)
+                if not (item is None or isinstance(item, (bool, int, float))):
+                    raise self.fail(f"'{key}' argument '{name}' is {_describe(x)}, not a number", label)
 
     def size(self, key: str, v: Any, label: str) -> None:
         low = 1 if key in _POSITIVE else 0

@@ -21,8 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+import numpy as np
+
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.ir.graph import Graph, Layer
+from keras_migrate.ir.specs import weight_relations, weight_specs
 from keras_migrate.ir.weights import Weight
 
 __all__ = ["WeightOpener", "WeightSource", "check_weight_shapes", "match_layers"]
@@ -79,85 +82,33 @@ def match_layers(needed: Sequence[str], weights: WeightSource) -> tuple[dict[str
 
 # --------------------------------------------------------------------------- shape checks
 #
-# A weight of the wrong shape would be written as it is, and Keras 3 would then refuse the
-# converted file. The IR does not know every layer's input shape, so the expected shape of
-# every weight cannot be computed here; what the layer's own config fixes is checked for the
-# layers that carry most weights (Dense, convolutions, recurrent layers, Embedding,
-# normalizations), wrappers included. Other layers' weights are checked for dtype and size
-# only (:func:`~keras_migrate.ir.weights.check_array_declaration`).
-
-_CONV = {f"Conv{n}D": n for n in (1, 2, 3)}
-_CONV_T = {f"Conv{n}DTranspose": n for n in (1, 2, 3)}
-_GATES = {"LSTM": 4, "LSTMCell": 4, "GRU": 3, "GRUCell": 3, "SimpleRNN": 1, "SimpleRNNCell": 1}
-_NORMS = ("BatchNormalization", "LayerNormalization")
+# A weight of the wrong shape or dtype would be written as it is, and Keras 3 would then
+# refuse the converted file (or cast it silently). What each layer kind's config implies
+# about its weights lives in one IR table, :func:`keras_migrate.ir.specs.weight_specs`
+# (shape dimensions the config fixes, dtype kinds, weights that share one shape); every
+# weight of every layer is checked against it here, wrappers and nested models included.
+# Dimensions set by the input the layer is called on are not known here and not checked;
+# sizes and dtypes a Keras weight can never have are refused earlier
+# (:func:`~keras_migrate.ir.weights.check_array_declaration`).
 
 
-def _int(config: Mapping[str, Any], key: str) -> int | None:
-    v = config.get(key)
-    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else None
+def _quantized(config: Mapping[str, Any]) -> bool:
+    """A Keras 3 quantized layer (``int8_from_float32``, ``float8_...`` policies) stores
+    integer or float8 kernels: its dtypes are not the float a plain layer's are."""
+    policy = config.get("dtype")
+    if isinstance(policy, Mapping):
+        inner = policy.get("config")
+        policy = inner.get("name") if isinstance(inner, Mapping) else policy.get("class_name")
+    return isinstance(policy, str) and ("int" in policy or "float8" in policy or "Quantized" in policy)
 
 
-def _ints(config: Mapping[str, Any], key: str, n: int) -> tuple[int, ...] | None:
-    v = config.get(key)
-    if isinstance(v, int) and not isinstance(v, bool):
-        v = [v] * n
-    if isinstance(v, list | tuple) and len(v) == n and all(isinstance(d, int) and not isinstance(d, bool) for d in v):
-        return tuple(v)
-    return None
+def _shown(rule: tuple[int | None, ...]) -> str:
+    dims = ", ".join("?" if d is None else str(d) for d in rule)
+    return f"({dims},)" if len(rule) == 1 else f"({dims})"
 
 
-def _expected(layer_type: str, config: Mapping[str, Any], role: str, shape: tuple[int, ...]) -> str | None:
-    """What is wrong with ``shape`` for weight ``role`` of such a layer, or ``None``."""
-    if layer_type == "Dense" and (units := _int(config, "units")):
-        if role == "kernel" and (len(shape) != 2 or shape[-1] != units):
-            return f"(input_dim, {units})"
-        if role == "bias" and shape != (units,):
-            return f"({units},)"
-    conv = _CONV.get(layer_type) or _CONV_T.get(layer_type)
-    if conv and (filters := _int(config, "filters")):
-        ks = _ints(config, "kernel_size", conv)
-        out_axis = -2 if layer_type in _CONV_T else -1
-        if role == "kernel" and (
-            len(shape) != conv + 2 or shape[out_axis] != filters or (ks is not None and shape[:conv] != ks)
-        ):
-            dims = ", ".join(str(d) for d in ks) if ks else "..."
-            return f"({dims}, in, {filters})" if out_axis == -1 else f"({dims}, {filters}, in)"
-        if role == "bias" and shape != (filters,):
-            return f"({filters},)"
-    gates = _GATES.get(layer_type)
-    if gates and (units := _int(config, "units")):
-        width = gates * units
-        if role == "kernel" and (len(shape) != 2 or shape[-1] != width):
-            return f"(input_dim, {width})"
-        if role == "recurrent_kernel" and shape != (units, width):
-            return f"({units}, {width})"
-        if role == "bias" and shape not in ((width,), (2, width)):
-            return f"({width},)"
-    if layer_type == "Embedding" and role == "embeddings":
-        rows, cols = _int(config, "input_dim"), _int(config, "output_dim")
-        if rows is not None and cols is not None and shape != (rows, cols):
-            return f"({rows}, {cols})"
-    return None
-
-
-def _inner_config(config: Mapping[str, Any], key: str) -> tuple[str, Mapping[str, Any]] | None:
-    inner = config.get(key)
-    if isinstance(inner, Mapping) and isinstance(inner.get("class_name"), str) and isinstance(inner.get("config"), Mapping):
-        return inner["class_name"], inner["config"]
-    return None
-
-
-def _owner(layer: Layer, name: str) -> tuple[str, Mapping[str, Any], str]:
-    """The layer type and config a weight belongs to, and its role: wrappers hand their
-    weights to the wrapped layer (``forward_layer/kernel`` is the forward RNN's kernel)."""
-    if layer.type == "TimeDistributed" and (inner := _inner_config(layer.config, "layer")):
-        return inner[0], inner[1], name
-    if layer.type == "Bidirectional" and "/" in name:
-        head, role = name.split("/", 1)
-        key = "backward_layer" if head == "backward_layer" and layer.config.get("backward_layer") else "layer"
-        if inner := _inner_config(layer.config, key):
-            return inner[0], inner[1], role
-    return layer.type, layer.config, name
+def _fits(shape: tuple[int, ...], rule: tuple[int | None, ...]) -> bool:
+    return len(shape) == len(rule) and all(want is None or have == want for have, want in zip(shape, rule))
 
 
 def _check_layer(layer: Layer, path: str) -> None:
@@ -171,26 +122,49 @@ def _check_layer(layer: Layer, path: str) -> None:
             hint="the weights do not fit the architecture, or the file is damaged",
         )
 
-    norms: dict[str, tuple[int, ...]] = {}
+    specs = {s.name: s for s in weight_specs(layer.type, layer.config)}
+    check_dtype = not _quantized(layer.config)
+    shared: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
     for w in layer.weights:
         problem = w.layout_problem()
         if problem is not None:
             raise misfit(f"weight {w.name!r} ({w.origin or w.source.describe()}) cannot be converted: {problem}")
+        spec = specs.get(w.name)
+        if spec is None:
+            continue  # a name the layer does not own: the IR validator names it
         shape = tuple(w.shape)
-        layer_type, config, role = _owner(layer, w.name)
-        want = _expected(layer_type, config, role, shape)
-        if want is not None:
-            raise misfit(f"weight {w.name!r} ({w.origin or w.name}) has shape {shape}, the layer's config needs {want}")
-        if layer_type in _NORMS and role in ("gamma", "beta", "moving_mean", "moving_variance"):
-            norms[role] = shape
-    if len(set(norms.values())) > 1:
-        listed = ", ".join(f"{k} {v}" for k, v in norms.items())
-        raise misfit(f"normalization weights disagree in shape ({listed})")
+        if spec.shape is not None and not _fits(shape, spec.shape):
+            raise misfit(
+                f"weight {w.name!r} ({w.origin or w.name}) has shape {shape}, the layer's config needs {_shown(spec.shape)}"
+            )
+        kind: str
+        try:
+            kind = np.dtype(w.dtype).kind
+        except TypeError:  # a name numpy does not know (bfloat16 from a TF checkpoint)
+            kind = "f" if "float" in str(w.dtype) else "?"
+        if check_dtype and kind not in spec.kinds:
+            raise misfit(f"weight {w.name!r} ({w.origin or w.name}) has dtype {w.dtype}, the layer needs a float dtype")
+        if spec.same_as:
+            shared.setdefault(spec.same_as, []).append((w.name, shape))
+    shapes = {w.name: tuple(w.shape) for w in layer.weights}
+    for rel in weight_relations(layer.type):
+        mine, theirs = shapes.get(rel.weight), shapes.get(rel.other)
+        if not mine or not theirs or len(theirs) < max(-a for a in rel.other_axes):
+            continue
+        want = 1
+        for a in rel.other_axes:
+            want *= theirs[a]
+        if mine[rel.axis] != want:
+            raise misfit(f"weight {rel.weight!r} has shape {mine}, which does not fit {rel.other!r} of shape {theirs}")
+    for group in shared.values():
+        if len({shape for _, shape in group}) > 1:
+            listed = ", ".join(f"{name} {shape}" for name, shape in group)
+            raise misfit(f"weights that must share one shape disagree ({listed})")
 
 
 def check_weight_shapes(graph: Graph, path: str) -> None:
-    """Refuse weights whose shapes the layer's config rules out, before anything is written
-    (nested models included). Only the declared shapes are looked at: nothing is read."""
+    """Refuse weights whose shapes or dtypes the layer's config rules out, before anything
+    is written (nested models included). Only the declared shapes are looked at: nothing is read."""
     for layer in graph.layers:
         if layer.subgraph is not None:
             check_weight_shapes(layer.subgraph, path)

@@ -24,19 +24,41 @@ class Problem:
 
     where: str
     message: str
+    #: The layer concerned (its path inside nested graphs), when there is one.
+    layer: str | None = None
+    #: The layer expects weights and holds none at all (a model read without weights).
+    no_weights: bool = False
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
 
 
 class IRValidationError(KerasMigrateError):
-    """The IR is inconsistent; ``problems`` lists every issue found."""
+    """The IR is inconsistent; ``problems`` lists every issue found. One line naming the
+    model's source file and the first layer concerned, like every error users see."""
 
-    def __init__(self, found: list[Problem]) -> None:
+    def __init__(self, found: list[Problem], *, path: str | None = None) -> None:
         self.problems = found
+        layer = next((p.layer for p in found if p.layer), None)
+        if found and all(p.no_weights for p in found):
+            # The one way a reader hands over such a graph: an architecture without its weights.
+            others = f" (and {len(found) - 1} other layer{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
+            super().__init__(
+                f"{found[0].message}{others}: the model was read without weights",
+                path=path or None,
+                layer=layer,
+                hint="pass the weights file with --weights (HDF5 weights or a TF checkpoint), or convert the full "
+                "saved model",
+            )
+            return
         shown = "; ".join(str(p) for p in found[:5])
         more = f" (+{len(found) - 5} more)" if len(found) > 5 else ""
-        super().__init__(f"invalid IR: {shown}{more}")
+        super().__init__(
+            f"invalid IR: {shown}{more}",
+            path=path or None,
+            layer=layer,
+            hint="the model was built or edited inconsistently; re-read it from its source file",
+        )
 
 
 def _check(graph: Graph, path: str, out: list[Problem]) -> None:
@@ -82,8 +104,10 @@ def _check(graph: Graph, path: str, out: list[Problem]) -> None:
             continue
         expected = [s.name for s in weight_specs(layer.type, layer.config)]
         got = [w.name for w in layer.weights]
-        if expected and got != expected:
-            out.append(Problem(where, f"{layer.type} weights are {got}, expected {expected}"))
+        if expected and not got:
+            out.append(Problem(where, f"{layer.type} holds none of its weights {expected}", where, no_weights=True))
+        elif expected and got != expected:
+            out.append(Problem(where, f"{layer.type} weights are {got}, expected {expected}", where))
         for w in layer.weights:
             if any(d < 0 for d in w.shape):
                 out.append(Problem(where, f"weight {w.name!r} has an invalid shape {w.shape}"))
@@ -103,4 +127,4 @@ def validate(model: Model | Graph) -> None:
     """Raise :class:`IRValidationError` listing every problem, if any."""
     found = problems(model)
     if found:
-        raise IRValidationError(found)
+        raise IRValidationError(found, path=model.provenance.source_path if isinstance(model, Model) else None)

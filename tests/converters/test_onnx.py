@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import subprocess
 import sys
@@ -29,6 +30,7 @@ ort = pytest.importorskip("onnxruntime")
 
 from keras_migrate.cli import main as cli_main  # noqa: E402
 from keras_migrate.converters.onnx import build_onnx, lowered_types, registry  # noqa: E402
+from keras_migrate.errors import UnsupportedError  # noqa: E402
 from keras_migrate.formats import load  # noqa: E402
 from keras_migrate.ir.graph import GraphBuilder, Layer, Model, TensorType, flatten_structure  # noqa: E402
 from keras_migrate.ir.interpreter import run_graph  # noqa: E402
@@ -339,3 +341,22 @@ def test_mask_passing_agrees_with_interpreter() -> None:
         if entry.uses_mask:
             continue
         assert entry.passes_mask == (layer_type in mask_passing_types()), layer_type
+
+
+def _refuse_without_hint(call: Any) -> Any:
+    raise UnsupportedError("this setting has no ONNX lowering")  # a lowering's bare refusal
+
+
+def test_every_refusal_is_one_line_with_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16: ``keras-migrate: error: FILE: layer 'NAME': what; what to do``, also when
+    the lowering that refused named neither the layer nor a remedy."""
+    entry = registry._REGISTRY["Dense"][0]
+    monkeypatch.setitem(registry._REGISTRY, "Dense", [dataclasses.replace(entry, fn=_refuse_without_hint)])
+    model = ROOT / "fixtures" / "keras-2.2.4" / "dense_activations.h5"
+    out = tmp_path / "model.onnx"
+    code, err = _cli(["convert", str(model), "-o", str(out)])
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"keras-migrate: error: {model}: layer 'dense_relu': this setting has no ONNX lowering; "), err
+    assert "convert to .keras instead" in err, err
+    assert not out.exists()

@@ -112,11 +112,43 @@ def test_every_fixture_config_passes_unchanged() -> None:
         (lambda c: _layers(c)[1]["config"].__setitem__("kernel_initializer", {"class_name": "Zeros", "config": 3}),
          "'kernel_initializer' is"),
         (lambda c: _layers(c)[1]["config"].__setitem__("activation", [1]), "'activation' is [1]"),
+        # keys a layer class cannot do without, at the boundary rather than as KeyErrors in the rules
+        (lambda c: _layers(c)[3]["config"].pop("filters"), "the Conv1D config has no 'filters'"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("layer", {"class_name": "Dense", "config": 1.5}),
+         "the nested Dense config is 1.5, not an object"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("layer", {"class_name": "Dense", "config": {}}),
+         "the Dense config has no 'units'"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("kernel_initializer", {"class_name": "Zeros"}), None),
+        (lambda c: _layers(c)[3]["config"].__setitem__(
+            "kernel_initializer", {"class_name": "VarianceScaling", "config": {"scale": float("inf")}}),
+         "argument 'scale' is inf, not a finite number"),
+        (lambda c: _layers(c)[3]["config"].__setitem__(
+            "kernel_initializer", {"class_name": "VarianceScaling", "config": {"scale": -1.0}}),
+         "scale -1.0, not a positive number"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("dilation_rate", ["oops"]), "'dilation_rate' is ['oops'], not integers"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("dtype", 1.5), "'dtype' is 1.5, not a dtype name"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("rate", 2), "'rate' is 2, not a rate between 0 and 1"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("momentum", float("nan")), "'momentum' is NaN"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("max_value", {}), "'max_value' is {}, not a number"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("layer", 1.5), "'layer' is 1.5, not a serialized layer"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("data_format", {}), "'data_format' is {}, not one of"),
+        (lambda c: _layers(c)[3]["config"].__setitem__("dilation_rate", [1, {"class_name": 3}]), "not integers"),
+        (lambda c: _layers(c)[3]["config"].__setitem__(
+            "kernel_initializer", {"class_name": "VarianceScaling", "config": {"mode": {}}}),
+         "argument 'mode' is {}, not one of fan_avg, fan_in, fan_out"),
+        (lambda c: _layers(c)[3]["config"].__setitem__(
+            "kernel_initializer", {"class_name": "RandomUniform", "config": {"minval": "oops"}}),
+         "argument 'minval' is 'oops', not a number"),
+        (lambda c: _layers(c)[3]["config"].__setitem__(
+            "kernel_regularizer", {"name": "WeightRegularizer", "l1": 0.0, "l2": 0.01}), None),
     ],
 )
 def test_schema_refuses_wrong_types(edit, needle: str) -> None:
     cfg = _functional()
     edit(cfg)
+    if needle is None:  # accepted: a well-formed edit
+        validate_model_config(cfg, "cfg.json")
+        return
     with pytest.raises(KerasMigrateError) as exc:
         validate_model_config(cfg, "cfg.json")
     text = _one_line(exc)

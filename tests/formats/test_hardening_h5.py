@@ -314,3 +314,51 @@ def test_hdf5_read_that_never_ends_is_one_line(tmp_path: Path) -> None:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "did not finish within 1 s of CPU time" in lines[0], proc.stderr
     assert lines[0].startswith(f"keras-migrate: error: {DENSE}: ")
+
+
+def _unread_external(f: h5py.File) -> None:  # a group no reader looks at
+    f.create_group("optimizer_weights")["stolen"] = h5py.ExternalLink("secret.h5", "/stolen")
+
+
+def _unread_virtual(f: h5py.File) -> None:
+    layout = h5py.VirtualLayout(shape=(4,), dtype="f4")
+    layout[:] = h5py.VirtualSource("secret.h5", "data", shape=(4,))
+    f.create_group("extra").create_virtual_dataset("copy", layout)
+
+
+def _unread_external_storage(f: h5py.File) -> None:
+    f.create_group("extra").create_dataset("raw", shape=(4,), dtype="f4", external=[("secret.bin", 0, 16)])
+
+
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        (_unread_external, "'optimizer_weights/stolen' is an external link into another file ('secret.h5'); refused"),
+        (_unread_virtual, "'extra/copy' is a virtual dataset"),
+        (_unread_external_storage, "'extra/raw' keeps its data in external files"),
+    ],
+    ids=["external-link", "virtual-dataset", "external-storage"],
+)
+def test_foreign_links_are_refused_anywhere(tmp_path: Path, capsys, make, needle: str) -> None:
+    """The contract: external links and virtual datasets are refused wherever they are,
+    even in groups the converter never reads."""
+    src = tmp_path / "model.h5"
+    shutil.copy(CONV, src)
+    with h5py.File(src, "r+") as f:
+        make(f)
+    out = tmp_path / "out.keras"
+    code, err = _run(["convert", str(src), "-o", str(out)], capsys)
+    assert code == 2, err
+    assert not out.exists()
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"keras-migrate: error: {src}: "), err
+    assert needle in err, err
+
+
+def test_link_scan_is_bounded(tmp_path: Path, capsys, monkeypatch) -> None:
+    src = tmp_path / "model.h5"
+    shutil.copy(CONV, src)
+    monkeypatch.setenv("KERAS_MIGRATE_MAX_H5_LINKS", "5")
+    code, err = _run(["inspect", str(src)], capsys)
+    assert code == 2, err
+    assert "holds more than 5 HDF5 links" in err and "KERAS_MIGRATE_MAX_H5_LINKS" in err, err

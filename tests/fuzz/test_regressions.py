@@ -56,6 +56,78 @@ CASES = [
         "ckpt-mutate:fixtures/tf-keras-2.21/conv1d_transpose.savedmodel:seed=2053498084:op=size",
         "a checkpoint entry declaring a terabyte: read without a size check, MemoryError",
     ),
+    (
+        "h5-link:fixtures/keras-2.2.4/compiled_adam_trained.h5:seed=1563453603:kind=external",
+        "an external link in optimizer_weights (a group no reader reads) converts with exit 0",
+    ),
+    (
+        "h5-bitflip:fixtures/tf-keras-2.21/pooling_channels_first.h5:seed=632610742:n=32:span=0",
+        "a corrupt object met while scanning the file's links: SystemError out of h5py's link iteration",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/conv1d_atrous.json:seed=3:op=drop:fmt=json:weights=1",
+        "a Keras 1 Convolution1D without nb_filter: KeyError in formats/keras1/weights.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/separable_deconv_tf.json:seed=1:op=drop:fmt=json:weights=0",
+        "a Keras 1 SeparableConvolution2D without nb_row: KeyError in formats/keras1/layers.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/timedistributed.json:seed=677745747:op=typeswap:fmt=json:weights=0",
+        "a wrapped layer whose config is a float: TypeError in formats/keras1/layers.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-2.0.8/depthwise_conv2d.json:seed=462555110:op=drop:fmt=json:weights=1:cmd=py",
+        "an initializer object without 'config': KeyError in formats/schema.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/conv3d_tf.json:seed=11:op=typeswap:fmt=json:weights=0",
+        "a string inside Keras 1 'subsample': ValueError in ir/config_args.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/sequential_merge_first.json:seed=11:op=typeswap:fmt=json:weights=0",
+        "'input_dtype' a float: TypeError from numpy in formats/keras1/fresh.py",
+    ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/embedding_plain.json:seed=930042724:op=dupname:fmt=json:weights=0",
+        "an architecture without weights: 'invalid IR: ... weights are []', naming no layer",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-2.0.8/convnet_channels_last.json:seed=381666133:op=nan:fmt=h5attr:weights=1",
+        "VarianceScaling scale=inf converts with exit 0; Keras 3 then cannot build the layer",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-2.2.4/dense_activations.json:seed=131479807:op=typeswap:fmt=json:weights=1",
+        "VarianceScaling mode={} converts with exit 0; Keras 3 then cannot build the layer",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-2.2.4/relu_softmax_layers.json:seed=481139464:op=typeswap:fmt=yaml:weights=0",
+        "ReLU max_value an object: TypeError in formats/keras2/layers.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-2.0.8/timedistributed.json:seed=10:op=typeswap:fmt=json:weights=0",
+        "a wrapper whose 'layer' is a float: AttributeError in formats/keras2/layers.py",
+    ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/hashing_ints.json:seed=1666390716:op=drop:fmt=yaml:weights=1:cmd=onnx",
+        "Hashing without num_bins: KeyError in formats/tfkeras/preprocessing.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/locally_connected.json:seed=435409118:op=typeswap:fmt=json:weights=0",
+        "an object inside Keras 1 'subsample': TypeError in formats/keras1/fresh.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/pooling_th.json:seed=1794838310:op=typeswap:fmt=json:weights=1:cmd=inspect",
+        "dim_ordering an object: TypeError (unhashable) in formats/keras1/layers.py",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/sequential_merge_first.json:seed=1411129026:op=dupname:fmt=h5attr:weights=1",
+        "a Merge branch's layer named like an outer layer: ValueError from the IR graph",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-2.0.8/conv3d_transpose.json:seed=1476880362:op=dupname:fmt=json:weights=1",
+        "an initializer config with a 'name' converts with exit 0; Keras 3 then cannot build the layer",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)

@@ -106,7 +106,23 @@ class _Lowered:
     metadata: dict[str, str]
 
 
+#: What to do when a model cannot be exported to ONNX, for refusals that name nothing better.
+ONNX_HINT = "convert to .keras instead; see the support matrix in the README"
+
+
 def _lower(model: Model, opset: int, newest: int) -> _Lowered:
+    """Lower ``model``; every refusal says what to do (issue 16: ``what; what to do``),
+    the :data:`ONNX_HINT` when the lowering that refused gave no hint of its own."""
+    try:
+        return _lower_model(model, opset, newest)
+    except KerasMigrateError as exc:
+        if exc.hint or isinstance(exc, MissingDependencyError):
+            raise
+        cls = UnsupportedError if isinstance(exc, UnsupportedError) else KerasMigrateError
+        raise cls(exc.message, path=exc.path, layer=exc.layer, hint=ONNX_HINT) from exc
+
+
+def _lower_model(model: Model, opset: int, newest: int) -> _Lowered:
     """Lower ``model`` to builder records (reads no weight but small constants)."""
     if not MIN_OPSET <= opset <= newest:
         raise KerasMigrateError(

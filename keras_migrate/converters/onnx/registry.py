@@ -176,9 +176,13 @@ def lower_call(call: Call) -> list[Tensor]:
     try:
         result = entry.fn(call)
     except UnsupportedError as exc:
-        if exc.layer is not None:
+        if exc.layer is not None and exc.hint:
             raise
-        raise UnsupportedError(exc.message, layer=layer.name, hint=exc.hint) from exc
+        raise UnsupportedError(
+            exc.message,
+            layer=exc.layer or layer.name,
+            hint=exc.hint or "convert to .keras instead; see the support matrix in the README",
+        ) from exc
     outs = list(result) if isinstance(result, (list, tuple)) else [result]
     if entry.passes_mask and not entry.uses_mask:
         first = call.args[0] if call.args else None

@@ -28,6 +28,7 @@ from keras_migrate.formats.hdf5 import (
     has_attr,
     is_hdf5,
     open_h5,
+    refuse_foreign_links,
 )
 from keras_migrate.formats.pipeline import ModelSource, read_model
 from keras_migrate.formats.training.h5 import read_h5_training
@@ -46,6 +47,7 @@ class H5Weights:
         self.path = os.path.abspath(path)
         with open_h5(path) as f:
             self._read(f, path)
+            refuse_foreign_links(f, path)  # anywhere else in the file, too
 
     def _read(self, f: Any, path: str) -> None:
         """Every access goes through :mod:`keras_migrate.formats.hdf5`'s guarded helpers:
@@ -127,6 +129,9 @@ def read_h5_model(path: str, *, weights: str | None = None, vocabulary_files: Vo
         raise KerasMigrateError("HDF5 file is not a Keras model (no model_config)", path=path)
     config = check_model_config(parse_json(text, path, "model_config"), path)
     wg = read_weights_h5(weights or path)
+    if weights is not None:  # the model file's own links: its weights walk did not look
+        with open_h5(path) as f:
+            refuse_foreign_links(f, path)
     model = read_model(
         ModelSource(
             config,

@@ -34,6 +34,7 @@ from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
 from keras_migrate.formats.architecture import check_model_config, parse_json
+from keras_migrate.formats.hdf5 import refuse_foreign_links
 from keras_migrate.formats.keras3.ops import is_op_entry
 from keras_migrate.formats.layer_entries import ObjectWeights, entry_name, model_layer_entries
 from keras_migrate.formats.limits import MAX_CONFIG_BYTES
@@ -139,6 +140,7 @@ class ZipWeights(ObjectWeights):
             self._prefixes = object_paths(model_config, "", tf_keras=tf_keras)
             try:
                 self.locate_all(graph, renamed)
+                refuse_foreign_links(f, path, what="model.weights.h5 in the archive")
             except KerasMigrateError:
                 raise
             except _H5_ERRORS as exc:  # a damaged inner HDF5 file: corrupt headers, dangling links...
