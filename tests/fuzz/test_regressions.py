@@ -128,6 +128,14 @@ CASES = [
         "cfg-mutate:fixtures/keras-2.0.8/conv3d_transpose.json:seed=1476880362:op=dupname:fmt=json:weights=1",
         "an initializer config with a 'name' converts with exit 0; Keras 3 then cannot build the layer",
     ),
+    (
+        "cfg-mutate:fixtures/keras-2.0.8/rnn_return_state.json:seed=1047520058:op=drop:fmt=yaml:weights=0",
+        "a node reference past a layer's outputs: IndexError in formats/keras2/topology.py",
+    ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/hashing_strings.json:seed=1535593835:op=typeswap:fmt=h5attr:weights=0",
+        "a Hashing salt holding a string: ValueError in formats/tfkeras/preprocessing.py",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)

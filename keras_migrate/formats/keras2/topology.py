@@ -360,6 +360,8 @@ class ConfigReader:
                     raise self._error(f"a node refers to unknown layer {lname!r}")
                 missing = True
                 return ValueRef("?")
+            if not 0 <= ti < len(outs):
+                raise self._error(f"a node refers to output {ti} of layer {lname!r}, which has {len(outs)}")
             return ValueRef(outs[ti])
 
         def convert_kwargs(value: Any) -> Any:

@@ -138,8 +138,10 @@ def _hashing(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[s
     salt = cfg.get("salt")
     if isinstance(salt, int):
         salt = [salt, salt]
-    if salt is not None and not (isinstance(salt, (list, tuple)) and len(salt) == 2):
-        raise ctx.fail(f"Hashing salt {salt!r} is not one integer or a pair")
+    if salt is not None and not (
+        isinstance(salt, (list, tuple)) and len(salt) == 2 and all(type(s) is int for s in salt)
+    ):
+        raise ctx.fail(f"Hashing salt {salt!r} is not one integer or a pair of integers")
     return "Hashing", {
         "num_bins": int(cfg["num_bins"]),
         "mask_value": cfg.get("mask_value"),
