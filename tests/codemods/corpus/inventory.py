@@ -1,0 +1,57 @@
+"""The corpus: its projects, what legacy software runs each one, and their legacy idioms.
+
+Every idiom is a regular expression with the number of times it occurs in the project's
+original files (checked by the tests, so the inventory cannot drift from the sources).
+After the upgrade, an occurrence counts as handled when it is gone (rewritten) or sits on a
+statement carrying a ``# keras-migrate:`` follow-up comment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ALL", "CORPUS", "PROJECTS", "REFERENCES", "Idiom", "Project"]
+
+CORPUS = Path(__file__).resolve().parent
+PROJECTS = CORPUS / "projects"
+REFERENCES = CORPUS / "references"
+
+
+@dataclass(frozen=True, slots=True)
+class Idiom:
+    """One legacy idiom: where, what pattern, how many occurrences in the original."""
+
+    file: str
+    pattern: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A corpus project and the legacy software that produces its reference outputs."""
+
+    name: str
+    legacy: str  # a run_corpus flavour: keras-2.2.4, keras-1.2.2 or tf-keras
+    entries: tuple[str, ...]
+    idioms: tuple[Idiom, ...]
+    #: files the entries do not import: idioms only a human can port (checked statically)
+    static_only: tuple[str, ...] = ()
+
+    @property
+    def entry_paths(self) -> tuple[Path, ...]:
+        return tuple(PROJECTS / self.name / entry for entry in self.entries)
+
+
+def _idioms(file: str, *pairs: tuple[str, int]) -> tuple[Idiom, ...]:
+    return tuple(Idiom(file, pattern, count) for pattern, count in pairs)
+
+
+ALL: tuple[Project, ...] = (
+    Project("k2_attention", "keras-2.2.4", ("train.py",), ()),
+    Project("k2_generators", "keras-2.2.4", ("train.py",), (), static_only=("optim.py",)),
+    Project("k1_research", "keras-1.2.2", ("train_k1.py",), ()),
+    Project("tfk_custom_training", "tf-keras", ("train.py",), ()),
+    Project("notebooks_k2", "keras-2.2.4", ("autoencoder_course.ipynb",), ()),
+    Project("notebooks_tfk", "tf-keras", ("course_regression.ipynb",), ()),
+)
