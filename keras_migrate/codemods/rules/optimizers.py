@@ -77,6 +77,12 @@ class Optimizers(Rule):
                 "use optimizer.apply_gradients"
             )
             return updated
+        if _is_super_init(original.func) and get_kwarg(updated, "lr") is not None:
+            ctx.follow_up(
+                "if this class extends a Keras optimizer, Keras 3's takes learning_rate= "
+                "instead of lr= (and no decay=): super().__init__(learning_rate=lr, ...)"
+            )
+            return updated
         name = None
         for legacy in ctx.legacy_names(original.func):
             short = legacy.rsplit(".", 1)[-1]
@@ -114,6 +120,8 @@ class Optimizers(Rule):
                 ]
             )
         call = self._decay(ctx, name, call, default_lr)
+        if lr is not None and name in _EPSILON_INSIDE:
+            ctx.follow_up(_EPSILON_INSIDE[name])
         epsilon = get_kwarg(call, "epsilon")
         if (
             epsilon is not None
@@ -166,3 +174,26 @@ class Optimizers(Rule):
             ctx.change("optimizer.lr -> optimizer.learning_rate")
             return updated.with_changes(attr=cst.Name("learning_rate"))
         return updated
+
+
+#: Optimizers whose Keras 3 update differs from standalone Keras 1/2's (flagged when the
+#: call is legacy-spelled, i.e. carries ``lr=``): the rewrite cannot make them equal.
+_EPSILON_INSIDE = {
+    "RMSprop": "Keras 3 RMSprop divides by sqrt(v + epsilon); standalone Keras 1/2 divided "
+    "by sqrt(v) + epsilon, so small-gradient steps differ: for standalone-Keras code pass "
+    "epsilon=1e-14 (the square of the old 1e-7) to stay close",
+    "Adagrad": "Keras 3 Adagrad starts its accumulator at 0.1 and divides by "
+    "sqrt(acc + epsilon); standalone Keras 1/2 started at 0 and divided by sqrt(acc) + "
+    "epsilon: for standalone-Keras code pass initial_accumulator_value=0.0, epsilon=1e-14",
+}
+
+
+def _is_super_init(func: cst.BaseExpression) -> bool:
+    """``super().__init__`` or ``super(Cls, self).__init__``."""
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "__init__"
+        and isinstance(func.value, cst.Call)
+        and isinstance(func.value.func, cst.Name)
+        and func.value.func.value == "super"
+    )

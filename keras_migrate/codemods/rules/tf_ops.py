@@ -114,6 +114,7 @@ _BINARY = {
     "logical_or": "logical_or",
     "floordiv": "floor_divide",
     "truediv": "true_divide",
+    "divide_no_nan": "divide_no_nan",
 }
 _NN = {
     "relu": "relu",
@@ -170,6 +171,7 @@ TF_SPECS.update(
         "gather": _tf("gather", "ops.take", "x indices - axis", positional=2, defaults="axis=0"),
         "cast": _tf("cast", "ops.cast", "x dtype", positional=2),
         "shape": spec("ops.shape", "input:x", drop="name out_type"),
+        "size": spec("ops.size", "input:x"),
         "zeros": spec("ops.zeros", "shape dtype"),
         "ones": spec("ops.ones", "shape dtype"),
         "zeros_like": spec("ops.zeros_like", "input:x dtype"),
@@ -247,6 +249,23 @@ _DTYPES = frozenset(
 )
 
 
+def _equal_split(call: cst.Call) -> bool:
+    """``tf.split(x, N[, axis])`` with an integer literal ``N``: N equal parts along
+    ``axis`` (default 0), exactly what ``keras.ops.split(x, N, axis)`` computes. A list
+    of sizes means sizes in TF but split indices in keras.ops, so it is not rewritten."""
+    names = ("value", "num_or_size_splits", "axis")
+    bound: dict[str, cst.BaseExpression] = {}
+    for index, arg in enumerate(call.args):
+        if arg.star:
+            return False
+        key = arg.keyword.value if arg.keyword else (names[index] if index < 3 else "")
+        if key not in names:
+            return False  # num= or name=: left as it was
+        bound[key] = arg.value
+    parts = bound.get("num_or_size_splits")
+    return "value" in bound and isinstance(parts, cst.Integer)
+
+
 def _tf_name(ctx: RuleContext, node: cst.BaseExpression) -> str | None:
     for name in ctx.legacy_names(node):
         if name.startswith("tensorflow.") and not name.startswith("tensorflow.keras"):
@@ -301,6 +320,9 @@ class TfOps(Rule):
             ctx.change("tf.einsum -> keras.ops.einsum")
             args = [a for a in updated.args if a.keyword is None]
             return updated.with_changes(func=ctx.keras("ops.einsum"), args=args)
+        if name == "split" and _equal_split(updated):
+            ctx.change("tf.split into equal parts -> keras.ops.split")
+            return updated.with_changes(func=ctx.keras("ops.split"))
         if name == "where" and len(positional(updated)) == 3:
             ctx.change("tf.where -> keras.ops.where")
             return updated.with_changes(func=ctx.keras("ops.where"))

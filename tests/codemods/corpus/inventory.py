@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ALL", "CORPUS", "PROJECTS", "REFERENCES", "Idiom", "Project"]
+__all__ = ["ALL", "CORPUS", "IDIOM_PATTERNS", "PROJECTS", "REFERENCES", "Idiom", "Project"]
 
 CORPUS = Path(__file__).resolve().parent
 PROJECTS = CORPUS / "projects"
@@ -46,6 +46,32 @@ class Project:
 def _idioms(file: str, *pairs: tuple[str, int]) -> tuple[Idiom, ...]:
     return tuple(Idiom(file, pattern, count) for pattern, count in pairs)
 
+
+#: The legacy idioms counted in every project (Keras 1 arguments and functions, Keras 2
+#: module paths and methods, backend and TF functions in Keras code, tf.keras paths).
+IDIOM_PATTERNS: tuple[str, ...] = (
+    r"tensorflow\.keras|\btf\.keras\b",
+    r"keras\.engine|keras\.layers\.(?:core|advanced_activations|convolutional)\b",
+    r"np_utils",
+    r"keras\.legacy\b|optimizers\.legacy",
+    r"\bK\.(?!epsilon\b|floatx\b|image_data_format\b|clear_session\b)\w+\(",
+    r"\btf\.(?!compat\b)[\w.]+\(",
+    r"\.as_list\(\)",
+    r"[(,]\s*(?:nb_epoch|init|W_regularizer|border_mode|subsample|input|output"
+    r"|input_shape|concat_axis)\s*=",
+    r"\bDense\([^)]*\b(?:output_dim|input_dim)\s*=",
+    r"(?:SGD|Adam|RMSprop|Adagrad|Adadelta|Adamax|Nadam|\.__init__)\([^)]*\blr\s*=",
+    r"\bConvolution2D\(\s*\d+\s*,\s*\d+\s*,",
+    r"\bmerge\(",
+    r"\b(?:fit|evaluate|predict)_generator\b|predict_classes|predict_proba",
+    r"[(,]\s*(?:workers|use_multiprocessing|max_queue_size)\s*=",
+    r"history\[['\"](?:val_)?acc['\"]\]",
+    r"LeakyReLU\([^)]*\balpha\s*=",
+    r"\badd_weight\(\s*(?:\(|'|\")",
+    r"optimizer\.lr\b",
+    r"\bget_updates\b|\breset_states\b",
+    r"\bdef get_output_shape_for\b",
+)
 
 ALL: tuple[Project, ...] = (
     Project("k2_attention", "keras-2.2.4", ("train.py",), ()),

@@ -42,7 +42,7 @@ def seed_weights(model, seed):
 def build_graph():
     inp = Input(shape=(8, 8, 1))
     a = Convolution2D(4, 3, 3, border_mode='same', init='he_normal', W_regularizer=l2(1e-3),
-                      activation='relu')(inp)
+                      activation='tanh')(inp)
     b = Convolution2D(4, 1, 1, border_mode='valid', subsample=(1, 1))(inp)
     m = merge([a, b], mode='sum')
     m = MaxPooling2D(pool_size=(2, 2))(m)
@@ -58,7 +58,7 @@ def build_graph():
 def build_mlp():
     model = Sequential()
     model.add(Dense(12, input_dim=10, init='glorot_uniform'))
-    model.add(Activation('relu'))
+    model.add(Activation('tanh'))
     model.add(Dense(output_dim=2))
     model.add(Activation('softmax'))
     return model

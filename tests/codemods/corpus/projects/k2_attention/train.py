@@ -39,7 +39,7 @@ def run():
     model = build_model()
     seed_weights(model, 1)
     before = model.predict(x, batch_size=16)
-    model.compile(optimizer=SGD(lr=0.5, momentum=0.9), loss=focal_loss(2.0),
+    model.compile(optimizer=SGD(lr=0.1, momentum=0.9), loss=focal_loss(2.0),
                   metrics=[top1, mean_confidence])
     steps = [model.train_on_batch(x, y) for _ in range(3)]
     after = model.predict(x, batch_size=16)

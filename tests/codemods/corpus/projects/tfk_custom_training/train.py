@@ -46,7 +46,7 @@ def run():
     model = build_model()
     seed_weights(model, 8)
     before = model.predict(x)
-    model.compile(optimizer=keras.optimizers.Adam(lr=0.01), loss=smooth_l1,
+    model.compile(optimizer=keras.optimizers.legacy.Adam(lr=0.01), loss=smooth_l1,
                   metrics=[RootMeanSquare()])
     record = RecordEpochs()
     hist = model.fit(Batches(x, y, 10), epochs=3, shuffle=False, verbose=0,
