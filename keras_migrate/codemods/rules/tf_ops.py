@@ -249,21 +249,57 @@ _DTYPES = frozenset(
 )
 
 
-def _equal_split(call: cst.Call) -> bool:
-    """``tf.split(x, N[, axis])`` with an integer literal ``N``: N equal parts along
-    ``axis`` (default 0), exactly what ``keras.ops.split(x, N, axis)`` computes. A list
-    of sizes means sizes in TF but split indices in keras.ops, so it is not rewritten."""
+#: Concrete replacements for calls left on TF, appended to the follow-up.
+_HINTS = {
+    "split": "; keras.ops.split takes split indices, not sizes: pass the running sums of "
+    "the sizes without the last (sizes [2, 3, 1] -> keras.ops.split(x, [2, 5], axis))",
+}
+
+
+def _split_call(call: cst.Call) -> cst.Call | None:
+    """``tf.split(x, N[, axis])`` with an integer literal ``N`` is N equal parts, exactly
+    ``keras.ops.split(x, N, axis)`` (both default to axis 0). A literal list of sizes
+    (no ``-1``) is given as split indices in keras.ops: its running sums without the last
+    (``[1, 3]`` -> ``[1]``). Anything else (computed sizes, ``num=``) returns ``None``."""
     names = ("value", "num_or_size_splits", "axis")
-    bound: dict[str, cst.BaseExpression] = {}
+    bound: dict[str, cst.Arg] = {}
     for index, arg in enumerate(call.args):
         if arg.star:
-            return False
+            return None
         key = arg.keyword.value if arg.keyword else (names[index] if index < 3 else "")
         if key not in names:
-            return False  # num= or name=: left as it was
-        bound[key] = arg.value
+            return None  # num= or name=: left as it was
+        bound[key] = arg
     parts = bound.get("num_or_size_splits")
-    return "value" in bound and isinstance(parts, cst.Integer)
+    if "value" not in bound or parts is None:
+        return None
+    if isinstance(parts.value, cst.Integer):
+        return _split_keywords(call)
+    if not isinstance(parts.value, (cst.List, cst.Tuple)):
+        return None
+    sizes = [e.value for e in parts.value.elements]
+    if not sizes or not all(isinstance(v, cst.Integer) for v in sizes):
+        return None
+    running, indices = 0, []
+    for size in sizes[:-1]:
+        running += int(size.value)  # type: ignore[attr-defined]
+        indices.append(f"{running}")
+    new_parts = parts.with_changes(value=cst.parse_expression(f"[{', '.join(indices)}]"))
+    call = call.with_changes(args=[new_parts if a is parts else a for a in call.args])
+    return _split_keywords(call)
+
+
+def _split_keywords(call: cst.Call) -> cst.Call:
+    """TF's keyword names -> keras.ops.split's (``value`` -> ``x``)."""
+    names = {"value": "x", "num_or_size_splits": "indices_or_sections"}
+    return call.with_changes(
+        args=[
+            a.with_changes(keyword=cst.Name(names[a.keyword.value]))
+            if a.keyword is not None and a.keyword.value in names
+            else a
+            for a in call.args
+        ]
+    )
 
 
 def _tf_name(ctx: RuleContext, node: cst.BaseExpression) -> str | None:
@@ -320,9 +356,10 @@ class TfOps(Rule):
             ctx.change("tf.einsum -> keras.ops.einsum")
             args = [a for a in updated.args if a.keyword is None]
             return updated.with_changes(func=ctx.keras("ops.einsum"), args=args)
-        if name == "split" and _equal_split(updated):
-            ctx.change("tf.split into equal parts -> keras.ops.split")
-            return updated.with_changes(func=ctx.keras("ops.split"))
+        split = _split_call(updated) if name == "split" else None
+        if split is not None:
+            ctx.change("tf.split -> keras.ops.split")
+            return split.with_changes(func=ctx.keras("ops.split"))
         if name == "where" and len(positional(updated)) == 3:
             ctx.change("tf.where -> keras.ops.where")
             return updated.with_changes(func=ctx.keras("ops.where"))
@@ -334,7 +371,7 @@ class TfOps(Rule):
                 return new
         ctx.follow_up(
             f"tf.{name} has no same-semantics keras.ops replacement here: this "
-            "line only runs on the TensorFlow backend"
+            "line only runs on the TensorFlow backend" + _HINTS.get(name, "")
         )
         return updated
 

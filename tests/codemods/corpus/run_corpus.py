@@ -84,7 +84,7 @@ def _notebook_namespace(path: Path) -> dict[str, Any]:
         if masked is not None:
             chunks.append(masked)
     namespace: dict[str, Any] = {"__name__": "__main__"}
-    exec(compile("\n".join(chunks), str(path), "exec"), namespace)  # noqa: S102
+    exec(compile("\n".join(chunks), str(path), "exec"), namespace)
     return namespace
 
 
