@@ -52,8 +52,16 @@ def _load_framework(flavour: str) -> Any:
         sys.path.insert(0, str(site))
         legacy_env.install(flavour)
         import keras
+        import tensorflow as tf
 
-        return keras.backend.clear_session
+        def clear_session() -> None:
+            # one thread per session: TF 1 graph mode runs independent ops in parallel,
+            # and with reference variables a weight's update may race a read of it
+            keras.backend.clear_session()
+            config = tf.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=1)
+            keras.backend.set_session(tf.Session(config=config))
+
+        return clear_session
     if flavour == "tf-keras":
         os.environ["TF_USE_LEGACY_KERAS"] = "1"  # tf.keras is tf_keras 2.21
         import tf_keras

@@ -16,4 +16,4 @@ class EpochHistory(Callback):
 
 
 def step_decay(epoch):
-    return 0.05 * (0.5 ** epoch)
+    return 0.01 * (0.5 ** epoch)

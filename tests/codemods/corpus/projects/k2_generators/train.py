@@ -13,9 +13,9 @@ def seed_weights(model, seed):
     weights = []
     for w in model.get_weights():
         if w.ndim > 1:
-            weights.append(rng.normal(0, 1.0 / np.sqrt(np.prod(w.shape[:-1])), w.shape))
+            weights.append(rng.normal(0, 0.3 / np.sqrt(np.prod(w.shape[:-1])), w.shape))
         else:
-            weights.append(rng.uniform(0.5, 1.5, w.shape))
+            weights.append(rng.uniform(0.8, 1.2, w.shape))
     model.set_weights([w.astype('float32') for w in weights])
 
 
@@ -24,7 +24,7 @@ def run():
     val_seq = ShapesSequence(16, 8, seed=1)
     model = build_model()
     seed_weights(model, 2)
-    model.compile(optimizer=NesterovSGD(lr=0.05), loss='categorical_crossentropy',
+    model.compile(optimizer=NesterovSGD(lr=0.01), loss='categorical_crossentropy',
                   metrics=['accuracy'])
     history_cb = EpochHistory()
     hist = model.fit_generator(train_seq, steps_per_epoch=len(train_seq), epochs=2,
