@@ -33,7 +33,14 @@ BACKENDS = ("jax", "torch", "tensorflow")
 RTOL, ATOL = 1e-4, 1e-5
 #: Outputs known to differ from the legacy software, with the reason. The test asserts
 #: they STILL differ (remove the entry once fixed) and that everything else matches.
-KNOWN_DIFFERENCES: dict[str, str] = {}
+KNOWN_DIFFERENCES: dict[str, str] = {
+    # Standalone Keras 2.2.4 updated BatchNormalization's moving mean/variance with
+    # assign_moving_average(..., zero_debias=True): after a few steps the moving statistics
+    # are the de-biased batch statistics, not 0.99 * initial + 0.01 * batch as in Keras 3.
+    # Training losses match exactly; inference after 12 steps (moving statistics) does not.
+    # No Keras 3 option reproduces it; the gap closes as training goes on.
+    "k2_generators__train": "preds classes",
+}
 #: Entries that cannot run after the upgrade until a human applies the follow-up.
 NEEDS_FOLLOW_UP: dict[str, str] = {}
 
@@ -126,9 +133,7 @@ def _mismatches(name: str, produced: Path) -> list[str]:
         # old Keras' graph-mode training varies between runs: allow twice the spread the
         # generator saw over its repeated legacy runs (0 for deterministic outputs)
         spread = reference[f"spread__{key}"] if f"spread__{key}" in reference.files else 0.0
-        if got is None or got.shape != want.shape:
-            bad.append(key)
-        elif np.any(np.abs(got - want) > ATOL + RTOL * np.abs(want) + 2 * spread):
+        if got is None or got.shape != want.shape or np.any(np.abs(got - want) > ATOL + RTOL * np.abs(want) + 2 * spread):
             bad.append(key)
     return bad
 
