@@ -5,8 +5,8 @@ idioms are rewritten or flagged, every remaining ``keras.*`` name exists in Kera
 a follow-up. Executed: each upgraded entry runs on jax, torch and tensorflow (one subprocess
 per backend running every entry) and returns the numbers the ORIGINAL code returned on the
 legacy software (``corpus/references/*.npz``, written by ``corpus/generate_references.py``),
-rtol 1e-4, atol 1e-5, plus twice the run-to-run spread of old Keras' graph-mode training where
-the legacy runs themselves varied (see generate_references.py).
+rtol 1e-4, atol 1e-5; where old Keras' graph-mode training itself varied between runs, any of
+the legacy outcomes counts (see generate_references.py).
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     # Standalone Keras 2.2.4 updated BatchNormalization's moving mean/variance with
     # assign_moving_average(..., zero_debias=True): after a few steps the moving statistics
     # are the de-biased batch statistics, not 0.99 * initial + 0.01 * batch as in Keras 3.
-    # Training losses match exactly; inference after 12 steps (moving statistics) does not.
+    # Training losses match; inference after 12 steps (evaluate_generator, predictions:
+    # moving statistics) does not.
     # No Keras 3 option reproduces it; the gap closes as training goes on.
-    "k2_generators__train": "preds classes",
+    "k2_generators__train": "val_loss preds classes",
 }
 #: Entries that cannot run after the upgrade until a human applies the follow-up.
 NEEDS_FOLLOW_UP: dict[str, str] = {}
@@ -126,14 +127,17 @@ def _mismatches(name: str, produced: Path) -> list[str]:
     result = np.load(produced)
     bad = []
     for key in reference.files:
-        if key.startswith("spread__"):
-            continue
-        want = reference[key].astype(np.float64)
+        if "__" in key:
+            continue  # alt<i>__<key>: another outcome of a legacy run
         got = result[key].astype(np.float64) if key in result.files else None
-        # old Keras' graph-mode training varies between runs: allow twice the spread the
-        # generator saw over its repeated legacy runs (0 for deterministic outputs)
-        spread = reference[f"spread__{key}"] if f"spread__{key}" in reference.files else 0.0
-        if got is None or got.shape != want.shape or np.any(np.abs(got - want) > ATOL + RTOL * np.abs(want) + 2 * spread):
+        outcomes = [reference[key]] + [
+            reference[k] for k in reference.files if k.endswith(f"__{key}")
+        ]
+        if got is None or not any(
+            got.shape == want.shape
+            and np.allclose(got, want.astype(np.float64), rtol=RTOL, atol=ATOL)
+            for want in outcomes
+        ):
             bad.append(key)
     return bad
 

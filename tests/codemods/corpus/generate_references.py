@@ -11,13 +11,15 @@ to ``references/``, with ``references/manifest.json`` recording the software ver
 The tests compare the upgraded code's outputs with these files, so ``make test`` needs no
 legacy download.
 
-Training under old Keras is not deterministic: it runs in TF 1 graph mode with reference
-variables, where a weight's update may run before a lower layer's gradient has read that
-weight, so repeated runs differ in the last digits and the drift grows with every step
-(Keras 1.2.2's ``fit`` gave losses 0.69044, 0.69045, 0.69046 in three runs of one script).
-Every flavour is therefore run ``--repeat`` times (3 by default); the first run is the
-reference and, for each output that varied, ``spread__<key>`` holds the largest elementwise
-deviation of the other runs from it. The tests allow that spread (twice) on top of rtol/atol.
+Old Keras' training is not reproducible run to run (Keras 1.2.2's ``fit`` gave losses
+0.69044, 0.69045, 0.69046 in three runs of one script): TF 1 graph mode runs independent ops
+in parallel, with reference variables a weight's update may run before another op has read
+that weight, and TensorFlow's oneDNN CPU kernels vary. The legacy runs use one-thread
+sessions (``run_corpus.py``) and ``TF_ENABLE_ONEDNN_OPTS=0``, which makes most entries
+repeat bit for bit, but not all. Every flavour is therefore run ``--repeat`` times (5 by
+default): the first run is the reference and every other distinct outcome of an output is
+stored as ``alt<i>__<key>``; the tests accept an output that matches any legacy outcome
+(rtol/atol), and ``manifest.json`` lists the outputs that varied.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ VERSIONS = {
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", action="append", default=[])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
     import numpy as np
 
@@ -75,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                     "TF_CPP_MIN_LOG_LEVEL": "3",
                     "CUDA_VISIBLE_DEVICES": "",
                     "PYTHONHASHSEED": "0",
+                    # oneDNN's CPU kernels made old Keras' results vary between runs
+                    "TF_ENABLE_ONEDNN_OPTS": "0",
                 }
                 proc = subprocess.run(
                     [sys.executable, str(HERE / "run_corpus.py"), "--flavour", flavour,
@@ -95,17 +99,18 @@ def main(argv: list[str] | None = None) -> int:
                     print(record["error"])
                     continue
                 reference = dict(np.load(first_out / f"{name}.npz"))
-                spreads = {}
-                for out, _ in runs[1:]:
-                    other = np.load(out / f"{name}.npz")
-                    for key, value in reference.items():
-                        if value.dtype.kind != "f":
-                            continue
-                        deviation = np.abs(other[key].astype(np.float64) - value)
-                        spreads[key] = np.maximum(spreads.get(key, 0.0), deviation)
-                varied = {k: v for k, v in spreads.items() if np.any(v > 0)}
-                for key, value in varied.items():
-                    reference[f"spread__{key}"] = value
+                # every distinct outcome of a varying output is kept: alt<i>__<key>
+                varied: set[str] = set()
+                for key in list(reference):
+                    if reference[key].dtype.kind != "f":
+                        continue
+                    seen = [reference[key]]
+                    for out, _ in runs[1:]:
+                        other = np.load(out / f"{name}.npz")[key]
+                        if not any(np.array_equal(other, s) for s in seen):
+                            reference[f"alt{len(seen)}__{key}"] = other
+                            seen.append(other)
+                            varied.add(key)
                 np.savez(REFERENCES / f"{name}.npz", **reference)
                 manifest[name] = {
                     "software": VERSIONS[flavour],
