@@ -304,7 +304,13 @@ class Dispatcher:
             (name := dotted(base.value)) is not None and facts.is_keras_base(name)
             for base in node.bases
         )
-        self.ctx.frames.append(Frame("class", node.name.value, keras))
+        bases = tuple(
+            legacy
+            for base in node.bases
+            if (name := dotted(base.value)) is not None
+            for legacy in facts.legacy_names(name)
+        )
+        self.ctx.frames.append(Frame("class", node.name.value, keras, bases))
         return True
 
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> Any:

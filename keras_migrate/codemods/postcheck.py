@@ -209,13 +209,21 @@ def names_used(tree: ast.Module, text: str, words: Iterable[str]) -> set[str]:
 
 
 def _chain_list(tree: ast.Module, text: str, roots: Iterable[str]) -> list[tuple[int, str]]:
+    """The longest dotted chains read in the statements mentioning ``roots``. A chain's
+    inner attributes are its prefixes, which say nothing the chain does not (the missing
+    prefix of ``a.b.c`` is that of ``a.b`` too; TF uses keep the longest chain), so the
+    walk does not descend into a chain it has read."""
     chains: list[tuple[int, str]] = []
     for stmt in mentioning(tree, text, roots):
-        for node in ast.walk(stmt):
+        stack: list[ast.AST] = [stmt]
+        while stack:
+            node = stack.pop()
             if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
                 name = dotted_of(node)
                 if name is not None:
                     chains.append((node.lineno, name))
+                    continue
+            stack.extend(ast.iter_child_nodes(node))
     return chains
 
 

@@ -107,6 +107,9 @@ PRIVATE_HELPERS = {
     "_Merge": "the private base class _Merge is gone: subclass keras.layers.Layer and "
     "combine the input list in call()",
     "_RNN": "the private base class _RNN is gone: subclass keras.layers.RNN",
+    "interfaces": "keras.legacy.interfaces (Keras 2's decorators that converted Keras 1 "
+    "arguments) is gone from Keras 3: delete this import and every @interfaces.legacy_* "
+    "decorator",
 }
 
 

@@ -44,6 +44,9 @@ class Frame:
     kind: str
     name: str
     keras: bool
+    #: a class's bases as legacy qualified names (``keras.optimizers.SGD``), for rules
+    #: that must know what ``super()`` is
+    bases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,13 @@ def _frame(stmt: ast.stmt, frames: tuple[Frame, ...], facts: Facts) -> Frame | N
             (name := dotted_of(base)) is not None and facts.is_keras_base(name)
             for base in stmt.bases
         )
-        return Frame("class", stmt.name, keras)
+        bases = tuple(
+            legacy
+            for base in stmt.bases
+            if (name := dotted_of(base)) is not None
+            for legacy in facts.legacy_names(name)
+        )
+        return Frame("class", stmt.name, keras, bases)
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
         keras = parent_keras or stmt.name in facts.keras_functions
         if frames and frames[-1].kind == "class" and stmt.name in KERAS_METHODS:

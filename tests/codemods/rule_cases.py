@@ -422,7 +422,7 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
         "opt-lr",
         ("optimizers", "imports"),
         "from keras.optimizers import Adam, RMSprop\na = Adam(lr=0.001)\nr = RMSprop(lr=1e-3, rho=0.9)\n",
-        "from keras.optimizers import Adam, RMSprop\na = Adam(learning_rate=0.001)\nr = RMSprop(learning_rate=1e-3, rho=0.9)\n",
+        'from keras.optimizers import Adam, RMSprop\na = Adam(learning_rate=0.001)\n# keras-migrate: Keras 3 RMSprop divides by sqrt(v + epsilon); standalone Keras 1/2 divided by sqrt(v) + epsilon, so small-gradient steps differ: for standalone-Keras code pass epsilon=1e-14 (the square of the old 1e-7) to stay close\nr = RMSprop(learning_rate=1e-3, rho=0.9)\n',
     ),
     (
         "opt-decay",
@@ -703,7 +703,7 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
         "optimizers-lowercase-factories",
         ('optimizers', 'imports'),
         "import keras\nfrom keras.optimizers import adam\no = keras.optimizers.rmsprop(lr=0.1)\np = adam(lr=0.01, decay=0.0)\n",
-        "import keras\nfrom keras.optimizers import Adam\no = keras.optimizers.RMSprop(learning_rate=0.1)\np = Adam(learning_rate=0.01)\n",
+        'import keras\nfrom keras.optimizers import Adam\n# keras-migrate: Keras 3 RMSprop divides by sqrt(v + epsilon); standalone Keras 1/2 divided by sqrt(v) + epsilon, so small-gradient steps differ: for standalone-Keras code pass epsilon=1e-14 (the square of the old 1e-7) to stay close\no = keras.optimizers.RMSprop(learning_rate=0.1)\np = Adam(learning_rate=0.01)\n',
     ),
     (
         "layers-leaky-relu-alpha",
@@ -794,5 +794,60 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
         ('backend', 'imports'),
         "from keras import backend as K\nv = K.mean(x)\nkeras = load_config()\n",
         "from keras import backend as K\nv = K.mean(x)\n# keras-migrate: `keras` is a name defined in this file, so Keras 3 cannot be imported as `keras`: rename it and run keras-migrate again\nkeras = load_config()\n",
+    ),
+    # issue 14: found by the executed corpus (tests/codemods/corpus)
+    (
+        'tf-ops-split-size-divide-no-nan',
+        ('tf-ops',),
+        "import tensorflow as tf\nfrom tensorflow import keras\n\n\nclass Glu(keras.layers.Layer):\n    def call(self, x):\n        a, g = tf.split(x, 2, axis=-1)\n        n = tf.cast(tf.size(x), 'float32')\n        return tf.math.divide_no_nan(a * tf.sigmoid(g), n)\n",
+        "from tensorflow import keras\n\n\nclass Glu(keras.layers.Layer):\n    def call(self, x):\n        a, g = keras.ops.split(x, 2, axis=-1)\n        n = keras.ops.cast(keras.ops.size(x), 'float32')\n        return keras.ops.divide_no_nan(a * keras.ops.sigmoid(g), n)\n",
+    ),
+    (
+        'tf-ops-split-sizes',
+        ('tf-ops',),
+        'import tensorflow as tf\nfrom tensorflow import keras\n\n\nclass Head(keras.layers.Layer):\n    def call(self, x):\n        a, b = tf.split(x, [1, 3], axis=-1)\n        c, d = tf.split(x, [n, -1])\n        return a\n',
+        'import tensorflow as tf\nfrom tensorflow import keras\n\n\nclass Head(keras.layers.Layer):\n    def call(self, x):\n        a, b = keras.ops.split(x, [1], axis=-1)\n        # keras-migrate: tf.split with a list of sizes: keras.ops.split takes split points, keras.ops.split(x, numpy.cumsum(sizes)[:-1].tolist(), axis=axis)\n        c, d = tf.split(x, [n, -1])\n        return a\n',
+    ),
+    (
+        'removed-apis-input-shape-as-list',
+        ('removed-apis',),
+        "from tensorflow import keras\n\n\nclass Gate(keras.layers.Layer):\n    def build(self, input_shape):\n        dim = input_shape.as_list()[-1]\n        steps = input_shape[1].value\n        self.w = self.add_weight(name='w', shape=(steps, dim))\n",
+        "from tensorflow import keras\n\n\nclass Gate(keras.layers.Layer):\n    def build(self, input_shape):\n        dim = list(input_shape)[-1]\n        steps = input_shape[1]\n        self.w = self.add_weight(name='w', shape=(steps, dim))\n",
+    ),
+    (
+        'removed-apis-legacy-interfaces',
+        ('removed-apis',),
+        'from keras.legacy import interfaces\nfrom keras.optimizers import Optimizer\n',
+        "# keras-migrate: keras.legacy.interfaces (Keras 2's decorators that converted Keras 1 arguments) is gone from Keras 3: delete this import and every @interfaces.legacy_* decorator\nfrom keras.legacy import interfaces\nfrom keras.optimizers import Optimizer\n",
+    ),
+    (
+        'removed-apis-metric-reset-states',
+        ('removed-apis',),
+        'from tensorflow import keras\n\n\nclass Total(keras.metrics.Metric):\n    def reset_states(self):\n        self.total.assign(0.0)\n',
+        'from tensorflow import keras\n\n\nclass Total(keras.metrics.Metric):\n    # keras-migrate: Keras 3 metrics call reset_state(), never reset_states(): in a keras.metrics.Metric subclass rename this method to reset_state\n    def reset_states(self):\n        self.total.assign(0.0)\n',
+    ),
+    (
+        'optimizers-rmsprop-epsilon-follow-up',
+        ('optimizers',),
+        'from keras.optimizers import RMSprop, Adagrad\nopt = RMSprop(lr=0.01)\nother = Adagrad(lr=0.1)\n',
+        'from keras.optimizers import RMSprop, Adagrad\n# keras-migrate: Keras 3 RMSprop divides by sqrt(v + epsilon); standalone Keras 1/2 divided by sqrt(v) + epsilon, so small-gradient steps differ: for standalone-Keras code pass epsilon=1e-14 (the square of the old 1e-7) to stay close\nopt = RMSprop(learning_rate=0.01)\n# keras-migrate: Keras 3 Adagrad starts its accumulator at 0.1 and divides by sqrt(acc + epsilon); standalone Keras 1/2 started at 0 and divided by sqrt(acc) + epsilon: for standalone-Keras code pass initial_accumulator_value=0.0, epsilon=1e-14\nother = Adagrad(learning_rate=0.1)\n',
+    ),
+    (
+        'optimizers-rmsprop-keras3-untouched',
+        ('optimizers',),
+        'from keras.optimizers import RMSprop\nopt = RMSprop(learning_rate=0.01)\n',
+        'from keras.optimizers import RMSprop\nopt = RMSprop(learning_rate=0.01)\n',
+    ),
+    (
+        'optimizers-super-init-lr',
+        ('optimizers',),
+        'from keras.optimizers import SGD\n\n\nclass Nesterov(SGD):\n    def __init__(self, lr=0.05, **kwargs):\n        super(Nesterov, self).__init__(lr=lr, momentum=0.9, nesterov=True, **kwargs)\n',
+        'from keras.optimizers import SGD\n\n\nclass Nesterov(SGD):\n    def __init__(self, lr=0.05, **kwargs):\n        super(Nesterov, self).__init__(learning_rate=lr, momentum=0.9, nesterov=True, **kwargs)\n',
+    ),
+    (
+        'optimizers-super-init-lr-unknown-base',
+        ('optimizers',),
+        'from mylib import Trainer\n\n\nclass Fast(Trainer):\n    def __init__(self, lr=0.05):\n        super().__init__(lr=lr)\n',
+        "from mylib import Trainer\n\n\nclass Fast(Trainer):\n    def __init__(self, lr=0.05):\n        # keras-migrate: if this class extends a Keras optimizer, Keras 3's takes learning_rate= instead of lr= (and no decay=): super().__init__(learning_rate=lr, ...)\n        super().__init__(lr=lr)\n",
     ),
 ]

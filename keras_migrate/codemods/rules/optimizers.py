@@ -78,11 +78,25 @@ class Optimizers(Rule):
             )
             return updated
         name = None
+        if _is_super_init(original.func):
+            # super().__init__(lr=...) in a subclass of a Keras optimizer is that
+            # optimizer's constructor; elsewhere it may be anything
+            name = _optimizer_base(ctx)
+            if name is None:
+                if get_kwarg(updated, "lr") is not None:
+                    ctx.follow_up(
+                        "if this class extends a Keras optimizer, Keras 3's takes "
+                        "learning_rate= instead of lr= (and no decay=): "
+                        "super().__init__(learning_rate=lr, ...)"
+                    )
+                return updated
         for legacy in ctx.legacy_names(original.func):
             short = legacy.rsplit(".", 1)[-1]
             short = _LOWERCASE.get(short, short)
             if legacy.startswith("keras.optimizers.") and short in _SIGNATURES:
                 name = short
+        if name is not None and has_star_args(updated) and _is_super_init(original.func):
+            return _rename_lr(ctx, name, updated)  # (**kwargs passed on: lr= alone is sure)
         if name is None or has_star_args(updated):
             return updated
         order, default_lr = _SIGNATURES[name]
@@ -105,15 +119,10 @@ class Optimizers(Rule):
             )
             ctx.change(f"{name}: positional arguments -> keywords")
         lr = get_kwarg(call, "lr")
-        if lr is not None:
-            ctx.change(f"{name}: lr -> learning_rate")
-            call = call.with_changes(
-                args=[
-                    a.with_changes(keyword=cst.Name("learning_rate")) if a is lr else a
-                    for a in call.args
-                ]
-            )
+        call = _rename_lr(ctx, name, call)
         call = self._decay(ctx, name, call, default_lr)
+        if lr is not None and name in _EPSILON_INSIDE:
+            ctx.follow_up(_EPSILON_INSIDE[name])
         epsilon = get_kwarg(call, "epsilon")
         if (
             epsilon is not None
@@ -166,3 +175,51 @@ class Optimizers(Rule):
             ctx.change("optimizer.lr -> optimizer.learning_rate")
             return updated.with_changes(attr=cst.Name("learning_rate"))
         return updated
+
+
+#: Optimizers whose Keras 3 update differs from standalone Keras 1/2's (flagged when the
+#: call is legacy-spelled, i.e. carries ``lr=``): the rewrite cannot make them equal.
+_EPSILON_INSIDE = {
+    "RMSprop": "Keras 3 RMSprop divides by sqrt(v + epsilon); standalone Keras 1/2 divided "
+    "by sqrt(v) + epsilon, so small-gradient steps differ: for standalone-Keras code pass "
+    "epsilon=1e-14 (the square of the old 1e-7) to stay close",
+    "Adagrad": "Keras 3 Adagrad starts its accumulator at 0.1 and divides by "
+    "sqrt(acc + epsilon); standalone Keras 1/2 started at 0 and divided by sqrt(acc) + "
+    "epsilon: for standalone-Keras code pass initial_accumulator_value=0.0, epsilon=1e-14",
+}
+
+
+def _rename_lr(ctx: RuleContext, name: str, call: cst.Call) -> cst.Call:
+    """``lr=`` -> ``learning_rate=`` (the same value under Keras 3's name)."""
+    lr = get_kwarg(call, "lr")
+    if lr is None:
+        return call
+    ctx.change(f"{name}: lr -> learning_rate")
+    return call.with_changes(
+        args=[a.with_changes(keyword=cst.Name("learning_rate")) if a is lr else a for a in call.args]
+    )
+
+
+def _optimizer_base(ctx: RuleContext) -> str | None:
+    """The Keras optimizer the innermost enclosing class extends (``SGD``), if any."""
+    for frame in reversed(ctx.frames):
+        if frame.kind != "class":
+            continue
+        for base in frame.bases:
+            short = base.rsplit(".", 1)[-1]
+            short = _LOWERCASE.get(short, short)
+            if base.startswith("keras.optimizers.") and short in _SIGNATURES:
+                return short
+        return None
+    return None
+
+
+def _is_super_init(func: cst.BaseExpression) -> bool:
+    """``super().__init__`` or ``super(Cls, self).__init__``."""
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "__init__"
+        and isinstance(func.value, cst.Call)
+        and isinstance(func.value.func, cst.Name)
+        and func.value.func.value == "super"
+    )

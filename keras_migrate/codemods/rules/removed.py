@@ -2,7 +2,8 @@
 
 Rewritten where the replacement is exact: ``x.eval(session=K.get_session())`` is
 ``keras.ops.convert_to_numpy(x)``; ``x.shape.as_list()`` / ``x.get_shape().as_list()`` is
-``list(x.shape)`` (TF 2 shapes hold ints or ``None``, as ``as_list`` did);
+``list(x.shape)`` (TF 2 shapes hold ints or ``None``, as ``as_list`` did), and
+``input_shape.as_list()`` is ``list(input_shape)``;
 ``x.shape[i].value`` (a TF 1 ``Dimension``) is ``x.shape[i]``; ``t._keras_history.layer`` is
 ``t._keras_history.operation`` (same tuple, field renamed). Everything else gets a
 follow-up naming the concrete replacement: ``layer.output_shape``/``input_shape`` (models keep them),
@@ -62,7 +63,11 @@ def _code(node: cst.CSTNode) -> str:
 
 
 def _is_shape(node: cst.BaseExpression) -> bool:
-    """``x.shape`` or ``x.get_shape()``."""
+    """``x.shape``, ``x.get_shape()`` or a name ending in ``shape`` (``input_shape`` in
+    ``build``: a ``TensorShape`` in tf.keras, a tuple in Keras 3; ``list()`` of either is
+    what ``as_list()`` gave)."""
+    if isinstance(node, cst.Name):
+        return node.value.lower().endswith("shape")
     if isinstance(node, cst.Attribute):
         return node.attr.value == "shape"
     return (
@@ -94,6 +99,7 @@ class RemovedApis(Rule):
         r"|_prepare_local|get_slot|add_slot)\b",
         r"\]\s*\.value\b",
         r"\.eval\s*\(\s*session\s*=",
+        r"\bdef\s+reset_states\s*\(\s*self\s*\)",
         r"\bdef\s+(?:get_updates|_create_slots|_resource_apply_dense|_resource_apply_sparse"
         r"|_prepare_local)\b",
         r"\bbackend\s*\(\s*\)\s*[=!]=|[=!]=\s*['\"](?:theano|cntk)['\"]",
@@ -175,6 +181,11 @@ class RemovedApis(Rule):
         note = _OPTIMIZER_HOOKS.get(updated.name.value)
         if note is not None and updated.name.value != "get_slot":
             ctx.follow_up(note)
+        if updated.name.value == "reset_states" and len(updated.params.params) == 1:
+            ctx.follow_up(
+                "Keras 3 metrics call reset_state(), never reset_states(): in a "
+                "keras.metrics.Metric subclass rename this method to reset_state"
+            )
         return updated
 
     def leave_Comparison(
