@@ -34,6 +34,7 @@ from keras_migrate.formats.keras2.topology import (
     expected_weights,
     graph_from_config,
 )
+from keras_migrate.formats.keras2.cudnn import fix_cudnn_weights
 from keras_migrate.formats.keras2.weights import fix_graph_weights, flip_theano_kernels
 from keras_migrate.formats.keras3.config import keras3_config_fixups
 from keras_migrate.formats.precheck import precheck
@@ -124,6 +125,7 @@ def read_model(source: ModelSource) -> Model:
         if by_order:
             provenance = provenance.with_note("weights matched to layers by order (layer names differ)")
         graph = fix_graph_weights(graph, weights.path)
+        graph = fix_cudnn_weights(graph, generation)
         if (weights.backend or source.backend) == "theano":
             graph = flip_theano_kernels(graph)
             provenance = provenance.with_note("Theano backend: convolution kernels flipped (true convolution)")
