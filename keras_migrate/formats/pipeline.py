@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from keras_migrate.formats.keras1.reader import build_keras1_model
+from keras_migrate.formats.keras2.cudnn import fix_cudnn_weights
 from keras_migrate.formats.keras2.topology import (
     attach_weights,
     expected_weights,
     graph_from_config,
 )
-from keras_migrate.formats.keras2.cudnn import fix_cudnn_weights
 from keras_migrate.formats.keras2.weights import fix_graph_weights, flip_theano_kernels
 from keras_migrate.formats.keras3.config import keras3_config_fixups
 from keras_migrate.formats.precheck import precheck
