@@ -632,7 +632,7 @@ def _tf_op_layer(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, di
         raise ctx.fail(f"TF op {op!r} has {len(inputs)} inputs, expected {len(node_op.inputs)}")
     arguments: dict[str, Any] = {}
     for index, param in enumerate(params):
-        value = constants[index] if index in constants else _TENSOR
+        value = constants.get(index, _TENSOR)
         if spec.sequence and param == spec.params[0]:
             arguments.setdefault(param, []).append(value)
         else:

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "TF_NODE_OPS",
     "TFOP_TYPE",
     "TFRESIZING_TYPE",
+    "TF_NODE_OPS",
     "TF_OPS",
     "TFCall",
     "TFNodeOp",
