@@ -21,7 +21,14 @@ from keras_migrate.cli import main as cli_main
 from keras_migrate.formats import load
 from keras_migrate.ir.interpreter import run_graph
 from tests._arrays import load_npz
-from tests.conversion._backend_runs import BACKENDS, Job, assert_backend_result, assert_outputs, run_jobs, run_module_jobs
+from tests.conversion._backend_runs import (
+    BACKENDS,
+    Job,
+    assert_backend_result,
+    assert_outputs,
+    run_jobs,
+    run_module_jobs,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 _H5_FORMS = {"h5": ("{c}.h5", None), "json": ("{c}.json", "{c}_weights.h5")}
