@@ -125,7 +125,9 @@ def read_model(source: ModelSource) -> Model:
         if by_order:
             provenance = provenance.with_note("weights matched to layers by order (layer names differ)")
         graph = fix_graph_weights(graph, weights.path)
-        graph = fix_cudnn_weights(graph, generation)
+        graph, cudnn_note = fix_cudnn_weights(graph, generation, source.keras_version)
+        if cudnn_note is not None:
+            provenance = provenance.with_note(cudnn_note)
         if (weights.backend or source.backend) == "theano":
             graph = flip_theano_kernels(graph)
             provenance = provenance.with_note("Theano backend: convolution kernels flipped (true convolution)")

@@ -22,8 +22,10 @@ import numpy as np
 import pytest
 
 from keras_migrate.formats import load
+from keras_migrate.formats.keras2.cudnn import flattened_kernels
 from keras_migrate.ir.interpreter import run_graph
 from keras_migrate.ir.ops.tf import TF_NODE_OPS, TF_OPS
+from tests._arrays import load_npz
 from tests._cli import convert_fails
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -167,3 +169,30 @@ def test_every_node_op_is_a_known_tf_function() -> None:
         spec = TF_OPS[node_op.function]
         assert set(node_op.inputs) <= set(spec.params), op
         assert set(node_op.attrs.values()) <= set(spec.params), op
+
+
+@pytest.mark.parametrize(
+    ("version", "generation", "flattened"),
+    [
+        ("2.2.4", "keras2", True), ("2.3.1", "keras2", True), ("2.1.6-tf", "tf.keras", True),
+        ("2.2.4-tf", "tf.keras", True), ("2.3.0-tf", "tf.keras", False), ("2.4.0", "tf.keras", False),
+        ("2.21.0", "tf.keras", False), ("", "keras2", True), ("", "tf.keras", False),
+    ],
+)  # fmt: skip
+def test_kernel_layout_follows_the_writing_version(version: str, generation: Any, flattened: bool) -> None:
+    assert flattened_kernels(generation, version) is flattened
+
+
+def test_ambiguous_tf_keras_version_is_noted(tmp_path: Path) -> None:
+    """``2.2.4-tf`` was written by TF 1.13-2.1: read as TF 1.x did, and said so."""
+    config = json.loads((FIXTURES / "keras-2.2.4" / "cudnn_rnn.json").read_text())
+    config["keras_version"] = "2.2.4-tf"
+    path = tmp_path / "arch.json"
+    path.write_text(json.dumps(config))
+    model = load(str(path), weights=str(FIXTURES / "keras-2.2.4" / "cudnn_rnn_weights.h5"))
+    ins, outs = load_npz(FIXTURES / "keras-2.2.4" / "cudnn_rnn.npz")
+    for got, want in zip(run_graph(model.graph, ins), outs, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    assert any("TF 1.x tf.keras' layout" in n for n in model.provenance.notes), model.provenance.notes
+    plain = load(str(FIXTURES / "keras-2.2.4" / "cudnn_rnn.h5"))
+    assert not any("CuDNN" in n for n in plain.provenance.notes)

@@ -10,15 +10,17 @@ becomes that layer (no compat layer is needed):
 * ``CuDNNGRU``: ``GRU(reset_after=True, recurrent_activation='sigmoid')``; the ``6 * units``
   bias is Keras' ``(2, 3 * units)`` reset-after bias (input row, recurrent row; z, r, h).
 
-The kernels' meaning depends on who wrote the file. Standalone Keras (and so every file
-whose generation is ``keras2``) handed each gate's ``(input, units)`` kernel block to cuDNN
-by flattening it, and cuDNN reads a gate matrix as ``(units, input)`` row-major: the gate
-computes ``x @ reshape(block, (units, input)).T``, and the recurrent block ``h @ block.T``.
-Keras 2.2.4's own loader converts exactly so when it loads CuDNN weights into LSTM/GRU
-(``_convert_rnn_weights``, legacy-formats.md §2.3). tf.keras 2.x's CuDNN layers transpose
-each block before handing it to cuDNN (``canonical_to_params(..., transpose_weights=True)``,
-the path its own LSTM/GRU take on a GPU), so their kernels mean what an LSTM's do and only
-the bias changes.
+The kernels' meaning depends on who wrote the file. Standalone Keras 2.x handed each gate's
+``(input, units)`` kernel block to cuDNN by flattening it, and cuDNN reads a gate matrix as
+``(units, input)`` row-major: the gate computes ``x @ reshape(block, (units, input)).T``, and
+the recurrent block ``h @ block.T``. Keras 2.2.4's own loader converts exactly so when it
+loads CuDNN weights into LSTM/GRU (``_convert_rnn_weights``, legacy-formats.md §2.3). The
+tf.keras of TF 1.x did the same (its ``_canonical_to_params`` only flattens). Later tf.keras
+(tf_keras 2.21 checked) transposes each block first (``canonical_to_params(...,
+transpose_weights=True)``, the path its own LSTM/GRU take on a GPU), so its kernels mean what
+an LSTM's do and only the bias changes. Which TF 2 release switched is not pinned down here:
+files saying ``keras_version`` ``2.2.4-tf`` or older (TF <= 2.1) are read the TF 1.x way, and
+the conversion notes that assumption; ``2.3.0-tf`` (TF 2.2) and later the transposing way.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from keras_migrate.ir.graph import Graph, Layer
 from keras_migrate.ir.kinds import Generation
 from keras_migrate.ir.weights import GatherFlat, Reshape, SumBlocks, Weight
 
-__all__ = ["CUDNN_CLASSES", "fix_cudnn_weights"]
+__all__ = ["CUDNN_CLASSES", "fix_cudnn_weights", "flattened_kernels"]
 
 #: CuDNN class -> (Keras 3 type, gate count).
 CUDNN_CLASSES: dict[str, tuple[str, int]] = {"CuDNNLSTM": ("LSTM", 4), "CuDNNGRU": ("GRU", 3)}
@@ -109,11 +111,22 @@ def _relayout(weight: Weight, role: str, cudnn: str, units: int, standalone: boo
     return weight
 
 
-def _fix_layer(layer: Layer, generation: Generation) -> Layer:
+def flattened_kernels(generation: Generation, keras_version: str | None) -> bool:
+    """Whether a file's CuDNN kernels are in the flattened (standalone Keras, TF 1.x
+    tf.keras) layout rather than the transposing one of later tf.keras."""
+    version = (keras_version or "").strip()
+    base, tf_suffix = version.removesuffix("-tf"), version.endswith("-tf")
+    try:
+        major, minor = (int(p) for p in base.split(".")[:2])
+    except ValueError:
+        return generation in ("keras1", "keras2")
+    return (major, minor) < ((2, 3) if tf_suffix else (2, 4))
+
+
+def _fix_layer(layer: Layer, standalone: bool) -> Layer:
     found = _cudnn_class(layer)
     if not found:
         return layer
-    standalone = generation in ("keras1", "keras2")
     new = []
     for w in layer.weights:
         for prefix, cudnn in found:
@@ -127,14 +140,31 @@ def _fix_layer(layer: Layer, generation: Generation) -> Layer:
     return layer.with_weights(tuple(new))
 
 
-def fix_cudnn_weights(graph: Graph, generation: Generation) -> Graph:
+def fix_cudnn_weights(graph: Graph, generation: Generation, keras_version: str | None = None) -> tuple[Graph, str | None]:
     """Re-lay out the weights of every layer translated from a CuDNN layer (nested models
-    included) as its Keras 3 LSTM/GRU needs them; see the module docstring."""
+    included) as its Keras 3 LSTM/GRU needs them (see the module docstring); with the
+    graph, a provenance note when the layout was assumed from an ambiguous version."""
+    flattened = flattened_kernels(generation, keras_version)
+    fixed, changed = _fix_graph(graph, flattened)
+    note = None
+    if changed and flattened and (keras_version or "").endswith("-tf"):
+        note = (
+            f"CuDNN layers from tf.keras {keras_version}: kernels read in TF 1.x tf.keras' layout "
+            "(as Keras' own CuDNN-to-LSTM/GRU loader converts them); a file written by TF 2.0/2.1 may use the "
+            "transposed layout of later tf.keras"
+        )
+    return fixed, note
+
+
+def _fix_graph(graph: Graph, flattened: bool) -> tuple[Graph, bool]:
     layers = []
+    changed = False
     for layer in graph.layers:
         if layer.subgraph is not None:
-            layer = replace(layer, subgraph=fix_cudnn_weights(layer.subgraph, generation))
+            sub, inner = _fix_graph(layer.subgraph, flattened)
+            layer, changed = replace(layer, subgraph=sub), changed or inner
         else:
-            layer = _fix_layer(layer, generation)
+            new = _fix_layer(layer, flattened)
+            layer, changed = new, changed or new is not layer
         layers.append(layer)
-    return replace(graph, layers=tuple(layers))
+    return replace(graph, layers=tuple(layers)), changed
