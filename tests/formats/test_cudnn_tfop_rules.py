@@ -155,8 +155,11 @@ def test_tf_keras_2x_op_layers_compute_what_tf_computes(tmp_path: Path) -> None:
         (_op("strided", "StridedSlice", ["x", "b", "e", "s"], ["x"], {"1": [0], "2": [1], "3": [1]}), ["'tf_op_layer_strided'", "'StridedSlice'"]),
         (_op("concat", "ConcatV2", ["x", "c", "concat/axis"], ["x"], {"1": [[[1.0]]], "2": 1}), ["'tf_op_layer_concat'", "list of Keras tensors"]),
         (_op("add", "AddV2", ["x", "x"], ["x"], {}), ["'tf_op_layer_add'", "takes 2 Keras tensors but is called on 1"]),
+        (_op("Mean", "Mean", ["x", "m"], ["x"], {"1": 1}, {"keep_dims": {"b": "no"}}), ["'tf_op_layer_Mean'", "keep_dims"]),
+        (_op("pad", "MirrorPad", ["x", "p"], ["x"], {"1": [[0, 0], [1, 1], [0, 0]]}, {"mode": {"s": "%%"}}), ["'tf_op_layer_pad'", "mode"]),
+        (_op("sub", "Sub", ["x", "y"], ["x"], {"y": 1.0}), ["'tf_op_layer_sub'", "not by input index"]),
     ],
-    ids=["unknown-op", "constant-in-list", "wrong-inputs"],
+    ids=["unknown-op", "constant-in-list", "wrong-inputs", "bad-bool", "bad-string", "bad-constant-key"],
 )
 def test_op_layer_refusals_name_the_layer(layer: dict, needles: list[str], tmp_path: Path, capsys) -> None:
     path = _model(tmp_path, [layer], [layer["name"]])

@@ -585,19 +585,22 @@ def _attr_value(name: str, value: Any, ctx: TranslateContext) -> Any:
     """One ``AttrValue`` as protobuf's JSON mapping writes it, as a Python value."""
     import base64
 
-    if isinstance(value, Mapping):
-        if "b" in value:
-            return bool(value["b"])
-        if "i" in value:
-            return int(value["i"])
-        if "f" in value:
-            return float(value["f"])
-        if "type" in value and value["type"] in _DTYPES:
-            return _DTYPES[value["type"]]
-        if "s" in value:
-            return base64.b64decode(value["s"]).decode("utf-8")
-        if "list" in value and isinstance(value["list"], Mapping):
-            return [int(v) for v in value["list"].get("i", [])]
+    try:
+        if isinstance(value, Mapping):
+            if "b" in value and isinstance(value["b"], bool):
+                return value["b"]
+            if "i" in value:
+                return int(value["i"])
+            if "f" in value:
+                return float(value["f"])
+            if "type" in value and value["type"] in _DTYPES:
+                return _DTYPES[value["type"]]
+            if "s" in value:
+                return base64.b64decode(value["s"], validate=True).decode("utf-8")
+            if "list" in value and isinstance(value["list"], Mapping):
+                return [int(v) for v in value["list"].get("i", [])]
+    except (TypeError, ValueError):  # binascii.Error and UnicodeDecodeError are ValueErrors
+        pass
     raise ctx.fail(f"cannot read the NodeDef attribute {name}={str(value)[:80]}")
 
 
@@ -623,8 +626,14 @@ def _tf_op_layer(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, di
     raw_constants = config.get("constants") or {}
     if not isinstance(raw_constants, Mapping):
         raise ctx.fail("TensorFlowOpLayer constants are not a mapping of input index to value")
+    keys = [str(k) for k in raw_constants]
+    if not all(k.isdigit() for k in keys):
+        raise ctx.fail(f"TensorFlowOpLayer constants are keyed by {keys!r}, not by input index")
     constants = {int(k): _node_constant(v) for k, v in raw_constants.items()}
-    inputs = [i for i in node.get("input", []) if not str(i).startswith("^")]  # "^x": control inputs
+    raw_inputs, attrs = node.get("input", []), node.get("attr") or {}
+    if not isinstance(raw_inputs, list) or not all(isinstance(i, str) for i in raw_inputs) or not isinstance(attrs, Mapping):
+        raise ctx.fail("TensorFlowOpLayer NodeDef has no list of input names or no attribute map")
+    inputs = [i for i in raw_inputs if not i.startswith("^")]  # "^x": control inputs
     params = list(node_op.inputs)
     if spec.sequence:  # the list parameter takes every input the others leave
         params = [params[0]] * (len(inputs) - len(params) + 1) + params[1:]
@@ -638,8 +647,8 @@ def _tf_op_layer(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, di
         else:
             arguments[param] = value
     for attr, param in node_op.attrs.items():
-        if attr in (node.get("attr") or {}):
-            arguments[param] = _attr_value(attr, node["attr"][attr], ctx)
+        if attr in attrs:
+            arguments[param] = _attr_value(attr, attrs[attr], ctx)
     tensors = sum(1 for i in range(len(inputs)) if i not in constants)
     nodes = ctx.inbound_nodes
     if isinstance(nodes, list):
