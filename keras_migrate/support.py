@@ -139,6 +139,23 @@ _row(
     "tf_keras drops their operands)",
 )
 _row("SlicingOpLambda: `x[...]` with steps, negative indices, ellipsis, new axes (tf.keras)", "SlicingOpLambda", _K2, "compat:TFOp")
+_TF_OP_LAYER_ROW = (
+    "TensorFlowOpLayer: raw TF ops on Keras tensors (tf.keras 2.0-2.3, `tf_op_layer_*`): the ops of the TF "
+    "functions above (AddV2, Sub, Mul, RealDiv, Reshape, Transpose, ConcatV2, Mean, MatMul, ...)"
+)
+_row(
+    _TF_OP_LAYER_ROW,
+    "TensorFlowOpLayer",
+    _K2,
+    "as TFOpLambda of the same function; an op outside the table is a one-line error naming the layer and the op",
+)
+_row(
+    "CuDNNLSTM, CuDNNGRU (Keras 2.0.9-2.3, tf.compat.v1.keras.layers)",
+    "CuDNNLSTM CuDNNGRU",
+    _K2,
+    "LSTM(recurrent_activation='sigmoid'), biases summed; GRU(reset_after=True, recurrent_activation='sigmoid'); "
+    "standalone Keras kernels re-laid out per gate as its own loader did",
+)
 _row(
     "CustomScaleLayer (InceptionResNetV2), LayerScale and StochasticDepth (ConvNeXt) (tf.keras)",
     "CustomScaleLayer Custom>CustomScaleLayer LayerScale StochasticDepth",
@@ -192,6 +209,11 @@ IR_TYPES: dict[str, tuple[str, ...]] = {
         "Softmax", "keras_migrate>TFOp",
     ),
     "SlicingOpLambda: `x[...]` with steps, negative indices, ellipsis, new axes (tf.keras)": ("keras_migrate>TFOp",),
+    _TF_OP_LAYER_ROW: (
+        "Add", "Subtract", "Multiply", "Maximum", "Minimum", "Concatenate", "Permute", "Activation", "LeakyReLU",
+        "Softmax", "keras_migrate>TFOp",
+    ),
+    "CuDNNLSTM, CuDNNGRU (Keras 2.0.9-2.3, tf.compat.v1.keras.layers)": ("LSTM", "GRU"),
     "Resizing, CenterCrop (tf.keras)": ("Resizing", "CenterCrop", "keras_migrate>TFResizing"),
     "RandomCrop, RandomHeight, RandomWidth (tf.keras)": (
         "keras_migrate>TFRandomCrop", "keras_migrate>RandomHeight", "keras_migrate>RandomWidth",

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keras_migrate.formats.keras1.reader import build_keras1_model
+from keras_migrate.formats.keras2.cudnn import fix_cudnn_weights
 from keras_migrate.formats.keras2.topology import (
     attach_weights,
     expected_weights,
@@ -125,6 +126,9 @@ def read_model(source: ModelSource) -> Model:
         if by_order:
             provenance = provenance.with_note("weights matched to layers by order (layer names differ)")
         graph = fix_graph_weights(graph, weights.path)
+        graph, cudnn_note = fix_cudnn_weights(graph, generation, source.keras_version)
+        if cudnn_note is not None:
+            provenance = provenance.with_note(cudnn_note)
         if (weights.backend or source.backend) == "theano":
             graph = flip_theano_kernels(graph)
             provenance = provenance.with_note("Theano backend: convolution kernels flipped (true convolution)")

@@ -105,7 +105,7 @@ def _layers(items: list[Any], model: str, in_op: bool) -> Iterator[ConfigEntry]:
 _NON_LAYER = frozenset(
     {
         "Sequential", "Model", "Functional", "InputLayer", "StackedRNNCells", "Policy", "DTypePolicy",
-        "__keras_tensor__", "function",
+        "__keras_tensor__", "function", "__numpy__",
     }
 )  # fmt: skip
 _OBJECT_SUFFIXES = ("Initializer", "Regularizer", "Constraint")

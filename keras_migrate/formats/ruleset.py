@@ -11,6 +11,7 @@ from types import ModuleType
 
 from keras_migrate.formats.keras1 import layers as keras1_layers
 from keras_migrate.formats.keras1.layers import KERAS1_CLASSES, translate_keras1
+from keras_migrate.formats.keras2 import cudnn as keras2_cudnn
 from keras_migrate.formats.keras2 import layers as keras2_layers
 from keras_migrate.formats.rules import (
     KERAS1,
@@ -41,6 +42,7 @@ __all__ = [
 #: tf.keras' own layers, attention and preprocessing, and Keras 1's separate rule set.
 RULE_MODULES: tuple[ModuleType, ...] = (
     keras2_layers,
+    keras2_cudnn,
     tfkeras_layers,
     tfkeras_attention,
     tfkeras_preprocessing,

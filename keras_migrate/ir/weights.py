@@ -29,6 +29,7 @@ __all__ = [
     "Map",
     "MapFunction",
     "Reshape",
+    "SumBlocks",
     "Take",
     "Transform",
     "Transpose",
@@ -395,6 +396,21 @@ class GatherFlat:
         return self.shape
 
 
+@dataclass(frozen=True, slots=True)
+class SumBlocks:
+    """Split axis 0 into ``count`` equal blocks and add them (a CuDNN RNN's separate input
+    and recurrent biases become the one bias Keras' LSTM adds: the sum is exact)."""
+
+    count: int
+
+    def apply(self, array: np.ndarray) -> np.ndarray:
+        blocks = array.reshape(self.count, array.shape[0] // self.count, *array.shape[1:])
+        return np.ascontiguousarray(blocks.sum(axis=0, dtype=array.dtype))
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return (shape[0] // self.count, *shape[1:])
+
+
 #: Elementwise functions :class:`Map` may name; kept closed so serialization stays data.
 MapFunction = Literal["square", "sqrt", "negate", "add", "sub_from"]
 MAP_FUNCTIONS: tuple[MapFunction, ...] = get_args(MapFunction)
@@ -539,6 +555,8 @@ class Weight:
                 bad = _count(shape) != _count(t.shape)
             elif isinstance(t, Take):
                 bad = not -n <= t.axis < n or not _in_range(t.indices, -shape[t.axis], shape[t.axis])
+            elif isinstance(t, SumBlocks):
+                bad = n == 0 or t.count < 1 or shape[0] % t.count != 0
             elif isinstance(t, GatherFlat):
                 bad = len(t.indices) != _count(t.shape) or not _in_range(t.indices, 0, _count(shape))
             if bad:

@@ -35,7 +35,14 @@ from keras_migrate.formats.rules import (
     register_call_rewrite,
 )
 from keras_migrate.ir.graph import ValueRef
-from keras_migrate.ir.ops.tf import TF_OPS, TFOP_TYPE, TFOpSpec, supported_tf_functions, tf_op_spec
+from keras_migrate.ir.ops.tf import (
+    TF_NODE_OPS,
+    TF_OPS,
+    TFOP_TYPE,
+    TFOpSpec,
+    supported_tf_functions,
+    tf_op_spec,
+)
 
 __all__ = [
     "check_tf_functions",
@@ -475,6 +482,14 @@ def _translate_call(function: str, spec: TFOpSpec, node: Any, ctx: TranslateCont
         if key not in spec.params[1:]:
             raise ctx.fail(f"tf.{function} called with argument {key!r}, which is not supported")
         arguments[key] = value
+    return _translate_bound(function, spec, arguments, ctx)
+
+
+def _translate_bound(
+    function: str, spec: TFOpSpec, arguments: dict[str, Any], ctx: TranslateContext
+) -> tuple[str, dict[str, Any]]:
+    """One call's arguments by TF parameter name (``_TENSOR`` where a Keras tensor goes):
+    defaults filled, checked, and translated to a built-in layer or a ``TFOp``."""
     for key in spec.params:
         if key not in arguments:
             if key not in spec.defaults:
@@ -549,3 +564,111 @@ def _tf_op_call(
     if layer_type in ("Concatenate", "Add"):
         return (list(args[0]) if isinstance(args[0], list) else [args[0]],), {}
     return (args[0],), {}
+
+
+# --------------------------------------------------------------------------- TensorFlowOpLayer
+#
+# tf.keras 2.0-2.3 (and tf_keras in a TF1 graph) wrapped a raw TF op applied to Keras
+# tensors in a ``TensorFlowOpLayer``: its config holds the op's ``NodeDef`` (as JSON:
+# ``{"name", "op", "input", "attr"}``) and ``constants`` (input index -> value, a plain JSON
+# value or tf_keras 2.21's ``{"class_name": "__numpy__", ...}``); the Keras tensors are the
+# other inputs, in order, one per inbound-node entry. :data:`TF_NODE_OPS` names the TF
+# function each op is, so it translates exactly as the ``TFOpLambda`` of that function.
+
+_DTYPES = {
+    "DT_FLOAT": "float32", "DT_DOUBLE": "float64", "DT_HALF": "float16", "DT_INT32": "int32", "DT_INT64": "int64",
+    "DT_INT16": "int16", "DT_INT8": "int8", "DT_UINT8": "uint8", "DT_UINT16": "uint16", "DT_BOOL": "bool",
+}  # fmt: skip
+
+
+def _attr_value(name: str, value: Any, ctx: TranslateContext) -> Any:
+    """One ``AttrValue`` as protobuf's JSON mapping writes it, as a Python value."""
+    import base64
+
+    try:
+        if isinstance(value, Mapping):
+            if "b" in value and isinstance(value["b"], bool):
+                return value["b"]
+            if "i" in value:
+                return int(value["i"])
+            if "f" in value:
+                return float(value["f"])
+            if "type" in value and value["type"] in _DTYPES:
+                return _DTYPES[value["type"]]
+            if "s" in value:
+                return base64.b64decode(value["s"], validate=True).decode("utf-8")
+            if "list" in value and isinstance(value["list"], Mapping):
+                return [int(v) for v in value["list"].get("i", [])]
+    except (TypeError, ValueError):  # binascii.Error and UnicodeDecodeError are ValueErrors
+        pass
+    raise ctx.fail(f"cannot read the NodeDef attribute {name}={str(value)[:80]}")
+
+
+def _node_constant(value: Any) -> Any:
+    if isinstance(value, Mapping) and value.get("class_name") == "__numpy__":
+        return value.get("config", {}).get("value")
+    return value
+
+
+@register("TensorFlowOpLayer")
+def _tf_op_layer(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    node = config.get("node_def")
+    if not isinstance(node, Mapping) or not isinstance(node.get("op"), str):
+        raise ctx.fail("TensorFlowOpLayer config holds no NodeDef with an op")
+    op = str(node["op"])
+    node_op = TF_NODE_OPS.get(op)
+    if node_op is None:
+        raise ctx.fail(
+            f"TF op {op!r} (TensorFlowOpLayer {ctx.layer_name!r}) is not supported",
+            hint=f"rebuild it with Keras layers; supported TF ops: {', '.join(sorted(TF_NODE_OPS))}",
+        )
+    spec = TF_OPS[node_op.function]
+    raw_constants = config.get("constants") or {}
+    if not isinstance(raw_constants, Mapping):
+        raise ctx.fail("TensorFlowOpLayer constants are not a mapping of input index to value")
+    keys = [str(k) for k in raw_constants]
+    if not all(k.isdigit() for k in keys):
+        raise ctx.fail(f"TensorFlowOpLayer constants are keyed by {keys!r}, not by input index")
+    constants = {int(k): _node_constant(v) for k, v in raw_constants.items()}
+    raw_inputs, attrs = node.get("input", []), node.get("attr") or {}
+    if not isinstance(raw_inputs, list) or not all(isinstance(i, str) for i in raw_inputs) or not isinstance(attrs, Mapping):
+        raise ctx.fail("TensorFlowOpLayer NodeDef has no list of input names or no attribute map")
+    inputs = [i for i in raw_inputs if not i.startswith("^")]  # "^x": control inputs
+    params = list(node_op.inputs)
+    if spec.sequence:  # the list parameter takes every input the others leave
+        params = [params[0]] * (len(inputs) - len(params) + 1) + params[1:]
+    if len(params) != len(inputs):
+        raise ctx.fail(f"TF op {op!r} has {len(inputs)} inputs, expected {len(node_op.inputs)}")
+    arguments: dict[str, Any] = {}
+    for index, param in enumerate(params):
+        value = constants.get(index, _TENSOR)
+        if spec.sequence and param == spec.params[0]:
+            arguments.setdefault(param, []).append(value)
+        else:
+            arguments[param] = value
+    for attr, param in node_op.attrs.items():
+        if attr in attrs:
+            arguments[param] = _attr_value(attr, attrs[attr], ctx)
+    tensors = sum(1 for i in range(len(inputs)) if i not in constants)
+    nodes = ctx.inbound_nodes
+    if isinstance(nodes, list):
+        for entry in nodes:
+            count = len(entry) if isinstance(entry, list) and entry and isinstance(entry[0], list) else 1
+            if count != tensors:
+                raise ctx.fail(f"TF op {op!r} takes {tensors} Keras tensors but is called on {count}")
+    return _translate_bound(node_op.function, spec, arguments, ctx)
+
+
+@register_call_rewrite("TensorFlowOpLayer")
+def _tf_op_layer_call(
+    layer_type: str, config: Mapping[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The node's Keras tensors, in order, as the translation takes them."""
+    tensors = list(args[0]) if isinstance(args[0], (list, tuple)) else [args[0]]
+    if layer_type == TFOP_TYPE:
+        if tf_op_spec(str(config["function"])).sequence:
+            return (tensors,), {}
+        return ((tensors[0] if len(tensors) == 1 else tensors),), {}
+    if layer_type in ("Add", "Subtract", "Multiply", "Maximum", "Minimum", "Concatenate"):
+        return (tensors,), {}
+    return (tensors[0],), {}

@@ -26,8 +26,10 @@ import numpy as np
 __all__ = [
     "TFOP_TYPE",
     "TFRESIZING_TYPE",
+    "TF_NODE_OPS",
     "TF_OPS",
     "TFCall",
+    "TFNodeOp",
     "TFOpSpec",
     "bind_tf_call",
     "constant_dtype",
@@ -220,6 +222,82 @@ TF_OPS: dict[str, TFOpSpec] = {
     "split": TFOpSpec("split", ("value", "num_or_size_splits", "axis", "num"), ("value",), {"axis": 0, "num": None}),
     "unstack": TFOpSpec("unstack", ("value", "num", "axis"), ("value",), {"num": None, "axis": 0}),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class TFNodeOp:
+    """A TF graph op (``NodeDef.op``, as tf.keras 2.0-2.3 stored it in a
+    ``TensorFlowOpLayer``) as a call of the TF function :data:`TF_OPS` knows.
+
+    ``inputs``: the function parameter each of the node's inputs fills, in order; when the
+    function takes a list first (``spec.sequence``), that parameter takes every input the
+    others leave. ``attrs``: node attribute -> function parameter.
+    """
+
+    function: str
+    inputs: tuple[str, ...]
+    attrs: Mapping[str, str] = field(default_factory=dict)
+
+
+def _node_ops() -> dict[str, TFNodeOp]:
+    binary = {
+        "Add": "math.add", "AddV2": "math.add", "Sub": "math.subtract", "Mul": "math.multiply",
+        "RealDiv": "math.truediv", "DivNoNan": "math.divide_no_nan", "FloorDiv": "math.floordiv",
+        "FloorMod": "math.floormod", "Maximum": "math.maximum", "Minimum": "math.minimum", "Pow": "math.pow",
+        "SquaredDifference": "math.squared_difference", "Equal": "math.equal", "NotEqual": "math.not_equal",
+        "Less": "math.less", "LessEqual": "math.less_equal", "Greater": "math.greater",
+        "GreaterEqual": "math.greater_equal", "LogicalAnd": "math.logical_and", "LogicalOr": "math.logical_or",
+    }  # fmt: skip
+    unary = {
+        "LogicalNot": "math.logical_not", "Neg": "math.negative", "Abs": "math.abs", "Sign": "math.sign",
+        "Sqrt": "math.sqrt", "Rsqrt": "math.rsqrt", "Square": "math.square", "Exp": "math.exp",
+        "Expm1": "math.expm1", "Log": "math.log", "Log1p": "math.log1p", "Reciprocal": "math.reciprocal",
+        "Floor": "math.floor", "Ceil": "math.ceil", "Round": "math.round", "Sin": "math.sin", "Cos": "math.cos",
+        "Tan": "math.tan", "Erf": "math.erf", "Sigmoid": "math.sigmoid", "Tanh": "math.tanh",
+        "Softplus": "math.softplus", "Relu": "nn.relu", "Relu6": "nn.relu6", "Elu": "nn.elu", "Selu": "nn.selu",
+        "Softsign": "nn.softsign", "Softmax": "nn.softmax", "LogSoftmax": "nn.log_softmax",
+    }  # fmt: skip
+    reductions = {
+        "Mean": "math.reduce_mean", "Sum": "math.reduce_sum", "Max": "math.reduce_max", "Min": "math.reduce_min",
+        "Prod": "math.reduce_prod", "Any": "math.reduce_any", "All": "math.reduce_all",
+    }  # fmt: skip
+    ops: dict[str, TFNodeOp] = {}
+    for op, function in binary.items():
+        ops[op] = TFNodeOp(function, TF_OPS[function].params[:2])
+    for op, function in unary.items():
+        ops[op] = TFNodeOp(function, TF_OPS[function].params[:1])
+    for op, function in reductions.items():
+        ops[op] = TFNodeOp(function, ("input_tensor", "axis"), {"keep_dims": "keepdims"})
+    for op, function in (("ArgMax", "math.argmax"), ("ArgMin", "math.argmin")):
+        ops[op] = TFNodeOp(function, ("input", "axis"), {"output_type": "output_type"})
+    flags = {"transpose_a": "transpose_a", "transpose_b": "transpose_b"}
+    adjoints = {"adj_x": "adjoint_a", "adj_y": "adjoint_b"}
+    ops.update(
+        LeakyRelu=TFNodeOp("nn.leaky_relu", ("features",), {"alpha": "alpha"}),
+        Cast=TFNodeOp("cast", ("x",), {"DstT": "dtype"}),
+        SelectV2=TFNodeOp("where", ("condition", "x", "y")),
+        MatMul=TFNodeOp("matmul", ("a", "b"), flags),
+        BatchMatMul=TFNodeOp("matmul", ("a", "b"), adjoints),
+        BatchMatMulV2=TFNodeOp("matmul", ("a", "b"), adjoints),
+        Reshape=TFNodeOp("reshape", ("tensor", "shape")),
+        Transpose=TFNodeOp("transpose", ("a", "perm")),
+        ExpandDims=TFNodeOp("expand_dims", ("input", "axis")),
+        Squeeze=TFNodeOp("squeeze", ("input",), {"squeeze_dims": "axis"}),
+        Tile=TFNodeOp("tile", ("input", "multiples")),
+        Pad=TFNodeOp("pad", ("tensor", "paddings")),
+        PadV2=TFNodeOp("pad", ("tensor", "paddings", "constant_values")),
+        MirrorPad=TFNodeOp("pad", ("tensor", "paddings"), {"mode": "mode"}),
+        GatherV2=TFNodeOp("gather", ("params", "indices", "axis"), {"batch_dims": "batch_dims"}),
+        ConcatV2=TFNodeOp("concat", ("values", "axis")),
+        Pack=TFNodeOp("stack", ("values",), {"axis": "axis"}),
+        AddN=TFNodeOp("math.add_n", ("inputs",)),
+        ClipByValue=TFNodeOp("clip_by_value", ("t", "clip_value_min", "clip_value_max")),
+    )
+    return ops
+
+
+#: TF graph ops (``NodeDef.op``) a ``TensorFlowOpLayer`` may hold, as TF functions of :data:`TF_OPS`.
+TF_NODE_OPS: dict[str, TFNodeOp] = _node_ops()
 
 
 def tf_op_spec(function: str) -> TFOpSpec:
