@@ -70,6 +70,7 @@ def probe_node_types(layer: Layer, node: Node, types: Mapping[str, TensorType]) 
     lone = Graph(f"{layer.name}/probe", (layer,), (node,), values, list(names), list(node.outputs))
     batch_known = all(types[n].shape[:1] != (None,) for n in names)
     batch = next((types[n].shape[0] for n in names if types[n].shape[:1] != (None,)), 1) or 1
+    free = any(d is None for n in names for d in types[n].shape[1:])
     failure: UnsupportedError | None = None
     for small, large in NODE_PROBE_SIZES:
         try:
@@ -77,9 +78,13 @@ def probe_node_types(layer: Layer, node: Node, types: Mapping[str, TensorType]) 
                 first = run_graph(lone, [_zeros(types[n], batch, small) for n in names], intermediates=True)
                 second = run_graph(lone, [_zeros(types[n], batch, large) for n in names], intermediates=True)
         except UnsupportedError as exc:
-            if not any(d is None for n in names for d in types[n].shape[1:]):
+            if not free:
                 raise
             failure = exc
+            continue
+        if free and any(0 in np.shape(run[n])[1:] for run in (first, second) for n in node.outputs):
+            # numpy slices past the end without complaint: an empty output means "too short"
+            failure = UnsupportedError(f"empty output on inputs {small} long", layer=layer.name)
             continue
         return tuple(_dynamic(first[n], second[n], batch_known) for n in node.outputs)
     assert failure is not None
