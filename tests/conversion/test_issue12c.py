@@ -243,3 +243,28 @@ def test_theano_settings_without_exact_form_are_refused(layer: str, edit: Any, m
     with pytest.raises(UnsupportedError, match=message) as err:
         load(str(path))
     assert err.value.layer == layer
+
+
+_H5 = sorted(p for p in FIXTURES.glob("*/*.h5") if not p.name.endswith("_weights.h5"))
+
+
+@pytest.mark.parametrize("path", _H5, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_node_types_match_the_whole_model_probe(path: Path) -> None:
+    """ONNX typing node by node agrees with the interpreter's whole-model probe (the oracle)
+    wherever the probe can run: same rank and dtype everywhere, same static dims; a dim
+    only the probe calls static is one its two close sizes (3, 4) rounded alike."""
+    from keras_migrate.converters.onnx.node_types import graph_types
+    from keras_migrate.ir.passes.infer_types import infer_graph_types
+
+    try:
+        model = load(str(path))
+        probed = infer_graph_types(model.graph)
+    except (UnsupportedError, KeyError, ValueError):
+        pytest.skip("the model does not load or the whole-model probe cannot run it")
+    typed = graph_types(model.graph)
+    for name, value in probed.values.items():
+        mine, theirs = typed.values[name].type, value.type
+        assert mine is not None and theirs is not None, name
+        assert len(mine.shape) == len(theirs.shape) and mine.dtype == theirs.dtype, (name, mine, theirs)
+        for a, b in zip(mine.shape, theirs.shape, strict=True):
+            assert a == b or a is None, (name, mine, theirs)
