@@ -58,6 +58,10 @@ def graph_types(graph: Graph) -> Graph:
             outs = nested[1]
         else:
             outs = probe_node_types(layer, node, types)
+            sub = layer.subgraph
+            if sub is not None and layer.name not in typed_layers and all(sub.values[n].type is not None for n in sub.inputs):
+                # called in a way the walk does not follow (masks, ...): its own declared inputs
+                typed_layers[layer.name] = replace(layer, subgraph=graph_types(sub))
         types.update(zip(node.outputs, outs, strict=True))
     values = {name: replace(v, type=types[name]) if name in types else v for name, v in graph.values.items()}
     new_layers = tuple(typed_layers.get(layer.name, layer) for layer in graph.layers)
