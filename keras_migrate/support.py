@@ -45,7 +45,7 @@ _row(
     "Conv1DTranspose Conv2DTranspose Conv3DTranspose Convolution2DTranspose Convolution3DTranspose "
     "Deconvolution2D Deconvolution3D Deconv2D Deconv3D",
     _ALL,
-    "Conv1D/2D/3DTranspose",
+    "Conv1D/2D/3DTranspose (Theano 'same': 'valid' + Cropping2D)",
 )
 _row("SeparableConv1D/2D (SeparableConvolution*)", "SeparableConv1D SeparableConv2D SeparableConvolution1D SeparableConvolution2D", _ALL, "SeparableConv1D/2D")
 _row("DepthwiseConv1D/2D", "DepthwiseConv1D DepthwiseConv2D", _K2, "DepthwiseConv1D/2D")
@@ -54,7 +54,7 @@ _row(
     "MaxPooling1D MaxPooling2D MaxPooling3D AveragePooling1D AveragePooling2D AveragePooling3D "
     "MaxPool1D MaxPool2D MaxPool3D AvgPool1D AvgPool2D AvgPool3D",
     _ALL,
-    "same",
+    "same (Theano 'same': explicit padding + 'valid', average rescaled to leave the padding out)",
 )
 _row(
     "GlobalMax/AveragePooling1D/2D/3D (Global*Pool*)",
@@ -74,9 +74,14 @@ _row("BatchNormalization, SyncBatchNormalization", "BatchNormalization SyncBatch
 _row("LayerNormalization, GroupNormalization, UnitNormalization", "LayerNormalization GroupNormalization UnitNormalization", _K2, "same")
 _row("Embedding", "Embedding", _ALL, "Embedding")
 _row("SimpleRNN, LSTM, GRU", "SimpleRNN LSTM GRU", _ALL, "same (GRU reset_after pinned; hard_sigmoid: compat)")
-_row("RNN with SimpleRNNCell/LSTMCell/GRUCell (stacked)", "RNN SimpleRNNCell LSTMCell GRUCell", _K2, "RNN, StackedRNNCells")
-_row("ConvLSTM1D/2D/3D", "ConvLSTM1D ConvLSTM2D ConvLSTM3D", _ALL, "same")
-_row("TimeDistributed, Bidirectional", "TimeDistributed Bidirectional", _ALL, "same")
+_row("RNN with SimpleRNNCell/LSTMCell/GRUCell (stacked)", "RNN SimpleRNNCell LSTMCell GRUCell", _K2, "RNN, StackedRNNCells (a one-cell stack: the cell)")
+_row("ConvLSTM1D/2D/3D", "ConvLSTM1D ConvLSTM2D ConvLSTM3D", _ALL, "same (Theano 'same' even kernels: grown by a zero row/column)")
+_row(
+    "TimeDistributed, Bidirectional",
+    "TimeDistributed Bidirectional",
+    _ALL,
+    "same (a wrapped layer going backwards: explicit backward_layer, as legacy Keras built it)",
+)
 _row(
     "Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot",
     "Add Subtract Multiply Average Maximum Minimum Concatenate Dot",

@@ -38,6 +38,7 @@ from keras_migrate.formats.keras2.topology import (
 from keras_migrate.formats.keras2.weights import fix_graph_weights, flip_theano_kernels
 from keras_migrate.formats.keras3.config import keras3_config_fixups
 from keras_migrate.formats.precheck import precheck
+from keras_migrate.formats.single_cell import unstack_single_cells
 from keras_migrate.formats.tfkeras.augmentation import resolve_discretization
 from keras_migrate.formats.tfkeras.preprocessing import (
     VocabularySource,
@@ -134,6 +135,7 @@ def read_model(source: ModelSource) -> Model:
             provenance = provenance.with_note("Theano backend: convolution kernels flipped (true convolution)")
         check_weight_shapes(graph, weights.path)
     graph = resolve_discretization(graph, path=source.path)
+    graph = unstack_single_cells(graph)  # after the weights: they follow the source's layout
     vocabularies = overlay(source.vocabulary_files, source.vocabularies, source.source_format)
     graph = resolve_vocabularies(graph, vocabularies, path=source.path, what=describe_form(source.source_format))
     return Model(graph=graph, provenance=provenance, renamed=dict(originals))

@@ -107,8 +107,8 @@ def _has_conv(case: Case) -> bool:
     )
 
 
-#: Theano-derived cases that convert; ConvLSTM2D with an even 'same' kernel is refused (tested below).
-THEANO_CASES = [c for c in CASES if _has_conv(c) and c.name != "convlstm2d"]
+#: Theano-derived cases (genuine Theano files: fixtures/keras-1.2.2-theano, tests/conversion/test_issue12c.py).
+THEANO_CASES = [c for c in CASES if _has_conv(c)]
 
 
 def _theano_files(case: Case, root: Path) -> tuple[Path, Path | None]:
@@ -391,14 +391,6 @@ def test_theano_same_padding_reference(tmp_path: Path) -> None:
     expected = _theano_half_conv1d(x, kernel, bias, stride=2)
     got = _flat(run_graph(model.graph, [x]))[1]
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
-
-
-def test_theano_convlstm_even_same_kernel_is_refused(tmp_path: Path) -> None:
-    case = next(c for c in CASES if c.name == "convlstm2d" and c.form == "h5")
-    path, _ = _theano_files(case, tmp_path)
-    with pytest.raises(UnsupportedError, match="Theano backend") as err:
-        _load(path, None)
-    assert err.value.layer == "convlstm2d_2"
 
 
 def test_source_backend_option_overrides_inference(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ value and layer names. A layer without a lowering stops the conversion with an
 :class:`~keras_migrate.errors.UnsupportedError` naming it, before anything is written.
 
 :func:`write_onnx` (the CLI's path) imports no ``onnx``: value types come from the layer
-rules (:mod:`.shapes`; the interpreter probe only when a layer has no rule), weights stay
+rules (:mod:`.shapes`; a layer without a rule runs alone on its input types, :mod:`.node_types`), weights stay
 lazy until the file is written, and :mod:`.writer` encodes the protobuf itself, streaming
 each weight once (external data beside the model past 2 GB); the file is written
 atomically and checked structurally (:mod:`.check`; ``onnx.checker`` on a weightless copy
@@ -129,18 +129,11 @@ def _lower_model(model: Model, opset: int, newest: int) -> _Lowered:
             f"ONNX opset {opset} is not supported",
             hint=f"choose an opset from {MIN_OPSET} to {newest} (default {DEFAULT_OPSET})",
         )
-    from keras_migrate.converters.onnx.shapes import static_graph_types
+    from keras_migrate.converters.onnx.node_types import graph_types
 
-    # Types from the layer rules when every layer has one (no weight is read); else the
-    # interpreter's probe on a batch of one.
-    graph = static_graph_types(model.graph)
-    if graph is None:
-        import numpy as np
-
-        from keras_migrate.ir.passes.infer_types import infer_graph_types
-
-        with np.errstate(all="ignore"):  # the shape probe runs on zeros (log(0) is fine here)
-            graph = infer_graph_types(model.graph)
+    # Types from the layer rules; a layer without one runs alone on its own input types
+    # (never the whole model on one probe length it may not take).
+    graph = graph_types(model.graph)
     b = Builder(opset)
     inputs = []
     for name in graph.inputs:

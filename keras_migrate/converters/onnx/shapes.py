@@ -12,13 +12,13 @@ interpreter stays the oracle: the tests compare both on every fixture this modul
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from keras_migrate.ir.graph import Graph, Layer, TensorType, ValueRef, flatten_structure
+from keras_migrate.ir.graph import Graph, Layer, Node, TensorType, ValueRef, flatten_structure
 
-__all__ = ["STATIC_DTYPES", "STATIC_RULES", "static_graph_types"]
+__all__ = ["STATIC_DTYPES", "STATIC_RULES", "rule_type", "static_graph_types"]
 
 Shape = tuple[int | None, ...]
 Rule = Callable[[Layer, Sequence[Shape]], Shape | None]
@@ -326,6 +326,27 @@ STATIC_DTYPES: dict[str, Callable[[Layer], str]] = {
 }
 
 
+def rule_type(layer: Layer, node: Node, types: Mapping[str, TensorType]) -> TensorType | None:
+    """The type of ``node``'s one output by the rules, or None (no rule, untyped input, ...)."""
+    rule = STATIC_RULES.get(layer.type)
+    if rule is None or layer.subgraph is not None or len(node.outputs) != 1:
+        return None
+    refs = [r.name for r in flatten_structure(node.args) if isinstance(r, ValueRef)]
+    refs += [r.name for r in flatten_structure(dict(node.kwargs)) if isinstance(r, ValueRef)]
+    if not refs or any(r not in types for r in refs):
+        return None
+    dtypes = {types[r].dtype for r in refs}
+    dtype_rule = STATIC_DTYPES.get(layer.type)
+    if dtype_rule is None and (len(dtypes) != 1 or not next(iter(dtypes)).startswith("float")):
+        return None
+    try:
+        shape = rule(layer, [types[r].shape for r in refs])
+        dtype = dtype_rule(layer) if dtype_rule is not None else types[refs[0]].dtype
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None if shape is None else TensorType(shape, dtype)
+
+
 def static_graph_types(graph: Graph) -> Graph | None:
     """``graph`` with every value typed by the rules, or None when some node has no rule.
 
@@ -337,25 +358,9 @@ def static_graph_types(graph: Graph) -> Graph | None:
     layers = {layer.name: layer for layer in graph.layers}
     types: dict[str, TensorType] = {n: graph.values[n].type for n in graph.inputs}  # type: ignore[misc]
     for node in graph.nodes:
-        layer = layers[node.layer]
-        rule = STATIC_RULES.get(layer.type)
-        if rule is None or layer.subgraph is not None or len(node.outputs) != 1:
+        t = rule_type(layers[node.layer], node, types)
+        if t is None:
             return None
-        refs = [r.name for r in flatten_structure(node.args) if isinstance(r, ValueRef)]
-        refs += [r.name for r in flatten_structure(dict(node.kwargs)) if isinstance(r, ValueRef)]
-        if not refs or any(r not in types for r in refs):
-            return None
-        dtypes = {types[r].dtype for r in refs}
-        dtype_rule = STATIC_DTYPES.get(layer.type)
-        if dtype_rule is None and (len(dtypes) != 1 or not next(iter(dtypes)).startswith("float")):
-            return None
-        try:
-            shape = rule(layer, [types[r].shape for r in refs])
-            dtype = dtype_rule(layer) if dtype_rule is not None else types[refs[0]].dtype
-        except (KeyError, TypeError, ValueError):
-            return None
-        if shape is None:
-            return None
-        types[node.outputs[0]] = TensorType(shape, dtype)
+        types[node.outputs[0]] = t
     values = {name: replace(v, type=types[name]) if name in types else v for name, v in graph.values.items()}
     return replace(graph, values=values)

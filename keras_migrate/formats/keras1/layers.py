@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from keras_migrate.formats.bidirectional import legacy_backward_layer
 from keras_migrate.formats.rules import (
     KERAS1,
     Rule,
@@ -404,7 +405,10 @@ def _bidirectional(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, 
     mode = config.get("merge_mode", "concat")
     if mode not in ("concat", "sum", "mul", "ave", None):
         raise ctx.fail(f"unknown Bidirectional merge_mode {mode!r}")
-    return "Bidirectional", {"layer": _wrapped(config, ctx), "merge_mode": mode}
+    wrapped = _wrapped(config, ctx)
+    backward = legacy_backward_layer(wrapped)
+    extra = {} if backward is None else {"backward_layer": backward}
+    return "Bidirectional", {"layer": wrapped, "merge_mode": mode, **extra}
 
 
 #: Every Keras 1 layer class this module translates.

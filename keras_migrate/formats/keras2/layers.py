@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from keras_migrate.formats.bidirectional import legacy_backward_layer
 from keras_migrate.formats.rules import (
     LEGACY_HARD_SIGMOID,
     Rule,
@@ -260,5 +261,7 @@ def _bidirectional(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, 
     cfg["layer"] = _translate_nested(config["layer"], ctx)
     if config.get("backward_layer"):
         cfg["backward_layer"] = _translate_nested(config["backward_layer"], ctx)
+    elif (backward := legacy_backward_layer(cfg["layer"])) is not None:
+        cfg["backward_layer"] = backward
     cfg.setdefault("merge_mode", "concat")
     return "Bidirectional", cfg
