@@ -136,6 +136,10 @@ CASES = [
         "cfg-mutate:fixtures/tf-keras-2.21/hashing_strings.json:seed=1535593835:op=typeswap:fmt=h5attr:weights=0",
         "a Hashing salt holding a string: ValueError in formats/tfkeras/preprocessing.py",
     ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/batchnorm_modes.json:seed=995668691:op=nan:fmt=h5attr:weights=1",
+        "a Keras 1 BatchNormalization mode of infinity: OverflowError in formats/keras1/layers.py",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)

@@ -305,12 +305,12 @@ def _convlstm(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[
 
 @_rule("BatchNormalization")
 def _batchnorm(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
-    mode = int(config.get("mode", 0))
+    mode = config.get("mode", 0)
+    if mode not in (0, 1, 2) or isinstance(mode, bool):
+        raise ctx.fail(f"unknown BatchNormalization mode {mode!r} (Keras 1 has 0, 1 and 2)")
     cfg = _rename(config, ctx, arg_renames("BatchNormalization"), ("mode",))
     if mode == 0:
         return _keras2("BatchNormalization", cfg, ctx)
-    if mode not in (1, 2):
-        raise ctx.fail(f"unknown BatchNormalization mode {mode}")
     ctx.notes.append(
         f"{ctx.layer_name}: BatchNormalization mode={mode} ("
         + ("sample-wise statistics" if mode == 1 else "batch statistics also at inference")
