@@ -114,7 +114,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> dict[s
     for m in models:
         key = state_key(content_hash(m.files), key_opts)
         saved = store.get(m.id, key) if options.resume else None
-        if saved is not None and all(os.path.exists(os.path.join(options.outdir, o["path"])) for o in saved["outputs"]):
+        if saved is not None:
             saved["resumed"] = True
             finish(saved, None)
         else:

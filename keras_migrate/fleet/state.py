@@ -58,13 +58,15 @@ class StateStore:
     """Finished models' entries under ``OUTDIR/.keras-migrate/state``, one file per model."""
 
     def __init__(self, outdir: str) -> None:
+        self.outdir = outdir
         self.folder = os.path.join(outdir, ".keras-migrate", "state")
 
     def _path(self, model_id: str) -> str:
         return os.path.join(self.folder, hashlib.sha1(model_id.encode()).hexdigest() + ".json")
 
     def get(self, model_id: str, key: str) -> dict[str, Any] | None:
-        """The saved entry if it was made with ``key`` and every output it lists exists."""
+        """The saved entry if it was made with ``key`` and every output it lists (relative to
+        the output directory) exists."""
         try:
             with open(self._path(model_id), encoding="utf-8") as fh:
                 saved = json.load(fh)
@@ -73,7 +75,7 @@ class StateStore:
         entry = saved.get("entry") or {}
         if saved.get("key") != key or entry.get("id") != model_id:
             return None
-        if not all(os.path.exists(o["path"]) for o in entry.get("outputs", [])):
+        if not all(os.path.exists(os.path.join(self.outdir, o["path"])) for o in entry.get("outputs", [])):
             return None
         return dict(entry)
 

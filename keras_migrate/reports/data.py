@@ -14,7 +14,6 @@ ok]``), ``graph`` (``nodes``, ``edges``: what the diagram draws), ``resumed``.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,16 +26,15 @@ __all__ = [
     "SCHEMA",
     "STATUSES",
     "Status",
+    "comparable",
     "exit_code",
     "graph_summary",
-    "load_report",
     "merge_reports",
     "model_entry",
     "node_verdicts",
     "run_report",
     "summarize",
     "verification_entry",
-    "write_report",
 ]
 
 SCHEMA = "keras-migrate-report"
@@ -174,7 +172,7 @@ def node_verdicts(entry: Mapping[str, Any]) -> dict[str, str]:
 
 def summarize(models: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Counts by status, and the worst status."""
-    counts = dict.fromkeys(STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     for m in models:
         counts[m["status"]] += 1
     worst = max((s for s in STATUSES if counts[s]), key=STATUSES.index, default="ok")
@@ -239,43 +237,3 @@ def comparable(report: Mapping[str, Any]) -> Any:
         return value
 
     return strip({k: v for k, v in report.items() if k in ("schema", "version", "options", "summary", "models", "backends")})
-
-
-def load_report(path: str) -> dict[str, Any]:
-    from keras_migrate.errors import KerasMigrateError
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data: dict[str, Any] = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise KerasMigrateError(f"cannot read the report: {exc}", path=path, hint="pass a run.json written by --report") from None
-    if data.get("schema") != SCHEMA:
-        raise KerasMigrateError("not a keras-migrate report", path=path, hint="pass a run.json written by --report")
-    return data
-
-
-def write_report(report: Mapping[str, Any], path: str) -> None:
-    """Write ``report`` as ``.json``, ``.html`` or ``.md`` (by suffix), atomically."""
-    import os
-    import tempfile
-
-    from keras_migrate.errors import KerasMigrateError
-
-    if path.endswith(".json"):
-        text = json.dumps(report, indent=1, default=str, allow_nan=False) + "\n"
-    elif path.endswith((".html", ".htm")):
-        from keras_migrate.reports.html import render_html
-
-        text = render_html(report)
-    elif path.endswith(".md"):
-        from keras_migrate.reports.markdown import render_markdown
-
-        text = render_markdown(report)
-    else:
-        raise KerasMigrateError("unknown report kind", path=path, hint="name it .json, .html or .md")
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".keras-migrate-", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)

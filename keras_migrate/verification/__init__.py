@@ -23,7 +23,12 @@ from keras_migrate.verification.backends import ALL_BACKENDS, available_backends
 from keras_migrate.verification.compare import ATOL, RTOL, Diff, diff
 from keras_migrate.verification.inputs import load_inputs, make_inputs
 from keras_migrate.verification.pool import WorkerPool
-from keras_migrate.verification.reference import Reference, backend_request, compute_reference, judge
+from keras_migrate.verification.reference import (
+    Reference,
+    backend_request,
+    compute_reference,
+    judge,
+)
 from keras_migrate.verification.report import BackendResult, VerifyReport
 
 __all__ = [
@@ -31,8 +36,8 @@ __all__ = [
     "ATOL",
     "RTOL",
     "BackendResult",
-    "Reference",
     "Diff",
+    "Reference",
     "VerifyReport",
     "WorkerPool",
     "available_backends",

@@ -14,7 +14,6 @@ import subprocess
 import sys
 from typing import Any
 
-
 __all__ = ["ALL_BACKENDS", "available_backends", "run_backend"]
 
 #: Every backend a converted model can be verified on.

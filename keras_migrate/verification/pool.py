@@ -63,7 +63,7 @@ class BackendWorker:
         self._ids = itertools.count()
 
     def _start(self) -> subprocess.Popen[str]:
-        self.log = tempfile.TemporaryFile("w+", prefix=f"keras-migrate-{self.backend}-")
+        self.log = tempfile.TemporaryFile("w+", prefix=f"keras-migrate-{self.backend}-")  # noqa: SIM115  -- lives as long as the worker
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "keras_migrate.verification._worker", "--serve"],
             env=worker_env(self.backend), stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -79,9 +79,9 @@ def backend_request(converted: str, input_names: list[str], input_structure: Any
 
 def judge(backend: str, raw: Mapping[str, Any], reference: Reference) -> BackendResult:
     """One backend's worker result compared with the reference: outputs and each layer."""
-    timing = {"load_seconds": float(raw.get("load_seconds", 0.0)), "run_seconds": float(raw.get("run_seconds", 0.0))}
+    load_s, run_s = float(raw.get("load_seconds", 0.0)), float(raw.get("run_seconds", 0.0))
     if not raw.get("ok"):
-        return BackendResult(backend, error=str(raw.get("error", "unknown failure")), **timing)
+        return BackendResult(backend, error=str(raw.get("error", "unknown failure")), load_seconds=load_s, run_seconds=run_s)
     error = ""
     outputs: list[Diff] = []
     layers: list[tuple[str, Diff]] = []
@@ -96,5 +96,6 @@ def judge(backend: str, raw: Mapping[str, Any], reference: Reference) -> Backend
             if key in got.files and name in reference.values:
                 layers.append((name, diff(reference.values[name], got[key])))
     return BackendResult(
-        backend, tuple(outputs), tuple(layers), error=error, layers_error=str(raw.get("layers_error", "")), **timing
-    )
+        backend, tuple(outputs), tuple(layers), error=error, layers_error=str(raw.get("layers_error", "")),
+        load_seconds=load_s, run_seconds=run_s,
+    )  # fmt: skip
