@@ -22,7 +22,7 @@ from keras_migrate.ir.graph import Model
 from keras_migrate.verification.backends import ALL_BACKENDS, available_backends, run_backend
 from keras_migrate.verification.compare import ATOL, RTOL, Diff, diff
 from keras_migrate.verification.inputs import load_inputs, make_inputs
-from keras_migrate.verification.pool import WorkerPool
+from keras_migrate.verification.pool import BackendWorker, WorkerPool
 from keras_migrate.verification.reference import (
     Reference,
     backend_request,
@@ -36,6 +36,7 @@ __all__ = [
     "ATOL",
     "RTOL",
     "BackendResult",
+    "BackendWorker",
     "Diff",
     "Reference",
     "VerifyReport",
