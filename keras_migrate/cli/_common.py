@@ -10,6 +10,7 @@ from typing import Any
 __all__ = [
     "MAX_WEIGHT_BYTES_ENV",
     "add_model_args",
+    "byte_count",
     "load_model_arg",
     "model_options",
     "print_json",
@@ -21,7 +22,7 @@ __all__ = [
 MAX_WEIGHT_BYTES_ENV = "KERAS_MIGRATE_MAX_WEIGHT_BYTES"
 
 
-def _byte_count(text: str) -> int:
+def byte_count(text: str) -> int:
     """``17179869184``, ``16G``, ``16GiB``, ``512M``: a positive number of bytes."""
     units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
     raw = text.strip().upper().removesuffix("IB").removesuffix("B")
@@ -47,7 +48,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--max-weight-bytes",
-        type=_byte_count,
+        type=byte_count,
         metavar="N",
         help="refuse a weight tensor larger than N bytes (e.g. 32G; default 16G, or $KERAS_MIGRATE_MAX_WEIGHT_BYTES): "
         "files declaring larger tensors are treated as damaged",

@@ -6,7 +6,13 @@ import argparse
 import os
 from typing import Any
 
-from keras_migrate.cli._common import add_model_args, model_options, print_json, stderr_console
+from keras_migrate.cli._common import (
+    add_model_args,
+    byte_count,
+    model_options,
+    print_json,
+    stderr_console,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -47,6 +53,10 @@ def add_parser(subparsers: Any) -> None:
     batch.add_argument("--resume", action="store_true", help="skip models whose sources and options are unchanged since a finished run")
     batch.add_argument("--shard", metavar="K/N", help="convert only shard K of N (deterministic by model path); merge with `report merge`")
     batch.add_argument("--report", action="append", metavar="FILE", help="write the report: .json, .html or .md (repeatable)")
+    batch.add_argument(
+        "--worker-memory", type=byte_count, metavar="N",
+        help="with --verify: replace a backend worker once it holds more than N bytes (default 6G)",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 

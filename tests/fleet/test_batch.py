@@ -30,6 +30,19 @@ SUBSET = {
     "tf-keras-2.21": ["shared_dense.h5", "advanced_activations.json", "advanced_activations_ckpt",
                       "advanced_activations.savedmodel", "advanced_activations.tfk.keras"],
 }  # fmt: skip
+#: The models discovery must find in it (pairs by naming convention; the checkpoint pairs too).
+EXPECTED = [
+    "broken/not_a_model.h5",
+    "keras-1.2.2/dense_activations.json+dense_activations_weights.h5",
+    "keras-1.2.2/rnn_consume_less_cpu.h5",
+    "keras-2.2.4/advanced_activations.h5",
+    "keras-2.2.4/conv2d_channels_first.h5",
+    "keras-2.2.4/lambda_double.h5",
+    "tf-keras-2.21/advanced_activations.json+advanced_activations_ckpt",
+    "tf-keras-2.21/advanced_activations.savedmodel",
+    "tf-keras-2.21/advanced_activations.tfk.keras",
+    "tf-keras-2.21/shared_dense.h5",
+]
 #: Models the subset holds that cannot be converted exactly (refused with a one-line error).
 REFUSED = {"keras-2.2.4/lambda_double.h5", "broken/not_a_model.h5"}
 
@@ -71,7 +84,7 @@ def verified(tree: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 def test_batch_converts_verifies_and_reports(verified: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
     out, report, proc = verified
     models = {m["id"]: m for m in report["models"]}
-    assert len(models) == 12
+    assert sorted(models) == sorted(EXPECTED)
     assert proc.returncode == 2, proc.stderr  # worst result: the refused models
     for model_id in REFUSED:
         assert models[model_id]["status"] == "error"
@@ -87,7 +100,7 @@ def test_batch_converts_verifies_and_reports(verified: tuple[Path, dict, subproc
     # one warm worker per backend served every model
     assert all(w["starts"] == 1 for w in report["workers"]["backends"].values()), report["workers"]
     assert models["keras-2.2.4/advanced_activations.h5"]["compat_layers"]
-    assert "generation" in proc.stderr and "12 models" in proc.stderr  # the closing summary table
+    assert "generation" in proc.stderr and f"{len(EXPECTED)} models" in proc.stderr  # the closing summary table
     md = (out / "run.md").read_text()
     assert all(f"`{i}`" in md for i in models)
 
@@ -213,3 +226,24 @@ def test_report_page_renders_in_a_headless_browser(verified: tuple[Path, dict, s
         assert _png_colours(graph_shot) > 10
     finally:
         browser.quit()
+
+
+def test_inspect_html_draws_one_model(tmp_path: Path) -> None:
+    page = tmp_path / "m.html"
+    proc = _cli("inspect", str(FIXTURES / "keras-2.2.4" / "advanced_activations.h5"), "--html", str(page))
+    assert proc.returncode == 0, proc.stderr
+    text = page.read_text()
+    assert text.count('class="model-row"') == 1 and 'class="graph-svg"' in text and 'data-verdict="compat"' in text
+    assert 'class="plot-svg"' not in text  # nothing verified, nothing to plot
+
+
+def test_verify_report_has_the_divergence_plot(tmp_path: Path) -> None:
+    if "jax" not in available_backends():
+        pytest.skip("needs keras and jax")
+    src = FIXTURES / "keras-2.2.4" / "conv2d_channels_first.h5"
+    assert _cli("convert", str(src), "-o", str(tmp_path / "m.keras")).returncode == 0
+    proc = _cli("verify", str(src), str(tmp_path / "m.keras"), "--backends", "jax", "--report", str(tmp_path / "v.json"))
+    assert proc.returncode == 0, proc.stderr
+    entry = json.loads((tmp_path / "v.json").read_text())["models"][0]
+    assert entry["verify"]["jax"]["ok"] and len(entry["verify"]["jax"]["layers"]) >= 3
+    assert entry["graph"]["nodes"]
