@@ -61,7 +61,7 @@ def divergence_svg(entry: Mapping[str, Any], *, atol: float = 1e-5, element_id: 
         d.append(draw.Text(f"1e{e}", 9, _LEFT - 6, y + 3, text_anchor="end", font_family="sans-serif", fill="#546e7a"))
     y_tol = y_of(atol)
     d.append(draw.Line(_LEFT, y_tol, width - _RIGHT, y_tol, stroke="#c62828", stroke_dasharray="4,3", class_="atol"))
-    d.append(draw.Text(f"atol {atol:g}", 9, width - _RIGHT + 4, y_tol + 3, fill="#c62828", font_family="sans-serif"))
+    d.append(draw.Text(f"atol {atol:g}", 9, _LEFT + 4, y_tol - 4, fill="#c62828", font_family="sans-serif"))
     if len(order) <= 60:
         for i, name in enumerate(order):
             x, y = x_of(i), _TOP + _PLOT_H + 8
@@ -69,17 +69,18 @@ def divergence_svg(entry: Mapping[str, Any], *, atol: float = 1e-5, element_id: 
     index = {n: i for i, n in enumerate(order)}
     for k, (backend, points) in enumerate(sorted(series.items())):
         colour = BACKEND_COLOURS.get(backend, "#6a1b9a")
-        coords = [c for n, v in points for c in (x_of(index[n]), y_of(v))]
+        nudge = (k - (len(series) - 1) / 2) * 3.0  # equal values of several backends stay visible side by side
+        coords = [c for n, v in points for c in (x_of(index[n]) + nudge, y_of(v))]
         group = draw.Group(class_="series", data_backend=backend)
         if len(points) > 1:
             group.append(draw.Lines(*coords, close=False, fill="none", stroke=colour, stroke_width=1.6))
         for n, v in points:
-            dot = draw.Circle(x_of(index[n]), y_of(v), 2.8, fill=colour)
+            dot = draw.Circle(x_of(index[n]) + nudge, y_of(v), 2.8, fill=colour)
             dot.append_title(f"{backend} {n}: max abs diff {v:.3g}")
             group.append(dot)
         d.append(group)
-        ly = _TOP + 12 + 14 * k
-        d.append(draw.Line(width - _RIGHT + 4, ly + 40, width - _RIGHT + 20, ly + 40, stroke=colour, stroke_width=2))
-        d.append(draw.Text(backend, 10, width - _RIGHT + 24, ly + 43, font_family="sans-serif", fill="#263238"))
+        ly = _TOP + 10 + 16 * k
+        d.append(draw.Line(width - _RIGHT + 8, ly, width - _RIGHT + 24, ly, stroke=colour, stroke_width=2))
+        d.append(draw.Text(backend, 10, width - _RIGHT + 28, ly + 3, font_family="sans-serif", fill="#263238"))
     d.append(draw.Text("max abs diff (log)", 9, 10, _TOP + _PLOT_H / 2, transform=f"rotate(-90 10 {_TOP + _PLOT_H / 2})", text_anchor="middle", font_family="sans-serif", fill="#546e7a"))
     return d.as_svg(header="")
