@@ -1,4 +1,4 @@
-"""Warm backend workers: many models in one process, a crash reported and survived,
+"""Warm backend workers: many models in one process, a crash or a hang reported and survived,
 memory bounded by replacing the process. Uses the torch backend (the quickest to start)."""
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ import keras
 def load_model():
     x = keras.Input((3,), name="x")
     return keras.Model(x, keras.layers.Dense(2, kernel_initializer="ones", name="d")(x))
+"""
+_HANG = """
+import time
+def load_model():
+    time.sleep(600)
 """
 _CRASH = """
 import os, signal
@@ -49,9 +54,13 @@ def test_warm_worker_serves_survives_a_crash_and_recycles(tmp_path: Path) -> Non
         assert worker.crashes == 1
         after = worker.run(_request(tmp_path, "good3", _GOOD))
         assert after["ok"] and worker.starts == 2  # restarted for the next model
+        worker.timeout = 3
+        hung = worker.run(_request(tmp_path, "hang", _HANG))
+        assert not hung["ok"] and "timed out" in hung["error"] and worker.proc is None
+        worker.timeout = 300
         worker.memory_limit = 1  # every model now exceeds the bound: the process is replaced
         assert worker.run(_request(tmp_path, "good4", _GOOD))["ok"]
-        assert worker.recycled == 1 and worker.proc is None
+        assert worker.recycled == 1 and worker.proc is None and worker.starts == 3  # after the crash, after the hang
         assert worker.peak_rss > 0
     finally:
         worker.close()
