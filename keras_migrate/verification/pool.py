@@ -61,6 +61,7 @@ class BackendWorker:
         self.recycled = 0
         self.peak_rss = 0
         self._ids = itertools.count()
+        self._timed_out = False
 
     def _start(self) -> subprocess.Popen[str]:
         self.log = tempfile.TemporaryFile("w+", prefix=f"keras-migrate-{self.backend}-")  # noqa: SIM115  -- lives as long as the worker
@@ -142,9 +143,11 @@ class BackendWorker:
     def _read_line(self, proc: subprocess.Popen[str], deadline: float) -> str | None:
         out = proc.stdout
         assert out is not None
+        self._timed_out = False
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
+                self._timed_out = True
                 return None
             ready, _, _ = select.select([out], [], [], min(left, 1.0))
             if ready:
@@ -157,6 +160,9 @@ class BackendWorker:
         """The current model ended the worker (or hung): report it, leave the worker stopped."""
         self.crashes += 1
         code = proc.poll()
+        if code is None and not self._timed_out:
+            with contextlib.suppress(subprocess.TimeoutExpired):  # its output closed: it is exiting
+                code = proc.wait(timeout=30)
         if code is None:
             self._kill()
             return {"ok": False, "error": f"{self.backend} worker timed out after {self.timeout:.0f}s on this model; it was restarted"}
