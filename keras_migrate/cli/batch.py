@@ -19,7 +19,7 @@ __all__ = ["is_batch", "run_batch_cli"]
 
 def is_batch(args: argparse.Namespace) -> bool:
     """Batch mode: several paths, a directory that is not a SavedModel, or a batch option."""
-    if args.more or args.to or args.jobs or args.resume or args.shard or args.report or args.worker_memory:
+    if args.more or args.to or args.jobs or args.resume or args.shard or args.report or args.worker_memory or args.verify_workers:
         return True
     return os.path.isdir(args.model) and not os.path.exists(os.path.join(args.model, "saved_model.pb"))
 
@@ -60,7 +60,8 @@ def run_batch_cli(args: argparse.Namespace) -> int:
         backends=tuple(args.backends.split(",")) if args.backends else (), jobs=args.jobs or min(os.cpu_count() or 2, 4),
         resume=args.resume, shard=shard,
         data_format="keep" if args.keep_data_format else ("channels_last" if args.channels_last else "internal"),
-        opset=args.opset, **({"worker_memory": args.worker_memory} if args.worker_memory else {}),
+        opset=args.opset, verify_workers=args.verify_workers or 1,
+        **({"worker_memory": args.worker_memory} if args.worker_memory else {}),
     )  # fmt: skip
     console = stderr_console()
     bar = _Bar(console)

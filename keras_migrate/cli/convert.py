@@ -54,6 +54,10 @@ def add_parser(subparsers: Any) -> None:
     batch.add_argument("--shard", metavar="K/N", help="convert only shard K of N (deterministic by model path); merge with `report merge`")
     batch.add_argument("--report", action="append", metavar="FILE", help="write the report: .json, .html or .md (repeatable)")
     batch.add_argument(
+        "--verify-workers", type=int, metavar="N",
+        help="with --verify: warm workers per backend, each verifying other models (default 1; each holds a framework)",
+    )  # fmt: skip
+    batch.add_argument(
         "--worker-memory", type=byte_count, metavar="N",
         help="with --verify: replace a backend worker once it holds more than N bytes (default 6G)",
     )  # fmt: skip

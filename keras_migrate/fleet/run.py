@@ -51,6 +51,7 @@ class BatchOptions:
     batch_size: int = 2
     timeout: float = 900.0
     worker_memory: int = 6 << 30
+    verify_workers: int = 1
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def key_options(self) -> dict[str, Any]:
@@ -145,7 +146,8 @@ def _convert_and_verify(
     from keras_migrate.verification import WorkerPool
 
     task_opts = {**options.key_options(), "to": list(options.to)}
-    pool = WorkerPool(backends, memory_limit=options.worker_memory, timeout=options.timeout)
+    slots = max(1, options.verify_workers)
+    pool = WorkerPool(backends, per_backend=slots, memory_limit=options.worker_memory, timeout=options.timeout)
     pending: dict[str, dict[str, Any]] = {}  # model id -> {"entry", "key", "results": {backend: BackendResult}}
     queues: dict[str, queue.Queue[Any]] = {b: queue.Queue() for b in backends}
     pending_lock = threading.Lock()
@@ -159,7 +161,7 @@ def _convert_and_verify(
             del pending[model_id]
         _finish_verified(item, backends, finish)
 
-    def backend_loop(backend: str) -> None:
+    def backend_loop(backend: str, slot: int) -> None:
         from keras_migrate.verification import Reference, backend_request, judge
 
         while True:
@@ -171,7 +173,7 @@ def _convert_and_verify(
                 ver["converted"], ver["input_names"], ver["input_structure"], ver["inputs"],
                 os.path.join(ver["work"], f"{backend}.npz"), os.path.join(ver["work"], f"{backend}.json"),
             )  # fmt: skip
-            raw = pool.run(backend, request)
+            raw = pool.run(backend, request, slot)
             try:
                 result = judge(backend, raw, Reference.load(ver["reference"]))
             except Exception as exc:  # unreadable arrays: this model's backend result, not the batch's end
@@ -180,7 +182,7 @@ def _convert_and_verify(
                 result = BackendResult(backend, error=f"could not judge the outputs: {type(exc).__name__}: {exc}")
             judged(model_id, backend, result)
 
-    threads = [threading.Thread(target=backend_loop, args=(b,), daemon=True) for b in backends]
+    threads = [threading.Thread(target=backend_loop, args=(b, i), daemon=True) for b in backends for i in range(slots)]
     for t in threads:
         t.start()
 
@@ -204,7 +206,8 @@ def _convert_and_verify(
         _convert_all(todo, options, scratch, root, task_opts, converted, finish)
     finally:
         for b in backends:
-            queues[b].put(None)
+            for _ in range(slots):
+                queues[b].put(None)
         for t in threads:
             t.join()
         pool.close()

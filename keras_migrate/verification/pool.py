@@ -184,26 +184,40 @@ class BackendWorker:
 
 
 class WorkerPool:
-    """One :class:`BackendWorker` per backend, each with a lock (use as a context manager)."""
+    """``per_backend`` :class:`BackendWorker` slots per backend, each with a lock (a context manager).
 
-    def __init__(self, backends: list[str], *, memory_limit: int = DEFAULT_MEMORY_LIMIT, timeout: float = 900.0) -> None:
-        self.workers = {b: BackendWorker(b, memory_limit=memory_limit, timeout=timeout) for b in backends}
-        self.locks = {b: threading.Lock() for b in backends}
+    One slot per backend is the memory-lean default; more let a slow backend verify several
+    models at once (a machine with cores to spare).
+    """
 
-    def run(self, backend: str, request: dict[str, Any]) -> dict[str, Any]:
-        with self.locks[backend]:
-            return self.workers[backend].run(request)
+    def __init__(
+        self, backends: list[str], *, per_backend: int = 1, memory_limit: int = DEFAULT_MEMORY_LIMIT, timeout: float = 900.0
+    ) -> None:
+        n = max(1, per_backend)
+        self.workers = {b: [BackendWorker(b, memory_limit=memory_limit, timeout=timeout) for _ in range(n)] for b in backends}
+        self.locks = {b: [threading.Lock() for _ in range(n)] for b in backends}
+
+    def run(self, backend: str, request: dict[str, Any], slot: int = 0) -> dict[str, Any]:
+        with self.locks[backend][slot]:
+            return self.workers[backend][slot].run(request)
 
     def stats(self) -> dict[str, dict[str, int]]:
-        """Per backend: processes started, crashes (and timeouts), memory recycles, peak RSS."""
+        """Per backend: worker slots, processes started, crashes (and timeouts), memory recycles, peak RSS."""
         return {
-            b: {"starts": w.starts, "crashes": w.crashes, "recycled": w.recycled, "peak_rss": w.peak_rss}
-            for b, w in self.workers.items()
+            b: {
+                "slots": len(ws),
+                "starts": sum(w.starts for w in ws),
+                "crashes": sum(w.crashes for w in ws),
+                "recycled": sum(w.recycled for w in ws),
+                "peak_rss": max(w.peak_rss for w in ws),
+            }
+            for b, ws in self.workers.items()
         }
 
     def close(self) -> None:
-        for w in self.workers.values():
-            w.close()
+        for ws in self.workers.values():
+            for w in ws:
+                w.close()
 
     def __enter__(self) -> WorkerPool:
         return self
