@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from keras_migrate.fleet.discover import ModelSource, discover
@@ -52,7 +52,6 @@ class BatchOptions:
     timeout: float = 900.0
     worker_memory: int = 6 << 30
     verify_workers: int = 1
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def key_options(self) -> dict[str, Any]:
         return {
