@@ -104,7 +104,7 @@ class _Bar:
                                      TextColumn("{task.description}"), console=self.console)  # fmt: skip
             self.progress.start()
             self.task = self.progress.add_task("", total=total)
-        if entry["status"] in ("error", "mismatch"):
+        if entry["status"] in ("error", "mismatch") and not entry.get("resumed"):  # resumed: in the summary
             self.console.print(f"[red]{entry['status']}[/red] {entry['id']}: {(entry.get('error') or _why(entry))[:300]}",
                                soft_wrap=True, markup=True, highlight=False)  # fmt: skip
         if self.progress is not None:
