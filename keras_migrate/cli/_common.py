@@ -15,6 +15,7 @@ __all__ = [
     "model_options",
     "print_json",
     "stderr_console",
+    "worker_counts",
 ]
 
 #: The environment variable :mod:`keras_migrate.ir.weights` reads its per-tensor limit from
@@ -34,6 +35,19 @@ def byte_count(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"not a positive byte count: {text!r}")
     return value
+
+
+def worker_counts(text: str) -> int | dict[str, int]:
+    """``2`` (every backend) or ``jax=2,torch=1``: warm verification workers per backend."""
+    try:
+        pairs = [part.split("=", 1) for part in text.split(",") if part.strip()] if "=" in text else []
+        by_backend = {k.strip(): int(v) for k, v in pairs}
+        every = None if pairs else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a worker count: {text!r} (e.g. 2, or jax=2,torch=1)") from None
+    if any(v < 1 for v in [*by_backend.values(), *([every] if every is not None else [])]):
+        raise argparse.ArgumentTypeError(f"worker counts must be at least 1: {text!r}")
+    return by_backend if every is None else every
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ from keras_migrate.cli._common import (
     model_options,
     print_json,
     stderr_console,
+    worker_counts,
 )
 
 __all__ = ["add_parser", "run"]
@@ -54,8 +55,9 @@ def add_parser(subparsers: Any) -> None:
     batch.add_argument("--shard", metavar="K/N", help="convert only shard K of N (deterministic by model path); merge with `report merge`")
     batch.add_argument("--report", action="append", metavar="FILE", help="write the report: .json, .html or .md (repeatable)")
     batch.add_argument(
-        "--verify-workers", type=int, metavar="N",
-        help="with --verify: warm workers per backend, each verifying other models (default 1; each holds a framework)",
+        "--verify-workers", type=worker_counts, metavar="N|B=N,...",
+        help="with --verify: warm workers per backend, each verifying other models: N for every backend, or e.g. "
+        "jax=2,torch=1 (default 1; each holds a framework in memory)",
     )  # fmt: skip
     batch.add_argument(
         "--worker-memory", type=byte_count, metavar="N",

@@ -51,7 +51,8 @@ class BatchOptions:
     batch_size: int = 2
     timeout: float = 900.0
     worker_memory: int = 6 << 30
-    verify_workers: int = 1
+    #: Warm workers per backend: one count for all, or ``{backend: count}`` (missing: 1).
+    verify_workers: int | Mapping[str, int] = 1
 
     def key_options(self) -> dict[str, Any]:
         return {
@@ -145,8 +146,8 @@ def _convert_and_verify(
     from keras_migrate.verification import WorkerPool
 
     task_opts = {**options.key_options(), "to": list(options.to)}
-    slots = max(1, options.verify_workers)
-    pool = WorkerPool(backends, per_backend=slots, memory_limit=options.worker_memory, timeout=options.timeout)
+    pool = WorkerPool(backends, per_backend=options.verify_workers, memory_limit=options.worker_memory, timeout=options.timeout)
+    slots = {b: len(pool.workers[b]) for b in backends}
     pending: dict[str, dict[str, Any]] = {}  # model id -> {"entry", "key", "results": {backend: BackendResult}}
     queues: dict[str, queue.Queue[Any]] = {b: queue.Queue() for b in backends}
     pending_lock = threading.Lock()
@@ -181,7 +182,7 @@ def _convert_and_verify(
                 result = BackendResult(backend, error=f"could not judge the outputs: {type(exc).__name__}: {exc}")
             judged(model_id, backend, result)
 
-    threads = [threading.Thread(target=backend_loop, args=(b, i), daemon=True) for b in backends for i in range(slots)]
+    threads = [threading.Thread(target=backend_loop, args=(b, i), daemon=True) for b in backends for i in range(slots[b])]
     for t in threads:
         t.start()
 
@@ -205,7 +206,7 @@ def _convert_and_verify(
         _convert_all(todo, options, scratch, root, task_opts, converted, finish)
     finally:
         for b in backends:
-            for _ in range(slots):
+            for _ in range(slots[b]):
                 queues[b].put(None)
         for t in threads:
             t.join()

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from types import TracebackType
 from typing import IO, Any
 
@@ -184,18 +185,24 @@ class BackendWorker:
 
 
 class WorkerPool:
-    """``per_backend`` :class:`BackendWorker` slots per backend, each with a lock (a context manager).
+    """``per_backend`` :class:`BackendWorker` slots per backend (one count, or one per backend),
+    each with a lock (a context manager).
 
     One slot per backend is the memory-lean default; more let a slow backend verify several
     models at once (a machine with cores to spare).
     """
 
     def __init__(
-        self, backends: list[str], *, per_backend: int = 1, memory_limit: int = DEFAULT_MEMORY_LIMIT, timeout: float = 900.0
+        self,
+        backends: list[str],
+        *,
+        per_backend: int | Mapping[str, int] = 1,
+        memory_limit: int = DEFAULT_MEMORY_LIMIT,
+        timeout: float = 900.0,
     ) -> None:
-        n = max(1, per_backend)
-        self.workers = {b: [BackendWorker(b, memory_limit=memory_limit, timeout=timeout) for _ in range(n)] for b in backends}
-        self.locks = {b: [threading.Lock() for _ in range(n)] for b in backends}
+        counts = {b: max(1, per_backend if isinstance(per_backend, int) else per_backend.get(b, 1)) for b in backends}
+        self.workers = {b: [BackendWorker(b, memory_limit=memory_limit, timeout=timeout) for _ in range(n)] for b, n in counts.items()}
+        self.locks = {b: [threading.Lock() for _ in range(n)] for b, n in counts.items()}
 
     def run(self, backend: str, request: dict[str, Any], slot: int = 0) -> dict[str, Any]:
         with self.locks[backend][slot]:
