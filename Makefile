@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # so at most 4 workers, whatever the core count.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
-.PHONY: demo test install lint fixtures bench fuzz clean
+.PHONY: demo test install lint fixtures bench bench-fleet fuzz clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,18 @@ demo: $(STAMP)
 	$(BIN)/keras-migrate inspect $(DEMO_MODEL)
 	$(BIN)/keras-migrate convert $(DEMO_MODEL) -o out/demo.keras --force --verify --backends jax,torch,tensorflow
 
+# The report page is tested in a real headless browser (tests/fleet/test_batch.py): Debian's
+# chromium and its driver, installed here when missing (browser builds that download
+# themselves are not available). Needs root and apt-get; elsewhere install them yourself.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "note: chromium and chromium-driver are missing; the browser test is skipped (and fails under CI=true)"; fi
+
 # tests/fuzz forks its workers, which is only safe in a process that has not imported a
 # multithreaded framework (JAX, TensorFlow, torch): it runs first, in its own process.
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -p no:xdist tests/fuzz
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --ignore=tests/fuzz $(PYTEST_ARGS)
 
@@ -48,6 +57,10 @@ fixtures: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_convert.py
+
+# Batch convert+verify against one `convert --verify` process per model (bench/README.md).
+bench-fleet: $(STAMP)
+	$(BIN)/python bench/bench_fleet.py --limit 12
 
 # Fuzz the readers with mutated copies of the fixtures (docs/fuzzing.md); not part of `make test`.
 # Exits 1 if any input crashes, hangs, runs out of memory or breaks the output contract.

@@ -29,7 +29,7 @@ exit codes:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand registered."""
-    from keras_migrate.cli import convert, inspect, verify
+    from keras_migrate.cli import convert, inspect, report, verify
     from keras_migrate.codemods import cli as upgrade
 
     parser = argparse.ArgumentParser(
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (inspect, convert, verify, upgrade):
+    for module in (inspect, convert, verify, report, upgrade):
         module.add_parser(sub)
     return parser
 

@@ -10,10 +10,12 @@ from typing import Any
 __all__ = [
     "MAX_WEIGHT_BYTES_ENV",
     "add_model_args",
+    "byte_count",
     "load_model_arg",
     "model_options",
     "print_json",
     "stderr_console",
+    "worker_counts",
 ]
 
 #: The environment variable :mod:`keras_migrate.ir.weights` reads its per-tensor limit from
@@ -21,7 +23,7 @@ __all__ = [
 MAX_WEIGHT_BYTES_ENV = "KERAS_MIGRATE_MAX_WEIGHT_BYTES"
 
 
-def _byte_count(text: str) -> int:
+def byte_count(text: str) -> int:
     """``17179869184``, ``16G``, ``16GiB``, ``512M``: a positive number of bytes."""
     units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
     raw = text.strip().upper().removesuffix("IB").removesuffix("B")
@@ -33,6 +35,19 @@ def _byte_count(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"not a positive byte count: {text!r}")
     return value
+
+
+def worker_counts(text: str) -> int | dict[str, int]:
+    """``2`` (every backend) or ``jax=2,torch=1``: warm verification workers per backend."""
+    try:
+        pairs = [part.split("=", 1) for part in text.split(",") if part.strip()] if "=" in text else []
+        by_backend = {k.strip(): int(v) for k, v in pairs}
+        every = None if pairs else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a worker count: {text!r} (e.g. 2, or jax=2,torch=1)") from None
+    if any(v < 1 for v in [*by_backend.values(), *([every] if every is not None else [])]):
+        raise argparse.ArgumentTypeError(f"worker counts must be at least 1: {text!r}")
+    return by_backend if every is None else every
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
@@ -47,7 +62,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--max-weight-bytes",
-        type=_byte_count,
+        type=byte_count,
         metavar="N",
         help="refuse a weight tensor larger than N bytes (e.g. 32G; default 16G, or $KERAS_MIGRATE_MAX_WEIGHT_BYTES): "
         "files declaring larger tensors are treated as damaged",

@@ -6,7 +6,14 @@ import argparse
 import os
 from typing import Any
 
-from keras_migrate.cli._common import add_model_args, model_options, print_json, stderr_console
+from keras_migrate.cli._common import (
+    add_model_args,
+    byte_count,
+    model_options,
+    print_json,
+    stderr_console,
+    worker_counts,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -24,7 +31,8 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     add_model_args(p)
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output path")
+    p.add_argument("more", nargs="*", metavar="PATH", help="batch mode: more models or directories (then OUT is a directory)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output path (batch mode: the output directory)")
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.add_argument("--verify", action="store_true", help="verify the result on every installed backend")
     p.add_argument("--backends", help="with --verify: comma-separated backends (default: all installed)")
@@ -49,10 +57,32 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--opset", type=int, metavar="N", help="with .onnx: the ONNX opset to target (default 17)")
     p.add_argument("--json", action="store_true", help="print the conversion report as JSON")
+    batch = p.add_argument_group(
+        "batch mode (several PATHs, a directory, or any option below): every legacy model found under the paths, "
+        "the tree mirrored in OUT"
+    )
+    batch.add_argument("--to", metavar="KINDS", help="comma-separated output kinds: keras,py,onnx,weights,kmir (default keras)")
+    batch.add_argument("--jobs", type=int, metavar="N", help="conversion processes (default: cores, at most 4)")
+    batch.add_argument("--resume", action="store_true", help="skip models whose sources and options are unchanged since a finished run")
+    batch.add_argument("--shard", metavar="K/N", help="convert only shard K of N (deterministic by model path); merge with `report merge`")
+    batch.add_argument("--report", action="append", metavar="FILE", help="write the report: .json, .html or .md (repeatable)")
+    batch.add_argument(
+        "--verify-workers", type=worker_counts, metavar="N|B=N,...",
+        help="with --verify: warm workers per backend, each verifying other models: N for every backend, or e.g. "
+        "jax=2,torch=1 (default 1; each holds a framework in memory)",
+    )  # fmt: skip
+    batch.add_argument(
+        "--worker-memory", type=byte_count, metavar="N",
+        help="with --verify: replace a backend worker once it holds more than N bytes (default 6G)",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from keras_migrate.cli.batch import is_batch, run_batch_cli
+
+    if is_batch(args):
+        return run_batch_cli(args)
     from keras_migrate.api import convert
 
     console = stderr_console()

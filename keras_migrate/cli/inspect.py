@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from keras_migrate.cli._common import add_model_args, load_model_arg, print_json
@@ -18,11 +19,18 @@ def add_parser(subparsers: Any) -> None:
     )
     add_model_args(p)
     p.add_argument("--json", action="store_true", help="print the IR as JSON (schema keras-migrate-ir)")
+    p.add_argument("--html", metavar="FILE", help="also write a one-model report page (the IR graph drawn): .html, .json or .md")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     model = load_model_arg(args)
+    if args.html:
+        from keras_migrate.reports.data import model_entry, run_report
+        from keras_migrate.reports.files import write_report
+
+        entry = model_entry(os.path.basename(args.model.rstrip("/")), source=[args.model], model=model)
+        write_report(run_report([entry]), args.html)
     if args.json:
         from keras_migrate.ir.serialize import to_dict
 

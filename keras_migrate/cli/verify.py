@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING, Any
 
 from keras_migrate.cli._common import add_model_args, model_options, print_json, stderr_console
@@ -30,6 +31,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--batch-size", type=int, default=2, help="batch size of random inputs (default 2)")
     p.add_argument("--seed", type=int, default=0, help="seed of random inputs")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--report", metavar="FILE", help="also write a report page (graph by verdict, per-layer divergence plot): .html, .json or .md")
     p.set_defaults(func=run)
 
 
@@ -62,17 +64,23 @@ def render(report: VerifyReport, console: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from keras_migrate.api import verify
+    from keras_migrate.api import load, verify
 
+    model = load(args.model, **model_options(args))
     report = verify(
-        args.model,
+        model,
         args.converted,
         backends=args.backends.split(",") if args.backends else None,
         inputs=args.inputs,
         batch_size=args.batch_size,
         seed=args.seed,
-        **model_options(args),
     )
+    if args.report:
+        from keras_migrate.reports.data import model_entry, run_report
+        from keras_migrate.reports.files import write_report
+
+        entry = model_entry(os.path.basename(args.model.rstrip("/")), source=[args.model, args.converted], model=model, verification=report)
+        write_report(run_report([entry], backends=[b.backend for b in report.backends]), args.report)
     if args.json:
         print_json(report.to_dict())
     else:

@@ -23,6 +23,13 @@ from keras_migrate.ir.graph import Model
 from keras_migrate.verification.backends import ALL_BACKENDS, available_backends, run_backend
 from keras_migrate.verification.compare import ATOL, RTOL, Diff, diff
 from keras_migrate.verification.inputs import load_inputs, make_inputs
+from keras_migrate.verification.pool import BackendWorker, WorkerPool
+from keras_migrate.verification.reference import (
+    Reference,
+    backend_request,
+    compute_reference,
+    judge,
+)
 from keras_migrate.verification.report import BackendResult, VerifyReport
 from keras_migrate.verification.tolerance import Tolerance, model_tolerance, tolerance_for
 
@@ -31,11 +38,18 @@ __all__ = [
     "ATOL",
     "RTOL",
     "BackendResult",
+    "BackendWorker",
     "Diff",
+    "Reference",
     "Tolerance",
     "VerifyReport",
+    "WorkerPool",
     "available_backends",
+    "backend_request",
+    "check_backends",
+    "compute_reference",
     "diff",
+    "judge",
     "load_inputs",
     "make_inputs",
     "model_tolerance",
@@ -44,7 +58,7 @@ __all__ = [
 ]
 
 
-def _backends(backends: list[str] | None) -> list[str]:
+def check_backends(backends: list[str] | None) -> list[str]:
     """The backends to run, refusing unknown or uninstalled ones before any work."""
     wanted = list(backends) if backends else available_backends()
     unknown = [b for b in wanted if b not in ALL_BACKENDS]
@@ -70,6 +84,7 @@ def verify_model(
     seed: int = 0,
     timeout: float = 900.0,
     layers_reference: Model | None = None,
+    workers: WorkerPool | None = None,
 ) -> VerifyReport:
     """Compare the numpy interpretation of ``model`` with ``converted`` on each backend.
 
@@ -78,53 +93,28 @@ def verify_model(
     to ``converted`` when it is not ``model`` itself (``model`` after the layout pass): its
     inputs and outputs are ``model``'s, but its layer values have the converted file's names
     and layouts, so per-layer diffs are taken against it while outputs are judged against
-    ``model``.
+    ``model``. ``workers``: warm backend workers to reuse (a batch); by default each backend
+    runs in a process of its own.
     """
-    from keras_migrate.ir.interpreter import run_graph
-
     if not os.path.exists(converted):
         raise KerasMigrateError("converted model not found", path=converted)
-    wanted = _backends(backends)
+    wanted = check_backends(backends)
     if isinstance(inputs, str):
         arrays = load_inputs(model, inputs)
     elif inputs is None:
         arrays = make_inputs(model, batch_size=batch_size, seed=seed)
     else:
         arrays = list(inputs)
-    reference = run_graph(model.graph, arrays, intermediates=True)
-    ref_outputs = [reference[n] for n in model.graph.outputs]
-    layered = model if layers_reference is None else layers_reference
-    if layered is not model:
-        reference = run_graph(layered.graph, arrays, intermediates=True)
-    order = [o for node in layered.graph.nodes for o in node.outputs]
-    tol = model_tolerance(model)
+    reference = compute_reference(model, arrays, layers_reference)
     results = []
     with tempfile.TemporaryDirectory(prefix="keras-migrate-verify-") as work:
         inputs_npz = os.path.join(work, "inputs.npz")
         np.savez(inputs_npz, **{f"input_{i}": a for i, a in enumerate(arrays)})  # type: ignore[arg-type]
         for backend in wanted:
-            raw = run_backend(backend, converted, model, inputs_npz, work, timeout)
-            timing = {"load_seconds": raw.get("load_seconds", 0.0), "run_seconds": raw.get("run_seconds", 0.0)}
-            if not raw.get("ok"):
-                results.append(BackendResult(backend, error=str(raw.get("error", "unknown failure")), **timing))
-                continue
-            error = ""
-            outputs: list[Diff] = []
-            layers: list[tuple[str, Diff]] = []
-            with np.load(raw["arrays"]) as got:
-                outs = [got[f"out:{i}"] for i in range(sum(1 for k in got.files if k.startswith("out:")))]
-                if len(outs) != len(ref_outputs):
-                    error = f"converted model has {len(outs)} outputs, the source has {len(ref_outputs)}"
-                else:
-                    outputs = [diff(r, o, rtol=tol.rtol, atol=tol.atol) for r, o in zip(ref_outputs, outs)]
-                for name in order:
-                    key = f"val:{name}"
-                    if key in got.files and name in reference:
-                        layers.append((name, diff(reference[name], got[key], rtol=tol.rtol, atol=tol.atol)))
-            results.append(
-                BackendResult(
-                    backend, tuple(outputs), tuple(layers), error=error,
-                    layers_error=raw.get("layers_error", ""), **timing,
-                )
+            request = backend_request(
+                converted, list(model.graph.inputs), model.graph.input_structure, inputs_npz,
+                os.path.join(work, f"{backend}.npz"), os.path.join(work, f"{backend}.json"),
             )  # fmt: skip
-    return VerifyReport(converted, tuple(results), rtol=tol.rtol, atol=tol.atol)
+            raw = workers.run(backend, request) if workers is not None else run_backend(backend, request, work, timeout)
+            results.append(judge(backend, raw, reference))
+    return VerifyReport(converted, tuple(results), rtol=reference.tolerance.rtol, atol=reference.tolerance.atol)

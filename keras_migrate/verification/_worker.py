@@ -1,6 +1,8 @@
 """Run a converted ``.keras`` model under one backend, in its own process.
 
-Usage: ``python -m keras_migrate.verification._worker REQUEST.json`` with ``KERAS_BACKEND`` set.
+Usage: ``python -m keras_migrate.verification._worker REQUEST.json`` with ``KERAS_BACKEND`` set,
+or ``... _worker --serve``: a warm worker (:mod:`keras_migrate.verification.pool`) reading one
+request per line on stdin and answering one JSON line per request on its stdout.
 The request names the model, an ``.npz`` of inputs and where to write results: the final
 outputs (``out:<i>``) and, where Keras can expose them, each top-level layer call's
 outputs (``val:<ir value name>``) for per-layer diffing. A separate process per backend is
@@ -126,8 +128,30 @@ def _zero_random_initializers(keras: Any) -> Iterator[None]:
             cls.__call__ = call  # type: ignore[method-assign]
 
 
+def serve() -> int:
+    """Answer requests until stdin closes: the warm worker of a batch (one per backend).
+
+    Each stdin line is a request (as in a request file); when its result file is written,
+    one line ``{"id": ..., "rss": bytes}`` goes to the protocol stream. Frameworks print to
+    stdout now and then, so the protocol keeps the original stdout to itself and file
+    descriptor 1 is pointed at stderr before anything is imported.
+    """
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        _run(req)
+        _free_caches()
+        proto.write(json.dumps({"id": req.get("id"), "rss": _rss_bytes()}) + "\n")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     """Run one request, or each request of ``{"jobs": [...]}`` (one process, many models)."""
+    if argv[:1] == ["--serve"]:
+        return serve()
     with open(argv[0]) as fh:
         req = json.load(fh)
     for job in req.get("jobs", [req]):
@@ -147,8 +171,6 @@ def _rss_bytes() -> int:
             pages = int(fh.read().split()[1])
     except (OSError, ValueError, IndexError):
         return 0
-    import os
-
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 

@@ -14,8 +14,6 @@ import subprocess
 import sys
 from typing import Any
 
-from keras_migrate.ir.graph import Model
-
 __all__ = ["ALL_BACKENDS", "available_backends", "run_backend"]
 
 #: Every backend a converted model can be verified on.
@@ -30,31 +28,22 @@ def available_backends() -> list[str]:
     return [b for b in ALL_BACKENDS if importlib.util.find_spec(_PACKAGES[b]) is not None]
 
 
-def run_backend(backend: str, converted: str, model: Model, inputs_npz: str, work: str, timeout: float) -> dict[str, Any]:
-    """Run ``converted`` on ``backend`` with the inputs in ``inputs_npz``; the worker's result.
+def run_backend(backend: str, request: dict[str, Any], work: str, timeout: float) -> dict[str, Any]:
+    """Run one worker ``request`` (see :func:`~keras_migrate.verification.reference.backend_request`)
+    on ``backend`` in a fresh process; the worker's result.
 
-    ``model`` supplies the input names and structure the converted model is called with.
     The result holds ``ok``, ``error``, timings and ``arrays`` (the ``.npz`` of outputs).
     """
-    result_path = os.path.join(work, f"{backend}.json")
-    req = {
-        "model": os.path.abspath(converted),
-        "inputs": inputs_npz,
-        "input_names": list(model.graph.inputs),
-        "input_structure": model.graph.input_structure,
-        "output": os.path.join(work, f"{backend}.npz"),
-        "result": result_path,
-        "layers": True,
-    }
+    from keras_migrate.verification.pool import worker_env
+
     req_path = os.path.join(work, f"{backend}.request.json")
     with open(req_path, "w") as fh:
-        json.dump(req, fh)
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
-    env.setdefault("CUDA_VISIBLE_DEVICES", "")
+        json.dump(request, fh)
+    result_path = request["result"]
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "keras_migrate.verification._worker", req_path],
-            env=env, capture_output=True, text=True, timeout=timeout, check=False,
+            env=worker_env(backend), capture_output=True, text=True, timeout=timeout, check=False,
         )
     except subprocess.TimeoutExpired:
         return {"ok": False, "error": f"timed out after {timeout:.0f}s"}
@@ -62,5 +51,5 @@ def run_backend(backend: str, converted: str, model: Model, inputs_npz: str, wor
         return {"ok": False, "error": f"worker crashed (exit {proc.returncode}): {proc.stderr[-1500:]}"}
     with open(result_path) as fh:
         result: dict[str, Any] = json.load(fh)
-    result["arrays"] = req["output"]
+    result["arrays"] = request["output"]
     return result
