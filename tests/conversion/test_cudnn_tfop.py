@@ -42,6 +42,7 @@ _CASES = {
     ("keras-2.2.4", "cudnn_rnn"): _H5_FORMS,
     ("tf-keras-2.21", "cudnn_rnn"): _TF_FORMS,
     ("tf-keras-2.21", "tf_op_layer"): _TF_FORMS,
+    ("tf-keras-2.21", "tf_op_layer_slices"): _TF_FORMS,
 }
 _OUTPUTS = (".keras", ".py", ".onnx")
 

@@ -309,6 +309,15 @@ def _tf_subscript(items: list[Any]) -> list[Any]:
     return out
 
 
+def _tf_select(t: _TFArgs) -> str:
+    """TF1's ``Select``: a rank-1 condition chooses whole rows (unsqueezed to ``x``'s rank)."""
+    condition = t("condition")
+    rank = max(t.ranks.get("x", 0), t.ranks.get("y", 0))
+    if t.ranks.get("condition") == 1 and rank > 1:
+        condition = str(t.b.unsqueeze(condition, list(range(1, rank))))
+    return str(t.b.op("Where", [condition, t("x"), t("y")]))
+
+
 def _tf_add_n(t: _TFArgs) -> str:
     names = list(t.values["inputs"])
     return str(names[0] if len(names) == 1 else t.b.op("Sum", names))
@@ -412,6 +421,8 @@ TF_LOWERINGS: dict[str, TFLower] = {
     "clip_by_value": lambda t: str(t.b.op("Max", [t.b.op("Min", [t("t"), t("clip_value_max")]), t("clip_value_min")])),
     "cast": lambda t: str(t.b.op("Cast", [t("x")], to=elem_type(t.result))),
     "where": _onnx("Where", "condition", "x", "y"),
+    "select": _tf_select,
+    "identity": _onnx("Identity", "input"),
     "matmul": _tf_matmul,
     "reshape": lambda t: str(t.b.op("Reshape", [t("tensor"), t.b.ints([int(d) for d in t.values["shape"]])])),
     "transpose": _tf_transpose,

@@ -402,7 +402,7 @@ def _check(function: str, op: str, a: dict[str, Any], ctx: TranslateContext) -> 
         require(_is_int(a["axis"]), f"axis={a['axis']!r}")
     elif op == "cast":
         require(a["dtype"] in _CAST_DTYPES, f"dtype={a['dtype']!r}")
-    elif op == "where":
+    elif op in ("where", "select"):
         require(
             a.get("x", 0) is not None and a.get("y", 0) is not None,
             "only a condition",
@@ -436,6 +436,8 @@ def _builtin(function: str, spec: TFOpSpec, tensors: list[str], constants: dict[
         return _MERGE[op], {}
     if tensors != [spec.params[0]]:
         return None
+    if op == "identity":
+        return "Identity", {}
     if op in _ACTIVATION:
         return "Activation", {"activation": _ACTIVATION[op]}
     if op == "silu" and float(constants["beta"]) == 1.0:
@@ -649,6 +651,11 @@ def _tf_op_layer(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, di
     for attr, param in node_op.attrs.items():
         if attr in attrs:
             arguments[param] = _attr_value(attr, attrs[attr], ctx)
+    if node_op.rewrite is not None:
+        try:
+            arguments = node_op.rewrite(arguments)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ctx.fail(f"TF op {op!r} (TensorFlowOpLayer {ctx.layer_name!r}) is not supported: {exc}") from None
     tensors = sum(1 for i in range(len(inputs)) if i not in constants)
     nodes = ctx.inbound_nodes
     if isinstance(nodes, list):

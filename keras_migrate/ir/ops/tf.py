@@ -35,6 +35,7 @@ __all__ = [
     "constant_dtype",
     "operand_dtype",
     "result_dtype",
+    "strided_slice_items",
     "supported_tf_functions",
     "tf_op_outputs",
     "tf_op_spec",
@@ -200,6 +201,11 @@ TF_OPS: dict[str, TFOpSpec] = {
     ),
     "cast": TFOpSpec("cast", ("x", "dtype"), ("x",), result="attr:dtype"),
     "where": TFOpSpec("where", ("condition", "x", "y"), ("condition", "x", "y"), {"x": None, "y": None}, own_dtype=("condition",)),
+    # TF1's ``Select``: a rank-1 condition picks whole rows of ``x``/``y`` (no broadcasting).
+    "compat.v1.where": TFOpSpec(
+        "select", ("condition", "x", "y"), ("condition", "x", "y"), {"x": None, "y": None}, own_dtype=("condition",)
+    ),
+    "identity": TFOpSpec("identity", ("input",), ("input",)),
     "linalg.matmul": _matmul_spec(),
     "matmul": _matmul_spec(),
     "reshape": TFOpSpec("reshape", ("tensor", "shape"), ("tensor",)),
@@ -231,12 +237,71 @@ class TFNodeOp:
 
     ``inputs``: the function parameter each of the node's inputs fills, in order; when the
     function takes a list first (``spec.sequence``), that parameter takes every input the
-    others leave. ``attrs``: node attribute -> function parameter.
+    others leave. ``attrs``: node attribute -> function parameter. ``rewrite``, for an op
+    whose inputs are not the function's parameters (``StridedSlice``), turns the node's
+    arguments (named by ``inputs`` and ``attrs``) into the function's; ``ValueError`` when
+    they cannot be.
     """
 
     function: str
     inputs: tuple[str, ...]
     attrs: Mapping[str, str] = field(default_factory=dict)
+    rewrite: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+_ELLIPSIS = {"class_name": "__ellipsis__"}
+_SLICE_MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
+
+
+def strided_slice_items(
+    begin: Any, end: Any, strides: Any, masks: Mapping[str, int]
+) -> list[Any]:
+    """A ``StridedSlice`` node (constant ``begin``/``end``/``strides`` and its five bit
+    masks) as the ``x[...]`` subscript items ``__operators__.getitem`` records: an int
+    (``shrink_axis_mask``), ``None`` (``new_axis_mask``), the ellipsis marker, or a
+    ``{"start", "stop", "step"}`` slice whose masked bounds are ``None``. The ellipsis bit
+    wins over the others and a new axis ignores begin/end, as TF's dense spec does; a
+    shrunk axis takes ``begin`` whatever its begin mask (TF reads it so)."""
+    bounds = [begin, end, strides]
+    if not all(isinstance(b, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in b) for b in bounds):
+        raise ValueError("begin, end and strides must be constant lists of integers")
+    if not len(begin) == len(end) == len(strides):
+        raise ValueError(f"begin, end and strides differ in length ({len(begin)}, {len(end)}, {len(strides)})")
+    unknown = {k: v for k, v in masks.items() if k in _SLICE_MASKS and int(v) >> len(begin)}
+    if unknown:
+        raise ValueError(f"masks {unknown} name axes past the {len(begin)} slice items")
+    items: list[Any] = []
+    for i, (start, stop, step) in enumerate(zip(begin, end, strides, strict=True)):
+        bit = 1 << i
+
+        def has(mask: str, bit: int = bit) -> bool:
+            return bool(int(masks.get(mask, 0)) & bit)
+
+        if has("ellipsis_mask"):
+            items.append(dict(_ELLIPSIS))
+        elif has("new_axis_mask"):
+            items.append(None)
+        elif has("shrink_axis_mask"):
+            if step <= 0:
+                raise ValueError(f"a shrunk axis with stride {step}")
+            items.append(int(start))
+        else:
+            if step == 0:
+                raise ValueError("a zero stride")
+            items.append(
+                {
+                    "start": None if has("begin_mask") else int(start),
+                    "stop": None if has("end_mask") else int(stop),
+                    "step": int(step),
+                }
+            )
+    return items
+
+
+def _strided_slice(arguments: dict[str, Any]) -> dict[str, Any]:
+    masks = {m: arguments.pop(m, 0) for m in _SLICE_MASKS}
+    items = strided_slice_items(arguments.pop("begin"), arguments.pop("end"), arguments.pop("strides"), masks)
+    return {**arguments, "slice_spec": items}
 
 
 def _node_ops() -> dict[str, TFNodeOp]:
@@ -276,6 +341,14 @@ def _node_ops() -> dict[str, TFNodeOp]:
         LeakyRelu=TFNodeOp("nn.leaky_relu", ("features",), {"alpha": "alpha"}),
         Cast=TFNodeOp("cast", ("x",), {"DstT": "dtype"}),
         SelectV2=TFNodeOp("where", ("condition", "x", "y")),
+        Select=TFNodeOp("compat.v1.where", ("condition", "x", "y")),
+        Identity=TFNodeOp("identity", ("input",)),
+        StridedSlice=TFNodeOp(
+            "__operators__.getitem", ("tensor", "begin", "end", "strides"), {m: m for m in _SLICE_MASKS}, _strided_slice
+        ),
+        Split=TFNodeOp("split", ("axis", "value"), {"num_split": "num_or_size_splits"}),
+        SplitV=TFNodeOp("split", ("value", "num_or_size_splits", "axis")),
+        Unpack=TFNodeOp("unstack", ("value",), {"num": "num", "axis": "axis"}),
         MatMul=TFNodeOp("matmul", ("a", "b"), flags),
         BatchMatMul=TFNodeOp("matmul", ("a", "b"), adjoints),
         BatchMatMulV2=TFNodeOp("matmul", ("a", "b"), adjoints),

@@ -155,6 +155,15 @@ def _unstack(xp: Any, a: Mapping[str, Any]) -> list[Any]:
     return [xp.squeeze(_along(x, axis, slice(i, i + 1)), axis=axis) for i in range(n)]
 
 
+def _select(xp: Any, a: Mapping[str, Any]) -> Any:
+    """TF1's ``Select``: a rank-1 condition chooses along the first axis (whole rows)."""
+    condition = a["condition"]
+    rank = max(len(getattr(a[k], "shape", ())) for k in ("x", "y"))
+    if len(condition.shape) == 1 and rank > 1:
+        condition = xp.reshape(condition, (-1,) + (1,) * (rank - 1))
+    return xp.where(condition, a["x"], a["y"])
+
+
 def _add_n(xp: Any, values: Sequence[Any]) -> Any:
     total = values[0]
     for value in values[1:]:
@@ -235,6 +244,8 @@ TF_SEMANTICS: dict[str, Callable[[Any, Mapping[str, Any]], Any]] = {
     "clip_by_value": lambda xp, a: xp.maximum(xp.minimum(a["t"], a["clip_value_max"]), a["clip_value_min"]),
     "cast": lambda xp, a: xp.cast(a["x"], str(a["dtype"])),
     "where": lambda xp, a: xp.where(a["condition"], a["x"], a["y"]),
+    "select": _select,
+    "identity": lambda xp, a: a["input"],
     "matmul": _matmul,
     "reshape": lambda xp, a: xp.reshape(a["tensor"], tuple(int(d) for d in a["shape"])),
     "transpose": lambda xp, a: xp.transpose(a["a"], _perm(a["perm"], len(a["a"].shape))),
