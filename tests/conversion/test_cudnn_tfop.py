@@ -151,3 +151,28 @@ def test_onnx_matches_original(case: FormCase, converted) -> None:
     ins, outs = case.arrays()
     feeds = {i.name: a for i, a in zip(sess.get_inputs(), ins, strict=True)}
     assert_outputs(list(sess.run(None, feeds)), outs)
+
+
+@pytest.mark.parametrize(
+    ("layer", "kind", "function", "outputs"),
+    [
+        ("tf_op_layer_strided_slice", "keras_migrate>TFOp", "__operators__.getitem", None),
+        ("tf_op_layer_strided_slice_3", "keras_migrate>TFOp", "__operators__.getitem", None),
+        ("tf_op_layer_split", "keras_migrate>TFOp", "split", 2),
+        ("tf_op_layer_split_1", "keras_migrate>TFOp", "split", 3),
+        ("tf_op_layer_unstack", "keras_migrate>TFOp", "unstack", 4),
+        ("tf_op_layer_Identity", "Identity", None, None),
+        ("tf_op_layer_Select", "keras_migrate>TFOp", "compat.v1.where", None),
+        ("tf_op_layer_SelectV2", "keras_migrate>TFOp", "where", None),
+    ],
+)
+def test_slicing_op_layers_translate_as_their_tf_functions(layer: str, kind: str, function: str | None, outputs: int | None) -> None:
+    """Each NodeDef op of the slices fixture becomes the TF function ``TF_NODE_OPS`` names
+    (a StridedSlice is the recorded ``x[...]``), with its output count."""
+    gen = FIXTURES / "tf-keras-2.21"
+    model = load(str(gen / "tf_op_layer_slices.h5"))
+    ir = {entry.name: entry for entry in model.graph.layers}[layer]
+    assert ir.type == kind
+    if function is not None:
+        assert ir.config["function"] == function
+        assert ir.config.get("outputs") == outputs
