@@ -151,6 +151,9 @@ CASES = [
     Case("logical_xor", "tf.math.logical_xor(x > 0.0, w > 0.0)", (TFOP,)),
     Case("where", "tf.where(x > 0.0, x, w)", (TFOP,)),
     Case("where_const", "tf.where(x > w, 1.0, x)", (TFOP,)),
+    Case("where_v1", "tf.compat.v1.where(x > w, x, w)", (TFOP,)),
+    Case("where_v1_rows", "tf.compat.v1.where(x[:, 0, 0, 0] > w[:, 0, 0, 0], x, w)", (TFOP,)),  # rows differ (seed 7)
+    Case("identity", "tf.identity(x) * 2.0", ("Identity", TFOP)),
     Case("cast_int", "tf.cast(x * 3.0, tf.int32)", (TFOP,)),
     Case("cast_bool", "tf.cast(tf.math.round(x), tf.bool)", (TFOP,)),
     # more reductions, softmax family, l2_normalize, arg reductions, matmul
