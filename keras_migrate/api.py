@@ -23,26 +23,33 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
-from keras_migrate.ir.kinds import OUTPUT_DATA_FORMATS, OutputDataFormat
-
 if TYPE_CHECKING:
     import numpy as np
 
     from keras_migrate.ir.graph import Model
+    from keras_migrate.ir.kinds import OutputDataFormat as DataFormat
     from keras_migrate.verification.report import VerifyReport
 
-__all__ = ["DATA_FORMATS", "ConversionReport", "DataFormat", "PathLike", "convert", "load", "verify"]
+__all__ = ["DATA_FORMATS", "ConversionReport", "DataFormat", "PathLike", "convert", "load", "verify"]  # noqa: F822 (module __getattr__)
 
 #: A file path, as a string or :class:`os.PathLike`.
 PathLike = str | os.PathLike[str]
-#: How :func:`convert` treats channels_first models; the IR's own name for it is
-#: :data:`keras_migrate.ir.OutputDataFormat` (one definition, re-exported here for callers
-#: of the API). ``internal`` (default): compute in channels_last inside, keep the
-#: input/output layout; ``keep``: leave channels_first layers as they are;
-#: ``channels_last``: also make the inputs and outputs channels_last (callers must
-#: transpose their data).
-DataFormat = OutputDataFormat
-DATA_FORMATS: tuple[DataFormat, ...] = OUTPUT_DATA_FORMATS
+#: ``DataFormat`` and ``DATA_FORMATS`` (how :func:`convert` treats channels_first models) are
+#: the IR's :data:`keras_migrate.ir.OutputDataFormat` and ``OUTPUT_DATA_FORMATS``, one
+#: definition re-exported here, resolved on first use so that ``import keras_migrate`` stays
+#: free of numpy (see :func:`__getattr__`). ``internal`` (default): compute in channels_last
+#: inside, keep the input/output layout; ``keep``: leave channels_first layers as they are;
+#: ``channels_last``: also make the inputs and outputs channels_last (callers must transpose
+#: their data).
+_FROM_KINDS = {"DataFormat": "OutputDataFormat", "DATA_FORMATS": "OUTPUT_DATA_FORMATS"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_KINDS:
+        from keras_migrate.ir import kinds
+
+        return getattr(kinds, _FROM_KINDS[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +158,11 @@ def convert(
     RMSprop, Adagrad and Adadelta; it matters with ``decay``).
     """
     from keras_migrate.converters import emit
+    from keras_migrate.ir.kinds import OUTPUT_DATA_FORMATS
     from keras_migrate.ir.passes import prepare_for_output
 
-    if data_format not in DATA_FORMATS:
-        raise ValueError(f"data_format must be one of {', '.join(DATA_FORMATS)}, not {data_format!r}")
+    if data_format not in OUTPUT_DATA_FORMATS:
+        raise ValueError(f"data_format must be one of {', '.join(OUTPUT_DATA_FORMATS)}, not {data_format!r}")
     given: Model | None = None
     if isinstance(src, (str, os.PathLike)):
         src_path = os.fspath(src)

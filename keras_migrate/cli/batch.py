@@ -21,7 +21,9 @@ def is_batch(args: argparse.Namespace) -> bool:
     """Batch mode: several paths, a directory that is not a SavedModel, or a batch option."""
     if args.more or args.to or args.jobs or args.resume or args.shard or args.report or args.worker_memory or args.verify_workers:
         return True
-    return os.path.isdir(args.model) and not os.path.exists(os.path.join(args.model, "saved_model.pb"))
+    from keras_migrate.fleet.discover import is_savedmodel_dir
+
+    return os.path.isdir(args.model) and not is_savedmodel_dir(args.model)
 
 
 def _refuse_single_model_options(args: argparse.Namespace) -> None:

@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import dataclass
 
-__all__ = ["Found", "ModelSource", "discover"]
+__all__ = ["Found", "ModelSource", "discover", "is_savedmodel_dir"]
 
 _H5 = (".h5", ".hdf5")
 _ARCH = (".json", ".yaml", ".yml")
@@ -95,6 +95,16 @@ def _rel(path: str, root: str) -> str:
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
+#: Files only a SavedModel directory holds (``saved_model.pb`` may be the damaged or missing one).
+_SAVEDMODEL_MARKERS = ("saved_model.pb", "saved_model.pbtxt", "keras_metadata.pb", os.path.join("variables", "variables.index"))
+
+
+def is_savedmodel_dir(path: str) -> bool:
+    """A directory that is one SavedModel (even one missing ``saved_model.pb``: converting it
+    must say so, not treat it as a folder of models)."""
+    return os.path.isdir(path) and any(os.path.exists(os.path.join(path, m)) for m in _SAVEDMODEL_MARKERS)
+
+
 def _scan_dir(folder: str, root: str, models: list[ModelSource], skipped: list[tuple[str, str]]) -> None:
     names = sorted(os.listdir(folder))
     dirs = [n for n in names if os.path.isdir(os.path.join(folder, n))]
@@ -103,7 +113,7 @@ def _scan_dir(folder: str, root: str, models: list[ModelSource], skipped: list[t
     checkpoints: dict[str, str] = {}  # dir or prefix name -> checkpoint prefix
     for d in dirs:
         full = os.path.join(folder, d)
-        if os.path.exists(os.path.join(full, "saved_model.pb")):
+        if is_savedmodel_dir(full):
             models.append(ModelSource(_rel(full, root), full, None, "savedmodel", _rel(full, root)))
         elif os.path.exists(os.path.join(full, "checkpoint")) or any(n.endswith(".index") for n in os.listdir(full)):
             prefix = _checkpoint_prefix(full)
@@ -175,12 +185,12 @@ def discover(paths: list[str]) -> Found:
     for given, p in zip(paths, absolute):
         if not os.path.exists(p) and not os.path.exists(p + ".index"):
             raise KerasMigrateError("no such file or directory", path=given)
-    bases = [p if os.path.isdir(p) and not os.path.exists(os.path.join(p, "saved_model.pb")) else os.path.dirname(p) for p in absolute]
+    bases = [p if os.path.isdir(p) and not is_savedmodel_dir(p) else os.path.dirname(p) for p in absolute]
     root = os.path.commonpath(bases) if bases else os.getcwd()
     models: list[ModelSource] = []
     skipped: list[tuple[str, str]] = []
     for p in absolute:
-        if os.path.isdir(p) and not os.path.exists(os.path.join(p, "saved_model.pb")):
+        if os.path.isdir(p) and not is_savedmodel_dir(p):
             _scan_dir(p, root, models, skipped)
         elif os.path.isdir(p):
             models.append(ModelSource(_rel(p, root), p, None, "savedmodel", _rel(p, root)))

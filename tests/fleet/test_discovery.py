@@ -54,7 +54,7 @@ def test_discovery_finds_every_form_once(tmp_path: Path) -> None:
 def test_discovery_over_the_fixture_tree_covers_each_generation() -> None:
     found = discover([str(FIXTURES)])
     generations = {m.id.split("/")[0] for m in found.models}
-    assert generations == {"keras-1.2.2", "keras-2.0.8", "keras-2.2.4", "tf-keras-2.21"}
+    assert generations == {"keras-1.2.2", "keras-1.2.2-theano", "keras-2.0.8", "keras-2.2.4", "tf-keras-2.21"}
     assert {m.form for m in found.models} == {"h5", "json+h5", "json+ckpt", "savedmodel", "keras"}
     assert not found.skipped
 

@@ -306,8 +306,10 @@ def test_forms_without_the_vocabulary_are_refused(name: str, form: str, text: st
 
 
 def test_adapted_cases_have_no_hdf5_forms() -> None:
-    """tf_keras cannot write adapted lookup layers to HDF5, so those fixtures have none."""
-    adapted = {n: m for n, m in _manifest().items() if n.endswith("_adapted")}
+    """tf_keras cannot write adapted lookup layers to HDF5, so those fixtures have none (an
+    adapted Discretization can: its adapt summary is an ordinary weight)."""
+    lookups = {"StringLookup", "IntegerLookup", "TextVectorization"}
+    adapted = {n: m for n, m in _manifest().items() if n.endswith("_adapted") and lookups & set(m["layers"])}
     assert len(adapted) >= 3
     for name, meta in adapted.items():
         assert f"{name}.h5" not in meta["files"] and f"{name}.savedmodel" in meta["files"]
