@@ -146,7 +146,8 @@ _row(
 _row("SlicingOpLambda: `x[...]` with steps, negative indices, ellipsis, new axes (tf.keras)", "SlicingOpLambda", _K2, "compat:TFOp")
 _TF_OP_LAYER_ROW = (
     "TensorFlowOpLayer: raw TF ops on Keras tensors (tf.keras 2.0-2.3, `tf_op_layer_*`): the ops of the TF "
-    "functions above (AddV2, Sub, Mul, RealDiv, Reshape, Transpose, ConcatV2, Mean, MatMul, ...)"
+    "functions above (AddV2, Sub, Mul, RealDiv, Reshape, Transpose, ConcatV2, Mean, MatMul, ...), StridedSlice "
+    "(`x[...]`), Split/SplitV/Unpack, Identity, Select/SelectV2"
 )
 _row(
     _TF_OP_LAYER_ROW,
