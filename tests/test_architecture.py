@@ -81,7 +81,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     # The batch and its reports sit on top (like cli): reports render JSON and never drive a
     # batch; fleet runs one; neither is imported by anything below them.
     "reports": frozenset({"ir", "errors", "verification"}),
-    "fleet": frozenset({"api", "ir", "errors", "verification", "reports"}),
+    "fleet": frozenset({"api", "formats", "ir", "errors", "verification", "reports"}),
 }
 
 

@@ -21,7 +21,7 @@ def is_batch(args: argparse.Namespace) -> bool:
     """Batch mode: several paths, a directory that is not a SavedModel, or a batch option."""
     if args.more or args.to or args.jobs or args.resume or args.shard or args.report or args.worker_memory or args.verify_workers:
         return True
-    from keras_migrate.fleet.discover import is_savedmodel_dir
+    from keras_migrate.formats import is_savedmodel_dir
 
     return os.path.isdir(args.model) and not is_savedmodel_dir(args.model)
 

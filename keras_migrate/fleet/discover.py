@@ -20,7 +20,9 @@ import json
 import os
 from dataclasses import dataclass
 
-__all__ = ["Found", "ModelSource", "discover", "is_savedmodel_dir"]
+from keras_migrate.formats import is_savedmodel_dir
+
+__all__ = ["Found", "ModelSource", "discover"]
 
 _H5 = (".h5", ".hdf5")
 _ARCH = (".json", ".yaml", ".yml")
@@ -93,16 +95,6 @@ def _checkpoint_prefix(folder: str) -> str | None:
 
 def _rel(path: str, root: str) -> str:
     return os.path.relpath(path, root).replace(os.sep, "/")
-
-
-#: Files only a SavedModel directory holds (``saved_model.pb`` may be the damaged or missing one).
-_SAVEDMODEL_MARKERS = ("saved_model.pb", "saved_model.pbtxt", "keras_metadata.pb", os.path.join("variables", "variables.index"))
-
-
-def is_savedmodel_dir(path: str) -> bool:
-    """A directory that is one SavedModel (even one missing ``saved_model.pb``: converting it
-    must say so, not treat it as a folder of models)."""
-    return os.path.isdir(path) and any(os.path.exists(os.path.join(path, m)) for m in _SAVEDMODEL_MARKERS)
 
 
 def _scan_dir(folder: str, root: str, models: list[ModelSource], skipped: list[tuple[str, str]]) -> None:

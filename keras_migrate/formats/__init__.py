@@ -16,7 +16,18 @@ from keras_migrate.ir.graph import Model
 if TYPE_CHECKING:
     from keras_migrate.formats.vocabulary_files import VocabularyFiles
 
-__all__ = ["detect_format", "load"]
+__all__ = ["detect_format", "is_savedmodel_dir", "load"]
+
+
+def is_savedmodel_dir(path: str) -> bool:
+    """A directory that is one SavedModel, complete or not: it holds ``saved_model.pb``,
+    ``keras_metadata.pb`` or ``variables/`` (converting a partial copy must say what is
+    missing, and batch discovery must not take it for a folder of models)."""
+    return os.path.isdir(path) and (
+        os.path.exists(os.path.join(path, "saved_model.pb"))
+        or os.path.exists(os.path.join(path, "keras_metadata.pb"))
+        or os.path.isdir(os.path.join(path, "variables"))
+    )
 
 
 def detect_format(path: str) -> str:
@@ -29,7 +40,7 @@ def detect_format(path: str) -> str:
             return "savedmodel"
         if os.path.exists(os.path.join(path, "checkpoint")):
             return "tf-checkpoint"
-        if os.path.exists(os.path.join(path, "keras_metadata.pb")) or os.path.isdir(os.path.join(path, "variables")):
+        if is_savedmodel_dir(path):
             raise KerasMigrateError("SavedModel directory has no saved_model.pb (partial copy?)", path=path)
         raise KerasMigrateError("directory is not a SavedModel (no saved_model.pb)", path=path)
     if not os.path.exists(path):
