@@ -148,7 +148,7 @@ def _convert_and_verify(
     task_opts = {**options.key_options(), "to": list(options.to)}
     pool = WorkerPool(backends, per_backend=options.verify_workers, memory_limit=options.worker_memory, timeout=options.timeout)
     slots = {b: len(pool.workers[b]) for b in backends}
-    pending: dict[str, dict[str, Any]] = {}  # model id -> {"entry", "key", "results": {backend: BackendResult}}
+    pending: dict[str, dict[str, Any]] = {}  # model id -> {"entry", "key", "reference", "results": {backend: BackendResult}}
     queues: dict[str, queue.Queue[Any]] = {b: queue.Queue() for b in backends}
     pending_lock = threading.Lock()
 
@@ -162,20 +162,20 @@ def _convert_and_verify(
         _finish_verified(item, backends, finish)
 
     def backend_loop(backend: str, slot: int) -> None:
-        from keras_migrate.verification import Reference, backend_request, judge
+        from keras_migrate.verification import backend_request, judge
 
         while True:
             job = queues[backend].get()
             if job is None:
                 return
-            model_id, ver = job
+            model_id, ver, reference = job
             request = backend_request(
                 ver["converted"], ver["input_names"], ver["input_structure"], ver["inputs"],
                 os.path.join(ver["work"], f"{backend}.npz"), os.path.join(ver["work"], f"{backend}.json"),
             )  # fmt: skip
             raw = pool.run(backend, request, slot)
             try:
-                result = judge(backend, raw, Reference.load(ver["reference"]))
+                result = judge(backend, raw, reference)
             except Exception as exc:  # unreadable arrays: this model's backend result, not the batch's end
                 from keras_migrate.verification import BackendResult
 
@@ -197,10 +197,20 @@ def _convert_and_verify(
             entry["status"] = "mismatch"
             finish(entry, key)
             return
+        from keras_migrate.verification import Reference
+
+        try:  # once per model, not once per backend
+            reference = Reference.load(ver["reference"])
+        except Exception as exc:  # an unreadable reference: this model's verdict, not the batch's end
+            message = f"could not judge the outputs: {type(exc).__name__}: {exc}"
+            entry["verify"] = {b: _error_result(b, message) for b in backends}
+            entry["status"] = "mismatch"
+            finish(entry, key)
+            return
         with pending_lock:
-            pending[source.id] = {"entry": entry, "key": key, "results": {}}
+            pending[source.id] = {"entry": entry, "key": key, "results": {}, "reference": reference}
         for b in backends:
-            queues[b].put((source.id, ver))
+            queues[b].put((source.id, ver, reference))
 
     try:
         _convert_all(todo, options, scratch, root, task_opts, converted, finish)
@@ -224,7 +234,11 @@ def _finish_verified(item: Mapping[str, Any], backends: list[str], finish: Calla
     from keras_migrate.verification import VerifyReport
 
     entry = dict(item["entry"])
-    report = VerifyReport(entry["outputs"][0]["path"] if entry["outputs"] else "", tuple(item["results"][b] for b in backends))
+    tolerance = item["reference"].tolerance  # the compute dtype's, as the verdicts used
+    report = VerifyReport(
+        entry["outputs"][0]["path"] if entry["outputs"] else "", tuple(item["results"][b] for b in backends),
+        rtol=tolerance.rtol, atol=tolerance.atol,
+    )
     entry["verify"] = verification_entry(report)
     entry["verify_seconds"] = round(sum(r.load_seconds + r.run_seconds for r in report.backends), 3)
     entry["status"] = "ok" if report.ok else "mismatch"
