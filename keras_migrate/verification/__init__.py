@@ -20,7 +20,13 @@ import numpy as np
 
 from keras_migrate.errors import KerasMigrateError, MissingDependencyError
 from keras_migrate.ir.graph import Model
-from keras_migrate.verification.backends import ALL_BACKENDS, available_backends, run_backend
+from keras_migrate.verification.backends import (
+    ALL_BACKENDS,
+    ONNX_RUNTIME,
+    available_backends,
+    backends_for,
+    run_backend,
+)
 from keras_migrate.verification.compare import ATOL, RTOL, Diff, diff
 from keras_migrate.verification.inputs import load_inputs, make_inputs
 from keras_migrate.verification.pool import BackendWorker, WorkerPool
@@ -60,6 +66,12 @@ __all__ = [
 
 def check_backends(backends: list[str] | None) -> list[str]:
     """The backends to run, refusing unknown or uninstalled ones before any work."""
+    if backends == [ONNX_RUNTIME]:
+        import importlib.util
+
+        if importlib.util.find_spec("onnxruntime") is None:
+            raise MissingDependencyError("verifying an .onnx output needs onnxruntime", hint="pip install onnxruntime")
+        return [ONNX_RUNTIME]
     wanted = list(backends) if backends else available_backends()
     unknown = [b for b in wanted if b not in ALL_BACKENDS]
     if unknown:
@@ -98,7 +110,7 @@ def verify_model(
     """
     if not os.path.exists(converted):
         raise KerasMigrateError("converted model not found", path=converted)
-    wanted = check_backends(backends)
+    wanted = check_backends(backends_for(converted, backends))
     if isinstance(inputs, str):
         arrays = load_inputs(model, inputs)
     elif inputs is None:

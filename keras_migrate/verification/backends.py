@@ -14,11 +14,20 @@ import subprocess
 import sys
 from typing import Any
 
-__all__ = ["ALL_BACKENDS", "available_backends", "run_backend"]
+__all__ = ["ALL_BACKENDS", "ONNX_RUNTIME", "available_backends", "backends_for", "run_backend"]
 
 #: Every backend a converted model can be verified on.
 ALL_BACKENDS = ("jax", "torch", "tensorflow")
 _PACKAGES = {"jax": "jax", "torch": "torch", "tensorflow": "tensorflow"}
+
+#: The one runtime an ``.onnx`` output is verified on (Keras backends cannot load ONNX).
+ONNX_RUNTIME = "onnxruntime"
+
+
+def backends_for(converted: str, wanted: list[str] | None) -> list[str] | None:
+    """The runtimes that can load ``converted``: onnxruntime for ``.onnx``, else ``wanted``
+    (Keras backends; None means every installed one)."""
+    return [ONNX_RUNTIME] if converted.endswith(".onnx") else wanted
 
 
 def available_backends() -> list[str]:

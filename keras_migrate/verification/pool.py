@@ -39,7 +39,9 @@ DEFAULT_MEMORY_LIMIT = 6 << 30
 
 def worker_env(backend: str) -> dict[str, str]:
     """The environment a backend worker runs in (its backend, quiet logs, no GPU probing)."""
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+    if backend != "onnxruntime":  # onnxruntime runs no Keras
+        env["KERAS_BACKEND"] = backend
     env.setdefault("CUDA_VISIBLE_DEVICES", "")
     return env
 

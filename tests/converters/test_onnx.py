@@ -360,3 +360,53 @@ def test_every_refusal_is_one_line_with_what_to_do(tmp_path: Path, monkeypatch: 
     assert err.startswith(f"keras-migrate: error: {model}: layer 'dense_relu': this setting has no ONNX lowering; "), err
     assert "convert to .keras instead" in err, err
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- identities and verification
+
+
+def _identity_output_model() -> Model:
+    """``relu -> Dropout`` is a model output while ``relu``'s value also feeds ``tanh``:
+    the Dropout lowering returns its input tensor unchanged, which must keep its name."""
+    gb = GraphBuilder("m")
+    x = gb.add_input("x", TensorType((None, 3, 5)))
+    for layer in (
+        Layer("relu", "Activation", {"activation": "relu"}),
+        Layer("drop", "Dropout", {"rate": 0.5}),
+        Layer("tanh", "Activation", {"activation": "tanh"}),
+    ):
+        gb.add_layer(layer)
+    (h,) = gb.call("relu", (x,))
+    (d,) = gb.call("drop", (h,))
+    (t,) = gb.call("tanh", (h,))
+    gb.input_structure = x.name
+    gb.output_structure = [d.name, t.name]
+    return Model(gb.build())
+
+
+def test_identity_output_keeps_its_shared_input_defined() -> None:
+    model = _identity_output_model()
+    proto = build_onnx(model, registry.DEFAULT_OPSET)
+    onnx.checker.check_model(proto, full_check=True)
+    expected = run_graph(model.graph, _X)
+    got = _run(_session(proto), [_X])
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+
+
+def test_verify_runs_an_onnx_output_on_onnxruntime(tmp_path: Path) -> None:
+    from keras_migrate.verification import ONNX_RUNTIME, verify_model
+
+    model = _identity_output_model()
+    out = tmp_path / "m.onnx"
+    out.write_bytes(build_onnx(model, registry.DEFAULT_OPSET).SerializeToString())
+    report = verify_model(model, str(out), backends=["jax"])
+    assert [r.backend for r in report.backends] == [ONNX_RUNTIME]
+    assert report.ok, report.backends
+    assert len(report.backends[0].outputs) == 2
+    # A wrong output is caught: swap the two graph outputs.
+    proto = onnx.load(str(out))
+    a, b = proto.graph.output[0].name, proto.graph.output[1].name
+    proto.graph.output[0].name, proto.graph.output[1].name = b, a
+    out.write_bytes(proto.SerializeToString())
+    assert not verify_model(model, str(out)).ok

@@ -33,6 +33,9 @@ def emit_graph(
     """
     env: dict[str, Tensor] = dict(zip(graph.inputs, inputs, strict=True))
     layers = {layer.name: layer for layer in graph.layers}
+    # Tensor names already bound to an IR value: a lowering that returns one of them (an
+    # inference identity such as Dropout) made no fresh tensor, so it must not be renamed.
+    bound = {t.name for t in inputs}
     for node in graph.nodes:
         layer = layers[node.layer]
         args = _resolve(node.args, env)
@@ -47,8 +50,10 @@ def emit_graph(
             )
         for value_name, t in zip(node.outputs, outs, strict=True):
             out = Tensor(t.name, t.type, t.mask)
-            _rename_output(b, t.name, prefix + value_name, out)
+            if t.name not in bound:
+                _rename_output(b, t.name, prefix + value_name, out)
             env[value_name] = out
+            bound.add(out.name)
     return [env[n] for n in graph.outputs]
 
 
