@@ -242,14 +242,15 @@ def _verify_written(source: Model, written: Model, out: str, data_format: DataFo
     """Verify ``out`` against the model as read (``source``), before the layout pass.
 
     ``written`` (after the layout pass) has the converted file's layer names and layouts,
-    so per-layer diffs use it. Only ``channels_last`` changes the inputs' and outputs'
-    layout: there the source's outputs are not comparable, and ``written`` is the reference.
+    so per-layer diffs use it. ``channels_last`` also changes the inputs' and outputs'
+    layout: the backends then get the source's inputs re-laid out, and their outputs are
+    compared with the source's, re-laid out the same way, so the layout pass is verified too.
     """
+    from keras_migrate.ir.passes.layout import channels_last_io
     from keras_migrate.verification import verify_model
 
-    if data_format == "channels_last" and written is not source:
-        return verify_model(written, out, backends=backends)
-    return verify_model(source, out, backends=backends, layers_reference=written)
+    io_layout = channels_last_io(source.graph) if data_format == "channels_last" and written is not source else None
+    return verify_model(source, out, backends=backends, layers_reference=written, io_layout=io_layout)
 
 
 def verify(
@@ -266,6 +267,7 @@ def verify(
     source_backend: Literal["theano", "tensorflow"] | None = None,
     bn_running_std: Literal["variance", "std"] | None = None,
     dim_ordering: Literal["th", "tf"] | None = None,
+    data_format: DataFormat = "internal",
 ) -> VerifyReport:
     """Check that ``converted`` reproduces ``source`` (what ``keras-migrate verify`` does).
 
@@ -275,8 +277,13 @@ def verify(
     process on the same inputs: an ``.npz`` file (keys ``input_0``... or the input names),
     the arrays in input order, or random inputs (``batch_size``, ``seed``). Outputs are
     compared with :data:`~keras_migrate.verification.RTOL`/:data:`~keras_migrate.verification.ATOL`.
-    A mismatch does not raise: check ``report.ok``.
+    A mismatch does not raise: check ``report.ok``. ``data_format``: the one ``converted``
+    was written with (see :func:`convert`), so per-layer values are compared in the layout
+    the converted file computes in, and ``channels_last`` inputs/outputs are re-laid out.
     """
+    from keras_migrate.ir.kinds import OUTPUT_DATA_FORMATS
+    from keras_migrate.ir.passes import prepare_for_output
+    from keras_migrate.ir.passes.layout import channels_last_io
     from keras_migrate.verification import verify_model
 
     if isinstance(source, (str, os.PathLike)):
@@ -286,7 +293,12 @@ def verify(
         )  # fmt: skip
     else:
         model = source
+    if data_format not in OUTPUT_DATA_FORMATS:
+        raise ValueError(f"data_format must be one of {', '.join(OUTPUT_DATA_FORMATS)}, not {data_format!r}")
+    written = prepare_for_output(model, data_format=data_format)
+    io_layout = channels_last_io(model.graph) if data_format == "channels_last" and written is not model else None
     arrays = os.fspath(inputs) if isinstance(inputs, (str, os.PathLike)) else inputs
     return verify_model(
-        model, os.fspath(converted), backends=backends, inputs=arrays, batch_size=batch_size, seed=seed, timeout=timeout
-    )
+        model, os.fspath(converted), backends=backends, inputs=arrays, batch_size=batch_size, seed=seed, timeout=timeout,
+        layers_reference=written, io_layout=io_layout,
+    )  # fmt: skip

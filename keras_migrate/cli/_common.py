@@ -9,8 +9,10 @@ from typing import Any
 
 __all__ = [
     "MAX_WEIGHT_BYTES_ENV",
+    "add_layout_args",
     "add_model_args",
     "byte_count",
+    "data_format_arg",
     "load_model_arg",
     "model_options",
     "print_json",
@@ -84,6 +86,19 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
         help="dim_ordering of ZeroPadding/Cropping/UpSampling 2D/3D layers, which Keras 1 did not record "
         "(default: inferred from neighbouring layers)",
     )
+
+
+def add_layout_args(p: argparse.ArgumentParser, *, keep_help: str, last_help: str) -> None:
+    """``--keep-data-format`` / ``--channels-last``: how a converted model's layout relates to
+    its source's (``convert`` writes it so; ``verify`` is told how it was written)."""
+    layout = p.add_mutually_exclusive_group()
+    layout.add_argument("--keep-data-format", action="store_true", help=keep_help)
+    layout.add_argument("--channels-last", action="store_true", help=last_help)
+
+
+def data_format_arg(args: argparse.Namespace) -> str:
+    """The API's ``data_format`` for the flags of :func:`add_layout_args`."""
+    return "keep" if args.keep_data_format else ("channels_last" if args.channels_last else "internal")
 
 
 def model_options(args: argparse.Namespace) -> dict[str, Any]:

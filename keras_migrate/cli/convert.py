@@ -7,8 +7,10 @@ import os
 from typing import Any
 
 from keras_migrate.cli._common import (
+    add_layout_args,
     add_model_args,
     byte_count,
+    data_format_arg,
     model_options,
     print_json,
     stderr_console,
@@ -36,12 +38,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.add_argument("--verify", action="store_true", help="verify the result on every installed backend")
     p.add_argument("--backends", help="with --verify: comma-separated backends (default: all installed)")
-    layout = p.add_mutually_exclusive_group()
-    layout.add_argument("--keep-data-format", action="store_true", help="keep channels_first layers as they are")
-    layout.add_argument(
-        "--channels-last",
-        action="store_true",
-        help="also make the model's inputs and outputs channels_last (callers must transpose their data)",
+    add_layout_args(
+        p,
+        keep_help="keep channels_first layers as they are",
+        last_help="also make the model's inputs and outputs channels_last (callers must transpose their data)",
     )
     p.add_argument(
         "--inference-only",
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             args.model,
             args.output,
             force=args.force,
-            data_format="keep" if args.keep_data_format else ("channels_last" if args.channels_last else "internal"),
+            data_format=data_format_arg(args),  # type: ignore[arg-type]
             opset=args.opset,
             inference_only=args.inference_only,
             optimizer_step=args.optimizer_step,

@@ -6,7 +6,14 @@ import argparse
 import os
 from typing import TYPE_CHECKING, Any
 
-from keras_migrate.cli._common import add_model_args, model_options, print_json, stderr_console
+from keras_migrate.cli._common import (
+    add_layout_args,
+    add_model_args,
+    data_format_arg,
+    model_options,
+    print_json,
+    stderr_console,
+)
 
 if TYPE_CHECKING:
     from keras_migrate.verification import VerifyReport
@@ -31,6 +38,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--batch-size", type=int, default=2, help="batch size of random inputs (default 2)")
     p.add_argument("--seed", type=int, default=0, help="seed of random inputs")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_layout_args(
+        p,
+        keep_help="CONVERTED was written with --keep-data-format (its channels_first layers kept)",
+        last_help="CONVERTED was written with --channels-last: the source's inputs are transposed for it and its "
+        "outputs compared with the source's, transposed the same way",
+    )
     p.add_argument("--report", metavar="FILE", help="also write a report page (graph by verdict, per-layer divergence plot): .html, .json or .md")
     p.set_defaults(func=run)
 
@@ -74,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         inputs=args.inputs,
         batch_size=args.batch_size,
         seed=args.seed,
+        data_format=data_format_arg(args),  # type: ignore[arg-type]
     )
     if args.report:
         from keras_migrate.reports.data import model_entry, run_report

@@ -20,6 +20,7 @@ import numpy as np
 
 from keras_migrate.errors import KerasMigrateError, MissingDependencyError
 from keras_migrate.ir.graph import Model
+from keras_migrate.ir.passes.layout import IOLayout
 from keras_migrate.verification.backends import (
     ALL_BACKENDS,
     ONNX_RUNTIME,
@@ -35,6 +36,7 @@ from keras_migrate.verification.reference import (
     backend_request,
     compute_reference,
     judge,
+    relayout_inputs,
 )
 from keras_migrate.verification.report import BackendResult, VerifyReport
 from keras_migrate.verification.tolerance import Tolerance, model_tolerance, tolerance_for
@@ -97,6 +99,7 @@ def verify_model(
     timeout: float = 900.0,
     layers_reference: Model | None = None,
     workers: WorkerPool | None = None,
+    io_layout: IOLayout | None = None,
 ) -> VerifyReport:
     """Compare the numpy interpretation of ``model`` with ``converted`` on each backend.
 
@@ -106,7 +109,9 @@ def verify_model(
     inputs and outputs are ``model``'s, but its layer values have the converted file's names
     and layouts, so per-layer diffs are taken against it while outputs are judged against
     ``model``. ``workers``: warm backend workers to reuse (a batch); by default each backend
-    runs in a process of its own.
+    runs in a process of its own. ``io_layout``: how ``--channels-last`` re-laid out the
+    written model's inputs and outputs (:func:`keras_migrate.ir.passes.layout.channels_last_io`);
+    the backends get the source's inputs re-laid out and are judged against the source's outputs.
     """
     if not os.path.exists(converted):
         raise KerasMigrateError("converted model not found", path=converted)
@@ -117,7 +122,8 @@ def verify_model(
         arrays = make_inputs(model, batch_size=batch_size, seed=seed)
     else:
         arrays = list(inputs)
-    reference = compute_reference(model, arrays, layers_reference)
+    reference = compute_reference(model, arrays, layers_reference, io_layout)
+    arrays = relayout_inputs(model, arrays, io_layout)
     results = []
     with tempfile.TemporaryDirectory(prefix="keras-migrate-verify-") as work:
         inputs_npz = os.path.join(work, "inputs.npz")

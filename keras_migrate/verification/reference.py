@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.ir.graph import Model
+from keras_migrate.ir.passes.layout import IOLayout
 from keras_migrate.verification.compare import ATOL, RTOL, Diff, diff
 from keras_migrate.verification.report import BackendResult
 from keras_migrate.verification.tolerance import Tolerance, model_tolerance
 
-__all__ = ["Reference", "backend_request", "compute_reference", "judge"]
+__all__ = ["Reference", "backend_request", "compute_reference", "judge", "relayout_inputs"]
 
 _ORDER_KEY = "__order__"
 _TOLERANCE_KEY = "__tolerance__"
@@ -56,16 +57,34 @@ class Reference:
         return cls(outs, values, order, Tolerance(float(rtol), float(atol), str(compute)))
 
 
-def compute_reference(model: Model, arrays: list[np.ndarray], layers_reference: Model | None = None) -> Reference:
+def relayout_inputs(model: Model, arrays: list[np.ndarray], io_layout: IOLayout | None) -> list[np.ndarray]:
+    """The source's inputs as the converted model takes them (``--channels-last`` moved
+    some inputs' channel axis last)."""
+    if io_layout is None or not io_layout.inputs:
+        return arrays
+    perms = io_layout.inputs
+    return [np.ascontiguousarray(np.transpose(a, perms[n])) if n in perms else a for n, a in zip(model.graph.inputs, arrays)]
+
+
+def compute_reference(
+    model: Model, arrays: list[np.ndarray], layers_reference: Model | None = None, io_layout: IOLayout | None = None
+) -> Reference:
     """Run the numpy interpreter: outputs of ``model``, per-layer values of ``layers_reference``
-    (the IR as written, whose value names the converted file shares; ``model`` when None)."""
+    (the IR as written, whose value names the converted file shares; ``model`` when None).
+
+    ``io_layout``: the written model's interface was re-laid out (``--channels-last``): the
+    source's outputs are transposed to the written layout, so a backend's outputs are judged
+    against the source model itself, and ``layers_reference`` runs on re-laid-out inputs.
+    """
     from keras_migrate.ir.interpreter import run_graph
 
     values = run_graph(model.graph, arrays, intermediates=True)
     outputs = tuple(values[n] for n in model.graph.outputs)
+    if io_layout is not None:
+        outputs = tuple(o if p is None else np.transpose(o, p) for o, p in zip(outputs, io_layout.outputs))
     layered = model if layers_reference is None else layers_reference
     if layered is not model:
-        values = run_graph(layered.graph, arrays, intermediates=True)
+        values = run_graph(layered.graph, relayout_inputs(model, arrays, io_layout), intermediates=True)
     order = tuple(o for node in layered.graph.nodes for o in node.outputs)
     return Reference(outputs, {n: values[n] for n in order if n in values}, order, model_tolerance(model))
 

@@ -7,6 +7,7 @@ import pytest
 
 from keras_migrate.formats import load
 from keras_migrate.ir.passes import prepare_for_output
+from keras_migrate.ir.passes.layout import channels_last_io
 from tests._arrays import interpret, load_npz
 from tests.conversion._fixture_cases import discover
 
@@ -62,6 +63,16 @@ def test_channels_last_io_after_documented_transpose(gen: str, name: str) -> Non
         if f"output {n!r} is now channels_last" in notes:
             want = to_last(want)
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    # The structured record verification uses says the same as the notes.
+    layout = channels_last_io(model.graph)
+    assert layout.changed
+    for x, m, n in zip(ins, moved, model.graph.inputs):
+        if n in layout.inputs:
+            np.testing.assert_array_equal(np.transpose(x, layout.inputs[n]), m)
+        else:
+            assert m is x
+    for n, perm in zip(model.graph.outputs, layout.outputs):
+        assert (perm is not None) == (f"output {n!r} is now channels_last" in notes)
 
 
 def test_keep_data_format_changes_nothing() -> None:

@@ -14,7 +14,7 @@ Keras stores them in the same layout for both data formats.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,7 +26,7 @@ from keras_migrate.ir.passes.infer_types import infer_graph_types
 from keras_migrate.ir.rewrite import Rewriter
 from keras_migrate.ir.weights import Take
 
-__all__ = ["ChannelsLast", "to_channels_last"]
+__all__ = ["ChannelsLast", "IOLayout", "channels_last_io", "to_channels_last"]
 
 #: Layers with a ``data_format`` that compute on spatial tensors with channels on axis 1.
 _SPATIAL = frozenset(
@@ -59,6 +59,24 @@ _AXIS = frozenset({"BatchNormalization", "Concatenate", "Softmax", "LayerNormali
 
 # 1D layers take channels_first data too, but TensorFlow runs those fine; only move them
 # when they sit inside a channels_first run anyway.
+
+
+@dataclass(frozen=True, slots=True)
+class IOLayout:
+    """How ``--channels-last`` re-laid out a model's interface, so a verification can feed
+    the converted model the source's inputs and compare its outputs with the source's.
+
+    ``inputs``: input name -> the axes permutation taking the source's array to the
+    converted model's (``np.transpose(x, perm)``). ``outputs``: per flat output position,
+    the permutation taking the source's output to the converted one's, or None if unchanged.
+    """
+
+    inputs: Mapping[str, tuple[int, ...]]
+    outputs: tuple[tuple[int, ...] | None, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inputs) or any(p is not None for p in self.outputs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +125,9 @@ class _ToChannelsLast:
         self.rw = Rewriter(graph)
         self.tags: dict[str, _Tag] = {}
         self.notes: list[str] = []
+        #: Interface values whose layout changed (``keep_io=False``): see :class:`IOLayout`.
+        self.moved_inputs: dict[str, tuple[int, ...]] = {}
+        self.moved_outputs: list[tuple[int, ...] | None] = []
         self.dense_rows: dict[str, tuple[int, ...]] = {}
 
     def rank(self, value: str) -> int:
@@ -150,6 +171,7 @@ class _ToChannelsLast:
                 perm = _perm_to_last(t.rank, 1)
                 new_t = replace(t, shape=tuple(t.shape[p] for p in perm))
                 self.tags[name] = _Tag(1)
+                self.moved_inputs[name] = perm
                 self.rw.input(name, new_t)
                 self.notes.append(f"input {name!r} is now channels_last {list(new_t.shape)}")
             else:
@@ -161,8 +183,10 @@ class _ToChannelsLast:
         def out(name: str) -> str:
             if self.keep_io:
                 return self.as_is(name).name
-            if self.tags[name].moved is not None:
+            moved = self.tags[name].moved
+            if moved is not None:
                 self.notes.append(f"output {name!r} is now channels_last")
+            self.moved_outputs.append(None if moved is None else _perm_to_last(self.rank(name), moved))
             return self.rw.ref(name).name
 
         graph = self.rw.build(map_structure(out, g.output_structure))
@@ -276,6 +300,17 @@ def to_channels_last(graph: Graph, *, keep_io: bool = True) -> tuple[Graph, list
     rw = _ToChannelsLast(typed, keep_io)
     new = rw.run()
     return new, notes + rw.notes
+
+
+def channels_last_io(graph: Graph) -> IOLayout:
+    """The interface changes ``ChannelsLast(keep_io=False)`` makes to ``graph`` (the same
+    rewrite, run for its record; weights stay lazy, so this reads none)."""
+    flat = len(graph.outputs)
+    if not any(((lay.type in _SPATIAL or lay.type in _GLOBAL) and _is_cf(lay)) for lay in graph.layers):
+        return IOLayout({}, (None,) * flat)
+    rw = _ToChannelsLast(infer_graph_types(graph), keep_io=False)
+    rw.run()
+    return IOLayout(dict(rw.moved_inputs), tuple(rw.moved_outputs))
 
 
 class ChannelsLast(Pass):
