@@ -152,21 +152,11 @@ def spots(data: bytes, *, limit: int = 20000) -> list[Spot]:
 
 # ----------------------------------------------------------------------- crc32c / tables
 
-_POLY = 0x82F63B78
-_TABLE = []
-for _i in range(256):
-    _c = _i
-    for _ in range(8):
-        _c = (_c >> 1) ^ _POLY if _c & 1 else _c >> 1
-    _TABLE.append(_c)
-
-
 def crc32c(data: bytes) -> int:
     """CRC-32C (Castagnoli), as LevelDB tables and TF bundles use."""
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
+    import google_crc32c
+
+    return int(google_crc32c.value(data))
 
 
 def _mask(crc: int) -> int:

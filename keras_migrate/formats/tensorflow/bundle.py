@@ -23,7 +23,6 @@ import math
 import os
 import struct
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -51,61 +50,15 @@ _DT_NAMES = {7: "string", 8: "complex64", 18: "complex128", 20: "resource", 21: 
 # --------------------------------------------------------------------------- CRC32C
 
 
-@lru_cache(maxsize=1)
-def _crc_table() -> np.ndarray:
-    poly = 0x82F63B78
-    table = np.zeros(256, dtype=np.uint32)
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ poly if c & 1 else c >> 1
-        table[i] = c
-    return table
-
-
-def _crc_update(state: int, data: bytes | memoryview) -> int:
-    table = _crc_table().tolist()
-    for b in data:
-        state = table[(state ^ b) & 0xFF] ^ (state >> 8)
-    return state
-
-
-@lru_cache(maxsize=8)
-def _zeros_operator(length: int) -> tuple[np.ndarray, ...]:
-    """Tables applying "append ``length`` zero bytes" to a raw CRC register (a GF(2)-linear map)."""
-    table = _crc_table()
-    basis = (np.uint32(1) << np.arange(32, dtype=np.uint32)).astype(np.uint32)
-    for _ in range(length):
-        basis = table[basis & 0xFF] ^ (basis >> np.uint32(8))
-    out = []
-    for k in range(4):
-        t = np.zeros(256, dtype=np.uint32)
-        for bit in range(8):
-            has = (np.arange(256) >> bit) & 1 == 1
-            t[has] ^= basis[8 * k + bit]
-        out.append(t)
-    return tuple(out)
-
-
 def crc32c(data: bytes | memoryview) -> int:
-    """CRC-32C (Castagnoli) of ``data``; vectorized over chunks for large inputs."""
-    n = len(data)
-    if n < (1 << 16):
-        return _crc_update(0xFFFFFFFF, data) ^ 0xFFFFFFFF
-    chunk = max(4096, int(np.sqrt(n)) & ~7)
-    m = n // chunk
-    arr = np.frombuffer(data, dtype=np.uint8, count=m * chunk).reshape(m, chunk)
-    table = _crc_table()
-    state = np.full(m, 0xFFFFFFFF, dtype=np.uint32)
-    for j in range(chunk):
-        state = table[(state ^ arr[:, j]) & 0xFF] ^ (state >> np.uint32(8))
-    crcs = (state ^ np.uint32(0xFFFFFFFF)).tolist()
-    t0, t1, t2, t3 = (t.tolist() for t in _zeros_operator(chunk))
-    crc = crcs[0]
-    for c in crcs[1:]:
-        crc = t0[crc & 0xFF] ^ t1[(crc >> 8) & 0xFF] ^ t2[(crc >> 16) & 0xFF] ^ t3[crc >> 24] ^ c
-    tail = memoryview(data)[m * chunk :]
-    return _crc_update(crc ^ 0xFFFFFFFF, tail) ^ 0xFFFFFFFF
+    """CRC-32C (Castagnoli) of ``data``, as TF bundles and LevelDB tables store it.
+
+    Google's C library (``google-crc32c``, hardware CRC instructions where the CPU has them)
+    does the work: about 5 GB/s against the 8 MB/s of a table-driven loop in numpy.
+    """
+    import google_crc32c
+
+    return int(google_crc32c.value(bytes(data) if isinstance(data, memoryview) else data))
 
 
 def _unmask(masked: int) -> int:
