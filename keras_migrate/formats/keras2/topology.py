@@ -23,6 +23,7 @@ from keras_migrate.formats.tfkeras.layers import resolve_output_counts
 from keras_migrate.ir.graph import Graph, GraphBuilder, Layer, LayerOrigin, TensorType, ValueRef
 from keras_migrate.ir.ops.tf import TFOP_TYPE, tf_op_outputs
 from keras_migrate.ir.specs import WeightSpec, weight_specs
+from keras_migrate.ir.user_code import is_user_type
 from keras_migrate.ir.weights import Weight
 
 __all__ = ["ConfigReader", "attach_weights", "expected_weights", "graph_from_config", "num_outputs", "split_weights"]
@@ -461,6 +462,10 @@ def attach_weights(
     """
     new_layers = []
     for layer in graph.layers:
+        if is_user_type(layer.type):  # the user's class: the stored arrays in order, checked when it is built
+            stored = get(original_name(layer.name)) or []
+            new_layers.append(layer.with_weights(tuple(replace(w, name=f"{i}") for i, w in enumerate(stored))))
+            continue
         expected = expected_weights(layer)
         if not expected:
             new_layers.append(layer)
