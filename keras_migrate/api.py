@@ -147,6 +147,8 @@ def convert(
     dim_ordering: Literal["th", "tf"] | None = None,
     inference_only: bool = False,
     optimizer_step: int | None = None,
+    custom_objects: Sequence[str] = (),
+    lambdas: Sequence[str] = (),
 ) -> ConversionReport:
     """Convert ``src`` to ``out`` exactly as ``keras-migrate convert`` does.
 
@@ -179,7 +181,8 @@ def convert(
         src_path = os.fspath(src)
     else:
         reading = {"weights": weights, "vocabularies": vocabularies, "source_backend": source_backend,
-                   "bn_running_std": bn_running_std, "dim_ordering": dim_ordering}  # fmt: skip
+                   "bn_running_std": bn_running_std, "dim_ordering": dim_ordering,
+                   "custom_objects": custom_objects, "lambdas": lambdas}  # fmt: skip
         if any(reading.values()):
             raise ValueError(f"{', '.join(k for k, v in reading.items() if v)} apply to reading a file; src is already a model")
         src_path, given = src.provenance.source_path, src
@@ -190,6 +193,7 @@ def convert(
         given = load(
             src_path, weights=weights, vocabularies=vocabularies,
             source_backend=source_backend, bn_running_std=bn_running_std, dim_ordering=dim_ordering,
+            custom_objects=custom_objects, lambdas=lambdas,
         )  # fmt: skip
     source = given
     model = prepare_for_output(source, data_format=data_format)
@@ -277,6 +281,8 @@ def verify(
     source_backend: Literal["theano", "tensorflow"] | None = None,
     bn_running_std: Literal["variance", "std"] | None = None,
     dim_ordering: Literal["th", "tf"] | None = None,
+    custom_objects: Sequence[str] = (),
+    lambdas: Sequence[str] = (),
 ) -> VerifyReport:
     """Check that ``converted`` reproduces ``source`` (what ``keras-migrate verify`` does).
 
@@ -294,6 +300,7 @@ def verify(
         model = load(
             source, weights=weights, vocabularies=vocabularies,
             source_backend=source_backend, bn_running_std=bn_running_std, dim_ordering=dim_ordering,
+            custom_objects=custom_objects, lambdas=lambdas,
         )  # fmt: skip
     else:
         model = source

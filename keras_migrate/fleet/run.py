@@ -53,11 +53,16 @@ class BatchOptions:
     worker_memory: int = 6 << 30
     #: Warm workers per backend: one count for all, or ``{backend: count}`` (missing: 1).
     verify_workers: int | Mapping[str, int] = 1
+    #: The user's code (``--custom-objects``, ``--lambda``), loaded by every task.
+    custom_objects: tuple[str, ...] = ()
+    lambdas: tuple[str, ...] = ()
 
     def key_options(self) -> dict[str, Any]:
         return {
             "to": list(self.to), "verify": self.verify, "backends": list(self.backends),
             "data_format": self.data_format, "opset": self.opset, "seed": self.seed, "batch_size": self.batch_size,
+            **({"custom_objects": list(self.custom_objects), "lambdas": list(self.lambdas)}
+               if self.custom_objects or self.lambdas else {}),
         }  # fmt: skip
 
 

@@ -29,11 +29,12 @@ class UserNames:
     lambdas: Mapping[str, str] = field(default_factory=dict)
 
 
-_NAMES: ContextVar[UserNames] = ContextVar("keras_migrate_user_names", default=UserNames())
+_NONE = UserNames()
+_NAMES: ContextVar[UserNames | None] = ContextVar("keras_migrate_user_names", default=None)
 
 
 def current_user_names() -> UserNames:
-    return _NAMES.get()
+    return _NAMES.get() or _NONE
 
 
 @contextmanager

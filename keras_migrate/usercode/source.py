@@ -86,5 +86,5 @@ def import_user_module(spec: str) -> LoadedModule:
     except Exception as exc:  # the user's code failing is reported as one line
         sys.modules.pop(name, None)
         raise KerasMigrateError(f"{spec}: importing the custom-objects file failed: {type(exc).__name__}: {exc}",
-                                hint="the file runs as Keras 3 code after its upgrade; fix it or pass a Keras 3 version")  # fmt: skip
+                                hint="the file runs as Keras 3 code after its upgrade; fix it or pass a Keras 3 version") from exc  # fmt: skip
     return LoadedModule(module, spec, text, notes)

@@ -89,8 +89,11 @@ def _load(keras: Any, path: str) -> Any:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module.load_model()
+    from keras_migrate.usercode import custom_objects_from_env
+
+    custom = custom_objects_from_env()  # the user's --custom-objects, loaded as the parent did
     with _zero_random_initializers(keras):
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        return keras.saving.load_model(path, compile=False, safe_mode=True, custom_objects=custom)
 
 
 @contextlib.contextmanager
