@@ -1,0 +1,159 @@
+"""Issue 11 point 2: models holding user code, converted with the user's own file.
+
+``fixtures/usercode/legacy_layers.py`` is the user's file, legacy Keras 2 style; the
+``custom_layers_user`` models were built from it by tf_keras 2.21 and Keras 2.2.4. Each
+converts with ``--custom-objects`` (the file upgraded by the codemods in memory) to
+``.keras`` and ``.py``; each output runs on jax, torch and tensorflow in its own process
+(``keras.saving.load_model(path, custom_objects=...)``, ``safe_mode=True``; the ``.py``
+module's ``load_model()``) and must give the outputs the legacy software stored (rtol 1e-4,
+atol 1e-5). The numpy reference (user layers run by Keras 3) must match them too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from keras_migrate.cli import main as cli_main
+from tests._arrays import load_npz
+from tests._cli import convert_fails
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "fixtures"
+USER_FILE = FIXTURES / "usercode" / "legacy_layers.py"
+CASE = "custom_layers_user"
+GENERATIONS = ("tf-keras-2.21", "keras-2.2.4")
+KINDS = ("keras", "py")
+BACKENDS = ("jax", "torch", "tensorflow")
+
+_RUNNER = textwrap.dedent(
+    """
+    import importlib.util, json, sys
+    import numpy as np
+    import keras
+    import keras_migrate
+    from keras_migrate.usercode import load_user_code
+    jobs = json.loads(sys.argv[1])
+    custom = load_user_code([jobs["user_file"]]).custom_objects()
+    for job in jobs["jobs"]:
+        data = np.load(job["npz"])
+        if job["path"].endswith(".py"):
+            spec = importlib.util.spec_from_file_location("converted_" + str(abs(hash(job["path"]))), job["path"])
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            model = mod.load_model()
+        else:
+            model = keras.saving.load_model(job["path"], custom_objects=custom, safe_mode=True, compile=False)
+        outs = model.predict(data["input_0"], verbose=0)
+        np.savez(job["result"], *[np.asarray(o) for o in outs])
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+    out = tmp_path_factory.mktemp("user_code")
+    paths = {}
+    for gen in GENERATIONS:
+        for kind in KINDS:
+            target = out / f"{gen}_{CASE}.{kind}"
+            code = cli_main(["convert", str(FIXTURES / gen / f"{CASE}.h5"), "-o", str(target),
+                             "--custom-objects", str(USER_FILE)])  # fmt: skip
+            assert code == 0
+            paths[gen, kind] = target
+    return paths
+
+
+@pytest.mark.parametrize("gen", GENERATIONS)
+def test_reference_runs_user_layers_through_keras(gen: str) -> None:
+    from keras_migrate.api import load
+    from keras_migrate.ir.interpreter import run_graph
+
+    model = load(FIXTURES / gen / f"{CASE}.h5", custom_objects=[str(USER_FILE)])
+    ins, expected = load_npz(FIXTURES / gen / f"{CASE}.npz")
+    got = run_graph(model.graph, ins)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+    assert {o.name for o in model.user_code} >= {"BSplineWeighting", "ScaledShift", "MaskedGlobalAveragePooling1D",
+                                                  "swish_beta", "l2norm"}  # fmt: skip
+    assert any("rewritten (imports)" in n for n in model.provenance.notes)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_outputs_match_on_backend(backend: str, converted: dict[tuple[str, str], Path], tmp_path: Path) -> None:
+    jobs = []
+    for (gen, kind), path in converted.items():
+        jobs.append({"path": str(path), "npz": str(FIXTURES / gen / f"{CASE}.npz"), "result": str(tmp_path / f"{gen}_{kind}.npz"),
+                     "gen": gen, "kind": kind})  # fmt: skip
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", _RUNNER, json.dumps({"user_file": str(USER_FILE), "jobs": jobs})],
+                          env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for job in jobs:
+        _, expected = load_npz(job["npz"])
+        got = np.load(job["result"])
+        assert len(got.files) == len(expected)
+        for i, e in enumerate(expected):
+            np.testing.assert_allclose(got[f"arr_{i}"], e, rtol=1e-4, atol=1e-5, err_msg=f"{job['gen']} {job['kind']} {backend}")
+
+
+def test_missing_class_names_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A Keras 3 file (taken as it is) with the functions and the Lambda, but not the classes."""
+    user = tmp_path / "functions_only.py"
+    user.write_text("import keras\n\n\ndef swish_beta(x):\n    return x * keras.ops.sigmoid(1.5 * x)\n\n\n"
+                    "def l2norm(t):\n    return keras.ops.normalize(t, axis=-1)\n\n\nLAMBDAS = {'l2norm': l2norm}\n")  # fmt: skip
+    convert_fails(["convert", str(FIXTURES / "keras-2.2.4" / f"{CASE}.h5"), "--custom-objects", str(user)],
+                  tmp_path / "m.keras", capsys, "BSplineWeighting", "--custom-objects")  # fmt: skip
+    convert_fails(["convert", str(FIXTURES / "keras-2.2.4" / f"{CASE}.h5")], tmp_path / "m.keras", capsys,
+                  "l2norm", "--lambda")  # fmt: skip
+
+
+def test_weight_order_mismatch_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A class creating its variables in another order than the legacy class did."""
+    text = USER_FILE.read_text()
+    swapped = text.replace(
+        '        self.knots = self.add_weight(name="knots", shape=(self.n_knots,), initializer="uniform", trainable=True)\n'
+        '        self.scale = self.add_weight(name="scale", shape=(int(input_shape[-1]),), initializer="ones", trainable=True)\n',
+        '        self.scale = self.add_weight(name="scale", shape=(int(input_shape[-1]),), initializer="ones", trainable=True)\n'
+        '        self.knots = self.add_weight(name="knots", shape=(self.n_knots,), initializer="uniform", trainable=True)\n',
+    )
+    assert swapped != text
+    user = tmp_path / "swapped_layers.py"
+    user.write_text(swapped)
+    err = convert_fails(["convert", str(FIXTURES / "keras-2.2.4" / f"{CASE}.h5"), "--custom-objects", str(user)],
+                        tmp_path / "m.keras", capsys, "bspline", "scale", "(5,)", "(4,)")  # fmt: skip
+    assert "creation order" in err
+
+
+def test_model_file_never_supplies_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Given the classes but no Lambda replacement, the stored Lambda bytecode is refused, not run."""
+    user = tmp_path / "no_lambdas.py"
+    user.write_text(USER_FILE.read_text().replace('LAMBDAS = {"l2norm": l2norm}', ""))
+    convert_fails(["convert", str(FIXTURES / "keras-2.2.4" / f"{CASE}.h5"), "--custom-objects", str(user)],
+                  tmp_path / "m.keras", capsys, "l2norm", "--lambda")  # fmt: skip
+
+
+def test_lambda_option_replaces_by_name(tmp_path: Path) -> None:
+    user = tmp_path / "no_lambdas2.py"
+    user.write_text(USER_FILE.read_text().replace('LAMBDAS = {"l2norm": l2norm}', ""))
+    out = tmp_path / "m.keras"
+    code = cli_main(["convert", str(FIXTURES / "tf-keras-2.21" / f"{CASE}.h5"), "-o", str(out), "--custom-objects",
+                     str(user), "--lambda", f"l2norm={user}:l2norm"])  # fmt: skip
+    assert code == 0 and out.exists()
+    config = json.loads(__import__("zipfile").ZipFile(out).read("config.json"))
+    entries = {e["name"]: e for e in config["config"]["layers"]}
+    assert entries["l2norm"]["registered_name"] == "keras_migrate>UserFunction"
+    assert entries["bspline"]["class_name"] == "BSplineWeighting"
+    assert entries["dense"]["config"]["activation"]["config"] == "swish_beta"
+
+
+def test_onnx_refuses_user_layers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    convert_fails(["convert", str(FIXTURES / "keras-2.2.4" / f"{CASE}.h5"), "--custom-objects", str(USER_FILE)],
+                  tmp_path / "m.onnx", capsys, "user")  # fmt: skip
