@@ -13,9 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from keras_migrate.ir.user_code import UserObject, is_user_type, user_class_name
+from keras_migrate.errors import UnsupportedError
+from keras_migrate.ir.graph import Model
+from keras_migrate.ir.user_code import (
+    USER_FUNCTION_LAYER,
+    UserObject,
+    is_user_type,
+    user_class_name,
+)
 
-__all__ = ["with_user_objects"]
+__all__ = ["refuse_user_code", "with_user_objects"]
 
 _FUNCTION_KEYS = ("activation", "recurrent_activation")
 
@@ -49,3 +56,23 @@ def with_user_objects(config: Any, objects: Sequence[UserObject]) -> Any:
         return value
 
     return visit(config)
+
+
+def refuse_user_code(model: Model, what: str) -> None:
+    """Outputs that cannot carry Python (ONNX) refuse user layers and functions, naming the first."""
+    functions = {o.name for o in model.user_code if o.kind != "layer"}
+    for _, layer in model.graph.walk_layers():
+        used = None
+        if is_user_type(layer.type):
+            used = f"user class {user_class_name(layer.type)}"
+        elif layer.type == USER_FUNCTION_LAYER:
+            used = f"user function {layer.config.get('function')!r} (a Lambda replacement)"
+        else:
+            names = [v for k, v in layer.config.items() if k in _FUNCTION_KEYS and v in functions]
+            used = f"user function {names[0]!r}" if names else None
+        if used is not None:
+            raise UnsupportedError(
+                f"{used} (--custom-objects) cannot be exported to {what}: it is Python code",
+                layer=layer.name,
+                hint="convert to .keras or .py instead",
+            )

@@ -156,4 +156,4 @@ def test_lambda_option_replaces_by_name(tmp_path: Path) -> None:
 
 def test_onnx_refuses_user_layers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     convert_fails(["convert", str(FIXTURES / "keras-2.2.4" / f"{CASE}.h5"), "--custom-objects", str(USER_FILE)],
-                  tmp_path / "m.onnx", capsys, "user")  # fmt: skip
+                  tmp_path / "m.onnx", capsys, "user function", "ONNX", ".keras or .py")  # fmt: skip
