@@ -111,9 +111,9 @@ def rule_for(class_name: str, rules: str = KERAS2) -> Rule | None:
 #: hint for any other class).
 _REFUSALS: dict[str, tuple[str, str, str]] = {
     KERAS2: (
-        "rebuild the layer in code, or replace it with built-in layers before converting",
+        "give it a replacement function with --lambda LAYER=FILE.py:NAME, or replace it with built-in layers",
         "unknown layer class {!r}",
-        "it is not a built-in Keras layer; custom layers are not supported yet",
+        "it is not a built-in Keras layer: pass the file defining it with --custom-objects FILE.py",
     ),
     KERAS1: (
         "replace the Lambda with a built-in layer before converting",

@@ -41,7 +41,7 @@ class UserCode:
     objects: tuple[UserObject, ...]
     layers: Mapping[str, type] = field(default_factory=dict)
     functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
-    #: Lambda layer name -> the name of the function replacing it (a key of ``functions``).
+    #: Lambda layer name -> the registered name of the function replacing it (a key of ``functions``).
     lambdas: Mapping[str, str] = field(default_factory=dict)
     #: What the codemods rewrote and the follow-ups they flagged, one line each.
     notes: tuple[str, ...] = ()
@@ -72,7 +72,7 @@ class UserCode:
 
         used = []
         for obj in self.objects:
-            if (obj.kind == "layer" and user_type(obj.name) in layer_types) or (obj.kind != "layer" and obj.name in activations):
+            if (obj.kind == "layer" and user_type(obj.name) in layer_types) or (obj.kind != "layer" and (obj.name in activations or obj.registered_name in activations)):
                 used.append(obj)
         return tuple(used)
 
@@ -108,13 +108,13 @@ def load_user_code(specs: Sequence[str], lambdas: Sequence[str] = ()) -> UserCod
         if not callable(fn):
             raise KerasMigrateError(f"--lambda {option!r}: {file} defines no function {name!r}",
                                     hint="name a function defined in that file")  # fmt: skip
-        _add_function(name, fn, mod, file, objects, functions, kind="lambda")
-        lambda_map[layer] = name
+        lambda_map[layer] = _add_function(name, fn, mod, file, objects, functions, kind="lambda")
     return UserCode(tuple(objects.values()), layers, functions, lambda_map, tuple(notes), tuple(specs), tuple(lambdas))
 
 
 def _add_function(name: str, fn: Any, mod: Any, origin: str, objects: dict[str, UserObject],
-                  functions: dict[str, Callable[..., Any]], kind: str = "function") -> None:  # fmt: skip
+                  functions: dict[str, Callable[..., Any]], kind: str = "function") -> str:  # fmt: skip
+    """Record a function under its name and registered name; returns the registered name."""
     import keras
 
     registered = keras.saving.get_registered_name(fn)
@@ -125,6 +125,7 @@ def _add_function(name: str, fn: Any, mod: Any, origin: str, objects: dict[str, 
     if prior is None or kind == "lambda":
         objects[f"f:{name}"] = UserObject(name, "lambda" if kind == "lambda" else "function", registered, name,  # type: ignore[arg-type]
                                           mod.__name__, origin, getattr(mod, "__user_source__", ""))  # fmt: skip
+    return str(registered)
 
 
 def _collect(loaded: Any, objects: dict[str, UserObject], layers: dict[str, type],
@@ -152,8 +153,7 @@ def _collect(loaded: Any, objects: dict[str, UserObject], layers: dict[str, type
                 raise KerasMigrateError(f"{loaded.origin}: LAMBDAS[{layer!r}] is not a function",
                                         hint="LAMBDAS maps Lambda layer names to functions")  # fmt: skip
             name = getattr(fn, "__name__", str(layer))
-            _add_function(name, fn, mod, loaded.origin, objects, functions, kind="lambda")
-            lambda_map[str(layer)] = name
+            lambda_map[str(layer)] = _add_function(name, fn, mod, loaded.origin, objects, functions, kind="lambda")
 
 
 def install(user_code: UserCode | None) -> None:

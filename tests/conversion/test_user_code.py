@@ -28,6 +28,9 @@ from tests._cli import convert_fails
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 USER_FILE = FIXTURES / "usercode" / "legacy_layers.py"
+#: the user's file -> how it is written: the legacy original (upgraded by the codemods) and
+#: the user's own Keras 3 rewrite (taken as it is; registered under ``my_models``).
+USER_FILES = {"legacy": USER_FILE, "keras3": FIXTURES / "usercode" / "keras3_layers.py"}
 CASE = "custom_layers_user"
 GENERATIONS = ("tf-keras-2.21", "keras-2.2.4")
 KINDS = ("keras", "py")
@@ -41,8 +44,8 @@ _RUNNER = textwrap.dedent(
     import keras_migrate
     from keras_migrate.usercode import load_user_code
     jobs = json.loads(sys.argv[1])
-    custom = load_user_code([jobs["user_file"]]).custom_objects()
     for job in jobs["jobs"]:
+        custom = load_user_code([job["user_file"]]).custom_objects()
         data = np.load(job["npz"])
         if job["path"].endswith(".py"):
             spec = importlib.util.spec_from_file_location("converted_" + str(abs(hash(job["path"]))), job["path"])
@@ -58,42 +61,47 @@ _RUNNER = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, str], Path]:
     out = tmp_path_factory.mktemp("user_code")
     paths = {}
     for gen in GENERATIONS:
-        for kind in KINDS:
-            target = out / f"{gen}_{CASE}.{kind}"
-            code = cli_main(["convert", str(FIXTURES / gen / f"{CASE}.h5"), "-o", str(target),
-                             "--custom-objects", str(USER_FILE)])  # fmt: skip
-            assert code == 0
-            paths[gen, kind] = target
+        for user, user_file in USER_FILES.items():
+            for kind in KINDS:
+                target = out / f"{gen}_{user}_{CASE}.{kind}"
+                code = cli_main(["convert", str(FIXTURES / gen / f"{CASE}.h5"), "-o", str(target),
+                                 "--custom-objects", str(user_file)])  # fmt: skip
+                assert code == 0
+                paths[gen, user, kind] = target
     return paths
 
 
+@pytest.mark.parametrize("user", sorted(USER_FILES))
 @pytest.mark.parametrize("gen", GENERATIONS)
-def test_reference_runs_user_layers_through_keras(gen: str) -> None:
+def test_reference_runs_user_layers_through_keras(gen: str, user: str) -> None:
     from keras_migrate.api import load
     from keras_migrate.ir.interpreter import run_graph
 
-    model = load(FIXTURES / gen / f"{CASE}.h5", custom_objects=[str(USER_FILE)])
+    model = load(FIXTURES / gen / f"{CASE}.h5", custom_objects=[str(USER_FILES[user])])
     ins, expected = load_npz(FIXTURES / gen / f"{CASE}.npz")
     got = run_graph(model.graph, ins)
     for g, e in zip(got, expected, strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
     assert {o.name for o in model.user_code} >= {"BSplineWeighting", "ScaledShift", "MaskedGlobalAveragePooling1D",
                                                   "swish_beta", "l2norm"}  # fmt: skip
-    assert any("rewritten (imports)" in n for n in model.provenance.notes)
+    rewritten = [n for n in model.provenance.notes if "rewritten (" in n]
+    assert bool(rewritten) == (user == "legacy"), rewritten  # Keras 3 code is taken as it is
+    registered = {o.name: o.registered_name for o in model.user_code}
+    assert registered["BSplineWeighting"] == ("my_models>BSplineWeighting" if user == "keras3" else "BSplineWeighting")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_outputs_match_on_backend(backend: str, converted: dict[tuple[str, str], Path], tmp_path: Path) -> None:
+def test_outputs_match_on_backend(backend: str, converted: dict[tuple[str, str, str], Path], tmp_path: Path) -> None:
     jobs = []
-    for (gen, kind), path in converted.items():
-        jobs.append({"path": str(path), "npz": str(FIXTURES / gen / f"{CASE}.npz"), "result": str(tmp_path / f"{gen}_{kind}.npz"),
-                     "gen": gen, "kind": kind})  # fmt: skip
+    for (gen, user, kind), path in converted.items():
+        jobs.append({"path": str(path), "npz": str(FIXTURES / gen / f"{CASE}.npz"), "user_file": str(USER_FILES[user]),
+                     "result": str(tmp_path / f"{gen}_{user}_{kind}.npz"), "id": f"{gen} {user} {kind}"})  # fmt: skip
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", _RUNNER, json.dumps({"user_file": str(USER_FILE), "jobs": jobs})],
+    proc = subprocess.run([sys.executable, "-c", _RUNNER, json.dumps({"jobs": jobs})],
                           env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     for job in jobs:
@@ -101,7 +109,7 @@ def test_outputs_match_on_backend(backend: str, converted: dict[tuple[str, str],
         got = np.load(job["result"])
         assert len(got.files) == len(expected)
         for i, e in enumerate(expected):
-            np.testing.assert_allclose(got[f"arr_{i}"], e, rtol=1e-4, atol=1e-5, err_msg=f"{job['gen']} {job['kind']} {backend}")
+            np.testing.assert_allclose(got[f"arr_{i}"], e, rtol=1e-4, atol=1e-5, err_msg=f"{job['id']} {backend}")
 
 
 def test_missing_class_names_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,3 +165,15 @@ def test_lambda_option_replaces_by_name(tmp_path: Path) -> None:
 def test_onnx_refuses_user_layers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     convert_fails(["convert", str(FIXTURES / "keras-2.2.4" / f"{CASE}.h5"), "--custom-objects", str(USER_FILE)],
                   tmp_path / "m.onnx", capsys, "user function", "ONNX", ".keras or .py")  # fmt: skip
+
+
+def test_keras_output_keeps_registered_names(tmp_path: Path) -> None:
+    import zipfile
+
+    out = tmp_path / "m.keras"
+    assert cli_main(["convert", str(FIXTURES / "keras-2.2.4" / f"{CASE}.h5"), "-o", str(out),
+                     "--custom-objects", str(USER_FILES["keras3"])]) == 0  # fmt: skip
+    entries = {e["name"]: e for e in json.loads(zipfile.ZipFile(out).read("config.json"))["config"]["layers"]}
+    assert entries["bspline"]["registered_name"] == "my_models>BSplineWeighting"
+    assert entries["l2norm"]["config"]["function"] == "my_models>l2norm"
+    assert entries["dense_1"]["config"]["activation"]["config"] == "my_models>swish_beta"
