@@ -28,6 +28,7 @@ __all__ = [
     "current_runner",
     "install_runner",
     "is_user_type",
+    "reference_notes",
     "user_class_name",
     "user_type",
 ]
@@ -106,3 +107,21 @@ def install_runner(runner: UserRunner | None) -> None:
 
 def current_runner() -> UserRunner | None:
     return _RUNNER[0] if _RUNNER else None
+
+
+def reference_notes(model: Any) -> list[str]:
+    """One line per layer whose reference values came from user code, and what ran it
+    (``layer 'x' (user class Foo) run by Keras 3 numpy backend``); empty without user code."""
+    functions = {o.name for o in getattr(model, "user_code", ()) if o.kind != "layer"}
+    found = []
+    for _, layer in model.graph.walk_layers():
+        if is_user_type(layer.type):
+            found.append(f"layer {layer.name!r} (user class {user_class_name(layer.type)})")
+        elif layer.type == USER_FUNCTION_LAYER:
+            found.append(f"layer {layer.name!r} (user function {layer.config.get('function')!r}, a Lambda replacement)")
+        else:
+            used = sorted(v for k, v in layer.config.items() if k in ("activation", "recurrent_activation") and v in functions)
+            found += [f"layer {layer.name!r} (user activation {u!r})" for u in used]
+    runner = current_runner()
+    how = runner.describe() if runner is not None else "no runner"
+    return [f"{f} run by {how}" for f in found]

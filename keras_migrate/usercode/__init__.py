@@ -123,7 +123,7 @@ def _add_function(name: str, fn: Any, mod: Any, origin: str, objects: dict[str, 
         functions[registered] = fn
     prior = objects.get(f"f:{name}")
     if prior is None or kind == "lambda":
-        objects[f"f:{name}"] = UserObject(name, "lambda" if kind == "lambda" else "function", registered, name,  # type: ignore[arg-type]
+        objects[f"f:{name}"] = UserObject(name, "lambda" if kind == "lambda" else "function", registered, name,
                                           mod.__name__, origin, getattr(mod, "__user_source__", ""))  # fmt: skip
     return str(registered)
 

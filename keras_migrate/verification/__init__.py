@@ -20,6 +20,7 @@ import numpy as np
 
 from keras_migrate.errors import KerasMigrateError, MissingDependencyError
 from keras_migrate.ir.graph import Model
+from keras_migrate.ir.user_code import reference_notes
 from keras_migrate.verification.backends import ALL_BACKENDS, available_backends, run_backend
 from keras_migrate.verification.compare import ATOL, RTOL, Diff, diff
 from keras_migrate.verification.inputs import load_inputs, make_inputs
@@ -117,4 +118,5 @@ def verify_model(
             )  # fmt: skip
             raw = workers.run(backend, request) if workers is not None else run_backend(backend, request, work, timeout)
             results.append(judge(backend, raw, reference))
-    return VerifyReport(converted, tuple(results), rtol=reference.tolerance.rtol, atol=reference.tolerance.atol)
+    return VerifyReport(converted, tuple(results), rtol=reference.tolerance.rtol, atol=reference.tolerance.atol,
+                        notes=tuple(reference_notes(model)))  # fmt: skip

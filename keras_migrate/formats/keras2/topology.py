@@ -447,6 +447,13 @@ def expected_weights(layer: Layer) -> list[tuple[str, WeightSpec]]:
     return tr + nt
 
 
+def _user_weight_names(stored: Sequence[Weight]) -> tuple[Weight, ...]:
+    """A user layer's stored weights, in order, named as the file names them (``bspline/knots:0``
+    -> ``knots``; the position where a name repeats): only order matters when they are written."""
+    names = [w.name.rsplit("/", 1)[-1].split(":", 1)[0] or str(i) for i, w in enumerate(stored)]
+    return tuple(replace(w, name=n if names.count(n) == 1 else f"{n}_{i}") for i, (n, w) in enumerate(zip(names, stored, strict=True)))
+
+
 def attach_weights(
     graph: Graph,
     get: Callable[[str], Sequence[Weight] | None],
@@ -464,7 +471,7 @@ def attach_weights(
     for layer in graph.layers:
         if is_user_type(layer.type):  # the user's class: the stored arrays in order, checked when it is built
             stored = get(original_name(layer.name)) or []
-            new_layers.append(layer.with_weights(tuple(replace(w, name=f"{i}") for i, w in enumerate(stored))))
+            new_layers.append(layer.with_weights(_user_weight_names(stored)))
             continue
         expected = expected_weights(layer)
         if not expected:
