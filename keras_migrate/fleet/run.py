@@ -177,6 +177,7 @@ def _convert_and_verify(
             request = backend_request(
                 ver["converted"], ver["input_names"], ver["input_structure"], ver["inputs"],
                 os.path.join(ver["work"], f"{backend}.npz"), os.path.join(ver["work"], f"{backend}.json"),
+                custom_objects=[*options.custom_objects, *(spec.split("=", 1)[-1].rpartition(":")[0] for spec in options.lambdas)],
             )  # fmt: skip
             raw = pool.run(backend, request, slot)
             try:

@@ -13,13 +13,11 @@ from a temporary directory), and collects:
 
 :meth:`UserCode.reading` tells the readers those names; :func:`install` makes the numpy
 interpreter run them through Keras 3 (:mod:`keras_migrate.usercode.runner`) and passes the
-same files to verification workers (``KERAS_MIGRATE_CUSTOM_OBJECTS``).
+same files to verification workers (in their requests).
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,11 +26,7 @@ from typing import Any
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.ir.user_code import UserObject
 
-__all__ = ["ENV", "UserCode", "custom_objects_from_env", "install", "load_user_code"]
-
-#: Environment variable carrying the user's files to verification workers (JSON).
-ENV = "KERAS_MIGRATE_CUSTOM_OBJECTS"
-
+__all__ = ["UserCode", "install", "load_user_code"]
 
 @dataclass(frozen=True, slots=True)
 class UserCode:
@@ -157,26 +151,13 @@ def _collect(loaded: Any, objects: dict[str, UserObject], layers: dict[str, type
 
 
 def install(user_code: UserCode | None) -> None:
-    """Run ``user_code`` wherever the interpreter meets it, and hand its files to the
-    verification workers (``None``: uninstall)."""
+    """Run ``user_code`` wherever this process's numpy interpreter meets user layers
+    (``None``: uninstall). Verification workers get the files in their request instead."""
     from keras_migrate.ir.user_code import install_runner
 
     if user_code is None:
         install_runner(None)
-        os.environ.pop(ENV, None)
         return
     from keras_migrate.usercode.runner import KerasRunner
 
     install_runner(KerasRunner(user_code))
-    os.environ[ENV] = json.dumps({"specs": list(user_code.specs), "lambdas": list(user_code.lambda_specs)})
-
-
-def custom_objects_from_env() -> dict[str, Any] | None:
-    """In a verification worker: the user's objects the parent process loaded, if any."""
-    raw = os.environ.get(ENV)
-    if not raw:
-        return None
-    data = json.loads(raw)
-    code = load_user_code(data.get("specs", []), data.get("lambdas", []))
-    install(code)
-    return code.custom_objects()

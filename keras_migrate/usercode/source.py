@@ -87,4 +87,5 @@ def import_user_module(spec: str) -> LoadedModule:
         sys.modules.pop(name, None)
         raise KerasMigrateError(f"{spec}: importing the custom-objects file failed: {type(exc).__name__}: {exc}",
                                 hint="the file runs as Keras 3 code after its upgrade; fix it or pass a Keras 3 version") from exc  # fmt: skip
-    return LoadedModule(module, spec, text, notes)
+    origin = os.path.abspath(spec) if path == spec else spec  # workers in other directories import it too
+    return LoadedModule(module, origin, text, notes)

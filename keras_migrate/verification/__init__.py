@@ -115,6 +115,7 @@ def verify_model(
             request = backend_request(
                 converted, list(model.graph.inputs), model.graph.input_structure, inputs_npz,
                 os.path.join(work, f"{backend}.npz"), os.path.join(work, f"{backend}.json"),
+                custom_objects=sorted({o.origin for o in model.user_code}),
             )  # fmt: skip
             raw = workers.run(backend, request) if workers is not None else run_backend(backend, request, work, timeout)
             results.append(judge(backend, raw, reference))
