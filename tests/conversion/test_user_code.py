@@ -177,3 +177,37 @@ def test_keras_output_keeps_registered_names(tmp_path: Path) -> None:
     assert entries["bspline"]["registered_name"] == "my_models>BSplineWeighting"
     assert entries["l2norm"]["config"]["function"] == "my_models>l2norm"
     assert entries["dense_1"]["config"]["activation"]["config"] == "my_models>swish_beta"
+
+
+def test_module_name_and_reference_notes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--custom-objects`` takes a dotted module name too; the reference says what ran user code."""
+    from keras_migrate.api import load
+    from keras_migrate.ir.user_code import reference_notes
+
+    monkeypatch.syspath_prepend(str(FIXTURES / "usercode"))
+    model = load(FIXTURES / "tf-keras-2.21" / f"{CASE}.h5", custom_objects=["keras3_layers"])
+    notes = reference_notes(model)
+    assert len(notes) == 5, notes  # the activation, three classes, the Lambda replacement
+    assert all(" run by Keras 3 " in n and n.endswith(" backend") for n in notes), notes
+    assert any(n.startswith("layer 'bspline' (user class BSplineWeighting)") for n in notes), notes
+
+
+def test_batch_mode_takes_user_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "models"
+    src.mkdir()
+    for i, gen in enumerate(GENERATIONS):
+        (src / f"model{i}.h5").write_bytes((FIXTURES / gen / f"{CASE}.h5").read_bytes())
+    out = tmp_path / "out"
+    code = cli_main(["convert", str(src), "-o", str(out), "--jobs", "1", "--custom-objects", str(USER_FILE)])
+    assert code == 0, capsys.readouterr().err
+    assert sorted(p.name for p in out.glob("*.keras")) == [f"model{i}.h5.keras" for i in range(len(GENERATIONS))]
+
+
+def test_verify_api_runs_user_code_on_a_backend(tmp_path: Path) -> None:
+    from keras_migrate.api import convert
+
+    report = convert(FIXTURES / "keras-2.2.4" / f"{CASE}.h5", tmp_path / "m.keras", custom_objects=[str(USER_FILE)],
+                     verify=True, backends=["jax"])  # fmt: skip
+    assert report.ok and report.verification is not None
+    assert any("(user class MaskedGlobalAveragePooling1D) run by Keras 3" in n for n in report.verification.notes)
+    assert any("rewritten (backend): K.sum -> keras.ops.sum" in n for n in report.notes)
