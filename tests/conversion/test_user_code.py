@@ -211,3 +211,27 @@ def test_verify_api_runs_user_code_on_a_backend(tmp_path: Path) -> None:
     assert report.ok and report.verification is not None
     assert any("(user class MaskedGlobalAveragePooling1D) run by Keras 3" in n for n in report.verification.notes)
     assert any("rewritten (backend): K.sum -> keras.ops.sum" in n for n in report.notes)
+
+
+#: tf_keras forms of the case: (model file, weights file or None).
+TFK_FORMS = {
+    "h5": (f"{CASE}.h5", None), "json+h5": (f"{CASE}.json", f"{CASE}_weights.h5"),
+    "savedmodel": (f"{CASE}.savedmodel", None), "json+ckpt": (f"{CASE}.json", f"{CASE}_ckpt/ckpt"),
+    "tfk.keras": (f"{CASE}.tfk.keras", None),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("form", sorted(TFK_FORMS))
+def test_every_tf_keras_form_gives_user_layers_their_weights(form: str) -> None:
+    """Weights of user layers come from HDF5 by layer name, from checkpoints and SavedModels
+    by object (``variables`` view or creation order), from ``.keras`` by ``vars/<i>``."""
+    from keras_migrate.api import load
+    from keras_migrate.ir.interpreter import run_graph
+
+    folder = FIXTURES / "tf-keras-2.21"
+    model_file, weights = TFK_FORMS[form]
+    model = load(folder / model_file, weights=folder / weights if weights else None, custom_objects=[str(USER_FILE)])
+    assert [w.shape for w in model.graph.layer("bspline").weights] == [(4,), (5,)]
+    ins, expected = load_npz(folder / f"{CASE}.npz")
+    for g, e in zip(run_graph(model.graph, ins), expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
