@@ -155,7 +155,7 @@ class ZipWeights(ObjectWeights):
         group = self._file.get(f"{prefix}vars") if prefix is not None else None
         if group is None:
             return []
-        keys = sorted((k for k in group.keys() if k.isdigit()), key=int)  # Keras saves variables as 0, 1, ... in order
+        keys = sorted((k for k in group if k.isdigit()), key=int)  # Keras saves variables as 0, 1, ... in order
         out = []
         for k in keys:
             ds = group[k]
