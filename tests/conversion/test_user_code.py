@@ -235,3 +235,24 @@ def test_every_tf_keras_form_gives_user_layers_their_weights(form: str) -> None:
     ins, expected = load_npz(folder / f"{CASE}.npz")
     for g, e in zip(run_graph(model.graph, ins), expected, strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("source", "rewritten", "follow_up"),
+    [
+        ("from keras import backend as K\n\n\ndef act(x):\n    return K.relu(x, alpha=0.1) * K.learning_phase()\n",
+         "K.relu -> keras.activations.relu", "learning phase"),
+        ("import keras\n\n\ndef act(x):\n    return keras.ops.relu(x)\n", None, None),
+    ],
+    ids=["legacy", "keras3"],
+)  # fmt: skip
+def test_upgrade_reports_rewrites_and_follow_ups(tmp_path: Path, source: str, rewritten: str | None, follow_up: str | None) -> None:
+    from keras_migrate.usercode.source import upgrade_source
+
+    path = tmp_path / "user.py"
+    path.write_text(source)
+    text, notes = upgrade_source(str(path))
+    assert (text == source) == (rewritten is None)
+    assert any(f"rewritten (backend): {rewritten}" in n for n in notes) if rewritten else not notes
+    if follow_up:
+        assert any("follow-up (backend)" in n and follow_up in n for n in notes), notes
