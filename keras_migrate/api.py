@@ -18,7 +18,7 @@ cheap): each function imports the pipeline when called.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
@@ -98,6 +98,8 @@ def load(
     source_backend: Literal["theano", "tensorflow"] | None = None,
     bn_running_std: Literal["variance", "std"] | None = None,
     dim_ordering: Literal["th", "tf"] | None = None,
+    custom_objects: Sequence[str] = (),
+    lambdas: Sequence[str] = (),
 ) -> Model:
     """Read any supported model file into the IR (what ``keras-migrate inspect`` prints).
 
@@ -105,12 +107,21 @@ def load(
     ``path``. ``vocabularies``: ``{legacy layer name: vocabulary file}`` for lookup layers
     whose vocabulary the file does not hold. The last three are facts Keras 1 files do not
     record (inferred when None; the CLI's ``--source-backend``, ``--bn-running-std``,
-    ``--dim-ordering``); other files ignore them. Raises
+    ``--dim-ordering``); other files ignore them. ``custom_objects``: the user's own Python
+    files or module names defining the model's custom classes and functions, ``lambdas``:
+    ``LAYER=FILE.py:NAME`` Lambda replacements (docs/user-code.md; this runs the *user's*
+    code, never the model file's). Raises
     :class:`~keras_migrate.errors.KerasMigrateError` for anything that cannot be read exactly.
     """
     from keras_migrate.formats import load as read_model
     from keras_migrate.formats.keras1.reader import options
 
+    if custom_objects or lambdas:
+        from keras_migrate.usercode.model import load_with_user_code
+
+        return load_with_user_code(path, custom_objects, lambdas, lambda: load(
+            path, weights=weights, vocabularies=vocabularies, source_backend=source_backend,
+            bn_running_std=bn_running_std, dim_ordering=dim_ordering))  # fmt: skip
     with options(source_backend=source_backend, bn_running_std=bn_running_std, dim_ordering=dim_ordering):
         return read_model(
             os.fspath(path),
@@ -136,6 +147,8 @@ def convert(
     dim_ordering: Literal["th", "tf"] | None = None,
     inference_only: bool = False,
     optimizer_step: int | None = None,
+    custom_objects: Sequence[str] = (),
+    lambdas: Sequence[str] = (),
 ) -> ConversionReport:
     """Convert ``src`` to ``out`` exactly as ``keras-migrate convert`` does.
 
@@ -168,7 +181,8 @@ def convert(
         src_path = os.fspath(src)
     else:
         reading = {"weights": weights, "vocabularies": vocabularies, "source_backend": source_backend,
-                   "bn_running_std": bn_running_std, "dim_ordering": dim_ordering}  # fmt: skip
+                   "bn_running_std": bn_running_std, "dim_ordering": dim_ordering,
+                   "custom_objects": custom_objects, "lambdas": lambdas}  # fmt: skip
         if any(reading.values()):
             raise ValueError(f"{', '.join(k for k, v in reading.items() if v)} apply to reading a file; src is already a model")
         src_path, given = src.provenance.source_path, src
@@ -179,6 +193,7 @@ def convert(
         given = load(
             src_path, weights=weights, vocabularies=vocabularies,
             source_backend=source_backend, bn_running_std=bn_running_std, dim_ordering=dim_ordering,
+            custom_objects=custom_objects, lambdas=lambdas,
         )  # fmt: skip
     source = given
     model = prepare_for_output(source, data_format=data_format)
@@ -268,6 +283,8 @@ def verify(
     bn_running_std: Literal["variance", "std"] | None = None,
     dim_ordering: Literal["th", "tf"] | None = None,
     data_format: DataFormat = "internal",
+    custom_objects: Sequence[str] = (),
+    lambdas: Sequence[str] = (),
 ) -> VerifyReport:
     """Check that ``converted`` reproduces ``source`` (what ``keras-migrate verify`` does).
 
@@ -290,6 +307,7 @@ def verify(
         model = load(
             source, weights=weights, vocabularies=vocabularies,
             source_backend=source_backend, bn_running_std=bn_running_std, dim_ordering=dim_ordering,
+            custom_objects=custom_objects, lambdas=lambdas,
         )  # fmt: skip
     else:
         model = source

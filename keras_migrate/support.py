@@ -189,6 +189,8 @@ _row(
     "same op nodes (`.py`: the `keras.ops` calls); ops outside the allowlist are listed in one error",
 )
 _row("Lambda", "Lambda", (), "refused: stored bytecode is never executed")
+_row("Custom layer classes and functions (user code, `--custom-objects`, docs/user-code.md)", "", ("keras2", "tfkeras"), "the user's class under its registered name (`.keras`: `load_model(custom_objects=...)`; `.py`: inlined); ONNX refused")
+_row("Lambda with a user-supplied replacement (`--lambda`, `LAMBDAS`)", "", ("keras2", "tfkeras"), "compat:UserFunction calling the user's function by name; ONNX refused")
 
 
 #: README row -> the IR layer types it converts to, where they are not the row's class

@@ -82,6 +82,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # batch; fleet runs one; neither is imported by anything below them.
     "reports": frozenset({"ir", "errors", "verification"}),
     "fleet": frozenset({"api", "formats", "ir", "errors", "verification", "reports"}),
+    # The user's own code (--custom-objects) is loaded here and nowhere else.
+    "usercode": frozenset({"formats", "ir", "codemods", "errors"}),
 }
 
 

@@ -69,6 +69,22 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
         help="refuse a weight tensor larger than N bytes (e.g. 32G; default 16G, or $KERAS_MIGRATE_MAX_WEIGHT_BYTES): "
         "files declaring larger tensors are treated as damaged",
     )
+    user = p.add_argument_group("user code (runs YOUR code, never the model file's; docs/user-code.md)")
+    user.add_argument(
+        "--custom-objects",
+        action="append",
+        metavar="FILE.py|MODULE",
+        help="a Python file or module defining the model's custom layer classes, functions (activations...) and "
+        "Lambda replacements (a LAMBDAS = {layer: fn} dict); legacy Keras 2 / tf.keras code is upgraded by the "
+        "codemods in memory first; repeatable",
+    )
+    user.add_argument(
+        "--lambda",
+        dest="lambdas",
+        action="append",
+        metavar="LAYER=FILE.py:NAME",
+        help="replace the Lambda layer LAYER by the function NAME defined in FILE.py; repeatable",
+    )
     k1 = p.add_argument_group("Keras 1 files (facts the files do not record; inferred unless given)")
     k1.add_argument(
         "--source-backend",
@@ -113,6 +129,8 @@ def model_options(args: argparse.Namespace) -> dict[str, Any]:
         "source_backend": getattr(args, "source_backend", None),
         "bn_running_std": getattr(args, "bn_running_std", None),
         "dim_ordering": getattr(args, "dim_ordering", None),
+        "custom_objects": tuple(getattr(args, "custom_objects", None) or ()),
+        "lambdas": tuple(getattr(args, "lambdas", None) or ()),
     }
 
 

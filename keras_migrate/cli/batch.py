@@ -63,6 +63,7 @@ def run_batch_cli(args: argparse.Namespace) -> int:
         resume=args.resume, shard=shard,
         data_format="keep" if args.keep_data_format else ("channels_last" if args.channels_last else "internal"),
         opset=args.opset, verify_workers=args.verify_workers or 1,
+        custom_objects=tuple(args.custom_objects or ()), lambdas=tuple(args.lambdas or ()),
         **({"worker_memory": args.worker_memory} if args.worker_memory else {}),
     )  # fmt: skip
     console = stderr_console()

@@ -69,6 +69,8 @@ def render(report: VerifyReport, console: Any) -> None:
             f"{b.run_seconds:.2f}",
         )
     console.print(table)
+    for note in report.notes:
+        console.print(f"reference: {note}", soft_wrap=True)
     for b in report.backends:
         if not b.ok and b.layers:
             bad = [(n, d) for n, d in b.layers if not d.ok][:5]

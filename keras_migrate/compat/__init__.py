@@ -23,6 +23,7 @@ MODULES = (
     "keras_migrate.compat._preprocessing",
     "keras_migrate.compat._augment",
     "keras_migrate.compat._optimizers",
+    "keras_migrate.compat._user",
 )
 
 _REGISTERED = False

@@ -31,5 +31,6 @@ NAMES = frozenset(
         "keras_migrate>Keras2RMSprop",
         "keras_migrate>Keras2Adagrad",
         "keras_migrate>Keras2Nadam",
+        "keras_migrate>UserFunction",
     }
 )

@@ -42,7 +42,9 @@ def emit(
         n = write_python(model, out, on_weight=on_weight)
     elif kind == "onnx":
         from keras_migrate.converters.onnx import write_onnx
+        from keras_migrate.converters.user_objects import refuse_user_code
 
+        refuse_user_code(model, "ONNX")
         n = write_onnx(model, out, opset=opset)
     else:
         from keras_migrate.ir import serialize

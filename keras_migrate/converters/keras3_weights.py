@@ -22,6 +22,7 @@ from keras_migrate.converters.stored_zip import MemberWindow
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer
 from keras_migrate.ir.ops.keras3 import is_op_type
 from keras_migrate.ir.specs import save_groups, snake_case
+from keras_migrate.ir.user_code import is_user_type, user_class_name
 from keras_migrate.ir.weights import Weight
 
 __all__ = ["CHUNK_BYTES", "WeightSlot", "weight_slots", "write_weights_h5"]
@@ -42,6 +43,8 @@ def _class_name(layer: Layer) -> str:
     if layer.subgraph is not None:
         return "Sequential" if _is_sequential(layer.subgraph) else "Functional"
     t = layer.type
+    if is_user_type(t):
+        return user_class_name(t)
     return t[len(COMPAT_PREFIX) :] if t.startswith(COMPAT_PREFIX) else t
 
 
@@ -73,6 +76,9 @@ def weight_slots(graph: Graph, prefix: str = "", model_name: str | None = None) 
         base = f"{prefix}layers/{key}/"
         if layer.subgraph is not None:
             yield from weight_slots(layer.subgraph, base, layer.name)
+            continue
+        if is_user_type(layer.type):  # the user's class: its own variables, in creation order
+            yield WeightSlot(base + "vars", lname, tuple(layer.weights))
             continue
         by_name = {w.name: w for w in layer.weights}
         for group in save_groups(layer.type, layer.config):

@@ -18,6 +18,7 @@ from keras_migrate.converters.keras3_training import plan_training
 from keras_migrate.converters.keras3_weights import write_weights_h5
 from keras_migrate.converters.output import atomic_output
 from keras_migrate.converters.stored_zip import StoredZipWriter
+from keras_migrate.converters.user_objects import with_user_objects
 from keras_migrate.ir.graph import Model
 from keras_migrate.ir.keras3_api import KERAS_VERSION
 
@@ -35,7 +36,7 @@ def write_weights(model: Model, out: str, *, on_weight: Callable[[int], None] | 
 
 def write_keras(model: Model, out: str, *, on_weight: Callable[[int], None] | None = None) -> int:
     """Write a complete ``.keras`` archive; returns the weight bytes written."""
-    config = model_config(model.graph)
+    config = with_user_objects(model_config(model.graph), model.user_code)
     training = plan_training(model)
     if training.compile_config is not None:
         config["compile_config"] = dict(training.compile_config)

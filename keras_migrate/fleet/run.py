@@ -53,11 +53,16 @@ class BatchOptions:
     worker_memory: int = 6 << 30
     #: Warm workers per backend: one count for all, or ``{backend: count}`` (missing: 1).
     verify_workers: int | Mapping[str, int] = 1
+    #: The user's code (``--custom-objects``, ``--lambda``), loaded by every task.
+    custom_objects: tuple[str, ...] = ()
+    lambdas: tuple[str, ...] = ()
 
     def key_options(self) -> dict[str, Any]:
         return {
             "to": list(self.to), "verify": self.verify, "backends": list(self.backends),
             "data_format": self.data_format, "opset": self.opset, "seed": self.seed, "batch_size": self.batch_size,
+            **({"custom_objects": list(self.custom_objects), "lambdas": list(self.lambdas)}
+               if self.custom_objects or self.lambdas else {}),
         }  # fmt: skip
 
 
@@ -172,6 +177,7 @@ def _convert_and_verify(
             request = backend_request(
                 ver["converted"], ver["input_names"], ver["input_structure"], ver["inputs"],
                 os.path.join(ver["work"], f"{backend}.npz"), os.path.join(ver["work"], f"{backend}.json"),
+                custom_objects=[*options.custom_objects, *(spec.split("=", 1)[-1].rpartition(":")[0] for spec in options.lambdas)],
             )  # fmt: skip
             raw = pool.run(backend, request, slot)
             try:

@@ -41,7 +41,8 @@ def convert_one(source: ModelSource, outdir: str, scratch: str, options: Mapping
     compat: set[str] = set()
     warnings: list[str] = []
     try:
-        model = load(source.path, weights=source.weights)
+        model = load(source.path, weights=source.weights, custom_objects=options.get("custom_objects", ()),
+                     lambdas=options.get("lambdas", ()))
         from keras_migrate.ir.passes import prepare_for_output
 
         written = prepare_for_output(model, data_format=options.get("data_format", "internal"))

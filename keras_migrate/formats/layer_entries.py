@@ -14,6 +14,7 @@ from typing import Any
 from keras_migrate.formats.keras2.topology import expected_weights
 from keras_migrate.ir.graph import Graph, Layer
 from keras_migrate.ir.specs import WeightSpec
+from keras_migrate.ir.user_code import is_user_type
 from keras_migrate.ir.weights import Weight
 
 __all__ = ["ObjectWeights", "entry_name", "model_layer_entries"]
@@ -52,6 +53,10 @@ class ObjectWeights:
         """Locate the weights of every layer of ``graph`` that has any, in graph order."""
         self._layers: dict[str, list[Weight]] = {}
         for layer in graph.layers:
+            if is_user_type(layer.type):  # the user's class: whatever the file holds for it, in order
+                orig = renamed.get(layer.name, layer.origin.name or layer.name)
+                self._layers[orig] = self.locate_user(orig)
+                continue
             expected = expected_weights(layer)
             if expected:
                 orig = renamed.get(layer.name, layer.origin.name or layer.name)
@@ -61,6 +66,11 @@ class ObjectWeights:
         """The weights of ``layer`` (called ``original_name`` in the file), one per
         ``(owner path, spec)`` of ``expected``, in that order."""
         raise NotImplementedError
+
+    def locate_user(self, original_name: str) -> list[Weight]:
+        """Every weight the container holds for a user layer, in the order the layer
+        created them (checked against the user's class when it is built)."""
+        return []
 
     def get(self, layer_name: str) -> list[Weight] | None:
         return self._layers.get(layer_name)

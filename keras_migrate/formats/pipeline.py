@@ -54,6 +54,7 @@ from keras_migrate.formats.weight_source import (
 )
 from keras_migrate.ir.graph import Graph, Model, Provenance
 from keras_migrate.ir.kinds import Generation
+from keras_migrate.ir.user_code import is_user_type
 from keras_migrate.ir.weights import Weight
 
 __all__ = ["ModelSource", "generation_of", "read_model"]
@@ -155,7 +156,11 @@ def _attach(graph: Graph, weights: WeightSource, originals: Mapping[str, str]) -
     needed = [original(lay.name) for lay in graph.layers if expected_weights(lay)]
     order, by_order = match_layers(needed, weights)
 
+    users = {original(lay.name) for lay in graph.layers if is_user_type(lay.type)}
+
     def get(name: str) -> list[Weight] | None:
+        if name in users:  # a user class's weights are found by its name only
+            return weights.get(name)
         return weights.get(order[name]) if name in order else None
 
     return attach_weights(graph, get, path=weights.path, original_name=original), by_order

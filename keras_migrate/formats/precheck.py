@@ -17,6 +17,7 @@ from keras_migrate.errors import UnsupportedError
 from keras_migrate.formats.keras3.ops import check_ops, is_op_entry
 from keras_migrate.formats.ruleset import supported_classes
 from keras_migrate.formats.tfkeras.layers import check_tf_functions
+from keras_migrate.formats.user_names import current_user_names
 
 __all__ = ["ConfigEntry", "check_classes", "config_entries", "precheck"]
 
@@ -129,22 +130,24 @@ def check_classes(entries: list[ConfigEntry], path: str) -> None:
     for e in entries:
         if not e.op and not e.in_op and isinstance(e.entry.get("class_name"), str) and isinstance(e.entry.get("config"), Mapping):
             found.setdefault(e.class_name, []).append(e.name)
-    lambdas = found.get("Lambda", [])
+    user = current_user_names()
+    lambdas = [n for n in found.get("Lambda", []) if n not in user.lambdas]
     if lambdas:
         raise UnsupportedError(
             f"the model has Lambda layers {', '.join(repr(n) for n in lambdas)}; their stored Python "
             "bytecode is never executed",
             path=path,
-            hint="rebuild those layers in code, or replace them with built-in layers before converting",
+            hint="give each a replacement function with --lambda LAYER=FILE.py:NAME (or a LAMBDAS dict in a "
+            "--custom-objects file), or replace them with built-in layers before converting",
         )
-    known = supported_classes() | _NON_LAYER
+    known = supported_classes() | _NON_LAYER | user.layers | ({"Lambda"} if user.lambdas else set())
     unknown = {c: n for c, n in found.items() if c not in known and not _is_config_object(c)}
     if unknown:
         listing = "; ".join(f"{c} ({', '.join(n[:3])})" for c, n in sorted(unknown.items()))
         raise UnsupportedError(
             f"unknown layer classes: {listing}",
             path=path,
-            hint="custom layers are not built-in Keras layers and cannot be converted yet",
+            hint="custom layers are not built-in Keras layers: pass the file defining them with --custom-objects FILE.py",
         )
 
 

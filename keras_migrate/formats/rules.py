@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keras_migrate.errors import UnsupportedError
+from keras_migrate.formats.user_names import current_user_names
+from keras_migrate.ir.user_code import USER_FUNCTION_LAYER, user_type
 
 __all__ = [
     "BASE_KEYS",
@@ -109,9 +111,9 @@ def rule_for(class_name: str, rules: str = KERAS2) -> Rule | None:
 #: hint for any other class).
 _REFUSALS: dict[str, tuple[str, str, str]] = {
     KERAS2: (
-        "rebuild the layer in code, or replace it with built-in layers before converting",
+        "give it a replacement function with --lambda LAYER=FILE.py:NAME, or replace it with built-in layers",
         "unknown layer class {!r}",
-        "it is not a built-in Keras layer; custom layers are not supported yet",
+        "it is not a built-in Keras layer: pass the file defining it with --custom-objects FILE.py",
     ),
     KERAS1: (
         "replace the Lambda with a built-in layer before converting",
@@ -124,6 +126,9 @@ _REFUSALS: dict[str, tuple[str, str, str]] = {
 def require_rule(class_name: str, ctx: TranslateContext, rules: str = KERAS2) -> Rule:
     """The rule for ``class_name``, or the refusal naming the layer (Lambda layers hold
     Python bytecode, which is never executed)."""
+    user = current_user_names()
+    if rules == KERAS2 and (class_name in user.layers or (class_name == "Lambda" and ctx.layer_name in user.lambdas)):
+        return _user_rule  # the user's own code, named on the command line, comes first
     rule = _RULES[rules].get(class_name)
     if rule is not None:
         return rule
@@ -131,6 +136,15 @@ def require_rule(class_name: str, ctx: TranslateContext, rules: str = KERAS2) ->
     if class_name == "Lambda":
         raise ctx.fail("Lambda layers hold Python bytecode, which is never executed", hint=lambda_hint)
     raise ctx.fail(message.format(class_name), hint=hint)
+
+
+def _user_rule(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    """A layer of a class the user supplied keeps its own config (what its ``get_config``
+    wrote), for its class to rebuild it; a Lambda the user gave a replacement for calls it."""
+    class_name = str(config.pop("__class_name__"))
+    if class_name == "Lambda":
+        return USER_FUNCTION_LAYER, {"function": current_user_names().lambdas[ctx.layer_name]}
+    return user_type(class_name), {k: v for k, v in config.items() if k not in BASE_KEYS}
 
 
 def supported_classes(rules: str = KERAS2) -> frozenset[str]:
@@ -180,9 +194,11 @@ def normalize_activation(value: Any, ctx: TranslateContext) -> Any:
         return "hard_sigmoid" if ctx.generation == "keras3" else LEGACY_HARD_SIGMOID
     if value in _ACTIVATIONS:
         return value
+    if value in current_user_names().functions:
+        return value  # the user's own function (--custom-objects), looked up by name
     raise ctx.fail(
         f"activation {value!r} is not a built-in Keras activation",
-        hint="custom activations need a custom-object mapping",
+        hint="pass the file defining it with --custom-objects FILE.py",
     )
 
 
@@ -227,7 +243,10 @@ def with_activation(cfg: dict[str, Any], ctx: TranslateContext, *keys: str) -> d
 def translate_layer(class_name: str, config: Mapping[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     """Translate a Keras 2 / tf.keras / Keras 3 ``(class_name, config)`` to Keras 3's
     ``(type, config)`` (Keras 1 rules translate into this form through it too)."""
-    layer_type, cfg = require_rule(class_name, ctx)(dict(config), ctx)
+    rule = require_rule(class_name, ctx)
+    if rule is _user_rule:
+        return rule({**config, "__class_name__": class_name}, ctx)
+    layer_type, cfg = rule(dict(config), ctx)
     return layer_type, _fit_keras3(layer_type, cfg, ctx)
 
 

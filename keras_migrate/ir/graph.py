@@ -26,6 +26,7 @@ from typing import Any, Literal, TypeAlias
 
 from keras_migrate.ir.kinds import Generation, GraphKind
 from keras_migrate.ir.training import TrainingState
+from keras_migrate.ir.user_code import UserObject
 from keras_migrate.ir.weights import Weight
 
 __all__ = [
@@ -293,6 +294,8 @@ class Model:
     #: The compile configuration and optimizer state, when the file held them (``None``:
     #: inference only).
     training: TrainingState | None = None
+    #: The user's own objects the model uses (``--custom-objects``), see :mod:`keras_migrate.ir.user_code`.
+    user_code: tuple[UserObject, ...] = ()
 
     @property
     def name(self) -> str:

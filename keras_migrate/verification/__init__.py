@@ -21,6 +21,7 @@ import numpy as np
 from keras_migrate.errors import KerasMigrateError, MissingDependencyError
 from keras_migrate.ir.graph import Model
 from keras_migrate.ir.passes.layout import IOLayout
+from keras_migrate.ir.user_code import reference_notes
 from keras_migrate.verification.backends import (
     ALL_BACKENDS,
     ONNX_RUNTIME,
@@ -132,7 +133,9 @@ def verify_model(
             request = backend_request(
                 converted, list(model.graph.inputs), model.graph.input_structure, inputs_npz,
                 os.path.join(work, f"{backend}.npz"), os.path.join(work, f"{backend}.json"),
+                custom_objects=sorted({o.origin for o in model.user_code}),
             )  # fmt: skip
             raw = workers.run(backend, request) if workers is not None else run_backend(backend, request, work, timeout)
             results.append(judge(backend, raw, reference))
-    return VerifyReport(converted, tuple(results), rtol=reference.tolerance.rtol, atol=reference.tolerance.atol)
+    return VerifyReport(converted, tuple(results), rtol=reference.tolerance.rtol, atol=reference.tolerance.atol,
+                        notes=tuple(reference_notes(model)))  # fmt: skip

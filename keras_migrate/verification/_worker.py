@@ -79,7 +79,7 @@ def _plain_array(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _load(keras: Any, path: str) -> Any:
+def _load(keras: Any, path: str, user_files: list[str] | None = None) -> Any:
     """A converted model: a ``.keras`` file, or an emitted module's ``load_model()``."""
     if path.endswith(".py"):
         import importlib.util
@@ -89,8 +89,13 @@ def _load(keras: Any, path: str) -> Any:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module.load_model()
+    custom = None
+    if user_files:  # the user's --custom-objects, loaded (and upgraded) as the parent did
+        from keras_migrate.usercode import load_user_code
+
+        custom = load_user_code(user_files).custom_objects()
     with _zero_random_initializers(keras):
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        return keras.saving.load_model(path, compile=False, safe_mode=True, custom_objects=custom)
 
 
 @contextlib.contextmanager
@@ -247,7 +252,7 @@ def _run(req: dict[str, Any]) -> None:
         import keras_migrate  # noqa: F401  (registers compat layers)
 
         _clear_session(keras, free_memory=False)  # fresh name counters; memory: _free_caches
-        model = _load(keras, req["model"])
+        model = _load(keras, req["model"], req.get("custom_objects"))
         t1 = time.perf_counter()
         with np.load(req["inputs"]) as data:
             flat = [data[f"input_{i}"] for i in range(len(data.files))]

@@ -9,7 +9,7 @@ can be saved to and read back from an ``.npz`` (keys ``out:<i>``, ``val:<value>`
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,12 +89,15 @@ def compute_reference(
     return Reference(outputs, {n: values[n] for n in order if n in values}, order, model_tolerance(model))
 
 
-def backend_request(converted: str, input_names: list[str], input_structure: Any, inputs_npz: str, output: str, result: str) -> dict[str, Any]:
+def backend_request(converted: str, input_names: list[str], input_structure: Any, inputs_npz: str, output: str, result: str,
+                    custom_objects: Sequence[str] = ()) -> dict[str, Any]:  # fmt: skip
     """A worker request: run ``converted`` on the inputs, write arrays to ``output`` and the
-    result to ``result`` (per-layer values included)."""
+    result to ``result`` (per-layer values included). ``custom_objects``: the user's files
+    or modules the converted model needs (``--custom-objects``), which the worker imports."""
     import os
 
     return {
+        **({"custom_objects": list(custom_objects)} if custom_objects else {}),
         "model": os.path.abspath(converted),
         "inputs": inputs_npz,
         "input_names": list(input_names),

@@ -46,6 +46,8 @@ class VerifyReport:
     backends: tuple[BackendResult, ...]
     rtol: float = RTOL
     atol: float = ATOL
+    #: How the reference was computed where it is not plain numpy (user code run by Keras 3).
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -58,6 +60,7 @@ class VerifyReport:
             "ok": self.ok,
             "rtol": self.rtol,
             "atol": self.atol,
+            "notes": list(self.notes),
             "backends": [
                 {
                     "backend": b.backend,

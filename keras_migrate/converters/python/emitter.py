@@ -43,11 +43,13 @@ from keras_migrate.converters.python.literals import (
 )
 from keras_migrate.converters.python.names import Namer
 from keras_migrate.converters.python.ops import op_expression
+from keras_migrate.converters.python.user_source import user_source_blocks
 from keras_migrate.converters.report import compat_layers_used
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer, Model
 from keras_migrate.ir.keras3_api import KERAS_VERSION, initializer_alias, signature
 from keras_migrate.ir.ops.keras3 import is_op_type
+from keras_migrate.ir.user_code import is_user_type, user_class_name
 
 __all__ = ["ModuleEmitter", "python_source"]
 
@@ -98,10 +100,16 @@ class ModuleEmitter:
         }
         return {"TF_OPS": functions, "TF_SEMANTICS": {tf_op_spec(f).op for f in functions}}
 
+    def _user_functions(self) -> dict[str, str]:
+        """Config names of the user's functions -> their names in the inlined source."""
+        return {o.name: o.attribute for o in self.model.user_code if o.kind != "layer"}
+
     # -- layer constructors -----------------------------------------------------------
     def _value(self, key: str, value: Any) -> Expr:
         if key in _ACTIVATION_KEYS and isinstance(value, str) and value.startswith(COMPAT_PREFIX):
             return Atom(value[len(COMPAT_PREFIX) :])
+        if key in _ACTIVATION_KEYS and isinstance(value, str) and value in self._user_functions():
+            return Atom(self._user_functions()[value])  # the user's function, defined above
         if key in _NESTED_LAYER_KEYS and isinstance(value, Mapping) and "class_name" in value:
             return self._nested_layer(value)
         if key == "cells" and isinstance(value, list):
@@ -148,6 +156,8 @@ class ModuleEmitter:
         if layer_type.startswith(COMPAT_PREFIX):
             func = layer_type[len(COMPAT_PREFIX) :]
             required, defaults = init_signature(layer_type)
+        elif is_user_type(layer_type):  # the user's class, defined above: its config as keywords
+            func, required, defaults = user_class_name(layer_type), (), {}
         else:
             func = f"layers.{layer_type}"
             sig = signature(layer_type)
@@ -197,6 +207,8 @@ class ModuleEmitter:
             parts.append("inserted by keras-migrate: layout transpose at the model's boundary")
         elif layer.is_compat:
             parts.append(f"{short} (defined above) reproduces {self._source_keras()}'s {origin.class_name or short}")
+        elif is_user_type(layer.type):
+            parts.append("the user's class (--custom-objects, defined above)")
         elif origin.class_name and origin.class_name != short and layer.subgraph is None:
             parts.append(f"was {origin.class_name} in {self._source_keras()}")
         if origin.name and origin.name != layer.name:
@@ -352,6 +364,7 @@ class ModuleEmitter:
             out += ["", "", "# " + self._compat_comment()]
             for block in self.compat.blocks:
                 out += ["", "", block]
+        out += user_source_blocks(self.model.user_code)
         for helper in self.helpers:
             out += ["", "", *helper]
         out += [

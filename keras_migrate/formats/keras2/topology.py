@@ -23,6 +23,7 @@ from keras_migrate.formats.tfkeras.layers import resolve_output_counts
 from keras_migrate.ir.graph import Graph, GraphBuilder, Layer, LayerOrigin, TensorType, ValueRef
 from keras_migrate.ir.ops.tf import TFOP_TYPE, tf_op_outputs
 from keras_migrate.ir.specs import WeightSpec, weight_specs
+from keras_migrate.ir.user_code import is_user_type
 from keras_migrate.ir.weights import Weight
 
 __all__ = ["ConfigReader", "attach_weights", "expected_weights", "graph_from_config", "num_outputs", "split_weights"]
@@ -446,6 +447,13 @@ def expected_weights(layer: Layer) -> list[tuple[str, WeightSpec]]:
     return tr + nt
 
 
+def _user_weight_names(stored: Sequence[Weight]) -> tuple[Weight, ...]:
+    """A user layer's stored weights, in order, named as the file names them (``bspline/knots:0``
+    -> ``knots``; the position where a name repeats): only order matters when they are written."""
+    names = [w.name.rsplit("/", 1)[-1].split(":", 1)[0] or str(i) for i, w in enumerate(stored)]
+    return tuple(replace(w, name=n if names.count(n) == 1 else f"{n}_{i}") for i, (n, w) in enumerate(zip(names, stored, strict=True)))
+
+
 def attach_weights(
     graph: Graph,
     get: Callable[[str], Sequence[Weight] | None],
@@ -461,6 +469,10 @@ def attach_weights(
     """
     new_layers = []
     for layer in graph.layers:
+        if is_user_type(layer.type):  # the user's class: the stored arrays in order, checked when it is built
+            stored = get(original_name(layer.name)) or []
+            new_layers.append(layer.with_weights(_user_weight_names(stored)))
+            continue
         expected = expected_weights(layer)
         if not expected:
             new_layers.append(layer)

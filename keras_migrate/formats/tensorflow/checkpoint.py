@@ -104,6 +104,22 @@ class CheckpointWeights(ObjectWeights):
             )
         return [self._weight(layer, node, owner, spec.name) for owner, spec in expected]
 
+    def locate_user(self, original_name: str) -> list[Weight]:
+        # A SavedModel's ``variables`` view lists ``layer.weights`` (the HDF5 order); a plain
+        # checkpoint lists the layer's variables in creation order.
+        node = self._nodes.get(original_name)
+        if node is None:
+            return []
+        variables = self.objects.variables_under(node)
+        names = {v[0]: rel.split("/")[0] for rel, v in reversed(variables.items())}
+        listed = self.objects.weights_list(node)
+        if listed is None:
+            seen: dict[int, tuple[int, str, str]] = {}
+            for v in variables.values():
+                seen.setdefault(v[0], v)
+            listed = list(seen.values())
+        return [Weight(names.get(nid, str(i)), self.bundle.tensor(ckey), origin=ckey) for i, (nid, _, ckey) in enumerate(listed)]
+
     # -- walking ----------------------------------------------------------------------------
     def _layer_nodes(self, model_config: Mapping[str, Any], node_id: int) -> dict[str, int]:
         """Original layer name -> object-graph node of each layer of the model at ``node_id``."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.ir.graph import Layer
+from keras_migrate.ir.user_code import USER_PREFIX
 
 __all__ = [
     "Context",
@@ -88,6 +89,8 @@ def call_kernel(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], ctx
     Wrappers reuse every kernel family through this; it assumes the kernels are loaded.
     """
     fn = _KERNELS.get(layer.type)
+    if fn is None and layer.type.startswith(USER_PREFIX):
+        fn = _KERNELS.get(USER_PREFIX)
     if fn is None:
         raise UnsupportedError(
             f"the numpy interpreter has no kernel for layer type {layer.type!r}",

@@ -18,6 +18,7 @@ from keras_migrate.ir.interpreter.kernels import (
     recurrent,
     reshaping,
     tfkeras,
+    user,
     wrappers,
 )
 
@@ -39,5 +40,6 @@ __all__ = [
     "recurrent",
     "reshaping",
     "tfkeras",
+    "user",
     "wrappers",
 ]

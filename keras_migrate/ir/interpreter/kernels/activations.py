@@ -18,6 +18,7 @@ from keras_migrate.errors import UnsupportedError
 from keras_migrate.ir.graph import Layer
 from keras_migrate.ir.interpreter.kernels._common import first_arg_mask, float_array, input_mask
 from keras_migrate.ir.interpreter.registry import Context, KernelResult, kernel
+from keras_migrate.ir.user_code import current_runner
 
 __all__ = [
     "ACTIVATIONS",
@@ -160,6 +161,10 @@ def get_activation(name: Any) -> Activation:
         fn = ACTIVATIONS.get(name)
         if fn is not None:
             return fn
+        runner = current_runner()
+        if runner is not None and runner.has_function(name):
+            user_fn = name
+            return lambda x: runner.run_function(user_fn, x)
     raise UnsupportedError(
         f"the numpy interpreter has no activation {name!r}",
         hint="custom activations need a compat layer or a Keras-backed check",
