@@ -39,6 +39,7 @@ __all__ = [
     "rule_for",
     "supported_classes",
     "translate_layer",
+    "unregister",
     "with_activation",
 ]
 
@@ -76,6 +77,10 @@ class TranslateContext:
     #: The layer's raw ``inbound_nodes`` (legacy form), for rules whose translation depends
     #: on how the layer is called (tf.keras ``TFOpLambda`` keeps its operands there).
     inbound_nodes: Any = None
+    #: Weightless Keras 3 layers or ops ``(type, config)`` a rule asks to apply, in order, to
+    #: the translated layer's output (a legacy layer that is a built-in plus a fix-up, e.g.
+    #: an LSTM whose output is reversed); see :mod:`keras_migrate.formats.plugin_api`.
+    then: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def fail(self, message: str, hint: str | None = None) -> UnsupportedError:
         return UnsupportedError(message, path=self.path or None, layer=self.layer_name, hint=hint)
@@ -98,6 +103,11 @@ def register(*names: str, rules: str = KERAS2) -> Callable[[Rule], Rule]:
         return fn
 
     return decorate
+
+
+def unregister(name: str, rules: str = KERAS2) -> None:
+    """Forget the rule for ``name`` (the plugin API's ``unregister_layer_rule``)."""
+    _RULES[rules].pop(name, None)
 
 
 def rule_for(class_name: str, rules: str = KERAS2) -> Rule | None:
