@@ -18,6 +18,7 @@ from keras_migrate.formats.keras3.ops import check_ops, is_op_entry
 from keras_migrate.formats.plugin_api import load_plugins
 from keras_migrate.formats.ruleset import supported_classes
 from keras_migrate.formats.tfkeras.layers import check_tf_functions
+from keras_migrate.formats.unknown import keeping_unknown_classes
 
 __all__ = ["ConfigEntry", "check_classes", "config_entries", "precheck", "unknown_classes"]
 
@@ -139,7 +140,7 @@ def check_classes(entries: list[ConfigEntry], path: str) -> None:
             hint="rebuild those layers in code, or replace them with built-in layers before converting",
         )
     unknown = unknown_classes(entries)
-    if unknown:
+    if unknown and not keeping_unknown_classes():
         listing = "; ".join(f"{c} ({', '.join(n[:3])})" for c, n in sorted(unknown.items()))
         broken = "".join(f"; {f.describe()}" for f in load_plugins())
         raise UnsupportedError(

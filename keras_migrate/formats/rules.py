@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keras_migrate.errors import UnsupportedError
+from keras_migrate.formats.unknown import keeping_unknown_classes, unknown_layer
 
 __all__ = [
     "BASE_KEYS",
@@ -140,6 +141,8 @@ def require_rule(class_name: str, ctx: TranslateContext, rules: str = KERAS2) ->
     lambda_hint, message, hint = _REFUSALS[rules]
     if class_name == "Lambda":
         raise ctx.fail("Lambda layers hold Python bytecode, which is never executed", hint=lambda_hint)
+    if keeping_unknown_classes():  # inspect / --placeholders: keep the layer as the file has it
+        return lambda config, _ctx: unknown_layer(class_name, config)
     raise ctx.fail(message.format(class_name), hint=hint)
 
 

@@ -182,9 +182,9 @@ def test_a_broken_plugin_is_named(tmp_path: Path) -> None:
     model, _ = Source("tf-keras-2.21", "h5").files
     with _installed(tmp_path):
         _forget_discovery()
-        with pytest.warns(plugins.PluginWarning, match="plugin 'broken' \\(km_no_such_module:register\\) failed to load"):
-            with pytest.raises(UnsupportedError, match="plugin 'broken'.*ModuleNotFoundError"):
-                load(str(model))
+        warned = pytest.warns(plugins.PluginWarning, match=r"plugin 'broken' \(km_no_such_module:register\) failed to load")
+        with warned, pytest.raises(UnsupportedError, match=r"plugin 'broken'.*ModuleNotFoundError"):
+            load(str(model))
 
 
 def test_the_plugin_is_discovered_lazily(example_plugin: None) -> None:
