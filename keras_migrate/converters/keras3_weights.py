@@ -22,6 +22,7 @@ from keras_migrate.converters.stored_zip import MemberWindow
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer
 from keras_migrate.ir.ops.keras3 import is_op_type
 from keras_migrate.ir.specs import save_groups, snake_case
+from keras_migrate.ir.unknown import is_unknown, stub_identifier, unknown_class
 from keras_migrate.ir.weights import Weight
 
 __all__ = ["CHUNK_BYTES", "WeightSlot", "weight_slots", "write_weights_h5"]
@@ -42,6 +43,8 @@ def _class_name(layer: Layer) -> str:
     if layer.subgraph is not None:
         return "Sequential" if _is_sequential(layer.subgraph) else "Functional"
     t = layer.type
+    if is_unknown(t):  # a --placeholders stub: saved under its own class name
+        return stub_identifier(unknown_class(layer.config))
     return t[len(COMPAT_PREFIX) :] if t.startswith(COMPAT_PREFIX) else t
 
 

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["UNKNOWN_TYPE", "UnknownWeight", "describe_unknown", "format_unknown", "is_unknown", "unknown_class", "unknown_config", "unknown_weights"]
+__all__ = ["UNKNOWN_TYPE", "UnknownWeight", "describe_unknown", "format_unknown", "is_unknown", "stub_identifier", "unknown_class", "unknown_config", "unknown_weights"]
 
 #: The IR type of a layer whose class has no rule.
-UNKNOWN_TYPE = "keras_migrate>UnknownLayer"
+UNKNOWN_TYPE = "unknown>CustomLayer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +90,24 @@ def format_unknown(entries: list[dict[str, Any]]) -> str:
         else:
             lines.append("    weights: none listed (the layer has none, or the file lays them out by object)")
     return "\n".join(lines)
+
+
+#: Names a generated module defines itself, which a stub class must not take.
+_RESERVED = frozenset({"keras", "layers", "os", "np", "build_model", "load_model", "WEIGHTS_FILE", "COMPILE_CONFIG"})
+
+
+def stub_identifier(class_name: str) -> str:
+    """The Python class name of the placeholder for a legacy class (``pkg>Name`` -> ``Name``).
+
+    One pure function, because Keras 3 saves a layer's weights under its class name in
+    snake case: the ``.weights.h5`` writer and the stub must agree on it.
+    """
+    import keyword
+    import re
+
+    name = re.sub(r"\W", "_", class_name.rpartition(">")[2]) or "CustomLayer"
+    if name[0].isdigit():
+        name = f"Layer{name}"
+    if keyword.iskeyword(name) or name in _RESERVED:
+        name += "Stub"
+    return name
