@@ -124,6 +124,23 @@ def test_refusals(extra: list[str], suffix: str, needles: tuple[str, ...], tmp_p
     convert_fails(["convert", *src.argv(), *extra], tmp_path / f"m{suffix}", capsys, *needles)
 
 
+def _refused_forms() -> list[tuple[Source, str, str]]:
+    out = []
+    for generation in FORMS:
+        manifest = json.loads((FIXTURES / generation / "manifest.json").read_text())["cases"]
+        for case in (CASE, "custom_builtin_wrappers"):
+            for form, text in manifest[case].get("refused_forms", {}).items():
+                out.append((Source(generation, form), case, text))
+    return out
+
+
+@pytest.mark.parametrize(("src", "case", "text"), _refused_forms(), ids=lambda v: getattr(v, "id", None) or str(v)[:30])
+def test_every_form_is_refused_without_a_rule(src: Source, case: str, text: str, tmp_path: Path, capsys: Any) -> None:
+    """What the fixtures' manifests promise (``refused_forms``): no partial output, exit 2."""
+    argv = [a.replace(CASE, case) for a in src.argv()]
+    convert_fails(["convert", *argv], tmp_path / "m.keras", capsys, text)
+
+
 # --------------------------------------------------------------------------- placeholders
 
 
