@@ -14,6 +14,7 @@ from typing import Any
 from keras_migrate.formats.keras2.topology import expected_weights
 from keras_migrate.ir.graph import Graph, Layer
 from keras_migrate.ir.specs import WeightSpec
+from keras_migrate.ir.unknown import is_unknown
 from keras_migrate.ir.weights import Weight
 
 __all__ = ["ObjectWeights", "entry_name", "model_layer_entries"]
@@ -53,14 +54,23 @@ class ObjectWeights:
         self._layers: dict[str, list[Weight]] = {}
         for layer in graph.layers:
             expected = expected_weights(layer)
+            orig = renamed.get(layer.name, layer.origin.name or layer.name)
             if expected:
-                orig = renamed.get(layer.name, layer.origin.name or layer.name)
                 self._layers[orig] = self.locate(orig, layer, expected)
+            elif is_unknown(layer.type):  # a class no rule knows (inspect, --placeholders)
+                found = self.locate_unknown(orig, layer)
+                if found:
+                    self._layers[orig] = found
 
     def locate(self, original_name: str, layer: Layer, expected: list[tuple[str, WeightSpec]]) -> list[Weight]:
         """The weights of ``layer`` (called ``original_name`` in the file), one per
         ``(owner path, spec)`` of ``expected``, in that order."""
         raise NotImplementedError
+
+    def locate_unknown(self, original_name: str, layer: Layer) -> list[Weight]:
+        """Every weight the container stores for a layer of an unknown class, in its order
+        (none where a container cannot tell)."""
+        return []
 
     def get(self, layer_name: str) -> list[Weight] | None:
         return self._layers.get(layer_name)

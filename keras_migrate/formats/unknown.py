@@ -62,7 +62,7 @@ def declare_unknown_weights(
         if layer.type == UNKNOWN_TYPE and layer.subgraph is None:
             taken: set[str] = set()
             arrays = get(original(layer.name)) or ()
-            declared = [[_short(w.origin or w.name, taken), list(w.shape), w.dtype, w.trainable] for w in arrays]
+            declared = [[_short(w.name, taken), list(w.shape), w.dtype, w.trainable] for w in arrays]
             layer = replace(layer, config={**layer.config, "weights": declared})
         layers.append(layer)
     return replace(graph, layers=tuple(layers))

@@ -88,7 +88,7 @@ def format_unknown(entries: list[dict[str, Any]]) -> str:
                 shape = ",".join(str(d) for d in w["shape"])
                 lines.append(f"    weight {w['name']}: {w['dtype']}[{shape}]{'' if w['trainable'] else ' (non-trainable)'}")
         else:
-            lines.append("    weights: none listed (the layer has none, or the file lays them out by object)")
+            lines.append("    weights: none stored")
     return "\n".join(lines)
 
 

@@ -37,8 +37,8 @@ FORMS = {
     },
     "keras-2.2.4": {"h5": ("{c}.h5", None), "json": ("{c}.json", "{c}_weights.h5")},
 }  # fmt: skip
-#: Forms whose weights are laid out by layer name (HDF5): the unknown layer's weights are listed.
-HDF5_FORMS = ("h5", "json")
+#: Forms that name an unknown layer's weights (a ``.keras`` archive numbers them: variable_0...).
+NAMED_FORMS = ("h5", "json", "savedmodel", "json+ckpt")
 #: What the original ScaledDense.call computed, as a user fills it in.
 BODY = "return self.scale * (keras.ops.matmul(inputs, self.kernel) + self.bias)"
 
@@ -60,7 +60,7 @@ class Source:
 
 
 SOURCES = [Source(g, f) for g, forms in FORMS.items() for f in forms]
-HDF5_SOURCES = [s for s in SOURCES if s.form in HDF5_FORMS]
+NAMED_SOURCES = [s for s in SOURCES if s.form in NAMED_FORMS]
 
 
 def _cli(argv: list[str]) -> tuple[int, str, str]:
@@ -79,12 +79,14 @@ def test_inspect_shows_the_unknown_class(src: Source) -> None:
     assert code == 0, err
     assert "class ScaledDense" in text
     assert '"scale": 0.5' in text and '"units": 3' in text
-    if src.form in HDF5_FORMS:
+    if src.form in NAMED_FORMS:
         assert "weight kernel: float32[4,3]" in text and "weight bias: float32[3]" in text
+    else:
+        assert "weight variable_0: float32[4,3]" in text and "weight variable_1: float32[3]" in text
     assert "@dense = Dense" in text or "@dense_1 = Dense" in text  # the rest of the model as usual
 
 
-@pytest.mark.parametrize("src", HDF5_SOURCES, ids=lambda s: s.id)
+@pytest.mark.parametrize("src", NAMED_SOURCES, ids=lambda s: s.id)
 def test_inspect_json_lists_the_unknown_layer(src: Source) -> None:
     code, text, err = _cli(["inspect", *src.argv(), "--json"])
     assert code == 0, err
@@ -149,7 +151,7 @@ def stubs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
     """source id -> (module as written, module filled in, convert's messages)."""
     root = tmp_path_factory.mktemp("placeholders")
     done = {}
-    for i, src in enumerate(HDF5_SOURCES):
+    for i, src in enumerate(NAMED_SOURCES):
         folder = root / f"s{i}"
         folder.mkdir()
         raw = folder / "raw" / "stub_model.py"
@@ -167,7 +169,7 @@ def stubs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
     return done
 
 
-@pytest.mark.parametrize("src", HDF5_SOURCES, ids=lambda s: s.id)
+@pytest.mark.parametrize("src", NAMED_SOURCES, ids=lambda s: s.id)
 def test_placeholder_module_is_valid_python_with_the_stub(src: Source, stubs: Any) -> None:
     raw, _, err = stubs[src.id]
     text = raw.read_text(encoding="utf-8")
@@ -195,11 +197,11 @@ def _jobs(src: Source, path: Path) -> list[Job]:
 def test_stub_raises_its_todo_then_filled_in_matches(backend: str, stubs: Any, tmp_path: Path) -> None:
     if backend not in available_backends():
         pytest.skip(f"{backend} not installed")
-    raw_jobs = [j for s in HDF5_SOURCES for j in _jobs(s, stubs[s.id][0])]
+    raw_jobs = [j for s in NAMED_SOURCES for j in _jobs(s, stubs[s.id][0])]
     raw = run_module_jobs(backend, raw_jobs, tmp_path / "raw")
-    filled_jobs = [j for s in HDF5_SOURCES for j in _jobs(s, stubs[s.id][1])]
+    filled_jobs = [j for s in NAMED_SOURCES for j in _jobs(s, stubs[s.id][1])]
     filled = run_module_jobs(backend, filled_jobs, tmp_path / "filled")
-    for src in HDF5_SOURCES:
+    for src in NAMED_SOURCES:
         res = raw[src.id]
         assert not res.get("ok") and f"{TODO_MARK} ScaledDense.call" in str(res.get("error")), res
         res = filled[src.id]

@@ -150,6 +150,19 @@ class ZipWeights(ObjectWeights):
     def locate(self, original_name: str, layer: Layer, expected: list[tuple[str, WeightSpec]]) -> list[Weight]:
         return [self._weight(layer, self._prefixes, owner, spec.name) for owner, spec in expected]
 
+    def locate_unknown(self, original_name: str, layer: Layer) -> list[Weight]:
+        # Keras saves any layer's own variables as vars/0, vars/1... in creation order.
+        prefix = self._prefixes.get(original_name)
+        group = self._file.get(f"{prefix}vars") if prefix is not None else None
+        if group is None:
+            return []
+        out = []
+        for key in sorted((k for k in group if k.isdigit()), key=int):
+            ds = self._file[f"{prefix}vars/{key}"]
+            source = H5Dataset(self._h5, f"{prefix}vars/{key}", tuple(ds.shape), str(ds.dtype))
+            out.append(Weight(f"variable_{key}", source, origin=f"{os.path.basename(self.path)}:{prefix}vars/{key}"))
+        return out
+
     def _weight(self, layer: Layer, prefixes: dict[str, str], owner: str, name: str) -> Weight:
         parts = owner.split("/")
         current = layer

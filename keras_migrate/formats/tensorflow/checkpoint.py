@@ -104,6 +104,20 @@ class CheckpointWeights(ObjectWeights):
             )
         return [self._weight(layer, node, owner, spec.name) for owner, spec in expected]
 
+    def locate_unknown(self, original_name: str, layer: Layer) -> list[Weight]:
+        # A SavedModel's ``variables`` view is layer.weights in order; a plain checkpoint
+        # lists its variables in creation order.
+        node = self._nodes.get(original_name)
+        if node is None:
+            return []
+        listed = self.objects.weights_list(node)
+        if listed is None:
+            seen: dict[int, tuple[int, str, str]] = {}
+            for rel, (nid, vname, ckey) in self.objects.variables_under(node).items():
+                seen.setdefault(nid, (nid, vname or _normalize(rel.split("/.ATTRIBUTES")[0]), ckey))
+            listed = list(seen.values())
+        return [Weight(vname or f"variable_{i}", self.bundle.tensor(ckey), origin=ckey) for i, (_, vname, ckey) in enumerate(listed)]
+
     # -- walking ----------------------------------------------------------------------------
     def _layer_nodes(self, model_config: Mapping[str, Any], node_id: int) -> dict[str, int]:
         """Original layer name -> object-graph node of each layer of the model at ``node_id``."""
