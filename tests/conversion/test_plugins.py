@@ -269,3 +269,21 @@ def test_onnx_matches_original(src: Source, converted: Any) -> None:
     ins, outs = src.arrays()
     feeds = {i.name: a for i, a in zip(sess.get_inputs(), ins, strict=True)}
     assert_outputs(sess.run(None, feeds), outs)
+
+
+def test_a_follow_up_in_a_sequential_model_makes_it_functional(example_plugin: None) -> None:
+    """Keras 3's Sequential holds layers only, so a rule's ``keras.ops`` follow-up turns the
+    graph functional (the ReversedLSTM entry of the fixture, inside a Sequential)."""
+    import json
+
+    from keras_migrate.formats import load as _load  # noqa: F401  (every rule module)
+    from keras_migrate.formats.keras2.topology import graph_from_config
+    from keras_migrate.formats.plugin_api import load_plugins
+
+    load_plugins()
+    config = json.loads((FIXTURES / "tf-keras-2.21" / f"{CASE}.json").read_text())
+    entry = next(e for e in config["config"]["layers"] if e["class_name"] == "ReversedLSTM")
+    inner = {"class_name": "ReversedLSTM", "config": {**entry["config"], "batch_input_shape": [None, 5, 5]}}
+    graph, _ = graph_from_config({"class_name": "Sequential", "config": {"name": "s", "layers": [inner]}})
+    assert graph.kind == "functional"
+    assert [layer.type for layer in graph.layers] == ["LSTM", "keras.ops>Flip"]

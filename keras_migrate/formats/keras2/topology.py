@@ -246,6 +246,8 @@ class ConfigReader:
         for e in layer_entries:
             layer = b.add_layer(self.make_layer(e, name_map))
             outs = b.call(layer.name, (x,), num_outputs=num_outputs(layer.type, layer.config, layer.subgraph))
+            if layer.name in self.followers:  # ops cannot sit in a Keras 3 Sequential
+                b.kind = "functional"
             outs = self._call_followers(b, layer.name, outs)
             if len(outs) != 1:
                 raise self._error("a layer in a Sequential model returns several tensors", layer=layer.name)
