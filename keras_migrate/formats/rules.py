@@ -141,7 +141,7 @@ def require_rule(class_name: str, ctx: TranslateContext, rules: str = KERAS2) ->
     lambda_hint, message, hint = _REFUSALS[rules]
     if class_name == "Lambda":
         raise ctx.fail("Lambda layers hold Python bytecode, which is never executed", hint=lambda_hint)
-    if keeping_unknown_classes():  # inspect / --placeholders: keep the layer as the file has it
+    if keeping_unknown_classes() and rules == KERAS2:  # inspect / --placeholders: keep the layer as stored
         return lambda config, _ctx: unknown_layer(class_name, config)
     raise ctx.fail(message.format(class_name), hint=hint)
 
