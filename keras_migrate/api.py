@@ -149,6 +149,7 @@ def convert(
     optimizer_step: int | None = None,
     custom_objects: Sequence[str] = (),
     lambdas: Sequence[str] = (),
+    placeholders: bool = False,
 ) -> ConversionReport:
     """Convert ``src`` to ``out`` exactly as ``keras-migrate convert`` does.
 
@@ -168,7 +169,8 @@ def convert(
     configuration and optimizer state) is carried into ``.keras`` and ``.py`` outputs;
     ``inference_only=True`` drops it (the model then loads uncompiled). ``optimizer_step``:
     the step count to resume from where the file does not store one (Keras 1 and 2.0-2.2
-    RMSprop, Adagrad and Adadelta; it matters with ``decay``).
+    RMSprop, Adagrad and Adadelta; it matters with ``decay``). ``placeholders=True`` (``.py``
+    outputs only) writes a stub class for each layer class no rule converts, to fill in.
     """
     from keras_migrate.converters import emit
     from keras_migrate.ir.kinds import OUTPUT_DATA_FORMATS
@@ -189,12 +191,15 @@ def convert(
     inputs = [src_path, "" if weights is None else os.fspath(weights), *(os.fspath(f) for f in (vocabularies or {}).values())]
     out = os.fspath(out)
     files = _check_outputs(out, force=force, inputs=inputs)
+    if placeholders:
+        _check_placeholders(out, verify)
     if given is None:
-        given = load(
-            src_path, weights=weights, vocabularies=vocabularies,
-            source_backend=source_backend, bn_running_std=bn_running_std, dim_ordering=dim_ordering,
-            custom_objects=custom_objects, lambdas=lambdas,
-        )  # fmt: skip
+        with _unknown_classes_kept(placeholders):
+            given = load(
+                src_path, weights=weights, vocabularies=vocabularies,
+                source_backend=source_backend, bn_running_std=bn_running_std, dim_ordering=dim_ordering,
+                custom_objects=custom_objects, lambdas=lambdas,
+            )  # fmt: skip
     source = given
     model = prepare_for_output(source, data_format=data_format)
     if inference_only:
@@ -218,10 +223,41 @@ def convert(
         files=files,
         weight_bytes=emitted.weight_bytes,
         compat_layers=tuple(emitted.compat),
-        notes=tuple(emitted.notes),
+        notes=tuple(emitted.notes) + _placeholder_notes(model, out),
         renamed=MappingProxyType(dict(emitted.renamed)),
         verification=verification,
     )
+
+
+def _check_placeholders(out: str, verify: bool) -> None:
+    from keras_migrate.converters.output import output_kind
+    from keras_migrate.errors import KerasMigrateError
+
+    if output_kind(out) != "python":
+        raise KerasMigrateError("--placeholders writes Python source", path=out, hint="give an output ending in .py")
+    if verify:
+        raise KerasMigrateError("--placeholders cannot be verified: the stubs compute nothing yet", hint="fill in their call() first")
+
+
+def _placeholder_notes(model: Model, out: str) -> tuple[str, ...]:
+    from keras_migrate.ir.unknown import is_unknown, unknown_class
+
+    classes = sorted({unknown_class(lay.config) for _, lay in model.graph.walk_layers() if is_unknown(lay.type)})
+    if not classes:
+        return ()
+    return (
+        f"placeholders for the custom classes {', '.join(classes)} in {out}: write each stub's call() (marked TODO), "
+        "then the module runs as is; to convert again, pass the finished classes with --custom-objects FILE.py",
+    )
+
+
+def _unknown_classes_kept(keep: bool) -> Any:
+    """Inside: unknown layer classes are read as placeholders instead of refused."""
+    import contextlib
+
+    from keras_migrate.formats.unknown import keep_unknown_classes
+
+    return keep_unknown_classes() if keep else contextlib.nullcontext()
 
 
 def _with_step(model: Model, step: int) -> Model:

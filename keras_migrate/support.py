@@ -188,6 +188,24 @@ _row(
     (),
     "same op nodes (`.py`: the `keras.ops` calls); ops outside the allowlist are listed in one error",
 )
+_PLUGIN_ROW = (
+    "Custom classes a reader plugin maps (entry point `keras_migrate.rules`, docs/plugins.md), e.g. "
+    "examples/plugins: CheckedConv1D, ReversedLSTM, MaskedGlobalAveragePooling1D"
+)
+_row(
+    _PLUGIN_ROW,
+    "",
+    _K2,
+    "what the plugin's rule returns (the example: Conv1D; LSTM + `keras.ops.flip`; GlobalAveragePooling1D)",
+)
+_UNKNOWN_ROW = "Other custom layer classes"
+_row(
+    _UNKNOWN_ROW,
+    "",
+    (),
+    "refused, naming each class; `inspect` shows its class, config and weights; `convert -o model.py "
+    "--placeholders` writes a stub class to fill in",
+)
 _row("Lambda", "Lambda", (), "refused: stored bytecode is never executed")
 _row("Custom layer classes and functions (user code, `--custom-objects`, docs/user-code.md)", "", ("keras2", "tfkeras"), "the user's class under its registered name (`.keras`: `load_model(custom_objects=...)`; `.py`: inlined); ONNX refused")
 _row("Lambda with a user-supplied replacement (`--lambda`, `LAMBDAS`)", "", ("keras2", "tfkeras"), "compat:UserFunction calling the user's function by name; ONNX refused")
@@ -240,6 +258,8 @@ IR_TYPES: dict[str, tuple[str, ...]] = {
         "Add", "Multiply", "Average", "Maximum", "Concatenate", "Dot", "keras_migrate>Keras1CosineMerge",
     ),
     "Lambda": (),
+    _PLUGIN_ROW: ("Conv1D", "LSTM", "keras.ops>Flip", "GlobalAveragePooling1D"),
+    _UNKNOWN_ROW: (),
 }  # fmt: skip
 
 

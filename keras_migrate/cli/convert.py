@@ -55,6 +55,11 @@ def add_parser(subparsers: Any) -> None:
         help="the training step to resume from when the file does not store it (Keras 1/2.0-2.2 RMSprop, "
         "Adagrad, Adadelta)",
     )
+    p.add_argument(
+        "--placeholders",
+        action="store_true",
+        help="with .py: write a stub class for each custom layer class no rule converts (fill in its call())",
+    )
     p.add_argument("--opset", type=int, metavar="N", help="with .onnx: the ONNX opset to target (default 17)")
     p.add_argument("--json", action="store_true", help="print the conversion report as JSON")
     batch = p.add_argument_group(
@@ -96,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
             opset=args.opset,
             inference_only=args.inference_only,
             optimizer_step=args.optimizer_step,
+            placeholders=args.placeholders,
             verify=args.verify,
             backends=args.backends.split(",") if args.backends else None,
             on_weight=progress,

@@ -24,7 +24,12 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    model = load_model_arg(args)
+    from keras_migrate.formats.unknown import keep_unknown_classes
+    from keras_migrate.ir.unknown import describe_unknown, format_unknown
+
+    with keep_unknown_classes():  # looking at a model needs no rule for its custom classes
+        model = load_model_arg(args)
+    unknown = describe_unknown(model.graph)
     if args.html:
         from keras_migrate.reports.data import model_entry, run_report
         from keras_migrate.reports.files import write_report
@@ -39,9 +44,13 @@ def run(args: argparse.Namespace) -> int:
             from keras_migrate.ir.training import training_summary
 
             data["training"] = training_summary(model.training)
+        if unknown:
+            data["unknown_layers"] = unknown
         print_json(data)
     else:
         from keras_migrate.ir.printer import format_model
 
         print(format_model(model))
+        if unknown:
+            print(format_unknown(unknown))
     return 0

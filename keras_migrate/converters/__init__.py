@@ -17,6 +17,20 @@ from keras_migrate.ir.graph import Model
 __all__ = ["SUFFIXES", "EmitReport", "check_output_path", "compat_layers_used", "emit", "output_kind"]
 
 
+def _refuse_unknown_layers(model: Model, kind: str) -> None:
+    """Layers of unknown classes (read for ``--placeholders``) become stubs in ``.py`` only."""
+    from keras_migrate.errors import UnsupportedError
+    from keras_migrate.ir.unknown import is_unknown, unknown_class
+
+    for _, layer in model.graph.walk_layers():
+        if is_unknown(layer.type) and kind != "python":
+            raise UnsupportedError(
+                f"custom class {unknown_class(layer.config)} has no rule; a {kind} output cannot hold it",
+                layer=layer.name,
+                hint="write a .py with --placeholders and fill in the stub, or give the class with --custom-objects",
+            )
+
+
 def emit(
     model: Model, out: str, *, on_weight: Callable[[int], None] | None = None, opset: int | None = None
 ) -> EmitReport:
@@ -28,6 +42,7 @@ def emit(
 
     kind = output_kind(out)
     validate(model)
+    _refuse_unknown_layers(model, kind)
     if kind == "keras":
         from keras_migrate.converters.keras_file import write_keras
 

@@ -22,6 +22,7 @@ from keras_migrate.converters.stored_zip import MemberWindow
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer
 from keras_migrate.ir.ops.keras3 import is_op_type
 from keras_migrate.ir.specs import save_groups, snake_case
+from keras_migrate.ir.unknown import is_unknown, stub_identifier, unknown_class
 from keras_migrate.ir.user_code import is_user_type, user_class_name
 from keras_migrate.ir.weights import Weight
 
@@ -45,6 +46,8 @@ def _class_name(layer: Layer) -> str:
     t = layer.type
     if is_user_type(t):
         return user_class_name(t)
+    if is_unknown(t):  # a --placeholders stub: saved under its own class name
+        return stub_identifier(unknown_class(layer.config))
     return t[len(COMPAT_PREFIX) :] if t.startswith(COMPAT_PREFIX) else t
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from keras_migrate.formats.keras2.topology import expected_weights
 from keras_migrate.ir.graph import Graph, Layer
 from keras_migrate.ir.specs import WeightSpec
+from keras_migrate.ir.unknown import is_unknown
 from keras_migrate.ir.user_code import is_user_type
 from keras_migrate.ir.weights import Weight
 
@@ -55,21 +56,26 @@ class ObjectWeights:
         for layer in graph.layers:
             if is_user_type(layer.type):  # the user's class: whatever the file holds for it, in order
                 orig = renamed.get(layer.name, layer.origin.name or layer.name)
-                self._layers[orig] = self.locate_user(orig)
+                self._layers[orig] = self.locate_stored(orig)
                 continue
             expected = expected_weights(layer)
+            orig = renamed.get(layer.name, layer.origin.name or layer.name)
             if expected:
-                orig = renamed.get(layer.name, layer.origin.name or layer.name)
                 self._layers[orig] = self.locate(orig, layer, expected)
+            elif is_unknown(layer.type):  # a class no rule knows (inspect, --placeholders)
+                found = self.locate_stored(orig)
+                if found:
+                    self._layers[orig] = found
 
     def locate(self, original_name: str, layer: Layer, expected: list[tuple[str, WeightSpec]]) -> list[Weight]:
         """The weights of ``layer`` (called ``original_name`` in the file), one per
         ``(owner path, spec)`` of ``expected``, in that order."""
         raise NotImplementedError
 
-    def locate_user(self, original_name: str) -> list[Weight]:
-        """Every weight the container holds for a user layer, in the order the layer
-        created them (checked against the user's class when it is built)."""
+    def locate_stored(self, original_name: str) -> list[Weight]:
+        """Every weight the container stores for a layer no weight table describes (the
+        user's class, or a class no rule knows), in the order the layer created them (none
+        where a container cannot tell); a user class checks them when it is built."""
         return []
 
     def get(self, layer_name: str) -> list[Weight] | None:

@@ -45,6 +45,7 @@ from keras_migrate.formats.tfkeras.preprocessing import (
     describe_form,
     resolve_vocabularies,
 )
+from keras_migrate.formats.unknown import declare_unknown_weights
 from keras_migrate.formats.vocabulary_files import VocabularyFiles, overlay
 from keras_migrate.formats.weight_source import (
     WeightOpener,
@@ -153,6 +154,7 @@ def _attach(graph: Graph, weights: WeightSource, originals: Mapping[str, str]) -
         except KeyError:
             return name
 
+    graph = declare_unknown_weights(graph, weights.get, original)
     needed = [original(lay.name) for lay in graph.layers if expected_weights(lay)]
     order, by_order = match_layers(needed, weights)
 

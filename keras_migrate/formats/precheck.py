@@ -15,11 +15,13 @@ from typing import Any
 
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.formats.keras3.ops import check_ops, is_op_entry
+from keras_migrate.formats.plugin_api import load_plugins
 from keras_migrate.formats.ruleset import supported_classes
 from keras_migrate.formats.tfkeras.layers import check_tf_functions
+from keras_migrate.formats.unknown import keeping_unknown_classes
 from keras_migrate.formats.user_names import current_user_names
 
-__all__ = ["ConfigEntry", "check_classes", "config_entries", "precheck"]
+__all__ = ["ConfigEntry", "check_classes", "config_entries", "precheck", "unknown_classes"]
 
 _MODEL_CLASSES = ("Functional", "Model", "Sequential")
 
@@ -140,15 +142,38 @@ def check_classes(entries: list[ConfigEntry], path: str) -> None:
             hint="give each a replacement function with --lambda LAYER=FILE.py:NAME (or a LAMBDAS dict in a "
             "--custom-objects file), or replace them with built-in layers before converting",
         )
-    known = supported_classes() | _NON_LAYER | user.layers | ({"Lambda"} if user.lambdas else set())
-    unknown = {c: n for c, n in found.items() if c not in known and not _is_config_object(c)}
-    if unknown:
+    unknown = {c: n for c, n in unknown_classes(entries).items() if c not in user.layers}
+    if unknown and not keeping_unknown_classes():
         listing = "; ".join(f"{c} ({', '.join(n[:3])})" for c, n in sorted(unknown.items()))
+        broken = "".join(f"; {f.describe()}" for f in load_plugins())
         raise UnsupportedError(
-            f"unknown layer classes: {listing}",
+            f"unknown layer classes: {listing}{broken}",
             path=path,
-            hint="custom layers are not built-in Keras layers: pass the file defining them with --custom-objects FILE.py",
+            hint="custom layers are not built-in Keras layers: pass the file defining them with --custom-objects "
+            "FILE.py; `keras-migrate inspect` shows them, `convert -o model.py --placeholders` writes stubs to "
+            "fill in, and a reader plugin (docs/plugins.md) can map a built-in in disguise",
         )
+
+
+def unknown_classes(entries: list[ConfigEntry]) -> dict[str, list[str]]:
+    """Layer classes no rule translates (Lambda aside), each with the names of its layers.
+
+    Reader plugins (:func:`~keras_migrate.formats.plugin_api.load_plugins`) are loaded the
+    first time a class is unknown, and may translate it.
+    """
+    found: dict[str, list[str]] = {}
+    for e in entries:
+        if not e.op and not e.in_op and isinstance(e.entry.get("class_name"), str) and isinstance(e.entry.get("config"), Mapping):
+            found.setdefault(e.class_name, []).append(e.name)
+    found.pop("Lambda", None)
+
+    def pending() -> dict[str, list[str]]:
+        known = supported_classes() | _NON_LAYER
+        return {c: n for c, n in found.items() if c not in known and not _is_config_object(c)}
+
+    if pending():
+        load_plugins()
+    return pending()
 
 
 def precheck(model_config: Mapping[str, Any], path: str) -> None:

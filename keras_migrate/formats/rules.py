@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keras_migrate.errors import UnsupportedError
+from keras_migrate.formats.unknown import keeping_unknown_classes, unknown_layer
 from keras_migrate.formats.user_names import current_user_names
 from keras_migrate.ir.user_code import USER_FUNCTION_LAYER, user_type
 
@@ -41,6 +42,7 @@ __all__ = [
     "rule_for",
     "supported_classes",
     "translate_layer",
+    "unregister",
     "with_activation",
 ]
 
@@ -78,6 +80,10 @@ class TranslateContext:
     #: The layer's raw ``inbound_nodes`` (legacy form), for rules whose translation depends
     #: on how the layer is called (tf.keras ``TFOpLambda`` keeps its operands there).
     inbound_nodes: Any = None
+    #: Weightless Keras 3 layers or ops ``(type, config)`` a rule asks to apply, in order, to
+    #: the translated layer's output (a legacy layer that is a built-in plus a fix-up, e.g.
+    #: an LSTM whose output is reversed); see :mod:`keras_migrate.formats.plugin_api`.
+    then: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def fail(self, message: str, hint: str | None = None) -> UnsupportedError:
         return UnsupportedError(message, path=self.path or None, layer=self.layer_name, hint=hint)
@@ -100,6 +106,11 @@ def register(*names: str, rules: str = KERAS2) -> Callable[[Rule], Rule]:
         return fn
 
     return decorate
+
+
+def unregister(name: str, rules: str = KERAS2) -> None:
+    """Forget the rule for ``name`` (the plugin API's ``unregister_layer_rule``)."""
+    _RULES[rules].pop(name, None)
 
 
 def rule_for(class_name: str, rules: str = KERAS2) -> Rule | None:
@@ -135,6 +146,8 @@ def require_rule(class_name: str, ctx: TranslateContext, rules: str = KERAS2) ->
     lambda_hint, message, hint = _REFUSALS[rules]
     if class_name == "Lambda":
         raise ctx.fail("Lambda layers hold Python bytecode, which is never executed", hint=lambda_hint)
+    if keeping_unknown_classes() and rules == KERAS2:  # inspect / --placeholders: keep the layer as stored
+        return lambda config, _ctx: unknown_layer(class_name, config)
     raise ctx.fail(message.format(class_name), hint=hint)
 
 

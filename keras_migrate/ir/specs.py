@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from keras_migrate.ir.unknown import UNKNOWN_TYPE, unknown_weights
+
 __all__ = ["LOOKUP_TYPES", "SaveGroup", "ShapeRule", "WeightRelation", "WeightSpec", "save_groups", "snake_case", "weight_names", "weight_specs"]
 
 
@@ -258,6 +260,8 @@ def weight_specs(layer_type: str, config: Mapping[str, Any]) -> list[WeightSpec]
         )
     if layer_type == "AdditiveAttention":
         return [_w("scale", (None,))] if config.get("use_scale", True) else []
+    if layer_type == UNKNOWN_TYPE:  # the weights the file holds, recorded when they attach
+        return [_w(w.name, w.shape, trainable=w.trainable, kinds="fiub") for w in unknown_weights(config)]
     if layer_type == "TimeDistributed":
         return weight_specs(*_inner(config, "layer"))
     if layer_type == "Bidirectional":

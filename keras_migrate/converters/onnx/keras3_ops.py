@@ -214,6 +214,14 @@ def _tile(c: Call, a: dict[str, Any], cfg: Mapping[str, Any]) -> str:
     return str(c.b.op("Tile", [x, c.b.ints(reps)]))
 
 
+def _flip(c: Call, a: dict[str, Any], cfg: Mapping[str, Any]) -> str:
+    # Slice every flipped axis from its end backwards (ONNX has no Reverse for all types).
+    axes = _axes(cfg.get("axis"), _rank(a["x"]))
+    big = np.iinfo(np.int64).max
+    b = c.b
+    return str(b.op("Slice", [a["x"].name, b.ints([-1] * len(axes)), b.ints([-big] * len(axes)), b.ints(axes), b.ints([-1] * len(axes))]))
+
+
 def _take(c: Call, a: dict[str, Any], cfg: Mapping[str, Any]) -> str:
     b, x = c.b, a["x"].name
     indices = a["indices"]
@@ -373,6 +381,7 @@ _LOWER: dict[str, Lower] = {
     "Tile": _tile,
     "Take": _take,
     "GetItem": _get_item,
+    "Flip": _flip,
     "Matmul": _matmul,
     "Einsum": _einsum,
     "Cast": _cast,

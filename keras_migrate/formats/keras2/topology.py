@@ -117,6 +117,8 @@ class ConfigReader:
         self.renamed: dict[str, str] = {}
         self._used_names: set[str] = set()
         self._offsets: dict[str, int] = {}
+        #: Weightless layers a rule asked to apply after a layer (``TranslateContext.then``).
+        self.followers: dict[str, list[Layer]] = {}
 
     # -- names -------------------------------------------------------------------------
     def _valid_name(self, name: str) -> str:
@@ -162,7 +164,32 @@ class ConfigReader:
             inbound_nodes=entry.get("inbound_nodes"),
         )
         ltype, cfg = translate_layer(class_name, raw_map, ctx)
+        if ctx.then:
+            self.followers[name] = self._followers(name, class_name, ctx.then, dtype)
         return Layer(name, ltype, cfg, (), trainable, dtype, None, origin)
+
+    def _followers(self, name: str, class_name: str, then: list[tuple[str, dict[str, Any]]], dtype: str) -> list[Layer]:
+        out = []
+        for ltype, cfg in then:
+            fname = self._valid_name(f"{name}_then_{ltype.rpartition('>')[2].lower()}")
+            self._used_names.add(fname)
+            origin = LayerOrigin(class_name=class_name, name=fname, config={})
+            out.append(Layer(fname, ltype, dict(cfg), (), True, dtype, None, origin))
+        return out
+
+    def _call_followers(self, b: GraphBuilder, name: str, outs: Sequence[ValueRef]) -> list[ValueRef]:
+        """Apply a layer's followers to its (single) output."""
+        followers = self.followers.get(name)
+        if not followers:
+            return list(outs)
+        if len(outs) != 1:
+            raise self._error("a rule's follow-up applies to a layer that returns several tensors", layer=name)
+        x = outs[0]
+        for f in followers:
+            if not b.has_layer(f.name):
+                b.add_layer(f)
+            x = b.call(f.name, (ValueRef(x.name),), num_outputs=1)[0]
+        return [x]
 
     # -- graphs ------------------------------------------------------------------------
     def graph(self, model_config: Mapping[str, Any]) -> Graph:
@@ -220,6 +247,9 @@ class ConfigReader:
         for e in layer_entries:
             layer = b.add_layer(self.make_layer(e, name_map))
             outs = b.call(layer.name, (x,), num_outputs=num_outputs(layer.type, layer.config, layer.subgraph))
+            if layer.name in self.followers:  # ops cannot sit in a Keras 3 Sequential
+                b.kind = "functional"
+            outs = self._call_followers(b, layer.name, outs)
             if len(outs) != 1:
                 raise self._error("a layer in a Sequential model returns several tensors", layer=layer.name)
             x = outs[0]
@@ -290,7 +320,7 @@ class ConfigReader:
                         break
                     args, kwargs = rewrite_call(layer.origin.class_name, layer.type, layer.config, *call)
                     n_out = num_outputs(layer.type, layer.config, layer.subgraph, kwargs)
-                    outs = b.call(lname, args, kwargs, num_outputs=n_out)
+                    outs = self._call_followers(b, lname, b.call(lname, args, kwargs, num_outputs=n_out))
                     node_outputs[(orig_of[lname], k)] = [o.name for o in outs]
                     k += 1
                     progress = True

@@ -150,7 +150,7 @@ class ZipWeights(ObjectWeights):
     def locate(self, original_name: str, layer: Layer, expected: list[tuple[str, WeightSpec]]) -> list[Weight]:
         return [self._weight(layer, self._prefixes, owner, spec.name) for owner, spec in expected]
 
-    def locate_user(self, original_name: str) -> list[Weight]:
+    def locate_stored(self, original_name: str) -> list[Weight]:
         prefix = self._prefixes.get(original_name)
         group = self._file.get(f"{prefix}vars") if prefix is not None else None
         if group is None:
@@ -160,7 +160,7 @@ class ZipWeights(ObjectWeights):
         for k in keys:
             ds = group[k]
             dataset = f"{prefix}vars/{k}"
-            out.append(Weight(k, H5Dataset(self._h5, dataset, tuple(ds.shape), str(ds.dtype)),
+            out.append(Weight(f"variable_{k}", H5Dataset(self._h5, dataset, tuple(ds.shape), str(ds.dtype)),
                               origin=f"{os.path.basename(self.path)}:{dataset}"))  # fmt: skip
         return out
 

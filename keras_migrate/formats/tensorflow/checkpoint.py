@@ -104,7 +104,7 @@ class CheckpointWeights(ObjectWeights):
             )
         return [self._weight(layer, node, owner, spec.name) for owner, spec in expected]
 
-    def locate_user(self, original_name: str) -> list[Weight]:
+    def locate_stored(self, original_name: str) -> list[Weight]:
         # A SavedModel's ``variables`` view lists ``layer.weights`` (the HDF5 order); a plain
         # checkpoint lists the layer's variables in creation order.
         node = self._nodes.get(original_name)

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from keras_migrate.errors import UnsupportedError
+from keras_migrate.formats.plugin_api import register_layer_rule
 from keras_migrate.formats.rules import (
     TranslateContext,
     clean_config,
@@ -164,7 +165,8 @@ def _normalization(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, 
 # --------------------------------------------------------------------------- applications
 
 
-@register("CustomScaleLayer", "Custom>CustomScaleLayer")
+# Application layers are built-ins in disguise: registered through the plugin API.
+@register_layer_rule(("CustomScaleLayer", "Custom>CustomScaleLayer"))
 def _custom_scale(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     # tf.keras.applications.InceptionResNetV2: inputs[0] + inputs[1] * scale.
     if "scale" not in config or set(clean_config(config)) - {"scale"}:
@@ -172,7 +174,7 @@ def _custom_scale(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, d
     return "keras_migrate>CustomScaleLayer", {"scale": float(config["scale"])}
 
 
-@register("LayerScale")
+@register_layer_rule("LayerScale")
 def _layer_scale(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     # tf.keras.applications.ConvNeXt: x * gamma, gamma of shape (projection_dim,).
     cfg = clean_config(config)
@@ -181,7 +183,7 @@ def _layer_scale(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, di
     return "keras_migrate>LayerScale", {"init_values": cfg["init_values"], "projection_dim": int(cfg["projection_dim"])}
 
 
-@register("StochasticDepth")
+@register_layer_rule("StochasticDepth")
 def _stochastic_depth(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     # ConvNeXt's drop path: identity at inference. Other libraries' StochasticDepth layers
     # (e.g. tfa's, which adds a scaled residual) have other configs and are refused.

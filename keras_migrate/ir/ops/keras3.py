@@ -125,6 +125,7 @@ _SPECS: tuple[OpSpec, ...] = (
     _spec(_NUMPY, "Tile", "keras.ops.tile", "x", repeats=REQUIRED),
     _spec(_NUMPY, "Take", "keras.ops.take", "x indices", axis=None),
     _spec(_NUMPY, "GetItem", "keras.ops.get_item", "x key"),
+    _spec(_NUMPY, "Flip", "keras.ops.flip", "x", axis=None),
     # products
     _spec(_NUMPY, "Matmul", "keras.ops.matmul", "x1 x2"),
     OpSpec("Einsum", _NUMPY, "keras.ops.einsum", ("*operands",), (("subscripts", REQUIRED),), config_first=True),

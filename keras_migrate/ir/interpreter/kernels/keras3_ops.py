@@ -265,6 +265,7 @@ IMPLEMENTATIONS: dict[str, Impl] = {
     "Tile": lambda a, cfg: np.tile(np.asarray(a["x"]), cfg["repeats"]),
     "Take": _take,
     "GetItem": _get_item,
+    "Flip": lambda a, cfg: np.flip(np.asarray(a["x"]), _axis(cfg.get("axis"))),
     "Matmul": _matmul,
     "Einsum": _einsum,
     "Cast": lambda a, cfg: _as(a["x"], str(cfg["dtype"])),
