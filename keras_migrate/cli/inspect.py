@@ -44,4 +44,17 @@ def run(args: argparse.Namespace) -> int:
         from keras_migrate.ir.printer import format_model
 
         print(format_model(model))
+        _print_lambdas(model)
     return 0
+
+
+def _print_lambdas(model: Any) -> None:
+    """Each recovered Lambda as source text (its bytecode was read, never run)."""
+    from keras_migrate.formats.lambdas import recovered_lambdas
+
+    found = recovered_lambdas(model.graph)
+    if found:
+        print("recovered Lambda layers (bytecode read, never run):")
+        for name, record in found.items():
+            python = f"  # Python {record['python']} bytecode" if record["python"] else "  # a library function stored by name"
+            print(f"  {name}: {record['source']}{python}")
