@@ -73,7 +73,8 @@ def read_code(raw: bytes) -> list[ReadCode]:
 
 def instructions(read: ReadCode) -> list[Instruction]:
     """The instruction stream of ``read`` under its version's opcode table (``CACHE``
-    entries and ``EXTENDED_ARG`` folded away)."""
+    entries and ``EXTENDED_ARG`` folded away); ``ValueError`` when the bytes are not
+    instructions of that version."""
     from xdis.bytecode import Bytecode
     from xdis.op_imports import get_opcode_module
     from xdis.version_info import PythonImplementation
@@ -81,8 +82,11 @@ def instructions(read: ReadCode) -> list[Instruction]:
     vt = tuple(int(p) for p in read.version.split("."))
     opc = get_opcode_module(vt, PythonImplementation.CPython)
     sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        raw = list(Bytecode(read.code, opc))
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            raw = list(Bytecode(read.code, opc))
+    except Exception as exc:  # noqa: BLE001 - bytes that are not this version's instructions
+        raise ValueError(f"the instructions do not decode as Python {read.version} ({type(exc).__name__})") from None
     return [
         Instruction(str(i.opname), i.arg, i.argval, str(i.argrepr or ""), int(i.offset))
         for i in raw

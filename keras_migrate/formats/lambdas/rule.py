@@ -122,6 +122,7 @@ def recover(stored: StoredLambda, arity: int | None, ctx: TranslateContext, *, f
     readings = read_code(stored.code)
     programs: list[Program] = []
     refusals: list[tuple[str, str]] = []
+    decode_errors: list[tuple[str, str]] = []
     for read in readings:
         names = [str(n) for n in read.code.co_varnames[: max(int(read.code.co_argcount), 1)]]
         first = names[0] if names else "x"
@@ -131,10 +132,11 @@ def recover(stored: StoredLambda, arity: int | None, ctx: TranslateContext, *, f
                 evaluate_code(read, inputs, stored.defaults, stored.closure, stored.arguments, ctx, float_inputs=float_inputs)
             )
         except Refusal as exc:
-            refusals.append((read.version, str(exc)))
+            (decode_errors if exc.decode else refusals).append((read.version, str(exc)))
     if not readings:
         raise _fail(ctx, "its bytecode reads as no CPython version from 2.7 to 3.12")
     if not programs:
+        refusals = refusals or decode_errors
         version, reason = refusals[0]
         label = _version_label([v for v, r in refusals if r == reason])
         raise _fail(ctx, f"Python {label} bytecode uses {reason}")

@@ -52,7 +52,13 @@ _BUILTIN_CONSTANTS = {"True": True, "False": False, "None": None}
 
 
 class Refusal(Exception):
-    """The Lambda uses something outside the allowlist; the message names it."""
+    """The Lambda uses something outside the allowlist; the message names it.
+    ``decode``: the bytes are not valid instructions of the version tried (another
+    reading of the same bytes may be the right one)."""
+
+    def __init__(self, message: str, *, decode: bool = False) -> None:
+        super().__init__(message)
+        self.decode = decode
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,8 +476,19 @@ class _Frame:
                 return result
         raise Refusal("no RETURN_VALUE (the code does not end in a return)")
 
+    def _name(self, ins: Instruction) -> str:
+        """The name an instruction refers to, checked against ``co_names``/``co_varnames``
+        (a wrong version's reading resolves indices to other entries or none)."""
+        name = ins.argval
+        known = set(self.names) | {str(n) for n in self.read.code.co_varnames} | set(self.cells)
+        if not isinstance(name, str) or name not in known:
+            raise Refusal(f"{ins.opname} with an argument that is no name of the code ({name!r})", decode=True)
+        return name
+
     def step(self, ins: Instruction) -> Any:  # noqa: C901 - one branch per opcode
         op = ins.opname
+        if op in ("LOAD_FAST", "LOAD_FAST_CHECK", "STORE_FAST", "LOAD_DEREF", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_ATTR", "LOAD_METHOD"):
+            self._name(ins)
         if op in ("NOP", "RESUME", "PRECALL", "COPY_FREE_VARS", "MAKE_CELL", "SETUP_ANNOTATIONS"):
             return _CONTINUE
         if op == "PUSH_NULL":
@@ -581,7 +598,7 @@ class _Frame:
         elif op == "RETURN_VALUE":
             return self.pop()[0]
         else:
-            raise Refusal(f"the instruction {op}" + (f" {ins.argrepr}" if ins.argrepr else ""))
+            raise Refusal(f"the instruction {op}" + (f" {ins.argrepr}" if ins.argrepr else ""), decode=op.startswith("<"))
         return _CONTINUE
 
 
@@ -633,7 +650,11 @@ def evaluate_code(
     if len(freevars) != len(closure):
         raise Refusal(f"{len(freevars)} closure cells but {len(closure)} stored values")
     cells = dict(zip(freevars, closure, strict=True))
-    output = _Frame(builder, read, local, cells).run(instructions(read))
+    try:
+        stream = instructions(read)
+    except ValueError as exc:
+        raise Refusal(str(exc), decode=True) from None
+    output = _Frame(builder, read, local, cells).run(stream)
     if not isinstance(output, Sym):
         raise Refusal(f"a result that is not one tensor ({text_of(output)[:60]})")
     if not output.step:  # the Lambda returns an input unchanged
