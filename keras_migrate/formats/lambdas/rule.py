@@ -55,6 +55,14 @@ def _fail(ctx: TranslateContext, what: str) -> UnsupportedError:
     return ctx.fail(f"Lambda cannot be recovered without running it: {what}", hint=LAMBDA_WAY_OUT.replace("LAYER", ctx.layer_name))
 
 
+#: TF namespaces and the implementation modules whose functions they export.
+_TF_SUBMODULES: Mapping[str, tuple[str, ...]] = {
+    "nn": ("nn", "nn_ops", "gen_nn_ops", "nn_impl"),
+    "math": ("math", "math_ops", "gen_math_ops"),
+    "linalg": ("linalg", "linalg_ops"),
+}
+
+
 def _function_global(stored: StoredLambda) -> Global | None:
     """The well-known function a ``function``-type Lambda names, as a global path."""
     assert stored.function is not None
@@ -66,8 +74,7 @@ def _function_global(stored: StoredLambda) -> Global | None:
     if root in ("keras", "tf_keras") and "backend" in parts:
         return Global(("keras", "backend", name), f"K.{name}")
     if root == "tensorflow":
-        public = [p for p in parts[1:] if p not in ("python", "ops", "_api", "v1", "v2", "compat")]
-        sub = [p for p in public if p in ("math", "nn", "linalg")]
+        sub = [k for k, parts_of in _TF_SUBMODULES.items() if any(p in parts_of for p in parts[1:])]
         path = ("tensorflow", *sub[:1], name)
         return Global(path, ".".join(("tf", *path[1:])))
     return None
