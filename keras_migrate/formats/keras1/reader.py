@@ -110,12 +110,12 @@ def build_keras1_model(
     opens the file's weights once the config is translated (``None``: architecture only,
     freshly initialized weights)."""
     from keras_migrate.formats.keras1.topology import graph_from_keras1
-    from keras_migrate.formats.lambdas import expand_lambdas
     from keras_migrate.formats.keras1.weights import (
         WeightOptions,
         attach_keras1_weights,
         has_keras1_weights,
     )
+    from keras_migrate.formats.lambdas import expand_lambdas
 
     opts = _OPTIONS.get() or Keras1Options()
     graph, reader, topo_notes = graph_from_keras1(model_config, path=path, dim_ordering=opts.dim_ordering)

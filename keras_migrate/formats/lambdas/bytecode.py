@@ -56,7 +56,7 @@ def _load(raw: bytes, version: str) -> Any | None:
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             code = load_code(fp, magic2int(by_version[version]))
-    except Exception:  # noqa: BLE001 - any failure means "not this version's layout"
+    except Exception:
         return None
     if fp.tell() != len(raw) or not hasattr(code, "co_code"):
         return None
@@ -85,7 +85,7 @@ def instructions(read: ReadCode) -> list[Instruction]:
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             raw = list(Bytecode(read.code, opc))
-    except Exception as exc:  # noqa: BLE001 - bytes that are not this version's instructions
+    except Exception as exc:
         raise ValueError(f"the instructions do not decode as Python {read.version} ({type(exc).__name__})") from None
     return [
         Instruction(str(i.opname), i.arg, i.argval, str(i.argrepr or ""), int(i.offset))

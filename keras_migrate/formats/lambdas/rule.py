@@ -144,7 +144,7 @@ def recover(stored: StoredLambda, arity: int | None, ctx: TranslateContext, *, f
         raise _fail(ctx, "its bytecode reads as no CPython version from 2.7 to 3.12")
     if not programs:
         refusals = refusals or decode_errors
-        version, reason = refusals[0]
+        _, reason = refusals[0]
         label = _version_label([v for v, r in refusals if r == reason])
         raise _fail(ctx, f"Python {label} bytecode uses {reason}")
     sources = {p.source for p in programs}

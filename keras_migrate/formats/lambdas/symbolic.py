@@ -191,7 +191,7 @@ class Builder:
                 marked[key] = list(value) if isinstance(value, tuple) else value
         try:
             layer_type, config = translate_tf_call(function, marked, self.ctx)
-        except Exception as exc:  # noqa: BLE001 - the rule's refusal, re-worded for the Lambda
+        except Exception as exc:
             message = getattr(exc, "message", str(exc))
             raise Refusal(f"the call {text} ({message})") from None
         if layer_type == TFOP_TYPE and config.get("outputs") is not None:
@@ -485,7 +485,7 @@ class _Frame:
             raise Refusal(f"{ins.opname} with an argument that is no name of the code ({name!r})", decode=True)
         return name
 
-    def step(self, ins: Instruction) -> Any:  # noqa: C901 - one branch per opcode
+    def step(self, ins: Instruction) -> Any:
         op = ins.opname
         if op in ("LOAD_FAST", "LOAD_FAST_CHECK", "STORE_FAST", "LOAD_DEREF", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_ATTR", "LOAD_METHOD"):
             self._name(ins)

@@ -1,3 +1,4 @@
+# ruff: noqa  (runs under Python 2.7 too: old-style code on purpose)
 """Marshal the test lambdas with the Python running this script (2.7 or 3.x), as legacy
 Keras' ``func_dump`` stored them: base64 of ``marshal.dumps(fn.__code__)``.
 
