@@ -235,3 +235,10 @@ def test_inspect_prints_each_recovered_lambda_as_source(capsys: pytest.CaptureFi
     assert "scale: lambda t: t / 127.5 - 1.0  # Python 3.11" in out
     assert "fm: lambda t: 0.5 * K.sum(t[0] - t[1], axis=1, keepdims=True)" in out
     assert "several: def _several(x): return K.abs(K.square(x) * 2.0 - K.mean(x, axis=-1, keepdims=True))" in out
+
+
+def test_keras3_lambda_form_is_decoded() -> None:
+    entry = BYTECODE["3.11"]["0"]
+    function = {"class_name": "__lambda__", "config": {"code": entry["code"], "defaults": None, "closure": None}}
+    stored = decode_lambda({"function": function, "arguments": {}})
+    assert recover(stored, None, TranslateContext("lam")).source == "lambda x: x / 127.5 - 1.0"

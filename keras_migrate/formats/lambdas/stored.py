@@ -2,7 +2,9 @@
 
 - Keras 1: ``function`` is ``[code, defaults, closure]`` (or the code alone) with the
   marshalled code object as ``raw_unicode_escape`` text; ``function_type`` ``lambda``.
-- Keras 2 / tf.keras: the same triple with the marshal bytes base64-encoded.
+- Keras 2 / tf.keras: the same triple with the marshal bytes base64-encoded; Keras 3 (and
+  tf_keras' ``.keras``) as ``{"class_name": "__lambda__", "config": {"code", "defaults",
+  "closure"}}``.
 - ``function_type`` ``function``: a module-level callable stored by ``function`` (its name)
   and ``module``; only well-known library functions can be recovered from that.
 - ``arguments``: keyword arguments the call passes (``fn(inputs, **arguments)``);
@@ -99,6 +101,9 @@ def decode_lambda(config: Mapping[str, Any]) -> StoredLambda:
         return StoredLambda(None, function=StoredFunction(function, str(module or "")), arguments=dict(arguments))
     if kind not in ("lambda", None):
         raise StoredLambdaError(f"function_type {kind!r} is not a stored form this reader knows")
+    if isinstance(function, Mapping) and function.get("class_name") == "__lambda__":  # Keras 3 / tf_keras 2.13+
+        inner = function.get("config") or {}
+        function = [inner.get("code"), inner.get("defaults"), inner.get("closure")]
     if isinstance(function, str):
         code, defaults, closure = function, None, None
     elif isinstance(function, (list, tuple)) and len(function) == 3 and isinstance(function[0], str):
