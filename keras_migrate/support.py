@@ -188,7 +188,19 @@ _row(
     (),
     "same op nodes (`.py`: the `keras.ops` calls); ops outside the allowlist are listed in one error",
 )
-_row("Lambda", "Lambda", (), "refused: stored bytecode is never executed")
+_LAMBDA_ROW = (
+    "Lambda (Keras 1, 2, tf.keras; bytecode of CPython 2.7, 3.6-3.12 (3.4-3.5 untested) read without running it): arithmetic, "
+    "comparisons, constant subscripts/slices, `arguments`/defaults/closure constants, `K.*`/`keras.backend.*`/"
+    "`tf.*` calls with an exact Keras 3 form in the legacy-op table, library functions stored by name"
+)
+_row(
+    _LAMBDA_ROW,
+    "Lambda",
+    _ALL,
+    "the recovered op nodes (compat:TFOp, keras.ops op nodes, Add/Subtract/Multiply/Concatenate...); anything "
+    "else (unknown globals, builtins, other calls, jumps) is a one-line error naming the layer, the Python "
+    "version and the construct",
+)
 
 
 #: README row -> the IR layer types it converts to, where they are not the row's class
@@ -237,7 +249,6 @@ IR_TYPES: dict[str, tuple[str, ...]] = {
     "Merge / merge() sum, mul, ave, max, concat, dot, cos (Keras 1)": (
         "Add", "Multiply", "Average", "Maximum", "Concatenate", "Dot", "keras_migrate>Keras1CosineMerge",
     ),
-    "Lambda": (),
 }  # fmt: skip
 
 
@@ -248,6 +259,10 @@ def _keras3_op_types() -> tuple[str, ...]:
 
 
 IR_TYPES[_KERAS3_OPS] = _keras3_op_types()
+IR_TYPES[_LAMBDA_ROW] = (
+    "keras_migrate>TFOp", "Add", "Subtract", "Multiply", "Maximum", "Minimum", "Concatenate", "Activation",
+    *_keras3_op_types(),
+)  # fmt: skip
 
 
 def onnx_status(label: str) -> str:
