@@ -242,3 +242,66 @@ def test_keras3_lambda_form_is_decoded() -> None:
     function = {"class_name": "__lambda__", "config": {"code": entry["code"], "defaults": None, "closure": None}}
     stored = decode_lambda({"function": function, "arguments": {}})
     assert recover(stored, None, TranslateContext("lam")).source == "lambda x: x / 127.5 - 1.0"
+
+
+def _code_of(source: str, name: str = "<lambda>") -> str:
+    """Base64 marshal of the code object called ``name`` compiled (not run) from ``source``."""
+    import base64
+    import marshal
+    import types
+
+    def find(code: types.CodeType) -> types.CodeType | None:
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                if const.co_name == name:
+                    return const
+                inner = find(const)
+                if inner is not None:
+                    return inner
+        return None
+
+    found = find(compile(source, "<test>", "exec"))
+    assert found is not None
+    return base64.b64encode(marshal.dumps(found)).decode("ascii")
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("f = lambda x: x if x else -x", "POP_JUMP"),
+        ("f = lambda x: x.shape", "the attribute x.shape"),
+        ("f = lambda x: [x, -x]", "not one tensor"),
+        ("f = lambda x: (lambda y: y)(x)", "code object"),
+        ("f = lambda x: x[:, : K.int_shape(x)[1]]", "K.int_shape"),
+        ("f = lambda x: tf.nn.space_to_depth(x, 2)", "tf.nn.space_to_depth(x, 2)"),
+        ("f = lambda *x: x[0]", "*args"),
+        ("f = lambda x: abs(x)", "global name 'abs'"),
+    ],
+)
+def test_constructs_outside_the_allowlist_are_refused(source: str, message: str) -> None:
+    stored = decode_lambda({"function": [_code_of(source), None, None], "function_type": "lambda"})
+    with pytest.raises(UnsupportedError, match=re.escape(message)) as info:
+        recover(stored, None, TranslateContext("lam", "m.h5"))
+    assert "Python 3.11" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("source", "closure", "expected", "meaning"),
+    [
+        ("f = lambda x: x[:, None, ::-1]", None, "lambda x: x[:, None, ::-1]", lambda x: x[:, None, ::-1]),
+        ("f = lambda x: x * np.pi", None, "lambda x: x * 3.141592653589793", lambda x: x * np.pi),
+        ("def outer():\n    s = 3.0\n    return lambda x: x * s - s", [3.0], "lambda x: x * 3.0 - 3.0", lambda x: x * 3.0 - 3.0),
+        ("f = lambda x: 1.0 - (x - 2.0) / (x * x + 1.0)", None, "lambda x: 1.0 - (x - 2.0) / (x * x + 1.0)",
+         lambda x: 1.0 - (x - 2.0) / (x * x + 1.0)),
+    ],
+)  # fmt: skip
+def test_more_constructs_recover_exactly(
+    source: str, closure: list[float] | None, expected: str, meaning: Callable[[np.ndarray], np.ndarray], tmp_path: Path
+) -> None:
+    config = {"name": "lam", "function": [_code_of(source), None, closure], "function_type": "lambda", "arguments": {}}
+    model = load(str(_write(tmp_path, _model_json(config, (4, 3)))))
+    (record,) = {lay.origin.config["keras_migrate:recovered"]["source"] for lay in model.graph.layers}
+    assert record == expected
+    x = np.random.default_rng(1).normal(size=(2, 4, 3)).astype("float32")
+    (got,) = flatten_structure(run_graph(model.graph, [x]))
+    np.testing.assert_allclose(np.asarray(got), meaning(x), rtol=1e-5, atol=1e-6)
