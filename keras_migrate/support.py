@@ -178,7 +178,7 @@ _row(
     "Merge / merge() sum, mul, ave, max, concat, dot, cos (Keras 1)",
     "Merge",
     _K1,
-    "Add, Multiply, Average, Maximum, Concatenate, Dot; cos: compat:Keras1CosineMerge (callable modes refused)",
+    "Add, Multiply, Average, Maximum, Concatenate, Dot; cos: compat:Keras1CosineMerge; a lambda mode is recovered as a Lambda (a mode stored by name is refused)",
 )
 #: Not a legacy class: Keras 3 ``.keras`` files only, so no legacy column says yes.
 _KERAS3_OPS = "`keras.ops` calls on Keras tensors (Keras 3 `.keras` and `.h5` input only, see docs/formats.md)"

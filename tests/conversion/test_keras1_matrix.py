@@ -598,7 +598,8 @@ def test_batchnorm_modes_translate(mode: int) -> None:
 
 
 REFUSED: dict[str, tuple[str, dict[str, Any], str]] = {
-    "merge-callable": ("Merge", {"mode": "\u00e3\u0001", "mode_type": "lambda"}, "callable mode"),
+    "merge-callable": ("Merge", {"mode": "\u00e3\u0001", "mode_type": "lambda"}, "cannot be recovered without running it"),
+    "merge-function": ("Merge", {"mode": "my_merge", "mode_type": "function"}, "stored by name"),
     "conv-full": ("Convolution2D", {"nb_filter": 2, "nb_row": 3, "nb_col": 3, "border_mode": "full", "dim_ordering": "th"}, "full"),
     "lambda": ("Lambda", {"function": ["x"], "function_type": "lambda"}, "cannot be recovered without running it"),
     "unknown": ("MyLayer", {}, "unknown Keras 1 layer class"),

@@ -38,7 +38,7 @@ from keras_migrate.formats.rules import KERAS1, TranslateContext, register
 from keras_migrate.ir.graph import Graph, Layer, LayerOrigin, Node, ValueRef
 from keras_migrate.ir.rewrite import Rewriter
 
-__all__ = ["LAMBDA_TYPE", "LAMBDA_WAY_OUT", "RECOVERED_KEY", "expand_lambdas", "recover", "recovered_lambdas"]
+__all__ = ["LAMBDA_TYPE", "LAMBDA_WAY_OUT", "RECOVERED_KEY", "expand_lambdas", "recover", "recovered_lambdas", "translate_lambda"]
 
 #: Placeholder IR type of a decoded, not yet expanded Lambda (never leaves the reader).
 LAMBDA_TYPE = "keras_migrate>PendingLambda"
@@ -97,6 +97,12 @@ def _lambda_rule(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, di
         if not read_code(stored.code):
             raise _fail(ctx, "its bytecode reads as no CPython version from 2.7 to 3.12")
     return LAMBDA_TYPE, {"stored": stored, "path": ctx.path, "layer": ctx.layer_name, "generation": ctx.generation}
+
+
+def translate_lambda(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    """The Lambda rule, for other rules holding a stored function (Keras 1's ``Merge`` with
+    a callable mode, called on its list of inputs as a Lambda is)."""
+    return _lambda_rule(config, ctx)
 
 
 register("Lambda")(_lambda_rule)
