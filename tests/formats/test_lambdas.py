@@ -305,3 +305,27 @@ def test_more_constructs_recover_exactly(
     x = np.random.default_rng(1).normal(size=(2, 4, 3)).astype("float32")
     (got,) = flatten_structure(run_graph(model.graph, [x]))
     np.testing.assert_allclose(np.asarray(got), meaning(x), rtol=1e-5, atol=1e-6)
+
+
+def test_the_lambda_reader_has_no_way_to_run_code() -> None:
+    """No module of formats/lambdas calls exec/eval/compile, unmarshals with the running
+    Python (``marshal.loads``), builds a function from a code object or imports by name."""
+    import ast
+
+    package = Path(__file__).resolve().parents[2] / "keras_migrate" / "formats" / "lambdas"
+    forbidden = {"exec", "eval", "compile", "__import__", "FunctionType", "loads", "load", "import_module"}
+    found = []
+    for path in sorted(package.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+                regex = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "re"
+                if name in forbidden and not regex:
+                    found.append(f"{path.name}:{node.lineno} {name}")
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                if any(n in ("marshal", "types", "pickle", "importlib") for n in names):
+                    found.append(f"{path.name}:{node.lineno} imports {names}")
+    assert found == []
