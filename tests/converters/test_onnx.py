@@ -258,7 +258,7 @@ _LIST_OPS = {"concat", "add_n"}
 #: Ops this single-float-layer check cannot feed (bool operands, several outputs, a size-1
 #: axis); the tf_ops fixtures cover them under onnxruntime.
 _OTHER_INPUTS = {"logical_and", "logical_or", "logical_xor", "logical_not", "where", "select", "reduce_any", "reduce_all",
-                 "split", "unstack", "squeeze"}
+                 "split", "unstack", "squeeze", "space_to_depth"}
 TF_FUNCTIONS = sorted(
     {spec.op: name for name, spec in TF_OPS.items() if spec.op not in _LIST_OPS | _OTHER_INPUTS}.items()
 )

@@ -44,6 +44,18 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PWNED = Path("/tmp/keras_migrate_pwned")
 
 
+def _space_to_depth(x: np.ndarray, b: int) -> np.ndarray:
+    """TF's NHWC space_to_depth, element by element."""
+    n, h, w, c = x.shape
+    out = np.zeros((n, h // b, w // b, b * b * c), x.dtype)
+    for i in range(h // b):
+        for j in range(w // b):
+            for bh in range(b):
+                for bw in range(b):
+                    out[:, i, j, (bh * b + bw) * c : (bh * b + bw + 1) * c] = x[:, i * b + bh, j * b + bw, :]
+    return out
+
+
 def _l2(x: np.ndarray) -> np.ndarray:
     return x / np.sqrt(np.maximum(np.sum(x * x, axis=-1, keepdims=True), 1e-12))
 
@@ -63,9 +75,10 @@ RECOVERABLE: dict[str, tuple[str, Callable[..., np.ndarray], Any]] = {
     "6": ("lambda x: -x ** 2 + 2.0 * K.abs(x)", lambda x: -(x**2) + 2.0 * np.abs(x), (4, 3)),
     "7": ("lambda x: tf.reduce_mean(x, axis=[1, 2])", lambda x: x.mean(axis=(1, 2)), (4, 4, 3)),
     "8": ("lambda x: K.expand_dims(x[..., 0], -1)", lambda x: x[..., 0][..., None], (4, 3)),
+    "9": ("lambda x: tf.nn.space_to_depth(x, 2)", lambda x: _space_to_depth(x, 2), (4, 4, 6)),
 }
 #: index -> what the refusal must name.
-REFUSED = {"9": "tf.nn.space_to_depth(x, 2)", "10": "global name", "11": "global name 'open'"}
+REFUSED = {"10": "global name", "11": "global name 'open'"}
 VERSIONS = sorted(BYTECODE, key=lambda v: tuple(int(p) for p in v.split(".")))
 
 
@@ -273,7 +286,7 @@ def _code_of(source: str, name: str = "<lambda>") -> str:
         ("f = lambda x: [x, -x]", "not one tensor"),
         ("f = lambda x: (lambda y: y)(x)", "code object"),
         ("f = lambda x: x[:, : K.int_shape(x)[1]]", "K.int_shape"),
-        ("f = lambda x: tf.nn.space_to_depth(x, 2)", "tf.nn.space_to_depth(x, 2)"),
+        ("f = lambda x: tf.nn.depth_to_space(x, 2)", "tf.nn.depth_to_space(x, 2)"),
         ("f = lambda *x: x[0]", "*args"),
         ("f = lambda x: abs(x)", "global name 'abs'"),
     ],

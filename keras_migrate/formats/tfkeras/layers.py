@@ -363,6 +363,9 @@ def _check(function: str, op: str, a: dict[str, Any], ctx: TranslateContext) -> 
         axis = [axis] if _is_int(axis) else axis
         require(_int_list(axis) and bool(axis), f"axis={axis!r}")
         a["axis"], a["squeeze_dims"] = axis, None
+    elif op == "space_to_depth":
+        require(_is_int(a["block_size"]) and a["block_size"] >= 2, f"block_size={a['block_size']!r}")
+        require(a["data_format"] == "NHWC", f"data_format={a['data_format']!r}", "only NHWC is supported")
     elif op == "tile":
         require(_int_list(a["multiples"]) and all(m >= 0 for m in a["multiples"]), f"multiples={a['multiples']!r}")
     elif op == "pad":
