@@ -133,7 +133,7 @@ _row("Discretization (tf.keras)", "Discretization", _K2, "same (adapted: bin_bou
 _TF_OPS_ROW = (
     "TFOpLambda: TF functions on Keras tensors (tf.keras): arithmetic, tf.math elementwise, comparisons, "
     "logical ops, reductions, argmax/argmin, tf.nn activations, softmax/log_softmax, l2_normalize, cast, where, "
-    "matmul, reshape, transpose, concat, stack, split, unstack, squeeze, expand_dims, tile, pad, gather"
+    "matmul, reshape, transpose, concat, stack, split, unstack, squeeze, expand_dims, tile, pad, gather, nn.space_to_depth"
 )
 _row(
     _TF_OPS_ROW,
