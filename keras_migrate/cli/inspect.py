@@ -58,3 +58,5 @@ def _print_lambdas(model: Any) -> None:
         for name, record in found.items():
             python = f"  # Python {record['python']} bytecode" if record["python"] else "  # a library function stored by name"
             print(f"  {name}: {record['source']}{python}")
+            if record.get("assumes"):
+                print(f"    assumes {record['assumes']}")

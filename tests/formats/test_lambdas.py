@@ -342,3 +342,15 @@ def test_the_lambda_reader_has_no_way_to_run_code() -> None:
                 if any(n in ("marshal", "types", "pickle", "importlib") for n in names):
                     found.append(f"{path.name}:{node.lineno} imports {names}")
     assert found == []
+
+
+def test_assumed_floating_dtype_is_shown_and_refused_on_integer_inputs(tmp_path: Path) -> None:
+    config = {"name": "lam", "function": [_code_of("f = lambda x: K.mean(x, axis=1)"), None, None],
+              "function_type": "lambda", "arguments": {}}  # fmt: skip
+    model = load(str(_write(tmp_path, _model_json(config, (4, 3)))))
+    (record,) = {lay.origin.config["keras_migrate:recovered"].get("assumes") for lay in model.graph.layers}
+    assert record is not None and "floating dtype" in record
+    as_int = _model_json(config, (4, 3))
+    as_int["config"]["layers"][0]["config"]["dtype"] = "int32"
+    with pytest.raises(UnsupportedError, match="holds only if x has a floating dtype"):
+        load(str(_write(tmp_path, as_int)))

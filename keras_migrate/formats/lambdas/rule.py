@@ -188,7 +188,10 @@ def _float_inputs(graph: Graph, refs: list[ValueRef]) -> bool:
 
 def _emit(rw: Rewriter, layer: Layer, node: Node, program: Program, inputs: list[ValueRef]) -> ValueRef:
     raw = dict(layer.origin.config)
-    origin_config = {**raw, RECOVERED_KEY: {"source": program.source, "python": program.python}}
+    record = {"source": program.source, "python": program.python}
+    if program.assumptions:
+        record["assumes"] = "; ".join(program.assumptions)
+    origin_config = {**raw, RECOVERED_KEY: record}
     origin = LayerOrigin("Lambda", layer.origin.name or layer.name, origin_config)
     outputs: list[ValueRef] = []
 
@@ -239,11 +242,13 @@ def expand_lambdas(graph: Graph, *, path: str = "") -> Graph:
 
 
 def recovered_lambdas(graph: Graph) -> dict[str, dict[str, str]]:
-    """Lambda name -> ``{"source", "python"}`` for every recovered Lambda (nested included)."""
+    """Lambda name -> ``{"source", "python"[, "assumes"]}`` for every recovered Lambda (nested
+    included); ``assumes``: conditions of the legacy-op table taken as holding (a floating
+    dtype the Lambda's inputs have or, when unknown, are assumed to have)."""
     found: dict[str, dict[str, str]] = {}
     for _, layer in graph.walk_layers():
         record = layer.origin.config.get(RECOVERED_KEY) if layer.origin.class_name == "Lambda" else None
         if isinstance(record, Mapping):
-            found.setdefault(layer.origin.name, {"source": str(record.get("source")), "python": str(record.get("python"))})
+            found.setdefault(layer.origin.name, {k: str(v) for k, v in record.items()})
     return found
 
