@@ -133,7 +133,7 @@ _row("Discretization (tf.keras)", "Discretization", _K2, "same (adapted: bin_bou
 _TF_OPS_ROW = (
     "TFOpLambda: TF functions on Keras tensors (tf.keras): arithmetic, tf.math elementwise, comparisons, "
     "logical ops, reductions, argmax/argmin, tf.nn activations, softmax/log_softmax, l2_normalize, cast, where, "
-    "matmul, reshape, transpose, concat, stack, split, unstack, squeeze, expand_dims, tile, pad, gather"
+    "matmul, reshape, transpose, concat, stack, split, unstack, squeeze, expand_dims, tile, pad, gather, nn.space_to_depth"
 )
 _row(
     _TF_OPS_ROW,
@@ -178,7 +178,7 @@ _row(
     "Merge / merge() sum, mul, ave, max, concat, dot, cos (Keras 1)",
     "Merge",
     _K1,
-    "Add, Multiply, Average, Maximum, Concatenate, Dot; cos: compat:Keras1CosineMerge (callable modes refused)",
+    "Add, Multiply, Average, Maximum, Concatenate, Dot; cos: compat:Keras1CosineMerge; a lambda mode is recovered as a Lambda (a mode stored by name is refused)",
 )
 #: Not a legacy class: Keras 3 ``.keras`` files only, so no legacy column says yes.
 _KERAS3_OPS = "`keras.ops` calls on Keras tensors (Keras 3 `.keras` and `.h5` input only, see docs/formats.md)"
@@ -206,9 +206,21 @@ _row(
     "refused, naming each class; `inspect` shows its class, config and weights; `convert -o model.py "
     "--placeholders` writes a stub class to fill in",
 )
-_row("Lambda", "Lambda", (), "refused: stored bytecode is never executed")
 _row("Custom layer classes and functions (user code, `--custom-objects`, docs/user-code.md)", "", ("keras2", "tfkeras"), "the user's class under its registered name (`.keras`: `load_model(custom_objects=...)`; `.py`: inlined); ONNX refused")
 _row("Lambda with a user-supplied replacement (`--lambda`, `LAMBDAS`)", "", ("keras2", "tfkeras"), "compat:UserFunction calling the user's function by name; ONNX refused")
+_LAMBDA_ROW = (
+    "Lambda (Keras 1, 2, tf.keras; bytecode of CPython 2.7, 3.6-3.12 (3.4-3.5 untested) read without running it): arithmetic, "
+    "comparisons, constant subscripts/slices, `arguments`/defaults/closure constants, `K.*`/`keras.backend.*`/"
+    "`tf.*` calls with an exact Keras 3 form in the legacy-op table, library functions stored by name"
+)
+_row(
+    _LAMBDA_ROW,
+    "Lambda",
+    _ALL,
+    "the recovered op nodes (compat:TFOp, keras.ops op nodes, Add/Subtract/Multiply/Concatenate...); anything "
+    "else (unknown globals, builtins, other calls, jumps) is a one-line error naming the layer, the Python "
+    "version and the construct",
+)
 
 
 #: README row -> the IR layer types it converts to, where they are not the row's class
@@ -257,7 +269,6 @@ IR_TYPES: dict[str, tuple[str, ...]] = {
     "Merge / merge() sum, mul, ave, max, concat, dot, cos (Keras 1)": (
         "Add", "Multiply", "Average", "Maximum", "Concatenate", "Dot", "keras_migrate>Keras1CosineMerge",
     ),
-    "Lambda": (),
     _PLUGIN_ROW: ("Conv1D", "LSTM", "keras.ops>Flip", "GlobalAveragePooling1D"),
     _UNKNOWN_ROW: (),
 }  # fmt: skip
@@ -270,6 +281,10 @@ def _keras3_op_types() -> tuple[str, ...]:
 
 
 IR_TYPES[_KERAS3_OPS] = _keras3_op_types()
+IR_TYPES[_LAMBDA_ROW] = (
+    "keras_migrate>TFOp", "Add", "Subtract", "Multiply", "Maximum", "Minimum", "Concatenate", "Activation",
+    *_keras3_op_types(),
+)  # fmt: skip
 
 
 def onnx_status(label: str) -> str:

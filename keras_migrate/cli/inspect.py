@@ -53,4 +53,19 @@ def run(args: argparse.Namespace) -> int:
         print(format_model(model))
         if unknown:
             print(format_unknown(unknown))
+        _print_lambdas(model)
     return 0
+
+
+def _print_lambdas(model: Any) -> None:
+    """Each recovered Lambda as source text (its bytecode was read, never run)."""
+    from keras_migrate.formats.lambdas import recovered_lambdas
+
+    found = recovered_lambdas(model.graph)
+    if found:
+        print("recovered Lambda layers (bytecode read, never run):")
+        for name, record in found.items():
+            python = f"  # Python {record['python']} bytecode" if record["python"] else "  # a library function stored by name"
+            print(f"  {name}: {record['source']}{python}")
+            if record.get("assumes"):
+                print(f"    assumes {record['assumes']}")

@@ -37,6 +37,7 @@ from keras_migrate.formats.keras2.topology import (
 )
 from keras_migrate.formats.keras2.weights import fix_graph_weights, flip_theano_kernels
 from keras_migrate.formats.keras3.config import keras3_config_fixups
+from keras_migrate.formats.lambdas import expand_lambdas
 from keras_migrate.formats.precheck import precheck
 from keras_migrate.formats.single_cell import unstack_single_cells
 from keras_migrate.formats.tfkeras.augmentation import resolve_discretization
@@ -113,6 +114,7 @@ def read_model(source: ModelSource) -> Model:
     precheck(config, source.path)
     # 2. translate
     graph, reader = graph_from_config(config, path=source.path, generation=generation)
+    graph = expand_lambdas(graph, path=source.path)  # Lambda calls -> op nodes (they hold no weights)
     provenance = Provenance(
         source_format=source.source_format,
         source_path=source.path,

@@ -1,7 +1,7 @@
 """The pipeline's first check: refuse, all at once, what no rule can translate.
 
 One walk over the config lists every entry (:func:`config_entries`); three checks read it:
-Lambda layers and unknown layer classes (here), TF functions outside the TF-op table
+unknown layer classes (here), TF functions outside the TF-op table
 (:func:`keras_migrate.formats.tfkeras.layers.check_tf_functions`) and Keras 3 ops outside
 the op table (:func:`keras_migrate.formats.keras3.ops.check_ops`). A model with several
 problems is reported in one message, before any translation.
@@ -127,21 +127,8 @@ def _is_config_object(cls: str) -> bool:
 
 
 def check_classes(entries: list[ConfigEntry], path: str) -> None:
-    """Refuse Lambda layers (their bytecode is never run) and classes no rule translates."""
-    found: dict[str, list[str]] = {}
-    for e in entries:
-        if not e.op and not e.in_op and isinstance(e.entry.get("class_name"), str) and isinstance(e.entry.get("config"), Mapping):
-            found.setdefault(e.class_name, []).append(e.name)
+    """Refuse classes no rule translates (Lambda layers have a rule: :mod:`.lambdas`)."""
     user = current_user_names()
-    lambdas = [n for n in found.get("Lambda", []) if n not in user.lambdas]
-    if lambdas:
-        raise UnsupportedError(
-            f"the model has Lambda layers {', '.join(repr(n) for n in lambdas)}; their stored Python "
-            "bytecode is never executed",
-            path=path,
-            hint="give each a replacement function with --lambda LAYER=FILE.py:NAME (or a LAMBDAS dict in a "
-            "--custom-objects file), or replace them with built-in layers before converting",
-        )
     unknown = {c: n for c, n in unknown_classes(entries).items() if c not in user.layers}
     if unknown and not keeping_unknown_classes():
         listing = "; ".join(f"{c} ({', '.join(n[:3])})" for c, n in sorted(unknown.items()))
@@ -177,7 +164,7 @@ def unknown_classes(entries: list[ConfigEntry]) -> dict[str, list[str]]:
 
 
 def precheck(model_config: Mapping[str, Any], path: str) -> None:
-    """Fail once, naming every Lambda, every unknown class, every unsupported TF function
+    """Fail once, naming every unknown class, every unsupported TF function
     and every unsupported Keras 3 op, before any translation."""
     entries = config_entries(model_config)
     check_classes(entries, path)

@@ -13,6 +13,7 @@ from keras_migrate.formats.keras1 import layers as keras1_layers
 from keras_migrate.formats.keras1.layers import KERAS1_CLASSES, translate_keras1
 from keras_migrate.formats.keras2 import cudnn as keras2_cudnn
 from keras_migrate.formats.keras2 import layers as keras2_layers
+from keras_migrate.formats.lambdas import rule as lambda_rule
 from keras_migrate.formats.rules import (
     KERAS1,
     KERAS2,
@@ -48,4 +49,5 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     tfkeras_preprocessing,
     tfkeras_augmentation,
     keras1_layers,
+    lambda_rule,
 )

@@ -37,8 +37,7 @@ from tests.conversion._fixture_cases import FIXTURES, Case, discover
 
 GEN = "keras-1.2.2"
 ALL = discover((GEN,))
-CASES = [c for c in ALL if not c.uses_lambda]
-LAMBDA_CASES = [c for c in ALL if c.uses_lambda]
+CASES = ALL  # Lambda models included: recovered without running their code
 CF_CASES = [c for c in CASES if c.meta.get("channels_first") and c.form == "h5"]
 
 # --------------------------------------------------------------------------- Theano-style
@@ -328,16 +327,6 @@ def test_converted_matches_original(case: Case, backend: str, k1: dict[str, Any]
     assert_outputs(actual, case.arrays()[1])
 
 
-@pytest.mark.parametrize("case", LAMBDA_CASES, ids=lambda c: c.id)
-def test_lambda_is_refused_naming_the_layer(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "out.keras"
-    argv = ["convert", str(case.model), "-o", str(out)] + (["--weights", str(case.weights)] if case.weights else [])
-    assert cli_main(argv) == 2
-    assert not out.exists()
-    err = capsys.readouterr().err
-    assert "lambda_1" in err and "never executed" in err
-
-
 # --------------------------------------------------------------------------- Theano-style
 
 
@@ -609,9 +598,10 @@ def test_batchnorm_modes_translate(mode: int) -> None:
 
 
 REFUSED: dict[str, tuple[str, dict[str, Any], str]] = {
-    "merge-callable": ("Merge", {"mode": "\u00e3\u0001", "mode_type": "lambda"}, "callable mode"),
+    "merge-callable": ("Merge", {"mode": "\u00e3\u0001", "mode_type": "lambda"}, "cannot be recovered without running it"),
+    "merge-function": ("Merge", {"mode": "my_merge", "mode_type": "function"}, "stored by name"),
     "conv-full": ("Convolution2D", {"nb_filter": 2, "nb_row": 3, "nb_col": 3, "border_mode": "full", "dim_ordering": "th"}, "full"),
-    "lambda": ("Lambda", {"function": ["x"], "function_type": "lambda"}, "never executed"),
+    "lambda": ("Lambda", {"function": ["x"], "function_type": "lambda"}, "cannot be recovered without running it"),
     "unknown": ("MyLayer", {}, "unknown Keras 1 layer class"),
     "deconv-same-even": (
         "Deconvolution2D",

@@ -429,6 +429,13 @@ TF_LOWERINGS: dict[str, TFLower] = {
     "expand_dims": lambda t: str(t.b.unsqueeze(t("input"), [int(t.values["axis"])])),
     "squeeze": lambda t: str(t.b.squeeze(t("input"), [int(a) for a in t.values["axis"]])),
     "tile": lambda t: str(t.b.op("Tile", [t("input"), t.b.ints([int(m) for m in t.values["multiples"]])])),
+    "space_to_depth": lambda t: str(
+        t.b.op(
+            "Transpose",
+            [t.b.op("SpaceToDepth", [t.b.op("Transpose", [t("input")], perm=[0, 3, 1, 2])], blocksize=int(t.values["block_size"]))],
+            perm=[0, 2, 3, 1],
+        )
+    ),
     "pad": _tf_pad,
     "gather": lambda t: str(t.b.op("Gather", [t("params"), t("indices")], axis=int(t.values["axis"]))),
     "getitem": lambda t: get_item(t.b, t("tensor"), t.shape, _tf_subscript(list(t.values["slice_spec"]))),

@@ -221,6 +221,9 @@ class ModuleEmitter:
             parts.append(f"was {origin.class_name} in {self._source_keras()}")
         if origin.name and origin.name != layer.name:
             parts.append(f"originally named {py_str(origin.name)}")
+        recovered = origin.config.get("keras_migrate:recovered")  # formats.lambdas.RECOVERED_KEY
+        if origin.class_name == "Lambda" and origin.name == layer.name and isinstance(recovered, Mapping):
+            parts.append(f"recovered from its bytecode: {recovered.get('source')}")
         if "legacy_hard_sigmoid" in repr(dict(layer.config)):
             parts.append("legacy_hard_sigmoid keeps the source's hard_sigmoid (slope 0.2, Keras 3's is 1/6)")
         return "; ".join(parts)

@@ -360,9 +360,14 @@ _MERGE_CLASSES = {"sum": "Add", "mul": "Multiply", "ave": "Average", "max": "Max
 @_rule("Merge")
 def _merge(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     mode = config.get("mode", "sum")
+    if config.get("mode_type") == "lambda":  # recovered from its bytecode as a Lambda on the list
+        from keras_migrate.formats.lambdas.rule import translate_lambda
+
+        function = {"function": mode, "function_type": "lambda", "arguments": config.get("arguments") or {}}
+        return translate_lambda(function, ctx)
     if config.get("mode_type", "raw") != "raw" or not isinstance(mode, str):
         raise ctx.fail(
-            "Merge with a callable mode holds Python bytecode (like a Lambda), which is never executed",
+            "Merge with a callable mode stored by name holds user code, which is never executed",
             hint="rebuild that merge with a built-in layer before converting",
         )
     if mode in _MERGE_CLASSES:

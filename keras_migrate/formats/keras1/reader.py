@@ -115,9 +115,11 @@ def build_keras1_model(
         attach_keras1_weights,
         has_keras1_weights,
     )
+    from keras_migrate.formats.lambdas import expand_lambdas
 
     opts = _OPTIONS.get() or Keras1Options()
     graph, reader, topo_notes = graph_from_keras1(model_config, path=path, dim_ordering=opts.dim_ordering)
+    graph = expand_lambdas(graph, path=path)  # Lambda calls -> op nodes (they hold no weights)
     notes = [*topo_notes, *reader.notes]
     backend = ""
     uses_bn = any(lay.origin.class_name == "BatchNormalization" for _, lay in graph.walk_layers())

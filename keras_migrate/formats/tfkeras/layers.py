@@ -46,8 +46,10 @@ from keras_migrate.ir.ops.tf import (
 )
 
 __all__ = [
+    "TENSOR",
     "check_tf_functions",
     "resolve_output_counts",
+    "translate_tf_call",
 ]
 
 #: TF symbols tf.keras records without the operands needed to rerun them: tf_keras itself
@@ -363,6 +365,9 @@ def _check(function: str, op: str, a: dict[str, Any], ctx: TranslateContext) -> 
         axis = [axis] if _is_int(axis) else axis
         require(_int_list(axis) and bool(axis), f"axis={axis!r}")
         a["axis"], a["squeeze_dims"] = axis, None
+    elif op == "space_to_depth":
+        require(_is_int(a["block_size"]) and a["block_size"] >= 2, f"block_size={a['block_size']!r}")
+        require(a["data_format"] == "NHWC", f"data_format={a['data_format']!r}", "only NHWC is supported")
     elif op == "tile":
         require(_int_list(a["multiples"]) and all(m >= 0 for m in a["multiples"]), f"multiples={a['multiples']!r}")
     elif op == "pad":
@@ -519,6 +524,21 @@ def _translate_bound(
     if spec.op in ("split", "unstack"):
         config["outputs"] = _output_count(spec.op, constants)
     return TFOP_TYPE, config
+
+
+#: The marker :func:`translate_tf_call` takes where a Keras tensor fills an argument.
+TENSOR: Any = _TENSOR
+
+
+def translate_tf_call(function: str, arguments: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    """One call of TF function ``function`` (a :data:`TF_OPS` symbol) with ``arguments`` by
+    TF parameter name (:data:`TENSOR` where a Keras tensor goes), translated exactly as a
+    ``TFOpLambda`` recording it: a built-in layer or a ``TFOp``. Lambda recovery
+    (:mod:`keras_migrate.formats.lambdas`) emits its TF calls through this."""
+    spec = TF_OPS.get(function)
+    if spec is None:
+        raise ctx.fail(f"TF function tf.{function} is not supported", hint=f"supported TF functions: {supported_tf_functions()}")
+    return _translate_bound(function, spec, dict(arguments), ctx)
 
 
 @register("TFOpLambda", "SlicingOpLambda")

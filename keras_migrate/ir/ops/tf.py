@@ -215,6 +215,7 @@ TF_OPS: dict[str, TFOpSpec] = {
     "squeeze": _squeeze_spec(),
     "compat.v1.squeeze": _squeeze_spec(),
     "tile": TFOpSpec("tile", ("input", "multiples"), ("input",)),
+    "nn.space_to_depth": TFOpSpec("space_to_depth", ("input", "block_size", "data_format"), ("input",), {"data_format": "NHWC"}),
     "pad": _pad_spec(),
     "compat.v1.pad": _pad_spec(),
     "gather": _gather_spec(),

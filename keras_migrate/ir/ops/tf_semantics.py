@@ -122,6 +122,15 @@ def _perm(perm: Any, rank: int) -> tuple[int, ...]:
     return tuple(range(rank))[::-1] if perm is None else tuple(int(p) for p in perm)
 
 
+def _space_to_depth(xp: Any, x: Any, block: int) -> Any:
+    """TF's NHWC space_to_depth: each ``block``x``block`` patch becomes the channels, in
+    (row, column, channel) order (static height, width and channels)."""
+    _, h, w, c = x.shape
+    y = xp.reshape(x, (-1, int(h) // block, block, int(w) // block, block, int(c)))
+    y = xp.transpose(y, (0, 1, 3, 2, 4, 5))
+    return xp.reshape(y, (-1, int(h) // block, int(w) // block, block * block * int(c)))
+
+
 def _squeeze(xp: Any, x: Any, axes: Sequence[int] | int | None) -> Any:
     """TF's squeeze: the listed axes, one int, or (``None``) every axis of size 1."""
     if axes is None:
@@ -252,6 +261,7 @@ TF_SEMANTICS: dict[str, Callable[[Any, Mapping[str, Any]], Any]] = {
     "expand_dims": lambda xp, a: xp.expand_dims(a["input"], int(a["axis"])),
     "squeeze": lambda xp, a: _squeeze(xp, a["input"], a["axis"]),
     "tile": lambda xp, a: xp.tile(a["input"], [int(m) for m in a["multiples"]]),
+    "space_to_depth": lambda xp, a: _space_to_depth(xp, a["input"], int(a["block_size"])),
     "pad": _pad,
     "gather": lambda xp, a: xp.take(a["params"], a["indices"], axis=int(a["axis"])),
     "getitem": lambda xp, a: _getitem(xp, a["tensor"], a["slice_spec"]),
