@@ -29,6 +29,7 @@ from keras_migrate.formats.hdf5 import (
     is_hdf5,
     open_h5,
     refuse_foreign_links,
+    scan_links,
 )
 from keras_migrate.formats.pipeline import ModelSource, read_model
 from keras_migrate.formats.training.h5 import read_h5_training
@@ -46,14 +47,20 @@ class H5Weights:
     def __init__(self, path: str) -> None:
         self.path = os.path.abspath(path)
         with open_h5(path) as f:
-            self._read(f, path)
-            refuse_foreign_links(f, path)  # anywhere else in the file, too
+            # One walk over every link first: on a clean file (only hard links, nothing
+            # pointing outside it: the common case) the weights walk below and the lazy
+            # reads later skip their per-weight link checks. What the scan found is raised
+            # after the walk, whose messages name the weight more precisely.
+            scan = scan_links(f, path)
+            self._read(f, path, scan.clean)
+            scan.refuse()  # anywhere else in the file, too
 
-    def _read(self, f: Any, path: str) -> None:
+    def _read(self, f: Any, path: str, checked: bool) -> None:
         """Every access goes through :mod:`keras_migrate.formats.hdf5`'s guarded helpers:
-        a damaged or hostile file fails here with one line naming it, never later."""
+        a damaged or hostile file fails here with one line naming it, never later.
+        ``checked``: the file's link scan was clean (:func:`~keras_migrate.formats.hdf5.dataset`)."""
         root_names = has_attr(f, "layer_names", path)
-        g = f if root_names else (group(f, "model_weights", path, what="group 'model_weights'") or f)
+        g = f if root_names else (group(f, "model_weights", path, what="group 'model_weights'", links_checked=checked) or f)
         names = attr_names(g, "layer_names", path)
         if names is None:
             raise KerasMigrateError("HDF5 file holds no Keras weights (no layer_names)", path=path)
@@ -62,20 +69,20 @@ class H5Weights:
         self.layer_names = names
         self.layers: dict[str, list[Weight]] = {}
         for name in names:
-            lg = group(g, name, path, what=f"the weights group of layer {name!r}", layer=name)
+            lg = group(g, name, path, what=f"the weights group of layer {name!r}", layer=name, links_checked=checked)
             if lg is None:
                 continue
             wnames = attr_names(lg, "weight_names", path) or []
             arrays = []
             for wn in wnames:
-                ds = dataset(lg, wn, path, what=f"weight {wn!r}", layer=name)
+                ds = dataset(lg, wn, path, what=f"weight {wn!r}", layer=name, links_checked=checked)
                 if ds is None:
                     raise KerasMigrateError(f"weight {wn!r} listed but missing", path=path, layer=name)
                 with guarded(path, f"weight {wn!r}", layer=name):
                     ref = H5Dataset(self.path, ds.name, tuple(ds.shape), str(ds.dtype))
                 arrays.append(Weight(wn, ref, origin=wn))
             self.layers[name] = arrays
-        top = group(g, "top_level_model_weights", path, what="group 'top_level_model_weights'")
+        top = group(g, "top_level_model_weights", path, what="group 'top_level_model_weights'", links_checked=checked)
         if top is not None and (attr_names(top, "weight_names", path) or []):
             raise UnsupportedError(
                 "the model owns weights outside its layers (top_level_model_weights)",
