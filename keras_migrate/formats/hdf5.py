@@ -16,8 +16,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -129,6 +129,10 @@ class LinkScan:
     failed: BaseException | None
     #: The file holds soft links (readers then resolve each path link by link).
     soft: bool
+    #: Every dataset the walk opened: absolute path -> (shape, dtype), as HDF5 declares them
+    #: (a reader of a :attr:`clean` file takes a weight's declaration from here instead of
+    #: opening the dataset again).
+    datasets: Mapping[str, tuple[tuple[int, ...] | None, np.dtype[Any]]] = field(default_factory=dict)
 
     @property
     def clean(self) -> bool:
@@ -176,6 +180,7 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
     soft = [False]
     found: list[tuple[str, str]] = []  # (problem, where)
     failed: list[BaseException] = []
+    datasets: dict[str, tuple[tuple[int, ...] | None, np.dtype[Any]]] = {}
     hard, dataset_type, virtual = h5py.h5l.TYPE_HARD, h5py.h5o.TYPE_DATASET, h5py.h5d.VIRTUAL
 
     def visit(name: bytes, info: Any) -> int | None:
@@ -196,7 +201,8 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
         if kind == hard:
             if h5py.h5o.get_info(f.id, name).type != dataset_type:
                 return None
-            dcpl = h5py.h5d.open(f.id, name).get_create_plist()
+            dsid = h5py.h5d.open(f.id, name)
+            dcpl = dsid.get_create_plist()
             if dcpl.get_layout() == virtual:
                 where = name.decode("utf-8", "replace")
                 found.append((f"{where!r} is a virtual dataset (its data lives in other files)", where))
@@ -205,6 +211,7 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
                 where = name.decode("utf-8", "replace")
                 found.append((f"{where!r} keeps its data in external files", where))
                 return 1
+            datasets["/" + name.decode("utf-8", "surrogateescape")] = (dsid.shape, dsid.dtype)
             return None
         if kind == h5py.h5l.TYPE_SOFT:
             soft[0] = True
@@ -222,7 +229,7 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
             f.id.links.visit(visit, info=True)
     except H5_ERRORS as exc:
         failed.append(exc)
-    scan = LinkScan(path, what, found[0] if found else None, failed[0] if failed else None, soft[0])
+    scan = LinkScan(path, what, found[0] if found else None, failed[0] if failed else None, soft[0], datasets)
     if scan.found is None and scan.failed is None:
         mark_links_checked(f)
     return scan

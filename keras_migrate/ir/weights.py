@@ -176,6 +176,9 @@ _IDENTITY: dict[str, tuple[int, ...]] = {}
 #: Open files in ``_FILES`` whose *handle* a whole-file link scan found free of anything
 #: pointing outside the file (:func:`mark_links_checked`): reads skip the per-weight checks.
 _LINKS_CHECKED: set[str] = set()
+#: Per link-checked file: its datasets already opened and checked by a read (one
+#: ``Group.__getitem__`` and shape/dtype check per weight, not per block of a large weight).
+_NODES: dict[str, dict[str, Any]] = {}
 #: At most this many files stay open (the least recently opened is closed first; a weight
 #: of a closed file reopens it on demand), so a long-lived process never runs out of handles.
 _MAX_OPEN = 16
@@ -192,6 +195,7 @@ def _close(key: str) -> None:
     _HARD_LINKS.pop(key, None)
     _IDENTITY.pop(key, None)
     _LINKS_CHECKED.discard(key)
+    _NODES.pop(key, None)
     if handle is not None:
         with contextlib.suppress(Exception):  # already closed by h5py's own finalizer
             handle.close()
@@ -222,6 +226,16 @@ def open_shared(path: str) -> Any:
         return handle
 
 
+def _held(path: str) -> Any:
+    """The open handle a lazy weight reads from: the shared one as it is (a conversion reads
+    its weights right after the reader opened and scanned the file; :func:`open_shared`'s
+    ``os.stat`` is for the next reader), else :func:`open_shared`."""
+    handle = _FILES.get(path)
+    if handle is not None and handle.id.valid:
+        return handle
+    return open_shared(path)
+
+
 def mark_links_checked(handle: Any) -> None:
     """Record that a whole-file link scan of ``handle`` (an open file from
     :func:`open_shared`; ``keras_migrate.formats.hdf5.scan_links``) found no external or
@@ -230,7 +244,8 @@ def mark_links_checked(handle: Any) -> None:
     more. A handle :func:`open_shared` does not hold is ignored."""
     key = os.path.abspath(handle.filename)
     with _FILES_LOCK:
-        if _FILES.get(key) is handle and handle.id.valid:
+        held = _FILES.get(key)
+        if held is not None and held is handle and held.id.valid:
             _LINKS_CHECKED.add(key)
 
 
@@ -262,6 +277,9 @@ class H5Dataset:
 
         key = os.path.abspath(self.file)
         checked = key in _LINKS_CHECKED
+        nodes = _NODES.setdefault(key, {}) if checked else None
+        if nodes is not None and (node := nodes.get(self.dataset)) is not None:
+            return node
         if not checked:
             problem = link_problem(handle, self.dataset, _HARD_LINKS.setdefault(key, set()))
             if problem is not None:
@@ -271,6 +289,8 @@ class H5Dataset:
             raise KeyError(f"{self.dataset} is not a plain dataset of this file")
         if tuple(node.shape) != tuple(self.shape) or str(node.dtype) != self.dtype:
             raise KeyError(f"{self.dataset} changed since the file was read")
+        if nodes is not None:
+            nodes[self.dataset] = node
         return node
 
     def _guarded(self, read: Any) -> np.ndarray:
@@ -278,7 +298,7 @@ class H5Dataset:
         fails, a dataset that is not a plain one of this file) become ours."""
         from keras_migrate.errors import KerasMigrateError
 
-        handle = open_shared(self.file)  # a file gone since it was read: its OSError, as is
+        handle = _held(os.path.abspath(self.file))  # a file gone since it was read: its OSError, as is
         try:
             return np.asarray(read(self._node(handle)))
         except KerasMigrateError:
