@@ -161,6 +161,11 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write results here")
     ap.add_argument("--no-peer", action="store_true", help="measure ours and the floor only (quick checks)")
     ap.add_argument("--no-compile", action="store_true", help="do not compile keras_migrate's bytecode first")
+    ap.add_argument(
+        "--tmp",
+        help="directory for the outputs (e.g. /dev/shm: a tmpfs takes disk contention from other jobs out of the "
+        "comparison; default: the system temporary directory)",
+    )
     args = ap.parse_args()
     if not args.no_compile:
         compile_package()
@@ -169,7 +174,7 @@ def main() -> int:
     if "onnx" in kinds and not have_tf2onnx:
         print("tf2onnx is not installed: the .onnx peer is skipped (pip install tf2onnx)", file=sys.stderr)
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         for name in args.models.split(","):
             src = str(build(name))
             size_mb = os.path.getsize(src) / 1e6
