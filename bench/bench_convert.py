@@ -19,11 +19,19 @@ Paths, per output kind:
 
 The `.h5` inputs are built with tf_keras (``weights=None``) on first use and cached in
 ``bench/.cache``.
+
+Bytecode: the environment may set ``PYTHONDONTWRITEBYTECODE=1``, under which every run of
+an uncompiled source tree compiles keras-migrate's modules again (~0.1-0.2 s), a cost no
+installed package pays (pip compiles on install, and numpy, h5py, Keras and TensorFlow here
+are installed). Before measuring, the bench therefore compiles ``keras_migrate`` once
+(``python -m compileall``, into its ``__pycache__`` directories, as an install would);
+``--no-compile`` measures the source tree as it is.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -123,6 +131,15 @@ def run(body: str, backend: str) -> tuple[float, float]:
     return float(seconds), float(kib) / 1024.0
 
 
+def compile_package() -> None:
+    """Compile keras_migrate's modules once, as ``pip install`` would (see the module doc)."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "keras_migrate")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def _median(xs: list[float]) -> float | None:
     return statistics.median(xs) if xs else None
 
@@ -142,36 +159,53 @@ def main() -> int:
     ap.add_argument("--models", default="VGG16,ResNet50")
     ap.add_argument("--outputs", default="keras,onnx", help="output kinds to measure: keras, onnx")
     ap.add_argument("--json", type=Path, help="also write results here")
+    ap.add_argument("--no-peer", action="store_true", help="measure ours and the floor only (quick checks)")
+    ap.add_argument("--no-compile", action="store_true", help="do not compile keras_migrate's bytecode first")
+    ap.add_argument(
+        "--tmp",
+        help="directory for the outputs (e.g. /dev/shm: a tmpfs takes disk contention from other jobs out of the "
+        "comparison; default: the system temporary directory)",
+    )
     args = ap.parse_args()
+    if not args.no_compile:
+        compile_package()
     kinds = [k for k in args.outputs.split(",") if k]
     have_tf2onnx = importlib.util.find_spec("tf2onnx") is not None
     if "onnx" in kinds and not have_tf2onnx:
         print("tf2onnx is not installed: the .onnx peer is skipped (pip install tf2onnx)", file=sys.stderr)
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         for name in args.models.split(","):
             src = str(build(name))
             size_mb = os.path.getsize(src) / 1e6
             times: dict[str, list[float]] = {}
             peaks: dict[str, list[float]] = {}
 
-            def measure(key: str, body: str, times: dict = times, peaks: dict = peaks) -> None:
+            def measure(key: str, body: str, out: str, times: dict = times, peaks: dict = peaks) -> None:
+                # Every path starts from the same state: no dirty pages left by the path before
+                # (flushed outside the timing; otherwise each run pays for its predecessor's
+                # writeback) and no earlier output on disk.
+                os.sync()
                 t, m = run(body, args.backend)
                 times.setdefault(key, []).append(t)
                 peaks.setdefault(key, []).append(m)
+                with contextlib.suppress(OSError):
+                    os.unlink(out)
 
+            paths: list[tuple[str, str, str]] = [("floor", _FLOOR, "h5")]
+            for kind in kinds:
+                paths.append((f"ours_{kind}", _OURS, kind))
+                if args.no_peer:
+                    continue
+                if kind == "keras":
+                    paths.append(("peer_keras", _PEER_KERAS, kind))
+                elif kind == "onnx" and have_tf2onnx:
+                    paths.append(("peer_onnx", _PEER_ONNX, kind))
             for i in range(args.repeat):
-                measure("floor", _FLOOR.format(src=src, out=f"{tmp}/{name}-floor-{i}.h5"))
-                for kind in kinds:
-                    out = f"{tmp}/{name}-ours-{i}.{kind}"
-                    measure(f"ours_{kind}", _OURS.format(src=src, out=out))
-                    peer_out = f"{tmp}/{name}-peer-{i}.{kind}"
-                    if kind == "keras":
-                        measure("peer_keras", _PEER_KERAS.format(src=src, out=peer_out))
-                    elif kind == "onnx" and have_tf2onnx:
-                        measure("peer_onnx", _PEER_ONNX.format(src=src, out=peer_out))
-                for f in os.listdir(tmp):  # keep the disk footprint to one repeat
-                    os.unlink(os.path.join(tmp, f))
+                # rotate the order each repeat, so no path always runs first (warmest cache)
+                for key, template, ext in paths[i % len(paths) :] + paths[: i % len(paths)]:
+                    out = f"{tmp}/{name}-{key}-{i}.{ext}"
+                    measure(key, template.format(src=src, out=out), out)
             floor_t, floor_m = _median(times["floor"]), _median(peaks["floor"])
             for kind in kinds:
                 ours_t, ours_m = _median(times[f"ours_{kind}"]), _median(peaks[f"ours_{kind}"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any
 
 from keras_migrate.cli._common import (
@@ -90,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
         return run_batch_cli(args)
     from keras_migrate.api import convert
 
-    console = stderr_console()
+    # rich (~40 ms to import) only where it shows something: a terminal, or --verify's table.
+    console = stderr_console() if args.verify or _is_terminal(sys.stderr) else _PlainConsole()
     progress = _WeightProgress(console)
     try:
         report = convert(
@@ -128,6 +130,22 @@ def run(args: argparse.Namespace) -> int:
 
             render(report.verification, console)
     return 0 if report.ok else 1
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+class _PlainConsole:
+    """What ``run`` needs of a rich console when stderr is not a terminal: plain lines."""
+
+    is_terminal = False
+
+    def print(self, text: str, *, soft_wrap: bool = True) -> None:
+        print(text, file=sys.stderr)
 
 
 class _WeightProgress:

@@ -116,6 +116,15 @@ def _write_dataset(group: Any, name: str, weight: Weight, chunk_bytes: int) -> i
     return total
 
 
+def _new_group(f: Any, path: str) -> Any:
+    """``f.require_group(path)`` for a path that is new in the common case: created directly
+    (with its parents), which skips h5py's membership test per group."""
+    try:
+        return f.create_group(path)
+    except ValueError:  # it exists already
+        return f.require_group(path)
+
+
 def write_weights_h5(
     graph: Graph,
     path: str | BinaryIO | MemberWindow,
@@ -139,7 +148,7 @@ def write_weights_h5(
     total = 0
     with h5py.File(path, "w") as f:
         for slot in weight_slots(graph):
-            group = f.require_group(slot.path)
+            group = _new_group(f, slot.path)
             group.attrs["name"] = slot.layer_name
             for i, w in enumerate(slot.weights):
                 n = _write_dataset(group, slot.keys[i] if slot.keys else str(i), w, limit)

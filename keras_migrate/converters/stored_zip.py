@@ -16,15 +16,16 @@ from __future__ import annotations
 import contextlib
 import os
 import struct
+import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from queue import SimpleQueue
 from typing import BinaryIO
 
 from keras_migrate.converters.crc32 import SMALL_WRITE, WriteLog, crc32
 
-__all__ = ["ZIP64_LIMIT", "MemberWindow", "StoredZipWriter"]
+__all__ = ["ZIP64_LIMIT", "CrcWorker", "MemberWindow", "StoredZipWriter"]
 
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
@@ -55,6 +56,40 @@ class _Entry:
     dos_date: int
 
 
+class CrcWorker:
+    """One thread that takes CRC-32s while the caller writes: zlib-ng's CRC and the file
+    write both release the GIL, so the checksum costs no wall time. A plain thread and two
+    queues, not a ``concurrent.futures`` pool (whose import alone costs ~15 ms of every run)."""
+
+    def __init__(self) -> None:
+        self._jobs: SimpleQueue[memoryview | None] = SimpleQueue()
+        self._results: SimpleQueue[int | BaseException] = SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="keras-migrate-crc32", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (view := self._jobs.get()) is not None:
+            try:
+                self._results.put(crc32(view))
+            except BaseException as exc:  # handed back to the caller of result()
+                self._results.put(exc)
+
+    def submit(self, view: memoryview) -> None:
+        """Start the CRC-32 of ``view`` (one job at a time: call :meth:`result` next)."""
+        self._jobs.put(view)
+
+    def result(self) -> int:
+        """The CRC-32 of the last submitted view, once taken."""
+        out = self._results.get()
+        if isinstance(out, BaseException):
+            raise out
+        return out
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join()
+
+
 class MemberWindow:
     """The output file seen from a member's first byte: seekable, readable, writable.
 
@@ -62,10 +97,10 @@ class MemberWindow:
     the member while it is open, so the end of the file is the end of the member.
     """
 
-    def __init__(self, raw: BinaryIO, base: int, crc_pool: ThreadPoolExecutor | None = None) -> None:
+    def __init__(self, raw: BinaryIO, base: int, crc_worker: CrcWorker | None = None) -> None:
         self._raw = raw
         self._base = base
-        self._pool = crc_pool
+        self._worker = crc_worker
         #: Every write, for the member's CRC-32.
         self.log = WriteLog()
 
@@ -86,11 +121,14 @@ class MemberWindow:
     def write(self, data: bytes | memoryview) -> int:
         pos = self.tell()
         view = memoryview(data)
-        if self._pool is not None and view.nbytes > SMALL_WRITE:
+        if self._worker is not None and view.nbytes > SMALL_WRITE:
             # the CRC and the write both release the GIL: checksum while the kernel copies.
-            future = self._pool.submit(crc32, view)
-            n = self._raw.write(view)
-            self.log.record(pos, view, future.result())
+            self._worker.submit(view)
+            try:
+                n = self._raw.write(view)
+            finally:
+                crc = self._worker.result()
+            self.log.record(pos, view, crc)
         else:
             n = self._raw.write(view)
             self.log.record(pos, view)
@@ -147,9 +185,12 @@ class StoredZipWriter:
         self._raw.write(self._local_header(raw_name, 0, 0, dos_time, dos_date))
         base = self._raw.tell()
         try:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                window = MemberWindow(self._raw, base, pool)
+            worker = CrcWorker()
+            try:
+                window = MemberWindow(self._raw, base, worker)
                 yield window
+            finally:
+                worker.close()
             end = self._raw.seek(0, os.SEEK_END)
             size = end - base
             crc = window.log.crc(size, lambda start, stop, crc: self._read_crc(base + start, stop - start, crc))

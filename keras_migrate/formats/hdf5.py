@@ -16,17 +16,24 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats.limits import MAX_H5_LINKS, env_limit
-from keras_migrate.ir.weights import check_array_declaration, link_problem
+from keras_migrate.ir.weights import (
+    check_array_declaration,
+    link_problem,
+    mark_links_checked,
+    open_shared,
+)
 
 __all__ = [
     "H5_ERRORS",
+    "LinkScan",
     "attr_names",
     "attr_text",
     "dataset",
@@ -36,6 +43,7 @@ __all__ = [
     "is_hdf5",
     "open_h5",
     "refuse_foreign_links",
+    "scan_links",
 ]
 
 _MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -73,17 +81,20 @@ def is_hdf5(path: str) -> bool:
     return False
 
 
-def open_h5(path: str) -> Any:
-    """Open read-only; a file HDF5 cannot open is refused as truncated or corrupt. Readers
-    that read the file's weights also call :func:`refuse_foreign_links` once done."""
-    import h5py
-
+def open_h5(path: str) -> contextlib.AbstractContextManager[Any]:
+    """Open read-only, as ``with open_h5(path) as f``; a file HDF5 cannot open is refused as
+    truncated or corrupt. Every step of a conversion (format sniffing, the reader, the link
+    scan, the lazy weights) shares one open handle
+    (:func:`keras_migrate.ir.weights.open_shared`): leaving the block does not close it.
+    Readers that read the file's weights also call :func:`refuse_foreign_links` (or
+    :func:`scan_links`) once."""
     try:
-        return h5py.File(path, "r")
+        handle = open_shared(path)
     except H5_ERRORS as exc:
         raise KerasMigrateError(
             f"cannot read HDF5 file, it is truncated or corrupt ({_short(exc)})", path=path, hint=_CORRUPT_HINT
         ) from exc
+    return contextlib.nullcontext(handle)
 
 
 #: Environment variable raising :data:`~keras_migrate.formats.limits.MAX_H5_LINKS`.
@@ -105,20 +116,72 @@ def _layer_of(where: str) -> str | None:
     return None
 
 
-def refuse_foreign_links(f: Any, path: str, *, what: str = "the file") -> None:
+@dataclass(frozen=True, slots=True)
+class LinkScan:
+    """What one walk over every link of an open file found (:func:`scan_links`)."""
+
+    path: str
+    #: What was scanned, for messages (``the file``, ``model.weights.h5 in the archive``).
+    what: str
+    #: (problem, where) of the first foreign object; ``where`` empty for the link limit.
+    found: tuple[str, str] | None
+    #: An h5py error the walk hit (a corrupt object), raised by :meth:`refuse`.
+    failed: BaseException | None
+    #: The file holds soft links (readers then resolve each path link by link).
+    soft: bool
+    #: Every dataset the walk opened: absolute path -> (shape, dtype), as HDF5 declares them
+    #: (a reader of a :attr:`clean` file takes a weight's declaration from here instead of
+    #: opening the dataset again).
+    datasets: Mapping[str, tuple[tuple[int, ...] | None, np.dtype[Any]]] = field(default_factory=dict)
+
+    @property
+    def clean(self) -> bool:
+        """Nothing points outside the file and no soft link needs resolving: a reader may
+        take every link as a hard link to an object of this file."""
+        return self.found is None and self.failed is None and not self.soft
+
+    def refuse(self) -> None:
+        """Raise what the walk found, as :func:`refuse_foreign_links` does (nothing if it
+        found nothing)."""
+        if self.failed is not None:
+            with guarded(self.path, f"the links of {self.what}"):
+                raise self.failed
+        if self.found is None:
+            return
+        problem, where = self.found
+        if not where:
+            raise KerasMigrateError(
+                problem,
+                path=self.path,
+                hint=f"the file is damaged; for a genuinely larger model raise the limit with {MAX_H5_LINKS_ENV}",
+            )
+        raise KerasMigrateError(
+            f"{problem}; refused, keras-migrate never opens files a model points to",
+            path=self.path,
+            layer=_layer_of(where),
+            hint=_FOREIGN_HINT,
+        )
+
+
+def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
     """Walk every link of the open file ``f`` once (HDF5's own link iteration, which never
-    follows soft or external links and visits each group once, hard-link cycles included)
-    and refuse an external link, a user-defined link, a virtual dataset or a dataset with
-    external raw storage *anywhere*: the readers never open another file, and a model must
-    not point to one even from a group no reader looks at (``optimizer_weights``). Readers
-    call it after their own walk, whose messages name the weight more precisely; it is
-    bounded by :data:`~keras_migrate.formats.limits.MAX_H5_LINKS` links."""
+    follows soft or external links and visits each group once, hard-link cycles included),
+    looking for an external link, a user-defined link, a virtual dataset or a dataset with
+    external raw storage *anywhere*. Nothing is raised here (:meth:`LinkScan.refuse` does),
+    so a reader can walk its weights first, with messages that name the weight more
+    precisely, and skip its per-weight link checks when the scan is :attr:`~LinkScan.clean`.
+    A scan that found nothing marks the shared handle, so lazy weight reads skip them too
+    (:func:`keras_migrate.ir.weights.mark_links_checked`). Bounded by
+    :data:`~keras_migrate.formats.limits.MAX_H5_LINKS` links."""
     import h5py
 
     limit = env_limit(MAX_H5_LINKS_ENV, MAX_H5_LINKS)
     seen = [0]
+    soft = [False]
     found: list[tuple[str, str]] = []  # (problem, where)
     failed: list[BaseException] = []
+    datasets: dict[str, tuple[tuple[int, ...] | None, np.dtype[Any]]] = {}
+    hard, dataset_type, virtual = h5py.h5l.TYPE_HARD, h5py.h5o.TYPE_DATASET, h5py.h5d.VIRTUAL
 
     def visit(name: bytes, info: Any) -> int | None:
         # An exception escaping this callback into HDF5's C iteration surfaces as a
@@ -131,49 +194,54 @@ def refuse_foreign_links(f: Any, path: str, *, what: str = "the file") -> None:
 
     def look(name: bytes, info: Any) -> int | None:
         seen[0] += 1
-        where = name.decode("utf-8", "replace")
         if seen[0] > limit:
             found.append((f"{what} holds more than {limit:,} HDF5 links", ""))
             return 1
-        if info.type == h5py.h5l.TYPE_EXTERNAL:
+        kind = info.type
+        if kind == hard:
+            if h5py.h5o.get_info(f.id, name).type != dataset_type:
+                return None
+            dsid = h5py.h5d.open(f.id, name)
+            dcpl = dsid.get_create_plist()
+            if dcpl.get_layout() == virtual:
+                where = name.decode("utf-8", "replace")
+                found.append((f"{where!r} is a virtual dataset (its data lives in other files)", where))
+                return 1
+            if dcpl.get_external_count() > 0:
+                where = name.decode("utf-8", "replace")
+                found.append((f"{where!r} keeps its data in external files", where))
+                return 1
+            datasets["/" + name.decode("utf-8", "surrogateescape")] = (dsid.shape, dsid.dtype)
+            return None
+        if kind == h5py.h5l.TYPE_SOFT:
+            soft[0] = True
+            return None
+        where = name.decode("utf-8", "replace")
+        if kind == h5py.h5l.TYPE_EXTERNAL:
             target = f.id.links.get_val(name)[0].decode("utf-8", "replace")
             found.append((f"{where!r} is an external link into another file ({target!r})", where))
             return 1
-        if info.type == h5py.h5l.TYPE_SOFT:
-            return None
-        if info.type != h5py.h5l.TYPE_HARD:
-            found.append((f"{where!r} is a user-defined HDF5 link", where))
-            return 1
-        if h5py.h5o.get_info(f.id, name).type != h5py.h5o.TYPE_DATASET:
-            return None
-        dcpl = h5py.h5d.open(f.id, name).get_create_plist()
-        if dcpl.get_layout() == h5py.h5d.VIRTUAL:
-            found.append((f"{where!r} is a virtual dataset (its data lives in other files)", where))
-            return 1
-        if dcpl.get_external_count() > 0:
-            found.append((f"{where!r} keeps its data in external files", where))
-            return 1
-        return None
+        found.append((f"{where!r} is a user-defined HDF5 link", where))
+        return 1
 
-    with guarded(path, f"the links of {what}"):
-        f.id.links.visit(visit, info=True)
-        if failed:
-            raise failed[0]
-    if not found:
-        return
-    problem, where = found[0]
-    if not where:
-        raise KerasMigrateError(
-            problem,
-            path=path,
-            hint=f"the file is damaged; for a genuinely larger model raise the limit with {MAX_H5_LINKS_ENV}",
-        )
-    raise KerasMigrateError(
-        f"{problem}; refused, keras-migrate never opens files a model points to",
-        path=path,
-        layer=_layer_of(where),
-        hint=_FOREIGN_HINT,
-    )
+    try:
+        with _cpu_bound():
+            f.id.links.visit(visit, info=True)
+    except H5_ERRORS as exc:
+        failed.append(exc)
+    scan = LinkScan(path, what, found[0] if found else None, failed[0] if failed else None, soft[0], datasets)
+    if scan.found is None and scan.failed is None:
+        mark_links_checked(f)
+    return scan
+
+
+def refuse_foreign_links(f: Any, path: str, *, what: str = "the file") -> None:
+    """Refuse an external link, a user-defined link, a virtual dataset or a dataset with
+    external raw storage *anywhere* in the open file ``f`` (:func:`scan_links`): the
+    readers never open another file, and a model must not point to one even from a group
+    no reader looks at (``optimizer_weights``). Readers call it after their own walk,
+    whose messages name the weight more precisely."""
+    scan_links(f, path, what=what).refuse()
 
 
 def _short(exc: BaseException) -> str:
@@ -316,11 +384,15 @@ def _file_of(node: Any) -> str:
         return ""
 
 
-def _member(parent: Any, name: str, path: str, what: str, layer: str | None) -> Any | None:
+def _member(parent: Any, name: str, path: str, what: str, layer: str | None, links_checked: bool) -> Any | None:
     """The object at ``parent[name]``, refusing links into other files and soft links whose
-    target is missing; ``None`` if there is no such link at all."""
+    target is missing; ``None`` if there is no such link at all. ``links_checked``: a
+    :attr:`LinkScan.clean` scan of this file found only hard links, so the path is resolved
+    directly instead of link by link."""
 
     with guarded(path, what, layer=layer):
+        if links_checked:
+            return parent.get(name)
         full = f"{parent.name.rstrip('/')}/{name}"
         problem = link_problem(parent.file, full)
         if problem is not None:
@@ -340,23 +412,30 @@ def _member(parent: Any, name: str, path: str, what: str, layer: str | None) -> 
         return node
 
 
-def group(parent: Any, name: str, path: str, *, what: str, layer: str | None = None) -> Any | None:
-    """The group ``parent[name]`` (guarded; ``None`` if absent); anything else is refused."""
+def group(
+    parent: Any, name: str, path: str, *, what: str, layer: str | None = None, links_checked: bool = False
+) -> Any | None:
+    """The group ``parent[name]`` (guarded; ``None`` if absent); anything else is refused.
+    ``links_checked``: as for :func:`dataset`."""
     import h5py
 
-    node = _member(parent, name, path, what, layer)
+    node = _member(parent, name, path, what, layer, links_checked)
     if node is not None and not isinstance(node, h5py.Group):
         raise KerasMigrateError(f"{what} is not an HDF5 group", path=path, layer=layer, hint="the file is damaged")
     return node
 
 
-def dataset(parent: Any, name: str, path: str, *, what: str, layer: str | None = None) -> Any | None:
+def dataset(
+    parent: Any, name: str, path: str, *, what: str, layer: str | None = None, links_checked: bool = False
+) -> Any | None:
     """The plain dataset ``parent[name]`` (guarded; ``None`` if absent), checked before any
     read: not a group, not virtual, no external storage, a dtype and a declared size a Keras
-    weight can have (:func:`~keras_migrate.ir.weights.check_array_declaration`)."""
+    weight can have (:func:`~keras_migrate.ir.weights.check_array_declaration`).
+    ``links_checked``: a :attr:`LinkScan.clean` scan of this very file already looked at
+    every link and dataset, so the per-link and virtual/external checks are skipped."""
     import h5py
 
-    node = _member(parent, name, path, what, layer)
+    node = _member(parent, name, path, what, layer, links_checked)
     if node is None:
         return None
     if not isinstance(node, h5py.Dataset):
@@ -367,7 +446,9 @@ def dataset(parent: Any, name: str, path: str, *, what: str, layer: str | None =
             hint="the file is damaged",
         )
     with guarded(path, what, layer=layer):
-        if node.is_virtual:
+        if links_checked:
+            pass
+        elif node.is_virtual:
             raise KerasMigrateError(
                 f"{what} is a virtual dataset (its data lives in other files); refused, keras-migrate never opens "
                 "files a model points to",

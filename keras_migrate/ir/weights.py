@@ -37,7 +37,9 @@ __all__ = [
     "check_array_declaration",
     "close_open_files",
     "link_problem",
+    "mark_links_checked",
     "max_weight_bytes",
+    "open_shared",
 ]
 
 Shape = tuple[int, ...]
@@ -168,29 +170,90 @@ def link_problem(handle: Any, path: str, safe: set[str] | None = None) -> str | 
 _FILES: dict[str, Any] = {}
 #: Per open file in ``_FILES``: the paths inside it already checked to be hard links.
 _HARD_LINKS: dict[str, set[str]] = {}
+#: Per open file in ``_FILES``: what ``os.stat`` said when it was opened (a file replaced
+#: on disk since is opened afresh, and its link scan no longer counts).
+_IDENTITY: dict[str, tuple[int, ...]] = {}
+#: Open files in ``_FILES`` whose *handle* a whole-file link scan found free of anything
+#: pointing outside the file (:func:`mark_links_checked`): reads skip the per-weight checks.
+_LINKS_CHECKED: set[str] = set()
+#: Per link-checked file: its datasets already opened and checked by a read (one
+#: ``Group.__getitem__`` and shape/dtype check per weight, not per block of a large weight).
+_NODES: dict[str, dict[str, Any]] = {}
+#: At most this many files stay open (the least recently opened is closed first; a weight
+#: of a closed file reopens it on demand), so a long-lived process never runs out of handles.
+_MAX_OPEN = 16
 _FILES_LOCK = threading.Lock()
 
 
-def _open_h5(path: str) -> Any:
+def _identity(path: str) -> tuple[int, ...]:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _close(key: str) -> None:
+    handle = _FILES.pop(key, None)
+    _HARD_LINKS.pop(key, None)
+    _IDENTITY.pop(key, None)
+    _LINKS_CHECKED.discard(key)
+    _NODES.pop(key, None)
+    if handle is not None:
+        with contextlib.suppress(Exception):  # already closed by h5py's own finalizer
+            handle.close()
+
+
+def open_shared(path: str) -> Any:
+    """The one read-only ``h5py.File`` of ``path`` this process reads through: the readers
+    (its attributes, its weights walk, its link scan) and the lazy weights share it, so a
+    file is opened once per conversion, not once per step. Reopened when the file on disk
+    is no longer the one opened (device, inode, size, mtime). The handle stays open until
+    :func:`close_open_files`: callers must not close it. h5py's errors (a file HDF5 cannot
+    open) and ``OSError`` (a file gone) propagate as they are."""
     import h5py
 
+    key = os.path.abspath(path)
+    ident = _identity(key)
     with _FILES_LOCK:
-        handle = _FILES.get(path)
-        if handle is None or not handle.id.valid:
-            handle = h5py.File(path, "r")
-            _FILES[path] = handle
-            _HARD_LINKS[path] = set()
+        handle = _FILES.get(key)
+        if handle is not None and handle.id.valid and _IDENTITY.get(key) == ident:
+            return handle
+        _close(key)
+        while len(_FILES) >= _MAX_OPEN:
+            _close(next(iter(_FILES)))
+        handle = h5py.File(key, "r")
+        _FILES[key] = handle
+        _IDENTITY[key] = ident
+        _HARD_LINKS[key] = set()
         return handle
+
+
+def _held(path: str) -> Any:
+    """The open handle a lazy weight reads from: the shared one as it is (a conversion reads
+    its weights right after the reader opened and scanned the file; :func:`open_shared`'s
+    ``os.stat`` is for the next reader), else :func:`open_shared`."""
+    handle = _FILES.get(path)
+    if handle is not None and handle.id.valid:
+        return handle
+    return open_shared(path)
+
+
+def mark_links_checked(handle: Any) -> None:
+    """Record that a whole-file link scan of ``handle`` (an open file from
+    :func:`open_shared`; ``keras_migrate.formats.hdf5.scan_links``) found no external or
+    user-defined link, virtual dataset or external raw storage anywhere: lazy reads from
+    this very handle then skip their per-weight link checks, which could find nothing
+    more. A handle :func:`open_shared` does not hold is ignored."""
+    key = os.path.abspath(handle.filename)
+    with _FILES_LOCK:
+        held = _FILES.get(key)
+        if held is not None and held is handle and held.id.valid:
+            _LINKS_CHECKED.add(key)
 
 
 def close_open_files() -> None:
     """Close every HDF5 file opened to read lazy weights (tests and long-lived tools)."""
     with _FILES_LOCK:
-        for handle in _FILES.values():
-            with contextlib.suppress(Exception):  # already closed by h5py's own finalizer
-                handle.close()
-        _FILES.clear()
-        _HARD_LINKS.clear()
+        for key in list(_FILES):
+            _close(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,14 +275,22 @@ class H5Dataset:
     def _node(self, handle: Any) -> Any:
         import h5py
 
-        problem = link_problem(handle, self.dataset, _HARD_LINKS.setdefault(self.file, set()))
-        if problem is not None:
-            raise KeyError(problem)
+        key = os.path.abspath(self.file)
+        checked = key in _LINKS_CHECKED
+        nodes = _NODES.setdefault(key, {}) if checked else None
+        if nodes is not None and (node := nodes.get(self.dataset)) is not None:
+            return node
+        if not checked:
+            problem = link_problem(handle, self.dataset, _HARD_LINKS.setdefault(key, set()))
+            if problem is not None:
+                raise KeyError(problem)
         node = handle.get(self.dataset)
-        if not isinstance(node, h5py.Dataset) or node.is_virtual or node.external:
+        if not isinstance(node, h5py.Dataset) or (not checked and (node.is_virtual or node.external)):
             raise KeyError(f"{self.dataset} is not a plain dataset of this file")
         if tuple(node.shape) != tuple(self.shape) or str(node.dtype) != self.dtype:
             raise KeyError(f"{self.dataset} changed since the file was read")
+        if nodes is not None:
+            nodes[self.dataset] = node
         return node
 
     def _guarded(self, read: Any) -> np.ndarray:
@@ -227,7 +298,7 @@ class H5Dataset:
         fails, a dataset that is not a plain one of this file) become ours."""
         from keras_migrate.errors import KerasMigrateError
 
-        handle = _open_h5(self.file)  # a file gone since it was read: its OSError, as is
+        handle = _held(os.path.abspath(self.file))  # a file gone since it was read: its OSError, as is
         try:
             return np.asarray(read(self._node(handle)))
         except KerasMigrateError:

@@ -20,6 +20,7 @@ from keras_migrate.formats.architecture import (
     read_architecture_config,
 )
 from keras_migrate.formats.hdf5 import (
+    LinkScan,
     attr_names,
     attr_text,
     dataset,
@@ -29,12 +30,13 @@ from keras_migrate.formats.hdf5 import (
     is_hdf5,
     open_h5,
     refuse_foreign_links,
+    scan_links,
 )
 from keras_migrate.formats.pipeline import ModelSource, read_model
 from keras_migrate.formats.training.h5 import read_h5_training
 from keras_migrate.formats.vocabulary_files import VocabularyFiles
 from keras_migrate.ir.graph import Graph, Model
-from keras_migrate.ir.weights import H5Dataset, Weight
+from keras_migrate.ir.weights import H5Dataset, Weight, check_array_declaration
 
 __all__ = ["H5Weights", "read_architecture_file", "read_h5_model", "read_weights_h5"]
 
@@ -46,14 +48,23 @@ class H5Weights:
     def __init__(self, path: str) -> None:
         self.path = os.path.abspath(path)
         with open_h5(path) as f:
-            self._read(f, path)
-            refuse_foreign_links(f, path)  # anywhere else in the file, too
+            # One walk over every link first: on a clean file (only hard links, nothing
+            # pointing outside it: the common case) the weights walk below and the lazy
+            # reads later skip their per-weight link checks. What the scan found is raised
+            # after the walk, whose messages name the weight more precisely.
+            scan = scan_links(f, path)
+            self._read(f, path, scan)
+            scan.refuse()  # anywhere else in the file, too
 
-    def _read(self, f: Any, path: str) -> None:
+    def _read(self, f: Any, path: str, scan: LinkScan) -> None:
         """Every access goes through :mod:`keras_migrate.formats.hdf5`'s guarded helpers:
-        a damaged or hostile file fails here with one line naming it, never later."""
+        a damaged or hostile file fails here with one line naming it, never later.
+        On a clean file (``scan.clean``: :func:`~keras_migrate.formats.hdf5.dataset`) each
+        weight's declaration comes from the scan, which already opened every dataset."""
+        checked = scan.clean
         root_names = has_attr(f, "layer_names", path)
-        g = f if root_names else (group(f, "model_weights", path, what="group 'model_weights'") or f)
+        g = f if root_names else (group(f, "model_weights", path, what="group 'model_weights'", links_checked=checked) or f)
+        prefix = "" if g is f else "/model_weights"
         names = attr_names(g, "layer_names", path)
         if names is None:
             raise KerasMigrateError("HDF5 file holds no Keras weights (no layer_names)", path=path)
@@ -62,20 +73,24 @@ class H5Weights:
         self.layer_names = names
         self.layers: dict[str, list[Weight]] = {}
         for name in names:
-            lg = group(g, name, path, what=f"the weights group of layer {name!r}", layer=name)
+            lg = group(g, name, path, what=f"the weights group of layer {name!r}", layer=name, links_checked=checked)
             if lg is None:
                 continue
             wnames = attr_names(lg, "weight_names", path) or []
             arrays = []
             for wn in wnames:
-                ds = dataset(lg, wn, path, what=f"weight {wn!r}", layer=name)
-                if ds is None:
-                    raise KerasMigrateError(f"weight {wn!r} listed but missing", path=path, layer=name)
-                with guarded(path, f"weight {wn!r}", layer=name):
-                    ref = H5Dataset(self.path, ds.name, tuple(ds.shape), str(ds.dtype))
+                known = scan.datasets.get(f"{prefix}/{name}/{wn}") if checked else None
+                if known is not None and known[0] is not None:
+                    ref = _declared(path, self.path, f"{prefix}/{name}/{wn}", known, f"weight {wn!r}", name)
+                else:
+                    ds = dataset(lg, wn, path, what=f"weight {wn!r}", layer=name, links_checked=checked)
+                    if ds is None:
+                        raise KerasMigrateError(f"weight {wn!r} listed but missing", path=path, layer=name)
+                    with guarded(path, f"weight {wn!r}", layer=name):
+                        ref = H5Dataset(self.path, ds.name, tuple(ds.shape), str(ds.dtype))
                 arrays.append(Weight(wn, ref, origin=wn))
             self.layers[name] = arrays
-        top = group(g, "top_level_model_weights", path, what="group 'top_level_model_weights'")
+        top = group(g, "top_level_model_weights", path, what="group 'top_level_model_weights'", links_checked=checked)
         if top is not None and (attr_names(top, "weight_names", path) or []):
             raise UnsupportedError(
                 "the model owns weights outside its layers (top_level_model_weights)",
@@ -89,6 +104,18 @@ class H5Weights:
 
     def weighted_names(self) -> list[str]:
         return [n for n in self.layer_names if self.layers.get(n)]
+
+
+def _declared(path: str, file: str, where: str, known: tuple[Any, Any], what: str, layer: str) -> H5Dataset:
+    """The lazy reference to a dataset a clean link scan declared (``known``: its shape and
+    dtype), with the checks :func:`~keras_migrate.formats.hdf5.dataset` makes of a
+    declaration, without opening the dataset again."""
+    shape, dtype = known
+    try:
+        check_array_declaration(tuple(shape), dtype, path=path, what=what)
+    except KerasMigrateError as exc:  # a dtype or size no Keras weight has
+        raise KerasMigrateError(exc.message, path=path, layer=layer, hint=exc.hint) from None
+    return H5Dataset(file, where, tuple(int(d) for d in shape), str(dtype))
 
 
 def read_weights_h5(path: str) -> H5Weights:
