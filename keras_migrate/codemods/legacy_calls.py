@@ -22,6 +22,7 @@ from keras_migrate.codemods.callargs import has_star_args, literal_number
 from keras_migrate.codemods.rule import RuleContext
 from keras_migrate.ir.ops.legacy.records import Case, Condition, LegacyOp
 from keras_migrate.ir.ops.legacy.template import (
+    FOLDS,
     OMITTED,
     ROOTS,
     default_value,
@@ -188,6 +189,12 @@ class _Render(cst.CSTTransformer):
         return isinstance(node, cst.Name) and node.value in self.omit and node.value in self.params
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if isinstance(updated.func, cst.Name) and updated.func.value in FOLDS:
+            # computed here from the literal arguments the case's conditions proved
+            values = [_literal(a.value) for a in updated.args]
+            if any(v is _NOT_LITERAL for v in values):  # pragma: no cover - the case proves literals
+                raise ValueError(f"{updated.func.value} needs literal arguments")
+            return _parsed(repr(FOLDS[updated.func.value](*values)))
         pairs = list(zip(original.args, updated.args, strict=True))
         positional = [(o, u) for o, u in pairs if o.keyword is None]
         while positional and self._omitted(positional[-1][0].value):

@@ -20,6 +20,7 @@ from keras_migrate.ir.ops.legacy.records import Case, Condition, LegacyOp
 
 __all__ = [
     "BUILTINS",
+    "FOLDS",
     "OMITTED",
     "ROOTS",
     "bind",
@@ -43,8 +44,25 @@ ROOTS: dict[str, str] = {
     "Variable": "keras.Variable",
     "name_scope": "keras.name_scope",
 }
-#: Python builtins a template may call.
-BUILTINS: dict[str, Any] = {"tuple": tuple, "list": list, "int": int, "len": len}
+
+
+def split_points(sizes: Any) -> list[int]:
+    """The split points ``keras.ops.split`` takes for a list of section sizes (what
+    ``tf.split`` took): the running sums without the last, ``[2, 3, 1]`` -> ``[2, 5]``."""
+    points: list[int] = []
+    running = 0
+    for size in list(sizes)[:-1]:
+        running += int(size)
+        points.append(running)
+    return points
+
+
+#: Template functions computed from literal arguments when a case is rendered to source
+#: (the codemods write their result, ``[2, 5]``, never the call); the evaluator calls them.
+#: A case using one must prove its arguments literal (``nonnegative_ints``).
+FOLDS: dict[str, Any] = {"split_points": split_points}
+#: Python builtins (and :data:`FOLDS`) a template may call.
+BUILTINS: dict[str, Any] = {"tuple": tuple, "list": list, "int": int, "len": len, **FOLDS}
 
 
 class _Omitted:

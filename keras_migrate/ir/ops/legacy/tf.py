@@ -276,6 +276,11 @@ _ENTRIES: list[tuple[str, LegacyOp]] = [
         _tf(
             "split",
             case("ops.split(value, num_or_size_splits, axis=axis)", when("int", "num_or_size_splits")),
+            # a literal list of sizes: keras.ops.split takes the split points (running sums)
+            case(
+                "ops.split(value, split_points(num_or_size_splits), axis=axis)",
+                when("nonnegative_ints", "num_or_size_splits"),
+            ),
             follow_up="tf.split with a list of sizes: keras.ops.split takes split points, "
             "keras.ops.split(x, numpy.cumsum(sizes)[:-1].tolist(), axis=axis)",
         ),
