@@ -170,7 +170,41 @@ def _condition_holds(op: LegacyOp, condition: Condition, bound: Mapping[str, Any
     if kind in ("rank", "static_rank"):
         shape = getattr(value, "shape", None)
         return shape is not None and len(shape) == condition.values[0]
-    return True  # assumed conditions are the caller's to meet
+    if kind == "known_rank":
+        return _rank(value) in condition.values
+    if kind == "same_rank":
+        rank = _rank(value)
+        return rank is not None and all(_rank(bound.get(str(p), OMITTED)) == rank for p in condition.values)
+    if kind == "floating":
+        return any(_floating(bound.get(str(p), OMITTED)) for p in (condition.param, *condition.values))
+    if kind == "ordered":
+        low, high = value, bound.get(str(condition.values[0]), OMITTED)
+        return _number(low) and _number(high) and low <= high
+    if kind == "concrete":
+        # at run time an eager tensor is concrete too; a traced one makes int() raise
+        return value is not OMITTED
+    # int_width: the values are equal, only the integer width differs (see records);
+    # assumed conditions are the caller's to meet
+    return True
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _rank(value: Any) -> int | None:
+    """The rank of a run-time value (a Python scalar is 0-D), ``None`` when unknown."""
+    if _number(value):
+        return 0
+    shape = getattr(value, "shape", None)
+    return None if shape is None else len(shape)
+
+
+def _floating(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and "float" in str(getattr(dtype, "name", dtype))
 
 
 def case_holds(op: LegacyOp, case: Case, bound: Mapping[str, Any], context: frozenset[str] = frozenset()) -> bool:
