@@ -797,6 +797,18 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
     ),
     # issue 14: found by the executed corpus (tests/codemods/corpus)
     (
+        "layers-bn-zero-debias-standalone-keras2",
+        ('layers', 'imports'),
+        "from keras.layers import BatchNormalization\nfrom keras.layers.advanced_activations import LeakyReLU\nm.add(BatchNormalization(momentum=0.9))\n",
+        "from keras.layers import BatchNormalization\nfrom keras.layers import LeakyReLU\n# keras-migrate: BatchNormalization: standalone Keras 2.2.4 (TensorFlow backend) updated moving_mean/moving_variance with zero_debias=True: after t training steps each was the de-biased average sum_i (1-m)*m**(t-i)*batch_stat_i / (1 - m**t) (m = momentum), ignoring its initial 0/1; Keras 3 computes m*moving + (1-m)*batch_stat from the initial 0/1, so inference outputs of a model trained for few steps differ (by about m**t: under 1% after ~460 steps at momentum=0.99); training outputs and losses are unchanged\nm.add(BatchNormalization(momentum=0.9))\n",
+    ),
+    (
+        "layers-bn-tf-keras-no-debias-note",
+        ('layers', 'imports'),
+        "from tensorflow.keras.layers import BatchNormalization\nfrom tensorflow.keras.layers import LeakyReLU\nm.add(BatchNormalization(momentum=0.9))\n",
+        "from keras.layers import BatchNormalization\nfrom keras.layers import LeakyReLU\nm.add(BatchNormalization(momentum=0.9))\n",
+    ),
+    (
         'tf-ops-split-size-divide-no-nan',
         ('tf-ops',),
         "import tensorflow as tf\nfrom tensorflow import keras\n\n\nclass Glu(keras.layers.Layer):\n    def call(self, x):\n        a, g = tf.split(x, 2, axis=-1)\n        n = tf.cast(tf.size(x), 'float32')\n        return tf.math.divide_no_nan(a * tf.sigmoid(g), n)\n",
