@@ -30,9 +30,9 @@ What proves a **rank**: number literals (0), nested list/tuple literals, ``add_w
 (...))`` (also Keras 1's positional shape), ``keras.Input(shape=...)`` (+1 for the batch
 axis) or ``batch_shape=``, ``K.variable``/``K.constant``/``np.array`` of a literal, ``np.zeros``
 of a literal shape, and names or ``self.x`` whose every assignment in the scope has that
-rank. Two expressions have the **same rank** when both are known and equal, or both are the
-same never-reassigned name reached through elementwise functions and operators whose other
-operand is a scalar (``K.greater(x, 0)`` has the rank of ``x``).
+rank. Two arguments of one call have the **same rank** when both are known and equal, or
+both are the same name (one value within one call) reached through elementwise functions
+and operators whose other operand is a scalar (``K.greater(x, 0)`` has the rank of ``x``).
 
 **Numbers** (``ordered``): literals and their arithmetic, and ``K.epsilon()`` (1e-7) unless
 the document calls ``set_epsilon``. **Concrete** values: list/tuple literals, ``np.*`` calls,
@@ -483,12 +483,9 @@ class Inference:
         if known is not None:
             return known
         if isinstance(node, ast.Name):
-            values = self.assigned().get(node.id)
-            if values == []:  # a parameter never reassigned
-                return ("name", node.id)
-            if values and len(values) == 1 and values[0] is not None:
-                return self.rank_key(values[0])
-            return None
+            # one name in the arguments of one call is one value, whatever it was
+            # assigned before (the caller refuses arguments with ``:=``)
+            return ("name", node.id)
         operands: list[ast.expr] = []
         if isinstance(node, ast.BinOp):
             operands = [node.left, node.right]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 import libcst as cst
 
 from keras_migrate.codemods.callargs import has_star_args, literal_number
-from keras_migrate.codemods.rule import RuleContext
+from keras_migrate.codemods.rule import RuleContext, dotted
 from keras_migrate.ir.ops.legacy.records import CONDITION_KINDS, Case, Condition, LegacyOp
 from keras_migrate.ir.ops.legacy.template import (
     FOLDS,
@@ -80,8 +80,15 @@ def bind_call(op: LegacyOp, call: cst.Call) -> dict[str, cst.BaseExpression] | N
     return bound
 
 
+_NAMED = {"None": None, "True": True, "False": False}
+
+
 def _literal(node: cst.BaseExpression) -> object:
     """The value of a literal expression (``(2, 1)``, ``'tf'``, ``None``), else a marker."""
+    if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
+        return ast.literal_eval(node.value)  # the common cases, without generating code
+    if isinstance(node, cst.Name):
+        return _NAMED.get(node.value, _NOT_LITERAL)
     try:
         value = ast.literal_eval(cst.Module([]).code_for_node(node).strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
@@ -185,6 +192,8 @@ def prover(ctx: RuleContext, bound: Mapping[str, cst.BaseExpression]) -> Prover:
         if kind == "known_rank":
             return inference.rank(first) in condition.values
         if kind == "same_rank":
+            if any(isinstance(n, ast.NamedExpr) for v in bound.values() if (e := _as_ast(v)) for n in ast.walk(e)):
+                return False  # `:=` could rebind a name between the arguments
             key = inference.rank_key(first)
             others = [expr(v) for v in condition.values]
             return key is not None and all(o is not None and inference.rank_key(o) == key for o in others)
@@ -330,7 +339,8 @@ def rewrite_legacy_call(
     new = render_case(op, case, bound)
     if template_roots(case.template):
         ctx.needs.add("keras")
-    ctx.change(f"{label} -> {cst.Module([]).code_for_node(new).split('(')[0]}")
+    head = dotted(new.func) if isinstance(new, cst.Call) else None  # no code generation
+    ctx.change(f"{label} -> {head if head is not None else cst.Module([]).code_for_node(new).split('(')[0]}")
     if updated.lpar:
         new = new.with_changes(lpar=updated.lpar, rpar=updated.rpar)
     return new

@@ -74,6 +74,8 @@ CASES: list[tuple[str, str, str, bool]] = [
     ("clip-tensors", "keras.backend.clip", K + "import keras\nz = K.clip(a, lo, hi)\n", False),
     # same_rank
     ("switch-elementwise", "keras.backend.switch", K + "import keras\n" + _layer("return K.switch(K.greater(x, 0), x, 0.1 * x)"), True),
+    ("switch-lambda", "keras.backend.switch", K + "import keras\nh = Lambda(lambda t: K.switch(K.greater(t, 0.0), t, 0.1 * t))(h)\n", True),
+    ("switch-walrus", "keras.backend.switch", K + "import keras\nh = K.switch(K.greater(t, 0.0), (t := u), t)\n", False),
     ("switch-unknown", "keras.backend.switch", K + "import keras\n" + _layer("return K.switch(c, x, y)"), False),
     ("switch-reduced", "keras.backend.switch", K + "import keras\n" + _layer("s = K.sum(x, axis=-1)\nreturn K.switch(s > 0, x, -x)"), False),
     # concrete

@@ -94,18 +94,28 @@ def _bound_names(tree: ast.AST) -> set[str]:
 
 def template_params(template: str) -> set[str]:
     """The free names of a template that are neither roots nor builtins: its parameters."""
+    return set(_template_params(template))
+
+
+@functools.cache
+def _template_params(template: str) -> frozenset[str]:
     tree = parse_template(template)
     local = _bound_names(tree)
-    return {
+    return frozenset({
         n.id
         for n in ast.walk(tree)
         if isinstance(n, ast.Name) and n.id not in ROOTS and n.id not in BUILTINS and n.id not in local
-    }
+    })
 
 
 def template_roots(template: str) -> set[str]:
     """The Keras 3 roots a template uses (``ops``, ``random``...): what it needs imported."""
-    return {n.id for n in ast.walk(parse_template(template)) if isinstance(n, ast.Name) and n.id in ROOTS}
+    return set(_template_roots(template))
+
+
+@functools.cache
+def _template_roots(template: str) -> frozenset[str]:
+    return frozenset(n.id for n in ast.walk(parse_template(template)) if isinstance(n, ast.Name) and n.id in ROOTS)
 
 
 def bind(op: LegacyOp, args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -218,7 +228,7 @@ def drops_given(op: LegacyOp, case: Case, given: set[str] | frozenset[str]) -> b
     """True when the call gives a parameter that ``case`` would drop (one neither its
     template nor its conditions use, other than the op's ``ignored`` ones): then the case
     does not hold."""
-    used = template_params(case.template) | {c.param for c in case.conditions}
+    used = _template_params(case.template) | {c.param for c in case.conditions}
     return bool(set(given) - used - op.ignored)
 
 
