@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
 import pytest
 
 from keras_migrate.codemods.facts import analyze
@@ -16,6 +17,7 @@ from keras_migrate.codemods.rules import rule_ids
 from keras_migrate.codemods.runner import Options, _engine
 from keras_migrate.ir.ops.legacy import all_ops, lookup
 from keras_migrate.ir.ops.legacy.records import CONDITION_KINDS
+from keras_migrate.ir.ops.legacy.template import bind, select_case
 from tests.codemods.conftest import upgrade_text
 
 K = "from keras import backend as K\n"
@@ -186,3 +188,33 @@ def test_floating(body: str, name: str, floating: bool) -> None:
     source = f"from keras import backend as K\ndef f(x):\n    {body}\n"
     inference, _ = _inference(source, 3)
     assert inference.floating(_expr(name)) is floating
+
+
+class _Symbolic:
+    """A value with no dtype and no shape (as Lambda recovery's symbolic tensors)."""
+
+
+@pytest.mark.parametrize(
+    ("entry", "args", "template"),
+    [
+        ("keras.backend.mean", (np.ones(3),), "ops.mean(x, axis=axis, keepdims=keepdims)"),
+        ("keras.backend.mean", (np.arange(3),), None),
+        ("keras.backend.mean", (_Symbolic(),), "ops.mean(x, axis=axis, keepdims=keepdims)"),
+        ("keras.backend.dot", (np.ones((2, 3)), np.ones((3, 4))), "ops.dot(x, y)"),
+        ("keras.backend.dot", (np.ones((2, 3)), np.ones((2, 3, 4))), None),
+        ("keras.backend.clip", (np.ones(3), 0.0, 1.0), "ops.clip(x, min_value, max_value)"),
+        ("keras.backend.clip", (np.ones(3), 1.0, 0.5), None),
+        ("keras.backend.switch", (np.ones(3) > 0, np.ones(3), np.zeros(3)), "ops.where(condition, then_expression, else_expression)"),
+        ("keras.backend.switch", (np.ones(3) > 0, np.ones((2, 3)), np.zeros((2, 3))), None),
+        ("tf.math.divide", (np.arange(3), np.arange(1, 4)), None),
+        ("tf.math.divide", (np.ones(3), np.arange(1, 4)), "ops.divide(x, y)"),
+    ],
+)
+def test_run_time_checks_of_inferred_conditions(entry: str, args: tuple[object, ...], template: str | None) -> None:
+    """On values (the differential tests, the evaluator) an inferred condition is checked on
+    the dtype/rank; a symbolic value without either passes (its caller states the
+    assumption, ``Condition.proof == "inferred"``)."""
+    op = lookup(entry.replace("tf.", "tensorflow."))
+    assert op is not None
+    case = select_case(op, bind(op, args))
+    assert (case.template if case else None) == template

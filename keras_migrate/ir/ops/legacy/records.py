@@ -36,7 +36,8 @@ __all__ = [
 #: ``inferred``: the codemods' static inference (:mod:`keras_migrate.codemods.inference`)
 #: proves it from the code around the call (literals, ``add_weight(shape=...)``,
 #: ``keras.Input(shape=...)``, known-dtype producers), else the call is kept and flagged;
-#: at run time (:mod:`.template`) it is checked on the values.
+#: at run time (:mod:`.template`) it is checked on the values (a symbolic value with no
+#: dtype or shape passes: such callers must state ``inferred`` conditions as assumptions).
 #:
 #: The inferred kinds: ``floating`` (``param``, or any parameter named in ``values``, has a
 #: floating dtype), ``known_rank`` (``param``'s rank is one of ``values``), ``same_rank``

@@ -180,15 +180,25 @@ def _condition_holds(op: LegacyOp, condition: Condition, bound: Mapping[str, Any
     if kind in ("rank", "static_rank"):
         shape = getattr(value, "shape", None)
         return shape is not None and len(shape) == condition.values[0]
+    # The inferred kinds are checked on values that carry a dtype or a shape (arrays,
+    # tensors, numbers). A symbolic value without them (Lambda recovery's) cannot be
+    # checked here: the case is returned and the caller must treat ``Condition.proof ==
+    # "inferred"`` as an assumption it states (as it did for ``assumed``).
     if kind == "known_rank":
-        return _rank(value) in condition.values
+        return _rank(value) in condition.values or _opaque(value)
     if kind == "same_rank":
-        rank = _rank(value)
-        return rank is not None and all(_rank(bound.get(str(p), OMITTED)) == rank for p in condition.values)
+        values = [value, *(bound.get(str(p), OMITTED) for p in condition.values)]
+        if any(_opaque(v) for v in values):
+            return True
+        ranks = {_rank(v) for v in values}
+        return len(ranks) == 1 and None not in ranks
     if kind == "floating":
-        return any(_floating(bound.get(str(p), OMITTED)) for p in (condition.param, *condition.values))
+        values = [v for v in (bound.get(str(p), OMITTED) for p in (condition.param, *condition.values)) if v is not OMITTED]
+        return any(_floating(v) or _opaque(v) for v in values)
     if kind == "ordered":
         low, high = value, bound.get(str(condition.values[0]), OMITTED)
+        if _opaque(low) or _opaque(high):
+            return True
         return _number(low) and _number(high) and low <= high
     if kind == "concrete":
         # at run time an eager tensor is concrete too; a traced one makes int() raise
@@ -196,6 +206,18 @@ def _condition_holds(op: LegacyOp, condition: Condition, bound: Mapping[str, Any
     # int_width: the values are equal, only the integer width differs (see records);
     # assumed conditions are the caller's to meet
     return True
+
+
+def _opaque(value: Any) -> bool:
+    """A value the run-time checks know nothing about: no dtype, no shape, not a number or
+    a Python sequence (a symbolic tensor of Lambda recovery)."""
+    return (
+        value is not OMITTED
+        and value is not None
+        and not isinstance(value, (int, float, complex, str, list, tuple))
+        and getattr(value, "dtype", None) is None
+        and getattr(value, "shape", None) is None
+    )
 
 
 def _number(value: Any) -> bool:
