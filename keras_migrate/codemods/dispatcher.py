@@ -69,6 +69,11 @@ _BACKEND_WRITERS = frozenset(
 
 #: keras.backend functions that returned variables (see ``RuleContext.call_arguments``)
 _FACTORIES = frozenset({"zeros", "ones", "eye"})
+#: keras.backend/TF/keras.ops functions on whose result an argument's integer width has no
+#: effect (see ``RuleContext.width_free``)
+_WIDTH_FREE = frozenset(
+    {"equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "cast", "one_hot", "gather"}
+)
 
 
 def _last_name(func: cst.BaseExpression) -> str | None:
@@ -355,10 +360,23 @@ class Dispatcher:
             for name in self.ctx.legacy_names(node.func)
         ):
             self.ctx.call_arguments.update(id(call) for call in nested)
+        if _last_name(node.func) in _WIDTH_FREE and any(
+            name.startswith(("keras.backend.", "tensorflow.", "keras.ops."))
+            for name in self.ctx.legacy_names(node.func)
+        ):
+            args = node.args[:1] if _last_name(node.func) in ("cast", "one_hot") else node.args
+            if _last_name(node.func) == "gather":
+                args = [a for i, a in enumerate(node.args) if (a.keyword is None and i == 1) or (a.keyword is not None and a.keyword.value == "indices")]
+            self.ctx.width_free.update(id(a.value) for a in args if isinstance(a.value, cst.Call))
         if self.ctx.matches(node.func, "keras.layers.Lambda"):
             for arg in node.args:
                 if isinstance(arg.value, cst.Lambda):
                     self.ctx.keras_lambdas.add(id(arg.value))
+        return True
+
+    def visit_Comparison(self, node: cst.Comparison) -> bool:
+        operands = [node.left, *(c.comparator for c in node.comparisons)]
+        self.ctx.width_free.update(id(o) for o in operands if isinstance(o, cst.Call))
         return True
 
     def visit_Subscript(self, node: cst.Subscript) -> bool:

@@ -159,7 +159,7 @@ class Engine:
                     chunk_edits.append(fast)
             for segment, parsed, stmt in _parse_together(table, pending):
                 edit = self._transform(
-                    index, segment, table, facts, plan, result, needs, parsed, stmt
+                    index, segment, table, facts, plan, result, needs, parsed, stmt, tree
                 )
                 if edit is not None:
                     chunk_edits.append(edit)
@@ -259,10 +259,13 @@ class Engine:
         needs: set[str],
         module: cst.Module,
         stmt: cst.BaseStatement,
+        tree: ast.Module | None = None,
     ) -> _Edit | None:
         source = table.text[segment.start : segment.end]
         newline = newline_of(source)
-        ctx = RuleContext(facts=facts, frames=list(segment.frames), text=source)
+        ctx = RuleContext(
+            facts=facts, frames=list(segment.frames), text=source, tree=tree, line=segment.first_line
+        )
         above = frozenset(_comments_above(table, segment.first_line))
         dispatcher = Dispatcher(
             ctx, plan, self.hooks, above=above, root_depth=2 if segment.indent else 1

@@ -106,6 +106,8 @@ class Facts:
     _resolve_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _legacy_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _keras_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: per-scope static inference (:mod:`keras_migrate.codemods.inference`), built lazily
+    inference_cache: dict[object, object] = field(default_factory=dict)
 
     # -- resolution ---------------------------------------------------------------------
     def resolve(self, dotted: str) -> tuple[str, ...]:

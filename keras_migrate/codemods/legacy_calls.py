@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import libcst as cst
 
 from keras_migrate.codemods.callargs import has_star_args, literal_number
-from keras_migrate.codemods.rule import RuleContext
-from keras_migrate.ir.ops.legacy.records import Case, Condition, LegacyOp
+from keras_migrate.codemods.rule import RuleContext, dotted
+from keras_migrate.ir.ops.legacy.records import CONDITION_KINDS, Case, Condition, LegacyOp
 from keras_migrate.ir.ops.legacy.template import (
+    FOLDS,
     OMITTED,
     ROOTS,
     default_value,
@@ -30,7 +31,7 @@ from keras_migrate.ir.ops.legacy.template import (
     template_roots,
 )
 
-__all__ = ["bind_call", "choose_case", "render_case", "rewrite_legacy_call"]
+__all__ = ["INFERRED", "Prover", "bind_call", "choose_case", "prover", "render_case", "rewrite_legacy_call"]
 
 _ATOMIC = (
     cst.Name,
@@ -79,8 +80,15 @@ def bind_call(op: LegacyOp, call: cst.Call) -> dict[str, cst.BaseExpression] | N
     return bound
 
 
+_NAMED = {"None": None, "True": True, "False": False}
+
+
 def _literal(node: cst.BaseExpression) -> object:
     """The value of a literal expression (``(2, 1)``, ``'tf'``, ``None``), else a marker."""
+    if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
+        return ast.literal_eval(node.value)  # the common cases, without generating code
+    if isinstance(node, cst.Name):
+        return _NAMED.get(node.value, _NOT_LITERAL)
     try:
         value = ast.literal_eval(cst.Module([]).code_for_node(node).strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
@@ -95,9 +103,23 @@ def _literal(node: cst.BaseExpression) -> object:
 _NOT_LITERAL = object()
 
 
-def _holds(op: LegacyOp, condition: Condition, bound: Mapping[str, cst.BaseExpression], context: frozenset[str]) -> bool:
+#: condition kinds only the static inference proves (see :mod:`.inference`)
+INFERRED = frozenset(k for k, proof in CONDITION_KINDS.items() if proof == "inferred")
+#: proves one ``inferred`` condition for the call being rewritten
+Prover = Callable[[Condition], bool]
+
+
+def _holds(
+    op: LegacyOp,
+    condition: Condition,
+    bound: Mapping[str, cst.BaseExpression],
+    context: frozenset[str],
+    prove: Prover | None = None,
+) -> bool:
     node = bound.get(condition.param)
     kind = condition.kind
+    if kind in INFERRED:
+        return prove is not None and prove(condition)
     if kind == "int":
         return isinstance(node, cst.Integer)
     if kind == "one_of" and node is None:
@@ -118,20 +140,73 @@ def _holds(op: LegacyOp, condition: Condition, bound: Mapping[str, cst.BaseExpre
         return isinstance(node, cst.Lambda)
     if kind in ("indexed", "read_only"):
         return kind in context
+    if kind == "int_width":
+        return kind in context
     # source text never proves a rank (static_rank); guarded conditions need no proof
-    # (the template raises where they fail), assumed ones are applied as the text says
-    return kind != "static_rank"
+    # (the template raises where they fail); no entry is "assumed" any more (never proven)
+    return kind not in ("static_rank", "assumed")
 
 
-def choose_case(op: LegacyOp, bound: Mapping[str, cst.BaseExpression], context: frozenset[str] = frozenset()) -> Case | None:
+def choose_case(
+    op: LegacyOp,
+    bound: Mapping[str, cst.BaseExpression],
+    context: frozenset[str] = frozenset(),
+    prove: Prover | None = None,
+) -> Case | None:
     """The first case of ``op`` whose conditions the source proves (``context``: the
-    context conditions that hold for this call: ``indexed``, ``read_only``)."""
+    context conditions that hold for this call: ``indexed``, ``read_only``, ``int_width``;
+    ``prove``: the static inference for the ``inferred`` kinds, none proven without it)."""
     for case in op.cases:
         if drops_given(op, case, set(bound)):
             continue
-        if all(_holds(op, c, bound, context) for c in case.conditions):
+        if all(_holds(op, c, bound, context, prove) for c in case.conditions):
             return case
     return None
+
+
+def _as_ast(node: cst.BaseExpression) -> ast.expr | None:
+    """The stdlib ``ast`` form of an (original) argument expression."""
+    try:
+        return ast.parse(f"({cst.Module([]).code_for_node(node)})", mode="eval").body
+    except SyntaxError:  # pragma: no cover - libcst parsed it
+        return None
+
+
+def prover(ctx: RuleContext, bound: Mapping[str, cst.BaseExpression]) -> Prover:
+    """Proofs of ``inferred`` conditions for one call, ``bound`` its ORIGINAL arguments
+    (the legacy code the inference reads), from :meth:`RuleContext.inference`."""
+
+    def expr(name: object) -> ast.expr | None:
+        node = bound.get(str(name))
+        return None if node is None else _as_ast(node)
+
+    def prove(condition: Condition) -> bool:
+        kind = condition.kind
+        first = expr(condition.param)
+        if kind == "floating":
+            nodes = [n for n in (first, *(expr(v) for v in condition.values)) if n is not None]
+            return any(ctx.inference().floating(n) for n in nodes)
+        if first is None:
+            return False
+        inference = ctx.inference()
+        if kind == "known_rank":
+            return inference.rank(first) in condition.values
+        if kind == "same_rank":
+            if any(isinstance(n, ast.NamedExpr) for v in bound.values() if (e := _as_ast(v)) for n in ast.walk(e)):
+                return False  # `:=` could rebind a name between the arguments
+            key = inference.rank_key(first)
+            others = [expr(v) for v in condition.values]
+            return key is not None and all(o is not None and inference.rank_key(o) == key for o in others)
+        if kind == "ordered":
+            high = expr(condition.values[0]) if condition.values else None
+            low_value = inference.number(first)
+            high_value = None if high is None else inference.number(high)
+            return low_value is not None and high_value is not None and low_value <= high_value
+        if kind == "concrete":
+            return inference.concrete(first)
+        return False
+
+    return prove
 
 
 class _Roots(cst.CSTTransformer):
@@ -188,6 +263,12 @@ class _Render(cst.CSTTransformer):
         return isinstance(node, cst.Name) and node.value in self.omit and node.value in self.params
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if isinstance(updated.func, cst.Name) and updated.func.value in FOLDS:
+            # computed here from the literal arguments the case's conditions proved
+            values = [_literal(a.value) for a in updated.args]
+            if any(v is _NOT_LITERAL for v in values):  # pragma: no cover - the case proves literals
+                raise ValueError(f"{updated.func.value} needs literal arguments")
+            return _parsed(repr(FOLDS[updated.func.value](*values)))
         pairs = list(zip(original.args, updated.args, strict=True))
         positional = [(o, u) for o, u in pairs if o.keyword is None]
         while positional and self._omitted(positional[-1][0].value):
@@ -235,10 +316,12 @@ def rewrite_legacy_call(
     bound = bind_call(op, updated) if op.cases else None
     context = frozenset(
         c
-        for c, ids in (("indexed", ctx.indexed), ("read_only", ctx.call_arguments))
+        for c, ids in (("indexed", ctx.indexed), ("read_only", ctx.call_arguments), ("int_width", ctx.width_free))
         if id(original) in ids
     )
-    case = None if bound is None else choose_case(op, bound, context)
+    legacy = bind_call(op, original) if bound is not None else None
+    prove = prover(ctx, legacy) if legacy is not None else None
+    case = None if bound is None else choose_case(op, bound, context, prove)
     if case is None or bound is None:
         if op.follow_up:
             ctx.follow_up(op.follow_up)
@@ -256,7 +339,8 @@ def rewrite_legacy_call(
     new = render_case(op, case, bound)
     if template_roots(case.template):
         ctx.needs.add("keras")
-    ctx.change(f"{label} -> {cst.Module([]).code_for_node(new).split('(')[0]}")
+    head = dotted(new.func) if isinstance(new, cst.Call) else None  # no code generation
+    ctx.change(f"{label} -> {head if head is not None else cst.Module([]).code_for_node(new).split('(')[0]}")
     if updated.lpar:
         new = new.with_changes(lpar=updated.lpar, rpar=updated.rpar)
     return new

@@ -8,6 +8,7 @@ the context, the original node (for name resolution) and the node rebuilt so far
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import ClassVar
@@ -15,6 +16,7 @@ from typing import ClassVar
 import libcst as cst
 
 from keras_migrate.codemods.facts import Facts
+from keras_migrate.codemods.inference import Inference, enclosing_scope
 from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.segments import Frame
 from keras_migrate.codemods.triggers import Trigger, symbol_triggers
@@ -77,7 +79,24 @@ class RuleContext:
     root_notes: list[Note] = field(default_factory=list)
     #: The original text of the segment, for cheap "could this apply at all" checks.
     text: str = ""
+    #: ids of (original) calls whose result's integer width cannot matter: compared,
+    #: cast, or used as ``one_hot``/``gather`` indices (the ``int_width`` condition)
+    width_free: set[int] = field(default_factory=set)
+    #: the chunk's ``ast`` tree and the segment's first line, for :meth:`inference`
+    tree: ast.Module | None = None
+    line: int = 0
     _dotted: dict[int, str | None] = field(default_factory=dict)
+
+    def inference(self) -> Inference:
+        """The static proofs for the segment's enclosing function (built on first use and
+        shared by the segments of the same function)."""
+        scope = enclosing_scope(self.tree, self.line) if self.tree is not None else None
+        key = (id(self.tree), id(scope.function) if scope else 0, id(scope.cls) if scope else 0)
+        cache = self.facts.inference_cache
+        found = cache.get(key)
+        if not isinstance(found, Inference):
+            found = cache[key] = Inference(self.facts, scope or enclosing_scope(ast.Module([], []), 0))
+        return found
 
     def mentions(self, *words: str) -> bool:
         """True when the segment's original text contains one of ``words``."""

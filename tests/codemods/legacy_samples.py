@@ -286,7 +286,7 @@ SPECIFIC: dict[str, list[Sample]] = {
     "tf.math.log_softmax": [S(_X3), S(_X3, 1)],
     "tf.math.add_n": [S([_X3, _X3, _X3]), S([A((3,), F64), A((3,), F64)])],
     "tf.pad": [S(_X3, ((0, 0), (1, 2), (2, 0))), S(A((2, 3)), [[1, 1], [0, 2]], constant_values=1.5), S(A((2, 3)), ((1, 0), (0, 1)), "CONSTANT")],
-    "tf.split": [S(A((2, 6)), 3, 1), S(_X3, 2), S(A((4, 3), F64), 2, axis=0)],
+    "tf.split": [S(A((2, 6)), 3, 1), S(_X3, 2), S(A((4, 3), F64), 2, axis=0), S(A((2, 6)), [1, 3, 2], 1), S(A((5, 3)), (2, 3))],
     "tf.math.is_nan": [S(_X3)],
     "tf.math.is_inf": [S(_X3)],
     "tf.math.is_finite": [S(_X3)],

@@ -529,8 +529,8 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
     (
         "backend-tf-keras-backend",
         ("backend", "imports"),
-        "import tensorflow as tf\nK = tf.keras.backend\nx = tf.keras.backend.argmax(t)\n",
-        "import keras\nK = keras.backend\nx = keras.ops.argmax(t, axis=-1)\n",
+        "import tensorflow as tf\nK = tf.keras.backend\nx = tf.keras.backend.cast(tf.keras.backend.argmax(t), 'float32')\n",
+        "import keras\nK = keras.backend\nx = keras.ops.cast(keras.ops.argmax(t, axis=-1), 'float32')\n",
     ),
     (
         "backend-from-import",
@@ -542,7 +542,7 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
         "backend-changed-contracts",
         ("backend", "imports"),
         "from keras import backend as K\na = K.in_top_k(p, t, 5)\nb = K.switch(c, x, y)\nc = K.switch(c, lambda: x, lambda: y)\nd = K.repeat(x, 3)\ne = K.relu(x, alpha=0.1, max_value=6.0)\nf = K.relu(x)\ng = K.hard_sigmoid(x)\n",
-        "import keras\na = keras.ops.in_top_k(t, p, 5)\nb = keras.ops.where(c, x, y)\nc = keras.ops.cond(c, lambda: x, lambda: y)\nd = keras.ops.repeat(keras.ops.expand_dims(x, 1), 3, axis=1)\ne = keras.activations.relu(x, negative_slope=0.1, max_value=6.0)\nf = keras.ops.relu(x)\ng = keras.ops.clip(0.2 * (x) + 0.5, 0.0, 1.0)\n",
+        "from keras import backend as K\nimport keras\na = keras.ops.in_top_k(t, p, 5)\n# keras-migrate: K.switch aligned a lower-rank condition on the LEADING axes (keras.ops.where broadcasts on the trailing ones) and the engine could not show the ranks equal: keras.ops.where(c, then_expression, else_expression) with c = the condition after one keras.ops.expand_dims(c, -1) per missing axis (c = condition when the ranks are equal)\nb = K.switch(c, x, y)\nc = keras.ops.cond(c, lambda: x, lambda: y)\nd = keras.ops.repeat(keras.ops.expand_dims(x, 1), 3, axis=1)\ne = keras.activations.relu(x, negative_slope=0.1, max_value=6.0)\nf = keras.ops.relu(x)\ng = keras.ops.clip(0.2 * (x) + 0.5, 0.0, 1.0)\n",
     ),
     (
         "backend-values",
@@ -588,8 +588,8 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
     (
         "tfops-layer-call",
         ("tf-ops", "imports"),
-        "import tensorflow as tf\nfrom tensorflow import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        m = tf.reduce_mean(x, axis=-1, keep_dims=True)\n        return tf.nn.relu(tf.cast(x, tf.float32) - m) * tf.shape(x)[0]\n",
-        'import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        m = keras.ops.mean(x, axis=-1, keepdims=True)\n        return keras.ops.relu(keras.ops.cast(x, "float32") - m) * keras.ops.shape(x)[0]\n',
+        "import tensorflow as tf\nfrom tensorflow import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        m = tf.reduce_mean(x, axis=-1, keep_dims=True)\n        return tf.nn.relu(tf.cast(x, tf.float32) - m) * tf.cast(tf.shape(x)[0], tf.float32)\n",
+        'import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        m = keras.ops.mean(x, axis=-1, keepdims=True)\n        return keras.ops.relu(keras.ops.cast(x, "float32") - m) * keras.ops.cast(keras.ops.shape(x)[0], "float32")\n',
     ),
     (
         "tfops-loss-function",
@@ -600,8 +600,8 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
     (
         "tfops-lambda",
         ("tf-ops", "imports"),
-        "import tensorflow as tf\nfrom tensorflow.keras.layers import Lambda\nx = Lambda(lambda t: tf.nn.softmax(t, axis=1) + tf.argmax(t))(x)\n",
-        "from keras.layers import Lambda\nimport keras\nx = Lambda(lambda t: keras.ops.softmax(t, axis=1) + keras.ops.argmax(t, axis=0))(x)\n",
+        "import tensorflow as tf\nfrom tensorflow.keras.layers import Lambda\nx = Lambda(lambda t: tf.nn.softmax(t, axis=1) + tf.cast(tf.argmax(t), tf.float32))(x)\n",
+        "from keras.layers import Lambda\nimport keras\nx = Lambda(lambda t: keras.ops.softmax(t, axis=1) + keras.ops.cast(keras.ops.argmax(t, axis=0), \"float32\"))(x)\n",
     ),
     (
         "tfops-no-equivalent",
@@ -678,14 +678,14 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
     (
         "backend-alias-assignment",
         ('backend', 'imports'),
-        "import keras\nK = keras.backend\ntry:\n    KB = keras.backend\nexcept AttributeError:\n    KB = None\na = K.mean(x) + KB.sum(x)\n",
-        "import keras\nK = keras.backend\ntry:\n    KB = keras.backend\nexcept AttributeError:\n    KB = None\na = keras.ops.mean(x) + keras.ops.sum(x)\n",
+        "import keras\nK = keras.backend\ntry:\n    KB = keras.backend\nexcept AttributeError:\n    KB = None\na = K.max(x) + KB.sum(x)\n",
+        "import keras\nK = keras.backend\ntry:\n    KB = keras.backend\nexcept AttributeError:\n    KB = None\na = keras.ops.max(x) + keras.ops.sum(x)\n",
     ),
     (
         "backend-foreign-keras-untouched",
         ('backend', 'imports'),
-        "from mypkg import keras\nfrom keras import backend as K\ny = K.mean(x) + keras.foo()\n",
-        "# keras-migrate: `keras` is bound to mypkg.keras here, so Keras 3 cannot be imported as `keras`: import it under another name (... import keras as mypkg_keras) and run keras-migrate again\nfrom mypkg import keras\nfrom keras import backend as K\ny = K.mean(x) + keras.foo()\n",
+        "from mypkg import keras\nfrom keras import backend as K\ny = K.max(x) + keras.foo()\n",
+        "# keras-migrate: `keras` is bound to mypkg.keras here, so Keras 3 cannot be imported as `keras`: import it under another name (... import keras as mypkg_keras) and run keras-migrate again\nfrom mypkg import keras\nfrom keras import backend as K\ny = K.max(x) + keras.foo()\n",
     ),
     (
         "imports-missing-target-kept",
@@ -792,10 +792,22 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
     (
         "backend-user-keras-variable-untouched",
         ('backend', 'imports'),
-        "from keras import backend as K\nv = K.mean(x)\nkeras = load_config()\n",
-        "from keras import backend as K\nv = K.mean(x)\n# keras-migrate: `keras` is a name defined in this file, so Keras 3 cannot be imported as `keras`: rename it and run keras-migrate again\nkeras = load_config()\n",
+        "from keras import backend as K\nv = K.max(x)\nkeras = load_config()\n",
+        "from keras import backend as K\nv = K.max(x)\n# keras-migrate: `keras` is a name defined in this file, so Keras 3 cannot be imported as `keras`: rename it and run keras-migrate again\nkeras = load_config()\n",
     ),
     # issue 14: found by the executed corpus (tests/codemods/corpus)
+    (
+        "layers-bn-zero-debias-standalone-keras2",
+        ('layers', 'imports'),
+        "from keras.layers import BatchNormalization\nfrom keras.layers.advanced_activations import LeakyReLU\nm.add(BatchNormalization(momentum=0.9))\n",
+        "from keras.layers import BatchNormalization\nfrom keras.layers import LeakyReLU\n# keras-migrate: BatchNormalization: standalone Keras 2.2.4 (TensorFlow backend) updated moving_mean/moving_variance with zero_debias=True: after t training steps each was the de-biased average sum_i (1-m)*m**(t-i)*batch_stat_i / (1 - m**t) (m = momentum), ignoring its initial 0/1; Keras 3 computes m*moving + (1-m)*batch_stat from the initial 0/1, so inference outputs of a model trained for few steps differ (by about m**t: under 1% after ~460 steps at momentum=0.99); training outputs and losses are unchanged\nm.add(BatchNormalization(momentum=0.9))\n",
+    ),
+    (
+        "layers-bn-tf-keras-no-debias-note",
+        ('layers', 'imports'),
+        "from tensorflow.keras.layers import BatchNormalization\nfrom tensorflow.keras.layers import LeakyReLU\nm.add(BatchNormalization(momentum=0.9))\n",
+        "from keras.layers import BatchNormalization\nfrom keras.layers import LeakyReLU\nm.add(BatchNormalization(momentum=0.9))\n",
+    ),
     (
         'tf-ops-split-size-divide-no-nan',
         ('tf-ops',),

@@ -39,7 +39,8 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     # are the de-biased batch statistics, not 0.99 * initial + 0.01 * batch as in Keras 3.
     # Training losses match; inference after 12 steps (evaluate_generator, predictions:
     # moving statistics) does not.
-    # No Keras 3 option reproduces it; the gap closes as training goes on.
+    # No Keras 3 option reproduces it; the gap closes as training goes on. The upgrade
+    # says so on the layer (rules/layers.py ZERO_DEBIAS_NOTE; checked below).
     "k2_generators__train": "val_loss preds classes",
 }
 #: Entries that cannot run after the upgrade until a human applies the follow-up.
@@ -92,6 +93,16 @@ def test_upgrade_breaks_nothing_and_is_idempotent(upgraded: tuple[Path, dict[str
     assert run_cli(str(tree), "--check", "--jobs", "1")[0] == 0
     assert run_cli(str(tree), "--write", "--jobs", "1")[0] == 0
     assert {p: p.read_bytes() for p in _files(tree)} == before
+
+
+def test_known_differences_carry_their_follow_up(upgraded: tuple[Path, dict[str, object]]) -> None:
+    """The pinned k2_generators difference (Keras 2.2.4's zero-debiased BatchNormalization
+    statistics) is named on the layer in the upgraded code, as users see it."""
+    from keras_migrate.codemods.rules.layers import ZERO_DEBIAS_NOTE
+
+    tree, _ = upgraded
+    text = (tree / "k2_generators" / "model.py").read_text(encoding="utf-8")
+    assert f"# keras-migrate: {ZERO_DEBIAS_NOTE}\n    model.add(BatchNormalization())" in text
 
 
 def test_legacy_idioms_are_rewritten_or_flagged(upgraded: tuple[Path, dict[str, object]]) -> None:

@@ -34,8 +34,8 @@ def test_tab_indented_nested_statement() -> None:
 
 
 def test_one_line_compound_statement() -> None:
-    source = "from keras import backend as K\nif True: y = K.mean(x)\n"
-    assert upgrade_text(source) == "import keras\nif True: y = keras.ops.mean(x)\n"
+    source = "from keras import backend as K\nif True: y = K.max(x)\n"
+    assert upgrade_text(source) == "import keras\nif True: y = keras.ops.max(x)\n"
 
 
 def test_function_local_import_and_shadowing_parameter() -> None:

@@ -61,10 +61,10 @@ CASES = [
         {
             "mine/__init__.py": "",
             "mine/keras.py": "def foo():\n    return 1\n",
-            "use.py": "from mine import keras\nfrom keras import backend as K\ny = K.mean(x) + keras.foo()\n",
+            "use.py": "from mine import keras\nfrom keras import backend as K\ny = K.max(x) + keras.foo()\n",
         },
         {
-            "use.py": "# keras-migrate: `keras` is bound to mine.keras here, so Keras 3 cannot be imported as `keras`: import it under another name (... import keras as mine_keras) and run keras-migrate again\nfrom mine import keras\nfrom keras import backend as K\ny = K.mean(x) + keras.foo()\n",
+            "use.py": "# keras-migrate: `keras` is bound to mine.keras here, so Keras 3 cannot be imported as `keras`: import it under another name (... import keras as mine_keras) and run keras-migrate again\nfrom mine import keras\nfrom keras import backend as K\ny = K.max(x) + keras.foo()\n",
         },
         id="user-keras-never-shadowed",
     ),

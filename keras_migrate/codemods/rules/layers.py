@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 import libcst as cst
@@ -155,6 +156,33 @@ class _Residual(cst.CSTTransformer):
         return updated_node
 
 
+#: standalone Keras 2.2.4's BatchNormalization (TensorFlow backend) updated its moving
+#: statistics through K.moving_average_update, which passed zero_debias=True (1.2.2 and 2.0.8
+#: passed False; tf.keras never de-biased). Keras 3 has no such option, so the trained
+#: moving statistics, and every inference output, differ until momentum**t is negligible.
+ZERO_DEBIAS_NOTE = (
+    "BatchNormalization: standalone Keras 2.2.4 (TensorFlow backend) updated moving_mean/"
+    "moving_variance with zero_debias=True: after t training steps each was the de-biased "
+    "average sum_i (1-m)*m**(t-i)*batch_stat_i / (1 - m**t) (m = momentum), ignoring its "
+    "initial 0/1; Keras 3 computes m*moving + (1-m)*batch_stat from the initial 0/1, so "
+    "inference outputs of a model trained for few steps differ (by about m**t: under 1% "
+    "after ~460 steps at momentum=0.99); training outputs and losses are unchanged"
+)
+
+#: Standalone-Keras-2 idioms the upgrade always rewrites away: the zero-debias note is given
+#: only where one is present, so a second run (or tf.keras code once its imports read
+#: ``keras``) never adds it again.
+_KERAS2_MARKERS = re.compile(
+    r"\b(?:fit|evaluate|predict)_generator\s*\(|\bLeakyReLU\s*\(\s*alpha\s*="
+    r"|\bkeras\.(?:engine|legacy|layers\.(?:normalization|advanced_activations|core|convolutional"
+    r"|pooling|recurrent|embeddings|merge|noise|wrappers|local))\b"
+)
+
+
+def _standalone_keras2(facts: Facts) -> bool:
+    return not facts.tf_keras and not facts.keras1 and bool(_KERAS2_MARKERS.search(facts.text))
+
+
 class Layers(Rule):
     """Keras 3 layer API changes (see module docstring)."""
 
@@ -175,6 +203,8 @@ class Layers(Rule):
         fragments = super().triggers(facts)
         if not facts.tf_keras and facts.keras1:
             fragments.append(r"\b(?:LSTM|GRU|ConvLSTM2D)\b")
+        if _standalone_keras2(facts):
+            fragments.append(r"\bBatchNormalization\b")
         return fragments
 
     # -- calls ------------------------------------------------------------------------
@@ -227,6 +257,12 @@ class Layers(Rule):
             return call
         if name in ("LSTM", "GRU", "ConvLSTM2D"):
             return self._recurrent_defaults(ctx, name, updated)
+        if (
+            name == "BatchNormalization"
+            and _standalone_keras2(ctx.facts)
+            and not any(get_kwarg(updated, k) for k in ("mode", "beta_init", "gamma_init"))
+        ):
+            ctx.follow_up(ZERO_DEBIAS_NOTE)
         return updated
 
     def _recurrent_defaults(self, ctx: RuleContext, name: str, call: cst.Call) -> cst.Call:

@@ -46,44 +46,6 @@ _DTYPES = frozenset(
 )
 
 
-
-def _split_by_sizes(call: cst.Call) -> cst.Call | None:
-    """``tf.split(x, [s1, s2, ...][, axis])`` with literal non-negative sizes: keras.ops.split
-    takes split points, the running sums of the sizes without the last (``[2, 3, 1]`` ->
-    ``[2, 5]``); TF's keyword names become keras.ops'. The integer form is a table case
-    (:mod:`keras_migrate.ir.ops.legacy`); anything else (computed sizes, ``-1``, ``num=``)
-    returns ``None`` and gets the table's follow-up."""
-    names = ("value", "num_or_size_splits", "axis")
-    bound: dict[str, cst.Arg] = {}
-    for index, arg in enumerate(call.args):
-        if arg.star:
-            return None
-        key = arg.keyword.value if arg.keyword else (names[index] if index < 3 else "")
-        if key not in names:
-            return None  # num= or name=: left as it was
-        bound[key] = arg
-    parts = bound.get("num_or_size_splits")
-    if "value" not in bound or parts is None or not isinstance(parts.value, (cst.List, cst.Tuple)):
-        return None
-    sizes = [e.value for e in parts.value.elements]
-    if not sizes or not all(isinstance(v, cst.Integer) for v in sizes):
-        return None
-    running, points = 0, []
-    for size in sizes[:-1]:
-        running += int(size.value)  # type: ignore[attr-defined]
-        points.append(str(running))
-    new_parts = parts.with_changes(value=cst.parse_expression(f"[{', '.join(points)}]"))
-    keywords = {"value": "x", "num_or_size_splits": "indices_or_sections"}
-    return call.with_changes(
-        args=[
-            (new_parts if a is parts else a).with_changes(keyword=cst.Name(keywords[a.keyword.value]))
-            if a.keyword is not None and a.keyword.value in keywords
-            else (new_parts if a is parts else a)
-            for a in call.args
-        ]
-    )
-
-
 def _tf_name(ctx: RuleContext, node: cst.BaseExpression) -> str | None:
     for name in ctx.legacy_names(node):
         if name.startswith("tensorflow.") and not name.startswith("tensorflow.keras"):
@@ -138,10 +100,6 @@ class TfOps(Rule):
             ctx.change("tf.einsum -> keras.ops.einsum")
             args = [a for a in updated.args if a.keyword is None]
             return updated.with_changes(func=ctx.keras("ops.einsum"), args=args)
-        split = _split_by_sizes(updated) if name == "split" else None
-        if split is not None:
-            ctx.change("tf.split -> keras.ops.split")
-            return split.with_changes(func=ctx.keras("ops.split"))
         op = TF_LEGACY_OPS.get(name)
         if op is not None:
             return rewrite_legacy_call(ctx, op, original, updated, f"tf.{name}")

@@ -34,8 +34,16 @@ KEPT = frozenset(
 )
 
 #: keras.ops gives int32 indices where TF gave int64 (same values; jax has no int64 by default)
-INT32_INDICES = when("assumed", "result", text="int32 indices are fine where the legacy gave int64")
-_FLOAT = when("assumed", "x", text="x has a floating dtype (on integers the legacy mean truncated)")
+INT32_INDICES = when(
+    "int_width", "result", text="the int64 indices are only compared, cast or used as indices (keras.ops gives int32)"
+)
+_FLOAT = when("floating", "x", text="x has a floating dtype (on integers the legacy mean truncated)")
+#: follow-up of an argmax/argmin whose result's integer width the engine cannot show unused
+ARG_INDICES_NOTE = (
+    "{name} returned int64 indices, keras.ops.{op} returns int32 (same values): "
+    "keras.ops.{op}({x}, axis={axis}), then keras.ops.cast(..., 'int64') where later code needs int64 "
+    "(the engine could not show the width unused: the result is not only compared, cast or used as indices)"
+)
 
 SHAPE_NOTE = (
     "K.shape returned a tensor but keras.ops.shape(x) returns a tuple (slicing and "
@@ -114,8 +122,11 @@ _OPS: list[LegacyOp] = [
         "x, y",
         case(
             "ops.dot(x, y)",
-            when("assumed", "y", text="y has rank <= 2 (K.dot contracted x's last axis with y's second-to-last for any rank; keras.ops.dot with a y of rank > 2 raises on torch)"),
+            when("known_rank", "y", 2, text="y has rank 2 (K.dot contracted x's last axis with y's second-to-last for any rank; keras.ops.dot with a y of rank > 2 raises on torch)"),
         ),
+        follow_up="K.dot(x, y) contracted x's last axis with y's second-to-last for any rank "
+        "(the engine could not show y is 2-D): keras.ops.tensordot(x, y, axes=[[-1], [-2]]) "
+        "(keras.ops.dot(x, y) when y is 2-D)",
     ),
     *(
         legacy_op(f"keras.backend.{n}", "x, axis=None, keepdims=False", f"ops.{n}(x, axis=axis, keepdims=keepdims)")
@@ -125,9 +136,18 @@ _OPS: list[LegacyOp] = [
         "keras.backend.mean",
         "x, axis=None, keepdims=False",
         case("ops.mean(x, axis=axis, keepdims=keepdims)", _FLOAT),
+        follow_up="K.mean(x, axis, keepdims): keras.ops.mean(x, axis=axis, keepdims=keepdims) when x is "
+        "floating (the engine could not show it); on integer x K.mean truncated: "
+        "keras.ops.cast(keras.ops.mean(x, axis=axis, keepdims=keepdims), x.dtype)",
     ),
     *(
-        legacy_op(f"keras.backend.{n}", "x, axis=-1", case(f"ops.{n}(x, axis=axis)", INT32_INDICES), explicit="axis")
+        legacy_op(
+            f"keras.backend.{n}",
+            "x, axis=-1",
+            case(f"ops.{n}(x, axis=axis)", INT32_INDICES),
+            explicit="axis",
+            follow_up=ARG_INDICES_NOTE.format(name=f"K.{n}", op=n, x="x", axis="-1"),
+        )
         for n in ("argmax", "argmin")
     ),
     legacy_op(
@@ -142,8 +162,11 @@ _OPS: list[LegacyOp] = [
         "x, min_value, max_value",
         case(
             "ops.clip(x, min_value, max_value)",
-            when("assumed", "max_value", text="min_value and max_value are numbers with min_value <= max_value"),
+            when("ordered", "min_value", "max_value", text="min_value and max_value are numbers with min_value <= max_value"),
         ),
+        follow_up="K.clip raised max_value to min_value where it was smaller and read None as no bound "
+        "(the engine could not show min_value <= max_value): "
+        "keras.ops.clip(x, min_value, keras.ops.maximum(min_value, max_value))",
     ),
     legacy_op("keras.backend.concatenate", "tensors, axis=-1", "ops.concatenate(tensors, axis=axis)", explicit="axis"),
     legacy_op("keras.backend.cumsum", "x, axis=0", "ops.cumsum(x, axis=axis)", explicit="axis"),
@@ -286,12 +309,18 @@ _OPS: list[LegacyOp] = [
         case(
             "ops.where(condition, then_expression, else_expression)",
             when(
-                "assumed",
+                "same_rank",
                 "condition",
+                "then_expression",
+                "else_expression",
                 text="condition has the rank of the branches (K.switch aligned a lower-rank condition "
                 "on the leading axes, ops.where broadcasts on the trailing ones)",
             ),
         ),
+        follow_up="K.switch aligned a lower-rank condition on the LEADING axes (keras.ops.where "
+        "broadcasts on the trailing ones) and the engine could not show the ranks equal: "
+        "keras.ops.where(c, then_expression, else_expression) with c = the condition after one "
+        "keras.ops.expand_dims(c, -1) per missing axis (c = condition when the ranks are equal)",
     ),
     legacy_op("keras.backend.repeat", "x, n", "ops.repeat(ops.expand_dims(x, 1), n, axis=1)"),
     legacy_op("keras.backend.repeat_elements", "x, rep, axis", "ops.repeat(x, rep, axis=axis)"),
@@ -460,9 +489,13 @@ _OPS: list[LegacyOp] = [
         "x, mean, var, beta, gamma, axis=-1, epsilon=0.001",
         case(
             "ops.batch_normalization(x, mean, var, axis, offset=beta, scale=gamma, epsilon=epsilon)",
-            when("assumed", "mean", text="mean, var, beta and gamma are 1-D along axis"),
+            *(when("known_rank", p, 1, text=f"{p} is 1-D along axis") for p in ("mean", "var", "beta", "gamma")),
         ),
         explicit="axis",
+        follow_up="K.batch_normalization broadcast mean/var/beta/gamma of any rank, "
+        "keras.ops.batch_normalization takes them 1-D along axis (the engine could not show "
+        "they are): keras.ops.batch_normalization(x, mean, var, axis, offset=beta, scale=gamma, "
+        "epsilon=epsilon) with 1-D statistics, else (x - mean) / keras.ops.sqrt(var + epsilon) * gamma + beta",
     ),
     # Keras 1 / Keras 2.x names tf_keras no longer has
     legacy_op("keras.backend.lesser", "x, y", "ops.less(x, y)"),

@@ -32,7 +32,21 @@ __all__ = [
 #: ``guarded``: the template itself raises where the condition fails (never silently
 #: differs), so it may be applied unproven; ``static``: known shapes prove it (model
 #: conversion has them, the codemods never do); ``assumed``: nothing in the source proves it
-#: (a dtype, a rank); the codemods apply the case anyway and the text says what is assumed.
+#: (a dtype, a rank); no entry uses it any more (kept so older readers still load);
+#: ``inferred``: the codemods' static inference (:mod:`keras_migrate.codemods.inference`)
+#: proves it from the code around the call (literals, ``add_weight(shape=...)``,
+#: ``keras.Input(shape=...)``, known-dtype producers), else the call is kept and flagged;
+#: at run time (:mod:`.template`) it is checked on the values (a symbolic value with no
+#: dtype or shape passes: such callers must state ``inferred`` conditions as assumptions).
+#:
+#: The inferred kinds: ``floating`` (``param``, or any parameter named in ``values``, has a
+#: floating dtype), ``known_rank`` (``param``'s rank is one of ``values``), ``same_rank``
+#: (``param`` has the rank of each parameter named in ``values``), ``ordered`` (``param``
+#: and the parameter named in ``values[0]`` are numbers, ``param`` <= the other),
+#: ``concrete`` (``param`` is a Python or NumPy value, not a traced tensor). The context kind
+#: ``int_width`` holds where the result is consumed by something its integer width cannot
+#: change (a comparison, ``cast``, ``one_hot``, ``gather``); the run-time check counts it as
+#: holding (the values are equal; only the width differs).
 CONDITION_KINDS: dict[str, str] = {
     "omitted": "syntax",
     "given": "syntax",
@@ -46,6 +60,12 @@ CONDITION_KINDS: dict[str, str] = {
     "rank": "guarded",
     "static_rank": "static",
     "assumed": "assumed",
+    "floating": "inferred",
+    "known_rank": "inferred",
+    "same_rank": "inferred",
+    "ordered": "inferred",
+    "concrete": "inferred",
+    "int_width": "context",
 }
 
 

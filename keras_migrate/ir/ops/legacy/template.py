@@ -20,6 +20,7 @@ from keras_migrate.ir.ops.legacy.records import Case, Condition, LegacyOp
 
 __all__ = [
     "BUILTINS",
+    "FOLDS",
     "OMITTED",
     "ROOTS",
     "bind",
@@ -43,8 +44,25 @@ ROOTS: dict[str, str] = {
     "Variable": "keras.Variable",
     "name_scope": "keras.name_scope",
 }
-#: Python builtins a template may call.
-BUILTINS: dict[str, Any] = {"tuple": tuple, "list": list, "int": int, "len": len}
+
+
+def split_points(sizes: Any) -> list[int]:
+    """The split points ``keras.ops.split`` takes for a list of section sizes (what
+    ``tf.split`` took): the running sums without the last, ``[2, 3, 1]`` -> ``[2, 5]``."""
+    points: list[int] = []
+    running = 0
+    for size in list(sizes)[:-1]:
+        running += int(size)
+        points.append(running)
+    return points
+
+
+#: Template functions computed from literal arguments when a case is rendered to source
+#: (the codemods write their result, ``[2, 5]``, never the call); the evaluator calls them.
+#: A case using one must prove its arguments literal (``nonnegative_ints``).
+FOLDS: dict[str, Any] = {"split_points": split_points}
+#: Python builtins (and :data:`FOLDS`) a template may call.
+BUILTINS: dict[str, Any] = {"tuple": tuple, "list": list, "int": int, "len": len, **FOLDS}
 
 
 class _Omitted:
@@ -76,18 +94,28 @@ def _bound_names(tree: ast.AST) -> set[str]:
 
 def template_params(template: str) -> set[str]:
     """The free names of a template that are neither roots nor builtins: its parameters."""
+    return set(_template_params(template))
+
+
+@functools.cache
+def _template_params(template: str) -> frozenset[str]:
     tree = parse_template(template)
     local = _bound_names(tree)
-    return {
+    return frozenset({
         n.id
         for n in ast.walk(tree)
         if isinstance(n, ast.Name) and n.id not in ROOTS and n.id not in BUILTINS and n.id not in local
-    }
+    })
 
 
 def template_roots(template: str) -> set[str]:
     """The Keras 3 roots a template uses (``ops``, ``random``...): what it needs imported."""
-    return {n.id for n in ast.walk(parse_template(template)) if isinstance(n, ast.Name) and n.id in ROOTS}
+    return set(_template_roots(template))
+
+
+@functools.cache
+def _template_roots(template: str) -> frozenset[str]:
+    return frozenset(n.id for n in ast.walk(parse_template(template)) if isinstance(n, ast.Name) and n.id in ROOTS)
 
 
 def bind(op: LegacyOp, args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -152,7 +180,63 @@ def _condition_holds(op: LegacyOp, condition: Condition, bound: Mapping[str, Any
     if kind in ("rank", "static_rank"):
         shape = getattr(value, "shape", None)
         return shape is not None and len(shape) == condition.values[0]
-    return True  # assumed conditions are the caller's to meet
+    # The inferred kinds are checked on values that carry a dtype or a shape (arrays,
+    # tensors, numbers). A symbolic value without them (Lambda recovery's) cannot be
+    # checked here: the case is returned and the caller must treat ``Condition.proof ==
+    # "inferred"`` as an assumption it states (as it did for ``assumed``).
+    if kind == "known_rank":
+        return _rank(value) in condition.values or _opaque(value)
+    if kind == "same_rank":
+        values = [value, *(bound.get(str(p), OMITTED) for p in condition.values)]
+        if any(_opaque(v) for v in values):
+            return True
+        ranks = {_rank(v) for v in values}
+        return len(ranks) == 1 and None not in ranks
+    if kind == "floating":
+        values = [v for v in (bound.get(str(p), OMITTED) for p in (condition.param, *condition.values)) if v is not OMITTED]
+        return any(_floating(v) or _opaque(v) for v in values)
+    if kind == "ordered":
+        low, high = value, bound.get(str(condition.values[0]), OMITTED)
+        if _opaque(low) or _opaque(high):
+            return True
+        return _number(low) and _number(high) and low <= high
+    if kind == "concrete":
+        # at run time an eager tensor is concrete too; a traced one makes int() raise
+        return value is not OMITTED
+    # int_width: the values are equal, only the integer width differs (see records);
+    # assumed conditions are the caller's to meet
+    return True
+
+
+def _opaque(value: Any) -> bool:
+    """A value the run-time checks know nothing about: no dtype, no shape, not a number or
+    a Python sequence (a symbolic tensor of Lambda recovery)."""
+    return (
+        value is not OMITTED
+        and value is not None
+        and not isinstance(value, (int, float, complex, str, list, tuple))
+        and getattr(value, "dtype", None) is None
+        and getattr(value, "shape", None) is None
+    )
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _rank(value: Any) -> int | None:
+    """The rank of a run-time value (a Python scalar is 0-D), ``None`` when unknown."""
+    if _number(value):
+        return 0
+    shape = getattr(value, "shape", None)
+    return None if shape is None else len(shape)
+
+
+def _floating(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and "float" in str(getattr(dtype, "name", dtype))
 
 
 def case_holds(op: LegacyOp, case: Case, bound: Mapping[str, Any], context: frozenset[str] = frozenset()) -> bool:
@@ -166,7 +250,7 @@ def drops_given(op: LegacyOp, case: Case, given: set[str] | frozenset[str]) -> b
     """True when the call gives a parameter that ``case`` would drop (one neither its
     template nor its conditions use, other than the op's ``ignored`` ones): then the case
     does not hold."""
-    used = template_params(case.template) | {c.param for c in case.conditions}
+    used = _template_params(case.template) | {c.param for c in case.conditions}
     return bool(set(given) - used - op.ignored)
 
 

@@ -11,7 +11,7 @@ exist, TF 1.15) declared them. Checked against TensorFlow by
 
 from __future__ import annotations
 
-from keras_migrate.ir.ops.legacy.backend import INT32_INDICES, SHAPE_NOTE
+from keras_migrate.ir.ops.legacy.backend import ARG_INDICES_NOTE, INT32_INDICES, SHAPE_NOTE
 from keras_migrate.ir.ops.legacy.records import LegacyOp, case, legacy_op, when
 from keras_migrate.ir.ops.tf import TF_OPS
 
@@ -39,7 +39,12 @@ def _tf(symbol: str, *cases: object, defaults: dict[str, str] | None = None, **k
     return legacy_op(f"tf.{symbol}", _signature(symbol, defaults), *cases, **kw)  # type: ignore[arg-type]
 
 
-_FLOAT_DIVIDE = when("assumed", "x", text="x and y are floating (TF divided integers to float64)")
+_FLOAT_DIVIDE = when("floating", "x", "y", text="x or y is floating (TF divided integers to float64)")
+_DIVIDE_NOTE = (
+    "tf.{f}(x, y) divided integers to float64 (the engine could not show x or y floating): "
+    "keras.ops.{o}(x, y) for floating x, y; for integers "
+    "keras.ops.{o}(keras.ops.cast(x, 'float64'), keras.ops.cast(y, 'float64'))"
+)
 _REDUCE = {
     "reduce_sum": "sum",
     "reduce_mean": "mean",
@@ -111,8 +116,11 @@ _MATH: list[tuple[str, LegacyOp]] = [
             "math.reduce_mean",
             case(
                 "ops.mean(input_tensor, axis=axis, keepdims=keepdims)",
-                when("assumed", "input_tensor", text="input_tensor is floating (TF's integer mean truncated)"),
+                when("floating", "input_tensor", text="input_tensor is floating (TF's integer mean truncated)"),
             ),
+            follow_up="tf.reduce_mean: keras.ops.mean(input_tensor, axis=axis, keepdims=keepdims) when "
+            "input_tensor is floating (the engine could not show it); on integers TF truncated: "
+            "keras.ops.cast(keras.ops.mean(input_tensor, axis=axis, keepdims=keepdims), input_tensor.dtype)",
             aliases="keep_dims:keepdims reduction_indices:axis",
         ),
     ),
@@ -123,13 +131,14 @@ _MATH: list[tuple[str, LegacyOp]] = [
         for f, o in {"is_nan": "isnan", "is_inf": "isinf", "is_finite": "isfinite"}.items()
     ),
     *((f"math.{f}", _tf(f"math.{f}", f"ops.{o}(x, y)")) for f, o in _BINARY.items()),
-    ("math.divide", _tf("math.divide", case("ops.divide(x, y)", _FLOAT_DIVIDE))),
-    ("math.truediv", _tf("math.truediv", case("ops.true_divide(x, y)", _FLOAT_DIVIDE))),
+    ("math.divide", _tf("math.divide", case("ops.divide(x, y)", _FLOAT_DIVIDE), follow_up=_DIVIDE_NOTE.format(f="math.divide", o="divide"))),
+    ("math.truediv", _tf("math.truediv", case("ops.true_divide(x, y)", _FLOAT_DIVIDE), follow_up=_DIVIDE_NOTE.format(f="math.truediv", o="true_divide"))),
     (
         "math.argmax",
         _tf(
             "math.argmax",
             case("ops.argmax(input, axis=axis)", INT32_INDICES),
+            follow_up=ARG_INDICES_NOTE.format(name="tf.math.argmax", op="argmax", x="input", axis="axis"),
             defaults={"axis": "0"},
             explicit="axis",
             aliases="dimension:axis",
@@ -140,6 +149,7 @@ _MATH: list[tuple[str, LegacyOp]] = [
         _tf(
             "math.argmin",
             case("ops.argmin(input, axis=axis)", INT32_INDICES),
+            follow_up=ARG_INDICES_NOTE.format(name="tf.math.argmin", op="argmin", x="input", axis="axis"),
             defaults={"axis": "0"},
             explicit="axis",
             aliases="dimension:axis",
@@ -158,8 +168,11 @@ _MATH: list[tuple[str, LegacyOp]] = [
             "data, segment_ids, name=None",
             case(
                 "ops.segment_sum(data, segment_ids, num_segments=int(ops.max(segment_ids)) + 1)",
-                when("assumed", "segment_ids", text="segment_ids is concrete (int() of a traced value raises)"),
+                when("concrete", "segment_ids", text="segment_ids is concrete (int() of a traced value raises)"),
             ),
+            follow_up="tf.math.segment_sum: keras.ops.segment_sum(data, segment_ids, num_segments=N) with N "
+            "the number of segments (max(segment_ids) + 1) as a Python int: the engine could not show "
+            "segment_ids concrete, and keras.ops needs num_segments for traced ids",
         ),
     ),
     ("math.l2_normalize", _tf("math.l2_normalize", case("ops.normalize(x, axis=axis, epsilon=epsilon)", when("given", "axis")), explicit="epsilon", aliases="dim:axis", follow_up="tf.math.l2_normalize without axis normalised over all axes: pass axis explicitly to keras.ops.normalize")),
@@ -276,6 +289,11 @@ _ENTRIES: list[tuple[str, LegacyOp]] = [
         _tf(
             "split",
             case("ops.split(value, num_or_size_splits, axis=axis)", when("int", "num_or_size_splits")),
+            # a literal list of sizes: keras.ops.split takes the split points (running sums)
+            case(
+                "ops.split(value, split_points(num_or_size_splits), axis=axis)",
+                when("nonnegative_ints", "num_or_size_splits"),
+            ),
             follow_up="tf.split with a list of sizes: keras.ops.split takes split points, "
             "keras.ops.split(x, numpy.cumsum(sizes)[:-1].tolist(), axis=axis)",
         ),
