@@ -327,7 +327,10 @@ class Builder:
             case = select_case(op, bound)
             if case is not None:
                 for cond in case.conditions:
-                    if cond.proof == "assumed":
+                    if cond.proof in ("assumed", "inferred") or cond.kind == "int_width":
+                        # What the codemods infer from the code around a call, a Lambda's
+                        # bytecode cannot show: a floating dtype is assumed (and said), the
+                        # rest (rank, order, concreteness, index width) refuses the call.
                         self._assume(cond.text, text)
                     elif cond.proof == "static":
                         case = None
