@@ -474,6 +474,11 @@ class Inference:
             return 2  # K.eye(size), tf.eye(rows, cols), np.eye(n, m): no batch_shape
         if name in ("zeros", "ones", "empty", "random_normal", "random_uniform", "truncated_normal") and args:
             return _tuple_length(args[0])
+        if name == "expand_dims" and args:  # K./tf./np.expand_dims(x, axis): one axis more
+            inner = self.rank(args[0], depth + 1)
+            return None if inner is None else inner + 1
+        if name in ("transpose", "permute_dimensions", "l2_normalize", "abs", "exp", "tanh", "sigmoid") and args:
+            return self.rank(args[0], depth + 1)  # same rank as the first argument
         return None
 
     def rank_key(self, node: ast.expr) -> object | None:

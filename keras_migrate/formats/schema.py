@@ -47,6 +47,12 @@ _COUNTS = frozenset({"units", "filters", "nb_filter", "input_dim", "output_dim",
                      "height", "width", "num_tokens", "num_bins", "projection_dim", "num_heads", "key_dim"})  # fmt: skip
 #: Integer-valued keys that may also hold a mode name or nested lists (``padding``...).
 _INT_LIKE = frozenset({"padding", "cropping", "dilation_rate", "output_padding", "atrous_rate", "subsample"})
+#: Axis keys: an integer, a list of integers, or null (Keras 1 ``Merge``'s ``concat_axis``
+#: and ``dot_axes``, attention axes, Dot's ``axes``, normalization ``axis``).
+_AXES = frozenset({"axis", "axes", "concat_axis", "dot_axes", "attention_axes"})
+#: Shape keys read only for some classes (a Lambda's ``output_shape`` may be a function):
+#: class -> keys holding a list of integers >= 0 or null.
+_CLASS_SHAPES: dict[str, frozenset[str]] = {"Deconvolution2D": frozenset({"output_shape"})}
 #: Keys holding a serialized initializer, regularizer or constraint.
 _OBJECT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 _ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation", "inner_activation"})
@@ -278,7 +284,7 @@ class _Checker:
             raise self.fail(f"the {cls} config is {_describe(cfg)}, not an object", label)
         else:
             self.required(cls, cfg, label)
-            self.values(cfg, label)
+            self.values(cfg, label, cls)
         if "inbound_nodes" in item:
             nodes = item["inbound_nodes"]
             if not isinstance(nodes, list):
@@ -337,8 +343,9 @@ class _Checker:
         for ref in value:
             self.ref(ref, f"an item of '{key}'", names, label)
 
-    def values(self, cfg: Mapping[str, Any], label: str) -> None:
-        """The size and shape keys of a layer config and of the layers and objects it nests."""
+    def values(self, cfg: Mapping[str, Any], label: str, cls: str = "") -> None:
+        """The size and shape keys of a layer config (of class ``cls``) and of the layers and
+        objects it nests."""
         stack: list[Any] = [cfg]
         while stack:
             cur = stack.pop()
@@ -358,6 +365,12 @@ class _Checker:
                     self.shape(key, v, label)
                 elif key in _INT_LIKE:
                     self.int_like(key, v, label)
+                elif key in _AXES and not (
+                    v is None or _is_int(v) or (isinstance(v, list) and all(_is_int(a) for a in v))
+                ):
+                    raise self.fail(f"'{key}' is {_describe(v)}, not an axis or a list of axes", label)
+                elif cur is cfg and key in _CLASS_SHAPES.get(cls, ()):
+                    self.shape(key, v, label)
                 elif key.endswith(_OBJECT_SUFFIXES):
                     self.obj(key, v, label)
                 elif key in _NESTED and not (v is None or (isinstance(v, Mapping) and "class_name" in v)):
@@ -383,8 +396,11 @@ class _Checker:
     def required(self, cls: str, cfg: Mapping[str, Any], label: str) -> None:
         """The keys :data:`_REQUIRED` lists for ``cls``: one alternative present in full."""
         alternatives = _REQUIRED.get(cls)
-        if alternatives is None or any(all(k in cfg for k in alt) for alt in alternatives):
+        if alternatives is None or any(all(cfg.get(k) is not None for k in alt) for alt in alternatives):
             return
+        if any(all(k in cfg for k in alt) for alt in alternatives):
+            nulls = [k for alt in alternatives for k in alt if k in cfg and cfg[k] is None]
+            raise self.fail(f"the {cls} config has {' and '.join(repr(k) for k in nulls)} null", label)
         best = min(alternatives, key=lambda alt: sum(k not in cfg for k in alt))
         missing = [k for k in best if k not in cfg]
         raise self.fail(f"the {cls} config has no {' or '.join(repr(k) for k in missing)}", label)

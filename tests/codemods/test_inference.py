@@ -32,6 +32,7 @@ def _layer(body: str, build: str = "") -> str:
     return f"class L(keras.layers.Layer):\n{head}    def call(self, x, c=None, y=None):\n{calls}"
 
 
+W1 = "self.w = self.add_weight(shape=(4,), initializer='ones')"
 W2 = "self.w = self.add_weight(shape=(4, 3), initializer='ones')"
 W3 = "self.w = self.add_weight(shape=(4, 3, 2), initializer='ones')"
 BN = "\n".join(f"self.{n} = self.add_weight(shape=(4,), initializer='ones')" for n in ("m", "v", "b", "g"))
@@ -64,6 +65,10 @@ CASES: list[tuple[str, str, str, bool]] = [
     # known_rank
     ("dot-weight-2d", "keras.backend.dot", K + "import keras\n" + _layer("return K.dot(x, self.w)", W2), True),
     ("dot-eye", "keras.backend.dot", K + "import keras\nz = K.dot(a, K.eye(4))\n", True),
+    ("dot-expanded-weight", "keras.backend.dot",
+     K + "import keras\n" + _layer("return K.dot(x, K.expand_dims(self.w, -1))", W1), True),
+    ("dot-expanded-2d", "keras.backend.dot",
+     K + "import keras\n" + _layer("return K.dot(x, K.expand_dims(self.w, -1))", W2), False),
     ("dot-weight-3d", "keras.backend.dot", K + "import keras\n" + _layer("return K.dot(x, self.w)", W3), False),
     ("dot-unknown", "keras.backend.dot", K + "import keras\n" + _layer("return K.dot(x, y)"), False),
     ("batchnorm-weights", "keras.backend.batch_normalization", K + "import keras\n" + _layer("return K.batch_normalization(x, self.m, self.v, self.b, self.g)", BN), True),

@@ -565,7 +565,8 @@ def _manifest_classes() -> set[str]:
 
 
 def test_class_table_covers_every_keras1_class() -> None:
-    assert set(CLASS_TABLE) == set(KERAS1_CLASSES)
+    # Lambda's rule recovers stored bytecode (formats/lambdas; tests/formats/test_lambdas.py)
+    assert set(CLASS_TABLE) == set(KERAS1_CLASSES) - {"Lambda"}
     assert _manifest_classes() <= set(KERAS1_CLASSES)
 
 

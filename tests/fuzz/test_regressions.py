@@ -140,6 +140,31 @@ CASES = [
         "cfg-mutate:fixtures/keras-1.2.2/batchnorm_modes.json:seed=995668691:op=nan:fmt=h5attr:weights=1",
         "a Keras 1 BatchNormalization mode of infinity: OverflowError in formats/keras1/layers.py",
     ),
+    # Found by the 10,000-input run of 6 December 2026 (seed 20261206)
+    (
+        "zip-mutate:fixtures/tf-keras-2.21/mha_self_cross.tfk.keras:seed=1092541224:op=dup:member=config.json",
+        "a text item in MultiHeadAttention's attention_axes: ValueError from int()",
+    ),
+    (
+        "pb-mutate:fixtures/tf-keras-2.21/convnet_channels_last.tf24.savedmodel:seed=2074909198:file=saved_model.pb:op=byterun",
+        "non-UTF-8 Keras metadata in saved_model.pb, read after the decoder's guard: ProtobufError",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/separable_deconv_th.json:seed=883341067:op=typeswap:fmt=json:weights=0",
+        "Deconvolution2D nb_filter null, architecture only (fresh weights): TypeError from int()",
+    ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/convnet_channels_last.json:seed=1461546750:op=dupname:fmt=h5attr:weights=1",
+        "a layer config without a name, defaulted to its class name, which another layer has: ValueError",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/separable_deconv_th.json:seed=177894428:op=typeswap:fmt=json:weights=1",
+        "text in Deconvolution2D's output_shape: ValueError from int()",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/merge_functional_modes.json:seed=1264607739:op=typeswap:fmt=json:weights=1",
+        "an object as a Keras 1 Merge's dot_axes: TypeError from int()",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)

@@ -132,6 +132,14 @@ class ConfigReader:
         self.renamed[new] = name
         return new
 
+    def _unused_name(self, base: str) -> str:
+        """A name for a layer whose config has none (Keras numbers them ``conv2d_1``...)."""
+        new, k = base, 1
+        while new in self._used_names or new in self.renamed:
+            new = f"{base}_{k}"
+            k += 1
+        return new
+
     def _error(self, message: str, layer: str | None = None, hint: str | None = None) -> KerasMigrateError:
         return KerasMigrateError(message, path=self.path or None, layer=layer, hint=hint)
 
@@ -144,7 +152,8 @@ class ConfigReader:
         if not isinstance(class_name, str) or not (isinstance(raw, Mapping) or (is_model and isinstance(raw, list))):
             raise self._error(f"layer entry {str(entry)[:80]!r} is not a Keras layer config (needs class_name and config)")
         raw_map: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-        orig_name = str(entry.get("name") or raw_map.get("name") or class_name.lower())
+        given = entry.get("name") or raw_map.get("name")
+        orig_name = str(given) if given else self._unused_name(class_name.lower())
         name = self._valid_name(orig_name)
         name_map[orig_name] = name
         self._used_names.add(name)

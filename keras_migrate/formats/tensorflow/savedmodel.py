@@ -80,9 +80,10 @@ def read_keras_metadata(directory: str) -> tuple[str, str, str]:
         objects = graphs[0].sub(7)
         nodes = objects.subs(1) if objects is not None else []
         user = nodes[0].sub(4) if nodes else None
+        identifier, metadata = (user.text(1), user.text(3)) if user is not None else ("", "")
     except ProtobufError as exc:
         raise KerasMigrateError(f"saved_model.pb is corrupt or truncated ({exc})", path=pb_path) from exc
-    if user is None or not user.text(3):
+    if not metadata:
         raise UnsupportedError(
             "this SavedModel holds no Keras model metadata (no keras_metadata.pb, none in saved_model.pb): "
             "it was written by tf.saved_model.save or Keras 3's model.export(), and its architecture exists "
@@ -90,7 +91,7 @@ def read_keras_metadata(directory: str) -> tuple[str, str, str]:
             path=directory,
             hint="convert the Keras model it was exported from, or wrap it with keras.layers.TFSMLayer (TensorFlow only)",
         )
-    return user.text(1), user.text(3), pb_path
+    return identifier, metadata, pb_path
 
 
 def read_savedmodel(directory: str, *, vocabulary_files: VocabularyFiles | None = None) -> Model:
