@@ -313,7 +313,7 @@ def check_input_weights(graph: Graph, path: str) -> None:
         if layer.subgraph is not None:
             check_input_weights(layer.subgraph, path)
     for node in graph.nodes:
-        layer = layers.get(node.layer)
-        if layer is not None and layer.weights and layer.type in INPUT_WEIGHT_RULES:
-            _check_node(layer, node, types, path)
+        called = layers.get(node.layer)
+        if called is not None and called.weights and called.type in INPUT_WEIGHT_RULES:
+            _check_node(called, node, types, path)
 
