@@ -45,6 +45,8 @@ _POSITIVE = frozenset(
 #: Count-like config keys: an integer >= 0, or null.
 _COUNTS = frozenset({"units", "filters", "nb_filter", "input_dim", "output_dim", "input_length", "nb_feature", "n",
                      "height", "width", "num_tokens", "num_bins", "projection_dim", "num_heads", "key_dim"})  # fmt: skip
+#: Count-like keys that must be an integer >= 0 when present (null is not a value Keras reads).
+_STRICT_COUNTS = frozenset({"num_oov_indices"})
 #: Integer-valued keys that may also hold a mode name or nested lists (``padding``...).
 _INT_LIKE = frozenset({"padding", "cropping", "dilation_rate", "output_padding", "atrous_rate", "subsample"})
 #: Keys holding a serialized initializer, regularizer or constraint.
@@ -352,7 +354,7 @@ class _Checker:
             for key, v in cur.items():
                 if key == "node_def" and cfg.get("node_def") is v:
                     continue  # a TensorFlowOpLayer's TF NodeDef: protobuf attributes, read by its rule
-                if key in _COUNTS or key in _POSITIVE:
+                if key in _COUNTS or key in _POSITIVE or key in _STRICT_COUNTS:
                     self.size(key, v, label)
                 elif key in _SHAPES:
                     self.shape(key, v, label)
@@ -475,7 +477,7 @@ class _Checker:
         low = 1 if key in _POSITIVE else 0
         items = v if isinstance(v, list) and key in _POSITIVE else [v]
         for x in items:
-            if x is None:
+            if x is None and key not in _STRICT_COUNTS:
                 continue
             if not _is_int(x):
                 raise self.fail(f"'{key}' is {_describe(v)}, not an integer", label)

@@ -140,6 +140,18 @@ CASES = [
         "cfg-mutate:fixtures/keras-1.2.2/batchnorm_modes.json:seed=995668691:op=nan:fmt=h5attr:weights=1",
         "a Keras 1 BatchNormalization mode of infinity: OverflowError in formats/keras1/layers.py",
     ),
+    (
+        "h5-replace:fixtures/tf-keras-2.21/attention_layers_weights.h5:seed=1:op=shape",
+        "an AdditiveAttention scale sized off its input converts with exit 0; Keras 3 then refuses the .keras",
+    ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/train_legacy_adamax.json:seed=1838494223:op=nan:fmt=json:weights=1",
+        "an input shape changed under a Dense kernel converts with exit 0; Keras 3 then refuses the .keras",
+    ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/integer_lookup_adapted.json:seed=218138213:op=typeswap:fmt=json:weights=1:cmd=inspect",
+        "IntegerLookup num_oov_indices null: TypeError in formats/tfkeras/preprocessing.py",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
