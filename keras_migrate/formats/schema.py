@@ -31,6 +31,7 @@ from typing import Any
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats.limits import MAX_CONFIG_DEPTH, MAX_CONFIG_NODES, MAX_DIMENSION, MAX_RANK
+from keras_migrate.ir.keras3_api import signature
 
 __all__ = ["plain_tree", "validate_model_config"]
 
@@ -446,10 +447,24 @@ class _Checker:
         if "name" in (v.get("config") or {}):  # only Keras 1's form names its class in the object
             raise self.fail(f"'{key}' ({v['class_name']}) has an argument 'name', which it does not take", label)
         self.arguments(key, v.get("config") or {}, label)
+        if key.endswith("_initializer"):
+            self.initializer_names(key, v["class_name"], v.get("config") or {}, label)
         scale = (v.get("config") or {}).get("scale", 1.0)
         if v["class_name"] == "VarianceScaling" and not (isinstance(scale, (int, float)) and scale > 0):
             raise self.fail(f"'{key}' is VarianceScaling with scale {_describe(scale)}, not a positive number", label)
         self.values(v.get("config") or {}, label)
+
+    def initializer_names(self, key: str, class_name: str, cfg: Mapping[str, Any], label: str) -> None:
+        """A Keras 3 initializer class takes only the arguments of its constructor (plus the
+        ``dtype`` tf.keras 1.x records, which the rules drop): Keras 3 builds it before any
+        weight is loaded, so ``VarianceScaling(scald=...)`` would convert and then not load."""
+        sig = signature(f"initializers.{class_name}")
+        if sig is None:
+            return
+        known = {*sig.required, *sig.defaults, *_DTYPES}
+        stray = sorted(k for k in cfg if k not in known)
+        if stray:
+            raise self.fail(f"'{key}' ({class_name}) has an argument {stray[0]!r}, which it does not take", label)
 
     def arguments(self, key: str, cfg: Mapping[str, Any], label: str) -> None:
         """An initializer's, regularizer's or constraint's arguments are finite numbers (or

@@ -152,6 +152,10 @@ CASES = [
         "cfg-mutate:fixtures/tf-keras-2.21/integer_lookup_adapted.json:seed=218138213:op=typeswap:fmt=json:weights=1:cmd=inspect",
         "IntegerLookup num_oov_indices null: TypeError in formats/tfkeras/preprocessing.py",
     ),
+    (
+        "h5-bitflip:fixtures/keras-2.2.4/masking_embedding_lstm.h5:seed=899843441:n=1:span=4096",
+        "a bit flip renames VarianceScaling's 'scale' to 'scald': converts with exit 0; Keras 3 then cannot build it",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
