@@ -492,8 +492,8 @@ class _Checker:
         low = 1 if key in _POSITIVE else 0
         items = v if isinstance(v, list) and key in _POSITIVE else [v]
         for x in items:
-            if x is None and key not in _STRICT_COUNTS:
-                continue
+            if x is None and key not in _STRICT_COUNTS and items is not v:
+                continue  # null for the whole value; never inside a list (``size: [null, 2]``)
             if not _is_int(x):
                 raise self.fail(f"'{key}' is {_describe(v)}, not an integer", label)
             if not low <= x <= MAX_DIMENSION:

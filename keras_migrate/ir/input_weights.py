@@ -27,6 +27,8 @@ from keras_migrate.ir.shapes import rule_type
 __all__ = ["INPUT_WEIGHT_RULES", "check_input_weights", "input_types", "input_weight_shapes"]
 
 Shape = tuple[int | None, ...]
+#: Marks an input dimension the static types leave unknown (see :func:`_check_node`).
+_UNKNOWN = -1
 #: Expected shape of each named weight (``None`` dims: not fixed by the input).
 Expected = dict[str, Shape]
 InputRule = Callable[[Mapping[str, Any], Sequence[Shape]], Expected]
@@ -286,6 +288,27 @@ def _check_node(layer: Layer, node: Node, types: Mapping[str, TensorType], path:
         return
     shapes = [types[n].shape for n in names]
     expected = input_weight_shapes(layer.type, layer.config, shapes)
+    # the same rules on the input with its unknown dims (past the batch) marked -1: a weight
+    # dimension that comes out negative is one the input leaves unknown, and Keras 3, which
+    # builds every weight from the input shape, cannot create it
+    marked = [(s[0], *(_UNKNOWN if d is None else d for d in s[1:])) for s in shapes]
+    open_dims = input_weight_shapes(layer.type, layer.config, marked)
+    for w in layer.weights:
+        unknown = open_dims.get(w.name)
+        if unknown is not None and any(d is not None and d < 0 for d in unknown):
+            stored = tuple(int(d) for d in w.shape)
+            same_rank = len(stored) == len(unknown)
+            shown = tuple(
+                None if d is not None and d < 0 else (stored[i] if d is None and same_rank else d)
+                for i, d in enumerate(unknown)
+            )
+            raise KerasMigrateError(
+                f"weight {w.name!r} cannot be built: the layer's input {_shown(shapes[0])} leaves its shape "
+                f"{_shown(shown)} unknown, and Keras 3 creates every weight from the input shape",
+                path=path or None,
+                layer=layer.origin.name or layer.name,
+                hint="the model's input shape is damaged or incomplete; give the model a fully defined input shape",
+            )
     for w in layer.weights:
         want = expected.get(w.name)
         if want is None:

@@ -9,6 +9,7 @@ Keras 3 builds every layer from its input before it loads weights and would refu
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -152,3 +153,22 @@ def test_input_weight_rules(
 ) -> None:
     assert input_weight_shapes(layer_type, config, inputs) == expected
 
+
+
+def test_weight_the_input_leaves_unknown_is_refused(tmp_path: Path) -> None:
+    """An input shape with an unknown feature dimension: the stored kernel may be any size,
+    but Keras 3 builds the kernel from the input shape and cannot create it."""
+    damaged = tmp_path / "dense.h5"
+    shutil.copyfile(FIX / "keras-2.2.4/dense_activations.h5", damaged)
+    with h5py.File(damaged, "r+") as f:
+        raw = f.attrs["model_config"]
+        config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        first = config["config"]["layers"][0]["config"]
+        assert first["batch_input_shape"][-1] == 6
+        first["batch_input_shape"][-1] = None
+        f.attrs["model_config"] = json.dumps(config)
+    with pytest.raises(KerasMigrateError) as info:
+        load(str(damaged))
+    text = info.value.one_line()
+    assert "\n" not in text and text.startswith(f"{damaged}: layer 'dense_")
+    assert "cannot be built: the layer's input (?, ?) leaves its shape (?, 4) unknown" in text

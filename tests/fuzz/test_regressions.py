@@ -156,6 +156,14 @@ CASES = [
         "h5-bitflip:fixtures/keras-2.2.4/masking_embedding_lstm.h5:seed=899843441:n=1:span=4096",
         "a bit flip renames VarianceScaling's 'scale' to 'scald': converts with exit 0; Keras 3 then cannot build it",
     ),
+    (
+        "cfg-mutate:fixtures/keras-2.2.4/upsampling2d_bilinear.json:seed=1572181256:op=typeswap:fmt=json:weights=1",
+        "UpSampling2D size [null, 2]: converts with exit 0; the bilinear compat layer then cannot load",
+    ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/train_legacy_adamax.json:seed=1599118937:op=typeswap:fmt=h5attr:weights=0",
+        "an input shape (None, None) under a Dense: converts with exit 0; Keras 3 cannot build the kernel",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
