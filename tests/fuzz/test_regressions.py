@@ -164,6 +164,10 @@ CASES = [
         "cfg-mutate:fixtures/tf-keras-2.21/train_legacy_adamax.json:seed=1599118937:op=typeswap:fmt=h5attr:weights=0",
         "an input shape (None, None) under a Dense: converts with exit 0; Keras 3 cannot build the kernel",
     ),
+    (
+        "h5-replace:fixtures/keras-1.2.2-theano/theano_same_pooling.h5:seed=571183071:op=scalar",
+        "a scalar in place of a Keras 1 Convolution2D kernel: IndexError in the kernel re-layout",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
