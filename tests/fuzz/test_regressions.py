@@ -168,6 +168,10 @@ CASES = [
         "h5-replace:fixtures/keras-1.2.2-theano/theano_same_pooling.h5:seed=571183071:op=scalar",
         "a scalar in place of a Keras 1 Convolution2D kernel: IndexError in the kernel re-layout",
     ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/convnet_channels_last.json:seed=1586278047:op=dupname:fmt=json:weights=1",
+        "a layer without a name, named after its class like another layer: ValueError from the IR graph",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
