@@ -52,6 +52,13 @@ _STRICT_COUNTS = frozenset({"num_oov_indices"})
 _INT_LIKE = frozenset({"padding", "cropping", "dilation_rate", "output_padding", "atrous_rate", "subsample"})
 #: Keys holding a serialized initializer, regularizer or constraint.
 _OBJECT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+#: The names Keras 3 accepts for a regularizer or a constraint given as text (initializer
+#: names are many and legacy ones are translated by the rules: not listed here).
+_OBJECT_NAMES: dict[str, frozenset[str]] = {
+    "regularizer": frozenset({"L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2", "orthogonal_regularizer"}),
+    "constraint": frozenset({"MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "max_norm", "min_max_norm", "non_neg",
+                             "unit_norm"}),
+}  # fmt: skip
 _ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation", "inner_activation"})
 #: The text arguments of initializers, regularizers and constraints, and the values each may take.
 _OBJECT_TEXT: dict[str, frozenset[str]] = {
@@ -434,7 +441,12 @@ class _Checker:
     def obj(self, key: str, v: Any, label: str) -> None:
         """An initializer, regularizer or constraint: null, a name, ``{class_name, config}`` or
         Keras 1's ``{name, ...}``."""
-        if v is None or isinstance(v, str):
+        if isinstance(v, str):
+            known = _OBJECT_NAMES.get(key.rsplit("_", 1)[-1])
+            if known is not None and v not in known:  # Keras 3 looks names up when it builds the layer
+                raise self.fail(f"'{key}' is {_describe(v)}, not one of {', '.join(sorted(known))}", label)
+            return
+        if v is None:
             return
         if isinstance(v, Mapping) and "class_name" not in v and isinstance(v.get("name"), str):
             self.arguments(key, v, label)

@@ -172,6 +172,10 @@ CASES = [
         "cfg-mutate:fixtures/tf-keras-2.21/convnet_channels_last.json:seed=1586278047:op=dupname:fmt=json:weights=1",
         "a layer without a name, named after its class like another layer: ValueError from the IR graph",
     ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/train_multi_output.json:seed=1277509998:op=typeswap:fmt=json:weights=0",
+        "activity_regularizer 'oops': converts with exit 0; Keras 3 then cannot interpret it",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
