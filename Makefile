@@ -67,7 +67,7 @@ bench-fleet: $(STAMP)
 FUZZ_COUNT ?= 10000
 FUZZ_SEED  ?= 1
 FUZZ_JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
-FUZZ_ARGS  ?= --load-check 0.02
+FUZZ_ARGS  ?= --load-check 0.02 --load-check-min 10
 fuzz: $(STAMP)
 	$(BIN)/python -m fuzz run --count $(FUZZ_COUNT) --seed $(FUZZ_SEED) --jobs $(FUZZ_JOBS) \
 		--report fuzz-report.json --strict $(FUZZ_ARGS)

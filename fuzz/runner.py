@@ -22,7 +22,7 @@ from fuzz.mutators import MUTATORS, build, choose
 from fuzz.recipe import Recipe
 from fuzz.worker import Limits, Outcome, argv_for, run_forked, run_spawned, warm_up
 
-__all__ = ["Result", "keras_loads", "plan", "run_many", "run_one", "summarize", "tree_problem", "write_report"]
+__all__ = ["Result", "keras_loads", "load_check_gaps", "plan", "run_many", "run_one", "summarize", "tree_problem", "write_report"]
 
 #: Share of inputs per CLI command; the rest converts to ``.keras``.
 COMMAND_MIX = (("inspect", 0.10), ("onnx", 0.05), ("py", 0.05))
@@ -42,6 +42,9 @@ class Result:
     signal: int | None
     elapsed: float
     stderr_tail: str
+    #: The converted ``.keras`` was loaded in Keras 3: ``True`` it loaded, ``False`` it did
+    #: not (a ``keras-load`` violation), ``None`` not checked.
+    loaded: bool | None = None
 
     @property
     def failing(self) -> bool:
@@ -129,6 +132,7 @@ def run_one(
         verdict = check(case, command, outcome, before, after,
                         must_refuse=bool(mutator and mutator.must_refuse))
         violations = verdict.violations
+        loaded: bool | None = None
         if (
             verdict.klass == "converted"
             and command == "keras"
@@ -137,6 +141,7 @@ def run_one(
             and (case_dir / "out/model.keras").exists()
         ):
             problem = keras_loads(case_dir / "out/model.keras")
+            loaded = problem is None
             if problem is not None:
                 violations = (*violations, "keras-load")
                 outcome = Outcome(outcome.returncode, outcome.signal, outcome.timed_out,
@@ -146,7 +151,7 @@ def run_one(
         if klass == "crash" and (verdict.cause or "").startswith(("ImportError @ keras_migrate", "ModuleNotFoundError")):
             klass = "harness"  # the tree under test does not import (mid-refactor), not the input's fault
         return Result(str(recipe), family, command, klass, violations, verdict.cause,
-                      outcome.returncode, outcome.signal, round(outcome.elapsed, 3), tail[-2000:])
+                      outcome.returncode, outcome.signal, round(outcome.elapsed, 3), tail[-2000:], loaded)
     finally:
         if keep is not None:
             shutil.copytree(base, keep, dirs_exist_ok=True, symlinks=True)
@@ -205,14 +210,32 @@ def run_many(
     return results
 
 
+def load_check_gaps(results: list[Result], minimum: int) -> list[int]:
+    """Indices of converted ``.keras`` results not yet loaded in Keras 3, so that every
+    family reaches ``minimum`` load checks (or all it converted): a low ``--load-check``
+    rate alone can leave a family whose inputs rarely convert without a single check."""
+    checked: Counter[str] = Counter(r.family for r in results if r.loaded is not None)
+    picks: list[int] = []
+    for i, r in enumerate(results):
+        if r.loaded is None and r.klass == "converted" and r.command == "keras" and checked[r.family] < minimum:
+            checked[r.family] += 1
+            picks.append(i)
+    return picks
+
+
 def summarize(results: list[Result], *, seed: int, elapsed: float) -> dict[str, object]:
     """The report: counts by family x class and violation, root causes, every failing recipe."""
     table: dict[str, Counter[str]] = defaultdict(Counter)
     viol: dict[str, Counter[str]] = defaultdict(Counter)
     causes: dict[str, dict[str, object]] = {}
     failing: Counter[str] = Counter()
+    loads: dict[str, Counter[str]] = defaultdict(Counter)
     for r in results:
         table[r.family][r.klass] += 1
+        if r.klass == "converted" and r.command == "keras":
+            loads[r.family]["converted"] += 1
+        if r.loaded is not None:
+            loads[r.family]["loaded" if r.loaded else "refused"] += 1
         failing[r.family] += r.failing
         for v in r.violations:
             viol[r.family][v] += 1
@@ -232,6 +255,8 @@ def summarize(results: list[Result], *, seed: int, elapsed: float) -> dict[str, 
         "table": {f: dict(c) for f, c in sorted(table.items())},
         "violations": {f: dict(c) for f, c in sorted(viol.items())},
         "failing": dict(sorted(failing.items())),
+        # per family: converted .keras outputs, how many were loaded in Keras 3, how many refused
+        "load_checks": {f: {k: c[k] for k in ("converted", "loaded", "refused")} for f, c in sorted(loads.items())},
         "causes": dict(sorted(causes.items(), key=lambda kv: -int(kv[1]["count"]))),  # type: ignore[call-overload]
         "failures": [asdict(r) for r in results if r.failing],
     }

@@ -53,6 +53,37 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
+#: The sizes a symbolic dimension takes in the two probing calls (as Keras' numpy backend).
+_PROBE_SIZES = (83, 89)
+
+
+def _zeros_output_spec(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``fn``'s output as ``KerasTensor`` specs, from calls on zero-filled arrays."""
+    symbolic = [x for x in keras.tree.flatten((args, kwargs)) if isinstance(x, keras.KerasTensor)]
+    dynamic = any(None in x.shape for x in symbolic)
+
+    def run(size: int) -> Any:
+        def concrete(x: Any) -> Any:
+            if not isinstance(x, keras.KerasTensor):
+                return x
+            return np.zeros([size if d is None else d for d in x.shape], dtype=x.dtype)
+
+        a, k = keras.tree.map_structure(concrete, (args, kwargs))
+        with np.errstate(all="ignore"):
+            return fn(*a, **k)
+
+    first = run(_PROBE_SIZES[0])
+    second = run(_PROBE_SIZES[1]) if dynamic else first
+
+    def spec(x1: Any, x2: Any) -> Any:
+        if not hasattr(x1, "shape") or not hasattr(x1, "dtype"):
+            return x1
+        shape = [d1 if d1 == d2 else None for d1, d2 in zip(x1.shape, x2.shape)]
+        return keras.KerasTensor(shape, keras.backend.standardize_dtype(x1.dtype))
+
+    return keras.tree.map_structure(spec, first, second)
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class TFOp(keras.layers.Layer):
     """One TF function applied to Keras tensors in a tf.keras model (``TFOpLambda``).
@@ -99,6 +130,18 @@ class TFOp(keras.layers.Layer):
                 raise ValueError(f"TFOp tf.{self.function} returns {len(result)} tensors, the model uses {count}")
             return result[:count]
         return result
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        """On the numpy backend, the output spec from zero-filled inputs.
+
+        Keras' numpy backend infers a layer's output by calling it on ``np.empty`` arrays:
+        an integer operand (``tf.gather``'s indices) then holds arbitrary values, the call
+        fails with an out-of-range index and the model does not load. Zeros are always
+        valid indices; the two fill sizes tell the dynamic dimensions, as Keras does.
+        """
+        if keras.backend.backend() != "numpy":
+            return super().compute_output_spec(*args, **kwargs)
+        return _zeros_output_spec(self.call, args, kwargs)
 
     def get_config(self) -> dict[str, Any]:
         config = {

@@ -99,9 +99,9 @@ def _load(path: str, weights: str | None, files: VocabularyFiles | None) -> Mode
         with open_h5(path) as f:
             is_ir = has_attr(f, "ir_json", path)
         if is_ir:
-            from keras_migrate.ir.serialize import load as load_ir
+            from keras_migrate.formats.kmir import read_kmir
 
-            return load_ir(path)
+            return read_kmir(path)
         from keras_migrate.formats.keras2.h5 import read_h5_model
 
         return read_h5_model(path, weights=weights, vocabulary_files=files)

@@ -31,6 +31,7 @@ from typing import Any
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats.limits import MAX_CONFIG_DEPTH, MAX_CONFIG_NODES, MAX_DIMENSION, MAX_RANK
+from keras_migrate.ir.keras3_api import signature
 
 __all__ = ["plain_tree", "validate_model_config"]
 
@@ -45,6 +46,8 @@ _POSITIVE = frozenset(
 #: Count-like config keys: an integer >= 0, or null.
 _COUNTS = frozenset({"units", "filters", "nb_filter", "input_dim", "output_dim", "input_length", "nb_feature", "n",
                      "height", "width", "num_tokens", "num_bins", "projection_dim", "num_heads", "key_dim"})  # fmt: skip
+#: Count-like keys that must be an integer >= 0 when present (null is not a value Keras reads).
+_STRICT_COUNTS = frozenset({"num_oov_indices"})
 #: Integer-valued keys that may also hold a mode name or nested lists (``padding``...).
 _INT_LIKE = frozenset({"padding", "cropping", "dilation_rate", "output_padding", "atrous_rate", "subsample"})
 #: Axis keys: an integer, a list of integers, or null (Keras 1 ``Merge``'s ``concat_axis``
@@ -55,6 +58,13 @@ _AXES = frozenset({"axis", "axes", "concat_axis", "dot_axes", "attention_axes"})
 _CLASS_SHAPES: dict[str, frozenset[str]] = {"Deconvolution2D": frozenset({"output_shape"})}
 #: Keys holding a serialized initializer, regularizer or constraint.
 _OBJECT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+#: The names Keras 3 accepts for a regularizer or a constraint given as text (initializer
+#: names are many and legacy ones are translated by the rules: not listed here).
+_OBJECT_NAMES: dict[str, frozenset[str]] = {
+    "regularizer": frozenset({"L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2", "orthogonal_regularizer"}),
+    "constraint": frozenset({"MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "max_norm", "min_max_norm", "non_neg",
+                             "unit_norm"}),
+}  # fmt: skip
 _ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation", "inner_activation"})
 #: The text arguments of initializers, regularizers and constraints, and the values each may take.
 _OBJECT_TEXT: dict[str, frozenset[str]] = {
@@ -359,7 +369,7 @@ class _Checker:
             for key, v in cur.items():
                 if key == "node_def" and cfg.get("node_def") is v:
                     continue  # a TensorFlowOpLayer's TF NodeDef: protobuf attributes, read by its rule
-                if key in _COUNTS or key in _POSITIVE:
+                if key in _COUNTS or key in _POSITIVE or key in _STRICT_COUNTS:
                     self.size(key, v, label)
                 elif key in _SHAPES:
                     self.shape(key, v, label)
@@ -447,7 +457,12 @@ class _Checker:
     def obj(self, key: str, v: Any, label: str) -> None:
         """An initializer, regularizer or constraint: null, a name, ``{class_name, config}`` or
         Keras 1's ``{name, ...}``."""
-        if v is None or isinstance(v, str):
+        if isinstance(v, str):
+            known = _OBJECT_NAMES.get(key.rsplit("_", 1)[-1])
+            if known is not None and v not in known:  # Keras 3 looks names up when it builds the layer
+                raise self.fail(f"'{key}' is {_describe(v)}, not one of {', '.join(sorted(known))}", label)
+            return
+        if v is None:
             return
         if isinstance(v, Mapping) and "class_name" not in v and isinstance(v.get("name"), str):
             self.arguments(key, v, label)
@@ -460,10 +475,24 @@ class _Checker:
         if "name" in (v.get("config") or {}):  # only Keras 1's form names its class in the object
             raise self.fail(f"'{key}' ({v['class_name']}) has an argument 'name', which it does not take", label)
         self.arguments(key, v.get("config") or {}, label)
+        if key.endswith("_initializer"):
+            self.initializer_names(key, v["class_name"], v.get("config") or {}, label)
         scale = (v.get("config") or {}).get("scale", 1.0)
         if v["class_name"] == "VarianceScaling" and not (isinstance(scale, (int, float)) and scale > 0):
             raise self.fail(f"'{key}' is VarianceScaling with scale {_describe(scale)}, not a positive number", label)
         self.values(v.get("config") or {}, label)
+
+    def initializer_names(self, key: str, class_name: str, cfg: Mapping[str, Any], label: str) -> None:
+        """A Keras 3 initializer class takes only the arguments of its constructor (plus the
+        ``dtype`` tf.keras 1.x records, which the rules drop): Keras 3 builds it before any
+        weight is loaded, so ``VarianceScaling(scald=...)`` would convert and then not load."""
+        sig = signature(f"initializers.{class_name}")
+        if sig is None:
+            return
+        known = {*sig.required, *sig.defaults, *_DTYPES}
+        stray = sorted(k for k in cfg if k not in known)
+        if stray:
+            raise self.fail(f"'{key}' ({class_name}) has an argument {stray[0]!r}, which it does not take", label)
 
     def arguments(self, key: str, cfg: Mapping[str, Any], label: str) -> None:
         """An initializer's, regularizer's or constraint's arguments are finite numbers (or
@@ -491,8 +520,8 @@ class _Checker:
         low = 1 if key in _POSITIVE else 0
         items = v if isinstance(v, list) and key in _POSITIVE else [v]
         for x in items:
-            if x is None:
-                continue
+            if x is None and key not in _STRICT_COUNTS and items is not v:
+                continue  # null for the whole value; never inside a list (``size: [null, 2]``)
             if not _is_int(x):
                 raise self.fail(f"'{key}' is {_describe(v)}, not an integer", label)
             if not low <= x <= MAX_DIMENSION:

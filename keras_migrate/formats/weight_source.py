@@ -25,6 +25,7 @@ import numpy as np
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.ir.graph import Graph, Layer
+from keras_migrate.ir.input_weights import check_input_weights
 from keras_migrate.ir.specs import weight_relations, weight_specs
 from keras_migrate.ir.weights import Weight
 
@@ -163,10 +164,17 @@ def _check_layer(layer: Layer, path: str) -> None:
 
 
 def check_weight_shapes(graph: Graph, path: str) -> None:
-    """Refuse weights whose shapes or dtypes the layer's config rules out, before anything
-    is written (nested models included). Only the declared shapes are looked at: nothing is read."""
+    """Refuse weights whose shapes or dtypes the layer's config rules out, or whose sizes do
+    not fit the static shape of the input the layer is called on
+    (:func:`~keras_migrate.ir.input_weights.check_input_weights`), before anything is written
+    (nested models included). Only the declared shapes are looked at: nothing is read."""
+    _check_config_fit(graph, path)
+    check_input_weights(graph, path)
+
+
+def _check_config_fit(graph: Graph, path: str) -> None:
     for layer in graph.layers:
         if layer.subgraph is not None:
-            check_weight_shapes(layer.subgraph, path)
+            _check_config_fit(layer.subgraph, path)
         if layer.weights:
             _check_layer(layer, path)

@@ -29,7 +29,7 @@ from keras_migrate.ir.graph import (
 )
 from keras_migrate.ir.weights import H5Dataset, Weight
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "from_dict", "load", "save", "to_dict"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "from_dict", "load", "load_document", "save", "to_dict"]
 
 SCHEMA = "keras-migrate-ir"
 #: Bumped on any incompatible change of the JSON layout.
@@ -198,7 +198,9 @@ def load(path: str) -> Model:
     dtype and declared size now, and read through the guarded :class:`H5Dataset` later).
 
     The file is HDF5 and may be damaged like any other: every h5py error, a ``ir_json`` that
-    is not UTF-8 JSON text, or a document of the wrong shape is refused in one line.
+    is not UTF-8 JSON text, or a document of the wrong shape is refused in one line. Files
+    from elsewhere go through :func:`keras_migrate.formats.load` (``formats/kmir.py``), which
+    also scans the whole file for links into other files and bounds the document first.
     """
     import h5py
 
@@ -216,6 +218,12 @@ def load(path: str) -> Model:
         raise KerasMigrateError(
             f"not a readable keras-migrate IR file ({detail})", path=path, hint="the file is damaged; save it again"
         ) from exc
+    return load_document(doc, path)
+
+
+def load_document(doc: Any, path: str) -> Model:
+    """The model an ``ir_json`` document read from ``path`` describes, weights lazy in that
+    file; a document of the wrong shape is refused in one line naming ``path``."""
     if not isinstance(doc, dict):
         raise KerasMigrateError("not a keras-migrate IR file (ir_json is not an object)", path=path)
     try:

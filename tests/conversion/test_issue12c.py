@@ -185,8 +185,8 @@ def test_one_cell_stack_is_the_cell() -> None:
 def test_onnx_types_every_layer_without_a_rule_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """With no shape rule at all, every layer is typed alone on its own input types: the
     whole model never runs on one probe length (it cannot take a short one)."""
-    import keras_migrate.converters.onnx.shapes as shapes
     import keras_migrate.ir.passes.infer_types as infer_types
+    import keras_migrate.ir.shapes as shapes
 
     def whole_model_probe(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the whole model was probed")

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from keras_migrate.converters.onnx.shapes import static_graph_types
 from keras_migrate.formats import load
 from keras_migrate.ir.graph import Model
 from keras_migrate.ir.passes.infer_types import infer_graph_types
+from keras_migrate.ir.shapes import static_graph_types
 from keras_migrate.ir.weights import close_open_files
 from tests.conftest import FIXTURES
 

@@ -20,7 +20,7 @@ from fuzz.mutators import FAMILIES, MUTATORS, build, choose, seeds_for
 from fuzz.mutators._stage import Case
 from fuzz.mutators._wire import crc32c, decode_fields, encode_fields, read_table, spots, write_table
 from fuzz.recipe import Recipe, RecipeError
-from fuzz.runner import plan
+from fuzz.runner import Result, load_check_gaps, plan, summarize
 from fuzz.worker import Limits, Outcome, run_forked
 
 
@@ -266,3 +266,27 @@ def test_byte_damage_is_deterministic_and_stays_in_span() -> None:
         assert a != data and a[512:] == data[512:]
     cut = damage_bytes(data, "truncate", random.Random(5), {"keep": "100"})
     assert cut == data[:100]
+
+
+def _result(family: str, klass: str = "converted", command: str = "keras", loaded: bool | None = None) -> Result:
+    return Result(f"{family}:{klass}:{command}:{loaded}", family, command, klass, (), None, 0, None, 0.1, "", loaded)
+
+
+def test_load_check_gaps_bring_every_family_to_the_minimum() -> None:
+    results = [
+        _result("zip", loaded=True), _result("zip"), _result("zip"),  # one checked, needs one more
+        _result("config"), _result("config", command="onnx"), _result("config", klass="error"),
+        _result("h5-bytes", klass="error"),  # nothing converted: nothing to check
+        _result("checkpoint", loaded=False), _result("checkpoint", loaded=True), _result("checkpoint"),
+    ]
+    assert load_check_gaps(results, 2) == [1, 3]
+    assert load_check_gaps(results, 0) == []
+
+
+def test_summary_counts_load_checks_per_family() -> None:
+    results = [_result("zip", loaded=True), _result("zip"), _result("config", loaded=False), _result("config", klass="error")]
+    report = summarize(results, seed=1, elapsed=1.0)
+    assert report["load_checks"] == {
+        "config": {"converted": 1, "loaded": 0, "refused": 1},
+        "zip": {"converted": 2, "loaded": 1, "refused": 0},
+    }

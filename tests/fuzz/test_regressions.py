@@ -165,9 +165,46 @@ CASES = [
         "cfg-mutate:fixtures/keras-1.2.2/merge_functional_modes.json:seed=1264607739:op=typeswap:fmt=json:weights=1",
         "an object as a Keras 1 Merge's dot_axes: TypeError from int()",
     ),
+    (
+        "h5-replace:fixtures/tf-keras-2.21/attention_layers_weights.h5:seed=1:op=shape",
+        "an AdditiveAttention scale sized off its input converts with exit 0; Keras 3 then refuses the .keras",
+    ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/train_legacy_adamax.json:seed=1838494223:op=nan:fmt=json:weights=1",
+        "an input shape changed under a Dense kernel converts with exit 0; Keras 3 then refuses the .keras",
+    ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/integer_lookup_adapted.json:seed=218138213:op=typeswap:fmt=json:weights=1:cmd=inspect",
+        "IntegerLookup num_oov_indices null: TypeError in formats/tfkeras/preprocessing.py",
+    ),
+    (
+        "h5-bitflip:fixtures/keras-2.2.4/masking_embedding_lstm.h5:seed=899843441:n=1:span=4096",
+        "a bit flip renames VarianceScaling's 'scale' to 'scald': converts with exit 0; Keras 3 then cannot build it",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-2.2.4/upsampling2d_bilinear.json:seed=1572181256:op=typeswap:fmt=json:weights=1",
+        "UpSampling2D size [null, 2]: converts with exit 0; the bilinear compat layer then cannot load",
+    ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/train_legacy_adamax.json:seed=1599118937:op=typeswap:fmt=h5attr:weights=0",
+        "an input shape (None, None) under a Dense: converts with exit 0; Keras 3 cannot build the kernel",
+    ),
+    (
+        "h5-replace:fixtures/keras-1.2.2-theano/theano_same_pooling.h5:seed=571183071:op=scalar",
+        "a scalar in place of a Keras 1 Convolution2D kernel: IndexError in the kernel re-layout",
+    ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/convnet_channels_last.json:seed=1586278047:op=dupname:fmt=json:weights=1",
+        "a layer without a name, named after its class like another layer: ValueError from the IR graph",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/train_multi_output.json:seed=1277509998:op=typeswap:fmt=json:weights=0",
+        "activity_regularizer 'oops': converts with exit 0; Keras 3 then cannot interpret it",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
+
 
 @pytest.mark.parametrize(
     ("recipe", "problem"),

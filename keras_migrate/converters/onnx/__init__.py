@@ -7,7 +7,7 @@ value and layer names. A layer without a lowering stops the conversion with an
 :class:`~keras_migrate.errors.UnsupportedError` naming it, before anything is written.
 
 :func:`write_onnx` (the CLI's path) imports no ``onnx``: value types come from the layer
-rules (:mod:`.shapes`; a layer without a rule runs alone on its input types, :mod:`.node_types`), weights stay
+rules (:mod:`keras_migrate.ir.shapes`; a layer without a rule runs alone on its input types, :mod:`.node_types`), weights stay
 lazy until the file is written, and :mod:`.writer` encodes the protobuf itself, streaming
 each weight once (external data beside the model past 2 GB); the file is written
 atomically and checked structurally (:mod:`.check`; ``onnx.checker`` on a weightless copy

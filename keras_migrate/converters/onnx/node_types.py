@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from keras_migrate.converters.onnx.shapes import rule_type
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.ir.graph import Graph, Layer, Node, TensorType
 from keras_migrate.ir.passes.infer_types import probe_node_types
+from keras_migrate.ir.shapes import rule_type
 
 __all__ = ["graph_types"]
 

@@ -89,8 +89,22 @@ def _th(cfg: Mapping[str, Any]) -> bool:
     return cfg.get("dim_ordering") == "th"
 
 
+#: The rank of each Keras 1 convolution kernel the file stores (Keras 1 writes 1-D kernels 4-D).
+_KERNEL_RANK = {
+    "Convolution1D": 4, "AtrousConvolution1D": 4, "Convolution2D": 4, "AtrousConvolution2D": 4,
+    "Deconvolution2D": 4, "Convolution3D": 5,
+}  # fmt: skip
+
+
 def _conv_kernel(cls: str, cfg: Mapping[str, Any], w: Weight, name: str, opts: WeightOptions) -> Weight:
     """A Keras 1 convolution kernel in Keras 3's layout (spatial..., in, out)."""
+    rank = _KERNEL_RANK.get(cls, 0)
+    if len(w.shape) != rank if rank else len(w.shape) < 3:
+        # a damaged file's kernel of another rank would fail inside the re-layout transforms
+        raise _fail(
+            name, opts, f"{cls} kernel has shape {tuple(w.shape)}, not a {rank or '3- or more'}-D kernel",
+            hint="the weights do not fit the architecture, or the file is damaged",
+        )
     if cls in ("Convolution1D", "AtrousConvolution1D"):
         shape = w.shape
         filters = int(cfg["nb_filter"])

@@ -155,6 +155,12 @@ class ConfigReader:
         given = entry.get("name") or raw_map.get("name")
         orig_name = str(given) if given else self._unused_name(class_name.lower())
         name = self._valid_name(orig_name)
+        if name in self._used_names:  # a layer without a recorded name, named after its class like another
+            raise self._error(
+                f"two layers are named {orig_name!r} (one records no name); layer names must be unique in a model",
+                layer=orig_name,
+                hint="the model config is damaged; re-save the model with the Keras version that wrote it",
+            )
         name_map[orig_name] = name
         self._used_names.add(name)
         origin = LayerOrigin(class_name=class_name, name=orig_name, config=dict(raw_map) if raw_map else {"layers": raw})
