@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,55 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "BACKENDS", "Job", "assert_backend_result", "assert_outputs", "digest", "run_jobs", "run_module_jobs",
+    "BACKENDS", "JAX_CACHE_ENV", "Job", "assert_backend_result", "assert_outputs", "backend_env", "digest",
+    "run_all_backends", "run_jobs", "run_module_jobs",
 ]
 
 BACKENDS = ("jax", "torch", "tensorflow")
+
+#: Directory of the JAX compilation cache the backend subprocesses of one test session
+#: share (set by tests/conftest.py for the whole session, xdist workers included).
+JAX_CACHE_ENV = "KERAS_MIGRATE_TEST_JAX_CACHE"
+
+#: How .keras jobs are run: the product's batch worker (``keras_migrate.verification._worker``),
+#: after importing Keras and freezing the garbage collector. The worker collects garbage
+#: after every model; with TensorFlow, torch or JAX loaded each full collection walked the
+#: millions of objects the frameworks' imports leave behind (2-3 s a model on this machine,
+#: a third of a backend run). Frozen, a collection sees only what the models made.
+_KERAS_LAUNCHER = (
+    "import gc, sys\n"
+    "import keras, keras_migrate\n"
+    "gc.collect()\n"
+    "gc.freeze()\n"
+    "from keras_migrate.verification._worker import main\n"
+    "raise SystemExit(main(sys.argv[1:]))\n"
+)
+
+
+def backend_env(backend: str) -> dict[str, str]:
+    """Environment of a backend subprocess: its backend, quiet logs, no GPU probing, and the
+    session's shared JAX compilation cache. The matrices run the same architectures as
+    ``.keras`` files and as generated modules (and other modules again); with the cache each
+    distinct XLA kernel is compiled once per session instead of once per process. Compiled
+    kernels are keyed by their program, so a hit is the same executable, the same numbers."""
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    cache = os.environ.get(JAX_CACHE_ENV)
+    if backend == "jax" and cache:
+        env.setdefault("JAX_COMPILATION_CACHE_DIR", cache)
+        env.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+        env.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
+    return env
+
+
+def run_all_backends(run: Any, backends: list[str], jobs: list[Job], work: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{backend: run(backend, jobs, work/backend)}``, the backends' subprocesses at once
+    (at most as many as there are cores: each is CPU-bound; the pytest process only waits)."""
+    if not backends:
+        return {}
+    width = max(1, min(len(backends), os.cpu_count() or 1))
+    with ThreadPoolExecutor(width) as pool:
+        futures = {b: pool.submit(run, b, jobs, work / b) for b in backends}
+    return {b: f.result() for b, f in futures.items()}
 
 
 def assert_outputs(actual: list[np.ndarray], expected: list[np.ndarray], model: Any = None) -> None:
@@ -100,14 +146,14 @@ def _run_resuming(backend: str, requests: list[dict[str, Any]], work: Path, time
     stderr tail) and the rest run in a fresh process, so one bad model cannot hide the
     results of the others.
     """
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    env = backend_env(backend)
     pending = list(requests)
     attempt = 0
     while pending:
         req = work / f"jobs-{backend}-{attempt}.json"
         req.write_text(json.dumps({"jobs": pending}))
         proc = subprocess.run(
-            [sys.executable, "-m", "keras_migrate.verification._worker", str(req)],
+            [sys.executable, "-c", _KERAS_LAUNCHER, str(req)],
             env=env, check=False, timeout=timeout, capture_output=True, text=True,
         )
         remaining = [r for r in pending if not Path(r["result"]).exists()]
@@ -190,7 +236,7 @@ def run_module_jobs(backend: str, jobs: list[Job], work: Path, *, timeout: int =
         )
     req = work / f"modules-{backend}.json"
     req.write_text(json.dumps({"jobs": requests}))
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    env = backend_env(backend)
     root = str(Path(__file__).resolve().parents[2])
     subprocess.run(
         [sys.executable, "-m", "tests.conversion._backend_runs", str(req)],
@@ -246,7 +292,38 @@ def _run_module(req: dict[str, Any], index: int) -> None:
         json.dump(result, fh)
 
 
+def _zero_random_initializers(keras: Any) -> None:
+    """Under JAX, let random initializers return zeros in this module-running process.
+
+    ``load_model()`` builds every layer (its initializers run) and then loads the weights
+    file over every variable; under JAX each random initializer compiles an XLA kernel per
+    weight shape. As in the product's worker (``keras_migrate.verification._worker``), zeros
+    cost one cheap kernel, and a variable the weights file failed to fill would hold zeros,
+    which the comparison with the original outputs catches as surely as random values.
+    """
+    if keras.backend.backend() != "jax":
+        return
+    import inspect
+
+    zeros = keras.initializers.Zeros()
+    for name in dir(keras.initializers):
+        cls = getattr(keras.initializers, name)
+        if (
+            inspect.isclass(cls)
+            and "__call__" in vars(cls)
+            and any(base.__name__ == "RandomInitializer" for base in cls.__mro__[1:])
+        ):
+            cls.__call__ = lambda self, shape, dtype=None, **_: zeros(shape, dtype=dtype)  # type: ignore[method-assign]
+
+
 if __name__ == "__main__":
+    import gc
+
+    import keras as _keras  # once, before any module; keras_migrate is never imported here
+
+    _zero_random_initializers(_keras)
+    gc.collect()
+    gc.freeze()  # see _KERAS_LAUNCHER
     with open(sys.argv[1]) as _fh:
         _request = json.load(_fh)
     for _i, _job in enumerate(_request["jobs"]):

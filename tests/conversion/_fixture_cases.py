@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +13,10 @@ from tests._arrays import load_npz
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
-__all__ = ["FIXTURES", "Case", "discover"]
+__all__ = ["FIXTURES", "Case", "discover", "source_model"]
+
+#: case id -> the source model as read once per process (see :func:`source_model`).
+_SOURCE_MODELS: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,22 @@ class Case:
 
     def arrays(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         return load_npz(FIXTURES / self.generation / f"{self.name}.npz")
+
+
+def source_model(case: Case) -> Any:
+    """The case's source model (IR) read once per process, for what the matrices take from
+    it: input names and structure for the backend jobs, layer dtypes for the tolerance.
+
+    Each backend test used to read the legacy file again for these (seven reads of every
+    fixture in the .keras matrix, four in the generated-code one). Tests that run or
+    inspect the weights read the file themselves: the weight files are closed after every
+    test (tests/conftest.py).
+    """
+    if case.id not in _SOURCE_MODELS:
+        from keras_migrate.formats import load
+
+        _SOURCE_MODELS[case.id] = load(str(case.model), weights=str(case.weights) if case.weights else None)
+    return _SOURCE_MODELS[case.id]
 
 
 def discover(generations: tuple[str, ...] | None = None) -> list[Case]:

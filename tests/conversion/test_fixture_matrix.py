@@ -23,9 +23,10 @@ from tests.conversion._backend_runs import (
     Job,
     assert_backend_result,
     assert_outputs,
+    run_all_backends,
     run_jobs,
 )
-from tests.conversion._fixture_cases import Case, discover
+from tests.conversion._fixture_cases import Case, discover, source_model
 
 GENERATIONS = ("keras-2.0.8", "keras-2.2.4", "tf-keras-2.21")
 #: Every fixture, Lambda models included (recovered without running their code).
@@ -50,16 +51,16 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path 
     return results
 
 
-def _run_backend(backend: str, converted: dict[str, tuple[Path | None, str]], work: Path) -> dict[str, dict]:
+def _jobs(converted: dict[str, tuple[Path | None, str]]) -> list[Job]:
     jobs = []
     for case in CASES:
         path, _ = converted[case.id]
         if path is None:
             continue
-        model = load(str(case.model), weights=str(case.weights) if case.weights else None)
+        model = source_model(case)
         ins, _ = case.arrays()
         jobs.append(Job(case.id, path, tuple(ins), tuple(model.graph.inputs), model.graph.input_structure))
-    return run_jobs(backend, jobs, work)
+    return jobs
 
 
 _backend_cache: dict[str, dict[str, dict]] = {}
@@ -67,9 +68,13 @@ _backend_cache: dict[str, dict[str, dict]] = {}
 
 @pytest.fixture(scope="session")
 def backend_results(converted, tmp_path_factory):
+    """Every converted model under every installed backend, the backends' processes at once
+    (started by the first backend test: one process per backend over all models)."""
+
     def get(backend: str) -> dict[str, dict]:
-        if backend not in _backend_cache:
-            _backend_cache[backend] = _run_backend(backend, converted, tmp_path_factory.mktemp(backend))
+        if not _backend_cache:
+            backends = [b for b in BACKENDS if b in available_backends()]
+            _backend_cache.update(run_all_backends(run_jobs, backends, _jobs(converted), tmp_path_factory.mktemp("runs")))
         return _backend_cache[backend]
 
     return get
@@ -101,5 +106,4 @@ def test_converted_matches_original(case: Case, backend: str, converted, backend
     assert path is not None, f"conversion failed: {err}"
     res = backend_results(backend)[case.id]
     ins, outs = case.arrays()
-    model = load(str(case.model), weights=str(case.weights) if case.weights else None)
-    assert_backend_result(res, backend, ins, outs, model)
+    assert_backend_result(res, backend, ins, outs, source_model(case))

@@ -46,9 +46,10 @@ from tests.conversion._backend_runs import (
     Job,
     assert_backend_result,
     assert_outputs,
+    run_all_backends,
     run_module_jobs,
 )
-from tests.conversion._fixture_cases import FIXTURES, Case, discover
+from tests.conversion._fixture_cases import FIXTURES, Case, discover, source_model
 
 GENERATIONS = ("keras-2.0.8", "keras-2.2.4", "tf-keras-2.21", "keras-1.2.2")
 #: Generations whose reader may still refuse a case (then the case is skipped, not failed).
@@ -310,8 +311,6 @@ def backend_results(generated, tmp_path_factory):
     """Run every module under every installed backend at once (one process per backend)."""
 
     def run_all() -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
         jobs, alias, first = [], {}, {}
         for case in CASES:
             path, _ = generated[case.id]
@@ -322,14 +321,11 @@ def backend_results(generated, tmp_path_factory):
                 alias[case.id] = first[key]
                 continue
             first[key] = case.id
-            model = load(str(case.model), weights=str(case.weights) if case.weights else None)
+            model = source_model(case)
             ins, _ = case.arrays()
             jobs.append(Job(case.id, path, tuple(ins), tuple(model.graph.inputs), model.graph.input_structure))
         backends = [b for b in BACKENDS if b in available_backends()]
-        with ThreadPoolExecutor(len(backends) or 1) as pool:
-            futures = {b: pool.submit(run_module_jobs, b, jobs, tmp_path_factory.mktemp(f"py-{b}")) for b in backends}
-        for b, future in futures.items():
-            results = future.result()
+        for b, results in run_all_backends(run_module_jobs, backends, jobs, tmp_path_factory.mktemp("py-runs")).items():
             results.update({a: results[f] for a, f in alias.items()})
             _backend_cache[b] = results
 
@@ -350,7 +346,7 @@ def test_generated_code_matches_original(case: Case, backend: str, generated, ba
     _require(case, generated)
     res = backend_results(backend)[case.id]
     ins, outs = case.arrays()
-    assert_backend_result(res, backend, ins, outs, load(str(case.model), weights=str(case.weights) if case.weights else None))
+    assert_backend_result(res, backend, ins, outs, source_model(case))
     if res.get("ok"):
         assert res.get("imported_keras_migrate") is False, "the generated module needed keras_migrate"
 
