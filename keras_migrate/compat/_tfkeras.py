@@ -57,31 +57,38 @@ def _plain(value: Any) -> Any:
 _PROBE_SIZES = (83, 89)
 
 
+def _zeros_in(value: Any, size: int) -> Any:
+    """``value`` with each ``KerasTensor`` replaced by zeros (free dimensions ``size`` long)."""
+    if isinstance(value, keras.KerasTensor):
+        return np.zeros([size if d is None else d for d in value.shape], dtype=value.dtype)
+    if isinstance(value, (list, tuple)):
+        return type(value)([_zeros_in(v, size) for v in value])
+    if isinstance(value, dict):
+        return {k: _zeros_in(v, size) for k, v in value.items()}
+    return value
+
+
+def _on_zeros(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], size: int) -> Any:
+    with np.errstate(all="ignore"):
+        return fn(*_zeros_in(args, size), **_zeros_in(kwargs, size))
+
+
+def _spec_of(x1: Any, x2: Any) -> Any:
+    """A ``KerasTensor`` spec from two outputs whose free dimensions had different sizes."""
+    if not hasattr(x1, "shape") or not hasattr(x1, "dtype"):
+        return x1
+    shape = [d1 if d1 == d2 else None for d1, d2 in zip(x1.shape, x2.shape)]
+    return keras.KerasTensor(shape, keras.backend.standardize_dtype(x1.dtype))
+
+
 def _zeros_output_spec(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """``fn``'s output as ``KerasTensor`` specs, from calls on zero-filled arrays."""
+    """``fn``'s output as ``KerasTensor`` specs, from calls on zero-filled arrays (module-level
+    helpers only: generated ``.py`` files copy this code, and nested functions do not copy)."""
     symbolic = [x for x in keras.tree.flatten((args, kwargs)) if isinstance(x, keras.KerasTensor)]
     dynamic = any(None in x.shape for x in symbolic)
-
-    def run(size: int) -> Any:
-        def concrete(x: Any) -> Any:
-            if not isinstance(x, keras.KerasTensor):
-                return x
-            return np.zeros([size if d is None else d for d in x.shape], dtype=x.dtype)
-
-        a, k = keras.tree.map_structure(concrete, (args, kwargs))
-        with np.errstate(all="ignore"):
-            return fn(*a, **k)
-
-    first = run(_PROBE_SIZES[0])
-    second = run(_PROBE_SIZES[1]) if dynamic else first
-
-    def spec(x1: Any, x2: Any) -> Any:
-        if not hasattr(x1, "shape") or not hasattr(x1, "dtype"):
-            return x1
-        shape = [d1 if d1 == d2 else None for d1, d2 in zip(x1.shape, x2.shape)]
-        return keras.KerasTensor(shape, keras.backend.standardize_dtype(x1.dtype))
-
-    return keras.tree.map_structure(spec, first, second)
+    first = _on_zeros(fn, args, kwargs, _PROBE_SIZES[0])
+    second = _on_zeros(fn, args, kwargs, _PROBE_SIZES[1]) if dynamic else first
+    return keras.tree.map_structure(_spec_of, first, second)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -26,7 +26,7 @@ from tests.conftest import FIXTURES, ROOT
 #: (generation folder, files): every generation and every form, a compat layer, a refusal.
 SUBSET = {
     "keras-1.2.2": ["dense_activations.json", "dense_activations_weights.h5", "rnn_consume_less_cpu.h5"],
-    "keras-2.2.4": ["advanced_activations.h5", "conv2d_channels_first.h5", "lambda_double.h5"],
+    "keras-2.2.4": ["advanced_activations.h5", "conv2d_channels_first.h5", "custom_unknown_layer.h5"],
     "tf-keras-2.21": ["shared_dense.h5", "advanced_activations.json", "advanced_activations_ckpt",
                       "advanced_activations.savedmodel", "advanced_activations.tfk.keras"],
 }  # fmt: skip
@@ -37,14 +37,14 @@ EXPECTED = [
     "keras-1.2.2/rnn_consume_less_cpu.h5",
     "keras-2.2.4/advanced_activations.h5",
     "keras-2.2.4/conv2d_channels_first.h5",
-    "keras-2.2.4/lambda_double.h5",
+    "keras-2.2.4/custom_unknown_layer.h5",
     "tf-keras-2.21/advanced_activations.json+advanced_activations_ckpt",
     "tf-keras-2.21/advanced_activations.savedmodel",
     "tf-keras-2.21/advanced_activations.tfk.keras",
     "tf-keras-2.21/shared_dense.h5",
 ]
 #: Models the subset holds that cannot be converted exactly (refused with a one-line error).
-REFUSED = {"keras-2.2.4/lambda_double.h5", "broken/not_a_model.h5"}
+REFUSED = {"keras-2.2.4/custom_unknown_layer.h5", "broken/not_a_model.h5"}  # an unknown custom class; a damaged file
 
 
 def _tree(root: Path) -> Path:
@@ -217,9 +217,9 @@ def test_report_page_renders_in_a_headless_browser(verified: tuple[Path, dict, s
         assert not errors, errors  # nothing failed to load (no network needed)
         # the filter box hides rows
         box = browser.find_element("id", "filter")
-        box.send_keys("lambda_double")
+        box.send_keys("custom_unknown_layer")
         visible = [r for r in rows if r.is_displayed()]
-        assert [r.get_attribute("data-model-id") for r in visible] == ["keras-2.2.4/lambda_double.h5"]
+        assert [r.get_attribute("data-model-id") for r in visible] == ["keras-2.2.4/custom_unknown_layer.h5"]
         shot = browser.get_screenshot_as_png()
         assert len(shot) > 10_000 and _png_colours(shot) > 20
         graph_shot = graphs[0].screenshot_as_png

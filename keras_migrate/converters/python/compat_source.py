@@ -198,7 +198,9 @@ def compat_source(registered: Iterable[str], *, trim: Mapping[str, Iterable[str]
                 kept.append(stmt.annotation)
             scope = ast.Module(body=[ast.Expr(v) for v in kept], type_ignores=[])
         for free in _free_names(scope):  # type: ignore[arg-type]
-            if free in mod.defs and free != name:
+            if free == name and free in mod.defs:
+                continue  # a recursive helper refers to itself
+            if free in mod.defs:
                 need(mod_name, free)
             elif free in mod.imports:
                 imp = mod.imports[free]
