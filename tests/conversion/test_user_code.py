@@ -342,3 +342,28 @@ def test_user_initializers_regularizers_constraints_convert(tmp_path: Path, suff
     else:
         text = out.read_text()
         assert "kernel_initializer=MyInit(scale=2.0)" in text and "kernel_constraint=my_constraint" in text
+
+
+def test_user_loss_keeps_the_training_state(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A compiled Keras 2.2.4 model whose loss is the user's function: with the function
+    supplied the compile configuration and optimizer state are carried, naming it; without,
+    they are dropped with a note naming the flag."""
+    import h5py
+
+    src = tmp_path / "compiled.h5"
+    src.write_bytes((FIXTURES / "keras-2.2.4" / "compiled_adam_trained.h5").read_bytes())
+    with h5py.File(src, "r+") as f:
+        training = json.loads(f.attrs["training_config"])
+        training["loss"] = "my_loss"
+        f.attrs["training_config"] = json.dumps(training)
+    objects = tmp_path / "losses.py"
+    objects.write_text("import keras\n\n\ndef my_loss(y_true, y_pred):\n"
+                       "    return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)\n")  # fmt: skip
+    plain = tmp_path / "plain.keras"
+    assert cli_main(["convert", str(src), "-o", str(plain)]) == 0
+    assert "--custom-objects" in capsys.readouterr().err
+    out = tmp_path / "m.keras"
+    assert cli_main(["convert", str(src), "-o", str(out), "--custom-objects", str(objects)]) == 0
+    assert "not carried" not in capsys.readouterr().err
+    config = json.loads(__import__("zipfile").ZipFile(out).read("config.json"))
+    assert config["compile_config"]["loss"] == "my_loss"
