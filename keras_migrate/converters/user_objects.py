@@ -25,6 +25,8 @@ from keras_migrate.ir.user_code import (
 __all__ = ["refuse_user_code", "with_user_objects"]
 
 _FUNCTION_KEYS = ("activation", "recurrent_activation")
+#: Keys naming an initializer, regularizer or constraint: a user's may be a function or a class.
+_OBJECT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 
 
 def with_user_objects(config: Any, objects: Sequence[UserObject]) -> Any:
@@ -44,7 +46,11 @@ def with_user_objects(config: Any, objects: Sequence[UserObject]) -> Any:
                 out["class_name"] = name
                 out["module"] = obj.module if obj else None
                 out["registered_name"] = obj.registered_name if obj else name
-            for key in _FUNCTION_KEYS:
+            elif isinstance(cls, str) and cls in functions and str(out.get("module", "")).startswith("keras."):
+                # the user's initializer/regularizer/constraint class, written under a Keras module
+                o = functions[cls]
+                out["module"], out["registered_name"] = o.module, o.registered_name
+            for key in [k for k in out if k in _FUNCTION_KEYS or (isinstance(k, str) and k.endswith(_OBJECT_SUFFIXES))]:
                 fn = out.get(key)
                 if isinstance(fn, str) and fn in functions:
                     o = functions[fn]

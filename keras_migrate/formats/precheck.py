@@ -129,7 +129,7 @@ def _is_config_object(cls: str) -> bool:
 def check_classes(entries: list[ConfigEntry], path: str) -> None:
     """Refuse classes no rule translates (Lambda layers have a rule: :mod:`.lambdas`)."""
     user = current_user_names()
-    unknown = {c: n for c, n in unknown_classes(entries).items() if c not in user.layers}
+    unknown = {c: n for c, n in unknown_classes(entries).items() if c not in user.layers and c not in user.functions}
     if unknown and not keeping_unknown_classes():
         listing = "; ".join(f"{c} ({', '.join(n[:3])})" for c, n in sorted(unknown.items()))
         broken = "".join(f"; {f.describe()}" for f in load_plugins())

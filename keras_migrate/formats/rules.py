@@ -129,7 +129,8 @@ _REFUSALS: dict[str, tuple[str, str, str]] = {
     KERAS1: (
         "replace the Lambda with a built-in layer before converting",
         "unknown Keras 1 layer class {!r}",
-        "it is not a built-in Keras 1.2 layer; custom layers cannot be converted",
+        "it is not a built-in Keras 1.2 layer: `keras-migrate inspect` shows its config and weights, and "
+        "`convert -o model.py --placeholders` writes a stub class to fill in",
     ),
 }
 
@@ -146,7 +147,7 @@ def require_rule(class_name: str, ctx: TranslateContext, rules: str = KERAS2) ->
     lambda_hint, message, hint = _REFUSALS[rules]
     if class_name == "Lambda":
         raise ctx.fail("Lambda layers hold Python bytecode, which is never executed", hint=lambda_hint)
-    if keeping_unknown_classes() and rules == KERAS2:  # inspect / --placeholders: keep the layer as stored
+    if keeping_unknown_classes():  # inspect / --placeholders: keep the layer as stored
         return lambda config, _ctx: unknown_layer(class_name, config)
     raise ctx.fail(message.format(class_name), hint=hint)
 

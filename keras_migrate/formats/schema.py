@@ -31,6 +31,7 @@ from typing import Any
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats.limits import MAX_CONFIG_DEPTH, MAX_CONFIG_NODES, MAX_DIMENSION, MAX_RANK
+from keras_migrate.formats.user_names import current_user_names
 from keras_migrate.ir.keras3_api import signature
 
 __all__ = ["plain_tree", "validate_model_config"]
@@ -459,8 +460,14 @@ class _Checker:
         Keras 1's ``{name, ...}``."""
         if isinstance(v, str):
             known = _OBJECT_NAMES.get(key.rsplit("_", 1)[-1])
-            if known is not None and v not in known:  # Keras 3 looks names up when it builds the layer
-                raise self.fail(f"'{key}' is {_describe(v)}, not one of {', '.join(sorted(known))}", label)
+            if known is not None and v not in known and v not in current_user_names().functions:
+                # Keras 3 looks names up when it builds the layer
+                raise KerasMigrateError(
+                    f"'{key}' is {_describe(v)}, not one of {', '.join(sorted(known))}",
+                    path=self.path, layer=label,
+                    hint="if it is your own, pass the file defining it with --custom-objects FILE.py; "
+                    "otherwise the model config is damaged",
+                )
             return
         if v is None:
             return

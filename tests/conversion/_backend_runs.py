@@ -23,8 +23,17 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "BACKENDS", "JAX_CACHE_ENV", "Job", "assert_backend_result", "assert_outputs", "backend_env", "digest",
-    "run_all_backends", "run_jobs", "run_module_jobs",
+    "BACKENDS",
+    "JAX_CACHE_ENV",
+    "Job",
+    "assert_backend_result",
+    "assert_outputs",
+    "backend_env",
+    "digest",
+    "run_all_backends",
+    "run_jobs",
+    "run_module_jobs",
+    "run_onnx",
 ]
 
 BACKENDS = ("jax", "torch", "tensorflow")
@@ -90,6 +99,17 @@ def assert_outputs(actual: list[np.ndarray], expected: list[np.ndarray], model: 
 #: What Keras 3 (3.15.1) raises when a functional model with string inputs is called on a
 #: backend whose arrays hold no strings (generated modules report Keras' own error).
 _KERAS_STRING_ERRORS = {"jax": "data type 'string' not understood", "torch": "Invalid dtype: str"}
+
+
+def run_onnx(path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """Run an ``.onnx`` file with onnxruntime on the CPU (inputs in the graph's order)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    sess = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    feeds = {i.name: a for i, a in zip(sess.get_inputs(), inputs, strict=True)}
+    return list(sess.run(None, feeds))
 
 
 def assert_backend_result(

@@ -34,7 +34,14 @@ from keras_migrate.formats import load
 from keras_migrate.ir.graph import Model
 from keras_migrate.verification import available_backends
 from tests._arrays import interpret, load_npz
-from tests.conversion._backend_runs import BACKENDS, Job, assert_outputs, run_jobs, run_module_jobs
+from tests.conversion._backend_runs import (
+    BACKENDS,
+    Job,
+    assert_outputs,
+    run_jobs,
+    run_module_jobs,
+    run_onnx,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 TFK = "tf-keras-2.21"
@@ -141,15 +148,11 @@ def test_converted_matches_original(src: Source, backend: str, kind: str, conver
 
 @pytest.mark.parametrize("src", SOURCES, ids=lambda s: s.id)
 def test_onnx_matches_original(src: Source, converted: Any) -> None:
-    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxruntime")
     path, err = converted[(src.id, "onnx")]
     assert path is not None, err
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    sess = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     ins, outs = src.arrays()
-    feeds = {i.name: a for i, a in zip(sess.get_inputs(), ins, strict=True)}
-    assert_outputs(sess.run(None, feeds), outs)
+    assert_outputs(run_onnx(path, ins), outs)
 
 
 # --------------------------------------------------------------------------- the IR forms

@@ -208,3 +208,55 @@ def test_stub_raises_its_todo_then_filled_in_matches(backend: str, stubs: Any, t
         assert res.get("ok"), f"{res.get('error')}\n{res.get('traceback', '')}"
         _, outs = load_npz(FIXTURES / src.generation / f"{CASE}.npz")
         assert_outputs(res["outputs"], outs)
+
+
+# --------------------------------------------------------------------------- Keras 1
+
+#: Keras 1's genuine ``dense_activations`` with one Dense renamed to a class no rule knows,
+#: as a Keras 1 user's subclass would be saved: its config and its W/b arrays as stored.
+K1_FIXTURE = FIXTURES / "keras-1.2.2" / "dense_activations.h5"
+K1_BODY = "return keras.activations.relu(keras.ops.matmul(inputs, self.dense_relu_W) + self.dense_relu_b)"
+
+
+def _keras1_custom(tmp: Path) -> Path:
+    import h5py
+
+    path = tmp / "k1_custom.h5"
+    path.write_bytes(K1_FIXTURE.read_bytes())
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        (entry,) = [e for e in config["config"]["layers"] if e["config"].get("name") == "dense_relu"]
+        entry["class_name"] = "MyDense"
+        f.attrs["model_config"] = json.dumps(config)
+    return path
+
+
+def test_keras1_unknown_class_is_inspected_and_refused_elsewhere(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _keras1_custom(tmp_path)
+    code, out, err = _cli(["inspect", str(src), "--json"])
+    assert code == 0, err
+    (entry,) = json.loads(out)["unknown_layers"]
+    assert entry["class_name"] == "MyDense" and entry["config"]["output_dim"] == 4, entry
+    assert [(w["name"], w["shape"]) for w in entry["weights"]] == [("dense_relu_W", [6, 4]), ("dense_relu_b", [4])], entry
+    convert_fails(["convert", str(src)], tmp_path / "m.keras", capsys, "MyDense", "--placeholders")
+
+
+@pytest.mark.backends
+def test_keras1_placeholder_filled_in_matches(tmp_path: Path) -> None:
+    if "jax" not in available_backends():
+        pytest.skip("jax not installed")
+    src = _keras1_custom(tmp_path)
+    raw = tmp_path / "raw" / "k1_model.py"
+    raw.parent.mkdir()
+    code, _, err = _cli(["convert", str(src), "-o", str(raw), "--placeholders"])
+    assert code == 0, err
+    text = raw.read_text(encoding="utf-8")
+    (todo,) = [line for line in text.splitlines() if TODO_MARK in line and "raise NotImplementedError" in line]
+    raw.write_text(text.replace(todo.strip(), K1_BODY), encoding="utf-8")
+    with keep_unknown_classes():
+        model = load(str(src))
+    ins, outs = load_npz(K1_FIXTURE.with_suffix(".npz"))
+    job = Job("k1", raw, tuple(ins), tuple(model.graph.inputs), model.graph.input_structure)
+    res = run_module_jobs("jax", [job], tmp_path / "run")["k1"]
+    assert res.get("ok"), f"{res.get('error')}\n{res.get('traceback', '')}"
+    assert_outputs(res["outputs"], outs)

@@ -262,3 +262,108 @@ def test_upgrade_reports_rewrites_and_follow_ups(tmp_path: Path, source: str, re
     assert any(f"rewritten (backend): {rewritten}" in n for n in notes) if rewritten else not notes
     if follow_up:
         assert any("follow-up (backend)" in n and follow_up in n for n in notes), notes
+
+
+# --------------------------------------------------------------------------- config objects
+
+#: The user's initializer and regularizer classes and constraint function, as a config names them.
+CONFIG_OBJECTS = textwrap.dedent('''
+    import keras
+
+
+    class MyInit(keras.initializers.Initializer):
+        def __init__(self, scale=1.0):
+            self.scale = scale
+
+        def __call__(self, shape, dtype=None):
+            return keras.ops.ones(shape, dtype=dtype) * self.scale
+
+        def get_config(self):
+            return {"scale": self.scale}
+
+
+    class MyReg(keras.regularizers.Regularizer):
+        def __init__(self, w=0.0):
+            self.w = w
+
+        def __call__(self, x):
+            return self.w * keras.ops.sum(x)
+
+        def get_config(self):
+            return {"w": self.w}
+
+
+    def my_constraint(w):
+        return w
+''')
+
+
+def _with_config_objects(tmp: Path) -> Path:
+    """Keras 2.2.4's genuine ``dense_activations`` with one Dense naming the user's objects."""
+    import h5py
+
+    path = tmp / "objects.h5"
+    path.write_bytes((FIXTURES / "keras-2.2.4" / "dense_activations.h5").read_bytes())
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        entry = next(e for e in config["config"]["layers"] if e["class_name"] == "Dense")
+        entry["config"].update(
+            kernel_initializer={"class_name": "MyInit", "config": {"scale": 2.0}},
+            kernel_regularizer={"class_name": "MyReg", "config": {"w": 0.1}},
+            kernel_constraint="my_constraint",
+        )
+        f.attrs["model_config"] = json.dumps(config)
+    return path
+
+
+def test_config_objects_without_user_code_name_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    convert_fails(["convert", str(_with_config_objects(tmp_path))], tmp_path / "m.keras", capsys,
+                  "my_constraint", "--custom-objects")  # fmt: skip
+
+
+@pytest.mark.backends
+@pytest.mark.parametrize("suffix", [".keras", ".py"])
+def test_user_initializers_regularizers_constraints_convert(tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from keras_migrate.verification import available_backends
+
+    if "jax" not in available_backends():
+        pytest.skip("jax not installed")
+    src = _with_config_objects(tmp_path)
+    objects = tmp_path / "objects.py"
+    objects.write_text(CONFIG_OBJECTS)
+    out = tmp_path / "out" / f"m{suffix}"
+    out.parent.mkdir()
+    code = cli_main(["convert", str(src), "-o", str(out), "--custom-objects", str(objects), "--verify", "--backends", "jax", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["verify"]["ok"], report["verify"]
+    if suffix == ".keras":
+        text = __import__("zipfile").ZipFile(out).read("config.json").decode()
+        assert '"registered_name": "MyInit"' in text and '"module": "keras.initializers", "class_name": "MyInit"' not in text
+    else:
+        text = out.read_text()
+        assert "kernel_initializer=MyInit(scale=2.0)" in text and "kernel_constraint=my_constraint" in text
+
+
+def test_user_loss_keeps_the_training_state(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A compiled Keras 2.2.4 model whose loss is the user's function: with the function
+    supplied the compile configuration and optimizer state are carried, naming it; without,
+    they are dropped with a note naming the flag."""
+    import h5py
+
+    src = tmp_path / "compiled.h5"
+    src.write_bytes((FIXTURES / "keras-2.2.4" / "compiled_adam_trained.h5").read_bytes())
+    with h5py.File(src, "r+") as f:
+        training = json.loads(f.attrs["training_config"])
+        training["loss"] = "my_loss"
+        f.attrs["training_config"] = json.dumps(training)
+    objects = tmp_path / "losses.py"
+    objects.write_text("import keras\n\n\ndef my_loss(y_true, y_pred):\n"
+                       "    return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)\n")  # fmt: skip
+    plain = tmp_path / "plain.keras"
+    assert cli_main(["convert", str(src), "-o", str(plain)]) == 0
+    assert "--custom-objects" in capsys.readouterr().err
+    out = tmp_path / "m.keras"
+    assert cli_main(["convert", str(src), "-o", str(out), "--custom-objects", str(objects)]) == 0
+    assert "not carried" not in capsys.readouterr().err
+    config = json.loads(__import__("zipfile").ZipFile(out).read("config.json"))
+    assert config["compile_config"]["loss"] == "my_loss"

@@ -112,7 +112,7 @@ class ModuleEmitter:
     def _value(self, key: str, value: Any) -> Expr:
         if key in _ACTIVATION_KEYS and isinstance(value, str) and value.startswith(COMPAT_PREFIX):
             return Atom(value[len(COMPAT_PREFIX) :])
-        if key in _ACTIVATION_KEYS and isinstance(value, str) and value in self._user_functions():
+        if (key in _ACTIVATION_KEYS or key.endswith(tuple(_OBJECT_MODULES))) and isinstance(value, str) and value in self._user_functions():
             return Atom(self._user_functions()[value])  # the user's function, defined above
         if key in _NESTED_LAYER_KEYS and isinstance(value, Mapping) and "class_name" in value:
             return self._nested_layer(value)
@@ -133,6 +133,7 @@ class ModuleEmitter:
         if not re.fullmatch(r"[A-Za-z_]\w*", class_name):
             return literal({"class_name": class_name, "config": config})
         sig = signature(f"{module}.{class_name}")
+        user = self._user_functions().get(class_name)  # the user's class, defined above
         args = []
         for k, v in config.items():
             if k == "seed" and v is None:
@@ -140,7 +141,7 @@ class ModuleEmitter:
             if sig is not None and k in sig.defaults and same_value(v, sig.defaults[k]):
                 continue
             args.append(Item(literal(v), f"{k}="))
-        return call(f"keras.{module}.{class_name}", args)
+        return call(user if user is not None else f"keras.{module}.{class_name}", args)
 
     def _is_default(self, key: str, value: Any, defaults: Mapping[str, Any]) -> bool:
         if key not in defaults:

@@ -97,6 +97,26 @@ def _bn_mode(keras_version: str | None, opts: Keras1Options, uses_bn: bool) -> t
     return "variance", None
 
 
+def _attach_unknown(graph: Graph, weights: WeightSource) -> Graph:
+    """Layers of classes no rule knows (kept only for ``inspect`` and ``--placeholders``):
+    the arrays the file stores for each, as stored, like the Keras 2 pipeline does."""
+    from keras_migrate.formats.keras2.topology import attach_weights
+    from keras_migrate.formats.unknown import declare_unknown_weights
+    from keras_migrate.ir.unknown import is_unknown
+
+    unknown = [lay for lay in graph.layers if is_unknown(lay.type) and lay.subgraph is None]
+    if not unknown:
+        return graph
+
+    def original(name: str) -> str:
+        return graph.layer(name).origin.name or name
+
+    only = replace(graph, layers=tuple(unknown))
+    only = declare_unknown_weights(only, weights.get, original)
+    done = {lay.name: lay for lay in attach_weights(only, weights.get, path=weights.path, original_name=original).layers}
+    return replace(graph, layers=tuple(done.get(lay.name, lay) for lay in graph.layers))
+
+
 def build_keras1_model(
     model_config: Mapping[str, Any],
     open_weights: WeightOpener | None,
@@ -136,6 +156,7 @@ def build_keras1_model(
         if by_order:
             notes.append("weights matched to layers by order, as Keras 1 loaded them (layer names differ)")
         graph = attach_keras1_weights(graph, lambda n: weights.get(order[n]) if n in order else None, wopts)
+        graph = _attach_unknown(graph, weights)
         notes += wopts.notes
         if backend == "theano":
             from keras_migrate.formats.keras1.theano import theano_fixups

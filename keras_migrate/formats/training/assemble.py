@@ -50,7 +50,8 @@ def not_carried(model: Model, why: str) -> Model:
 
 
 def _reason(exc: UnsupportedError) -> str:
-    return exc.message
+    """The note's text: what is not carried, and what to do when it names a way out."""
+    return f"{exc.message} ({exc.hint})" if exc.hint else exc.message
 
 
 def assemble_training(

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from keras_migrate.errors import UnsupportedError
+from keras_migrate.formats.user_names import current_user_names
 from keras_migrate.ir.training import CompileSpec
 
 __all__ = ["LOSSES", "METRICS", "translate_compile"]
@@ -74,6 +75,7 @@ _LOSS_CLASSES = {
 }
 
 _HINT = "use --inference-only, or recompile after loading"
+_USER_HINT = "if it is your own, pass the file defining it with --custom-objects FILE.py; else " + _HINT
 
 
 def _loss_name(value: Any) -> str:
@@ -91,8 +93,10 @@ def _loss_name(value: Any) -> str:
         if name is None:
             raise UnsupportedError(f"loss {value.get('class_name')!r} is not a Keras 3 loss", hint=_HINT)
         return name
+    if isinstance(value, str) and value in current_user_names().functions:
+        return value  # the user's own loss (--custom-objects), found by name when the model loads
     if not isinstance(value, str) or value not in LOSSES:
-        raise UnsupportedError(f"loss {value!r} is not a Keras 3 loss (a custom loss?)", hint=_HINT)
+        raise UnsupportedError(f"loss {value!r} is not a Keras 3 loss (a custom loss?)", hint=_USER_HINT)
     return LOSSES[value]
 
 
@@ -112,7 +116,9 @@ def _metric_name(value: Any, loss: str | None, units: int | None) -> str:
         return "categorical_accuracy"
     if isinstance(value, str) and value in METRICS:
         return METRICS[value]
-    raise UnsupportedError(f"metric {value!r} is not a Keras 3 metric (a custom metric?)", hint=_HINT)
+    if isinstance(value, str) and value in current_user_names().functions:
+        return value  # the user's own metric function (--custom-objects)
+    raise UnsupportedError(f"metric {value!r} is not a Keras 3 metric (a custom metric?)", hint=_USER_HINT)
 
 
 def _per_output(value: Any, outputs: Sequence[str]) -> dict[str, Any] | None:
