@@ -51,6 +51,9 @@ _COUNTS = frozenset({"units", "filters", "nb_filter", "input_dim", "output_dim",
 _STRICT_COUNTS = frozenset({"num_oov_indices"})
 #: Integer-valued keys that may also hold a mode name or nested lists (``padding``...).
 _INT_LIKE = frozenset({"padding", "cropping", "dilation_rate", "output_padding", "atrous_rate", "subsample"})
+#: Keys whose null no Keras version writes and every reader would fail on (strides,
+#: dilations, a normalization's epsilon and momentum).
+_NOT_NULL = frozenset({"subsample", "atrous_rate", "dilation_rate", "epsilon", "momentum"})
 #: Axis keys: an integer, a list of integers, or null (Keras 1 ``Merge``'s ``concat_axis``
 #: and ``dot_axes``, attention axes, Dot's ``axes``, normalization ``axis``).
 _AXES = frozenset({"axis", "axes", "concat_axis", "dot_axes", "attention_axes"})
@@ -375,6 +378,8 @@ class _Checker:
                 elif key in _SHAPES:
                     self.shape(key, v, label)
                 elif key in _INT_LIKE:
+                    if v is None and key in _NOT_NULL:
+                        raise self.fail(f"'{key}' is null", label)
                     self.int_like(key, v, label)
                 elif key in _AXES and not (
                     v is None or _is_int(v) or (isinstance(v, list) and all(_is_int(a) for a in v))
@@ -395,7 +400,9 @@ class _Checker:
                     isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
                 ):
                     raise self.fail(f"'{key}' is {_describe(v)}, not a rate between 0 and 1", label)
-                elif key in _NUMBERS and not (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))):
+                elif key in _NUMBERS and not (
+                    (v is None and key not in _NOT_NULL) or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                ):
                     raise self.fail(f"'{key}' is {_describe(v)}, not a number", label)
                 elif isinstance(v, float) and math.isnan(v):
                     raise self.fail(f"'{key}' is NaN", label)
@@ -512,7 +519,7 @@ class _Checker:
                 self.dtype(name, x, label)
                 continue
             if name in _OBJECT_TEXT:
-                if x is not None and not (isinstance(x, str) and x in _OBJECT_TEXT[name]):
+                if not (isinstance(x, str) and x in _OBJECT_TEXT[name]):  # null too: Keras 3 calls .lower() on it
                     raise self.fail(f"'{key}' argument '{name}' is {_describe(x)}, not one of "
                                     f"{', '.join(sorted(v for v in _OBJECT_TEXT[name] if v))}", label)  # fmt: skip
                 continue

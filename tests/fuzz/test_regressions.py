@@ -201,6 +201,19 @@ CASES = [
         "cfg-mutate:fixtures/keras-1.2.2/train_multi_output.json:seed=1277509998:op=typeswap:fmt=json:weights=0",
         "activity_regularizer 'oops': converts with exit 0; Keras 3 then cannot interpret it",
     ),
+    # Found by the final 10,000-input run (seed 1) of 6 December 2026
+    (
+        "cfg-mutate:fixtures/keras-1.2.2-theano/theano_same_deconv.json:seed=237390676:op=typeswap:fmt=json:weights=1",
+        "Keras 1 Deconvolution2D subsample null: TypeError in the rule",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-1.2.2/batchnorm_modes.json:seed=958575579:op=typeswap:fmt=json:weights=1",
+        "Keras 1 BatchNormalization epsilon null: TypeError from float()",
+    ),
+    (
+        "cfg-mutate:fixtures/keras-2.0.8/embedding_plain.json:seed=1726167058:op=typeswap:fmt=h5attr:weights=0",
+        "VarianceScaling distribution null: converts with exit 0; Keras 3 then cannot build it",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)
