@@ -289,19 +289,22 @@ def _check_outputs(out: str, *, force: bool, inputs: list[str]) -> tuple[str, ..
     return tuple(files)
 
 
-def _verify_written(source: Model, written: Model, out: str, data_format: DataFormat, backends: list[str] | None) -> VerifyReport:
+def _verify_written(
+    source: Model, written: Model, out: str, data_format: DataFormat, backends: list[str] | None, **options: Any
+) -> VerifyReport:
     """Verify ``out`` against the model as read (``source``), before the layout pass.
 
     ``written`` (after the layout pass) has the converted file's layer names and layouts,
     so per-layer diffs use it. ``channels_last`` also changes the inputs' and outputs'
     layout: the backends then get the source's inputs re-laid out, and their outputs are
     compared with the source's, re-laid out the same way, so the layout pass is verified too.
+    ``options``: the rest of :func:`~keras_migrate.verification.verify_model`'s arguments.
     """
     from keras_migrate.ir.passes.layout import channels_last_io
     from keras_migrate.verification import verify_model
 
     io_layout = channels_last_io(source.graph) if data_format == "channels_last" and written is not source else None
-    return verify_model(source, out, backends=backends, layers_reference=written, io_layout=io_layout)
+    return verify_model(source, out, backends=backends, layers_reference=written, io_layout=io_layout, **options)
 
 
 def verify(
@@ -336,8 +339,6 @@ def verify(
     """
     from keras_migrate.ir.kinds import OUTPUT_DATA_FORMATS
     from keras_migrate.ir.passes import prepare_for_output
-    from keras_migrate.ir.passes.layout import channels_last_io
-    from keras_migrate.verification import verify_model
 
     if isinstance(source, (str, os.PathLike)):
         model = load(
@@ -349,10 +350,8 @@ def verify(
         model = source
     if data_format not in OUTPUT_DATA_FORMATS:
         raise ValueError(f"data_format must be one of {', '.join(OUTPUT_DATA_FORMATS)}, not {data_format!r}")
-    written = prepare_for_output(model, data_format=data_format)
-    io_layout = channels_last_io(model.graph) if data_format == "channels_last" and written is not model else None
     arrays = os.fspath(inputs) if isinstance(inputs, (str, os.PathLike)) else inputs
-    return verify_model(
-        model, os.fspath(converted), backends=backends, inputs=arrays, batch_size=batch_size, seed=seed, timeout=timeout,
-        layers_reference=written, io_layout=io_layout,
+    return _verify_written(
+        model, prepare_for_output(model, data_format=data_format), os.fspath(converted), data_format, backends,
+        inputs=arrays, batch_size=batch_size, seed=seed, timeout=timeout,
     )  # fmt: skip

@@ -138,7 +138,7 @@ def _collect(loaded: Any, objects: dict[str, UserObject], layers: dict[str, type
                 layers[name] = value
             objects[f"l:{value.__name__}"] = UserObject(value.__name__, "layer", registered, attr, mod.__name__,
                                                         loaded.origin, loaded.source)  # fmt: skip
-        elif inspect.isfunction(value) or (inspect.isclass(value) and issubclass(value, _CONFIG_OBJECTS(keras))):
+        elif inspect.isfunction(value) or (inspect.isclass(value) and issubclass(value, _config_object_bases(keras))):
             # functions (activations...) and initializer/regularizer/constraint classes: configs name them
             _add_function(attr, value, mod, loaded.origin, objects, functions)
     table = getattr(mod, "LAMBDAS", None)
@@ -151,7 +151,7 @@ def _collect(loaded: Any, objects: dict[str, UserObject], layers: dict[str, type
             lambda_map[str(layer)] = _add_function(name, fn, mod, loaded.origin, objects, functions, kind="lambda")
 
 
-def _CONFIG_OBJECTS(keras: Any) -> tuple[type, ...]:
+def _config_object_bases(keras: Any) -> tuple[type, ...]:
     """The Keras 3 base classes of objects a layer config names by class (not layers)."""
     return (keras.initializers.Initializer, keras.regularizers.Regularizer, keras.constraints.Constraint)
 

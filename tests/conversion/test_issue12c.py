@@ -17,8 +17,6 @@ all must give the stored outputs (rtol 1e-4, atol 1e-5).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +26,12 @@ import h5py
 import numpy as np
 import pytest
 
-from keras_migrate.cli import main as cli_main
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.formats import load
 from keras_migrate.ir.graph import Model
 from keras_migrate.verification import available_backends
 from tests._arrays import interpret, load_npz
+from tests._cli import cli_stderr, convert_each
 from tests.conversion._backend_runs import (
     BACKENDS,
     Job,
@@ -84,28 +82,11 @@ class Source:
 SOURCES = [Source(TFK, c, f) for c in TFK_CASES for f in TFK_FORMS] + [Source(THEANO, c, f) for c in THEANO_CASES for f in K1_FORMS]
 
 
-def _cli(argv: list[str]) -> tuple[int, str]:
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        code = cli_main(argv)
-    return code, err.getvalue()
-
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tuple[Path | None, str]]:
     """(source id, kind) -> (output or None, stderr), every conversion done once through the CLI."""
-    root = tmp_path_factory.mktemp("issue12c")
-    done = {}
-    for i, src in enumerate(SOURCES):
-        model, weights = src.files
-        for kind in KINDS:
-            # a .py output is imported by name: one folder per source keeps names unique
-            out = root / f"s{i}" / f"{src.case}.{kind}"
-            out.parent.mkdir(exist_ok=True)
-            argv = ["convert", str(model), "-o", str(out)] + (["--weights", str(weights)] if weights else [])
-            code, err = _cli(argv)
-            done[(src.id, kind)] = (out if code == 0 and out.exists() else None, err)
-    return done
+    return convert_each(SOURCES, KINDS, tmp_path_factory.mktemp("issue12c"), lambda src: src.case)
 
 
 _runs: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
@@ -198,7 +179,7 @@ def test_onnx_types_every_layer_without_a_rule_alone(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(infer_types, "infer_graph_types", whole_model_probe)
     src = Source(TFK, "conv1d_long_crop", "h5")
     out = tmp_path / "m.onnx"
-    code, err = _cli(["convert", str(src.files[0]), "-o", str(out)])
+    code, err = cli_stderr(["convert", str(src.files[0]), "-o", str(out)])
     assert code == 0, err
     ort = pytest.importorskip("onnxruntime")
     sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])

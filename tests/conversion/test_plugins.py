@@ -14,7 +14,6 @@ atol 1e-5).
 from __future__ import annotations
 
 import contextlib
-import io
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,13 +23,13 @@ from typing import Any
 import pytest
 
 from keras_migrate import plugins
-from keras_migrate.cli import main as cli_main
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
 from keras_migrate.formats import load
 from keras_migrate.formats.rules import TranslateContext
 from keras_migrate.ir.graph import Model
 from keras_migrate.verification import available_backends
 from tests._arrays import interpret, load_npz
+from tests._cli import convert_each
 from tests.conversion._backend_runs import (
     BACKENDS,
     Job,
@@ -116,12 +115,6 @@ def _forget_discovery() -> None:
 
     api._loaded = None
 
-
-def _cli(argv: list[str]) -> tuple[int, str]:
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        code = cli_main(argv)
-    return code, err.getvalue()
 
 
 # --------------------------------------------------------------------------- the API
@@ -226,17 +219,7 @@ def test_interpreter_matches_original(src: Source, example_plugin: None) -> None
 
 @pytest.fixture(scope="module")
 def converted(example_plugin: None, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tuple[Path | None, str]]:
-    root = tmp_path_factory.mktemp("plugins")
-    done = {}
-    for i, src in enumerate(SOURCES):
-        model, weights = src.files
-        for kind in KINDS:
-            out = root / f"s{i}" / f"{CASE}.{kind}"
-            out.parent.mkdir(exist_ok=True)
-            argv = ["convert", str(model), "-o", str(out)] + (["--weights", str(weights)] if weights else [])
-            code, err = _cli(argv)
-            done[(src.id, kind)] = (out if code == 0 and out.exists() else None, err)
-    return done
+    return convert_each(SOURCES, KINDS, tmp_path_factory.mktemp("plugins"), lambda _src: CASE)
 
 
 _runs: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}

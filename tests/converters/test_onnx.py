@@ -14,9 +14,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +26,6 @@ import pytest
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from keras_migrate.cli import main as cli_main  # noqa: E402
 from keras_migrate.converters.onnx import build_onnx, lowered_types, registry  # noqa: E402
 from keras_migrate.errors import UnsupportedError  # noqa: E402
 from keras_migrate.formats import load  # noqa: E402
@@ -38,6 +35,7 @@ from keras_migrate.ir.interpreter.kernels.activations import ACTIVATIONS  # noqa
 from keras_migrate.ir.ops.tf import TF_OPS, TFOP_TYPE  # noqa: E402
 from keras_migrate.ir.passes import prepare_for_output  # noqa: E402
 from keras_migrate.support import IR_TYPES, LAYERS, onnx_status  # noqa: E402
+from tests._cli import cli_stderr  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 from tests.conversion._backend_runs import assert_outputs  # noqa: E402
 from tests.conversion._fixture_cases import Case, discover  # noqa: E402
@@ -59,12 +57,6 @@ def _run(sess: Any, arrays: list[np.ndarray]) -> list[np.ndarray]:
     feeds = {i.name: np.asarray(a).astype(_ORT_DTYPES[i.type]) for i, a in zip(sess.get_inputs(), arrays, strict=True)}
     return list(sess.run(None, feeds))
 
-
-def _cli(argv: list[str]) -> tuple[int, str]:
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        code = cli_main(argv)
-    return code, err.getvalue()
 
 
 def _model(case: Case) -> Model:
@@ -94,7 +86,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path 
         argv = ["convert", str(case.model), "-o", str(out)]
         if case.weights is not None:
             argv += ["--weights", str(case.weights)]
-        code, err = _cli(argv)
+        code, err = cli_stderr(argv)
         results[case.id] = (out if code == 0 and out.exists() else None, code, err)
     return results
 
@@ -165,7 +157,7 @@ OPSET_CASES = [
 @pytest.mark.parametrize("case", OPSET_CASES, ids=lambda c: c.id)
 def test_other_opsets(case: Case, opset: int, tmp_path: Path) -> None:
     out = tmp_path / "m.onnx"
-    code, err = _cli(["convert", str(case.model), "-o", str(out), "--opset", str(opset)])
+    code, err = cli_stderr(["convert", str(case.model), "-o", str(out), "--opset", str(opset)])
     assert code == 0, err
     proto = onnx.load(str(out))
     assert [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")] == [opset]
@@ -293,7 +285,7 @@ def test_unlowered_layer_is_refused_naming_it(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setitem(registry._REGISTRY, "Dense", [])
     model = ROOT / "fixtures" / "keras-2.2.4" / "dense_activations.h5"
     out = tmp_path / "model.onnx"
-    code, err = _cli(["convert", str(model), "-o", str(out)])
+    code, err = cli_stderr(["convert", str(model), "-o", str(out)])
     assert code == 2
     assert "layer 'dense_relu'" in err and "Dense has no ONNX lowering" in err, err
     assert not out.exists()
@@ -303,7 +295,7 @@ def test_unlowered_layer_is_refused_naming_it(tmp_path: Path, monkeypatch: pytes
 def test_bad_opset_is_refused(tmp_path: Path) -> None:
     model = ROOT / "fixtures" / "keras-2.2.4" / "dense_activations.h5"
     out = tmp_path / "model.onnx"
-    code, err = _cli(["convert", str(model), "-o", str(out), "--opset", "9"])
+    code, err = cli_stderr(["convert", str(model), "-o", str(out), "--opset", "9"])
     assert code == 2 and "opset 9" in err, err
     assert list(tmp_path.iterdir()) == []
 
@@ -312,7 +304,7 @@ def test_missing_onnx_names_the_extra(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setitem(sys.modules, "onnx", None)
     model = ROOT / "fixtures" / "keras-2.2.4" / "dense_activations.h5"
     out = tmp_path / "model.onnx"
-    code, err = _cli(["convert", str(model), "-o", str(out)])
+    code, err = cli_stderr(["convert", str(model), "-o", str(out)])
     assert code == 3
     assert "keras-migrate[onnx]" in err, err
     assert not out.exists()
@@ -354,7 +346,7 @@ def test_every_refusal_is_one_line_with_what_to_do(tmp_path: Path, monkeypatch: 
     monkeypatch.setitem(registry._REGISTRY, "Dense", [dataclasses.replace(entry, fn=_refuse_without_hint)])
     model = ROOT / "fixtures" / "keras-2.2.4" / "dense_activations.h5"
     out = tmp_path / "model.onnx"
-    code, err = _cli(["convert", str(model), "-o", str(out)])
+    code, err = cli_stderr(["convert", str(model), "-o", str(out)])
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
     assert err.startswith(f"keras-migrate: error: {model}: layer 'dense_relu': this setting has no ONNX lowering; "), err

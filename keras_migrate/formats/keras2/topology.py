@@ -124,16 +124,13 @@ class ConfigReader:
     def _valid_name(self, name: str) -> str:
         if _VALID_NAME.match(name) and "/" not in name and name not in self.renamed:
             return name
-        base = re.sub(r"[^A-Za-z0-9_.\-]", "_", name) or "layer"
-        new, k = base, 1
-        while new in self._used_names or new in self.renamed:
-            new = f"{base}_{k}"
-            k += 1
+        new = self._unused_name(re.sub(r"[^A-Za-z0-9_.\-]", "_", name) or "layer")
         self.renamed[new] = name
         return new
 
     def _unused_name(self, base: str) -> str:
-        """A name for a layer whose config has none (Keras numbers them ``conv2d_1``...)."""
+        """``base``, or ``base_1``, ``base_2``... if taken: a renamed layer's name, and the name of
+        a layer whose config has none (Keras numbers them ``conv2d_1``...)."""
         new, k = base, 1
         while new in self._used_names or new in self.renamed:
             new = f"{base}_{k}"
