@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from keras_migrate.errors import KerasMigrateError
-from keras_migrate.ir.graph import Model
 
 if TYPE_CHECKING:
     from keras_migrate.formats.vocabulary_files import VocabularyFiles
+    from keras_migrate.ir.graph import Model
 
 __all__ = ["detect_format", "is_savedmodel_dir", "load"]
 

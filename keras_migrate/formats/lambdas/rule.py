@@ -21,22 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keras_migrate.errors import UnsupportedError
-from keras_migrate.formats.lambdas.bytecode import read_code
-from keras_migrate.formats.lambdas.stored import StoredLambda, StoredLambdaError, decode_lambda
-from keras_migrate.formats.lambdas.symbolic import (
-    Global,
-    Program,
-    Refusal,
-    Sym,
-    evaluate_code,
-    evaluate_function,
-)
 from keras_migrate.formats.rules import KERAS1, TranslateContext, register
 from keras_migrate.ir.graph import Graph, Layer, LayerOrigin, Node, ValueRef
 from keras_migrate.ir.rewrite import Rewriter
+
+# The decoder, the bytecode reader and the symbolic evaluator (~30 ms of imports: they pull in
+# the legacy op tables) are imported by the functions that use them, when a model has a
+# Lambda: registering the rule must not make every conversion pay for them.
+if TYPE_CHECKING:
+    from keras_migrate.formats.lambdas.stored import StoredLambda
+    from keras_migrate.formats.lambdas.symbolic import Global, Program
 
 __all__ = ["LAMBDA_TYPE", "LAMBDA_WAY_OUT", "RECOVERED_KEY", "expand_lambdas", "recover", "recovered_lambdas", "translate_lambda"]
 
@@ -65,6 +62,8 @@ _TF_SUBMODULES: Mapping[str, tuple[str, ...]] = {
 
 def _function_global(stored: StoredLambda) -> Global | None:
     """The well-known function a ``function``-type Lambda names, as a global path."""
+    from keras_migrate.formats.lambdas.symbolic import Global
+
     assert stored.function is not None
     name, module = stored.function.name, stored.function.module
     parts = [p for p in module.split(".") if p]
@@ -81,6 +80,9 @@ def _function_global(stored: StoredLambda) -> Global | None:
 
 
 def _lambda_rule(config: dict[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
+    from keras_migrate.formats.lambdas.bytecode import read_code
+    from keras_migrate.formats.lambdas.stored import StoredLambdaError, decode_lambda
+
     try:
         stored = decode_lambda(config)
     except StoredLambdaError as exc:
@@ -122,6 +124,14 @@ def recover(stored: StoredLambda, arity: int | None, ctx: TranslateContext, *, f
     """The program of one Lambda called on one tensor (``arity`` None) or a list of
     ``arity`` tensors; raises :class:`UnsupportedError` naming the layer, the Python
     version and the instruction or call that cannot be recovered."""
+    from keras_migrate.formats.lambdas.bytecode import read_code
+    from keras_migrate.formats.lambdas.symbolic import (
+        Refusal,
+        Sym,
+        evaluate_code,
+        evaluate_function,
+    )
+
     if stored.function is not None:
         glob = _function_global(stored)
         if glob is None:
@@ -187,6 +197,8 @@ def _float_inputs(graph: Graph, refs: list[ValueRef]) -> bool:
 
 
 def _emit(rw: Rewriter, layer: Layer, node: Node, program: Program, inputs: list[ValueRef]) -> ValueRef:
+    from keras_migrate.formats.lambdas.symbolic import Sym
+
     raw = dict(layer.origin.config)
     record = {"source": program.source, "python": program.python}
     if program.assumptions:
