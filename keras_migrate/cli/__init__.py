@@ -1,13 +1,17 @@
 """Command-line entry point: `keras-migrate` and `python -m keras_migrate`.
 
 Each subcommand lives in its own module exposing ``add_parser(subparsers)``; building the
-parser imports only those light modules, so ``--help`` never loads a framework. Heavy work
-is imported inside each command's ``run`` function.
+parser imports only those light modules, so ``--help`` never loads a framework. Only the
+subcommand being run gets its arguments built (the others are listed by name and one-line
+help). Heavy work is imported inside each command's ``run`` function, after the crash-guard
+fork (:mod:`keras_migrate.cli._isolate`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -16,7 +20,7 @@ from keras_migrate import __version__
 from keras_migrate.cli._common import MAX_WEIGHT_BYTES_ENV
 from keras_migrate.errors import EXIT_INPUT, KerasMigrateError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main"]
 
 _EPILOG = """\
 exit codes:
@@ -27,11 +31,37 @@ exit codes:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every subcommand registered."""
-    from keras_migrate.cli import convert, inspect, report, verify
-    from keras_migrate.codemods import cli as upgrade
+#: The subcommands, in ``--help`` order: name -> the module whose ``add_parser`` builds it.
+COMMANDS = {
+    "inspect": "keras_migrate.cli.inspect",
+    "convert": "keras_migrate.cli.convert",
+    "verify": "keras_migrate.cli.verify",
+    "report": "keras_migrate.cli.report",
+    "upgrade": "keras_migrate.codemods.cli",
+}
 
+
+class _Stop(Exception):
+    pass
+
+
+class _HelpOnly:
+    """Stands in for argparse's subparsers action: takes the one-line help a module's
+    ``add_parser`` gives its subcommand, then stops it before it adds any argument."""
+
+    help: str | None = None
+
+    def add_parser(self, name: str, **kwargs: object) -> None:
+        self.help = str(kwargs["help"]) if kwargs.get("help") is not None else None
+        raise _Stop
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every subcommand fully built, or, given ``command``, only that
+    one (the others are listed with their one-line help, so ``--help`` reads the same).
+
+    Building every subcommand's arguments is work the CLI need not do for the one it runs.
+    """
     parser = argparse.ArgumentParser(
         prog="keras-migrate",
         description="Move legacy Keras models and code to Keras 3, with proof.",
@@ -40,9 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (inspect, convert, verify, report, upgrade):
-        module.add_parser(sub)
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        if command is None or name == command:
+            module.add_parser(sub)
+            continue
+        stand_in = _HelpOnly()
+        with contextlib.suppress(_Stop):
+            module.add_parser(stand_in)
+        sub.add_parser(name, help=stand_in.help)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names: its first word (the top-level options take no value)."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in COMMANDS else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,7 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Commands that read a model run in a forked child (:mod:`keras_migrate.cli._isolate`):
     a file that crashes a C library (HDF5) ends in one clear line, not a dead process.
     """
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = _command(argv)
+    parser = build_parser(command) if command is not None else build_parser("")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
