@@ -41,14 +41,16 @@ def _first_line(exc: BaseException) -> str:
     return text[:300] if text else type(exc).__name__
 
 
-def check_model_config(cfg: Any, path: str) -> Mapping[str, Any]:
+def check_model_config(cfg: Any, path: str, *, json_tree: bool = False) -> Mapping[str, Any]:
     """``cfg`` if it has the ``{class_name, config}`` shape of a serialized Keras model, as
-    the schema layer's plain, bounded copy (:func:`~keras_migrate.formats.schema.validate_model_config`)."""
+    the schema layer's plain, bounded copy (:func:`~keras_migrate.formats.schema.validate_model_config`).
+    ``json_tree``: ``cfg`` is what :func:`parse_json` (without an ``object_hook``) just
+    returned, so it is checked in place rather than copied."""
     if not isinstance(cfg, Mapping) or "class_name" not in cfg or "config" not in cfg:
         raise KerasMigrateError(
             "not a Keras model config (expected an object with 'class_name' and 'config')", path=path
         )
-    return validate_model_config(cfg, path)
+    return validate_model_config(cfg, path, json_tree=json_tree)
 
 
 def _yaml_load(text: str, path: str) -> Any:
@@ -88,5 +90,5 @@ def read_architecture_config(path: str) -> tuple[Mapping[str, Any], str]:
     except (OSError, UnicodeDecodeError) as exc:
         raise KerasMigrateError(f"cannot read architecture file ({exc})", path=path) from exc
     if text.lstrip().startswith("{"):
-        return check_model_config(parse_json(text, path, "architecture file"), path), "keras-json"
+        return check_model_config(parse_json(text, path, "architecture file"), path, json_tree=True), "keras-json"
     return check_model_config(_yaml_load(text, path), path), "keras-yaml"

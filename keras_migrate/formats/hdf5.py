@@ -41,6 +41,7 @@ __all__ = [
     "guarded",
     "has_attr",
     "is_hdf5",
+    "member_names",
     "open_h5",
     "refuse_foreign_links",
     "scan_links",
@@ -375,6 +376,43 @@ def attr_names(node: Any, key: str, path: str = "") -> list[str] | None:
             i += 1
         return out
     return None
+
+
+def member_names(parent: Any, name: str, key: str) -> list[str] | None:
+    """The list-of-names attribute ``key`` of the group ``parent[name]``, read with h5py's
+    low-level calls: one group open and one attribute read, about a quarter of the cost of
+    ``parent[name].attrs[key]`` (which builds a Group object, an attribute manager and
+    probes the attribute's type several times), for the one attribute every layer group of
+    a weights file holds. Only for a file whose :func:`scan_links` was clean (``name`` is a
+    hard link). None whenever this fast path cannot answer exactly: no such group, not a
+    group, no such attribute or one split in chunks (``key0``...), anything but a 0-/1-D
+    array of strings (fixed or variable length) or an empty array, text that is not UTF-8,
+    any h5py error; the caller then
+    reads it with :func:`group` and :func:`attr_names`, whose messages say what is wrong."""
+    import h5py
+
+    try:
+        with _cpu_bound():
+            gid = h5py.h5g.open(parent.id, name.encode("utf-8"))
+            raw = key.encode("utf-8")
+            if not h5py.h5a.exists(gid, raw):
+                return None
+            aid = h5py.h5a.open(gid, raw)
+            shape, dtype = aid.shape, aid.dtype
+            if shape is None or len(shape) > 1 or dtype.subdtype is not None:
+                return None
+            if shape == (0,):  # Keras writes a layer without weights as an empty (float) array
+                return []
+            if h5py.h5t.check_string_dtype(dtype) is None:
+                return None
+            values = np.zeros(shape, dtype=dtype)
+            aid.read(values, mtype=h5py.h5t.py_create(dtype))  # fixed-length or variable-length bytes
+    except H5_ERRORS:
+        return None
+    try:
+        return [bytes(v).decode("utf-8") for v in values.flat]
+    except (UnicodeDecodeError, TypeError):
+        return None
 
 
 def _file_of(node: Any) -> str:

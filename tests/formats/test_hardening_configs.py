@@ -18,9 +18,10 @@ from fuzz.recipe import Recipe
 from fuzz.runner import run_one
 from fuzz.worker import Limits
 from keras_migrate.errors import KerasMigrateError
+from keras_migrate.formats import schema
 from keras_migrate.formats.architecture import parse_json, read_architecture_config
 from keras_migrate.formats.limits import MAX_CONFIG_DEPTH, env_limit, max_weight_bytes
-from keras_migrate.formats.schema import plain_tree, validate_model_config
+from keras_migrate.formats.schema import check_json_tree, plain_tree, validate_model_config
 from tests._cli import convert_fails
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +77,52 @@ def test_plain_tree_refuses_cycles_depth_bombs_and_huge_ints() -> None:
         plain_tree([10**29], "cfg.json")
     with pytest.raises(KerasMigrateError, match="set"):
         plain_tree({"s": {1, 2}}, "cfg.json")
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [1, 2.5, true, null, "x"], "b": {"c": {}}}',
+        "[NaN, Infinity, -Infinity, -0, 1e308]",
+        str(2**64 - 1),
+        f"[{2**64 - 1}, {-(2**64) + 1}]",
+        f'{{"big": {2**64}}}',
+        f"[[{-(2**64)}]]",
+        f"{10**29}",
+        _nested(MAX_CONFIG_DEPTH),
+        _nested(MAX_CONFIG_DEPTH + 1),
+        '{"x": ' + _nested(MAX_CONFIG_DEPTH) + "}",
+        "[" + ", ".join(["[1, 2]"] * 20) + "]",  # 61 values: over the lowered node bound below
+        "[" + ", ".join(["0"] * 59) + "]",  # 60 values: at the bound
+        '"text"',
+    ],
+    ids=lambda t: t[:24],
+)
+def test_json_tree_check_agrees_with_plain_tree(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config ``json.loads`` returned is checked in place (no copy): the same values pass,
+    unchanged, and the same ones fail with the same message as :func:`plain_tree`."""
+    monkeypatch.setattr(schema, "MAX_CONFIG_NODES", 60)
+
+    def outcome(check: object) -> object:
+        try:
+            return ("ok", check(json.loads(text), "cfg.json"))  # type: ignore[operator]
+        except KerasMigrateError as exc:
+            return ("error", str(exc))
+
+    assert outcome(check_json_tree) == outcome(plain_tree)
+
+
+def test_every_fixture_config_checks_in_place() -> None:
+    for f in sorted((ROOT / "fixtures").glob("*/*.json")):
+        if f.name == "manifest.json":
+            continue
+        cfg = json.loads(f.read_text())
+        assert validate_model_config(cfg, str(f), json_tree=True) is cfg, f
+        assert cfg == json.loads(f.read_text()), f
 
 
 # --------------------------------------------------------------------------- schema

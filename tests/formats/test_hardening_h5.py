@@ -362,3 +362,38 @@ def test_link_scan_is_bounded(tmp_path: Path, capsys, monkeypatch) -> None:
     code, err = _run(["inspect", str(src)], capsys)
     assert code == 2, err
     assert "holds more than 5 HDF5 links" in err and "KERAS_MIGRATE_MAX_H5_LINKS" in err, err
+
+
+@pytest.mark.parametrize(
+    ("value", "fast"),
+    [
+        (np.array([b"kernel:0", b"bias:0"]), ["kernel:0", "bias:0"]),  # fixed-length bytes (Keras 2)
+        (np.array(["kernel:0", "bias:0"], dtype=h5py.string_dtype()), ["kernel:0", "bias:0"]),  # variable length
+        (np.array([], dtype="float32"), []),  # a layer without weights, as Keras writes it
+        (np.bytes_(b"kernel:0"), ["kernel:0"]),  # a scalar
+        (np.array([b"kernel\xff"]), None),  # not UTF-8: the checked path says so
+        (np.array([1, 2]), None),  # not text: the checked path refuses it
+        (np.array([[b"a"], [b"b"]]), None),  # 2-D
+        (h5py.Empty("S1"), None),  # an empty dataspace
+    ],
+    ids=["fixed", "vlen", "empty", "scalar", "not-utf8", "ints", "2d", "null-space"],
+)
+def test_member_names_fast_path_matches_the_checked_path(tmp_path: Path, value, fast) -> None:
+    """The weights walk of a clean file reads each layer's ``weight_names`` with one
+    low-level read (``member_names``); it answers exactly what the checked path reads, or
+    None (then the checked path runs and raises its message)."""
+    from keras_migrate.formats.hdf5 import attr_names, member_names
+
+    path = tmp_path / "w.h5"
+    with h5py.File(path, "w") as f:
+        f.create_group("layer").attrs["weight_names"] = value
+        f.create_group("chunked").attrs["weight_names0"] = np.array([b"kernel:0"])
+        f.create_dataset("data", data=np.zeros(2))
+    with h5py.File(path, "r") as f:
+        assert member_names(f, "layer", "weight_names") == fast
+        if fast is not None:
+            assert attr_names(f["layer"], "weight_names", str(path)) == fast
+        assert member_names(f, "chunked", "weight_names") is None  # split in chunks: the checked path joins them
+        assert attr_names(f["chunked"], "weight_names", str(path)) == ["kernel:0"]
+        assert member_names(f, "data", "weight_names") is None  # not a group
+        assert member_names(f, "missing", "weight_names") is None

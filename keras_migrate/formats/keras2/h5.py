@@ -28,6 +28,7 @@ from keras_migrate.formats.hdf5 import (
     guarded,
     has_attr,
     is_hdf5,
+    member_names,
     open_h5,
     refuse_foreign_links,
     scan_links,
@@ -73,15 +74,26 @@ class H5Weights:
         self.layer_names = names
         self.layers: dict[str, list[Weight]] = {}
         for name in names:
+            # Clean file: each layer's weight names in one low-level read, and each weight's
+            # declaration from the scan; anything unusual takes the checked path below.
+            wnames = member_names(g, name, "weight_names") if checked else None
+            known = [scan.datasets.get(f"{prefix}/{name}/{wn}") for wn in wnames] if wnames is not None else []
+            if wnames is not None and all(k is not None and k[0] is not None for k in known):
+                self.layers[name] = [
+                    Weight(wn, _declared(path, self.path, f"{prefix}/{name}/{wn}", k, f"weight {wn!r}", name), origin=wn)
+                    for wn, k in zip(wnames, known, strict=True)
+                    if k is not None
+                ]
+                continue
             lg = group(g, name, path, what=f"the weights group of layer {name!r}", layer=name, links_checked=checked)
             if lg is None:
                 continue
             wnames = attr_names(lg, "weight_names", path) or []
             arrays = []
             for wn in wnames:
-                known = scan.datasets.get(f"{prefix}/{name}/{wn}") if checked else None
-                if known is not None and known[0] is not None:
-                    ref = _declared(path, self.path, f"{prefix}/{name}/{wn}", known, f"weight {wn!r}", name)
+                declared = scan.datasets.get(f"{prefix}/{name}/{wn}") if checked else None
+                if declared is not None and declared[0] is not None:
+                    ref = _declared(path, self.path, f"{prefix}/{name}/{wn}", declared, f"weight {wn!r}", name)
                 else:
                     ds = dataset(lg, wn, path, what=f"weight {wn!r}", layer=name, links_checked=checked)
                     if ds is None:
@@ -154,7 +166,7 @@ def read_h5_model(path: str, *, weights: str | None = None, vocabulary_files: Vo
                 hint="pass the architecture file and this file as --weights",
             )
         raise KerasMigrateError("HDF5 file is not a Keras model (no model_config)", path=path)
-    config = check_model_config(parse_json(text, path, "model_config"), path)
+    config = check_model_config(parse_json(text, path, "model_config"), path, json_tree=True)
     wg = read_weights_h5(weights or path)
     if weights is not None:  # the model file's own links: its weights walk did not look
         with open_h5(path) as f:
