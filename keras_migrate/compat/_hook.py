@@ -10,17 +10,22 @@ framework import.
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import sys
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import importlib.abc
 
 __all__ = ["install"]
 
 
-class _Loader(importlib.abc.Loader):
+# Plain classes, not subclasses of importlib.abc's Loader and MetaPathFinder: the import
+# system only calls the methods below, and importing importlib.abc pulls in
+# importlib.resources (10-40 ms) at every start of the CLI.
+class _Loader:
     def __init__(self, inner: importlib.abc.Loader, on_import: Callable[[], None]) -> None:
         self._inner = inner
         self._on_import = on_import
@@ -33,7 +38,7 @@ class _Loader(importlib.abc.Loader):
         self._on_import()
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+class _Finder:
     def __init__(self, on_import: Callable[[], None]) -> None:
         self._on_import = on_import
 
@@ -47,7 +52,7 @@ class _Finder(importlib.abc.MetaPathFinder):
             pass
         if spec is None or spec.loader is None:
             return spec
-        spec.loader = _Loader(spec.loader, self._on_import)
+        spec.loader = _Loader(spec.loader, self._on_import)  # type: ignore[assignment]  # duck-typed loader
         return spec
 
 
