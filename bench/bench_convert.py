@@ -26,6 +26,13 @@ installed package pays (pip compiles on install, and numpy, h5py, Keras and Tens
 are installed). Before measuring, the bench therefore compiles ``keras_migrate`` once
 (``python -m compileall``, into its ``__pycache__`` directories, as an install would);
 ``--no-compile`` measures the source tree as it is.
+
+``--base DIR`` runs another tree's ``convert`` (e.g. main before a change) side by side,
+alternating with ours, so a change is measured against its starting point in one window of
+a shared machine; ``--phases`` adds the CPU time of each phase of a ``.keras`` conversion
+(interpreter start, numpy + h5py, parser, keras-migrate's imports, read + translate, layout
+pass, write), in-process, median of ``--repeat`` runs: CPU time is far less disturbed by
+other jobs than wall time.
 """
 
 from __future__ import annotations
@@ -58,6 +65,41 @@ _OURS = """
 from keras_migrate.cli import main
 code = main(["convert", {src!r}, "-o", {out!r}, "--force"])
 assert code == 0, code
+"""
+
+#: Per-phase CPU time of ``convert -o .keras``, in-process (no crash-guard fork), as
+#: ``time.process_time`` marks: what the interpreter's start, numpy + h5py (the floor pays
+#: both), the CLI's parser, keras-migrate's own imports (the modules a first run listed,
+#: imported up front so that reading is timed without them), reading + translating, the
+#: layout pass and writing each cost.
+_PHASES = """
+import importlib, json, sys, time
+T = time.process_time
+marks = [("interpreter start", 0.0), ("", T())]
+import numpy, h5py
+marks.append(("numpy + h5py imports", T()))
+from keras_migrate.cli import build_parser
+try:
+    parser = build_parser("convert")
+except TypeError:  # a tree from before the lazy parser
+    parser = build_parser()
+parser.parse_args(["convert", {src!r}, "-o", {out!r}, "--force"])
+marks.append(("CLI parser", T()))
+for m in {modules!r}:
+    importlib.import_module(m)
+marks.append(("keras-migrate imports", T()))
+from keras_migrate.api import load
+from keras_migrate.converters import emit
+from keras_migrate.ir.passes import prepare_for_output
+model = load({src!r})
+marks.append(("read + translate", T()))
+model = prepare_for_output(model, data_format="internal")
+marks.append(("layout pass", T()))
+emit(model, {out!r})
+marks.append(("write", T()))
+phases = [("interpreter start", marks[1][1])] + [(b[0], b[1] - a[1]) for a, b in zip(marks[1:], marks[2:])]
+print("PHASES", json.dumps(phases))
+print("MODULES", json.dumps(sorted(k for k in sys.modules if k.startswith("keras_migrate"))))
 """
 
 _PEER_KERAS = """
@@ -108,8 +150,9 @@ def build(name: str) -> Path:
     return path
 
 
-def run(body: str, backend: str) -> tuple[float, float]:
-    """Run ``body`` in a fresh process; its wall time (s) and peak RSS (MB)."""
+def run(body: str, backend: str, cwd: Path = ROOT) -> tuple[float, float]:
+    """Run ``body`` in a fresh process (in ``cwd``: the tree whose ``keras_migrate`` it
+    imports); its wall time (s) and peak RSS (MB)."""
     env = {
         **os.environ,
         "KERAS_BACKEND": backend,
@@ -122,7 +165,7 @@ def run(body: str, backend: str) -> tuple[float, float]:
         text=True,
         env=env,
         check=False,
-        cwd=ROOT,
+        cwd=cwd,
     )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
     if proc.returncode or not lines:
@@ -131,10 +174,28 @@ def run(body: str, backend: str) -> tuple[float, float]:
     return float(seconds), float(kib) / 1024.0
 
 
-def compile_package() -> None:
+def phases(src: str, out: str, repeat: int, cwd: Path = ROOT) -> dict[str, float]:
+    """Median CPU seconds per phase of ``repeat`` in-process conversions (:data:`_PHASES`)."""
+
+    def once(modules: list[str]) -> tuple[list[tuple[str, float]], list[str]]:
+        body = _PHASES.format(src=src, out=out, modules=modules)
+        proc = subprocess.run([sys.executable, "-c", body], capture_output=True, text=True, cwd=cwd, check=False)
+        found = {ln.split(" ", 1)[0]: json.loads(ln.split(" ", 1)[1]) for ln in proc.stdout.splitlines() if " " in ln}
+        if proc.returncode or "PHASES" not in found:
+            raise RuntimeError(proc.stderr[-2000:])
+        with contextlib.suppress(OSError):
+            os.unlink(out)
+        return [tuple(p) for p in found["PHASES"]], found["MODULES"]  # type: ignore[misc]
+
+    _, modules = once([])  # which modules a conversion imports
+    runs = [dict(once(modules)[0]) for _ in range(repeat)]
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def compile_package(root: Path = ROOT) -> None:
     """Compile keras_migrate's modules once, as ``pip install`` would (see the module doc)."""
     subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(ROOT / "keras_migrate")],
+        [sys.executable, "-m", "compileall", "-q", str(root / "keras_migrate")],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -166,14 +227,24 @@ def main() -> int:
         help="directory for the outputs (e.g. /dev/shm: a tmpfs takes disk contention from other jobs out of the "
         "comparison; default: the system temporary directory)",
     )
+    ap.add_argument(
+        "--base",
+        type=Path,
+        help="another keras-migrate tree (e.g. `git archive main keras_migrate | tar -x -C DIR`) whose convert runs "
+        "side by side with this one, alternating: its time and its ratio to the floor are reported too",
+    )
+    ap.add_argument("--phases", action="store_true", help="also report CPU time per phase of ours (and --base), .keras")
     args = ap.parse_args()
     if not args.no_compile:
         compile_package()
+        if args.base:
+            compile_package(args.base)
     kinds = [k for k in args.outputs.split(",") if k]
     have_tf2onnx = importlib.util.find_spec("tf2onnx") is not None
     if "onnx" in kinds and not have_tf2onnx:
         print("tf2onnx is not installed: the .onnx peer is skipped (pip install tf2onnx)", file=sys.stderr)
     results = []
+    phase_rows: list[dict] = []
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         for name in args.models.split(","):
             src = str(build(name))
@@ -186,7 +257,7 @@ def main() -> int:
                 # (flushed outside the timing; otherwise each run pays for its predecessor's
                 # writeback) and no earlier output on disk.
                 os.sync()
-                t, m = run(body, args.backend)
+                t, m = run(body, args.backend, args.base if key.startswith("base_") else ROOT)
                 times.setdefault(key, []).append(t)
                 peaks.setdefault(key, []).append(m)
                 with contextlib.suppress(OSError):
@@ -195,6 +266,8 @@ def main() -> int:
             paths: list[tuple[str, str, str]] = [("floor", _FLOOR, "h5")]
             for kind in kinds:
                 paths.append((f"ours_{kind}", _OURS, kind))
+                if args.base:
+                    paths.append((f"base_{kind}", _OURS, kind))
                 if args.no_peer:
                     continue
                 if kind == "keras":
@@ -227,6 +300,9 @@ def main() -> int:
                     "repeat": args.repeat,
                     "peer": "keras3 load+save (" + args.backend + ")" if kind == "keras" else "tf2onnx from_keras",
                 }
+                if args.base:
+                    base_t, base_m = _median(times[f"base_{kind}"]), _median(peaks[f"base_{kind}"])
+                    row |= {"base_s": base_t, "base_vs_floor": _ratio(base_t, floor_t), "base_peak_mb": base_m}
                 results.append(row)
                 print(json.dumps(row), flush=True)
             if "keras" in kinds and "onnx" in kinds:
@@ -242,6 +318,14 @@ def main() -> int:
                     ),
                     flush=True,
                 )
+            if args.phases:
+                trees = [("ours", ROOT)] + ([("base", args.base)] if args.base else [])
+                for label, tree in trees:
+                    cpu = phases(src, f"{tmp}/{name}-phases-{label}.keras", args.repeat, tree)
+                    row = {"model": name, "tree": label, "cpu_s": {k: round(v, 4) for k, v in cpu.items()}}
+                    row["cpu_total_s"] = round(sum(cpu.values()), 4)
+                    print(json.dumps(row), flush=True)
+                    phase_rows.append(row)
     print()
     header = ["model", "out", "h5 MB", "ours s", "peer s", "floor s", "x peer", "x floor"]
     header += ["ours MB", "peer MB", "floor MB", "mem x peer", "mem x floor"]
@@ -251,8 +335,20 @@ def main() -> int:
         cells += [r["time_vs_peer"], r["time_vs_floor"], r["ours_peak_mb"], r["peer_peak_mb"], r["floor_peak_mb"]]
         cells += [r["memory_vs_peer"], r["memory_vs_floor"]]
         print(" ".join(f"{c if isinstance(c, str) else _fmt(c):>10}" for c in cells))
+    if args.base:
+        print()
+        print(" ".join(f"{h:>10}" for h in ["model", "out", "base s", "ours s", "floor s", "base x fl", "ours x fl"]))
+        for r in results:
+            cells = [r["model"], r["output"], r["base_s"], r["ours_s"], r["floor_s"], r["base_vs_floor"], r["time_vs_floor"]]
+            print(" ".join(f"{c if isinstance(c, str) else _fmt(c):>10}" for c in cells))
+    for row in phase_rows:
+        print()
+        print(f"{row['model']} ({row['tree']}), CPU ms per phase:")
+        for phase, sec in row["cpu_s"].items():
+            print(f"  {phase:<24} {sec * 1e3:8.1f}")
+        print(f"  {'total':<24} {row['cpu_total_s'] * 1e3:8.1f}")
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps(results + phase_rows, indent=2))
     return 0
 
 
