@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats.architecture import parse_json
 from keras_migrate.formats.hdf5 import attr_names, attr_text, dataset, group, guarded, open_h5
-from keras_migrate.formats.training.assemble import assemble_training, not_carried
-from keras_migrate.formats.training.state import LegacyVariable, ir_variables_by_source, source_id
-from keras_migrate.ir.graph import Model
 from keras_migrate.ir.weights import ArraySource, H5Dataset, Weight
+
+# The training-state machinery (optimizer plans, slot mapping, the TF bundle reader:
+# ~6 ms of imports) is imported only for a file that holds a training_config.
+if TYPE_CHECKING:
+    from keras_migrate.formats.training.state import LegacyVariable
+    from keras_migrate.ir.graph import Model
 
 __all__ = ["H5LayerWeights", "legacy_variables", "read_h5_training"]
 
@@ -39,6 +42,12 @@ class H5LayerWeights(Protocol):
 def legacy_variables(model: Model, weights: H5LayerWeights) -> list[LegacyVariable] | None:
     """The legacy model's trainable variables in its optimizer's order; ``None`` when a
     stored weight belongs to no converted weight (the mapping would be a guess)."""
+    from keras_migrate.formats.training.state import (
+        LegacyVariable,
+        ir_variables_by_source,
+        source_id,
+    )
+
     by_source = ir_variables_by_source(model)
     out: list[LegacyVariable] = []
     for name in weights.layer_names:
@@ -59,9 +68,13 @@ def read_h5_training(path: str, model: Model, weights: H5LayerWeights) -> Model:
         try:
             text = attr_text(f, "training_config", path)
         except KerasMigrateError as exc:  # the training state is optional: the model still converts
+            from keras_migrate.formats.training.assemble import not_carried
+
             return not_carried(model, f"training_config is unreadable ({exc.message})")
         if text is None:
             return model
+        from keras_migrate.formats.training.assemble import assemble_training, not_carried
+
         try:
             cfg = parse_json(text, path, "training_config")
         except KerasMigrateError as exc:
