@@ -124,10 +124,16 @@ def _declared(path: str, file: str, where: str, known: tuple[Any, Any], what: st
     declaration, without opening the dataset again."""
     shape, dtype = known
     try:
+        # H5Dataset checks its declaration itself; only a refusal is checked again here,
+        # for the message naming the weight as the layer lists it.
+        return H5Dataset(file, where, tuple(int(d) for d in shape), str(dtype))
+    except KerasMigrateError:
+        pass
+    try:
         check_array_declaration(tuple(shape), dtype, path=path, what=what)
     except KerasMigrateError as exc:  # a dtype or size no Keras weight has
         raise KerasMigrateError(exc.message, path=path, layer=layer, hint=exc.hint) from None
-    return H5Dataset(file, where, tuple(int(d) for d in shape), str(dtype))
+    return H5Dataset(file, where, tuple(int(d) for d in shape), str(dtype))  # raises its own refusal
 
 
 def read_weights_h5(path: str) -> H5Weights:
