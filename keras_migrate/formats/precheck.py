@@ -9,7 +9,7 @@ problems is reported in one message, before any translation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,17 +52,22 @@ def config_entries(model_config: Mapping[str, Any]) -> list[ConfigEntry]:
     """Every object of a model config with a ``class_name`` and every item of a layer
     list, depth first in file order: layers, nested models' layers, wrapped layers and
     cells, initializers, op nodes and their arguments."""
-    return list(_walk(model_config, "model", in_op=False, layer=False, chain=True, top=True))
+    out: list[ConfigEntry] = []
+    _walk(model_config, "model", out, in_op=False, layer=False, chain=True, top=True)
+    return out
 
 
 def _walk(
-    obj: Any, model: str, *, in_op: bool, layer: bool, chain: bool, top: bool = False
-) -> Iterator[ConfigEntry]:
-    """``chain``: ``obj`` is the top config or a layer of a model reached through layer
+    obj: Any, model: str, out: list[ConfigEntry], *, in_op: bool, layer: bool, chain: bool, top: bool = False
+) -> None:
+    """Append ``obj``'s entries to ``out`` (a list filled by plain recursion: nested
+    generators cost a frame switch per level for every entry of a large config).
+    ``chain``: ``obj`` is the top config or a layer of a model reached through layer
     lists, so if it is a model its layer list holds layers of the model graph."""
     if isinstance(obj, list):
         for value in obj:
-            yield from _walk(value, model, in_op=in_op, layer=False, chain=False)
+            if isinstance(value, (list, Mapping)):
+                _walk(value, model, out, in_op=in_op, layer=False, chain=False)
         return
     if not isinstance(obj, Mapping):
         return
@@ -71,12 +76,13 @@ def _walk(
     op = is_op_entry(obj)
     if isinstance(cls, str) or layer:
         name = str(obj.get("name") or (cfg.get("name") if isinstance(cfg, Mapping) else "") or "?")
-        yield ConfigEntry(obj, name, model, layer, op, in_op)
+        out.append(ConfigEntry(obj, name, model, layer, op, in_op))
     inner = in_op or op
     is_model = chain and isinstance(cfg, (Mapping, list)) and (top or cls in _MODEL_CLASSES)
     if not is_model:
         for value in obj.values():
-            yield from _walk(value, model, in_op=inner, layer=False, chain=False)
+            if isinstance(value, (list, Mapping)):
+                _walk(value, model, out, in_op=inner, layer=False, chain=False)
         return
     sub = str((cfg.get("name") if isinstance(cfg, Mapping) else None) or obj.get("name") or model)
     layers = cfg.get("layers") if isinstance(cfg, Mapping) else cfg
@@ -84,15 +90,15 @@ def _walk(
         if key in _TRAINING_KEYS:
             continue  # the optimizer and losses of a compiled model are not layers
         if value is not cfg:
-            yield from _walk(value, sub, in_op=inner, layer=False, chain=False)
+            _walk(value, sub, out, in_op=inner, layer=False, chain=False)
         elif isinstance(cfg, list):
-            yield from _layers(cfg, sub, inner)
+            _layers(cfg, sub, inner, out)
         else:
             for k, v in cfg.items():
                 if k == "layers" and v is layers and isinstance(v, list):
-                    yield from _layers(v, sub, inner)
+                    _layers(v, sub, inner, out)
                 else:
-                    yield from _walk(v, sub, in_op=inner, layer=False, chain=False)
+                    _walk(v, sub, out, in_op=inner, layer=False, chain=False)
 
 
 #: Top-level keys of a saved model config that hold training state, not layers
@@ -100,9 +106,9 @@ def _walk(
 _TRAINING_KEYS = frozenset({"compile_config"})
 
 
-def _layers(items: list[Any], model: str, in_op: bool) -> Iterator[ConfigEntry]:
+def _layers(items: list[Any], model: str, in_op: bool, out: list[ConfigEntry]) -> None:
     for item in items:
-        yield from _walk(item, model, in_op=in_op, layer=isinstance(item, Mapping), chain=True)
+        _walk(item, model, out, in_op=in_op, layer=isinstance(item, Mapping), chain=True)
 
 
 _NON_LAYER = frozenset(
