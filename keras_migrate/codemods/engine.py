@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from keras_migrate.codemods.codegen import code_for_node
 from keras_migrate.codemods.dispatcher import COMMENT_PREFIX, Dispatcher, Hook
 from keras_migrate.codemods.facts import Facts, analyze, child_bodies
 from keras_migrate.codemods.names import RenameTable
@@ -277,7 +278,7 @@ class Engine:
             code = ""
         else:
             nodes = new_stmt.nodes if isinstance(new_stmt, cst.FlattenSentinel) else [new_stmt]
-            code = "".join(module.code_for_node(node) for node in nodes)
+            code = "".join(code_for_node(module, node) for node in nodes)
             if segment.indent:  # drop the `if 1:` wrapper line
                 code = code[len(_WRAP) + len(newline) :]
             if not source.endswith(("\n", "\r")) and code.endswith(newline):
