@@ -202,10 +202,37 @@ def names_used(tree: ast.Module, text: str, words: Iterable[str]) -> set[str]:
     for stmt in mentioning(tree, text, wanted):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             continue
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and node.id in wanted:
-                found.add(node.id)
+        stack: list[ast.AST] = [stmt]
+        while stack:
+            node = stack.pop()
+            if node.__class__ is ast.Name:
+                if node.id in wanted:  # type: ignore[attr-defined]
+                    found.add(node.id)  # type: ignore[attr-defined]
+                continue
+            _push_children(node, stack)
     return found
+
+
+#: per ``ast`` class, the fields that can hold nodes (``ctx`` markers excluded)
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _push_children(node: ast.AST, stack: list[ast.AST]) -> None:
+    """``stack.extend(ast.iter_child_nodes(node))`` without the generator and without the
+    ``Load``/``Store`` markers: the post-check walks every statement that mentions a
+    Keras or TF name, and ``iter_child_nodes`` was most of its cost."""
+    cls = node.__class__
+    fields = _NODE_FIELDS.get(cls)
+    if fields is None:
+        fields = _NODE_FIELDS[cls] = tuple(f for f in cls._fields if f != "ctx")
+    for name in fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            for item in value:  # type: ignore[union-attr]
+                if isinstance(item, ast.AST):
+                    stack.append(item)
+        elif isinstance(value, ast.AST):
+            stack.append(value)
 
 
 def _chain_list(tree: ast.Module, text: str, roots: Iterable[str]) -> list[tuple[int, str]]:
@@ -218,12 +245,12 @@ def _chain_list(tree: ast.Module, text: str, roots: Iterable[str]) -> list[tuple
         stack: list[ast.AST] = [stmt]
         while stack:
             node = stack.pop()
-            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-                name = dotted_of(node)
+            if node.__class__ is ast.Attribute and node.ctx.__class__ is ast.Load:  # type: ignore[attr-defined]
+                name = dotted_of(node)  # type: ignore[arg-type]
                 if name is not None:
-                    chains.append((node.lineno, name))
+                    chains.append((node.lineno, name))  # type: ignore[attr-defined]
                     continue
-            stack.extend(ast.iter_child_nodes(node))
+            _push_children(node, stack)
     return chains
 
 

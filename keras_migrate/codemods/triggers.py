@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["AnyOf", "ChainTrigger", "Searchable", "Trigger", "WordTrigger", "symbol_triggers"]
 
 _DOT = re.compile(r"\s*\.\s*")
+#: a numbered or named back-reference or a global flag: such a regex is searched alone
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=|\(\?[aiLmsux]+\)")
 
 
 class Searchable(Protocol):
@@ -81,8 +83,29 @@ class AnyOf:
     __slots__ = ("triggers",)
 
     def __init__(self, triggers: Sequence[Trigger]) -> None:
-        unique = list(dict.fromkeys(triggers))
-        self.triggers: list[Searchable] = [pattern(t) if isinstance(t, str) else t for t in unique]
+        # ``any`` of the triggers, so triggers of one kind can be merged: one chain
+        # pattern per alias, one word alternation, one regex alternation (every locator
+        # call searches each statement with all of them)
+        chains: dict[str, set[str]] = {}
+        words: set[str] = set()
+        regexes: list[str] = []
+        for t in dict.fromkeys(triggers):
+            if isinstance(t, ChainTrigger):
+                chains.setdefault(t.alias, set()).update(t.rests)
+            elif isinstance(t, WordTrigger):
+                words.update(t.words)
+            else:
+                regexes.append(t)
+        self.triggers: list[Searchable] = []
+        if regexes:
+            separate = [r for r in regexes if _BACKREF.search(r)]  # numbering must stay
+            joined = [r for r in regexes if not _BACKREF.search(r)]
+            if joined:
+                self.triggers.append(pattern("|".join(f"(?:{r})" for r in joined)))
+            self.triggers.extend(pattern(r) for r in separate)
+        if words:
+            self.triggers.append(WordTrigger(frozenset(words)))
+        self.triggers.extend(ChainTrigger(a, frozenset(r)) for a, r in chains.items())
 
     def search(self, text: str) -> bool:
         return any(t.search(text) for t in self.triggers)
