@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import libcst as cst
 
@@ -310,8 +311,15 @@ class Engine:
         """Edits on the rewritten text: unused Keras/TF imports out, needed imports in."""
         edits: list[list[_Edit]] = [[] for _ in texts]
         tables = [LineTable(t) for t in texts]
-        before = _word_counts("".join(_strip_imports(t) for t in old_texts))
-        after = _word_counts("".join(_strip_imports(t) for t in texts))
+        related = frozenset(
+            name
+            for tree in trees
+            for stmt in tree.body
+            if isinstance(stmt, (ast.Import, ast.ImportFrom))
+            for name in _related_names(stmt)
+        )
+        before = _word_counts("".join(_strip_imports(t) for t in old_texts), related)
+        after = _word_counts("".join(_strip_imports(t) for t in texts), related)
         # only names that lost occurrences can have become unused; an ast check then
         # tells real uses from mentions in strings and comments
         candidates: set[str] = set()
@@ -634,9 +642,22 @@ def _unused(
 _WORD = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
-def _word_counts(text: str) -> Counter[str]:
-    """How often each identifier appears (not as an attribute name) in ``text``."""
-    return Counter(_WORD.findall(text))
+def _word_counts(text: str, names: frozenset[str]) -> Counter[str]:
+    """How often each of ``names`` appears as an identifier (not as an attribute name) in
+    ``text``: the ``_WORD`` tokens equal to one of them, found without tokenising the
+    whole text."""
+    if not names:
+        return Counter()
+    return Counter(_words_pattern(names).findall(text))
+
+
+@lru_cache(maxsize=256)
+def _words_pattern(names: frozenset[str]) -> re.Pattern[str]:
+    # a name not starting with an ASCII letter or underscore is never a _WORD token
+    wanted = sorted(n for n in names if _WORD.fullmatch(n))
+    if not wanted:
+        return re.compile(r"(?!)")
+    return re.compile(rf"(?<![\w.])(?:{'|'.join(map(re.escape, wanted))})(?!\w)")
 
 
 def _import_position(
