@@ -19,7 +19,7 @@ from typing import Any
 
 import libcst as cst
 
-__all__ = ["FAST_PATH_ENV", "child_fields", "code_for_node", "fast_path_enabled"]
+__all__ = ["FAST_PATH_ENV", "child_fields", "code_for_node", "code_of", "fast_path_enabled"]
 
 _NULL = nullcontext()
 
@@ -109,3 +109,11 @@ def child_fields(cls: type) -> tuple[str, ...]:
             if f.name not in _INERT_FIELDS and not f.name.startswith("whitespace")
         )
     return fields
+
+
+_EMPTY = cst.Module([])
+
+
+def code_of(node: cst.CSTNode) -> str:
+    """``cst.Module([]).code_for_node(node)`` (default indentation and newline), faster."""
+    return code_for_node(_EMPTY, node)

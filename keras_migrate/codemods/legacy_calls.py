@@ -20,7 +20,7 @@ from typing import Any
 import libcst as cst
 
 from keras_migrate.codemods.callargs import has_star_args, literal_number
-from keras_migrate.codemods.codegen import child_fields, fast_path_enabled
+from keras_migrate.codemods.codegen import child_fields, code_of, fast_path_enabled
 from keras_migrate.codemods.rule import RuleContext, dotted
 from keras_migrate.ir.ops.legacy.records import CONDITION_KINDS, Case, Condition, LegacyOp
 from keras_migrate.ir.ops.legacy.template import (
@@ -92,7 +92,7 @@ def _literal(node: cst.BaseExpression) -> object:
     if isinstance(node, cst.Name):
         return _NAMED.get(node.value, _NOT_LITERAL)
     try:
-        value = ast.literal_eval(cst.Module([]).code_for_node(node).strip())
+        value = ast.literal_eval(code_of(node).strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return _NOT_LITERAL
 
@@ -169,7 +169,7 @@ def choose_case(
 def _as_ast(node: cst.BaseExpression) -> ast.expr | None:
     """The stdlib ``ast`` form of an (original) argument expression."""
     try:
-        return ast.parse(f"({cst.Module([]).code_for_node(node)})", mode="eval").body
+        return ast.parse(f"({code_of(node)})", mode="eval").body
     except SyntaxError:  # pragma: no cover - libcst parsed it
         return None
 
@@ -379,7 +379,7 @@ def rewrite_legacy_call(
     if template_roots(case.template):
         ctx.needs.add("keras")
     head = dotted(new.func) if isinstance(new, cst.Call) else None  # no code generation
-    ctx.change(f"{label} -> {head if head is not None else cst.Module([]).code_for_node(new).split('(')[0]}")
+    ctx.change(f"{label} -> {head if head is not None else code_of(new).split('(')[0]}")
     if updated.lpar:
         new = new.with_changes(lpar=updated.lpar, rpar=updated.rpar)
     return new
