@@ -24,14 +24,12 @@ __all__ = ["FAST_PATH_ENV", "child_fields", "code_for_node", "code_of", "fast_pa
 _NULL = nullcontext()
 
 try:  # libcst keeps CodegenState in a private module; fall back when it moves
-    from libcst._nodes.internal import CodegenState as _Base
+    from libcst._nodes.internal import CodegenState
 except ImportError:  # pragma: no cover - depends on the libcst release
-    _Base = None
+    _QUIET: type | None = None
+else:
 
-
-if _Base is not None:
-
-    class _QuietState(_Base):  # type: ignore[misc, valid-type]
+    class _QuietState(CodegenState):
         """A ``CodegenState`` that records no positions (libcst's default records none
         either, but pays for a fresh generator-based context manager per node)."""
 
@@ -40,12 +38,14 @@ if _Base is not None:
         def record_syntactic_position(self, node: Any, **_: Any) -> Any:
             return _NULL
 
+    _QUIET = _QuietState
+
 
 def code_for_node(module: cst.Module, node: cst.CSTNode) -> str:
     """``module.code_for_node(node)``, faster."""
-    if _Base is None or not fast_path_enabled():  # pragma: no cover - depends on the libcst release
+    if _QUIET is None or not fast_path_enabled():
         return module.code_for_node(node)
-    state = _QuietState(default_indent=module.default_indent, default_newline=module.default_newline)
+    state = _QUIET(default_indent=module.default_indent, default_newline=module.default_newline)
     node._codegen(state)
     return "".join(state.tokens)
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import libcst as cst
 
-from keras_migrate.codemods.codegen import code_for_node
+from keras_migrate.codemods.codegen import code_for_node, fast_path_enabled
 from keras_migrate.codemods.dispatcher import COMMENT_PREFIX, Dispatcher, Hook
 from keras_migrate.codemods.facts import Facts, analyze, child_bodies
 from keras_migrate.codemods.names import RenameTable
@@ -646,6 +646,8 @@ def _word_counts(text: str, names: frozenset[str]) -> Counter[str]:
     """How often each of ``names`` appears as an identifier (not as an attribute name) in
     ``text``: the ``_WORD`` tokens equal to one of them, found without tokenising the
     whole text."""
+    if not fast_path_enabled():  # the reference path: count every identifier
+        return Counter(_WORD.findall(text))
     if not names:
         return Counter()
     return Counter(_words_pattern(names).findall(text))

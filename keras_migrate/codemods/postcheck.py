@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from keras_migrate.codemods.codegen import fast_path_enabled
 from keras_migrate.codemods.facts import dotted_of, iter_statements
 from keras_migrate.codemods.records import Finding, Location
 
@@ -202,19 +203,25 @@ def names_used(tree: ast.Module, text: str, words: Iterable[str]) -> set[str]:
     for stmt in mentioning(tree, text, wanted):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             continue
+        push = _push_children if fast_path_enabled() else _push_children_reference
         stack: list[ast.AST] = [stmt]
         while stack:
             node = stack.pop()
             if node.__class__ is ast.Name:
-                if node.id in wanted:  # type: ignore[attr-defined]
-                    found.add(node.id)  # type: ignore[attr-defined]
+                if node.id in wanted:
+                    found.add(node.id)
                 continue
-            _push_children(node, stack)
+            push(node, stack)
     return found
 
 
 #: per ``ast`` class, the fields that can hold nodes (``ctx`` markers excluded)
 _NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _push_children_reference(node: ast.AST, stack: list[ast.AST]) -> None:
+    """The reference path of :func:`_push_children` (``KERAS_MIGRATE_FAST_PATH=0``)."""
+    stack.extend(ast.iter_child_nodes(node))
 
 
 def _push_children(node: ast.AST, stack: list[ast.AST]) -> None:
@@ -228,7 +235,7 @@ def _push_children(node: ast.AST, stack: list[ast.AST]) -> None:
     for name in fields:
         value = getattr(node, name, None)
         if value.__class__ is list:
-            for item in value:  # type: ignore[union-attr]
+            for item in value:
                 if isinstance(item, ast.AST):
                     stack.append(item)
         elif isinstance(value, ast.AST):
@@ -241,16 +248,17 @@ def _chain_list(tree: ast.Module, text: str, roots: Iterable[str]) -> list[tuple
     prefix of ``a.b.c`` is that of ``a.b`` too; TF uses keep the longest chain), so the
     walk does not descend into a chain it has read."""
     chains: list[tuple[int, str]] = []
+    push = _push_children if fast_path_enabled() else _push_children_reference
     for stmt in mentioning(tree, text, roots):
         stack: list[ast.AST] = [stmt]
         while stack:
             node = stack.pop()
-            if node.__class__ is ast.Attribute and node.ctx.__class__ is ast.Load:  # type: ignore[attr-defined]
-                name = dotted_of(node)  # type: ignore[arg-type]
+            if node.__class__ is ast.Attribute and node.ctx.__class__ is ast.Load:
+                name = dotted_of(node)
                 if name is not None:
-                    chains.append((node.lineno, name))  # type: ignore[attr-defined]
+                    chains.append((node.lineno, name))
                     continue
-            _push_children(node, stack)
+            push(node, stack)
     return chains
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
+from keras_migrate.codemods.codegen import fast_path_enabled
+
 if TYPE_CHECKING:
     from keras_migrate.codemods.facts import Facts
 
@@ -82,10 +84,15 @@ class AnyOf:
 
     __slots__ = ("triggers",)
 
+    triggers: list[Searchable]
+
     def __init__(self, triggers: Sequence[Trigger]) -> None:
         # ``any`` of the triggers, so triggers of one kind can be merged: one chain
         # pattern per alias, one word alternation, one regex alternation (every locator
         # call searches each statement with all of them)
+        if not fast_path_enabled():  # the reference path: each trigger searched alone
+            self.triggers = [pattern(t) if isinstance(t, str) else t for t in dict.fromkeys(triggers)]
+            return
         chains: dict[str, set[str]] = {}
         words: set[str] = set()
         regexes: list[str] = []
@@ -96,7 +103,7 @@ class AnyOf:
                 words.update(t.words)
             else:
                 regexes.append(t)
-        self.triggers: list[Searchable] = []
+        self.triggers = []
         if regexes:
             separate = [r for r in regexes if _BACKREF.search(r)]  # numbering must stay
             joined = [r for r in regexes if not _BACKREF.search(r)]
