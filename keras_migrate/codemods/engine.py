@@ -520,8 +520,11 @@ def _rebase(
 ) -> list[tuple[int, Finding]]:
     """Move findings from pre-tidy line numbers to the final text's; drop stale ones."""
     out = []
+    tables: dict[int, LineTable] = {}
     for chunk, finding in findings:
-        table = LineTable(texts[chunk])
+        table = tables.get(chunk)
+        if table is None:
+            table = tables[chunk] = LineTable(texts[chunk])
         line = finding.location.line
         offset = table.line_start(line)
         shift = 0

@@ -272,11 +272,15 @@ def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Findi
     index = keras_index() if check_names else None
     if not tf_aliases and not (index and keras_aliases):
         return []
-    lines = text.splitlines()
-    starts = _statement_starts(tree)
+    # only needed for findings, which most statements have none of
+    lines: list[str] = []
+    starts: dict[int, int] | None = None
     found: dict[tuple[str, int, str], Finding] = {}
 
     def add(kind: str, line: int, name: str) -> None:
+        nonlocal lines, starts
+        if starts is None:
+            lines, starts = text.splitlines(), _statement_starts(tree)
         covered = _covered(lines, starts.get(line, line))
         found.setdefault((kind, line, name), Finding(kind, Location("", line), name, covered))
 
