@@ -74,3 +74,27 @@ def test_fast_path_changes_no_output(tmp_path: Path, monkeypatch: pytest.MonkeyP
     # the comparison is only worth something if it covered real rewrites
     assert compared > 200
     assert changed > 150
+
+
+@pytest.mark.parametrize(
+    ("code", "needs_libcst"),
+    [
+        ("self.w = self.add_weight(name='w', shape=(3,))\n", False),
+        ("self.w = self.add_weight(\n    name = 'w', shape=(3,))\n", False),
+        ("self.w = self.add_weight()\n", False),
+        ("self.w = self.add_weight((3, 4), 'zeros')\n", True),
+        ("self.w = self.add_weight('w', (3, 4))\n", True),
+        ("self.w = self.add_weight(\n    shape, init)\n", True),
+        ("self.w = self.add_weight(n == 1)\n", True),
+        ("self.w = self.add_weight(  # a comment first\n    name='w')\n", True),
+        ("self.w = self.add_weight(*args)\n", True),
+    ],
+)
+def test_add_weight_reaches_libcst_only_with_a_positional_argument(code: str, needs_libcst: bool) -> None:
+    """The layers rule rewrites only positional ``add_weight`` arguments, so keyword-only
+    calls are not candidates (they were a tenth of the corpus's libcst input)."""
+    from keras_migrate.codemods.rules.layers import Layers
+    from keras_migrate.codemods.triggers import AnyOf
+
+    token = next(t for t in Layers.tokens if "add_weight" in t)
+    assert bool(AnyOf([token]).search(code)) is needs_libcst
