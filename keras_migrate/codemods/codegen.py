@@ -5,9 +5,10 @@
 every expression and statement it prints, which makes up about a third of the cost of
 printing a statement. :func:`code_for_node` prints with a state whose
 ``record_syntactic_position`` returns one shared no-op context manager: the same tokens in
-the same order, so the same text (tests/codemods/test_engine.py checks it against
-``code_for_node`` on every statement of the corpus). If a libcst release moves the class,
-libcst's own printer is used.
+the same order, so the same text (tests/codemods/test_fast_path.py checks it against
+``code_for_node`` on every statement of the corpus and the example scripts). If a libcst
+release moves the class, or a probe module does not print back to itself, libcst's own
+printer is used.
 """
 
 from __future__ import annotations
@@ -41,13 +42,37 @@ else:
     _QUIET = _QuietState
 
 
-def code_for_node(module: cst.Module, node: cst.CSTNode) -> str:
-    """``module.code_for_node(node)``, faster."""
-    if _QUIET is None or not fast_path_enabled():
-        return module.code_for_node(node)
+#: printed once with both printers before the quiet one is trusted (another libcst release
+#: could change what ``CodegenState`` needs)
+_PROBE = "@d\nclass A(B, metaclass=M):\n    def f(self, x=(1, 2), *a, **k):\n        return [y async for y in x if not y] or {**k}\n"
+_trusted: bool | None = None
+
+
+def _trust() -> bool:
+    global _trusted
+    if _trusted is None:
+        _trusted = False
+        if _QUIET is not None:
+            try:
+                probe = cst.parse_module(_PROBE)
+                _trusted = _quiet(probe, probe) == probe.code
+            except Exception:  # any failure means: use libcst's printer
+                _trusted = False
+    return _trusted
+
+
+def _quiet(module: cst.Module, node: cst.CSTNode) -> str:
+    assert _QUIET is not None
     state = _QUIET(default_indent=module.default_indent, default_newline=module.default_newline)
     node._codegen(state)
     return "".join(state.tokens)
+
+
+def code_for_node(module: cst.Module, node: cst.CSTNode) -> str:
+    """``module.code_for_node(node)``, faster."""
+    if not fast_path_enabled() or not _trust():
+        return module.code_for_node(node)
+    return _quiet(module, node)
 
 
 #: Set to ``0`` to take the reference path everywhere (libcst's own printer and visitor,

@@ -98,3 +98,25 @@ def test_add_weight_reaches_libcst_only_with_a_positional_argument(code: str, ne
 
     token = next(t for t in Layers.tokens if "add_weight" in t)
     assert bool(AnyOf([token]).search(code)) is needs_libcst
+
+
+def test_quiet_printer_prints_what_libcst_prints() -> None:
+    """Every statement (and every file) of the corpus and the example scripts, printed by
+    :func:`code_for_node` and by libcst's own ``Module.code_for_node``."""
+    import libcst as cst
+
+    from keras_migrate.codemods.codegen import code_for_node
+
+    printed = 0
+    for path in [*_tree_files(CORPUS), *_tree_files(EXAMPLES)]:
+        if not path.endswith(".py"):
+            continue
+        try:
+            module = cst.parse_module(Path(path).read_text(encoding="utf-8"))
+        except cst.ParserSyntaxError:  # the Python 2 example
+            continue
+        assert code_for_node(module, module) == module.code
+        for stmt in module.body:
+            assert code_for_node(module, stmt) == module.code_for_node(stmt)
+            printed += 1
+    assert printed > 400
