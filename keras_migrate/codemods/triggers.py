@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["AnyOf", "ChainTrigger", "Searchable", "Trigger", "WordTrigger", "symbol_triggers"]
 
 _DOT = re.compile(r"\s*\.\s*")
-#: a numbered or named back-reference or a global flag: such a regex is searched alone
-_BACKREF = re.compile(r"\\[1-9]|\(\?P=|\(\?[aiLmsux]+\)")
+#: a back-reference, a named group or a global flag: joined with others it would break (group
+#: numbers shift, names collide, flags must lead), so such a regex is searched alone
+_BACKREF = re.compile(r"\\[1-9]|\(\?P[=<]|\(\?[aiLmsux]+\)")
 
 
 class Searchable(Protocol):

@@ -120,3 +120,23 @@ def test_quiet_printer_prints_what_libcst_prints() -> None:
             assert code_for_node(module, stmt) == module.code_for_node(stmt)
             printed += 1
     assert printed > 400
+
+
+@pytest.mark.parametrize(
+    ("triggers", "text", "hit"),
+    [
+        ((r"\bfoo\b", r"bar\s*\("), "x = bar (1)\n", True),
+        ((r"(?P<a>x)y", r"(?P<a>z)w"), "zw\n", True),  # same group name twice: kept apart
+        ((r"(a)\1", r"(b)\1"), "bb\n", True),  # back-references keep their numbers
+        ((r"(?s)foo.bar", r"\bbaz\b"), "foo\nbar", True),  # a global flag stays first
+        ((r"\bfoo\b", r"(?P<a>x)y"), "nothing here\n", False),
+    ],
+)
+def test_merged_triggers_search_like_each_alone(
+    triggers: tuple[str, ...], text: str, hit: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keras_migrate.codemods.triggers import AnyOf
+
+    assert AnyOf(triggers).search(text) is hit
+    monkeypatch.setenv(FAST_PATH_ENV, "0")
+    assert AnyOf(triggers).search(text) is hit
