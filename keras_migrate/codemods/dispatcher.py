@@ -12,12 +12,12 @@ costs more than parsing. Whitespace and punctuation fields are never entered.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import libcst as cst
 
+from keras_migrate.codemods.codegen import child_fields
 from keras_migrate.codemods.references import ImportPlan, rename_reference, rewrite_imports
 from keras_migrate.codemods.rule import RuleContext, dotted
 from keras_migrate.codemods.segments import KERAS_METHODS, Frame
@@ -28,39 +28,6 @@ COMMENT_PREFIX = "# keras-migrate: "
 __all__ = ["COMMENT_PREFIX", "Dispatcher", "Hook"]
 
 Hook = Callable[[RuleContext, Any, Any], Any]
-
-#: Fields that only hold whitespace, punctuation or comments: never walked.
-_INERT_FIELDS = frozenset(
-    {
-        "lpar",
-        "rpar",
-        "comma",
-        "semicolon",
-        "newline",
-        "leading_lines",
-        "trailing_whitespace",
-        "header",
-        "footer",
-        "equal",
-        "dot",
-        "colon",
-        "lbracket",
-        "rbracket",
-        "lbrace",
-        "rbrace",
-        "lines_after_decorators",
-        "indent",
-        "star",
-        "operator",
-        "asynchronous",
-        "default_indent",
-        "default_newline",
-        "encoding",
-        "has_trailing_newline",
-        "first_line",
-    }
-)
-
 
 #: keras.backend functions that write to a variable argument (everything else only reads)
 _BACKEND_WRITERS = frozenset(
@@ -80,21 +47,6 @@ def _last_name(func: cst.BaseExpression) -> str | None:
     if isinstance(func, cst.Attribute):
         return func.attr.value
     return func.value if isinstance(func, cst.Name) else None
-
-
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(cls: type) -> tuple[str, ...]:
-    """Fields of a node class that can hold nodes a rule cares about (cached per class)."""
-    fields = _CHILD_FIELDS.get(cls)
-    if fields is None:
-        fields = _CHILD_FIELDS[cls] = tuple(
-            f.name
-            for f in dataclasses.fields(cls)
-            if f.name not in _INERT_FIELDS and not f.name.startswith("whitespace")
-        )
-    return fields
 
 
 #: Per node class: (visit hook, leave hook, child fields), looked up once per process.
@@ -125,7 +77,7 @@ _LEAVES = frozenset(
 def _plan(dispatcher: type, kind: type) -> tuple[Any, Any, tuple[str, ...]]:
     pre = getattr(dispatcher, "visit_" + kind.__name__, None)
     post = getattr(dispatcher, "leave_" + kind.__name__, None)
-    fields = () if kind in _LEAVES else _child_fields(kind)
+    fields = () if kind in _LEAVES else child_fields(kind)
     return pre, post, fields
 
 

@@ -15,9 +15,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import libcst as cst
 
+from keras_migrate.codemods.codegen import code_for_node, fast_path_enabled
 from keras_migrate.codemods.dispatcher import COMMENT_PREFIX, Dispatcher, Hook
 from keras_migrate.codemods.facts import Facts, analyze, child_bodies
 from keras_migrate.codemods.names import RenameTable
@@ -277,7 +279,7 @@ class Engine:
             code = ""
         else:
             nodes = new_stmt.nodes if isinstance(new_stmt, cst.FlattenSentinel) else [new_stmt]
-            code = "".join(module.code_for_node(node) for node in nodes)
+            code = "".join(code_for_node(module, node) for node in nodes)
             if segment.indent:  # drop the `if 1:` wrapper line
                 code = code[len(_WRAP) + len(newline) :]
             if not source.endswith(("\n", "\r")) and code.endswith(newline):
@@ -309,8 +311,15 @@ class Engine:
         """Edits on the rewritten text: unused Keras/TF imports out, needed imports in."""
         edits: list[list[_Edit]] = [[] for _ in texts]
         tables = [LineTable(t) for t in texts]
-        before = _word_counts("".join(_strip_imports(t) for t in old_texts))
-        after = _word_counts("".join(_strip_imports(t) for t in texts))
+        related = frozenset(
+            name
+            for tree in trees
+            for stmt in tree.body
+            if isinstance(stmt, (ast.Import, ast.ImportFrom))
+            for name in _related_names(stmt)
+        )
+        before = _word_counts("".join(_strip_imports(t) for t in old_texts), related)
+        after = _word_counts("".join(_strip_imports(t) for t in texts), related)
         # only names that lost occurrences can have become unused; an ast check then
         # tells real uses from mentions in strings and comments
         candidates: set[str] = set()
@@ -511,8 +520,11 @@ def _rebase(
 ) -> list[tuple[int, Finding]]:
     """Move findings from pre-tidy line numbers to the final text's; drop stale ones."""
     out = []
+    tables: dict[int, LineTable] = {}
     for chunk, finding in findings:
-        table = LineTable(texts[chunk])
+        table = tables.get(chunk)
+        if table is None:
+            table = tables[chunk] = LineTable(texts[chunk])
         line = finding.location.line
         offset = table.line_start(line)
         shift = 0
@@ -633,9 +645,24 @@ def _unused(
 _WORD = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
-def _word_counts(text: str) -> Counter[str]:
-    """How often each identifier appears (not as an attribute name) in ``text``."""
-    return Counter(_WORD.findall(text))
+def _word_counts(text: str, names: frozenset[str]) -> Counter[str]:
+    """How often each of ``names`` appears as an identifier (not as an attribute name) in
+    ``text``: the ``_WORD`` tokens equal to one of them, found without tokenising the
+    whole text."""
+    if not fast_path_enabled():  # the reference path: count every identifier
+        return Counter(_WORD.findall(text))
+    if not names:
+        return Counter()
+    return Counter(_words_pattern(names).findall(text))
+
+
+@lru_cache(maxsize=256)
+def _words_pattern(names: frozenset[str]) -> re.Pattern[str]:
+    # a name not starting with an ASCII letter or underscore is never a _WORD token
+    wanted = sorted(n for n in names if _WORD.fullmatch(n))
+    if not wanted:
+        return re.compile(r"(?!)")
+    return re.compile(rf"(?<![\w.])(?:{'|'.join(map(re.escape, wanted))})(?!\w)")
 
 
 def _import_position(

@@ -15,10 +15,12 @@ from __future__ import annotations
 import ast
 import functools
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import libcst as cst
 
 from keras_migrate.codemods.callargs import has_star_args, literal_number
+from keras_migrate.codemods.codegen import child_fields, code_of, fast_path_enabled
 from keras_migrate.codemods.rule import RuleContext, dotted
 from keras_migrate.ir.ops.legacy.records import CONDITION_KINDS, Case, Condition, LegacyOp
 from keras_migrate.ir.ops.legacy.template import (
@@ -90,7 +92,7 @@ def _literal(node: cst.BaseExpression) -> object:
     if isinstance(node, cst.Name):
         return _NAMED.get(node.value, _NOT_LITERAL)
     try:
-        value = ast.literal_eval(cst.Module([]).code_for_node(node).strip())
+        value = ast.literal_eval(code_of(node).strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return _NOT_LITERAL
 
@@ -167,7 +169,7 @@ def choose_case(
 def _as_ast(node: cst.BaseExpression) -> ast.expr | None:
     """The stdlib ``ast`` form of an (original) argument expression."""
     try:
-        return ast.parse(f"({cst.Module([]).code_for_node(node)})", mode="eval").body
+        return ast.parse(f"({code_of(node)})", mode="eval").body
     except SyntaxError:  # pragma: no cover - libcst parsed it
         return None
 
@@ -302,10 +304,47 @@ class _Render(cst.CSTTransformer):
         return updated
 
 
+def _walk(render: _Render, node: Any) -> Any:
+    """``node.visit(render)`` without libcst's visitor machinery: the same hooks in the
+    same order, but only the nodes on the path to a change are rebuilt and whitespace or
+    punctuation fields are never entered (a template is a few dozen nodes, and
+    ``CSTTransformer`` rebuilds and re-validates every one of them)."""
+    kind = type(node)
+    plan = _HOOKS.get(kind)
+    if plan is None:
+        plan = _HOOKS[kind] = (
+            getattr(_Render, "visit_" + kind.__name__, None),
+            getattr(_Render, "leave_" + kind.__name__, None),
+            child_fields(kind),
+        )
+    pre, post, fields = plan
+    updated = node
+    if pre is None or pre(render, node) is not False:
+        changes: dict[str, Any] = {}
+        for name in fields:
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                new = _walk(render, value)
+                if new is not value:
+                    changes[name] = new
+            elif value.__class__ in (list, tuple) and value:
+                items = [_walk(render, v) if isinstance(v, cst.CSTNode) else v for v in value]
+                if any(a is not b for a, b in zip(items, value, strict=True)):
+                    changes[name] = items
+        if changes:
+            updated = node.with_changes(**changes)
+    return post(render, node, updated) if post is not None else updated
+
+
+#: per node class: the _Render visit and leave hooks and the fields to enter
+_HOOKS: dict[type, tuple[Any, Any, tuple[str, ...]]] = {}
+
+
 def render_case(op: LegacyOp, case: Case, bound: Mapping[str, cst.BaseExpression]) -> cst.BaseExpression:
     """``case``'s template with the call's arguments in place (see the module docstring)."""
-    rendered = _parsed(case.template).visit(_Render(op, case, bound))
-    return _expression(rendered)
+    if not fast_path_enabled():
+        return _expression(_parsed(case.template).visit(_Render(op, case, bound)))
+    return _expression(_walk(_Render(op, case, bound), _parsed(case.template)))
 
 
 def rewrite_legacy_call(
@@ -340,7 +379,7 @@ def rewrite_legacy_call(
     if template_roots(case.template):
         ctx.needs.add("keras")
     head = dotted(new.func) if isinstance(new, cst.Call) else None  # no code generation
-    ctx.change(f"{label} -> {head if head is not None else cst.Module([]).code_for_node(new).split('(')[0]}")
+    ctx.change(f"{label} -> {head if head is not None else code_of(new).split('(')[0]}")
     if updated.lpar:
         new = new.with_changes(lpar=updated.lpar, rpar=updated.rpar)
     return new

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from keras_migrate.codemods.codegen import fast_path_enabled
 from keras_migrate.codemods.facts import dotted_of, iter_statements
 from keras_migrate.codemods.records import Finding, Location
 
@@ -202,10 +203,43 @@ def names_used(tree: ast.Module, text: str, words: Iterable[str]) -> set[str]:
     for stmt in mentioning(tree, text, wanted):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             continue
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and node.id in wanted:
-                found.add(node.id)
+        push = _push_children if fast_path_enabled() else _push_children_reference
+        stack: list[ast.AST] = [stmt]
+        while stack:
+            node = stack.pop()
+            if node.__class__ is ast.Name:
+                if node.id in wanted:
+                    found.add(node.id)
+                continue
+            push(node, stack)
     return found
+
+
+#: per ``ast`` class, the fields that can hold nodes (``ctx`` markers excluded)
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _push_children_reference(node: ast.AST, stack: list[ast.AST]) -> None:
+    """The reference path of :func:`_push_children` (``KERAS_MIGRATE_FAST_PATH=0``)."""
+    stack.extend(ast.iter_child_nodes(node))
+
+
+def _push_children(node: ast.AST, stack: list[ast.AST]) -> None:
+    """``stack.extend(ast.iter_child_nodes(node))`` without the generator and without the
+    ``Load``/``Store`` markers: the post-check walks every statement that mentions a
+    Keras or TF name, and ``iter_child_nodes`` was most of its cost."""
+    cls = node.__class__
+    fields = _NODE_FIELDS.get(cls)
+    if fields is None:
+        fields = _NODE_FIELDS[cls] = tuple(f for f in cls._fields if f != "ctx")
+    for name in fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            for item in value:
+                if isinstance(item, ast.AST):
+                    stack.append(item)
+        elif isinstance(value, ast.AST):
+            stack.append(value)
 
 
 def _chain_list(tree: ast.Module, text: str, roots: Iterable[str]) -> list[tuple[int, str]]:
@@ -214,16 +248,17 @@ def _chain_list(tree: ast.Module, text: str, roots: Iterable[str]) -> list[tuple
     prefix of ``a.b.c`` is that of ``a.b`` too; TF uses keep the longest chain), so the
     walk does not descend into a chain it has read."""
     chains: list[tuple[int, str]] = []
+    push = _push_children if fast_path_enabled() else _push_children_reference
     for stmt in mentioning(tree, text, roots):
         stack: list[ast.AST] = [stmt]
         while stack:
             node = stack.pop()
-            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            if node.__class__ is ast.Attribute and node.ctx.__class__ is ast.Load:
                 name = dotted_of(node)
                 if name is not None:
                     chains.append((node.lineno, name))
                     continue
-            stack.extend(ast.iter_child_nodes(node))
+            push(node, stack)
     return chains
 
 
@@ -237,11 +272,15 @@ def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Findi
     index = keras_index() if check_names else None
     if not tf_aliases and not (index and keras_aliases):
         return []
-    lines = text.splitlines()
-    starts = _statement_starts(tree)
+    # only needed for findings, which most statements have none of
+    lines: list[str] = []
+    starts: dict[int, int] | None = None
     found: dict[tuple[str, int, str], Finding] = {}
 
     def add(kind: str, line: int, name: str) -> None:
+        nonlocal lines, starts
+        if starts is None:
+            lines, starts = text.splitlines(), _statement_starts(tree)
         covered = _covered(lines, starts.get(line, line))
         found.setdefault((kind, line, name), Finding(kind, Location("", line), name, covered))
 

@@ -106,9 +106,10 @@ class RuleContext:
     def dotted(self, node: cst.BaseExpression) -> str | None:
         """:func:`dotted`, memoised per node: every rule asks about the same callees."""
         key = id(node)
-        if key in self._dotted:
-            return self._dotted[key]
-        name = self._dotted[key] = dotted(node)
+        memo = self._dotted
+        if key in memo:
+            return memo[key]
+        name = memo[key] = dotted(node)
         return name
 
     def names(self, node: cst.BaseExpression) -> tuple[str, ...]:
@@ -143,11 +144,16 @@ class RuleContext:
 
     def matches(self, node: cst.BaseExpression, *candidates: str) -> bool:
         """True when ``node`` denotes one of ``candidates`` (Keras 3 or legacy names)."""
-        if self.dotted(node) is None:
+        name = self.dotted(node)
+        if not name:
             return False
-        return any(n in candidates for n in self.names(node)) or any(
-            n in candidates for n in self.legacy_names(node)
-        )
+        facts = self.facts
+        # plain loops, not any(): this runs for every call, per rule
+        for names in (facts.keras_names(name), facts.legacy_names(name)):
+            for n in names:
+                if n in candidates:
+                    return True
+        return False
 
     @property
     def in_keras_code(self) -> bool:

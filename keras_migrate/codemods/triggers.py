@@ -16,12 +16,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
+from keras_migrate.codemods.codegen import fast_path_enabled
+
 if TYPE_CHECKING:
     from keras_migrate.codemods.facts import Facts
 
 __all__ = ["AnyOf", "ChainTrigger", "Searchable", "Trigger", "WordTrigger", "symbol_triggers"]
 
 _DOT = re.compile(r"\s*\.\s*")
+#: a back-reference, a named group or a global flag: joined with others it would break (group
+#: numbers shift, names collide, flags must lead), so such a regex is searched alone
+_BACKREF = re.compile(r"\\[1-9]|\(\?P[=<]|\(\?[aiLmsux]+\)")
 
 
 class Searchable(Protocol):
@@ -80,9 +85,35 @@ class AnyOf:
 
     __slots__ = ("triggers",)
 
+    triggers: list[Searchable]
+
     def __init__(self, triggers: Sequence[Trigger]) -> None:
-        unique = list(dict.fromkeys(triggers))
-        self.triggers: list[Searchable] = [pattern(t) if isinstance(t, str) else t for t in unique]
+        # ``any`` of the triggers, so triggers of one kind can be merged: one chain
+        # pattern per alias, one word alternation, one regex alternation (every locator
+        # call searches each statement with all of them)
+        if not fast_path_enabled():  # the reference path: each trigger searched alone
+            self.triggers = [pattern(t) if isinstance(t, str) else t for t in dict.fromkeys(triggers)]
+            return
+        chains: dict[str, set[str]] = {}
+        words: set[str] = set()
+        regexes: list[str] = []
+        for t in dict.fromkeys(triggers):
+            if isinstance(t, ChainTrigger):
+                chains.setdefault(t.alias, set()).update(t.rests)
+            elif isinstance(t, WordTrigger):
+                words.update(t.words)
+            else:
+                regexes.append(t)
+        self.triggers = []
+        if regexes:
+            separate = [r for r in regexes if _BACKREF.search(r)]  # numbering must stay
+            joined = [r for r in regexes if not _BACKREF.search(r)]
+            if joined:
+                self.triggers.append(pattern("|".join(f"(?:{r})" for r in joined)))
+            self.triggers.extend(pattern(r) for r in separate)
+        if words:
+            self.triggers.append(WordTrigger(frozenset(words)))
+        self.triggers.extend(ChainTrigger(a, frozenset(r)) for a, r in chains.items())
 
     def search(self, text: str) -> bool:
         return any(t.search(text) for t in self.triggers)

@@ -22,6 +22,7 @@ from typing import ClassVar
 import libcst as cst
 
 from keras_migrate.codemods.callargs import literal_string
+from keras_migrate.codemods.codegen import code_of
 from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.legacy_calls import rewrite_legacy_call
 from keras_migrate.codemods.rule import Rule, RuleContext
@@ -36,7 +37,7 @@ _ORDERING = {"th": "channels_first", "tf": "channels_last"}
 
 
 def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
+    return code_of(node)
 
 
 def _backend_function(ctx: RuleContext, func: cst.BaseExpression) -> str | None:

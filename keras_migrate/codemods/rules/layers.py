@@ -194,7 +194,10 @@ class Layers(Rule):
     renames: ClassVar[RenameTable] = _RENAMES
     tokens: ClassVar[tuple[str, ...]] = (
         kwarg_token("batch_input_shape", "input_length", "input_shape", "input_dim"),
-        r"\b(?:add_weight|CuDNNLSTM|CuDNNGRU|ThresholdedReLU"
+        # add_weight only matters with a positional argument (a first argument that is not
+        # ``name=`` or ``)``): keyword-only calls, most of them, skip libcst
+        r"\badd_weight\s*\(\s*(?!\s|[A-Za-z_]\w*\s*=(?!=)|\))",
+        r"\b(?:CuDNNLSTM|CuDNNGRU|ThresholdedReLU"
         r"|SyncBatchNormalization|LocallyConnected[12]D|RandomFourierFeatures|DenseFeatures"
         r"|hard_sigmoid|InputLayer|LeakyReLU)\b",
     )

@@ -20,6 +20,7 @@ from typing import ClassVar
 import libcst as cst
 
 from keras_migrate.codemods.callargs import get_kwarg, literal_string
+from keras_migrate.codemods.codegen import code_of
 from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.references import PRIVATE_HELPERS
 from keras_migrate.codemods.rule import Rule, RuleContext
@@ -59,7 +60,7 @@ _PRIVATE = r"\bimport\b[^\n]*\b(?:" + "|".join(sorted(PRIVATE_HELPERS)) + r")\b"
 
 
 def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
+    return code_of(node)
 
 
 def _is_shape(node: cst.BaseExpression) -> bool:

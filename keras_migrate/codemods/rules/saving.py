@@ -21,6 +21,7 @@ from keras_migrate.codemods.callargs import (
     literal_string,
     positional,
 )
+from keras_migrate.codemods.codegen import code_of
 from keras_migrate.codemods.rule import Rule, RuleContext, dotted
 
 __all__ = ["Saving"]
@@ -105,7 +106,7 @@ def _receiver_is_model(ctx: RuleContext, func: cst.Attribute) -> bool:
 
 
 def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
+    return code_of(node)
 
 
 class Saving(Rule):

@@ -1,0 +1,142 @@
+"""Differential test of the engine's fast path (issue 14's speed bar, brief hspeed).
+
+The fast path (:mod:`keras_migrate.codemods.codegen`, the ``render_case`` walk, the
+text-level statement rewrites) must change nothing a user sees. Every input the codemod
+tests know -- the rule cases, the executed corpus (scripts and notebooks), the example
+scripts and the benchmark's generated variants -- is upgraded twice, with the fast path
+and with ``KERAS_MIGRATE_FAST_PATH=0`` (libcst for every candidate statement, libcst's own
+visitor and printer), and the two results must be equal: the same bytes, changes,
+follow-ups and post-check findings, in the same order.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from keras_migrate.codemods.codegen import FAST_PATH_ENV
+from keras_migrate.codemods.records import FileResult
+from keras_migrate.codemods.rules import rule_ids
+from keras_migrate.codemods.runner import Options, run_files
+from tests.codemods.conftest import EXAMPLES, ROOT
+from tests.codemods.rule_cases import CASES
+
+CORPUS = ROOT / "tests" / "codemods" / "corpus" / "projects"
+
+
+def _generated(tmp: Path) -> list[Path]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import bench_upgrade
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return bench_upgrade.generate(tmp, 40, seed=3)
+
+
+def _tree_files(root: Path) -> list[str]:
+    return sorted(str(p) for p in root.rglob("*") if p.suffix in (".py", ".ipynb"))
+
+
+def _cases(tmp: Path) -> Iterator[tuple[str, tuple[str, ...], list[str]]]:
+    """(name, rules, files): each rule case on its own, then the trees with all rules."""
+    for name, rules, before, _after in CASES:
+        path = tmp / "cases" / f"{name}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(before, encoding="utf-8")
+        yield name, tuple(dict.fromkeys(("imports", *rules))), [str(path)]
+    everything = tuple(rule_ids())
+    yield "corpus", everything, _tree_files(CORPUS)
+    yield "examples", everything, _tree_files(EXAMPLES)
+    yield "generated", everything, [str(p) for p in _generated(tmp / "generated")]
+
+
+def _run(files: list[str], rules: tuple[str, ...], fast: bool, monkeypatch: pytest.MonkeyPatch) -> list[FileResult]:
+    monkeypatch.setenv(FAST_PATH_ENV, "1" if fast else "0")
+    results = run_files(files, Options(rules), jobs=1)
+    return sorted(results, key=lambda r: r.path)
+
+
+def test_fast_path_changes_no_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    compared = 0
+    changed = 0
+    for name, rules, files in _cases(tmp_path):
+        fast = _run(files, rules, True, monkeypatch)
+        slow = _run(files, rules, False, monkeypatch)
+        assert len(fast) == len(slow), name
+        for a, b in zip(fast, slow, strict=True):
+            assert a.new_bytes == b.new_bytes, f"{name}: {a.path}"
+            assert a == b, f"{name}: {a.path}"
+            compared += 1
+            changed += a.changed
+    # the comparison is only worth something if it covered real rewrites
+    assert compared > 200
+    assert changed > 150
+
+
+@pytest.mark.parametrize(
+    ("code", "needs_libcst"),
+    [
+        ("self.w = self.add_weight(name='w', shape=(3,))\n", False),
+        ("self.w = self.add_weight(\n    name = 'w', shape=(3,))\n", False),
+        ("self.w = self.add_weight()\n", False),
+        ("self.w = self.add_weight((3, 4), 'zeros')\n", True),
+        ("self.w = self.add_weight('w', (3, 4))\n", True),
+        ("self.w = self.add_weight(\n    shape, init)\n", True),
+        ("self.w = self.add_weight(n == 1)\n", True),
+        ("self.w = self.add_weight(  # a comment first\n    name='w')\n", True),
+        ("self.w = self.add_weight(*args)\n", True),
+    ],
+)
+def test_add_weight_reaches_libcst_only_with_a_positional_argument(code: str, needs_libcst: bool) -> None:
+    """The layers rule rewrites only positional ``add_weight`` arguments, so keyword-only
+    calls are not candidates (they were a tenth of the corpus's libcst input)."""
+    from keras_migrate.codemods.rules.layers import Layers
+    from keras_migrate.codemods.triggers import AnyOf
+
+    token = next(t for t in Layers.tokens if "add_weight" in t)
+    assert bool(AnyOf([token]).search(code)) is needs_libcst
+
+
+def test_quiet_printer_prints_what_libcst_prints() -> None:
+    """Every statement (and every file) of the corpus and the example scripts, printed by
+    :func:`code_for_node` and by libcst's own ``Module.code_for_node``."""
+    import libcst as cst
+
+    from keras_migrate.codemods.codegen import code_for_node
+
+    printed = 0
+    for path in [*_tree_files(CORPUS), *_tree_files(EXAMPLES)]:
+        if not path.endswith(".py"):
+            continue
+        try:
+            module = cst.parse_module(Path(path).read_text(encoding="utf-8"))
+        except cst.ParserSyntaxError:  # the Python 2 example
+            continue
+        assert code_for_node(module, module) == module.code
+        for stmt in module.body:
+            assert code_for_node(module, stmt) == module.code_for_node(stmt)
+            printed += 1
+    assert printed > 400
+
+
+@pytest.mark.parametrize(
+    ("triggers", "text", "hit"),
+    [
+        ((r"\bfoo\b", r"bar\s*\("), "x = bar (1)\n", True),
+        ((r"(?P<a>x)y", r"(?P<a>z)w"), "zw\n", True),  # same group name twice: kept apart
+        ((r"(a)\1", r"(b)\1"), "bb\n", True),  # back-references keep their numbers
+        ((r"(?s)foo.bar", r"\bbaz\b"), "foo\nbar", True),  # a global flag stays first
+        ((r"\bfoo\b", r"(?P<a>x)y"), "nothing here\n", False),
+    ],
+)
+def test_merged_triggers_search_like_each_alone(
+    triggers: tuple[str, ...], text: str, hit: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keras_migrate.codemods.triggers import AnyOf
+
+    assert AnyOf(triggers).search(text) is hit
+    monkeypatch.setenv(FAST_PATH_ENV, "0")
+    assert AnyOf(triggers).search(text) is hit
