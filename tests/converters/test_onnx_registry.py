@@ -86,3 +86,31 @@ def test_producer_version_is_the_distribution_metadata_version() -> None:
     except PackageNotFoundError:
         expected = ""
     assert producer_version() == expected
+
+
+@pytest.mark.parametrize(
+    ("shape", "axes"),
+    [
+        ((3, 3, 256, 256), (3, 2, 0, 1)),  # Conv2D kernel HWIO -> OIHW
+        ((1, 1, 1024, 200), (3, 2, 0, 1)),  # 1x1 kernel, a size that is no multiple of the tile
+        ((5, 130, 70), (2, 1, 0)),  # Conv1D
+        ((3, 3, 3, 40, 33), (4, 3, 0, 1, 2)),  # Conv3D
+        ((300, 70), (1, 0)),  # a plain matrix transpose
+        ((4, 4, 20, 1), (2, 3, 0, 1)),  # depthwise: the output's inner axis is small
+        ((70, 3, 80), (0, 2, 1)),  # source-innermost axis is already the output's inner one
+    ],
+)
+def test_tiled_relayout_copy_equals_numpys(shape: tuple[int, ...], axes: tuple[int, ...]) -> None:
+    """The tiled copy of a re-laid-out weight (lazy._contiguous) has numpy's bytes, also
+    into a reused buffer and in the row blocks the writer streams."""
+    import numpy as np
+
+    from keras_migrate.converters.onnx.lazy import _contiguous
+
+    src = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    view = src.transpose(axes)
+    expected = np.ascontiguousarray(view)
+    got = _contiguous(view)
+    assert got.flags.c_contiguous and got.tobytes() == expected.tobytes()
+    buffer = np.full(view.shape, -1, np.float32)
+    assert _contiguous(view[:7], out=buffer[:7]).tobytes() == expected[:7].tobytes()
