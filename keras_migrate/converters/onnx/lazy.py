@@ -125,15 +125,20 @@ def _contiguous(view: np.ndarray, tile: int = 64, max_copies: int = 1 << 16, out
         out[...] = view
         return out
     index: list[slice | int] = [slice(None)] * view.ndim
-    for i in range(0, view.shape[src_inner], tile):
-        index[src_inner] = slice(i, i + tile)
-        for j in range(0, view.shape[dst_inner], tile):
-            index[dst_inner] = slice(j, j + tile)
-            for point in points:
-                for axis, at in zip(small, point, strict=True):
-                    index[axis] = at
-                key = tuple(index)
-                out[key] = view[key]
+    for point in points:  # one plane of the window at a time, then its tiles
+        for axis, at in zip(small, point, strict=True):
+            index[axis] = at
+        src, dst = view[tuple(index)], out[tuple(index)]
+        a, b = (src_inner, dst_inner) if src_inner < dst_inner else (dst_inner, src_inner)
+        a -= sum(1 for x in small if x < a)
+        b -= sum(1 for x in small if x < b)
+        plane: list[slice] = [slice(None)] * src.ndim
+        for i in range(0, src.shape[a], tile):
+            plane[a] = slice(i, i + tile)
+            for j in range(0, src.shape[b], tile):
+                plane[b] = slice(j, j + tile)
+                key = tuple(plane)
+                dst[key] = src[key]
     return out
 
 
