@@ -29,7 +29,7 @@ are installed). Before measuring, the bench therefore compiles ``keras_migrate``
 
 ``--base DIR`` runs another tree's ``convert`` (e.g. main before a change) side by side,
 alternating with ours, so a change is measured against its starting point in one window of
-a shared machine; ``--phases`` adds the CPU time of each phase of a ``.keras`` conversion
+a shared machine; ``--phases`` adds the CPU time of each phase of a conversion (each kind of ``--outputs``)
 (interpreter start, numpy + h5py, parser, keras-migrate's imports, read + translate, layout
 pass, write), in-process, median of ``--repeat`` runs: CPU time is far less disturbed by
 other jobs than wall time.
@@ -67,7 +67,7 @@ code = main(["convert", {src!r}, "-o", {out!r}, "--force"])
 assert code == 0, code
 """
 
-#: Per-phase CPU time of ``convert -o .keras``, in-process (no crash-guard fork), as
+#: Per-phase CPU time of ``convert -o .keras`` (or ``.onnx``: "write" is lowering + writing), in-process (no crash-guard fork), as
 #: ``time.process_time`` marks: what the interpreter's start, numpy + h5py (the floor pays
 #: both), the CLI's parser, keras-migrate's own imports (the modules a first run listed,
 #: imported up front so that reading is timed without them), reading + translating, the
@@ -233,7 +233,7 @@ def main() -> int:
         help="another keras-migrate tree (e.g. `git archive main keras_migrate | tar -x -C DIR`) whose convert runs "
         "side by side with this one, alternating: its time and its ratio to the floor are reported too",
     )
-    ap.add_argument("--phases", action="store_true", help="also report CPU time per phase of ours (and --base), .keras")
+    ap.add_argument("--phases", action="store_true", help="also report CPU time per phase of ours (and --base), each output kind")
     args = ap.parse_args()
     if not args.no_compile:
         compile_package()
@@ -320,12 +320,13 @@ def main() -> int:
                 )
             if args.phases:
                 trees = [("ours", ROOT)] + ([("base", args.base)] if args.base else [])
-                for label, tree in trees:
-                    cpu = phases(src, f"{tmp}/{name}-phases-{label}.keras", args.repeat, tree)
-                    row = {"model": name, "tree": label, "cpu_s": {k: round(v, 4) for k, v in cpu.items()}}
-                    row["cpu_total_s"] = round(sum(cpu.values()), 4)
-                    print(json.dumps(row), flush=True)
-                    phase_rows.append(row)
+                for kind in kinds:
+                    for label, tree in trees:
+                        cpu = phases(src, f"{tmp}/{name}-phases-{label}.{kind}", args.repeat, tree)
+                        row = {"model": name, "output": kind, "tree": label}
+                        row |= {"cpu_s": {k: round(v, 4) for k, v in cpu.items()}, "cpu_total_s": round(sum(cpu.values()), 4)}
+                        print(json.dumps(row), flush=True)
+                        phase_rows.append(row)
     print()
     header = ["model", "out", "h5 MB", "ours s", "peer s", "floor s", "x peer", "x floor"]
     header += ["ours MB", "peer MB", "floor MB", "mem x peer", "mem x floor"]
@@ -343,7 +344,7 @@ def main() -> int:
             print(" ".join(f"{c if isinstance(c, str) else _fmt(c):>10}" for c in cells))
     for row in phase_rows:
         print()
-        print(f"{row['model']} ({row['tree']}), CPU ms per phase:")
+        print(f"{row['model']} {row['output']} ({row['tree']}), CPU ms per phase:")
         for phase, sec in row["cpu_s"].items():
             print(f"  {phase:<24} {sec * 1e3:8.1f}")
         print(f"  {'total':<24} {row['cpu_total_s'] * 1e3:8.1f}")

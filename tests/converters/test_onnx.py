@@ -282,6 +282,7 @@ def test_no_back_to_back_transposes(converted) -> None:
 
 
 def test_unlowered_layer_is_refused_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    registry.load_all()  # lowering modules load lazily: load them before replacing an entry
     monkeypatch.setitem(registry._REGISTRY, "Dense", [])
     model = ROOT / "fixtures" / "keras-2.2.4" / "dense_activations.h5"
     out = tmp_path / "model.onnx"
@@ -342,6 +343,7 @@ def _refuse_without_hint(call: Any) -> Any:
 def test_every_refusal_is_one_line_with_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 16: ``keras-migrate: error: FILE: layer 'NAME': what; what to do``, also when
     the lowering that refused named neither the layer nor a remedy."""
+    registry.load_all()
     entry = registry._REGISTRY["Dense"][0]
     monkeypatch.setitem(registry._REGISTRY, "Dense", [dataclasses.replace(entry, fn=_refuse_without_hint)])
     model = ROOT / "fixtures" / "keras-2.2.4" / "dense_activations.h5"

@@ -17,7 +17,8 @@ checked without importing it. :func:`build_onnx` returns an ``onnx.ModelProto``.
 
 Modules: :mod:`.tensors` (tensors, dtypes), :mod:`.builder` (the node and initializer
 records lowerings write), :mod:`.lazy` (weights read at write time), :mod:`.registry`
-(which lowering serves which layer type and opset), :mod:`.emit` (the IR walk),
+(which lowering serves which layer type and opset; it imports a family's module only when
+a model has a layer of that family), :mod:`.emit` (the IR walk),
 :mod:`.peephole` (transpose folding, dead nodes), :mod:`.wire` (protobuf encoding),
 :mod:`.writer` (the streaming file writer), :mod:`.check` (validation), :mod:`.proto`
 (records to an ``onnx.ModelProto``); one module per layer family holds the lowerings.
@@ -31,24 +32,6 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-# Every lowering module registers its lowerings on import: importing them here fills the
-# registry before any lowering is looked up.
-from keras_migrate.converters.onnx import (  # noqa: F401  (registers on import)
-    activations,
-    attention,
-    augment,
-    compat,
-    conv,
-    core,
-    keras3_ops,
-    merge,
-    nested,
-    normalization,
-    pooling,
-    recurrent,
-    reshaping,
-    wrappers,
-)
 from keras_migrate.converters.onnx.builder import Builder, OpNode
 from keras_migrate.converters.onnx.emit import emit_graph
 from keras_migrate.converters.onnx.peephole import cancel_transposes

