@@ -62,6 +62,11 @@ class WriteLog:
             new = _Range(pos, pos + n, None, crc32(data) if crc is None else crc)
         self._insert(new)
 
+    def record_crc(self, pos: int, n: int, crc: int) -> None:
+        """Note that ``n`` bytes whose CRC-32 is ``crc`` were written at ``pos``."""
+        if n > 0:
+            self._insert(_Range(pos, pos + n, None, crc))
+
     def _insert(self, new: _Range) -> None:
         ranges = self._ranges
         if not ranges or new.start >= ranges[-1].end:  # the common case: appending

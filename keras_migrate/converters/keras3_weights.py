@@ -18,7 +18,7 @@ import numpy as np
 
 from keras_migrate.converters.keras3_config import graph_is_chain
 from keras_migrate.converters.keras3_order import keras_layer_order
-from keras_migrate.converters.stored_zip import MemberWindow
+from keras_migrate.converters.stored_zip import MemberWindow, RawCrc
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer
 from keras_migrate.ir.ops.keras3 import is_op_type
 from keras_migrate.ir.specs import save_groups, snake_case
@@ -97,20 +97,51 @@ def _out_dtype(dtype: str) -> np.dtype[Any]:
     return np.dtype(np.float32) if out == np.float64 else out
 
 
-def _write_dataset(group: Any, name: str, weight: Weight, chunk_bytes: int) -> int:
-    """Copy one weight into ``group[name]``; a large tensor goes in row blocks, never whole."""
+def _raw_bytes(array: np.ndarray) -> memoryview | None:
+    """``array``'s bytes as HDF5 stores them in a contiguous dataset created from it (a
+    numeric or boolean native-order array: HDF5 copies such bytes as they are), else None."""
+    if array.dtype.kind not in "fiub" or not array.dtype.isnative or not array.flags.c_contiguous:
+        return None
+    return array.reshape(-1).view(np.uint8).data
+
+
+def _raw_offset(dataset: Any, nbytes: int) -> int | None:
+    """The file offset of ``dataset``'s raw data once written, if it is one contiguous
+    block of ``nbytes`` bytes (else None: its bytes are read back for the CRC instead)."""
+    if dataset.id.get_storage_size() != nbytes:
+        return None
+    offset = dataset.id.get_offset()
+    return None if offset is None else int(offset)
+
+
+def _write_dataset(group: Any, name: str, weight: Weight, chunk_bytes: int, raw_crc: RawCrc | None = None) -> int:
+    """Copy one weight into ``group[name]``; a large tensor goes in row blocks, never whole.
+
+    Datasets are contiguous and never filled (``fill_time="never"``), so each raw byte is
+    written exactly once; ``raw_crc`` is given each block's bytes at their file offset."""
     if weight.nbytes <= chunk_bytes or not weight.shape:
         array = np.asarray(weight.numpy())
         if array.dtype == np.float64:
             array = array.astype(np.float32)
-        group.create_dataset(name, data=array)
+        dataset = group.create_dataset(name, data=array, fill_time="never")
+        if raw_crc is not None and array.nbytes and (raw := _raw_bytes(array)) is not None:
+            at = _raw_offset(dataset, array.nbytes)
+            if at is not None:
+                raw_crc.add(at, raw)
         return int(array.nbytes)
     dtype = _out_dtype(weight.dtype)
-    dataset = group.create_dataset(name, shape=weight.shape, dtype=dtype)
+    dataset = group.create_dataset(name, shape=weight.shape, dtype=dtype, fill_time="never")
     total = 0
+    offset: int | None = None
+    row_bytes = dtype.itemsize * int(np.prod(weight.shape[1:], dtype=np.int64))
     for start, block in weight.read_chunks(chunk_bytes):
-        block = np.asarray(block, dtype=dtype)
+        block = np.ascontiguousarray(block, dtype=dtype)
         dataset[start : start + block.shape[0]] = block
+        if raw_crc is not None and (raw := _raw_bytes(block)) is not None:
+            if offset is None:
+                offset = _raw_offset(dataset, int(np.prod(weight.shape, dtype=np.int64)) * dtype.itemsize)
+            if offset is not None:
+                raw_crc.add(offset + start * row_bytes, raw)
         total += int(block.nbytes)
         del block
     return total
@@ -132,6 +163,8 @@ def write_weights_h5(
     on_weight: Callable[[int], None] | None = None,
     chunk_bytes: int | None = None,
     optimizer_variables: Sequence[Weight] | None = None,
+    userblock_size: int = 0,
+    raw_crc: RawCrc | None = None,
 ) -> int:
     """Write every weight into a new HDF5 file at ``path`` (a path or a seekable file-like
     object, e.g. a ``.keras`` archive member); returns bytes written.
@@ -140,18 +173,21 @@ def write_weights_h5(
     ``chunk_bytes`` (default :data:`CHUNK_BYTES`) are copied in row blocks so memory stays
     bounded. ``optimizer_variables``: a compiled model's optimizer state, written to the
     ``optimizer/vars`` group in order (see :mod:`~keras_migrate.converters.keras3_training`).
+    ``userblock_size``: bytes HDF5 leaves free at the start of the file (a ``.keras``
+    archive's local header goes there); ``raw_crc``: given every raw-data block written, at
+    its file offset, for the archive member's CRC-32.
     """
     import h5py
 
     limit = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
 
     total = 0
-    with h5py.File(path, "w") as f:
+    with h5py.File(path, "w", userblock_size=userblock_size or None) as f:
         for slot in weight_slots(graph):
             group = _new_group(f, slot.path)
             group.attrs["name"] = slot.layer_name
             for i, w in enumerate(slot.weights):
-                n = _write_dataset(group, slot.keys[i] if slot.keys else str(i), w, limit)
+                n = _write_dataset(group, slot.keys[i] if slot.keys else str(i), w, limit, raw_crc)
                 total += n
                 if on_weight is not None:
                     on_weight(n)
@@ -159,5 +195,5 @@ def write_weights_h5(
             # Keras 3 loads these positionally into the compiled model's optimizer.
             group = f.require_group("optimizer/vars")
             for i, w in enumerate(optimizer_variables):
-                total += _write_dataset(group, str(i), w, limit)
+                total += _write_dataset(group, str(i), w, limit, raw_crc)
     return total

@@ -79,7 +79,13 @@ def test_keras_archive_chunked_equals_whole(tmp_path: Path, monkeypatch: pytest.
         np.testing.assert_array_equal(a[k], b[k])
         assert a[k].dtype == b[k].dtype
     with zipfile.ZipFile(chunked) as zf:
-        assert zf.namelist() == ["metadata.json", "config.json", "model.weights.h5"]
+        # the weights member is the file HDF5 wrote, its header in the userblock: first
+        assert zf.namelist() == ["model.weights.h5", "metadata.json", "config.json"]
+        info = zf.getinfo("model.weights.h5")
+        assert info.header_offset == 0
+    with open(chunked, "rb") as raw:
+        raw.seek(stored_zip.HEAD_ROOM)
+        assert raw.read(8) == b"\x89HDF\r\n\x1a\n"  # the member's data starts at the userblock's end
     bare = tmp_path / "m.weights.h5"
     write_weights(model, str(bare))
     with h5py.File(bare, "r") as f:
