@@ -99,6 +99,10 @@ class WriteLog:
             r = self._ranges[-1]
             self._ranges[-1] = r.part(r.start, size)
 
+    def known_bytes(self) -> int:
+        """How many bytes the log can checksum without reading the file back."""
+        return sum(r.end - r.start for r in self._ranges if r.data is not None or r.crc is not None)
+
     def crc(self, size: int, read: Callable[[int, int, int], int]) -> int:
         """The CRC-32 of bytes ``[0, size)``; ``read(start, end, crc)`` reads back what is unknown."""
         crc = 0

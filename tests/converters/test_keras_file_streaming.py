@@ -7,6 +7,7 @@ are copied in row blocks, and the archive is a valid zip (CRC, zip64) that Keras
 from __future__ import annotations
 
 import io
+import json
 import os
 import zipfile
 import zlib
@@ -158,3 +159,82 @@ def test_write_log_crc_with_overwrites_and_holes() -> None:
             return zlib.crc32(final[start:stop], crc)
 
         assert log.crc(len(final), read) == zlib.crc32(final)
+
+
+@pytest.mark.parametrize("chunk_bytes", [None, 64], ids=["whole", "row-blocks"])
+def test_raw_crc_knows_every_raw_byte(tmp_path: Path, chunk_bytes: int | None) -> None:
+    """The CRC-32s taken from the arrays cover all raw data (only HDF5's metadata is left to
+    read back), and folded with the read-back gaps they give the file's true CRC-32."""
+    model = load(str(CONV))
+    path = tmp_path / "w.h5"
+    raw_crc = stored_zip.RawCrc(stored_zip.HEAD_ROOM)
+    n = keras3_weights.write_weights_h5(
+        model.graph, str(path), chunk_bytes=chunk_bytes, userblock_size=stored_zip.HEAD_ROOM, raw_crc=raw_crc
+    )
+    member = path.read_bytes()[stored_zip.HEAD_ROOM :]
+    assert n > 0 and raw_crc.log.known_bytes() == n  # every raw byte written has its CRC from the array
+    gaps: list[int] = []
+
+    def read(start: int, stop: int, crc: int) -> int:
+        gaps.append(stop - start)
+        return zlib.crc32(member[start:stop], crc)
+
+    assert raw_crc.log.crc(len(member), read) == zlib.crc32(member)
+    assert sum(gaps) == len(member) - n  # the metadata, and nothing more, is read back
+    with h5py.File(io.BytesIO(member), "r") as f:  # the userblock stripped: a valid HDF5 file
+        assert f.userblock_size == 0 and len(f.keys()) > 0
+
+
+def test_weights_member_is_a_standalone_hdf5_file(tmp_path: Path) -> None:
+    model = load(str(CONV))
+    out = tmp_path / "m.keras"
+    write_keras(model, str(out))
+    with zipfile.ZipFile(out) as zf:
+        zf.extract("model.weights.h5", tmp_path / "x")
+    expected = _member_weights(str(out))
+    with h5py.File(tmp_path / "x" / "model.weights.h5", "r") as f:
+        got: dict[str, np.ndarray] = {}
+        f.visititems(lambda n, o: got.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+        assert f["vars"].attrs["name"] == model.graph.name
+        for name in got:
+            dcpl = f[name].id.get_create_plist()
+            assert dcpl.get_fill_time() == h5py.h5d.FILL_TIME_NEVER
+            assert dcpl.get_layout() == h5py.h5d.CONTIGUOUS
+    assert got.keys() == expected.keys() and got
+    for k in got:
+        np.testing.assert_array_equal(got[k], expected[k])
+
+
+def test_keras_archive_zip64(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the (lowered) zip64 limit the head member and the directory take zip64 records."""
+    monkeypatch.setattr(stored_zip, "ZIP64_LIMIT", 100)
+    model = load(str(CONV))
+    out = tmp_path / "m.keras"
+    write_keras(model, str(out))
+    data = out.read_bytes()
+    assert data.find(b"PK\x06\x06") > 0 and data.find(b"PK\x06\x07") > 0  # zip64 end record, locator
+    with zipfile.ZipFile(out) as zf:
+        assert zf.testzip() is None
+        assert zf.getinfo("model.weights.h5").file_size > 100
+        assert json.loads(zf.read("metadata.json"))["converted_by"] == "keras-migrate"
+    assert _member_weights(str(out))
+
+
+def test_head_member_header_fills_its_room(tmp_path: Path) -> None:
+    path = tmp_path / "z.zip"
+    payload = bytes(range(256)) * 5
+    with open(path, "w+b") as raw:
+        raw.write(bytes(stored_zip.HEAD_ROOM) + payload)
+        zf = stored_zip.StoredZipWriter(raw)
+        zf.adopt_head_member("p.bin", stored_zip.HEAD_ROOM, WriteLog())  # nothing known: all read back
+        zf.writestr("a.json", b"{}")
+        with pytest.raises(RuntimeError):
+            zf.adopt_head_member("q.bin", stored_zip.HEAD_ROOM, WriteLog())
+        zf.close()
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+        assert zf.read("p.bin") == payload and zf.read("a.json") == b"{}"
+    with open(path, "w+b") as raw:
+        raw.write(bytes(64))
+        with pytest.raises(ValueError, match="does not fit"):
+            stored_zip.StoredZipWriter(raw).adopt_head_member("n" * 40, 64, WriteLog())
