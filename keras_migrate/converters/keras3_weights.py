@@ -173,7 +173,8 @@ class _H5Writer:
             if array.dtype.kind not in "fiub":  # not a plain number: h5py's own conversions
                 self._h5py.Group(gid).create_dataset(name, data=array)
                 return int(array.nbytes)
-            array = np.ascontiguousarray(array)
+            if not array.flags.c_contiguous:  # (np.ascontiguousarray would make a 0-d array 1-d)
+                array = array.copy(order="C")
             dataset = self._create(gid, name, tuple(int(d) for d in array.shape), array.dtype)
             if array.size:
                 dataset.write(h5s.ALL, h5s.ALL, array)

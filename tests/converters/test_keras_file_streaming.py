@@ -238,3 +238,18 @@ def test_head_member_header_fills_its_room(tmp_path: Path) -> None:
         raw.write(bytes(64))
         with pytest.raises(ValueError, match="does not fit"):
             stored_zip.StoredZipWriter(raw).adopt_head_member("n" * 40, 64, WriteLog())
+
+
+@pytest.mark.parametrize("fixture", ["conv.h5", "attention_layers.h5"])
+def test_every_dataset_keeps_its_weight_shape(tmp_path: Path, fixture: str) -> None:
+    """Scalars stay scalars (attention's ``scale``: a 0-d array must not become ``(1,)``)."""
+    model = load(str(FIXTURES / "tf-keras-2.21" / fixture))
+    out = tmp_path / "m.keras"
+    write_keras(model, str(out))
+    got = _member_weights(str(out))
+    want = {
+        f"{slot.path}/{slot.keys[i] if slot.keys else i}": w.shape
+        for slot in keras3_weights.weight_slots(model.graph)
+        for i, w in enumerate(slot.weights)
+    }
+    assert {k: v.shape for k, v in got.items()} == want and want
