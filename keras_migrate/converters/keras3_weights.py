@@ -18,7 +18,7 @@ import numpy as np
 
 from keras_migrate.converters.keras3_config import graph_is_chain
 from keras_migrate.converters.keras3_order import keras_layer_order
-from keras_migrate.converters.stored_zip import MemberWindow, RawCrc
+from keras_migrate.converters.stored_zip import RawCrc
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer
 from keras_migrate.ir.ops.keras3 import is_op_type
 from keras_migrate.ir.specs import save_groups, snake_case
@@ -204,7 +204,7 @@ class _H5Writer:
 
 def write_weights_h5(
     graph: Graph,
-    path: str | BinaryIO | MemberWindow,
+    path: str | BinaryIO,
     *,
     on_weight: Callable[[int], None] | None = None,
     chunk_bytes: int | None = None,
