@@ -108,7 +108,7 @@ def build(name: str) -> Path:
     return path
 
 
-def run(body: str, backend: str) -> tuple[float, float]:
+def run(body: str, backend: str, cwd: Path = ROOT) -> tuple[float, float]:
     """Run ``body`` in a fresh process; its wall time (s) and peak RSS (MB)."""
     env = {
         **os.environ,
@@ -122,7 +122,7 @@ def run(body: str, backend: str) -> tuple[float, float]:
         text=True,
         env=env,
         check=False,
-        cwd=ROOT,
+        cwd=cwd,
     )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
     if proc.returncode or not lines:
@@ -160,6 +160,12 @@ def main() -> int:
     ap.add_argument("--outputs", default="keras,onnx", help="output kinds to measure: keras, onnx")
     ap.add_argument("--json", type=Path, help="also write results here")
     ap.add_argument("--no-peer", action="store_true", help="measure ours and the floor only (quick checks)")
+    ap.add_argument(
+        "--against",
+        type=Path,
+        help="another source tree (e.g. an older checkout, bytecode compiled) whose convert runs as a path of its "
+        "own, 'against_<kind>', side by side: before/after ratios in one window",
+    )
     ap.add_argument("--no-compile", action="store_true", help="do not compile keras_migrate's bytecode first")
     ap.add_argument(
         "--tmp",
@@ -186,7 +192,7 @@ def main() -> int:
                 # (flushed outside the timing; otherwise each run pays for its predecessor's
                 # writeback) and no earlier output on disk.
                 os.sync()
-                t, m = run(body, args.backend)
+                t, m = run(body, args.backend, args.against if key.startswith("against_") else ROOT)
                 times.setdefault(key, []).append(t)
                 peaks.setdefault(key, []).append(m)
                 with contextlib.suppress(OSError):
@@ -195,6 +201,8 @@ def main() -> int:
             paths: list[tuple[str, str, str]] = [("floor", _FLOOR, "h5")]
             for kind in kinds:
                 paths.append((f"ours_{kind}", _OURS, kind))
+                if args.against:
+                    paths.append((f"against_{kind}", _OURS, kind))
                 if args.no_peer:
                     continue
                 if kind == "keras":
@@ -225,6 +233,15 @@ def main() -> int:
                     "memory_vs_peer": _ratio(ours_m, peer_m),
                     "memory_vs_floor": _ratio(ours_m, floor_m),
                     "repeat": args.repeat,
+                    **(
+                        {
+                            "against_s": _median(times[f"against_{kind}"]),
+                            "against_time_vs_floor": _ratio(_median(times[f"against_{kind}"]), floor_t),
+                            "against_peak_mb": _median(peaks[f"against_{kind}"]),
+                        }
+                        if args.against
+                        else {}
+                    ),
                     "peer": "keras3 load+save (" + args.backend + ")" if kind == "keras" else "tf2onnx from_keras",
                 }
                 results.append(row)
