@@ -62,6 +62,11 @@ class WriteLog:
             new = _Range(pos, pos + n, None, crc32(data) if crc is None else crc)
         self._insert(new)
 
+    def record_crc(self, pos: int, n: int, crc: int) -> None:
+        """Note that ``n`` bytes whose CRC-32 is ``crc`` were written at ``pos``."""
+        if n > 0:
+            self._insert(_Range(pos, pos + n, None, crc))
+
     def _insert(self, new: _Range) -> None:
         ranges = self._ranges
         if not ranges or new.start >= ranges[-1].end:  # the common case: appending
@@ -93,6 +98,10 @@ class WriteLog:
         if self._ranges and self._ranges[-1].end > size:
             r = self._ranges[-1]
             self._ranges[-1] = r.part(r.start, size)
+
+    def known_bytes(self) -> int:
+        """How many bytes the log can checksum without reading the file back."""
+        return sum(r.end - r.start for r in self._ranges if r.data is not None or r.crc is not None)
 
     def crc(self, size: int, read: Callable[[int, int, int], int]) -> int:
         """The CRC-32 of bytes ``[0, size)``; ``read(start, end, crc)`` reads back what is unknown."""

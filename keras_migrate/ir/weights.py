@@ -311,7 +311,7 @@ class H5Dataset:
             ) from exc
 
     def read(self) -> np.ndarray:
-        return self._guarded(lambda node: node[()])
+        return self._guarded(_read_whole)
 
     def read_rows(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start:stop`` along axis 0 (an HDF5 slice read: only those bytes are read)."""
@@ -319,6 +319,21 @@ class H5Dataset:
 
     def describe(self) -> str:
         return f"h5:{self.dataset}"
+
+
+def _read_whole(node: Any) -> np.ndarray:
+    """All of dataset ``node``: a plain numeric one straight into a new array through h5py's
+    low-level read (``node[()]`` spends ~0.3 ms per call in h5py's selection machinery,
+    a third of a ResNet50 conversion's reads); anything else through ``node[()]``."""
+    dtype = node.dtype
+    if dtype.kind not in "fiu" or dtype.metadata or not node.shape:
+        return node[()]
+    from h5py import h5s
+
+    out = np.empty(node.shape, dtype=dtype)
+    if out.size:
+        node.id.read(h5s.ALL, h5s.ALL, out)
+    return out
 
 
 def _short(exc: BaseException) -> str:
