@@ -195,6 +195,9 @@ def _condition_holds(op: LegacyOp, condition: Condition, bound: Mapping[str, Any
     if kind == "floating":
         values = [v for v in (bound.get(str(p), OMITTED) for p in (condition.param, *condition.values)) if v is not OMITTED]
         return any(_floating(v) or _opaque(v) for v in values)
+    if kind == "integer":
+        values = [bound.get(str(p), OMITTED) for p in (condition.param, *condition.values)]
+        return all(_integer(v) for v in values)
     if kind == "ordered":
         low, high = value, bound.get(str(condition.values[0]), OMITTED)
         if _opaque(low) or _opaque(high):
@@ -230,6 +233,16 @@ def _rank(value: Any) -> int | None:
         return 0
     shape = getattr(value, "shape", None)
     return None if shape is None else len(shape)
+
+
+def _integer(value: Any) -> bool:
+    """A Python int or a value of an integer dtype (never an opaque or omitted value)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and "int" in str(getattr(dtype, "name", dtype))
 
 
 def _floating(value: Any) -> bool:
