@@ -112,7 +112,12 @@ class _Writer:
         if isinstance(node, (ast.List, ast.Tuple)):
             items = tuple(Item(self.tree(e, params)) for e in node.elts)
             return Brackets("(", ")", items, tuple_comma=True) if isinstance(node, ast.Tuple) else Brackets("[", "]", items)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant)
+            and isinstance(node.operand.value, (int, float))
+        ):
             return self.literal(-node.operand.value)
         raise UnsupportedError(f"cannot write the template part {ast.unparse(node)} as source")
 
@@ -167,7 +172,9 @@ def tf_op_source(
     a list of them) as source. ``value_type(ref)`` gives a tensor's dtype and shape,
     ``ref`` writes its reference, ``literal(value, as_tuple=False)`` a constant,
     ``helper_name`` the name a copied helper has in the file."""
-    first = args[0] if args else None
+    if not args:
+        raise UnsupportedError("a TF-op layer called without tensors", layer=layer.name)
+    first = args[0]
 
     def symbolic(r: ValueRef) -> _Symbolic:
         dtype, shape = value_type(r)
@@ -190,6 +197,7 @@ def tf_op_source(
     elif op in HELPERS:
         helper = HELPERS[op]
         name = Atom(helper_name(helper))
+        arguments: tuple[Item, ...]
         if op == "getitem":
             arguments = (Item(_KERAS_OPS), Item(w.value(values["tensor"])), Item(w.value(list(values["slice_spec"]))))
         elif op == "space_to_depth":
