@@ -162,16 +162,17 @@ def _same(value: Any, default: Any) -> bool:
     return bool(_plain(value) == _plain(default))
 
 
-def _table_ops() -> dict[str, tuple[LegacyOp, ...]]:
-    """Canonical op -> the table entries of its TF symbols (one per parameter list)."""
-    out: dict[str, list[LegacyOp]] = {}
+def _table_ops() -> dict[str, tuple[tuple[LegacyOp, Mapping[str, Any]], ...]]:
+    """Canonical op -> the table entries of its TF symbols (one per parameter list), each
+    with TF's declared defaults (:data:`TF_OPS`)."""
+    out: dict[str, list[tuple[LegacyOp, Mapping[str, Any]]]] = {}
     for symbol, spec in TF_OPS.items():
         legacy = TF_LEGACY_OPS.get(symbol)
         if legacy is None or not legacy.cases:
             continue
         known = out.setdefault(spec.op, [])
-        if all(k.names != legacy.names for k in known):
-            known.append(legacy)
+        if all(k.names != legacy.names for k, _ in known):
+            known.append((legacy, spec.defaults))
     return {op: tuple(entries) for op, entries in out.items()}
 
 
@@ -197,10 +198,9 @@ def table_call(op: str, values: Mapping[str, Any]) -> TableCall | None:
     An argument equal to TF's declared default or to the table's legacy default counts as
     not written (TF reads ``axis=None`` of ``argmax`` as 0, the table's default).
     """
-    for legacy in _TABLE_OPS.get(op, ()):
+    for legacy, defaults in _TABLE_OPS.get(op, ()):
         if not set(values) <= set(legacy.names):
             continue
-        defaults = next((s.defaults for s in TF_OPS.values() if s.op == op and set(s.params) <= set(legacy.names)), {})
         bound: dict[str, Any] = {}
         for p in legacy.params:
             value = values.get(p.name, OMITTED)
@@ -234,7 +234,7 @@ def _derived(op: str) -> Callable[[Any, Mapping[str, Any]], Any]:
         return evaluate(call.op, call.case, {"ops": xp}, call.bound)
 
     run.__name__ = run.__qualname__ = f"derived_{op}"
-    run.__doc__ = f"TF op {op!r}, derived from the legacy-op table ({', '.join(o.name for o in _TABLE_OPS[op])})."
+    run.__doc__ = f"TF op {op!r}, derived from the legacy-op table ({', '.join(o.name for o, _ in _TABLE_OPS[op])})."
     return run
 
 

@@ -120,22 +120,20 @@ _SILU_BETA = case("ops.multiply(features, ops.sigmoid(ops.multiply(features, bet
 
 
 def _matmul_transposed() -> list[object]:
-    """``tf.matmul`` with ``transpose_*`` (or, for real operands, ``adjoint_*``) flags: the
-    last two axes of that operand swapped."""
+    """``tf.matmul`` with ``transpose_*`` flags (the last two axes of that operand swapped)
+    or ``adjoint_*`` flags (swapped and conjugated: on real values the same)."""
     out: list[object] = []
-    sides = {"a": ("", "transpose_a", "adjoint_a"), "b": ("", "transpose_b", "adjoint_b")}
-    for flag_a in sides["a"]:
-        for flag_b in sides["b"]:
-            if not flag_a and not flag_b:
+    operand = {
+        "": "{x}",
+        "transpose": "ops.swapaxes({x}, -1, -2)",
+        "adjoint": "ops.conj(ops.swapaxes({x}, -1, -2))",
+    }
+    for kind_a in operand:
+        for kind_b in operand:
+            if not kind_a and not kind_b:
                 continue
-            conditions = []
-            for operand, flag in (("a", flag_a), ("b", flag_b)):
-                if flag:
-                    conditions.append(when("one_of", flag, True))
-                if flag.startswith("adjoint"):
-                    conditions.append(when("floating", operand, text=f"{operand} is real (an adjoint conjugates complex values)"))
-            a = "ops.swapaxes(a, -1, -2)" if flag_a else "a"
-            b = "ops.swapaxes(b, -1, -2)" if flag_b else "b"
+            conditions = [when("one_of", f"{k}_{x}", True) for k, x in ((kind_a, "a"), (kind_b, "b")) if k]
+            a, b = operand[kind_a].format(x="a"), operand[kind_b].format(x="b")
             out.append(case(f"ops.matmul({a}, {b})", *conditions))
     return out
 
