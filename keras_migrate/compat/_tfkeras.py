@@ -25,8 +25,9 @@ __all__ = ["KERAS_NAMESPACE", "CustomScaleLayer", "LayerScale", "TFOp"]
 
 
 class _KerasOps:
-    """``keras.ops`` as the namespace the TF semantics table (``TF_SEMANTICS``) computes
-    in, with TF's formula where ``keras.ops`` computes otherwise: GELU's tanh approximation."""
+    """``keras.ops`` as the namespace the TF semantics (``TF_SEMANTICS``: the legacy-op
+    table's case for each call, a few hand-written helpers) compute in, with TF's formula
+    where ``keras.ops`` computes otherwise: GELU's tanh approximation."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(ops, name)

@@ -222,14 +222,16 @@ SPECIFIC: dict[str, list[Sample]] = {
     "keras.backend.eval": [S(V(A((2, 3)))), S(_X3)],
     "keras.backend.stop_gradient": [S(_X3), S(A((3,), F64))],
     # tf
-    "tf.math.argmax": [S(_X3), S(_X3, 1), S(A((5,), F64))],
-    "tf.math.argmin": [S(_X3), S(_X3, axis=2)],
+    "tf.math.argmax": [S(_X3), S(_X3, 1), S(A((5,), F64)), S(_X3, 1, "int32"), S(_X3, output_type="int64")],
+    "tf.math.argmin": [S(_X3), S(_X3, axis=2), S(_X3, 2, "int32")],
     "tf.math.cumsum": [S(_X3), S(_X3, 1), S(A((4,), F64))],
     "tf.math.top_k": [S(A((2, 5))), S(A((2, 5)), 3), S(A((6,), F64), k=2, sorted=True)],
     "tf.math.in_top_k": [S(A((4,), "int32", "int", 5), A((4, 5)), 2)],
     "tf.math.segment_sum": [S(A((5, 3)), A((5,), "int32", "sorted", 3))],
-    "tf.math.l2_normalize": [S(_X3, 1), S(_X3, axis=-1, epsilon=1e-6)],
-    "tf.nn.l2_normalize": [S(_X3, 1), S(A((2, 3), F64), 0)],
+    "tf.math.l2_normalize": [S(_X3, 1), S(_X3, axis=-1, epsilon=1e-6), S(_X3), S(A((2, 3), F64), epsilon=1e-3)],
+    "tf.nn.l2_normalize": [S(_X3, 1), S(A((2, 3), F64), 0), S(_X3)],
+    "tf.nn.silu": [S(_X3), S(_X3, beta=2.0), S(A((3,), F64), 0.5)],
+    "tf.nn.swish": [S(_X3), S(_X3, beta=-1.5)],
     "tf.nn.gelu": [S(_X3), S(_X3, True), S(A((3,), F64))],
     "tf.nn.softmax": [S(_X3), S(_X3, 1)],
     "tf.nn.log_softmax": [S(_X3), S(_X3, 0)],
@@ -240,8 +242,13 @@ SPECIFIC: dict[str, list[Sample]] = {
     "tf.nn.sigmoid_cross_entropy_with_logits": [S(labels=A((4, 3), kind="unit"), logits=A((4, 3)))],
     "tf.nn.softmax_cross_entropy_with_logits": [S(A((4, 3), kind="probs"), A((4, 3))), S(A((2, 4, 3), kind="onehot", high=3), A((2, 4, 3)))],
     "tf.nn.sparse_softmax_cross_entropy_with_logits": [S(labels=A((4,), "int32", "int", 3), logits=A((4, 3)))],
-    "tf.matmul": [S(A((2, 3)), A((3, 4))), S(_X3, A((2, 4, 5))), S(A((2, 3), F64), A((3, 2), F64))],
-    "tf.linalg.matmul": [S(A((2, 3)), A((3, 4))), S(_X3, A((2, 4, 5)))],
+    "tf.matmul": [
+        S(A((2, 3)), A((3, 4))), S(_X3, A((2, 4, 5))), S(A((2, 3), F64), A((3, 2), F64)),
+        S(A((3, 2)), A((3, 4)), transpose_a=True), S(A((2, 3)), A((4, 3)), transpose_b=True),
+        S(A((2, 3, 4)), A((2, 5, 3)), transpose_a=True, transpose_b=True),
+        S(A((3, 2)), A((4, 3)), adjoint_a=True, adjoint_b=True), S(A((2, 3), F64), A((4, 3), F64), adjoint_b=True),
+    ],
+    "tf.linalg.matmul": [S(A((2, 3)), A((3, 4))), S(_X3, A((2, 4, 5))), S(A((2, 4, 3)), A((2, 4, 5)), adjoint_a=True)],
     "tf.concat": [S([_X3, _X3], 0), S([A((2, 3)), A((2, 5))], axis=-1)],
     "tf.stack": [S([_X3, _X3]), S([A((3,)), A((3,))], 1)],
     "tf.unstack": [S(_X3), S(_X3, axis=1), S(A((2, 3)), 3, 1)],
@@ -290,13 +297,21 @@ SPECIFIC: dict[str, list[Sample]] = {
     "tf.math.is_nan": [S(_X3)],
     "tf.math.is_inf": [S(_X3)],
     "tf.math.is_finite": [S(_X3)],
-    "tf.math.divide": [S(A((2, 3)), A((2, 3), kind="positive")), S(A((3,), F64), A((3,), F64, "positive"))],
-    "tf.math.truediv": [S(A((2, 3)), A((2, 3), kind="positive")), S(A((3,), F64), A((3,), F64, "positive"))],
+    "tf.math.divide": [
+        S(A((2, 3)), A((2, 3), kind="positive")), S(A((3,), F64), A((3,), F64, "positive")),
+        S(A((3,), "int64", "int", 9), A((3,), "int64", "positive_int", 4)),
+    ],
+    "tf.math.truediv": [
+        S(A((2, 3)), A((2, 3), kind="positive")), S(A((3,), F64), A((3,), F64, "positive")),
+        S(A((2, 3), "int32", "int", 9), A((2, 3), "int32", "positive_int", 4)),
+    ],
 }
 for _name in ("to_float", "to_double", "to_int32", "to_int64"):
     SPECIFIC[f"tf.{_name}"] = [S(A((2, 3))), S(A((3,), "int32", "int"))]
 for _name in ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp", "reduce_std", "reduce_variance", "reduce_mean"):
     SPECIFIC[f"tf.math.{_name}"] = _reduce()
+#: TF's integer mean truncates (the table's ``integer`` case)
+SPECIFIC["tf.math.reduce_mean"] += [S(A((2, 3), "int32", "int", 9)), S(A((2, 3, 4), "int64", "int", 7), 1), S(A((4,), "int32", "int", 5), keepdims=True)]
 
 
 def samples_for(name: str, params: tuple[str, ...], required: tuple[str, ...]) -> list[Sample] | None:

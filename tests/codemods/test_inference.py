@@ -211,7 +211,10 @@ class _Symbolic:
         ("keras.backend.clip", (np.ones(3), 1.0, 0.5), None),
         ("keras.backend.switch", (np.ones(3) > 0, np.ones(3), np.zeros(3)), "ops.where(condition, then_expression, else_expression)"),
         ("keras.backend.switch", (np.ones(3) > 0, np.ones((2, 3)), np.zeros((2, 3))), None),
-        ("tf.math.divide", (np.arange(3), np.arange(1, 4)), None),
+        # TF divided integers to float64: a case only values of known integer dtype select
+        ("tf.math.divide", (np.arange(3), np.arange(1, 4)), "ops.divide(ops.cast(x, 'float64'), ops.cast(y, 'float64'))"),
+        ("tf.math.reduce_mean", (np.arange(3),), "ops.cast(ops.mean(input_tensor, axis=axis, keepdims=keepdims), input_tensor.dtype)"),
+        ("tf.math.reduce_mean", (_Symbolic(),), "ops.mean(input_tensor, axis=axis, keepdims=keepdims)"),
         ("tf.math.divide", (np.ones(3), np.arange(1, 4)), "ops.divide(x, y)"),
     ],
 )

@@ -387,14 +387,81 @@ def test_tf_keras_compat_layers_in_generated_code(tmp_path: Path) -> None:
     out = tmp_path / "tf_ops.py"
     python_code.write_python(model, str(out))
     text = out.read_text()
-    assert "_reduce_2" in text  # two helpers named _reduce, from two modules, both copied
-    assert '"math.divide"' not in text  # only the TF functions the model runs are copied
+    # TF ops are written as the legacy-op table's keras.ops expressions, not as a copied class
+    assert "keras.ops.multiply(" in text and "keras.ops.mean(" in text
+    assert "class TFOp" not in text and "TF_SEMANTICS" not in text
     proc = _ruff("check", "--isolated", "--no-cache", str(out))
     assert proc.returncode == 0, proc.stdout
     backend = next(iter(available_backends()), None)
     if backend is None:
         pytest.skip("no Keras backend installed")
     res = run_module_jobs(backend, [Job("tf_ops", out, tuple(ins), ("x",), "x")], tmp_path / "run")["tf_ops"]
+    assert res.get("ok"), res.get("error")
+    expected = run_graph(model.graph, ins)
+    assert_outputs(res["outputs"], [np.asarray(expected)])
+
+
+def _tf_helpers_model() -> tuple:
+    """TF ops the table cannot express (a reversed slice, mirrored padding, a ``-1`` split
+    size) next to table cases selected by their arguments (transposed matmul, integer
+    division, an l2 norm over every axis)."""
+    from keras_migrate.ir.graph import GraphBuilder, Layer, Model, Provenance, TensorType
+
+    def tf_op(name: str, function: str, arguments: dict, tensors: list[str], outputs: int | None = None) -> Layer:
+        config = {"function": function, "arguments": arguments, "tensor_arguments": tensors}
+        if outputs is not None:
+            config["outputs"] = outputs
+        return Layer(name, "keras_migrate>TFOp", config)
+
+    b = GraphBuilder("tf_helpers")
+    x = b.add_input("x", TensorType((None, 4, 3)))
+    b.add_layer(tf_op("flip", "__operators__.getitem", {"slice_spec": [{"start": None, "stop": None, "step": None},
+                                                                       {"start": None, "stop": None, "step": -1}]}, ["tensor"]))
+    b.add_layer(tf_op("mirror", "pad", {"paddings": [[0, 0], [1, 2], [0, 0]], "mode": "REFLECT"}, ["tensor"]))
+    b.add_layer(tf_op("parts", "split", {"num_or_size_splits": [2, -1], "axis": 1}, ["value"], outputs=2))
+    b.add_layer(tf_op("gram", "linalg.matmul", {"transpose_b": True}, ["a", "b"]))
+    b.add_layer(tf_op("norm", "math.l2_normalize", {}, ["x"]))
+    b.add_layer(tf_op("count", "cast", {"dtype": "int32"}, ["x"]))
+    b.add_layer(tf_op("halves", "math.truediv", {"y": 2}, ["x"]))
+    b.add_layer(tf_op("back", "cast", {"dtype": "float32"}, ["x"]))
+    b.add_layer(tf_op("total", "__operators__.add", {}, ["x", "y"]))
+    (f,) = b.call("flip", (x,))
+    (m,) = b.call("mirror", (f,))
+    p0, p1 = b.call("parts", (m,), num_outputs=2)
+    (g,) = b.call("gram", ([p0, p1],))
+    (n,) = b.call("norm", (g,))
+    (c,) = b.call("count", (n,))
+    (h,) = b.call("halves", (c,))
+    (k,) = b.call("back", (h,))
+    b.call("total", ([n, k],))
+    b.input_structure, b.output_structure = "x", "total"
+    model = Model(b.build(), Provenance(source_format="hand-built", generation="tf.keras"))
+    ins = [np.random.default_rng(1).standard_normal((2, 4, 3)).astype("float32") * 3]
+    return model, ins
+
+
+def test_tf_op_helpers_in_generated_code(tmp_path: Path) -> None:
+    """Only the hand-written helpers a model's TF ops name are copied (module-level
+    functions of keras.ops); the rest are the table's cases, selected by the arguments and
+    the known dtypes; the module matches the reference interpreter."""
+    from keras_migrate.ir.interpreter import run_graph
+
+    model, ins = _tf_helpers_model()
+    out = tmp_path / "tf_helpers.py"
+    python_code.write_python(model, str(out))
+    text = out.read_text()
+    assert "def getitem(" in text and "def mirror_pad(" in text and "def split_sizes(" in text
+    assert "def select(" not in text and "def space_to_depth(" not in text
+    assert "keras.ops.matmul(" in text and "keras.ops.swapaxes(" in text
+    assert "keras.ops.rsqrt(" in text  # l2_normalize over every axis: TF's formula
+    assert "float64" in text  # TF divided integers to float64
+    assert "keras_migrate" not in re.sub(r"#.*", "", text)
+    proc = _ruff("check", "--isolated", "--no-cache", str(out))
+    assert proc.returncode == 0, proc.stdout
+    backend = next(iter(available_backends()), None)
+    if backend is None:
+        pytest.skip("no Keras backend installed")
+    res = run_module_jobs(backend, [Job("tf_helpers", out, tuple(ins), ("x",), "x")], tmp_path / "run")["tf_helpers"]
     assert res.get("ok"), res.get("error")
     expected = run_graph(model.graph, ins)
     assert_outputs(res["outputs"], [np.asarray(expected)])

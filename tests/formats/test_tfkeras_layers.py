@@ -34,6 +34,7 @@ from keras_migrate.ir.graph import flatten_structure
 from keras_migrate.ir.interpreter import run_graph
 from keras_migrate.ir.interpreter.kernels.tfkeras import NUMPY
 from keras_migrate.ir.ops import tf_semantics
+from keras_migrate.ir.ops.legacy import TF_LEGACY_OPS
 from keras_migrate.ir.ops.tf import TF_OPS, TFOP_TYPE
 from keras_migrate.ir.ops.tf_semantics import TF_SEMANTICS
 from keras_migrate.ir.specs import weight_specs
@@ -349,11 +350,23 @@ def _ctx(nodes: Any = None, name: str = "op") -> TranslateContext:
 
 
 def _namespace_names() -> set[str]:
-    """Every ``xp.NAME`` the TF semantics table computes with."""
+    """Every ``xp.NAME`` the hand-written TF semantics compute with, and every ``ops.NAME``
+    of the legacy-op table's cases the derived ones run."""
     tree = ast.parse(Path(tf_semantics.__file__).read_text(encoding="utf-8"))
-    return {
+    names = {
         n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "xp"
     }
+    for symbol, spec in TF_OPS.items():
+        entry = TF_LEGACY_OPS.get(symbol)
+        if entry is None or spec.op not in tf_semantics.DERIVED:
+            continue
+        for case in entry.cases:
+            names |= {
+                n.attr
+                for n in ast.walk(ast.parse(case.template, mode="eval"))
+                if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "ops"
+            }
+    return names
 
 
 def test_every_tf_op_has_a_numpy_kernel_a_keras_op_and_an_onnx_lowering() -> None:
@@ -362,6 +375,11 @@ def test_every_tf_op_has_a_numpy_kernel_a_keras_op_and_an_onnx_lowering() -> Non
     uses), the ONNX lowering table has the same keys (or names why an op is not lowered)."""
     ops = {spec.op for spec in TF_OPS.values()}
     assert ops == set(TF_SEMANTICS)
+    # one place: every op the table expresses is derived from it, the rest hand-written
+    assert set(TF_SEMANTICS) == set(tf_semantics.DERIVED) | set(tf_semantics.HAND_WRITTEN)
+    assert not set(tf_semantics.DERIVED) & set(tf_semantics.HAND_WRITTEN)
+    assert all(any(s in TF_LEGACY_OPS for s, spec in TF_OPS.items() if spec.op == op) for op in tf_semantics.DERIVED)
+    assert not any(s in TF_LEGACY_OPS for s, spec in TF_OPS.items() if spec.op in tf_semantics.HAND_WRITTEN)
     names = _namespace_names()
     assert names, "the semantics table should compute with xp.* functions"
     assert not sorted(n for n in names if not hasattr(NUMPY, n)), "numpy namespace lacks these"

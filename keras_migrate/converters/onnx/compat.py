@@ -349,7 +349,8 @@ def _tf_split(op: str) -> TFLower:
 
 
 #: Canonical TF op (:data:`keras_migrate.ir.ops.tf.TF_OPS`) -> ONNX lowering: the same
-#: names, and the same meaning, as :data:`keras_migrate.ir.ops.tf_semantics.TF_SEMANTICS`.
+#: names, and the same meaning, as :data:`keras_migrate.ir.ops.tf_semantics.TF_SEMANTICS`
+#: (the legacy-op table's cases, and its hand-written helpers).
 TF_LOWERINGS: dict[str, TFLower] = {
     "add": _onnx("Add", "x", "y"),
     "subtract": _onnx("Sub", "x", "y"),

@@ -32,6 +32,7 @@ from keras_migrate.converters.python.emitter import python_source
 from keras_migrate.converters.report import compat_layers_used
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.ir.graph import COMPAT_PREFIX, Model
+from keras_migrate.ir.ops.tf import TFOP_TYPE
 
 __all__ = ["python_notes", "python_source", "weights_path_for", "write_python"]
 
@@ -60,7 +61,10 @@ def _input_files(model: Model) -> set[str]:
 def python_notes(model: Model, out: str) -> list[str]:
     """What a conversion report should add for a ``.py`` output."""
     notes = [f"weights written to {weights_path_for(out)}"]
-    compat = [c[len(COMPAT_PREFIX) :] for c in compat_layers_used(model)]
+    # TF-op layers are written as keras.ops expressions, not as the TFOp compat class
+    compat = [c[len(COMPAT_PREFIX) :] for c in compat_layers_used(model) if c != TFOP_TYPE]
+    if any(layer.type == TFOP_TYPE for _, layer in model.graph.walk_layers()):
+        notes.append(f"TF-op layers written into {out} as the keras.ops expressions they compute")
     if compat:
         notes.append(f"compat code copied into {out} (it needs only Keras): {', '.join(compat)}")
     return notes

@@ -8,7 +8,8 @@ decorators, and every module-level name it uses is followed — helper functions
 classes, constants, also across ``keras_migrate`` modules (``PACKAGE`` from
 ``compat._names``) — until only third-party and standard-library imports remain. Those
 become the file's imports. Module-level dict tables can be trimmed to the keys a model
-uses (``TFOp`` copies only the TF functions it runs).
+uses; plain module-level functions can be copied too (the hand-written TF-op helpers a
+rendered ``TFOp`` call names).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class CompatSource:
     imports: set[ImportLine] = field(default_factory=set)
     #: ``registered name -> (module, definition name)`` for provenance comments.
     origins: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: ``(module, definition name) -> its name in the file`` (renamed on a clash).
+    local_names: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -163,10 +166,17 @@ def _segment(mod: _Module, stmt: ast.stmt, keep_keys: Iterable[str] | None) -> s
     return "\n".join(out)
 
 
-def compat_source(registered: Iterable[str], *, trim: Mapping[str, Iterable[str]] | None = None) -> CompatSource:
+def compat_source(
+    registered: Iterable[str],
+    *,
+    trim: Mapping[str, Iterable[str]] | None = None,
+    functions: Iterable[tuple[str, str]] = (),
+) -> CompatSource:
     """Source for the compat objects ``registered`` (``keras_migrate>Name``) and their helpers.
 
-    ``trim`` maps a module-level dict's name to the keys to keep of it.
+    ``trim`` maps a module-level dict's name to the keys to keep of it; ``functions`` names
+    further module-level definitions to copy, as ``(module, name)`` (the helpers a rendered
+    TF op calls), after the compat objects.
     """
     trim = dict(trim or {})
     result = CompatSource()
@@ -214,6 +224,7 @@ def compat_source(registered: Iterable[str], *, trim: Mapping[str, Iterable[str]
             elif free not in _BUILTINS:
                 raise UnsupportedError(f"cannot resolve name {free!r} used by {mod_name}.{name}")
         placed[local] = mod_name
+        result.local_names[(mod_name, name)] = local
         result.blocks.append(_rename(_segment(mod, stmt, trim.get(name)), renames.get(mod_name, {})))
         result.names.append(local)
 
@@ -221,6 +232,10 @@ def compat_source(registered: Iterable[str], *, trim: Mapping[str, Iterable[str]
         mod_name, short = _registered_defs(reg)
         result.origins[reg] = (mod_name, short)
         need(mod_name, short)
+    for mod_name, name in functions:
+        if name not in _module(mod_name).defs:
+            raise UnsupportedError(f"cannot find {mod_name}.{name} to copy")
+        need(mod_name, name)
     return result
 
 

@@ -44,12 +44,14 @@ from keras_migrate.converters.python.literals import (
 from keras_migrate.converters.python.names import Namer
 from keras_migrate.converters.python.ops import op_expression
 from keras_migrate.converters.python.placeholders import placeholder_call, placeholders
+from keras_migrate.converters.python.tf_ops import HELPERS, SEMANTICS_MODULE, tf_op_source
 from keras_migrate.converters.python.user_source import user_source_blocks
 from keras_migrate.converters.report import compat_layers_used
 from keras_migrate.errors import UnsupportedError
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer, Model
 from keras_migrate.ir.keras3_api import KERAS_VERSION, initializer_alias, signature
 from keras_migrate.ir.ops.keras3 import is_op_type
+from keras_migrate.ir.ops.tf import TFOP_TYPE
 from keras_migrate.ir.unknown import is_unknown, unknown_class
 from keras_migrate.ir.user_code import is_user_type, user_class_name
 
@@ -76,12 +78,21 @@ class ModuleEmitter:
     def __init__(self, model: Model, weights_file: str) -> None:
         self.model = model
         self.weights_file = weights_file
-        compat = compat_layers_used(model)
+        # TF-op layers are written inline as the keras.ops expression they compute
+        # (:mod:`.tf_ops`), so the TFOp compat class is never copied
+        compat = [c for c in compat_layers_used(model) if c != TFOP_TYPE]
         self.training = plan_training(model)
         optimizer = model.training.optimizer.type if model.training is not None else ""
         if self.training.compile_config is not None and optimizer.startswith(COMPAT_PREFIX):
             compat = sorted({*compat, optimizer})
-        self.compat: CompatSource = compat_source(compat, trim=self._trim(compat))
+        self.compat_types = compat
+        #: The TF-op helpers the rendered calls name (copied once the body is written).
+        self.tf_helpers: set[str] = set()
+        #: The dtype of each TF-op result (the graph records none for them).
+        self.tf_dtypes: dict[str, str] = {}
+        # Every helper a TF op may name is laid out now, so the names the file defines
+        # are known before any variable is named; module() copies only those used.
+        self.compat: CompatSource = compat_source(compat, functions=self._tf_helper_defs(set(HELPERS.values())))
         self.module_names = set(_MODULE_NAMES) | set(self.compat.names)
         self.helpers: list[list[str]] = []
         self.helper_names: dict[int, str] = {}
@@ -91,18 +102,15 @@ class ModuleEmitter:
         self.stubs = placeholders(model.graph, self.namer)
 
     # -- compat -----------------------------------------------------------------------
-    def _trim(self, compat: list[str]) -> dict[str, set[str]]:
-        """Copy only the TF functions the model's ``TFOp`` layers run."""
-        if "keras_migrate>TFOp" not in compat:
-            return {}
-        from keras_migrate.ir.ops.tf import tf_op_spec
+    def _tf_helper_defs(self, helpers: set[str]) -> list[tuple[str, str]]:
+        """Copy the hand-written TF-op helpers only if the model has TF-op layers."""
+        if not any(layer.type == TFOP_TYPE for _, layer in self.model.graph.walk_layers()):
+            return []
+        return [(SEMANTICS_MODULE, h) for h in sorted(helpers)]
 
-        functions = {
-            str(layer.config.get("function"))
-            for _, layer in self.model.graph.walk_layers()
-            if layer.type == "keras_migrate>TFOp"
-        }
-        return {"TF_OPS": functions, "TF_SEMANTICS": {tf_op_spec(f).op for f in functions}}
+    def _helper_name(self, helper: str) -> str:
+        self.tf_helpers.add(helper)
+        return self.compat.local_names.get((SEMANTICS_MODULE, helper), helper)
 
     def _user_functions(self) -> dict[str, str]:
         """Config names of the user's functions -> their names in the inlined source."""
@@ -229,6 +237,27 @@ class ModuleEmitter:
             parts.append("legacy_hard_sigmoid keeps the source's hard_sigmoid (slope 0.2, Keras 3's is 1/6)")
         return "; ".join(parts)
 
+    def _value_type(self, graph: Graph) -> Any:
+        """A tensor's dtype and shape: a TF op's result dtype as TF gives it, else as the
+        graph records them (float32 and an unknown shape when it records none)."""
+
+        def value_type(ref: Any) -> tuple[str, tuple[int | None, ...] | None]:
+            t = graph.values[ref.name].type
+            dtype, shape = ("float32", None) if t is None else (t.dtype, tuple(t.shape))
+            return self.tf_dtypes.get(ref.name, dtype), shape
+
+        return value_type
+
+    def _tf_op_comment(self, layer: Layer) -> str:
+        origin = layer.origin
+        function = f"tf.{layer.config.get('function')}"
+        text = f"{origin.class_name or 'TF op'} {function}" if layer.name == function else (
+            f"{origin.class_name or 'TF op'} {py_str(layer.name)}: {function}"
+        )
+        if origin.name and origin.name != layer.name:
+            text += f" (originally named {py_str(origin.name)})"
+        return text
+
     # -- graphs -----------------------------------------------------------------------
     def _input_expr(self, graph: Graph, name: str) -> Call:
         t = graph.values[name].type
@@ -294,6 +323,16 @@ class ModuleEmitter:
             layer = layers[node.layer]
             k = seen.get(node.layer, 0)
             seen[node.layer] = k + 1
+            if layer.type == TFOP_TYPE:  # a TF function: the keras.ops expression it computes
+                rendered = tf_op_source(
+                    layer, node.args, self._value_type(graph), lambda r: Atom(var[r.name]), literal, self._helper_name
+                )
+                self.op_imports |= rendered.imports
+                self.tf_dtypes.update(dict.fromkeys(node.outputs, rendered.dtype))
+                lines.append(f"    # {self._tf_op_comment(layer)}")
+                targets = self._targets(layer, node.outputs, node.layer, used, namer, var)
+                lines += format_statement(f"{targets} = " if targets else "", rendered.expr)
+                continue
             if is_op_type(layer.type):  # a Keras 3 op node: the keras.ops call that records it
                 expr, imports = op_expression(layer, node.args, node.kwargs, lambda r: Atom(var[r.name]), literal)
                 self.op_imports |= imports
@@ -359,6 +398,8 @@ class ModuleEmitter:
     # -- the module -------------------------------------------------------------------
     def module(self) -> str:
         body = self.graph_body(self.model.graph, self.model.graph.name)
+        # now that the body is written: copy only the TF-op helpers it names
+        self.compat = compat_source(self.compat_types, functions=self._tf_helper_defs(self.tf_helpers))
         uses_layers = any("layers." in line for line in [*body, *(x for h in self.helpers for x in h)])
         out: list[str] = [*self._docstring(), "", *self._header_comments(), *self._imports(uses_layers)]
         out.append(f"WEIGHTS_FILE = {py_str(self.weights_file)}")
@@ -455,7 +496,10 @@ class ModuleEmitter:
 
     def _compat_comment(self) -> str:
         modules = sorted({m for m, _ in self.compat.origins.values()})
-        return f"Compat objects copied from {', '.join(modules)}, registered under the same names."
+        parts = [f"Compat objects copied from {', '.join(modules)}, registered under the same names."] if modules else []
+        if self.tf_helpers:
+            parts.append(f"TF-op helpers copied from {SEMANTICS_MODULE} (called with keras.ops as their namespace).")
+        return " ".join(parts)
 
     def _imports(self, uses_layers: bool) -> list[str]:
         imports = set(self.compat.imports) | {ImportLine("os"), ImportLine("keras")} | self.op_imports
@@ -465,7 +509,10 @@ class ModuleEmitter:
 
 
 def _is_sequential(graph: Graph) -> bool:
-    return graph.kind == "sequential" and graph_is_chain(graph)
+    # a TF op is written as an expression on tensors: only the functional style has them
+    return graph.kind == "sequential" and graph_is_chain(graph) and not any(lay.type == TFOP_TYPE for lay in graph.layers)
+
+
 
 
 def _returns_state(layer: Layer) -> bool:

@@ -15,8 +15,9 @@ Framework-free (numpy at most), so the CLI and every layer above ``ir`` may impo
   promotion rules.
 - :mod:`.tf`: the TF functions a ``TFOp`` layer runs: signatures, call binding, dtype
   rules, output counts.
-- :mod:`.tf_semantics`: what each canonical TF op computes, written once against an array
-  namespace with ``keras.ops``' names.
+- :mod:`.tf_semantics`: what each canonical TF op computes against an array namespace with
+  ``keras.ops``' names, derived from :mod:`.legacy`'s ``tf.*`` entries (a few hand-written
+  helpers where a template cannot say it).
 - :mod:`.attention`: the einsum layout of dot-product attention and the attention layer
   types.
 - :mod:`.keras1_args`: the Keras 1 -> Keras 2 argument renames, shared by the Keras 1

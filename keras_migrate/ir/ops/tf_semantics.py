@@ -1,55 +1,42 @@
-"""What each canonical TF op (:data:`keras_migrate.ir.ops.tf.TF_OPS`) computes, written once.
+"""What each canonical TF op (:data:`keras_migrate.ir.ops.tf.TF_OPS`) computes: read from
+the one table of legacy-op semantics (:mod:`keras_migrate.ir.ops.legacy`).
 
 Each entry takes an array namespace ``xp`` and the call's bound arguments (by TF parameter
-name, :func:`keras_migrate.ir.ops.tf.bind_tf_call`) and computes the op's result, using
-only functions named as in ``keras.ops``. The numpy kernel runs the table with a numpy
-namespace that supplies the ``keras.ops`` names numpy lacks (``sigmoid``, ``erf``,
-``cast``...); the Keras 3 compat layer runs it with ``keras.ops`` itself, overriding the
-few functions whose ``keras.ops`` formula is not TF's (GELU's tanh approximation). Where
-backends disagree with TF (a negative slice step, mirrored padding, splits), the entry is
-written with the operations every backend computes alike: basic slicing, ``take`` and
-``flip``. The ONNX lowering is a table keyed by the same names
-(``converters/onnx/compat.py``); a parity test checks that every op has all three.
+name, :func:`keras_migrate.ir.ops.tf.bind_tf_call`) and computes the op's result. For
+every op the table expresses, the entry is DERIVED: the call's arguments are bound to the
+table's ``tf.*`` entry (an argument equal to its default counts as not written, as TF
+reads it), :func:`~keras_migrate.ir.ops.legacy.template.select_case` picks the case its
+values select (dtypes, flags, literal sizes), and
+:func:`~keras_migrate.ir.ops.legacy.template.evaluate` runs its template with ``ops``
+bound to ``xp``. The numpy kernel runs it with a numpy namespace under ``keras.ops``'
+names; the Keras 3 compat layer with ``keras.ops`` itself (overriding GELU's tanh
+approximation with TF's formula); the ``.py`` emitter renders the same case as source
+(:func:`table_call`).
 
-No framework is imported: the compat layer's source (and so a generated ``model.py``)
-copies the entries a model runs.
+Written here, with the operations every backend computes alike (basic slicing, ``take``,
+``flip``), only what the table's templates cannot express: ``x[...]`` with negative
+steps (:data:`HAND_WRITTEN` ``getitem``), TF1's row-selecting ``Select``,
+``space_to_depth``, and, as :data:`FALLBACKS` where the table's answer is a follow-up,
+mirrored padding and ``tf.split`` with a ``-1`` size. These helpers are module-level
+functions of ``xp`` so that generated code can copy them by source. The ONNX lowering is a
+table keyed by the same names (``converters/onnx/compat.py``); a parity test checks that
+every op has all three.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["TF_SEMANTICS"]
+from keras_migrate.ir.ops.legacy.records import Case, LegacyOp
+from keras_migrate.ir.ops.legacy.template import OMITTED, default_value, evaluate, select_case
+from keras_migrate.ir.ops.legacy.tf import TF_LEGACY_OPS
+from keras_migrate.ir.ops.tf import TF_OPS
 
-
-def _axis(value: Any) -> Any:
-    return tuple(int(a) for a in value) if isinstance(value, (list, tuple)) else value
-
-
-def _reduce(fn: Callable[..., Any], a: Mapping[str, Any]) -> Any:
-    """A TF reduction (``input_tensor``, ``axis``, ``keepdims``) as ``fn``."""
-    return fn(a["input_tensor"], axis=_axis(a["axis"]), keepdims=bool(a["keepdims"]))
-
-
-def _softmax_axis(axis: Any) -> int:
-    return -1 if axis is None else int(axis)
-
-
-def _l2_normalize(xp: Any, x: Any, axis: Any, epsilon: float) -> Any:
-    square_sum = xp.sum(xp.square(x), axis=axis, keepdims=True)
-    return xp.multiply(x, xp.rsqrt(xp.maximum(square_sum, epsilon)))
-
-
-def _matmul(xp: Any, a: Mapping[str, Any]) -> Any:
-    x, y = a["a"], a["b"]
-    if a["transpose_a"] or a["adjoint_a"]:
-        x = xp.swapaxes(x, -1, -2)
-    if a["transpose_b"] or a["adjoint_b"]:
-        y = xp.swapaxes(y, -1, -2)
-    return xp.matmul(x, y)
+__all__ = ["DERIVED", "FALLBACKS", "HAND_WRITTEN", "TF_SEMANTICS", "TableCall", "table_call"]
 
 
 def _positive(axis: int, rank: int) -> int:
@@ -72,10 +59,11 @@ def _take(xp: Any, x: Any, indices: Sequence[int], axis: int) -> Any:
     return xp.take(x, xp.convert_to_tensor(np.asarray(list(indices), dtype="int32")), axis=axis)
 
 
-def _pad(xp: Any, a: Mapping[str, Any]) -> Any:
-    x, pads, mode = a["tensor"], [list(p) for p in a["paddings"]], a["mode"]
-    if mode == "CONSTANT":
-        return xp.pad(x, pads, mode="constant", constant_values=a["constant_values"])
+def mirror_pad(xp: Any, a: Mapping[str, Any]) -> Any:
+    """``tf.pad`` with mode ``REFLECT`` or ``SYMMETRIC`` (the table's follow-up case)."""
+    x, pads, mode = a["tensor"], [list(p) for p in a["paddings"]], str(a["mode"]).upper()
+    if mode not in ("REFLECT", "SYMMETRIC"):
+        raise ValueError(f"tf.pad mode {a['mode']!r} is not CONSTANT, REFLECT or SYMMETRIC")
     # Reflecting and symmetric padding gather mirrored indices (Keras backends disagree on
     # what "symmetric" means, and torch pads only the last axes).
     for axis, (before, after) in enumerate(pads):
@@ -91,7 +79,7 @@ def _pad(xp: Any, a: Mapping[str, Any]) -> Any:
     return x
 
 
-def _getitem(xp: Any, x: Any, items: Sequence[Any]) -> Any:
+def getitem(xp: Any, x: Any, items: Sequence[Any]) -> Any:
     """``x[...]`` as TF computes it: basic indexing, then the negative-step slices."""
     is_ellipsis = [isinstance(i, Mapping) and i.get("class_name") == "__ellipsis__" for i in items]
     used = sum(1 for i, e in zip(items, is_ellipsis, strict=True) if i is not None and not e)
@@ -117,12 +105,9 @@ def _getitem(xp: Any, x: Any, items: Sequence[Any]) -> Any:
     return y
 
 
-def _perm(perm: Any, rank: int) -> tuple[int, ...]:
-    """TF's default permutation reverses every axis."""
-    return tuple(range(rank))[::-1] if perm is None else tuple(int(p) for p in perm)
 
 
-def _space_to_depth(xp: Any, x: Any, block: int) -> Any:
+def space_to_depth(xp: Any, x: Any, block: int) -> Any:
     """TF's NHWC space_to_depth: each ``block``x``block`` patch becomes the channels, in
     (row, column, channel) order (static height, width and channels)."""
     _, h, w, c = x.shape
@@ -131,18 +116,9 @@ def _space_to_depth(xp: Any, x: Any, block: int) -> Any:
     return xp.reshape(y, (-1, int(h) // block, int(w) // block, block * block * int(c)))
 
 
-def _squeeze(xp: Any, x: Any, axes: Sequence[int] | int | None) -> Any:
-    """TF's squeeze: the listed axes, one int, or (``None``) every axis of size 1."""
-    if axes is None:
-        axes = [i for i, size in enumerate(x.shape) if size == 1]
-    elif isinstance(axes, int):
-        axes = [axes]
-    for axis in sorted((_positive(int(a), len(x.shape)) for a in axes), reverse=True):
-        x = xp.squeeze(x, axis=axis)
-    return x
 
 
-def _split(xp: Any, a: Mapping[str, Any]) -> list[Any]:
+def split_sizes(xp: Any, a: Mapping[str, Any]) -> list[Any]:
     x, parts, axis = a["value"], a["num_or_size_splits"], int(a["axis"])
     n = _static_size(x, axis)
     if isinstance(parts, int) and n % parts:
@@ -156,15 +132,9 @@ def _split(xp: Any, a: Mapping[str, Any]) -> list[Any]:
     return [_along(x, axis, slice(s, s + size)) for s, size in zip(starts, sizes, strict=True)]
 
 
-def _unstack(xp: Any, a: Mapping[str, Any]) -> list[Any]:
-    x, axis = a["value"], int(a["axis"])
-    n = _static_size(x, axis)
-    if a["num"] is not None and int(a["num"]) != n:
-        raise ValueError(f"unstack num={a['num']} but the dimension is {n}")
-    return [xp.squeeze(_along(x, axis, slice(i, i + 1)), axis=axis) for i in range(n)]
 
 
-def _select(xp: Any, a: Mapping[str, Any]) -> Any:
+def select(xp: Any, a: Mapping[str, Any]) -> Any:
     """TF1's ``Select``: a rank-1 condition chooses along the first axis (whole rows)."""
     condition = a["condition"]
     rank = max(len(getattr(a[k], "shape", ())) for k in ("x", "y"))
@@ -173,101 +143,114 @@ def _select(xp: Any, a: Mapping[str, Any]) -> Any:
     return xp.where(condition, a["x"], a["y"])
 
 
-def _add_n(xp: Any, values: Sequence[Any]) -> Any:
-    total = values[0]
-    for value in values[1:]:
-        total = xp.add(total, value)
-    return total
 
+def _plain(value: Any) -> Any:
+    """Lists of constants as tuples (``keras.ops`` and numpy take a tuple of axes)."""
+    if isinstance(value, list) and all(isinstance(v, (int, float, bool, str, list, tuple)) for v in value):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+def _same(value: Any, default: Any) -> bool:
+    """``value`` is the literal ``default`` (never true of an array or a tensor)."""
+    if not isinstance(value, (type(None), bool, int, float, str, list, tuple)):
+        return False
+    if isinstance(value, bool) != isinstance(default, bool) or (value is None) != (default is None):
+        return False
+    return bool(_plain(value) == _plain(default))
+
+
+def _table_ops() -> dict[str, tuple[tuple[LegacyOp, Mapping[str, Any]], ...]]:
+    """Canonical op -> the table entries of its TF symbols (one per parameter list), each
+    with TF's declared defaults (:data:`TF_OPS`)."""
+    out: dict[str, list[tuple[LegacyOp, Mapping[str, Any]]]] = {}
+    for symbol, spec in TF_OPS.items():
+        legacy = TF_LEGACY_OPS.get(symbol)
+        if legacy is None or not legacy.cases:
+            continue
+        known = out.setdefault(spec.op, [])
+        if all(k.names != legacy.names for k, _ in known):
+            known.append((legacy, spec.defaults))
+    return {op: tuple(entries) for op, entries in out.items()}
+
+
+_TABLE_OPS = _table_ops()
+
+
+@dataclass(frozen=True, slots=True)
+class TableCall:
+    """One TF call as the table reads it: the entry, the case its values select (``None``
+    when the table's answer is a follow-up), and the arguments bound to the entry
+    (``OMITTED`` where the call gave the default)."""
+
+    op: LegacyOp
+    case: Case | None
+    bound: Mapping[str, Any]
+
+
+def table_call(op: str, values: Mapping[str, Any]) -> TableCall | None:
+    """The table's reading of one call of canonical ``op`` (``values``: the TF arguments by
+    name, defaults included, as :func:`~keras_migrate.ir.ops.tf.bind_tf_call` binds them),
+    or ``None`` when the table has no entry for ``op``.
+
+    An argument equal to TF's declared default or to the table's legacy default counts as
+    not written (TF reads ``axis=None`` of ``argmax`` as 0, the table's default).
+    """
+    for legacy, defaults in _TABLE_OPS.get(op, ()):
+        if not set(values) <= set(legacy.names):
+            continue
+        bound: dict[str, Any] = {}
+        for p in legacy.params:
+            value = values.get(p.name, OMITTED)
+            if value is not OMITTED:
+                legacy_default = default_value(legacy, p.name)
+                if (p.name in defaults and _same(value, defaults[p.name])) or (
+                    legacy_default is not OMITTED and _same(value, legacy_default)
+                ):
+                    value = OMITTED
+            bound[p.name] = _plain(value) if value is not OMITTED else OMITTED
+        return TableCall(legacy, select_case(legacy, bound, frozenset({"int_width"})), bound)
+    return None
+
+
+#: Canonical op -> the hand-written meaning used when the table's answer is a follow-up.
+FALLBACKS: dict[str, Callable[[Any, Mapping[str, Any]], Any]] = {
+    "pad": mirror_pad,
+    "split": split_sizes,
+}
+
+
+def _derived(op: str) -> Callable[[Any, Mapping[str, Any]], Any]:
+    def run(xp: Any, a: Mapping[str, Any]) -> Any:
+        call = table_call(op, a)
+        if call is None:
+            raise ValueError(f"the legacy-op table has no entry for TF op {op!r} with arguments {sorted(a)}")
+        if call.case is None:
+            if op in FALLBACKS:
+                return FALLBACKS[op](xp, a)
+            raise ValueError(call.op.follow_up or f"{call.op.name}: no case of the legacy-op table holds")
+        return evaluate(call.op, call.case, {"ops": xp}, call.bound)
+
+    run.__name__ = run.__qualname__ = f"derived_{op}"
+    run.__doc__ = f"TF op {op!r}, derived from the legacy-op table ({', '.join(o.name for o, _ in _TABLE_OPS[op])})."
+    return run
+
+
+#: What the table's templates cannot express (see the module docstring).
+HAND_WRITTEN: dict[str, Callable[[Any, Mapping[str, Any]], Any]] = {
+    "getitem": lambda xp, a: getitem(xp, a["tensor"], a["slice_spec"]),
+    "select": select,
+    "space_to_depth": lambda xp, a: space_to_depth(xp, a["input"], int(a["block_size"])),
+}
+
+#: The canonical ops derived from the legacy-op table.
+DERIVED: frozenset[str] = frozenset(_TABLE_OPS)
 
 #: Canonical op -> ``(xp, bound arguments) -> result`` (a list for ``split``/``unstack``),
 #: ``xp`` an array namespace with ``keras.ops``' names, operands already of their dtype.
 TF_SEMANTICS: dict[str, Callable[[Any, Mapping[str, Any]], Any]] = {
-    "add": lambda xp, a: xp.add(a["x"], a["y"]),
-    "subtract": lambda xp, a: xp.subtract(a["x"], a["y"]),
-    "multiply": lambda xp, a: xp.multiply(a["x"], a["y"]) if "y" in a else xp.multiply(a["scalar"], a["x"]),
-    "truediv": lambda xp, a: xp.divide(a["x"], a["y"]),
-    "divide_no_nan": lambda xp, a: xp.divide_no_nan(a["x"], a["y"]),
-    "floordiv": lambda xp, a: xp.floor(xp.divide(a["x"], a["y"])),
-    "floormod": lambda xp, a: xp.mod(a["x"], a["y"]),
-    "maximum": lambda xp, a: xp.maximum(a["x"], a["y"]),
-    "minimum": lambda xp, a: xp.minimum(a["x"], a["y"]),
-    "pow": lambda xp, a: xp.power(a["x"], a["y"]),
-    "squared_difference": lambda xp, a: xp.square(xp.subtract(a["x"], a["y"])),
-    "equal": lambda xp, a: xp.equal(a["x"], a["y"]),
-    "not_equal": lambda xp, a: xp.not_equal(a["x"], a["y"]),
-    "less": lambda xp, a: xp.less(a["x"], a["y"]),
-    "less_equal": lambda xp, a: xp.less_equal(a["x"], a["y"]),
-    "greater": lambda xp, a: xp.greater(a["x"], a["y"]),
-    "greater_equal": lambda xp, a: xp.greater_equal(a["x"], a["y"]),
-    "logical_and": lambda xp, a: xp.logical_and(a["x"], a["y"]),
-    "logical_or": lambda xp, a: xp.logical_or(a["x"], a["y"]),
-    "logical_xor": lambda xp, a: xp.logical_xor(a["x"], a["y"]),
-    "logical_not": lambda xp, a: xp.logical_not(a["x"]),
-    "negative": lambda xp, a: xp.negative(a["x"]),
-    "abs": lambda xp, a: xp.abs(a["x"]),
-    "sign": lambda xp, a: xp.sign(a["x"]),
-    "sqrt": lambda xp, a: xp.sqrt(a["x"]),
-    "rsqrt": lambda xp, a: xp.divide(1.0, xp.sqrt(a["x"])),
-    "square": lambda xp, a: xp.square(a["x"]),
-    "exp": lambda xp, a: xp.exp(a["x"]),
-    "expm1": lambda xp, a: xp.expm1(a["x"]),
-    "log": lambda xp, a: xp.log(a["x"]),
-    "log1p": lambda xp, a: xp.log1p(a["x"]),
-    "reciprocal": lambda xp, a: xp.divide(1.0, a["x"]),
-    "floor": lambda xp, a: xp.floor(a["x"]),
-    "ceil": lambda xp, a: xp.ceil(a["x"]),
-    "round": lambda xp, a: xp.round(a["x"]),
-    "sin": lambda xp, a: xp.sin(a["x"]),
-    "cos": lambda xp, a: xp.cos(a["x"]),
-    "tan": lambda xp, a: xp.tan(a["x"]),
-    "erf": lambda xp, a: xp.erf(a["x"]),
-    "sigmoid": lambda xp, a: xp.sigmoid(a["x"]),
-    "log_sigmoid": lambda xp, a: xp.log_sigmoid(a["x"]),
-    "tanh": lambda xp, a: xp.tanh(a["x"]),
-    "softplus": lambda xp, a: xp.softplus(a["features"]),
-    "relu": lambda xp, a: xp.relu(a["features"]),
-    "relu6": lambda xp, a: xp.relu6(a["features"]),
-    "elu": lambda xp, a: xp.elu(a["features"]),
-    "selu": lambda xp, a: xp.selu(a["features"]),
-    "softsign": lambda xp, a: xp.softsign(a["features"]),
-    "silu": lambda xp, a: xp.multiply(a["features"], xp.sigmoid(xp.multiply(a["features"], float(a["beta"])))),
-    "leaky_relu": lambda xp, a: xp.leaky_relu(a["features"], negative_slope=float(a["alpha"])),
-    "gelu": lambda xp, a: xp.gelu(a["features"], approximate=bool(a["approximate"])),
-    "softmax": lambda xp, a: xp.softmax(a["logits"], axis=_softmax_axis(a["axis"])),
-    "log_softmax": lambda xp, a: xp.log_softmax(a["logits"], axis=_softmax_axis(a["axis"])),
-    "l2_normalize": lambda xp, a: _l2_normalize(xp, a["x"], _axis(a["axis"]), float(a["epsilon"])),
-    "reduce_mean": lambda xp, a: _reduce(xp.mean, a),
-    "reduce_sum": lambda xp, a: _reduce(xp.sum, a),
-    "reduce_max": lambda xp, a: _reduce(xp.max, a),
-    "reduce_min": lambda xp, a: _reduce(xp.min, a),
-    "reduce_prod": lambda xp, a: _reduce(xp.prod, a),
-    "reduce_any": lambda xp, a: _reduce(xp.any, a),
-    "reduce_all": lambda xp, a: _reduce(xp.all, a),
-    "reduce_logsumexp": lambda xp, a: _reduce(xp.logsumexp, a),
-    "reduce_std": lambda xp, a: _reduce(xp.std, a),
-    "reduce_variance": lambda xp, a: _reduce(xp.var, a),
-    "reduce_euclidean_norm": lambda xp, a: xp.sqrt(_reduce(xp.sum, {**a, "input_tensor": xp.square(a["input_tensor"])})),
-    "argmax": lambda xp, a: xp.argmax(a["input"], axis=int(a["axis"])),
-    "argmin": lambda xp, a: xp.argmin(a["input"], axis=int(a["axis"])),
-    "clip_by_value": lambda xp, a: xp.maximum(xp.minimum(a["t"], a["clip_value_max"]), a["clip_value_min"]),
-    "cast": lambda xp, a: xp.cast(a["x"], str(a["dtype"])),
-    "where": lambda xp, a: xp.where(a["condition"], a["x"], a["y"]),
-    "select": _select,
-    "identity": lambda xp, a: a["input"],
-    "matmul": _matmul,
-    "reshape": lambda xp, a: xp.reshape(a["tensor"], tuple(int(d) for d in a["shape"])),
-    "transpose": lambda xp, a: xp.transpose(a["a"], _perm(a["perm"], len(a["a"].shape))),
-    "expand_dims": lambda xp, a: xp.expand_dims(a["input"], int(a["axis"])),
-    "squeeze": lambda xp, a: _squeeze(xp, a["input"], a["axis"]),
-    "tile": lambda xp, a: xp.tile(a["input"], [int(m) for m in a["multiples"]]),
-    "space_to_depth": lambda xp, a: _space_to_depth(xp, a["input"], int(a["block_size"])),
-    "pad": _pad,
-    "gather": lambda xp, a: xp.take(a["params"], a["indices"], axis=int(a["axis"])),
-    "getitem": lambda xp, a: _getitem(xp, a["tensor"], a["slice_spec"]),
-    "concat": lambda xp, a: xp.concatenate(list(a["values"]), axis=int(a["axis"])),
-    "add_n": lambda xp, a: _add_n(xp, list(a["inputs"])),
-    "stack": lambda xp, a: xp.stack(list(a["values"]), axis=int(a["axis"])),
-    "split": _split,
-    "unstack": _unstack,
+    **{op: _derived(op) for op in sorted(_TABLE_OPS)},
+    **HAND_WRITTEN,
 }

@@ -4,8 +4,9 @@ ConvNeXt's LayerScale).
 
 Each reproduces tf.keras as the ``keras.ops`` compat layers in
 :mod:`keras_migrate.compat._tfkeras` do. A TF op computes what
-:data:`keras_migrate.ir.ops.tf_semantics.TF_SEMANTICS` says, run with :data:`NUMPY` (numpy
-under ``keras.ops``' names), on the call as :func:`keras_migrate.ir.ops.tf.bind_tf_call`
+:data:`keras_migrate.ir.ops.tf_semantics.TF_SEMANTICS` says (the legacy-op table's case for
+the call, or one of the few hand-written helpers), run with :data:`NUMPY` (numpy under
+``keras.ops``' names), on the call as :func:`keras_migrate.ir.ops.tf.bind_tf_call`
 binds it: constants take the dtype of the tensors they meet (as TF converts them), results
 have TF's dtype (bool for comparisons, the requested index type for ``argmax``).
 ``Normalization`` divides by ``max(sqrt(variance), 1e-7)``.
@@ -119,8 +120,23 @@ class NumpyOps:
         return log_softmax(x, axis)
 
     @staticmethod
-    def cast(x: Any, dtype: str) -> np.ndarray:
+    def cast(x: Any, dtype: Any) -> np.ndarray:
         return np.asarray(x).astype(np.dtype(dtype))
+
+    @staticmethod
+    def silu(x: np.ndarray) -> np.ndarray:
+        return np.asarray(x * _sigmoid(x))
+
+    @staticmethod
+    def normalize(x: np.ndarray, axis: int = -1, order: int = 2, epsilon: float | None = None) -> np.ndarray:
+        """``keras.ops.normalize``'s L2 form: ``x * rsqrt(max(sum(x**2), epsilon))``."""
+        square_sum = np.sum(np.square(x), axis=axis, keepdims=True)
+        floor = np.float32(1e-12 if epsilon is None else epsilon)
+        return np.asarray(x * (1 / np.sqrt(np.maximum(square_sum, floor))))
+
+    @staticmethod
+    def unstack(x: np.ndarray, num: int | None = None, axis: int = 0) -> list[np.ndarray]:
+        return [np.take(x, i, axis=axis) for i in range(x.shape[axis])]
 
 
 #: The numpy namespace of the TF semantics table.
@@ -142,7 +158,10 @@ def tf_op(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], ctx: Cont
     if fn is None:
         raise unsupported(layer, f"tf.{call.function} has no numpy kernel")
     out_dtype = np.dtype(result_dtype(call.spec, call.dtype, call.values))
-    result = fn(NUMPY, call.values)
+    try:
+        result = fn(NUMPY, call.values)
+    except ValueError as exc:  # the table's follow-up: no case holds for these arguments
+        raise unsupported(layer, f"tf.{call.function}: {exc}") from None
     if isinstance(result, list):
         count = tf_op_outputs(cfg)
         if len(result) < count:

@@ -43,7 +43,11 @@ __all__ = [
 #: floating dtype), ``known_rank`` (``param``'s rank is one of ``values``), ``same_rank``
 #: (``param`` has the rank of each parameter named in ``values``), ``ordered`` (``param``
 #: and the parameter named in ``values[0]`` are numbers, ``param`` <= the other),
-#: ``concrete`` (``param`` is a Python or NumPy value, not a traced tensor). The context kind
+#: ``concrete`` (``param`` is a Python or NumPy value, not a traced tensor), ``integer``
+#: (``param`` and every parameter named in ``values`` have an integer dtype: the cases
+#: reproducing TF's integer arithmetic; a symbolic value without a dtype never passes,
+#: and the codemods' inference does not prove it, so only a model's known dtypes select
+#: those cases). The context kind
 #: ``int_width`` holds where the result is consumed by something its integer width cannot
 #: change (a comparison, ``cast``, ``one_hot``, ``gather``); the run-time check counts it as
 #: holding (the values are equal; only the width differs).
@@ -65,6 +69,7 @@ CONDITION_KINDS: dict[str, str] = {
     "same_rank": "inferred",
     "ordered": "inferred",
     "concrete": "inferred",
+    "integer": "inferred",
     "int_width": "context",
 }
 

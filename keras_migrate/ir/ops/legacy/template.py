@@ -31,6 +31,7 @@ __all__ = [
     "omitted_params",
     "parse_template",
     "select_case",
+    "source_tree",
     "template_params",
     "template_roots",
 ]
@@ -195,6 +196,9 @@ def _condition_holds(op: LegacyOp, condition: Condition, bound: Mapping[str, Any
     if kind == "floating":
         values = [v for v in (bound.get(str(p), OMITTED) for p in (condition.param, *condition.values)) if v is not OMITTED]
         return any(_floating(v) or _opaque(v) for v in values)
+    if kind == "integer":
+        values = [bound.get(str(p), OMITTED) for p in (condition.param, *condition.values)]
+        return all(_integer(v) for v in values)
     if kind == "ordered":
         low, high = value, bound.get(str(condition.values[0]), OMITTED)
         if _opaque(low) or _opaque(high):
@@ -230,6 +234,16 @@ def _rank(value: Any) -> int | None:
         return 0
     shape = getattr(value, "shape", None)
     return None if shape is None else len(shape)
+
+
+def _integer(value: Any) -> bool:
+    """A Python int or a value of an integer dtype (never an opaque or omitted value)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and "int" in str(getattr(dtype, "name", dtype))
 
 
 def _floating(value: Any) -> bool:
@@ -307,3 +321,45 @@ def evaluate(op: LegacyOp, case: Case, namespace: Mapping[str, Any], bound: Mapp
             value = eval(_compiled(p.default, frozenset()), {"__builtins__": {}}, roots)
         values[p.name] = value
     return eval(code, {"__builtins__": BUILTINS, **roots, **values})
+
+
+class _Inline(ast.NodeTransformer):
+    """Fold :data:`FOLDS` calls over literal values and write omitted explicit parameters
+    as their legacy default (what :func:`evaluate` computes, as source)."""
+
+    def __init__(self, op: LegacyOp, bound: Mapping[str, Any]) -> None:
+        self.op = op
+        self.bound = bound
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if isinstance(node.func, ast.Name) and node.func.id in FOLDS and not node.keywords:
+            values = [self.bound.get(a.id, OMITTED) if isinstance(a, ast.Name) else OMITTED for a in node.args]
+            if all(v is not OMITTED for v in values):
+                return ast.parse(repr(FOLDS[node.func.id](*values)), mode="eval").body
+        self.generic_visit(node)
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        param = self.op.param(node.id)
+        if (
+            param is not None
+            and param.name == node.id
+            and param.default is not None
+            and self.bound.get(node.id, OMITTED) is OMITTED
+        ):
+            return ast.parse(param.default, mode="eval").body
+        return node
+
+
+def source_tree(op: LegacyOp, case: Case, bound: Mapping[str, Any]) -> ast.expr:
+    """``case`` of ``op`` as the expression tree a renderer writes for ``bound`` arguments:
+    what :func:`evaluate` runs, with the omitted arguments dropped (Keras 3's default) or
+    written as their legacy default (``explicit``), :data:`FOLDS` computed. The remaining
+    free names are the given parameters and the :data:`ROOTS` (a fresh tree: callers may
+    change it)."""
+    omit = omitted_params(op, bound) & template_params(case.template)
+    tree = ast.parse(case.template, mode="eval")
+    if omit:
+        tree = _Omit(set(omit)).visit(tree)
+    tree = _Inline(op, bound).visit(tree)
+    return ast.fix_missing_locations(tree).body

@@ -40,11 +40,14 @@ def _tf(symbol: str, *cases: object, defaults: dict[str, str] | None = None, **k
 
 
 _FLOAT_DIVIDE = when("floating", "x", "y", text="x or y is floating (TF divided integers to float64)")
+_INT_OPERANDS = when("integer", "x", "y", text="x and y are integers (a model's known dtypes)")
 _DIVIDE_NOTE = (
     "tf.{f}(x, y) divided integers to float64 (the engine could not show x or y floating): "
     "keras.ops.{o}(x, y) for floating x, y; for integers "
     "keras.ops.{o}(keras.ops.cast(x, 'float64'), keras.ops.cast(y, 'float64'))"
 )
+#: TF divided integers to float64 (a case only known dtypes select: ``integer``).
+_INT_DIVIDE = "ops.{o}(ops.cast(x, 'float64'), ops.cast(y, 'float64'))"
 _REDUCE = {
     "reduce_sum": "sum",
     "reduce_mean": "mean",
@@ -108,6 +111,35 @@ _NN = {
 _SHAPE_TF = SHAPE_NOTE.replace("K.shape", "tf.shape")
 _TF1_CAST = {"to_float": "float32", "to_double": "float64", "to_int32": "int32", "to_int64": "int64"}
 
+#: ``tf.math.l2_normalize`` without an axis normalised over every axis (TF's formula).
+_L2_ALL_AXES = case(
+    "ops.multiply(x, ops.rsqrt(ops.maximum(ops.sum(ops.square(x), keepdims=True), epsilon)))", when("omitted", "axis")
+)
+#: ``tf.nn.silu(features, beta)``: ``features * sigmoid(beta * features)``.
+_SILU_BETA = case("ops.multiply(features, ops.sigmoid(ops.multiply(features, beta)))", when("given", "beta"))
+
+
+def _matmul_transposed() -> list[object]:
+    """``tf.matmul`` with ``transpose_*`` flags (the last two axes of that operand swapped)
+    or ``adjoint_*`` flags (swapped and conjugated: on real values the same)."""
+    out: list[object] = []
+    operand = {
+        "": "{x}",
+        "transpose": "ops.swapaxes({x}, -1, -2)",
+        "adjoint": "ops.conj(ops.swapaxes({x}, -1, -2))",
+    }
+    for kind_a in operand:
+        for kind_b in operand:
+            if not kind_a and not kind_b:
+                continue
+            conditions = [when("one_of", f"{k}_{x}", True) for k, x in ((kind_a, "a"), (kind_b, "b")) if k]
+            a, b = operand[kind_a].format(x="a"), operand[kind_b].format(x="b")
+            out.append(case(f"ops.matmul({a}, {b})", *conditions))
+    return out
+
+
+_MATMUL_TRANSPOSED = _matmul_transposed()
+
 _MATH: list[tuple[str, LegacyOp]] = [
     *((f"math.{f}", _tf(f"math.{f}", f"ops.{o}(input_tensor, axis=axis, keepdims=keepdims)", aliases="keep_dims:keepdims reduction_indices:axis")) for f, o in _REDUCE.items() if f != "reduce_mean"),
     (
@@ -117,6 +149,10 @@ _MATH: list[tuple[str, LegacyOp]] = [
             case(
                 "ops.mean(input_tensor, axis=axis, keepdims=keepdims)",
                 when("floating", "input_tensor", text="input_tensor is floating (TF's integer mean truncated)"),
+            ),
+            case(
+                "ops.cast(ops.mean(input_tensor, axis=axis, keepdims=keepdims), input_tensor.dtype)",
+                when("integer", "input_tensor", text="input_tensor is an integer (a model's known dtypes)"),
             ),
             follow_up="tf.reduce_mean: keras.ops.mean(input_tensor, axis=axis, keepdims=keepdims) when "
             "input_tensor is floating (the engine could not show it); on integers TF truncated: "
@@ -131,13 +167,14 @@ _MATH: list[tuple[str, LegacyOp]] = [
         for f, o in {"is_nan": "isnan", "is_inf": "isinf", "is_finite": "isfinite"}.items()
     ),
     *((f"math.{f}", _tf(f"math.{f}", f"ops.{o}(x, y)")) for f, o in _BINARY.items()),
-    ("math.divide", _tf("math.divide", case("ops.divide(x, y)", _FLOAT_DIVIDE), follow_up=_DIVIDE_NOTE.format(f="math.divide", o="divide"))),
-    ("math.truediv", _tf("math.truediv", case("ops.true_divide(x, y)", _FLOAT_DIVIDE), follow_up=_DIVIDE_NOTE.format(f="math.truediv", o="true_divide"))),
+    ("math.divide", _tf("math.divide", case("ops.divide(x, y)", _FLOAT_DIVIDE), case(_INT_DIVIDE.format(o="divide"), _INT_OPERANDS), follow_up=_DIVIDE_NOTE.format(f="math.divide", o="divide"))),
+    ("math.truediv", _tf("math.truediv", case("ops.true_divide(x, y)", _FLOAT_DIVIDE), case(_INT_DIVIDE.format(o="true_divide"), _INT_OPERANDS), follow_up=_DIVIDE_NOTE.format(f="math.truediv", o="true_divide"))),
     (
         "math.argmax",
         _tf(
             "math.argmax",
             case("ops.argmax(input, axis=axis)", INT32_INDICES),
+            case("ops.cast(ops.argmax(input, axis=axis), output_type)", when("given", "output_type")),
             follow_up=ARG_INDICES_NOTE.format(name="tf.math.argmax", op="argmax", x="input", axis="axis"),
             defaults={"axis": "0"},
             explicit="axis",
@@ -149,6 +186,7 @@ _MATH: list[tuple[str, LegacyOp]] = [
         _tf(
             "math.argmin",
             case("ops.argmin(input, axis=axis)", INT32_INDICES),
+            case("ops.cast(ops.argmin(input, axis=axis), output_type)", when("given", "output_type")),
             follow_up=ARG_INDICES_NOTE.format(name="tf.math.argmin", op="argmin", x="input", axis="axis"),
             defaults={"axis": "0"},
             explicit="axis",
@@ -175,21 +213,21 @@ _MATH: list[tuple[str, LegacyOp]] = [
             "segment_ids concrete, and keras.ops needs num_segments for traced ids",
         ),
     ),
-    ("math.l2_normalize", _tf("math.l2_normalize", case("ops.normalize(x, axis=axis, epsilon=epsilon)", when("given", "axis")), explicit="epsilon", aliases="dim:axis", follow_up="tf.math.l2_normalize without axis normalised over all axes: pass axis explicitly to keras.ops.normalize")),
+    ("math.l2_normalize", _tf("math.l2_normalize", case("ops.normalize(x, axis=axis, epsilon=epsilon)", when("given", "axis")), _L2_ALL_AXES, explicit="epsilon", aliases="dim:axis", follow_up="tf.math.l2_normalize without axis normalised over all axes: pass axis explicitly to keras.ops.normalize")),
 ]
 
 _ENTRIES: list[tuple[str, LegacyOp]] = [
     *_MATH,
     *((f"nn.{f}", _tf(f"nn.{f}", f"ops.{o}({TF_OPS[f'nn.{f}'].params[0]})")) for f, o in _NN.items()),
-    ("nn.silu", _tf("nn.silu", "ops.silu(features)")),
-    ("nn.swish", _tf("nn.swish", "ops.silu(features)")),
+    ("nn.silu", _tf("nn.silu", "ops.silu(features)", _SILU_BETA)),
+    ("nn.swish", _tf("nn.swish", "ops.silu(features)", _SILU_BETA)),
     ("nn.gelu", _tf("nn.gelu", "ops.gelu(features, approximate=approximate)", explicit="approximate")),
     ("nn.softmax", _tf("nn.softmax", "ops.softmax(logits, axis=axis)", defaults={"axis": "-1"}, aliases="dim:axis")),
     ("nn.log_softmax", _tf("nn.log_softmax", "ops.log_softmax(logits, axis=axis)", defaults={"axis": "-1"}, aliases="dim:axis")),
     ("nn.leaky_relu", _tf("nn.leaky_relu", "ops.leaky_relu(features, negative_slope=alpha)")),
     (
         "nn.l2_normalize",
-        _tf("nn.l2_normalize", case("ops.normalize(x, axis=axis, epsilon=epsilon)", when("given", "axis")), explicit="epsilon", aliases="dim:axis", follow_up="tf.nn.l2_normalize without axis normalised over all axes: pass axis explicitly to keras.ops.normalize"),
+        _tf("nn.l2_normalize", case("ops.normalize(x, axis=axis, epsilon=epsilon)", when("given", "axis")), _L2_ALL_AXES, explicit="epsilon", aliases="dim:axis", follow_up="tf.nn.l2_normalize without axis normalised over all axes: pass axis explicitly to keras.ops.normalize"),
     ),
     ("nn.dropout", legacy_op("tf.nn.dropout", "x, rate, noise_shape=None, seed=None, name=None", "random.dropout(x, rate, noise_shape=noise_shape, seed=seed)", random=True)),
     ("nn.moments", legacy_op("tf.nn.moments", "x, axes, shift=None, keepdims=False, name=None", "ops.moments(x, axes, keepdims=keepdims)", aliases="keep_dims:keepdims", ignored="name shift")),
@@ -211,8 +249,8 @@ _ENTRIES: list[tuple[str, LegacyOp]] = [
         "nn.sparse_softmax_cross_entropy_with_logits",
         legacy_op("tf.nn.sparse_softmax_cross_entropy_with_logits", "labels=None, logits=None, name=None", "ops.sparse_categorical_crossentropy(labels, logits, from_logits=True)"),
     ),
-    ("matmul", _tf("matmul", "ops.matmul(a, b)")),
-    ("linalg.matmul", _tf("linalg.matmul", "ops.matmul(a, b)")),
+    ("matmul", _tf("matmul", "ops.matmul(a, b)", *_MATMUL_TRANSPOSED)),
+    ("linalg.matmul", _tf("linalg.matmul", "ops.matmul(a, b)", *_MATMUL_TRANSPOSED)),
     ("concat", _tf("concat", "ops.concatenate(values, axis=axis)")),
     ("stack", _tf("stack", "ops.stack(values, axis=axis)")),
     ("unstack", _tf("unstack", "ops.unstack(value, num, axis=axis)")),
