@@ -381,7 +381,6 @@ def _tf_only_model() -> tuple:
 
 
 def test_tf_keras_compat_layers_in_generated_code(tmp_path: Path) -> None:
-    from keras_migrate.ir.interpreter import run_graph
 
     model, ins = _tf_only_model()
     out = tmp_path / "tf_ops.py"
@@ -390,14 +389,22 @@ def test_tf_keras_compat_layers_in_generated_code(tmp_path: Path) -> None:
     # TF ops are written as the legacy-op table's keras.ops expressions, not as a copied class
     assert "keras.ops.multiply(" in text and "keras.ops.mean(" in text
     assert "class TFOp" not in text and "TF_SEMANTICS" not in text
+    _lint_and_match(out, model, ins, tmp_path)
+
+
+def _lint_and_match(out: Path, model: object, ins: list, tmp_path: Path) -> None:
+    """The generated module passes ruff, runs on an installed backend and matches the
+    reference interpreter on ``ins`` (one input ``x``)."""
+    from keras_migrate.ir.interpreter import run_graph
+
     proc = _ruff("check", "--isolated", "--no-cache", str(out))
     assert proc.returncode == 0, proc.stdout
     backend = next(iter(available_backends()), None)
     if backend is None:
         pytest.skip("no Keras backend installed")
-    res = run_module_jobs(backend, [Job("tf_ops", out, tuple(ins), ("x",), "x")], tmp_path / "run")["tf_ops"]
+    res = run_module_jobs(backend, [Job(out.stem, out, tuple(ins), ("x",), "x")], tmp_path / "run")[out.stem]
     assert res.get("ok"), res.get("error")
-    expected = run_graph(model.graph, ins)
+    expected = run_graph(model.graph, ins)  # type: ignore[attr-defined]
     assert_outputs(res["outputs"], [np.asarray(expected)])
 
 
@@ -444,7 +451,6 @@ def test_tf_op_helpers_in_generated_code(tmp_path: Path) -> None:
     """Only the hand-written helpers a model's TF ops name are copied (module-level
     functions of keras.ops); the rest are the table's cases, selected by the arguments and
     the known dtypes; the module matches the reference interpreter."""
-    from keras_migrate.ir.interpreter import run_graph
 
     model, ins = _tf_helpers_model()
     out = tmp_path / "tf_helpers.py"
@@ -456,12 +462,4 @@ def test_tf_op_helpers_in_generated_code(tmp_path: Path) -> None:
     assert "keras.ops.rsqrt(" in text  # l2_normalize over every axis: TF's formula
     assert "float64" in text  # TF divided integers to float64
     assert "keras_migrate" not in re.sub(r"#.*", "", text)
-    proc = _ruff("check", "--isolated", "--no-cache", str(out))
-    assert proc.returncode == 0, proc.stdout
-    backend = next(iter(available_backends()), None)
-    if backend is None:
-        pytest.skip("no Keras backend installed")
-    res = run_module_jobs(backend, [Job("tf_helpers", out, tuple(ins), ("x",), "x")], tmp_path / "run")["tf_helpers"]
-    assert res.get("ok"), res.get("error")
-    expected = run_graph(model.graph, ins)
-    assert_outputs(res["outputs"], [np.asarray(expected)])
+    _lint_and_match(out, model, ins, tmp_path)
