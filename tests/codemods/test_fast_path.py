@@ -140,3 +140,55 @@ def test_merged_triggers_search_like_each_alone(
     assert AnyOf(triggers).search(text) is hit
     monkeypatch.setenv(FAST_PATH_ENV, "0")
     assert AnyOf(triggers).search(text) is hit
+
+
+def _node_classes() -> list[type]:
+    import libcst as cst
+
+    out = []
+    stack = [cst.CSTNode]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not getattr(cls, "__abstractmethods__", None) and cls.__module__.startswith("libcst."):
+            out.append(cls)
+    return sorted(set(out), key=lambda c: c.__qualname__)
+
+
+def test_replace_node_premises_hold_for_every_libcst_node() -> None:
+    """``codegen.replace_node`` copies fields onto a bare instance and calls
+    ``_validate``: right only while every libcst node field is an ``__init__`` field and
+    ``__post_init__`` is the base one (just ``_validate``)."""
+    import dataclasses
+
+    import libcst as cst
+
+    classes = _node_classes()
+    assert len(classes) > 100
+    for cls in classes:
+        assert all(f.init for f in dataclasses.fields(cls)), cls
+        assert cls.__post_init__ is cst.CSTNode.__post_init__, cls
+
+
+@pytest.mark.parametrize(
+    ("code", "field", "new"),
+    [
+        ("f(a, b=1)", "func", "g"),
+        ("x.y", "attr", "z"),
+        ("(a)", "value", "b"),
+    ],
+)
+def test_replace_node_equals_with_changes(code: str, field: str, new: str) -> None:
+    import libcst as cst
+
+    from keras_migrate.codemods.codegen import code_of, replace_node
+
+    node = cst.parse_expression(code)
+    if field == "value":
+        node = cst.parse_expression("(a,)").elements[0]
+    changes = {field: cst.Name(new)}
+    fast, slow = replace_node(node, changes), node.with_changes(**changes)
+    assert type(fast) is type(slow)
+    assert fast.deep_equals(slow)
+    assert code_of(fast) == code_of(slow)
+    assert fast is not node
