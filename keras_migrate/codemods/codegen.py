@@ -77,7 +77,7 @@ def _quiet(module: cst.Module, node: cst.CSTNode) -> str:
 
 def code_for_node(module: cst.Module, node: cst.CSTNode) -> str:
     """``module.code_for_node(node)``, faster."""
-    if not fast_path_enabled() or not _trust():
+    if not _fast or not _trust():
         return module.code_for_node(node)
     return _quiet(module, node)
 
@@ -88,9 +88,18 @@ def code_for_node(module: cst.Module, node: cst.CSTNode) -> str:
 FAST_PATH_ENV = "KERAS_MIGRATE_FAST_PATH"
 
 
+#: what :func:`fast_path_enabled` last read; the per-node helpers here use it, since
+#: reading ``os.environ`` for each printed statement and rebuilt node cost ~1% of a run
+_fast = os.environ.get(FAST_PATH_ENV, "1") != "0"
+
+
 def fast_path_enabled() -> bool:
-    """False when :data:`FAST_PATH_ENV` is ``0`` (read on every call: the test flips it)."""
-    return os.environ.get(FAST_PATH_ENV, "1") != "0"
+    """False when :data:`FAST_PATH_ENV` is ``0`` (read on every call: the test flips it;
+    ``Engine.run`` calls it once per document, which also refreshes what
+    :func:`code_for_node` and :func:`replace_node` use)."""
+    global _fast
+    _fast = os.environ.get(FAST_PATH_ENV, "1") != "0"
+    return _fast
 
 
 #: Fields that only hold whitespace, punctuation or comments: never walked.
@@ -165,7 +174,7 @@ def replace_node(node: cst.CSTNode, changes: dict[str, Any]) -> cst.CSTNode:
     instance and validating it builds the same node (~45% less time; the dispatcher
     rebuilds every parent of a changed node this way).
     """
-    if not fast_path_enabled():
+    if not _fast:
         return node.with_changes(**changes)
     cls = type(node)
     names = _ALL_FIELDS.get(cls)
