@@ -192,3 +192,32 @@ def test_replace_node_equals_with_changes(code: str, field: str, new: str) -> No
     assert fast.deep_equals(slow)
     assert code_of(fast) == code_of(slow)
     assert fast is not node
+
+
+def _python_sources() -> list[Path]:
+    return sorted(CORPUS.rglob("*.py")) + sorted(EXAMPLES.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _python_sources(), ids=lambda p: p.name)
+def test_postcheck_walk_reaches_every_root_name(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The post-check's split walk (``_mentioned_nodes``) finds the same chains rooted at
+    the looked-for names, and the same used names, as walking whole module statements."""
+    import ast
+
+    from keras_migrate.codemods import postcheck
+
+    text = path.read_text(encoding="utf-8")
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        pytest.skip("Python 2 example")
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    roots = {"K", "tf", "keras", "np", "self", "layers", "backend"} | set(sorted(names)[:20])
+    results = []
+    for fast in ("1", "0"):
+        monkeypatch.setenv(FAST_PATH_ENV, fast)
+        chains = {(line, c) for line, c in postcheck._chain_list(tree, text, roots) if c.split(".")[0] in roots}
+        used = postcheck.names_used(tree, text, roots)
+        results.append((chains, used))
+    assert results[0] == results[1]
+    assert results[0][1] or not (names & roots)
