@@ -221,3 +221,23 @@ def test_postcheck_walk_reaches_every_root_name(path: Path, monkeypatch: pytest.
         results.append((chains, used))
     assert results[0] == results[1]
     assert results[0][1] or not (names & roots)
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["keras", "keras.backend", "keras.layers", "tensorflow", "tensorflow.keras", "keras.engine.topology"],
+)
+def test_rests_under_equals_the_scan_over_every_key(target: str) -> None:
+    """``RenameTable.rests_under`` (cached) gives what the reference triggers computed by
+    scanning every module and member key for each import of each file."""
+    from keras_migrate.codemods.names import RenameTable
+    from keras_migrate.codemods.rules import all_rules
+
+    table = RenameTable.merged(r.renames for r in all_rules())
+    normalised = table.rename_modules(target)
+    expected = {k[len(target) + 1 :] for k in table.modules if k.startswith(target + ".")}
+    expected |= {k[len(normalised) + 1 :] for k in table.members if k.startswith(normalised + ".")}
+    assert table.rests_under(target) == expected
+    assert table.rests_under(target) is table.rests_under(target)  # cached
+    if target in ("keras", "tensorflow.keras"):
+        assert expected
