@@ -17,7 +17,7 @@ from typing import Any
 
 import libcst as cst
 
-from keras_migrate.codemods.codegen import child_fields
+from keras_migrate.codemods.codegen import child_fields, replace_node
 from keras_migrate.codemods.references import ImportPlan, rename_reference, rewrite_imports
 from keras_migrate.codemods.rule import RuleContext, dotted
 from keras_migrate.codemods.segments import KERAS_METHODS, Frame
@@ -127,7 +127,7 @@ class Dispatcher:
                             changes = {}
                         changes[name] = new_seq
             if changes:
-                updated = node.with_changes(**changes)
+                updated = replace_node(node, changes)
         elif pre is not None and not fields:
             pre(self, node)
         return post(self, node, updated) if post is not None else updated

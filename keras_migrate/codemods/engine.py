@@ -124,6 +124,7 @@ class Engine:
             SyntaxError: a chunk does not parse (reported and skipped by the caller).
             InvalidRewriteError: a rewrite produced invalid code.
         """
+        fast_path_enabled()  # read the switch once per document (see codegen)
         trees = [ast.parse(text) for text in texts]
         facts = analyze(trees, texts, self.renames, self.emit, exports, module, is_package)
         plan = plan_imports(facts)

@@ -27,7 +27,7 @@ class RenameTable:
     walk at most one prefix per dotted component.
     """
 
-    __slots__ = ("_cache", "_module_cache", "members", "modules", "owners")
+    __slots__ = ("_cache", "_module_cache", "_rests_cache", "members", "modules", "owners")
 
     def __init__(
         self,
@@ -40,6 +40,7 @@ class RenameTable:
         self.owners: dict[str, str] = {key: owner for key in (*self.modules, *self.members)}
         self._cache: dict[str, str] = {}
         self._module_cache: dict[str, str] = {}
+        self._rests_cache: dict[str, frozenset[str]] = {}
 
     @classmethod
     def merged(cls, tables: Iterable[RenameTable]) -> RenameTable:
@@ -120,6 +121,25 @@ class RenameTable:
             current = step
         self._cache[name] = current
         return current
+
+    def rests_under(self, target: str) -> frozenset[str]:
+        """What may follow ``alias.`` for an alias bound to ``target`` to name a renamed
+        entry: the rest of every module key under ``target`` and of every member key under
+        ``target`` with module renames applied. Cached per table (a table is not changed
+        once built); the reference triggers ask this for every import of every file."""
+        cached = self._rests_cache.get(target)
+        if cached is not None:
+            return cached
+        rests: set[str] = set()
+        normalised = self.rename_modules(target)
+        for key in self.modules:
+            if key.startswith(target + "."):
+                rests.add(key[len(target) + 1 :])
+        for key in self.members:
+            if key.startswith(normalised + "."):
+                rests.add(key[len(normalised) + 1 :])
+        result = self._rests_cache[target] = frozenset(rests)
+        return result
 
     def prefixes(self) -> set[str]:
         """Every old name or module prefix that some entry rewrites (for prefilters)."""

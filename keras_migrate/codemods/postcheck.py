@@ -196,14 +196,69 @@ def mentioning(tree: ast.Module, text: str, words: Iterable[str]) -> Iterator[as
             yield stmt
 
 
+#: compound statements whose header nodes and nested statements can be walked apart
+_SPLITTABLE = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+)
+
+
+def _mentioned_nodes(tree: ast.Module, text: str, words: Iterable[str]) -> Iterator[ast.AST]:
+    """Nodes which, walked whole, reach every ``Name`` spelled as one of ``words``.
+
+    Like :func:`mentioning`, but a matching compound statement (``def``, ``class``,
+    ``if``, loops, ``with``) is not walked whole: its header nodes are, and each nested
+    statement is searched in turn, so a class with one Keras call in one method costs one
+    method's walk. A ``Name`` lies inside the lines of every statement that contains it,
+    so no statement skipped here can hold one. The reference path
+    (``KERAS_MIGRATE_FAST_PATH=0``) yields :func:`mentioning`'s statements.
+    """
+    words = list(words)
+    if not words:
+        return
+    if not fast_path_enabled():
+        yield from mentioning(tree, text, words)
+        return
+    pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, words))})\b")
+    starts = [0]
+    starts.extend(m.end() for m in re.finditer(r"\r\n|\r|\n", text))
+    count = len(starts)
+    work: list[ast.stmt] = list(tree.body)
+    while work:
+        stmt = work.pop()
+        decorators = getattr(stmt, "decorator_list", None)
+        first = min(stmt.lineno, *(d.lineno for d in decorators)) if decorators else stmt.lineno
+        last = stmt.end_lineno or stmt.lineno
+        if not pattern.search(text, starts[first - 1], starts[last] if last < count else len(text)):
+            continue
+        if stmt.__class__ not in _SPLITTABLE:
+            yield stmt
+            continue
+        for name in stmt._fields:
+            value = getattr(stmt, name, None)
+            if name == "body" or name == "orelse":
+                work.extend(value or ())
+            elif value.__class__ is list:
+                yield from (item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                yield value
+
+
 def names_used(tree: ast.Module, text: str, words: Iterable[str]) -> set[str]:
     """Which of ``words`` occur as Name nodes (real uses, not strings or comments)."""
     wanted = set(words)
     found: set[str] = set()
-    for stmt in mentioning(tree, text, wanted):
+    push = _push_children if fast_path_enabled() else _push_children_reference
+    for stmt in _mentioned_nodes(tree, text, wanted):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             continue
-        push = _push_children if fast_path_enabled() else _push_children_reference
         stack: list[ast.AST] = [stmt]
         while stack:
             node = stack.pop()
@@ -249,7 +304,7 @@ def _chain_list(tree: ast.Module, text: str, roots: Iterable[str]) -> list[tuple
     walk does not descend into a chain it has read."""
     chains: list[tuple[int, str]] = []
     push = _push_children if fast_path_enabled() else _push_children_reference
-    for stmt in mentioning(tree, text, roots):
+    for stmt in _mentioned_nodes(tree, text, roots):
         stack: list[ast.AST] = [stmt]
         while stack:
             node = stack.pop()

@@ -371,15 +371,8 @@ def reference_triggers(facts: Facts, plan: ImportPlan) -> list[Trigger]:
             continue
         rests: set[str] = set()
         for target in targets:
-            if not target.startswith(("keras", "tensorflow")):
-                continue
-            normalised = emit.rename_modules(target)
-            for key in emit.modules:
-                if key.startswith(target + "."):
-                    rests.add(key[len(target) + 1 :])
-            for key in member_keys:
-                if key.startswith(normalised + "."):
-                    rests.add(key[len(normalised) + 1 :])
+            if target.startswith(("keras", "tensorflow")):
+                rests |= emit.rests_under(target)
         if rests:
             out.append(ChainTrigger(alias, frozenset(rests)))
     for module in facts.star_modules:

@@ -10,6 +10,7 @@ whole when a child does not start its own line (``if x: y``).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -80,6 +81,10 @@ def _first_line(stmt: ast.stmt) -> int:
     return stmt.lineno
 
 
+#: a line's indentation, matched at the line's start (``str.lstrip`` strips these)
+_INDENT = re.compile(r"[ \t\f]*")
+
+
 def _frame(stmt: ast.stmt, frames: tuple[Frame, ...], facts: Facts) -> Frame | None:
     parent_keras = bool(frames) and frames[-1].kind == "class" and frames[-1].keras
     if isinstance(stmt, ast.ClassDef):
@@ -140,18 +145,18 @@ class _Locator:
         lines = self.lines
         head = group[0]
         first = _first_line(head)
-        last = max(s.end_lineno or s.lineno for s in group)
-        line = lines.line_text(first)
-        stripped = line.lstrip(" \t\f")
-        indent = line[: len(line) - len(stripped)]
+        last = (
+            head.end_lineno or head.lineno
+            if len(group) == 1
+            else max(s.end_lineno or s.lineno for s in group)
+        )
+        start, end = lines.line_start(first), lines.line_end(last)
+        match = _INDENT.match(lines.text, start)
+        indent = match.group() if match else ""
         if first == head.lineno:
-            col = lines.offset(first, head.col_offset) - lines.line_start(first)
+            col = lines.offset(first, head.col_offset) - start
             if col != len(indent):
                 return False  # shares its line with a compound header: parent goes whole
-        start, end = lines.line_start(first), lines.line_end(last)
-        segment = Segment(
-            start, end, first, last, indent, frames, sole, head if len(group) == 1 else None
-        )
         if len(group) == 1 and isinstance(head, _COMPOUND):
             children = list(child_bodies(head))
             covered = [
@@ -165,6 +170,7 @@ class _Locator:
                 cursor = max(cursor, hi + 1)
             if cursor <= last:
                 header_parts.append(lines.text[lines.line_start(cursor) : end])
+            segment = Segment(start, end, first, last, indent, frames, sole, head)
             if self._matches("".join(header_parts), frames):
                 self.segments.append(segment)
                 return True
@@ -181,7 +187,7 @@ class _Locator:
         text = lines.text[start:end]
         if len(group) == 1 and isinstance(head, (ast.Import, ast.ImportFrom)):
             if self.triggers.imports(head, text):
-                self.segments.append(segment)
+                self.segments.append(Segment(start, end, first, last, indent, frames, sole, head))
             return True
         if (
             len(group) == 1
@@ -191,7 +197,9 @@ class _Locator:
         ):
             return True  # docstrings and bare strings are never rewritten
         if self._matches(text, frames):
-            self.segments.append(segment)
+            self.segments.append(
+                Segment(start, end, first, last, indent, frames, sole, head if len(group) == 1 else None)
+            )
         return True
 
 

@@ -140,3 +140,104 @@ def test_merged_triggers_search_like_each_alone(
     assert AnyOf(triggers).search(text) is hit
     monkeypatch.setenv(FAST_PATH_ENV, "0")
     assert AnyOf(triggers).search(text) is hit
+
+
+def _node_classes() -> list[type]:
+    import libcst as cst
+
+    out = []
+    stack = [cst.CSTNode]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not getattr(cls, "__abstractmethods__", None) and cls.__module__.startswith("libcst."):
+            out.append(cls)
+    return sorted(set(out), key=lambda c: c.__qualname__)
+
+
+def test_replace_node_premises_hold_for_every_libcst_node() -> None:
+    """``codegen.replace_node`` copies fields onto a bare instance and calls
+    ``_validate``: right only while every libcst node field is an ``__init__`` field and
+    ``__post_init__`` is the base one (just ``_validate``)."""
+    import dataclasses
+
+    import libcst as cst
+
+    classes = _node_classes()
+    assert len(classes) > 100
+    for cls in classes:
+        assert all(f.init for f in dataclasses.fields(cls)), cls
+        assert cls.__post_init__ is cst.CSTNode.__post_init__, cls
+
+
+@pytest.mark.parametrize(
+    ("code", "field", "new"),
+    [
+        ("f(a, b=1)", "func", "g"),
+        ("x.y", "attr", "z"),
+        ("(a)", "value", "b"),
+    ],
+)
+def test_replace_node_equals_with_changes(code: str, field: str, new: str) -> None:
+    import libcst as cst
+
+    from keras_migrate.codemods.codegen import code_of, replace_node
+
+    node = cst.parse_expression(code)
+    if field == "value":
+        node = cst.parse_expression("(a,)").elements[0]
+    changes = {field: cst.Name(new)}
+    fast, slow = replace_node(node, changes), node.with_changes(**changes)
+    assert type(fast) is type(slow)
+    assert fast.deep_equals(slow)
+    assert code_of(fast) == code_of(slow)
+    assert fast is not node
+
+
+def _python_sources() -> list[Path]:
+    return sorted(CORPUS.rglob("*.py")) + sorted(EXAMPLES.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _python_sources(), ids=lambda p: p.name)
+def test_postcheck_walk_reaches_every_root_name(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The post-check's split walk (``_mentioned_nodes``) finds the same chains rooted at
+    the looked-for names, and the same used names, as walking whole module statements."""
+    import ast
+
+    from keras_migrate.codemods import postcheck
+
+    text = path.read_text(encoding="utf-8")
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        pytest.skip("Python 2 example")
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    roots = {"K", "tf", "keras", "np", "self", "layers", "backend"} | set(sorted(names)[:20])
+    results = []
+    for fast in ("1", "0"):
+        monkeypatch.setenv(FAST_PATH_ENV, fast)
+        chains = {(line, c) for line, c in postcheck._chain_list(tree, text, roots) if c.split(".")[0] in roots}
+        used = postcheck.names_used(tree, text, roots)
+        results.append((chains, used))
+    assert results[0] == results[1]
+    assert results[0][1] or not (names & roots)
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["keras", "keras.backend", "keras.layers", "tensorflow", "tensorflow.keras", "keras.engine.topology"],
+)
+def test_rests_under_equals_the_scan_over_every_key(target: str) -> None:
+    """``RenameTable.rests_under`` (cached) gives what the reference triggers computed by
+    scanning every module and member key for each import of each file."""
+    from keras_migrate.codemods.names import RenameTable
+    from keras_migrate.codemods.rules import all_rules
+
+    table = RenameTable.merged(r.renames for r in all_rules())
+    normalised = table.rename_modules(target)
+    expected = {k[len(target) + 1 :] for k in table.modules if k.startswith(target + ".")}
+    expected |= {k[len(normalised) + 1 :] for k in table.members if k.startswith(normalised + ".")}
+    assert table.rests_under(target) == expected
+    assert table.rests_under(target) is table.rests_under(target)  # cached
+    if target in ("keras", "tensorflow.keras"):
+        assert expected
