@@ -10,6 +10,7 @@ row blocks) from the source file to the new one, so memory stays bounded by
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -18,13 +19,14 @@ import numpy as np
 
 from keras_migrate.converters.keras3_config import graph_is_chain
 from keras_migrate.converters.keras3_order import keras_layer_order
+from keras_migrate.converters.raw_copy import DirectCopy, copy_ranges
 from keras_migrate.converters.stored_zip import RawCrc
 from keras_migrate.ir.graph import COMPAT_PREFIX, Graph, Layer
 from keras_migrate.ir.ops.keras3 import is_op_type
 from keras_migrate.ir.specs import save_groups, snake_case
 from keras_migrate.ir.unknown import is_unknown, stub_identifier, unknown_class
 from keras_migrate.ir.user_code import is_user_type, user_class_name
-from keras_migrate.ir.weights import Weight
+from keras_migrate.ir.weights import H5Dataset, Weight
 
 __all__ = ["CHUNK_BYTES", "WeightSlot", "weight_slots", "write_weights_h5"]
 
@@ -123,7 +125,7 @@ class _H5Writer:
     the array's own type, never filled (``FILL_TIME_NEVER``: each raw byte is written
     exactly once), no timestamps (h5py's default), ``name`` a variable-length UTF-8 string."""
 
-    def __init__(self, f: Any, chunk_bytes: int, raw_crc: RawCrc | None) -> None:
+    def __init__(self, f: Any, chunk_bytes: int, raw_crc: RawCrc | None, direct: list[DirectCopy] | None = None) -> None:
         import h5py
         from h5py import h5d, h5p, h5s, h5t
 
@@ -136,6 +138,11 @@ class _H5Writer:
         self._dcpl = h5p.create(h5p.DATASET_CREATE)
         self._dcpl.set_fill_time(h5d.FILL_TIME_NEVER)
         self._dcpl.set_obj_track_times(False)
+        #: Raw ranges copied file to file after HDF5 closes the file (None: write everything
+        #: through HDF5, e.g. into a file object); their datasets are allocated at creation.
+        self._direct = direct
+        self._dcpl_early = self._dcpl.copy()
+        self._dcpl_early.set_alloc_time(h5d.ALLOC_TIME_EARLY)
         self._str_type = h5t.py_create(h5py.string_dtype(), logical=True)
         self._str_dtype = h5py.string_dtype()
         self._scalar = h5s.create(h5s.SCALAR)
@@ -154,11 +161,29 @@ class _H5Writer:
         attr.write(np.array(layer_name, dtype=self._str_dtype))
         return gid
 
-    def _create(self, gid: Any, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Any:
+    def _create(self, gid: Any, name: str, shape: tuple[int, ...], dtype: np.dtype[Any], *, early: bool = False) -> Any:
         from h5py import h5d, h5s, h5t
 
         space = h5s.create_simple(shape) if shape else self._scalar
-        return h5d.create(gid, name.encode(), h5t.py_create(dtype, logical=True), space, dcpl=self._dcpl)
+        dcpl = self._dcpl_early if early else self._dcpl
+        return h5d.create(gid, name.encode(), h5t.py_create(dtype, logical=True), space, dcpl=dcpl)
+
+    def _direct_copy(self, gid: Any, name: str, weight: Weight) -> int | None:
+        """Allocate ``gid[name]`` and note its bytes for a file-to-file copy, when the weight
+        is a stored dataset's bytes as they are (no re-layout, the output's dtype, a raw
+        extent: :meth:`~keras_migrate.ir.weights.H5Dataset.raw_extent`); else None."""
+        source = weight.source
+        if self._direct is None or weight.transforms or not isinstance(source, H5Dataset) or not weight.shape:
+            return None
+        dtype = np.dtype(weight.dtype)
+        if _out_dtype(weight.dtype) != dtype or (extent := source.raw_extent()) is None:
+            return None
+        dataset = self._create(gid, name, tuple(int(d) for d in weight.shape), dtype, early=True)
+        at = _raw_offset(dataset, extent[1])
+        if at is None:  # not one contiguous allocated block after all: HDF5 writes it
+            return self._write_rows(dataset, weight, dtype)
+        self._direct.append(DirectCopy(os.path.abspath(source.file), extent[0], at, extent[1]))
+        return extent[1]
 
     def dataset(self, gid: Any, name: str, weight: Weight) -> int:
         """Copy one weight into ``gid[name]``; a large tensor goes in row blocks, never whole.
@@ -166,6 +191,8 @@ class _H5Writer:
         from h5py import h5s
 
         raw_crc = self._raw_crc
+        if (copied := self._direct_copy(gid, name, weight)) is not None:
+            return copied
         if weight.nbytes <= self._limit or not weight.shape:
             array = np.asarray(weight.numpy())
             if array.dtype == np.float64:
@@ -184,7 +211,11 @@ class _H5Writer:
                         raw_crc.add(at, raw)
             return int(array.nbytes)
         dtype = _out_dtype(weight.dtype)
-        dataset = self._create(gid, name, tuple(weight.shape), dtype)
+        return self._write_rows(self._create(gid, name, tuple(weight.shape), dtype), weight, dtype)
+
+    def _write_rows(self, dataset: Any, weight: Weight, dtype: np.dtype[Any]) -> int:
+        """Copy ``weight`` into ``dataset`` in row blocks of at most the chunk size."""
+        raw_crc = self._raw_crc
         view = self._h5py.Dataset(dataset)
         total = 0
         offset: int | None = None
@@ -228,8 +259,9 @@ def write_weights_h5(
     limit = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
 
     total = 0
+    direct: list[DirectCopy] | None = [] if isinstance(path, str) else None
     with h5py.File(path, "w", userblock_size=userblock_size or None) as f:
-        out = _H5Writer(f, limit, raw_crc)
+        out = _H5Writer(f, limit, raw_crc, direct)
         for slot in weight_slots(graph):
             gid = out.group(slot.path, slot.layer_name)
             for i, w in enumerate(slot.weights):
@@ -242,4 +274,7 @@ def write_weights_h5(
             gid = f.require_group("optimizer/vars").id
             for i, w in enumerate(optimizer_variables):
                 total += out.dataset(gid, str(i), w)
+    if direct:
+        assert isinstance(path, str)
+        copy_ranges(path, direct, raw_crc)
     return total

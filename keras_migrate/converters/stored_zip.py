@@ -78,6 +78,11 @@ class RawCrc:
         if data.nbytes:
             self.log.record_crc(offset - self._base, data.nbytes, crc32(data))
 
+    def add_crc(self, offset: int, nbytes: int, crc: int) -> None:
+        """The file holds ``nbytes`` bytes whose CRC-32 is ``crc`` from ``offset`` on (bytes
+        copied file to file, :mod:`~keras_migrate.converters.raw_copy`)."""
+        self.log.record_crc(offset - self._base, nbytes, crc)
+
 
 class StoredZipWriter:
     """Write a zip archive of stored members to ``raw`` (an open, seekable binary file)."""

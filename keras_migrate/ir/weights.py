@@ -313,6 +313,33 @@ class H5Dataset:
     def read(self) -> np.ndarray:
         return self._guarded(_read_whole)
 
+    def raw_extent(self) -> tuple[int, int] | None:
+        """``(offset, nbytes)``: where this dataset's bytes lie in its file, when copying
+        that byte range *is* copying the dataset (contiguous, unfiltered, allocated, stored
+        in native byte order as the declared numeric dtype, wholly inside the file); else
+        None, and the dataset is read through HDF5, whose checks word any problem. Lets a
+        writer copy raw bytes file to file (:mod:`keras_migrate.converters.raw_copy`)."""
+        from h5py import h5d
+
+        path = os.path.abspath(self.file)
+        try:
+            node = self._node(_held(path))
+            dtype = node.dtype
+            if dtype.kind not in "fiu" or dtype.metadata or not dtype.isnative or str(dtype) != self.dtype:
+                return None
+            plist = node.id.get_create_plist()
+            if plist.get_layout() != h5d.CONTIGUOUS or plist.get_nfilters() or plist.get_external_count():
+                return None
+            nbytes = _count(self.shape) * dtype.itemsize
+            offset = node.id.get_offset()
+            if not nbytes or offset is None or node.id.get_storage_size() != nbytes:
+                return None
+            if int(offset) + nbytes > os.path.getsize(path):
+                return None
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError):
+            return None
+        return int(offset), nbytes
+
     def read_rows(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start:stop`` along axis 0 (an HDF5 slice read: only those bytes are read)."""
         return self._guarded(lambda node: node[start:stop])

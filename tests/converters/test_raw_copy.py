@@ -1,0 +1,144 @@
+"""Weights copied file to file: the byte ranges, their CRC-32s, and when a dataset qualifies."""
+
+from __future__ import annotations
+
+import errno
+import os
+import zipfile
+import zlib
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from keras_migrate.converters import keras3_weights, raw_copy
+from keras_migrate.converters.keras_file import write_keras
+from keras_migrate.errors import KerasMigrateError
+from keras_migrate.formats import load
+from keras_migrate.ir.weights import H5Dataset, close_open_files
+from tests.conftest import FIXTURES
+from tests.converters.test_keras_file_streaming import _member_weights
+
+CONV = FIXTURES / "tf-keras-2.21" / "conv.h5"
+
+
+class _Crcs:
+    """Stands in for ``RawCrc``: keeps what ``copy_ranges`` records."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, int, int]] = []
+
+    def add_crc(self, offset: int, nbytes: int, crc: int) -> None:
+        self.seen.append((offset, nbytes, crc))
+
+
+def _unsupported(*_args: object) -> int:
+    raise OSError(errno.EXDEV, "cross-device")
+
+
+def _force(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leave only ``path`` of the three copy strategies usable."""
+    if path != "copy_file_range":
+        monkeypatch.setattr(os, "copy_file_range", _unsupported, raising=False)
+    if path == "pread":
+        monkeypatch.setattr(os, "sendfile", _unsupported, raising=False)
+
+
+@pytest.mark.parametrize("path", ["copy_file_range", "sendfile", "pread"])
+def test_copy_ranges_bytes_and_crcs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    rng = np.random.default_rng(0)
+    source = tmp_path / "src.bin"
+    data = rng.integers(0, 256, 5 << 20, dtype=np.uint8).tobytes()
+    source.write_bytes(data)
+    out = tmp_path / "out.bin"
+    out.write_bytes(bytes(6 << 20))
+    monkeypatch.setattr(raw_copy, "_WINDOW", 1 << 20)  # several windows per mapped range
+    copies = [
+        raw_copy.DirectCopy(str(source), 12_345, 100, 3 << 20),  # mapped for its CRC, unaligned
+        raw_copy.DirectCopy(str(source), 7, (4 << 20) + 3, 1000),  # read whole for its CRC
+    ]
+    _force(path, monkeypatch)
+    crcs = _Crcs()
+    raw_copy.copy_ranges(str(out), copies, crcs)  # type: ignore[arg-type]
+    got = out.read_bytes()
+    assert len(got) == 6 << 20
+    for c in copies:
+        assert got[c.offset : c.offset + c.nbytes] == data[c.source_offset : c.source_offset + c.nbytes]
+    assert crcs.seen == [(c.offset, c.nbytes, zlib.crc32(data[c.source_offset : c.source_offset + c.nbytes])) for c in copies]
+    assert got[:100] == bytes(100)  # nothing outside the ranges is touched
+
+
+@pytest.mark.parametrize("path", ["copy_file_range", "sendfile", "pread"])
+def test_a_source_that_shrank_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    source = tmp_path / "src.bin"
+    source.write_bytes(bytes(1000))
+    out = tmp_path / "out.bin"
+    out.write_bytes(bytes(4000))
+    _force(path, monkeypatch)
+    with pytest.raises(KerasMigrateError, match="ended inside a weight's data") as info:
+        raw_copy.copy_ranges(str(out), [raw_copy.DirectCopy(str(source), 500, 0, 2000)])
+    assert "\n" not in str(info.value) and str(source) in str(info.value)
+
+
+def _dataset(path: Path, kind: str) -> H5Dataset:
+    data = np.arange(64 * 32, dtype=np.float32).reshape(64, 32)
+    with h5py.File(path, "w") as f:
+        if kind == "contiguous":
+            f["w"] = data
+        elif kind == "chunked":
+            f.create_dataset("w", data=data, chunks=(8, 32))
+        elif kind == "gzip":
+            f.create_dataset("w", data=data, compression="gzip")
+        elif kind == "big-endian":
+            f.create_dataset("w", data=data.astype(">f4"))
+        elif kind == "unwritten":
+            f.create_dataset("w", shape=data.shape, dtype=data.dtype)
+    dtype = ">f4" if kind == "big-endian" else "float32"
+    return H5Dataset(str(path), "w", (64, 32), dtype)
+
+
+@pytest.mark.parametrize(
+    ("kind", "direct"),
+    [("contiguous", True), ("chunked", False), ("gzip", False), ("big-endian", False), ("unwritten", False)],
+)
+def test_raw_extent_only_for_plain_contiguous_data(tmp_path: Path, kind: str, direct: bool) -> None:
+    source = _dataset(tmp_path / f"{kind}.h5", kind)
+    try:
+        extent = source.raw_extent()
+        assert (extent is not None) == direct
+        if extent is not None:
+            offset, nbytes = extent
+            with open(source.file, "rb") as raw:
+                raw.seek(offset)
+                assert raw.read(nbytes) == np.asarray(source.read()).tobytes()
+    finally:
+        close_open_files()
+
+
+def test_archive_from_direct_copies_equals_the_hdf5_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copied file to file or written through HDF5, the archive holds the same weights with a
+    correct CRC; the fixture's plain datasets do take the direct copy."""
+    model = load(str(CONV))
+    copied: list[raw_copy.DirectCopy] = []
+    real = keras3_weights.copy_ranges
+
+    def counting(out: str, copies: list[raw_copy.DirectCopy], crc: object = None) -> None:
+        copied.extend(copies)
+        real(out, copies, crc)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(keras3_weights, "copy_ranges", counting)
+    direct = tmp_path / "direct.keras"
+    write_keras(model, str(direct))
+    assert copied
+    monkeypatch.setattr(H5Dataset, "raw_extent", lambda self: None)
+    through = tmp_path / "through.keras"
+    write_keras(model, str(through))
+    a, b = _member_weights(str(direct)), _member_weights(str(through))  # testzip() included
+    assert a.keys() == b.keys() and a
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+        assert a[k].dtype == b[k].dtype
+    with zipfile.ZipFile(direct) as zf:
+        assert zf.testzip() is None
+    close_open_files()
