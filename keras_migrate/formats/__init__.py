@@ -49,12 +49,16 @@ def detect_format(path: str) -> str:
         raise KerasMigrateError("file not found", path=path)
     if path.endswith(".index") and os.path.exists(path[: -len(".index")] + ".data-00000-of-00001"):
         return "tf-checkpoint"
+    with open(path, "rb") as f:
+        head = f.read(4)
+    # A zip first: a .keras archive whose first member is an HDF5 file written with a
+    # userblock (as this package writes them) also has the HDF5 signature at offset 512.
+    if head == b"PK\x03\x04" and not path.endswith((".h5", ".hdf5")):
+        return "keras-zip"
     if is_hdf5(path):
         return "keras-h5"
     if path.endswith((".h5", ".hdf5")):
         raise KerasMigrateError("not an HDF5 file (truncated, or another format with an .h5 name)", path=path)
-    with open(path, "rb") as f:
-        head = f.read(4)
     if head.startswith(b"PK"):
         return "keras-zip"
     if path.endswith((".json", ".yaml", ".yml")):
