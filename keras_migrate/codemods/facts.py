@@ -17,7 +17,24 @@ from dataclasses import dataclass, field
 from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.repository import Exports, resolve_relative
 
-__all__ = ["Facts", "ImportSite", "analyze", "child_bodies", "dotted_of", "iter_statements"]
+__all__ = ["BLOCKS", "COMPOUND", "Facts", "ImportSite", "analyze", "child_bodies", "dotted_of", "iter_statements"]
+
+#: Compound statements with a header and one or more nested blocks of statements.
+BLOCKS: tuple[type[ast.stmt], ...] = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+)
+#: Every compound statement: :data:`BLOCKS` and the ones whose children are handlers or cases.
+COMPOUND: tuple[type[ast.stmt], ...] = (
+    BLOCKS + (ast.Try, ast.Match) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+)
 
 _BUILTINS = frozenset(dir(builtins))
 #: Keras classes whose subclasses' methods run on tensors.

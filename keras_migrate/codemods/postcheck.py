@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from keras_migrate.codemods.codegen import fast_path_enabled
-from keras_migrate.codemods.facts import dotted_of, iter_statements
+from keras_migrate.codemods.facts import BLOCKS, dotted_of, iter_statements
 from keras_migrate.codemods.records import Finding, Location
 
 __all__ = [
@@ -197,17 +197,7 @@ def mentioning(tree: ast.Module, text: str, words: Iterable[str]) -> Iterator[as
 
 
 #: compound statements whose header nodes and nested statements can be walked apart
-_SPLITTABLE = (
-    ast.FunctionDef,
-    ast.AsyncFunctionDef,
-    ast.ClassDef,
-    ast.If,
-    ast.For,
-    ast.AsyncFor,
-    ast.While,
-    ast.With,
-    ast.AsyncWith,
-)
+_SPLITTABLE = BLOCKS
 
 
 def _mentioned_nodes(tree: ast.Module, text: str, words: Iterable[str]) -> Iterator[ast.AST]:

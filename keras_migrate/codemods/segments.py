@@ -14,25 +14,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from keras_migrate.codemods.facts import Facts, child_bodies, dotted_of
+from keras_migrate.codemods.facts import COMPOUND, Facts, child_bodies, dotted_of
 from keras_migrate.codemods.source import LineTable
 from keras_migrate.codemods.triggers import Searchable
 
 __all__ = ["Frame", "Segment", "Triggers", "locate"]
 
-_COMPOUND = (
-    ast.FunctionDef,
-    ast.AsyncFunctionDef,
-    ast.ClassDef,
-    ast.If,
-    ast.For,
-    ast.AsyncFor,
-    ast.While,
-    ast.With,
-    ast.AsyncWith,
-    ast.Try,
-    ast.Match,
-) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+_COMPOUND = COMPOUND
 
 #: Methods of Keras classes whose bodies are Keras code even when the class is not.
 KERAS_METHODS = frozenset({"call", "build", "train_step", "test_step", "predict_step"})

@@ -18,7 +18,7 @@ from __future__ import annotations
 import errno
 import mmap
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from keras_migrate.converters.crc32 import crc32
@@ -79,30 +79,32 @@ def _short_read(c: DirectCopy) -> KerasMigrateError:
 
 def _copy(src: int, dst: int, c: DirectCopy) -> None:
     done = 0
+
+    def through(step: Callable[[int], int]) -> bool:
+        """Copy the rest with ``step(done) -> bytes copied``; False when the kernel cannot
+        copy between these files (the next way is tried from where this one stopped)."""
+        nonlocal done
+        try:
+            while done < c.nbytes:
+                n = step(done)
+                if n == 0:
+                    raise _short_read(c)
+                done += n
+        except OSError as exc:
+            if exc.errno not in _UNSUPPORTED:
+                raise
+            return False
+        return True
+
     copy_file_range = getattr(os, "copy_file_range", None)
-    if copy_file_range is not None:
-        try:
-            while done < c.nbytes:
-                n = copy_file_range(src, dst, c.nbytes - done, c.source_offset + done, c.offset + done)
-                if n == 0:
-                    raise _short_read(c)
-                done += n
-            return
-        except OSError as exc:
-            if exc.errno not in _UNSUPPORTED:
-                raise
+    if copy_file_range is not None and through(
+        lambda at: copy_file_range(src, dst, c.nbytes - at, c.source_offset + at, c.offset + at)
+    ):
+        return
     if hasattr(os, "sendfile"):
-        try:
-            os.lseek(dst, c.offset + done, os.SEEK_SET)
-            while done < c.nbytes:
-                n = os.sendfile(dst, src, c.source_offset + done, c.nbytes - done)
-                if n == 0:
-                    raise _short_read(c)
-                done += n
+        os.lseek(dst, c.offset + done, os.SEEK_SET)
+        if through(lambda at: os.sendfile(dst, src, c.source_offset + at, c.nbytes - at)):
             return
-        except OSError as exc:
-            if exc.errno not in _UNSUPPORTED:
-                raise
     buffer = bytearray(min(_WINDOW, c.nbytes - done))
     with memoryview(buffer) as view:
         while done < c.nbytes:
