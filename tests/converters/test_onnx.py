@@ -267,6 +267,28 @@ def test_tf_op_matches_interpreter(op: str, function: str) -> None:
     _check_against_interpreter(model, arrays)
 
 
+@pytest.mark.parametrize(("int_dtype", "float_dtype"), [("int16", "float32"), ("int32", "float64")])
+def test_tf_true_division_of_integers_is_floating(int_dtype: str, float_dtype: str) -> None:
+    """TF divides integers in floating point (int16 -> float32, int32 -> float64); the
+    interpreter and the ONNX lowering both give TF's dtype and values."""
+    gb = GraphBuilder("m")
+    x = gb.add_input("x", TensorType((None, 3, 5)))
+    gb.add_layer(Layer("ints", TFOP_TYPE, {"function": "cast", "arguments": {"dtype": int_dtype}, "tensor_arguments": ["x"]}))
+    gb.add_layer(Layer("div", TFOP_TYPE, {"function": "math.truediv", "arguments": {"y": 4}, "tensor_arguments": ["x"]}))
+    (i,) = gb.call("ints", (x,))
+    (out,) = gb.call("div", (i,))
+    gb.input_structure, gb.output_structure = "x", out.name
+    model = Model(gb.build())
+    arrays = [(_X * 4).astype(np.float32)]
+    want = arrays[0].astype(int_dtype).astype(float_dtype) / 4
+    expected = run_graph(model.graph, arrays[0])
+    assert expected.dtype == float_dtype
+    np.testing.assert_array_equal(expected, want)
+    got = _run(_session(build_onnx(model)), arrays)
+    assert got[0].dtype == float_dtype
+    np.testing.assert_array_equal(got[0], want)
+
+
 def test_no_back_to_back_transposes(converted) -> None:
     path, _, _ = converted["keras-2.2.4/convnet_channels_last/h5"]
     assert path is not None

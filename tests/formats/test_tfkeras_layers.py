@@ -139,6 +139,8 @@ CASES = [
     Case("mod_negative", "tf.math.mod(x, -0.6)", (TFOP,)),
     Case("floormod_tensors", "tf.math.floormod(x, p)", (TFOP,)),
     Case("int_math", "tf.cast(x * 4.0, tf.int32) % 3 + tf.cast(w > 0, tf.int32)", (TFOP, "Add")),
+    # TF divides integers in floating point: int16 / int16 is float32 (int32 would be float64)
+    Case("int_truediv", "tf.cast(x * 4.0, tf.int16) / tf.cast(tf.math.abs(w) * 3.0 + 1.0, tf.int16)", (TFOP,)),
     # comparisons and logic (bool outputs, or numbers made from them)
     Case("equal", "tf.math.equal(tf.math.round(x), 0.0)", (TFOP,)),
     Case("not_equal", "tf.math.not_equal(x, w)", (TFOP,)),

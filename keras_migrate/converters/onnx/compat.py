@@ -161,6 +161,14 @@ def _onnx(op: str, *keys: str) -> TFLower:
     return lambda t: str(t.b.op(op, [t(k) for k in keys]))
 
 
+def _true_divide(t: _TFArgs) -> str:
+    """TF's true division: integer operands are divided in the floating dtype TF gives them."""
+    x, y = t("x"), t("y")
+    if t.result != t.dtype:
+        x, y = (str(t.b.op("Cast", [v], to=elem_type(t.result))) for v in (x, y))
+    return str(t.b.op("Div", [x, y]))
+
+
 def _tf_unary(op: str) -> TFLower:
     """A one-tensor ONNX op (the argument TF calls ``x`` or ``features``)."""
     return lambda t: str(t.b.op(op, [t("features" if "features" in t.values else "x")]))
@@ -355,7 +363,7 @@ TF_LOWERINGS: dict[str, TFLower] = {
     "add": _onnx("Add", "x", "y"),
     "subtract": _onnx("Sub", "x", "y"),
     "multiply": lambda t: _onnx("Mul", "x", "y")(t) if "y" in t.values else _onnx("Mul", "scalar", "x")(t),
-    "truediv": _onnx("Div", "x", "y"),
+    "truediv": _true_divide,
     "divide_no_nan": _tf_divide_no_nan,
     "floordiv": lambda t: str(t.b.op("Floor", [t.b.op("Div", [t("x"), t("y")])])),
     "floormod": _tf_floormod,

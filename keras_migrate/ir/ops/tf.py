@@ -56,7 +56,9 @@ class TFOpSpec:
     it meets (as TF converts it), except the ``own_dtype`` ones (indices, conditions). The
     remaining parameters are attributes, with defaults in ``defaults`` (an attribute
     without a default is required). ``result`` is the output dtype: ``"same"`` as the
-    operands, ``"bool"``, or ``"attr:NAME"`` for the dtype attribute ``NAME`` names.
+    operands, ``"bool"``, ``"attr:NAME"`` for the dtype attribute ``NAME`` names, or
+    ``"truediv"``: TF's true division, which divides integers in floating point (8- and
+    16-bit ones to float32, wider ones to float64).
     ``sequence``: ``params[0]`` is a list of tensors (``tf.stack``).
     """
 
@@ -122,8 +124,8 @@ TF_OPS: dict[str, TFOpSpec] = {
     "math.add": _binary("add"),
     "math.subtract": _binary("subtract"),
     "math.multiply": _binary("multiply"),
-    "math.truediv": _binary("truediv"),
-    "math.divide": _binary("truediv"),
+    "math.truediv": _binary("truediv", result="truediv"),
+    "math.divide": _binary("truediv", result="truediv"),
     "math.divide_no_nan": _binary("divide_no_nan"),
     "math.floordiv": _binary("floordiv"),
     "compat.v1.floor_div": _binary("floordiv"),
@@ -429,10 +431,19 @@ def operand_dtype(spec: TFOpSpec, tensor_dtypes: Mapping[str, str], constants: M
     return "float32"
 
 
+#: The floating dtype TF's true division gives integer operands (``math_ops._TRUEDIV_TABLE``).
+TRUEDIV_DTYPES: Mapping[str, str] = {
+    "int8": "float32", "uint8": "float32", "int16": "float32", "uint16": "float32",
+    "int32": "float64", "uint32": "float64", "int64": "float64", "uint64": "float64",
+}
+
+
 def result_dtype(spec: TFOpSpec, operands: str, arguments: Mapping[str, Any]) -> str:
     """The dtype of a call's result(s), given its operands' dtype and its arguments."""
     if spec.result == "bool":
         return "bool"
+    if spec.result == "truediv":
+        return TRUEDIV_DTYPES.get(operands, operands)
     if spec.result.startswith("attr:"):
         return str(arguments[spec.result[len("attr:") :]])
     return operands
