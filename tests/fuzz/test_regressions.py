@@ -214,6 +214,14 @@ CASES = [
         "cfg-mutate:fixtures/keras-2.0.8/embedding_plain.json:seed=1726167058:op=typeswap:fmt=h5attr:weights=0",
         "VarianceScaling distribution null: converts with exit 0; Keras 3 then cannot build it",
     ),
+    (
+        "cfg-mutate:fixtures/tf-keras-2.21/rnn_single_cell_list.json:seed=1297059512:op=drop:fmt=json:weights=0",
+        "an RNN cell in a list without its class_name: KeyError (found by make fuzz, seed 7, session 6)",
+    ),
+    (
+        "h5-replace:fixtures/tf-keras-2.21/locally_connected_implementations_weights.h5:seed=525437461:op=scalar",
+        "a scalar where a LocallyConnected implementation-3 kernel belongs: IndexError (seed 7, session 6)",
+    ),
 ]
 
 _LIMITS = Limits(memory_mb=2048, timeout=20.0)

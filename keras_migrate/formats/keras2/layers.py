@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats.bidirectional import legacy_backward_layer
 from keras_migrate.formats.rules import (
     LEGACY_HARD_SIGMOID,
@@ -221,6 +222,11 @@ def _serialized(class_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _translate_nested(obj: Mapping[str, Any], ctx: TranslateContext) -> dict[str, Any]:
+    if not (isinstance(obj, Mapping) and isinstance(obj.get("class_name"), str) and isinstance(obj.get("config", {}), Mapping)):
+        raise KerasMigrateError(
+            "a nested layer (a cell or a wrapped layer) is not a {class_name, config} object",
+            path=ctx.path, layer=ctx.layer_name, hint="the file is damaged; re-save the model from its original Keras",
+        )
     sub_ctx = TranslateContext(
         layer_name=f"{ctx.layer_name}/{obj.get('config', {}).get('name', obj['class_name'])}",
         path=ctx.path,

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from keras_migrate.errors import UnsupportedError
+from keras_migrate.errors import KerasMigrateError, UnsupportedError
 from keras_migrate.ir.graph import Graph, Layer
 from keras_migrate.ir.weights import Flip, GatherFlat, Reshape, Transpose
 
@@ -40,6 +40,10 @@ def _local_kernel(layer: Layer, path: str) -> Layer:
     st = _ints(layer.config.get("strides", 1), rank)
     filters = int(layer.config["filters"])
     kernel = layer.weight("kernel")
+    # implementation 2 stores the dense (inputs x outputs) kernel, 3 the sparse one's values
+    want = {2: 4 if rank == 1 else 6, 3: 1}.get(impl)
+    if want is not None and len(kernel.shape) != want:
+        raise _damaged_kernel(layer, path, f"is {len(kernel.shape)}-D, not {want}-D as implementation {impl} stores it")
     if impl == 2:
         shape = kernel.shape
         out_sp: tuple[int, ...]
@@ -72,7 +76,11 @@ def _local_kernel(layer: Layer, path: str) -> Layer:
                         full = (feat[0], feat[1], feat[2], f, pos[0], pos[1])
                     else:
                         full = (feat[0], feat[1], feat[2], pos[0], pos[1], f)
-                    idx[p, fi, f] = np.ravel_multi_index(full, shape)
+                    try:
+                        idx[p, fi, f] = np.ravel_multi_index(full, shape)
+                    except ValueError:  # a patch outside the stored kernel
+                        raise _damaged_kernel(layer, path, f"of shape {tuple(shape)} does not fit kernel_size {ks}, "
+                                              f"strides {st} and {filters} filters") from None
         new = kernel.then(GatherFlat(tuple(int(i) for i in idx.reshape(-1)), idx.shape))
     elif impl == 3:
         bias_shape = layer.weight("bias").shape if layer.has_weight("bias") else None
@@ -84,7 +92,10 @@ def _local_kernel(layer: Layer, path: str) -> Layer:
             )
         n_pos = int(np.prod([int(d) for d in bias_shape[:-1]]))
         k = int(np.prod(ks))
-        cin = kernel.shape[0] // (n_pos * k * filters)
+        cin = kernel.shape[0] // max(1, n_pos * k * filters)
+        if cin < 1 or cin * n_pos * k * filters != kernel.shape[0]:
+            raise _damaged_kernel(layer, path, f"holds {kernel.shape[0]} values, not a multiple of "
+                                  f"{n_pos} positions x {k} offsets x {filters} filters")
         if cf:  # sorted by (filter, positions) then (channel, offsets)
             new = kernel.then(Reshape((filters, n_pos, cin * k)), Transpose((1, 2, 0)))
         else:  # sorted by (positions, filter) then (offsets, channel)
@@ -92,6 +103,13 @@ def _local_kernel(layer: Layer, path: str) -> Layer:
     else:
         raise UnsupportedError(f"unknown LocallyConnected implementation {impl}", path=path, layer=layer.name)
     return layer.with_weights(tuple(new.renamed("kernel") if w.name == "kernel" else w for w in layer.weights))
+
+
+def _damaged_kernel(layer: Layer, path: str, what: str) -> KerasMigrateError:
+    return KerasMigrateError(
+        f"the LocallyConnected kernel {what}", path=path, layer=layer.name,
+        hint="the file is damaged; re-save the model from its original Keras",
+    )
 
 
 def fix_graph_weights(graph: Graph, path: str = "") -> Graph:
