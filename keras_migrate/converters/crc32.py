@@ -11,12 +11,14 @@ write partly overwritten, a hole) are read back from the file.
 from __future__ import annotations
 
 import bisect
+import mmap
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from zlib_ng import zlib_ng
 
-__all__ = ["SMALL_WRITE", "WriteLog", "crc32", "crc32_combine"]
+__all__ = ["SMALL_WRITE", "WriteLog", "crc32", "crc32_combine", "crc32_of_range"]
 
 #: Writes up to this size are kept as bytes (overwrites cut them exactly); larger ones as CRCs.
 SMALL_WRITE = 64 << 10
@@ -25,6 +27,37 @@ SMALL_WRITE = 64 << 10
 #: its ``crc32_combine``, which the standard ``zlib`` module does not expose.
 crc32 = zlib_ng.crc32
 crc32_combine = zlib_ng.crc32_combine
+
+#: Bytes mapped at a time by :func:`crc32_of_range`.
+MAP_WINDOW = 16 << 20
+#: Below this a range is read into memory for its CRC rather than mapped.
+_MAP_MIN = 1 << 20
+
+
+def crc32_of_range(fd: int, offset: int, nbytes: int, crc: int = 0) -> int:
+    """Continue ``crc`` over ``nbytes`` bytes of the open file ``fd`` from ``offset``: read
+    whole when small, else through read-only maps of at most :data:`MAP_WINDOW` bytes, each
+    unmapped before the next (no copy, and resident memory stays bounded whatever the size).
+    ``EOFError`` when the file ends first."""
+    if nbytes < _MAP_MIN:
+        data = os.pread(fd, nbytes, offset)
+        if len(data) != nbytes:
+            raise EOFError(f"{nbytes} bytes at {offset}: the file ends first")
+        return crc32(data, crc)
+    pos, end = offset, offset + nbytes
+    if end > os.fstat(fd).st_size:
+        raise EOFError(f"{nbytes} bytes at {offset}: the file ends first")
+    while pos < end:
+        base = pos - pos % mmap.ALLOCATIONGRANULARITY
+        length = min(end, base + MAP_WINDOW) - base
+        with (
+            mmap.mmap(fd, length, offset=base, access=mmap.ACCESS_READ) as window,
+            memoryview(window) as view,
+            view[pos - base : length] as part,
+        ):
+            crc = crc32(part, crc)
+        pos = base + length
+    return crc
 
 
 @dataclass(slots=True)

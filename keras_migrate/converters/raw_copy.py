@@ -16,21 +16,18 @@ range's offset.
 from __future__ import annotations
 
 import errno
-import mmap
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from keras_migrate.converters.crc32 import crc32
+from keras_migrate.converters.crc32 import crc32_of_range
 from keras_migrate.converters.stored_zip import RawCrc
 from keras_migrate.errors import KerasMigrateError
 
 __all__ = ["DirectCopy", "copy_ranges"]
 
-#: Bytes mapped (or buffered) at a time for the CRC and the last-resort copy.
+#: Bytes buffered at a time by the last-resort copy.
 _WINDOW = 16 << 20
-#: Below this a range is read into memory for its CRC rather than mapped.
-_MAP_MIN = 1 << 20
 #: ``copy_file_range`` errors that mean "not between these files": fall back, do not fail.
 _UNSUPPORTED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM, errno.ETXTBSY}
 
@@ -61,7 +58,11 @@ def copy_ranges(out: str, copies: Sequence[DirectCopy], raw_crc: RawCrc | None =
                     src = opened[c.source] = os.open(c.source, os.O_RDONLY)
                 _copy(src, dst, c)
                 if raw_crc is not None:
-                    raw_crc.add_crc(c.offset, c.nbytes, _crc_of(src, c))
+                    try:
+                        crc = crc32_of_range(src, c.source_offset, c.nbytes)
+                    except EOFError:
+                        raise _short_read(c) from None
+                    raw_crc.add_crc(c.offset, c.nbytes, crc)
         finally:
             for fd in opened.values():
                 os.close(fd)
@@ -114,27 +115,3 @@ def _copy(src: int, dst: int, c: DirectCopy) -> None:
                 raise _short_read(c)
             os.pwrite(dst, view[:n], c.offset + done)
             done += n
-
-
-def _crc_of(src: int, c: DirectCopy) -> int:
-    """The CRC-32 of the source range: read whole when small, else through read-only maps
-    of at most :data:`_WINDOW` bytes, each unmapped before the next (resident memory stays
-    bounded whatever the tensor's size)."""
-    if c.nbytes < _MAP_MIN:
-        data = os.pread(src, c.nbytes, c.source_offset)
-        if len(data) != c.nbytes:
-            raise _short_read(c)
-        return crc32(data)
-    crc = 0
-    pos, end = c.source_offset, c.source_offset + c.nbytes
-    while pos < end:
-        base = pos - pos % mmap.ALLOCATIONGRANULARITY
-        length = min(end, base + _WINDOW) - base
-        with (
-            mmap.mmap(src, length, offset=base, access=mmap.ACCESS_READ) as window,
-            memoryview(window) as view,
-            view[pos - base : length] as part,
-        ):
-            crc = crc32(part, crc)
-        pos = base + length
-    return crc

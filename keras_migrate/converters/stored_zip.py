@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from keras_migrate.converters.crc32 import WriteLog, crc32
+from keras_migrate.converters.crc32 import WriteLog, crc32, crc32_of_range
 
 __all__ = ["HEAD_ROOM", "ZIP64_LIMIT", "RawCrc", "StoredZipWriter"]
 
@@ -36,7 +36,6 @@ _MAX32 = 0xFFFFFFFF
 ZIP64_LIMIT = _MAX32
 _VERSION_ZIP64 = 45
 _VERSION_MADE_BY = (3 << 8) | _VERSION_ZIP64  # unix
-_CRC_BLOCK = 16 << 20
 #: Room for the first member's local header in a file HDF5 writes with a userblock: the
 #: smallest userblock HDF5 allows (512 * 2**k bytes), padded to size with an extra field.
 HEAD_ROOM = 512
@@ -138,17 +137,10 @@ class StoredZipWriter:
     def _read_crc(self, start: int, size: int, crc: int) -> int:
         """Continue ``crc`` over ``size`` bytes of the file read back from ``start``."""
         self._raw.flush()
-        self._raw.seek(start)
-        left = size
-        buffer = bytearray(min(_CRC_BLOCK, max(size, 1)))
-        view = memoryview(buffer)
-        while left > 0:
-            n = self._raw.readinto(view[: min(left, len(buffer))])  # type: ignore[attr-defined]
-            if not n:
-                raise OSError("zip member shorter than written")
-            crc = crc32(view[:n], crc)
-            left -= n
-        return crc
+        try:
+            return crc32_of_range(self._raw.fileno(), start, size, crc)
+        except EOFError:
+            raise OSError("zip member shorter than written") from None
 
     def close(self) -> None:
         """Write the central directory and the end records."""

@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from keras_migrate.converters import keras3_weights, raw_copy
+from keras_migrate.converters import crc32, keras3_weights, raw_copy
 from keras_migrate.converters.keras_file import write_keras
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats import load
@@ -53,7 +53,8 @@ def test_copy_ranges_bytes_and_crcs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     source.write_bytes(data)
     out = tmp_path / "out.bin"
     out.write_bytes(bytes(6 << 20))
-    monkeypatch.setattr(raw_copy, "_WINDOW", 1 << 20)  # several windows per mapped range
+    monkeypatch.setattr(crc32, "MAP_WINDOW", 1 << 20)  # several windows per mapped range
+    monkeypatch.setattr(raw_copy, "_WINDOW", 1 << 20)  # several buffers per copied range
     copies = [
         raw_copy.DirectCopy(str(source), 12_345, 100, 3 << 20),  # mapped for its CRC, unaligned
         raw_copy.DirectCopy(str(source), 7, (4 << 20) + 3, 1000),  # read whole for its CRC
