@@ -12,6 +12,7 @@ implementation and runs in the evaluator.
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 from collections.abc import Mapping
 from typing import Any
@@ -150,8 +151,17 @@ def default_value(op: LegacyOp, name: str) -> Any:
     param = op.param(name)
     if param is None or param.default is None:
         return OMITTED
+    value = _literal_default(param.default)
+    # the parse is shared: a mutable default must not be shared with the caller
+    return copy.deepcopy(value) if isinstance(value, (list, dict, set)) else value
+
+
+@functools.lru_cache(maxsize=1024)
+def _literal_default(text: str) -> Any:
+    """``text`` parsed as a literal, else ``OMITTED``: cached, because the compat layers and
+    the interpreter ask on every call of a TF op and a parse costs a ``compile``."""
     try:
-        return ast.literal_eval(param.default)
+        return ast.literal_eval(text)
     except ValueError:
         return OMITTED
 
