@@ -283,7 +283,8 @@ def _code_of(source: str, name: str = "<lambda>") -> str:
     [
         ("f = lambda x: x if x else -x", "POP_JUMP"),
         ("f = lambda x: x.shape", "the attribute x.shape"),
-        ("f = lambda x: [x, -x]", "not one tensor"),
+        ("f = lambda x: [x, 2.0]", "not one tensor or a list of tensors"),
+        ("f = lambda x: tf.unstack(x, axis=1)", "whose length the call does not give"),
         ("f = lambda x: (lambda y: y)(x)", "code object"),
         ("f = lambda x: x[:, : K.int_shape(x)[1]]", "K.int_shape"),
         ("f = lambda x: tf.nn.depth_to_space(x, 2)", "tf.nn.depth_to_space(x, 2)"),
@@ -354,3 +355,41 @@ def test_assumed_floating_dtype_is_shown_and_refused_on_integer_inputs(tmp_path:
     as_int["config"]["layers"][0]["config"]["dtype"] = "int32"
     with pytest.raises(UnsupportedError, match="holds only if x has a floating dtype"):
         load(str(_write(tmp_path, as_int)))
+
+
+@pytest.mark.parametrize(
+    ("source", "outputs", "expected", "meanings"),
+    [
+        ("f = lambda x: [x * 2.0, -x]", [0, 1], "lambda x: [x * 2.0, -x]", [lambda x: x * 2.0, lambda x: -x]),
+        ("f = lambda x: (x, x + 1.0)", [1], "lambda x: (x, x + 1.0)", [lambda x: x + 1.0]),
+        ("f = lambda x: tf.split(x, 3, axis=-1)", [2, 0], "lambda x: tf.split(x, 3, axis=-1)",
+         [lambda x: x[..., 4:], lambda x: x[..., :2]]),
+        ("f = lambda x: tf.split(x, 3, axis=-1)[::-1]", [0], "lambda x: [tf.split(x, 3, axis=-1)[2], "
+         "tf.split(x, 3, axis=-1)[1], tf.split(x, 3, axis=-1)[0]]", [lambda x: x[..., 4:]]),
+        ("f = lambda x: tf.split(x, 2, axis=1)[1] * 2.0", [0], "lambda x: tf.split(x, 2, axis=1)[1] * 2.0",
+         [lambda x: x[:, 2:] * 2.0]),
+    ],
+)  # fmt: skip
+def test_a_lambda_returning_a_list_has_one_output_per_element(
+    source: str, outputs: list[int], expected: str, meanings: list[Callable[[np.ndarray], np.ndarray]], tmp_path: Path
+) -> None:
+    """The model's references pick the Lambda's outputs (Keras numbers a layer's outputs
+    by the list its call returns), in any order; a list op (tf.split) inside is a TFOp."""
+    config = _model_json({"name": "lam", "function": [_code_of(source), None, None], "function_type": "lambda", "arguments": {}}, (4, 6))
+    config["config"]["output_layers"] = [["lam", 0, i] for i in outputs]
+    model = load(str(_write(tmp_path, config)))
+    sources = {lay.origin.config["keras_migrate:recovered"]["source"] for lay in model.graph.layers}
+    assert sources == {expected}
+    x = np.random.default_rng(2).normal(size=(2, 4, 6)).astype("float32")
+    got = flatten_structure(run_graph(model.graph, [x]))
+    assert len(got) == len(meanings)
+    for value, meaning in zip(got, meanings, strict=True):
+        np.testing.assert_allclose(np.asarray(value), meaning(x), rtol=1e-5, atol=1e-6)
+
+
+def test_a_model_using_more_outputs_than_the_lambda_returns_is_refused(tmp_path: Path) -> None:
+    config = _model_json({"name": "lam", "function": [_code_of("f = lambda x: [x, -x]"), None, None], "function_type": "lambda"}, (3,))
+    config["config"]["output_layers"] = [["lam", 0, 0], ["lam", 0, 2]]
+    with pytest.raises(UnsupportedError, match=r"uses 3 outputs of this Lambda, but its function returns 2 tensors") as info:
+        load(str(_write(tmp_path, config)))
+    assert "layer 'lam'" in str(info.value) and "--lambda lam=" in str(info.value)

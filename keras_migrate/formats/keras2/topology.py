@@ -18,6 +18,7 @@ from typing import Any
 
 from keras_migrate.errors import KerasMigrateError, UnsupportedError
 from keras_migrate.formats.keras3.ops import is_op_entry, op_layer
+from keras_migrate.formats.lambdas.rule import LAMBDA_TYPE
 from keras_migrate.formats.ruleset import TranslateContext, rewrite_call, translate_layer
 from keras_migrate.formats.tfkeras.layers import resolve_output_counts
 from keras_migrate.ir.graph import Graph, GraphBuilder, Layer, LayerOrigin, TensorType, ValueRef
@@ -43,6 +44,8 @@ def num_outputs(
         return len(subgraph.outputs)
     if layer_type == TFOP_TYPE:  # tf.split / tf.unstack return lists
         return tf_op_outputs(config)
+    if layer_type == LAMBDA_TYPE:  # a Lambda returning a list (see resolve_output_counts)
+        return int(config.get("outputs") or 1)
     if kwargs is not None and kwargs.get("return_attention_scores") is True:
         return 2  # attention layers: (output, scores)
     if config.get("return_state"):

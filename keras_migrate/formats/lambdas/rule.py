@@ -196,7 +196,7 @@ def _float_inputs(graph: Graph, refs: list[ValueRef]) -> bool:
     return True
 
 
-def _emit(rw: Rewriter, layer: Layer, node: Node, program: Program, inputs: list[ValueRef]) -> ValueRef:
+def _emit(rw: Rewriter, layer: Layer, node: Node, program: Program, inputs: list[ValueRef]) -> list[ValueRef]:
     from keras_migrate.formats.lambdas.symbolic import Sym
 
     raw = dict(layer.origin.config)
@@ -205,11 +205,11 @@ def _emit(rw: Rewriter, layer: Layer, node: Node, program: Program, inputs: list
         record["assumes"] = "; ".join(program.assumptions)
     origin_config = {**raw, RECOVERED_KEY: record}
     origin = LayerOrigin("Lambda", layer.origin.name or layer.name, origin_config)
-    outputs: list[ValueRef] = []
+    outputs: list[list[ValueRef]] = []
 
     def resolve(value: Any) -> Any:
         if isinstance(value, Sym):
-            return outputs[value.index] if value.step else inputs[value.index]
+            return outputs[value.index][value.out] if value.step else inputs[value.index]
         if isinstance(value, list):
             return [resolve(v) for v in value]
         if isinstance(value, tuple):
@@ -223,8 +223,9 @@ def _emit(rw: Rewriter, layer: Layer, node: Node, program: Program, inputs: list
         else:
             name = rw.fresh_name(f"{layer.name}_op{k}")
         new = Layer(name, step.type, dict(step.config), (), True, layer.dtype, None, origin)
-        outputs.append(rw.call(new, tuple(resolve(a) for a in step.args))[0])
-    return outputs[program.output.index]
+        outputs.append(rw.call(new, tuple(resolve(a) for a in step.args), num_outputs=step.outputs))
+    results = program.output if isinstance(program.output, tuple) else (program.output,)
+    return [outputs[r.index][r.out] for r in results]
 
 
 def expand_lambdas(graph: Graph, *, path: str = "") -> Graph:
@@ -245,8 +246,14 @@ def expand_lambdas(graph: Graph, *, path: str = "") -> Graph:
         ctx = TranslateContext(layer_name=str(cfg.get("layer") or layer.name), path=str(cfg.get("path") or path))
         inputs = [rw.ref(r.name) for r in _inputs(node)]
         program = recover(cfg["stored"], _arity(node), ctx, float_inputs=_float_inputs(graph, _inputs(node)))
-        out = _emit(rw, layer, node, program, inputs)
-        for old in node.outputs:
+        outs = _emit(rw, layer, node, program, inputs)
+        if len(outs) < len(node.outputs):
+            returns = "one tensor" if len(outs) == 1 else f"{len(outs)} tensors"
+            raise ctx.fail(
+                f"the model uses {len(node.outputs)} outputs of this Lambda, but its function returns {returns} ({program.source})",
+                hint=LAMBDA_WAY_OUT.replace("LAYER", ctx.layer_name),
+            )
+        for old, out in zip(node.outputs, outs, strict=False):
             rw.bind(old, out)
         return True
 

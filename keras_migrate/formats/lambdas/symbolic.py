@@ -63,12 +63,14 @@ class Refusal(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Sym:
-    """A tensor: Lambda input ``index`` (``step`` False) or step ``index``'s output."""
+    """A tensor: Lambda input ``index`` (``step`` False) or step ``index``'s output
+    (its output ``out`` when the step returns a list, as ``tf.split`` does)."""
 
     index: int
     step: bool
     text: str
     prec: int = 9
+    out: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,8 @@ class Step:
     config: Mapping[str, Any]
     args: tuple[Any, ...]
     text: str
+    #: How many tensors the op returns (``tf.split`` / ``tf.unstack``: a list).
+    outputs: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +101,8 @@ class Program:
     as assumed, e.g. a floating dtype)."""
 
     steps: tuple[Step, ...]
-    output: Sym
+    #: The result: one tensor, or the tensors of a Lambda returning a list or tuple, in order.
+    output: Sym | tuple[Sym, ...]
     source: str
     python: str
     assumptions: tuple[str, ...] = ()
@@ -172,7 +177,13 @@ class Builder:
         self.steps.append(Step(type_, dict(config), args, text))
         return Sym(len(self.steps) - 1, True, text, prec)
 
-    def tf(self, function: str, arguments: Mapping[str, Any], text: str, prec: int = 9) -> Sym:
+    def _add_list(self, type_: str, config: Mapping[str, Any], args: tuple[Any, ...], text: str, count: int) -> list[Sym]:
+        """A step returning ``count`` tensors (``tf.split``): a list of them, as in TF."""
+        self.steps.append(Step(type_, dict(config), args, text, count))
+        index = len(self.steps) - 1
+        return [Sym(index, True, f"{text}[{k}]", 8, k) for k in range(count)]
+
+    def tf(self, function: str, arguments: Mapping[str, Any], text: str, prec: int = 9) -> Sym | list[Sym]:
         """A TF function call (``arguments`` by TF parameter name, tensors as :class:`Sym`)."""
         spec = TF_OPS.get(function)
         if spec is None:
@@ -194,8 +205,11 @@ class Builder:
         except Exception as exc:
             message = getattr(exc, "message", str(exc))
             raise Refusal(f"the call {text} ({message})") from None
-        if layer_type == TFOP_TYPE and config.get("outputs") is not None:
-            raise Refusal(f"the call {text} (it returns a list of tensors)")
+        count = None
+        if layer_type == TFOP_TYPE and "outputs" in config:
+            count = config["outputs"]
+            if count is None:  # tf.unstack without num: the count needs the input's shape
+                raise Refusal(f"the call {text} (it returns a list of tensors whose length the call does not give)")
         if spec.sequence:
             tensors = [v for v in arguments[spec.params[0]]]
             args: tuple[Any, ...] = (tensors,)
@@ -208,6 +222,8 @@ class Builder:
                 args = (tensors,)
             else:
                 args = ((tensors[0] if len(tensors) == 1 else tensors),)
+        if count is not None:
+            return self._add_list(layer_type, config, args, text, int(count))
         return self._add(layer_type, config, args, text, prec)
 
     def keras_op(self, name: str, args: Sequence[Any], kwargs: Mapping[str, Any], text: str) -> Any:
@@ -337,13 +353,17 @@ class Builder:
                         break
             if case is not None:
                 namespace = {"ops": _SymOps(self, text), "config": _SymConfig()}
+                mark = (len(self.steps), len(self.assumptions))
                 try:
-                    result = evaluate(op, case, namespace, bound)
+                    return _retext(self, evaluate(op, case, namespace, bound), text)
                 except Refusal:
-                    raise
+                    # a TF function whose Keras 3 form has no op node here (tf.split:
+                    # keras.ops.split) is still a TFOp layer: take that way instead
+                    if path[0] != "tensorflow" or ".".join(path[1:]) not in TF_OPS:
+                        raise
+                    del self.steps[mark[0] :], self.assumptions[mark[1] :]
                 except (TypeError, ValueError, AttributeError, NameError, KeyError) as exc:
                     raise Refusal(f"the call {text} ({exc})") from None
-                return _retext(self, result, text)
         if path[0] == "tensorflow":
             symbol = ".".join(path[1:])
             spec = TF_OPS.get(symbol)
@@ -657,20 +677,51 @@ def evaluate_code(
         stream = instructions(read)
     except ValueError as exc:
         raise Refusal(str(exc), decode=True) from None
-    output = _Frame(builder, read, local, cells).run(stream)
-    if not isinstance(output, Sym):
-        raise Refusal(f"a result that is not one tensor ({text_of(output)[:60]})")
-    if not output.step:  # the Lambda returns an input unchanged
-        output = builder.tf("identity", {"input": output}, output.text)
+    result = _Frame(builder, read, local, cells).run(stream)
+    output = _result_tensors(builder, result)
+    text = output.text if isinstance(output, Sym) else _list_text(builder, result)
     head = f"lambda {params[0]}" if str(code.co_name) == "<lambda>" else f"def {code.co_name}({params[0]})"
     sep = ": " if head.startswith("lambda") else ": return "
-    return Program(tuple(builder.steps), output, f"{head}{sep}{output.text}", read.version, tuple(builder.assumptions))
+    return Program(tuple(builder.steps), output, f"{head}{sep}{text}", read.version, tuple(builder.assumptions))
+
+
+def _list_text(builder: Builder, result: Any) -> str:
+    """Source text of a list result: the call's own text when the list is all of one list
+    op's outputs in order (``tf.split(x, 3)``, not its three elements)."""
+    first = result[0]
+    if first.step:
+        step = builder.steps[first.index]
+        if step.outputs == len(result) and all(v.step and v.index == first.index and v.out == k for k, v in enumerate(result)):
+            return step.text
+    return text_of(result)
+
+
+def _result_tensors(builder: Builder, result: Any) -> Sym | tuple[Sym, ...]:
+    """A Lambda's result as the tensors its layer outputs: one tensor, or each tensor of a
+    list or tuple of them (a Keras layer returning a list has one output per element). An
+    input returned unchanged becomes an ``identity`` op: every output is a new tensor."""
+
+    def new(value: Sym) -> Sym:
+        if value.step:
+            return value
+        copied = builder.tf("identity", {"input": value}, value.text)
+        assert isinstance(copied, Sym)  # identity returns one tensor
+        return copied
+
+    if isinstance(result, Sym):
+        return new(result)
+    if isinstance(result, (list, tuple)) and result and all(isinstance(v, Sym) for v in result):
+        return tuple(new(v) for v in result)
+    raise Refusal(f"a result that is not one tensor or a list of tensors ({text_of(result)[:60]})")
 
 
 def evaluate_function(qualified: Global, inputs: Any, arguments: Mapping[str, Any], ctx: TranslateContext) -> Program:
     """A Lambda of a module-level function stored by name: ``fn(inputs, **arguments)``."""
     builder = Builder(ctx)
-    output = builder.call(qualified, [inputs], dict(arguments))
-    if not isinstance(output, Sym) or not output.step:
-        raise Refusal(f"the call {qualified.text}(...) (its result is not a new tensor)")
-    return Program(tuple(builder.steps), output, output.text, "", tuple(builder.assumptions))
+    result = builder.call(qualified, [inputs], dict(arguments))
+    listed = isinstance(result, (list, tuple)) and all(isinstance(v, Sym) and v.step for v in result)
+    if not (isinstance(result, Sym) and result.step) and not listed:
+        raise Refusal(f"the call {qualified.text}(...) (its result is not a new tensor or a list of them)")
+    output = _result_tensors(builder, result)
+    text = output.text if isinstance(output, Sym) else _list_text(builder, result)
+    return Program(tuple(builder.steps), output, text, "", tuple(builder.assumptions))

@@ -116,24 +116,35 @@ def _max_output_index(data: Any, out: dict[str, int]) -> None:
 
 
 def resolve_output_counts(layers: Sequence[Any], references: Any) -> dict[str, Any]:
-    """``TFOp`` layers whose config leaves their output count open, with it filled in.
+    """``TFOp`` layers whose config leaves their output count open, and pending Lambdas
+    whose later outputs the model uses, with the count filled in.
 
     ``tf.unstack`` without ``num`` returns one tensor per element along its axis, which the
     config does not record (no shapes are stored); the translation then returns the first
     ``k`` of them, ``k`` being one more than the highest output index the model uses
-    (``references``: every node and the model outputs). ``layers`` are IR layers; the
-    result maps their names to the completed layers.
+    (``references``: every node and the model outputs). A Lambda returning a list has as
+    many outputs as the list, which only its recovery tells: the model's references give
+    how many it uses. ``layers`` are IR layers; the result maps their names to the
+    completed layers.
     """
     from dataclasses import replace
 
-    open_layers = [lay for lay in layers if lay.type == TFOP_TYPE and "outputs" in lay.config and lay.config["outputs"] is None]
+    from keras_migrate.formats.lambdas.rule import LAMBDA_TYPE
+
+    open_layers = [
+        lay
+        for lay in layers
+        if (lay.type == TFOP_TYPE and "outputs" in lay.config and lay.config["outputs"] is None) or lay.type == LAMBDA_TYPE
+    ]
     if not open_layers:
         return {}
     used: dict[str, int] = {}
     _max_output_index(references, used)
+    counts = {lay.name: used.get(lay.origin.name or lay.name, 0) + 1 for lay in open_layers}
     return {
-        lay.name: replace(lay, config={**lay.config, "outputs": used.get(lay.origin.name or lay.name, 0) + 1})
+        lay.name: replace(lay, config={**lay.config, "outputs": counts[lay.name]})
         for lay in open_layers
+        if lay.type == TFOP_TYPE or counts[lay.name] > 1
     }
 
 
