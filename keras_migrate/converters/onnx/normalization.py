@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.converters.onnx.builder import Builder
+from keras_migrate.converters.onnx.lazy import Reshaped
 from keras_migrate.converters.onnx.registry import Call, lowering
 from keras_migrate.converters.onnx.tensors import Tensor
 
@@ -90,7 +91,7 @@ def _layer_normalization(c: Call) -> Tensor:
     def param(name: str, enabled: bool) -> str | None:
         if not enabled or not c.has_weight(name):
             return None
-        return c.weight(name, lambda w: w.astype(np.float32).reshape(shape), "shaped")
+        return c.weight(name, Reshaped(tuple(shape), "float32"), "shaped")
 
     gamma = param("gamma", bool(cfg.get("scale", True)) or rms)
     beta = param("beta", bool(cfg.get("center", True)) and not rms)
@@ -123,7 +124,7 @@ def _group_normalization(c: Call) -> Tensor:
     def param(name: str) -> str | None:
         if not cfg.get("scale" if name == "gamma" else "center", True) or not c.has_weight(name):
             return None
-        return c.weight(name, lambda w: w.astype(np.float32).reshape(param_shape), "grouped")
+        return c.weight(name, Reshaped(tuple(param_shape), "float32"), "grouped")
 
     y = _affine(b, xg, mean, var, float(cfg.get("epsilon", 1e-3)), param("gamma"), param("beta"))
     return Tensor(b.op("Reshape", [y, b.ints([0, *dims])]))
