@@ -104,6 +104,20 @@ def test_relayout_map_starts_anywhere_in_the_file(tmp_path: Path) -> None:
         assert _relaid(raw, "float32", 64, 32)[0] == np.ascontiguousarray(KernelLayout(2)(a)).tobytes()
 
 
+def test_relayout_reads_the_kernel_when_the_file_cannot_be_mapped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = np.random.default_rng(2).standard_normal((3, 3, 5, 7)).astype(np.float32)
+    lazy = lazy_weight(_h5(tmp_path / "k.h5", data), KernelLayout(2))
+    assert lazy is not None
+    raw = raw_init.raw_source(lazy)
+    assert raw is not None
+
+    def unmappable(*args: object, **kwargs: object) -> None:
+        raise OSError("no mmap here")
+
+    monkeypatch.setattr(raw_init.mmap, "mmap", unmappable)
+    assert _relaid(raw, "float32", 64, 32)[0] == np.ascontiguousarray(KernelLayout(2)(data)).tobytes()
+
+
 def _plain(tmp_path: Path, **kwargs: object) -> Weight:
     return _h5(tmp_path / "w.h5", np.arange(24, dtype=np.float32).reshape(1, 1, 4, 6), **kwargs)
 

@@ -6,8 +6,10 @@ size before it writes the first byte (protobuf length prefixes). :class:`LazyWei
 the :class:`~keras_migrate.ir.weights.Weight` and the transform, and knows its shape and
 dtype without any I/O: the transform is run once on a zero-stride stand-in of the weight's
 shape (``np.broadcast_to`` of one zero; transposes, reshapes and slices of it are views),
-so only its *shape* is computed. The writer then reads each weight once, in row blocks
-when no transform re-lays it out (:meth:`LazyWeight.chunks`).
+so only its *shape* is computed. The writer then takes each weight's bytes from its source
+file when it can (:mod:`.raw_init`; the re-layouts it knows are named:
+:class:`KernelLayout`, :class:`Reshaped`), else reads it once, in row blocks when no
+transform re-lays it out (:meth:`LazyWeight.chunks`).
 """
 
 from __future__ import annotations

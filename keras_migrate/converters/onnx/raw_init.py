@@ -61,7 +61,7 @@ def raw_source(value: LazyWeight) -> RawSource | None:
     """Where ``value``'s bytes lie in its source file, when they can be taken from there."""
     weight, transform = value.weight, value.transform
     source = weight.source
-    if sys.byteorder != "little" or weight.transforms or not isinstance(source, H5Dataset):
+    if sys.byteorder != "little" or not hasattr(os, "pread") or weight.transforms or not isinstance(source, H5Dataset):
         return None
     if transform is not None and not isinstance(transform, (KernelLayout, Reshaped)):
         return None
@@ -121,11 +121,16 @@ class Relayout:
             raise _changed(raw)
         base = raw.offset - raw.offset % mmap.ALLOCATIONGRANULARITY
         start = raw.offset - base
-        with mmap.mmap(fd, start + raw.nbytes, access=mmap.ACCESS_READ, offset=base) as mapped:
+        try:
+            mapped = mmap.mmap(fd, start + raw.nbytes, access=mmap.ACCESS_READ, offset=base)
+        except (OSError, ValueError):  # a file system that cannot map: read the kernel whole
+            self._copy(self.read(raw), 0, (k, i, o), np.dtype(dtype), item, write)
+            return
+        with mapped:
             self._copy(mapped, start, (k, i, o), np.dtype(dtype), item, write)
 
     def _copy(
-        self, mapped: mmap.mmap, start: int, kio: tuple[int, int, int], dtype: np.dtype, item: int,
+        self, mapped: mmap.mmap | bytes, start: int, kio: tuple[int, int, int], dtype: np.dtype, item: int,
         write: Callable[[memoryview], object],
     ) -> None:  # fmt: skip
         k, i, o = kio

@@ -3,9 +3,13 @@
 Every message but the initializers' payloads is encoded in memory (nodes, names, value
 infos, small constants: kilobytes). Each initializer's size follows from its shape and
 dtype (:class:`~.lazy.LazyWeight` knows both without reading), so the ``GraphProto`` and
-``ModelProto`` length prefixes are computed first; then the file is written front to back,
-each weight read and written in turn (row blocks of at most :data:`CHUNK_BYTES` when it
-needs no re-layout), never holding more than one weight.
+``ModelProto`` length prefixes are computed first; then the file is written front to back.
+A weight whose bytes can be taken from its source file (:mod:`.raw_init`: stored plainly,
+as it is or as a convolution kernel) is never read into Python: a large one is left as a
+hole that the kernel fills by a file-to-file copy once the file is closed, a kernel is
+re-laid out from bounded maps of the source. Any other weight is read and written in turn
+(row blocks of at most :data:`CHUNK_BYTES` when it needs no re-layout), never holding more
+than one weight.
 
 Models whose initializers reach ``external_threshold`` bytes (protobuf's 2 GiB message
 limit) put every initializer of at least :data:`EXTERNAL_MIN_BYTES` into ``<out>.data``
