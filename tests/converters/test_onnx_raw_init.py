@@ -200,11 +200,11 @@ def test_model_from_raw_bytes_equals_the_hdf5_path(
     monkeypatch.setattr(raw_init, "WINDOW_BYTES", 64)
     monkeypatch.setattr(writer, "INLINE_BYTES", 16)
     taken: dict[str, int] = {"copy": 0, "relayout": 0, "inline": 0}
-    real_copy, real_write, real_read = writer.copy_ranges, raw_init.Relayout.write, raw_init.Relayout.read
+    real_copy, real_write, real_read = writer._copy_ranges, raw_init.Relayout.write, raw_init.Relayout.read
 
-    def copies(out: str, ranges: list[object], *args: object) -> None:
+    def copies(out: str, ranges: list[tuple[raw_init.RawSource, int]]) -> None:
         taken["copy"] += len(ranges)
-        real_copy(out, ranges, *args)  # type: ignore[arg-type]
+        real_copy(out, ranges)
 
     def relayout(self: raw_init.Relayout, *args: object) -> None:
         taken["relayout"] += 1
@@ -235,7 +235,7 @@ def test_model_from_raw_bytes_equals_the_hdf5_path(
         finally:
             writing[0] = False
 
-    monkeypatch.setattr(writer, "copy_ranges", copies)
+    monkeypatch.setattr(writer, "_copy_ranges", copies)
     monkeypatch.setattr(raw_init.Relayout, "write", relayout)
     monkeypatch.setattr(raw_init.Relayout, "read", inline)
     monkeypatch.setattr(H5Dataset, "read", counted_read)

@@ -37,7 +37,6 @@ from keras_migrate.converters.onnx.lazy import LazyWeight
 from keras_migrate.converters.onnx.peephole import all_uses
 from keras_migrate.converters.onnx.raw_init import INLINE_BYTES, RawSource, Relayout, raw_source
 from keras_migrate.converters.onnx.tensors import TensorAttr, elem_type
-from keras_migrate.converters.raw_copy import DirectCopy, copy_ranges
 
 __all__ = [
     "CHUNK_BYTES",
@@ -221,14 +220,15 @@ class _Payloads:
     taken from there (:mod:`.raw_init`), else read through HDF5 in blocks.
 
     A weight copied file to file leaves a hole of its size, where :attr:`copies` says to
-    copy it once the file is written and closed (:func:`~keras_migrate.converters.raw_copy.copy_ranges`).
+    copy it once the file is written and closed (:func:`_copy_ranges`).
     """
 
     def __init__(self, f: BinaryIO, relayout: Relayout) -> None:
         self.f = f
         self.pos = 0
         self.relayout = relayout
-        self.copies: list[DirectCopy] = []
+        #: (source range, offset in this file) of each weight left to a file-to-file copy.
+        self.copies: list[tuple[RawSource, int]] = []
 
     def write(self, data: bytes | memoryview) -> None:
         self.f.write(data)
@@ -263,10 +263,21 @@ def _write_payload(out: _Payloads, init: _Init, source: np.ndarray | LazyWeight)
     elif raw.nbytes <= INLINE_BYTES:
         out.write(out.relayout.read(raw))
     else:
-        out.copies.append(DirectCopy(raw.path, raw.offset, out.pos, raw.nbytes))
+        out.copies.append((raw, out.pos))
         out.skip_to(out.pos + raw.nbytes)
     if out.pos - start != init.nbytes:
         raise RuntimeError(f"initializer {init.name!r}: wrote {out.pos - start} bytes, planned {init.nbytes}")
+
+
+def _copy_ranges(path: str, copies: list[tuple[RawSource, int]]) -> None:
+    """Fill the holes left in ``path`` (written and closed) by copying each source range
+    file to file (:func:`keras_migrate.converters.raw_copy.copy_ranges`). Imported only
+    when there is something to copy: it brings the zip writer's CRC machinery (~3 ms)."""
+    if not copies:
+        return
+    from keras_migrate.converters.raw_copy import DirectCopy, copy_ranges
+
+    copy_ranges(path, [DirectCopy(raw.path, raw.offset, at, raw.nbytes) for raw, at in copies])
 
 
 @dataclass(frozen=True)
@@ -322,7 +333,7 @@ def write_model(
                 if init.source is not None:
                     _write_payload(out, init, init.source)
             out.write(post + tail)
-        copy_ranges(path, out.copies)
+        _copy_ranges(path, out.copies)
         if external:
             assert data_path is not None
             with open(data_path, "wb") as f:
@@ -332,7 +343,7 @@ def write_model(
                         out.skip_to(init.offset)
                         _write_payload(out, init, b.initializers[init.name])
                 f.truncate(out.pos)  # a hole left last still counts
-            copy_ranges(data_path, out.copies)
+            _copy_ranges(data_path, out.copies)
     finally:
         relayout.close()
     return Written(total, data_path if external else None)
