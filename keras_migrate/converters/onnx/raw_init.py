@@ -6,17 +6,19 @@ byte for byte, what ONNX's ``raw_data`` wants (little-endian, C order) -- or a k
 re-layout of it. So:
 
 * a weight the lowering takes as it is (a Dense kernel, a bias; or only reshaped,
-  :class:`~.lazy.Reshaped`) is copied file to file by
-  the kernel (:func:`keras_migrate.converters.raw_copy.copy_ranges`) into the hole the
-  writer leaves for it; small ones are read with one ``pread`` and written in line, which
-  costs less than a copy of its own;
+  :class:`~.lazy.Reshaped`) is copied file to file by the kernel
+  (:func:`keras_migrate.converters.raw_copy.copy_ranges`) into the hole the writer leaves
+  for it; small ones are read with one ``pread`` and written in line, which costs less
+  than a copy of its own;
 * a convolution kernel (:class:`~.lazy.KernelLayout`, ``out[o, i, k] = src[k, i, o]``) is
   re-laid out from a read-only map of its source range: the output is produced in blocks
-  of output channels of at most :data:`BLOCK_BYTES`, each gathered from source windows of
-  at most :data:`WINDOW_BYTES` whose pages are dropped from the process after use
-  (``MADV_DONTNEED``). Resident memory is one block plus one window whatever the kernel's
-  size, and nothing goes through the heap, where a freed 9 MB array stays (glibc raises its
-  map threshold to the size of the last freed mapping).
+  of output channels of at most :data:`BLOCK_BYTES` (one channel at least), each gathered
+  from source windows of at most :data:`WINDOW_BYTES` (one source row at least) whose pages
+  are dropped from the process after use (``MADV_DONTNEED``). Resident memory is one block
+  plus one window whatever the kernel's size, and nothing goes through the heap, where a
+  freed 9 MB array stays (glibc raises its map threshold to the size of the last freed
+  mapping). A kernel larger than a block has its pages faulted in once per block: a few
+  more page faults, for a peak that does not grow with the largest kernel.
 
 Anything else (another re-layout, a cast, a chunked or compressed dataset, a big-endian
 host) is read through HDF5 as before (:meth:`~.lazy.LazyWeight.chunks`).
