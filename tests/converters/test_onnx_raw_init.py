@@ -164,6 +164,34 @@ def test_which_weights_are_taken_from_their_bytes(tmp_path: Path, case: str, qua
         assert raw.nbytes == lazy.nbytes and (raw.kio is not None) == (transform is not None)
 
 
+@pytest.mark.parametrize(
+    ("case", "direct"),
+    [("as stored", True), ("float64", True), ("IR transform", False), ("chunked", False), ("shrunk", False)],
+)
+def test_stored_array_equals_the_hdf5_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str, direct: bool) -> None:
+    data = np.random.default_rng(4).standard_normal((6, 5))
+    if case != "float64":
+        data = data.astype(np.float32)
+    weight = _h5(tmp_path / "w.h5", data, **({"chunks": (2, 5)} if case == "chunked" else {}))
+    if case == "IR transform":
+        weight = weight.then(ir_weights.Transpose((1, 0)))
+    expected = np.asarray(weight.numpy())
+    reads: list[str] = []
+    read = H5Dataset.read
+
+    def counted(self: H5Dataset) -> np.ndarray:
+        reads.append(self.dataset)
+        return read(self)
+
+    monkeypatch.setattr(H5Dataset, "read", counted)
+    if case == "shrunk":  # the extent is known, the bytes are gone: HDF5 says what is wrong
+        monkeypatch.setattr(H5Dataset, "raw_extent", lambda self: (1 << 30, data.nbytes))
+    got = raw_init.stored_array(weight)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+    assert (reads == []) == direct
+
+
 #: Fixtures with every kind of raw-taken initializer: conv kernels of each rank, depthwise,
 #: separable, transposed, grouped, Dense kernels and biases.
 MODELS = [

@@ -13,6 +13,7 @@ import numpy as np
 
 from keras_migrate.converters.onnx.builder import Builder
 from keras_migrate.converters.onnx.lazy import Reshaped
+from keras_migrate.converters.onnx.raw_init import stored_array
 from keras_migrate.converters.onnx.registry import Call, lowering
 from keras_migrate.converters.onnx.tensors import Tensor
 
@@ -45,7 +46,7 @@ def _batch_normalization(c: Call) -> Tensor:
     def get(name: str, enabled: bool = True) -> np.ndarray | None:
         if not enabled or not c.has_weight(name):
             return None
-        return c.layer.weight(name).numpy().astype(np.float32, copy=False)
+        return stored_array(c.layer.weight(name)).astype(np.float32, copy=False)
 
     mean, var = get("moving_mean"), get("moving_variance")
     if mean is None or var is None:
