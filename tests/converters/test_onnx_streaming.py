@@ -3,7 +3,8 @@
 * Byte for byte: the file ``write_onnx`` encodes itself equals ``onnx``'s serialization of
   the proto ``build_onnx`` makes with ``onnx.helper`` from the same records, on every
   fixture that lowers; ``onnx.checker`` (full) passes on its weightless copy.
-* Every weight is read once (no probe, no second read), large ones in row blocks.
+* Every weight is read once (no probe, no second read), large ones in row blocks; or its
+  bytes are taken from the source file once (copied, or re-laid out from a map).
 * Past the external-data threshold (lowered here), weights go to ``<out>.data`` beside the
   model: onnxruntime loads it and gives the embedded model's outputs; nothing else is left
   in the folder; a failure leaves no file at all.
@@ -24,6 +25,7 @@ ort = pytest.importorskip("onnxruntime")
 
 from keras_migrate.converters.onnx import build_onnx, write_onnx, writer  # noqa: E402
 from keras_migrate.converters.onnx.check import check_with_onnx, read_layout, weightless_copy  # noqa: E402
+from keras_migrate.converters.onnx.lazy import LazyWeight  # noqa: E402
 from keras_migrate.errors import UnsupportedError  # noqa: E402
 from keras_migrate.formats import load  # noqa: E402
 from keras_migrate.ir import weights as ir_weights  # noqa: E402
@@ -89,26 +91,42 @@ def test_weightless_copy_holds_no_weight(tmp_path: Path) -> None:
 
 
 def _count_reads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count, per dataset, the reads through HDF5 and the takes of its raw bytes (copied
+    file to file or re-laid out from a map of the file: :mod:`.raw_init`)."""
     reads: dict[str, int] = {}
     read, read_rows = ir_weights.H5Dataset.read, ir_weights.H5Dataset.read_rows
+    raw_source = writer.raw_source
+
+    def count(dataset: str) -> None:
+        reads[dataset] = reads.get(dataset, 0) + 1
 
     def counted_read(self: ir_weights.H5Dataset) -> np.ndarray:
-        reads[self.dataset] = reads.get(self.dataset, 0) + 1
+        count(self.dataset)
         return read(self)
 
     def counted_rows(self: ir_weights.H5Dataset, start: int, stop: int) -> np.ndarray:
         if start == 0:
-            reads[self.dataset] = reads.get(self.dataset, 0) + 1
+            count(self.dataset)
         return read_rows(self, start, stop)
+
+    def counted_raw(value: LazyWeight) -> object:
+        raw = raw_source(value)
+        if raw is not None:
+            assert isinstance(value.weight.source, ir_weights.H5Dataset)
+            count(value.weight.source.dataset)
+        return raw
 
     monkeypatch.setattr(ir_weights.H5Dataset, "read", counted_read)
     monkeypatch.setattr(ir_weights.H5Dataset, "read_rows", counted_rows)
+    monkeypatch.setattr(writer, "raw_source", counted_raw)
     return reads
 
 
+@pytest.mark.parametrize("raw", [True, False], ids=["raw", "hdf5"])
 @pytest.mark.parametrize("name", ["keras-2.2.4/conv", "tf-keras-2.21/conv", "keras-2.2.4/dense_activations"])
-def test_every_weight_is_read_once(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_weight_is_read_once(name: str, raw: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     model = _load(FIXTURES / f"{name}.h5")
+    monkeypatch.setattr(writer, "RAW", raw)
     reads = _count_reads(monkeypatch)
     write_onnx(model, str(tmp_path / "m.onnx"))
     assert reads and set(reads.values()) == {1}, reads
@@ -116,6 +134,7 @@ def test_every_weight_is_read_once(name: str, tmp_path: Path, monkeypatch: pytes
 
 def test_large_weights_stream_in_row_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     model = _load(FIXTURES / "keras-2.2.4" / "dense_activations.h5")
+    monkeypatch.setattr(writer, "RAW", False)  # through HDF5, as a chunked or compressed weight goes
     whole = tmp_path / "whole.onnx"
     write_onnx(model, str(whole))
     blocks: list[int] = []

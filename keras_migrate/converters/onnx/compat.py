@@ -17,6 +17,7 @@ import numpy as np
 from keras_migrate.converters.onnx.activations import activation, gelu
 from keras_migrate.converters.onnx.builder import Builder
 from keras_migrate.converters.onnx.keras3_ops import get_item
+from keras_migrate.converters.onnx.lazy import Reshaped
 from keras_migrate.converters.onnx.registry import Call, lowering
 from keras_migrate.converters.onnx.tensors import Tensor, elem_type
 from keras_migrate.errors import UnsupportedError
@@ -96,8 +97,8 @@ def _keras1_batchnorm(c: Call) -> Tensor:
     centred = b.op("Sub", [x, mean])
     var = b.reduce("ReduceMean", b.op("Mul", [centred, centred]), reduce)
     y = b.op("Div", [centred, b.op("Sqrt", [b.op("Add", [var, eps])])])
-    gamma = c.weight("gamma", lambda a: a.reshape(shape), "shaped")
-    beta = c.weight("beta", lambda a: a.reshape(shape), "shaped")
+    gamma = c.weight("gamma", Reshaped(tuple(shape)), "shaped")
+    beta = c.weight("beta", Reshaped(tuple(shape)), "shaped")
     return Tensor(b.op("Add", [b.op("Mul", [y, gamma]), beta]))
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from keras_migrate.converters.onnx.activations import activation
 from keras_migrate.converters.onnx.builder import Builder
+from keras_migrate.converters.onnx.lazy import KernelLayout, Reshaped
 from keras_migrate.converters.onnx.registry import Call, lowering
 from keras_migrate.converters.onnx.tensors import Tensor
 
@@ -88,9 +89,9 @@ def _geometry(c: Call, rank: int) -> tuple[tuple[int, ...], tuple[int, ...], str
     )
 
 
-def _oihw(rank: int) -> Any:
+def _oihw(rank: int) -> KernelLayout:
     """Keras ``(*k, I, O)`` -> ONNX ``(O, I, *k)``."""
-    return lambda w: np.transpose(w, (rank + 1, rank, *range(rank)))
+    return KernelLayout(rank)
 
 
 def _finish(c: Call, y: str, rank: int, first: bool) -> Tensor:
@@ -123,15 +124,9 @@ def _conv(c: Call) -> Tensor:
     return _finish(c, y, rank, first)
 
 
-def _depthwise_weight(rank: int) -> Any:
+def _depthwise_weight(rank: int) -> KernelLayout:
     """Keras ``(*k, C, M)`` (output channel ``c * M + m``) -> ONNX ``(C * M, 1, *k)``."""
-
-    def make(w: np.ndarray) -> np.ndarray:
-        k = w.shape[:rank]
-        flat = w.reshape((*k, 1, w.shape[-2] * w.shape[-1]))
-        return np.transpose(flat, (rank + 1, rank, *range(rank)))
-
-    return make
+    return KernelLayout(rank, merge=True)
 
 
 def _depthwise(c: Call, x: str, rank: int, first: bool, name: str, bias: list[str]) -> str:
@@ -210,7 +205,7 @@ def _conv_transpose(c: Call) -> Tensor:
         y = b.op("Pad", [y, b.ints([0, 0, *before, 0, 0, *after])])
     bias = _bias(c)
     if bias:
-        shaped = c.weight("bias", lambda w: w.reshape((-1, *([1] * rank))), "nc")
+        shaped = c.weight("bias", Reshaped((-1, *([1] * rank))), "nc")
         y = b.op("Add", [y, shaped])
     return _finish(c, y, rank, first)
 
@@ -272,5 +267,5 @@ def _locally_connected(c: Call) -> Tensor:
         out_shape = (idx.shape[0], filters)
     if c.has_weight("bias"):
         # Keras 2 *reshapes* (not transposes) the bias for channels_first; so do we
-        y = b.op("Add", [y, c.weight("bias", lambda w: w.reshape(out_shape), "shaped")])
+        y = b.op("Add", [y, c.weight("bias", Reshaped(tuple(out_shape)), "shaped")])
     return Tensor(activation(b, y, cfg.get("activation", "linear")))

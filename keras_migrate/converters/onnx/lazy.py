@@ -6,8 +6,10 @@ size before it writes the first byte (protobuf length prefixes). :class:`LazyWei
 the :class:`~keras_migrate.ir.weights.Weight` and the transform, and knows its shape and
 dtype without any I/O: the transform is run once on a zero-stride stand-in of the weight's
 shape (``np.broadcast_to`` of one zero; transposes, reshapes and slices of it are views),
-so only its *shape* is computed. The writer then reads each weight once, in row blocks
-when no transform re-lays it out (:meth:`LazyWeight.chunks`).
+so only its *shape* is computed. The writer then takes each weight's bytes from its source
+file when it can (:mod:`.raw_init`; the re-layouts it knows are named:
+:class:`KernelLayout`, :class:`Reshaped`), else reads it once, in row blocks when no
+transform re-lays it out (:meth:`LazyWeight.chunks`).
 """
 
 from __future__ import annotations
@@ -20,9 +22,51 @@ import numpy as np
 
 from keras_migrate.ir.weights import Weight
 
-__all__ = ["LazyWeight", "initializer_array", "lazy_weight"]
+__all__ = ["KernelLayout", "LazyWeight", "Reshaped", "initializer_array", "lazy_weight"]
 
 Transform = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
+class Reshaped:
+    """A weight reshaped in C order (a bias as ``(C, 1, 1)``), after a cast to ``dtype`` if
+    given: named rather than a closure because the bytes do not move, so the writer can take
+    them from the source file as they are (:mod:`.raw_init`) when the cast changes nothing."""
+
+    shape: tuple[int, ...]
+    dtype: str | None = None
+
+    def __call__(self, w: np.ndarray) -> np.ndarray:
+        return (w if self.dtype is None else w.astype(self.dtype)).reshape(self.shape)
+
+
+@dataclass(frozen=True, slots=True)
+class KernelLayout:
+    """Keras' convolution kernel ``(*window, I, O)`` to ONNX's ``(O, I, *window)``.
+
+    With ``merge`` (a depthwise kernel), the last two axes ``(C, M)`` are taken as one
+    ``(1, C * M)`` first (output channel ``c * M + m``). A named re-layout rather than a
+    closure: whatever the shapes, it is ``out[o, i, k] = src[k, i, o]`` over the source
+    seen as ``(K, I, O)`` (:meth:`kio`), so the writer can re-lay the bytes out straight
+    from the source file in bounded pieces (:mod:`.raw_init`) instead of reading the weight.
+    """
+
+    rank: int
+    merge: bool = False
+
+    def __call__(self, w: np.ndarray) -> np.ndarray:
+        if self.merge:
+            w = w.reshape((*w.shape[: self.rank], 1, w.shape[-2] * w.shape[-1]))
+        return np.transpose(w, (self.rank + 1, self.rank, *range(self.rank)))
+
+    def kio(self, shape: tuple[int, ...]) -> tuple[int, int, int] | None:
+        """The source of ``shape`` seen as ``(K, I, O)``; None when it is not a kernel of this rank."""
+        if len(shape) != self.rank + 2:
+            return None
+        window = math.prod(shape[: self.rank])
+        if self.merge:
+            return window, 1, shape[-2] * shape[-1]
+        return window, shape[-2], shape[-1]
 
 
 @dataclass(frozen=True, eq=False)

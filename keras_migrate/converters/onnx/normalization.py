@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from keras_migrate.converters.onnx.builder import Builder
+from keras_migrate.converters.onnx.lazy import Reshaped
+from keras_migrate.converters.onnx.raw_init import stored_array
 from keras_migrate.converters.onnx.registry import Call, lowering
 from keras_migrate.converters.onnx.tensors import Tensor
 
@@ -44,7 +46,7 @@ def _batch_normalization(c: Call) -> Tensor:
     def get(name: str, enabled: bool = True) -> np.ndarray | None:
         if not enabled or not c.has_weight(name):
             return None
-        return c.layer.weight(name).numpy().astype(np.float32, copy=False)
+        return stored_array(c.layer.weight(name)).astype(np.float32, copy=False)
 
     mean, var = get("moving_mean"), get("moving_variance")
     if mean is None or var is None:
@@ -90,7 +92,7 @@ def _layer_normalization(c: Call) -> Tensor:
     def param(name: str, enabled: bool) -> str | None:
         if not enabled or not c.has_weight(name):
             return None
-        return c.weight(name, lambda w: w.astype(np.float32).reshape(shape), "shaped")
+        return c.weight(name, Reshaped(tuple(shape), "float32"), "shaped")
 
     gamma = param("gamma", bool(cfg.get("scale", True)) or rms)
     beta = param("beta", bool(cfg.get("center", True)) and not rms)
@@ -123,7 +125,7 @@ def _group_normalization(c: Call) -> Tensor:
     def param(name: str) -> str | None:
         if not cfg.get("scale" if name == "gamma" else "center", True) or not c.has_weight(name):
             return None
-        return c.weight(name, lambda w: w.astype(np.float32).reshape(param_shape), "grouped")
+        return c.weight(name, Reshaped(tuple(param_shape), "float32"), "grouped")
 
     y = _affine(b, xg, mean, var, float(cfg.get("epsilon", 1e-3)), param("gamma"), param("beta"))
     return Tensor(b.op("Reshape", [y, b.ints([0, *dims])]))

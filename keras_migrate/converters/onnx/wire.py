@@ -41,10 +41,13 @@ __all__ = [
 ]
 
 _VARINT, _FIXED32, _LEN = 0, 5, 2
+_ONE_BYTE = tuple(bytes((v,)) for v in range(0x80))
 
 
 def varint(value: int) -> bytes:
     """Base-128 varint; negative ints as 64-bit two's complement (10 bytes), as protobuf does."""
+    if 0 <= value < 0x80:  # most tags, lengths and dims: one byte, made once
+        return _ONE_BYTE[value]
     if value < 0:
         value += 1 << 64
     out = bytearray()

@@ -3,9 +3,13 @@
 Every message but the initializers' payloads is encoded in memory (nodes, names, value
 infos, small constants: kilobytes). Each initializer's size follows from its shape and
 dtype (:class:`~.lazy.LazyWeight` knows both without reading), so the ``GraphProto`` and
-``ModelProto`` length prefixes are computed first; then the file is written front to back,
-each weight read and written in turn (row blocks of at most :data:`CHUNK_BYTES` when it
-needs no re-layout), never holding more than one weight.
+``ModelProto`` length prefixes are computed first; then the file is written front to back.
+A weight whose bytes can be taken from its source file (:mod:`.raw_init`: stored plainly,
+as it is or as a convolution kernel) is never read into Python: a large one is left as a
+hole that the kernel fills by a file-to-file copy once the file is closed, a kernel is
+re-laid out from bounded maps of the source. Any other weight is read and written in turn
+(row blocks of at most :data:`CHUNK_BYTES` when it needs no re-layout), never holding more
+than one weight.
 
 Models whose initializers reach ``external_threshold`` bytes (protobuf's 2 GiB message
 limit) put every initializer of at least :data:`EXTERNAL_MIN_BYTES` into ``<out>.data``
@@ -21,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -31,6 +35,7 @@ from keras_migrate.converters.onnx import wire
 from keras_migrate.converters.onnx.builder import Builder
 from keras_migrate.converters.onnx.lazy import LazyWeight
 from keras_migrate.converters.onnx.peephole import all_uses
+from keras_migrate.converters.onnx.raw_init import INLINE_BYTES, RawSource, Relayout, raw_source
 from keras_migrate.converters.onnx.tensors import TensorAttr, elem_type
 
 __all__ = [
@@ -52,6 +57,9 @@ PROTO_LIMIT = 1_900_000_000
 EXTERNAL_MIN_BYTES = 1024
 #: Row-block size for streaming a weight that needs no re-layout.
 CHUNK_BYTES = 4 << 20
+#: Take weights from their source files' bytes where they can be (:mod:`.raw_init`); off,
+#: every weight is read through HDF5 (the tests compare both).
+RAW = True
 _ALIGN, _ALIGN_FROM = 4096, 1 << 20
 
 #: (newest opset, IR version) pairs, from ``onnx.helper.VERSION_TABLE`` (onnx 1.23): the IR
@@ -175,6 +183,8 @@ class _Init:
     nbytes: int
     #: Offset in the external data file (external initializers only).
     offset: int = -1
+    #: Where its bytes lie in the source file, when they are taken from there (:mod:`.raw_init`).
+    raw: RawSource | None = None
 
     @property
     def field_len(self) -> int:
@@ -191,30 +201,83 @@ def _plan(b: Builder, location: str | None) -> tuple[list[_Init], int]:
         dtype = value.dtype if isinstance(value, LazyWeight) else str(value.dtype)
         elem = elem_type(str(dtype))
         nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        raw = raw_source(value) if isinstance(value, LazyWeight) and RAW else None
         if location is not None and nbytes >= EXTERNAL_MIN_BYTES:
             if nbytes >= _ALIGN_FROM and offset % _ALIGN:
                 offset += _ALIGN - offset % _ALIGN
             head = wire.external_tensor(name, shape, elem, location, offset, nbytes)
-            inits.append(_Init(name, head, None, nbytes, offset))
+            inits.append(_Init(name, head, None, nbytes, offset, raw))
             offset += nbytes
         elif isinstance(value, LazyWeight):
-            inits.append(_Init(name, wire.tensor_header(name, shape, elem, nbytes), value, nbytes))
+            inits.append(_Init(name, wire.tensor_header(name, shape, elem, nbytes), value, nbytes, raw=raw))
         else:
             inits.append(_Init(name, wire.tensor_proto(name, value, elem), None, nbytes))
     return inits, offset
 
 
-def _write_payload(f: BinaryIO, source: np.ndarray | LazyWeight, nbytes: int, name: str) -> None:
-    blocks = source.chunks(CHUNK_BYTES) if isinstance(source, LazyWeight) else [source]
-    written = 0
-    for block in blocks:
+class _Payloads:
+    """Writes initializer data into one file: from the source file's bytes when they can be
+    taken from there (:mod:`.raw_init`), else read through HDF5 in blocks.
+
+    A weight copied file to file leaves a hole of its size, where :attr:`copies` says to
+    copy it once the file is written and closed (:func:`_copy_ranges`).
+    """
+
+    def __init__(self, f: BinaryIO, relayout: Relayout) -> None:
+        self.f = f
+        self.pos = 0
+        self.relayout = relayout
+        #: (source range, offset in this file) of each weight left to a file-to-file copy.
+        self.copies: list[tuple[RawSource, int]] = []
+
+    def write(self, data: bytes | memoryview) -> None:
+        self.f.write(data)
+        self.pos += len(data) if isinstance(data, bytes) else data.nbytes
+
+    def skip_to(self, offset: int) -> None:
+        """Advance to ``offset`` (the bytes between read as zeros: a hole or written ones)."""
+        if offset > self.pos:
+            self.f.seek(offset)
+            self.pos = offset
+
+
+def _blocks(source: np.ndarray | LazyWeight) -> Iterator[memoryview]:
+    for block in source.chunks(CHUNK_BYTES) if isinstance(source, LazyWeight) else [source]:
         arr = np.ascontiguousarray(block)
         if arr.dtype.byteorder == ">":
             arr = arr.astype(arr.dtype.newbyteorder("<"))
-        f.write(arr.reshape(-1).view(np.uint8).data)
-        written += arr.nbytes
-    if written != nbytes:
-        raise RuntimeError(f"initializer {name!r}: wrote {written} bytes, planned {nbytes}")
+        yield arr.reshape(-1).view(np.uint8).data
+
+
+def _write_payload(out: _Payloads, init: _Init, source: np.ndarray | LazyWeight) -> None:
+    """One initializer's data: re-laid out from a map, read in line or left to a copy when
+    its bytes can be taken from the source file, else read in blocks."""
+    raw = init.raw
+    start = out.pos
+    if raw is None:
+        for block in _blocks(source):
+            out.write(block)
+    elif raw.kio is not None:
+        assert isinstance(source, LazyWeight)
+        out.relayout.write(raw, source.dtype, out.write)
+    elif raw.nbytes <= INLINE_BYTES:
+        out.write(out.relayout.read(raw))
+    else:
+        out.copies.append((raw, out.pos))
+        out.skip_to(out.pos + raw.nbytes)
+    if out.pos - start != init.nbytes:
+        raise RuntimeError(f"initializer {init.name!r}: wrote {out.pos - start} bytes, planned {init.nbytes}")
+
+
+def _copy_ranges(path: str, copies: list[tuple[RawSource, int]]) -> None:
+    """Fill the holes left in ``path`` (written and closed) by copying each source range
+    file to file (:func:`keras_migrate.converters.raw_copy.copy_ranges`). Imported only
+    when there is something to copy: it brings the zip writer's CRC machinery (~3 ms)."""
+    if not copies:
+        return
+    from keras_migrate.converters.raw_copy import DirectCopy, copy_ranges
+
+    copy_ranges(path, [DirectCopy(raw.path, raw.offset, at, raw.nbytes) for raw, at in copies])
 
 
 @dataclass(frozen=True)
@@ -260,22 +323,29 @@ def write_model(
         + wire.len_prefix(7, graph_len)
     )
     tail = wire.field_bytes(8, wire.opset_id("", b.opset)) + wire.metadata(metadata)
-    with open(path, "wb") as f:
-        f.write(head + pre)
-        for init in inits:
-            f.write(wire.len_prefix(5, init.field_len) + init.head)
-            if init.source is not None:
-                _write_payload(f, init.source, init.nbytes, init.name)
-        f.write(post + tail)
-    if external:
-        assert data_path is not None
-        with open(data_path, "wb") as f:
+    relayout = Relayout()
+    try:
+        with open(path, "wb") as f:
+            out = _Payloads(f, relayout)
+            out.write(head + pre)
             for init in inits:
-                if init.offset < 0:
-                    continue
-                if f.tell() < init.offset:
-                    f.write(b"\0" * (init.offset - f.tell()))
-                _write_payload(f, b.initializers[init.name], init.nbytes, init.name)
+                out.write(wire.len_prefix(5, init.field_len) + init.head)
+                if init.source is not None:
+                    _write_payload(out, init, init.source)
+            out.write(post + tail)
+        _copy_ranges(path, out.copies)
+        if external:
+            assert data_path is not None
+            with open(data_path, "wb") as f:
+                out = _Payloads(f, relayout)
+                for init in inits:
+                    if init.offset >= 0:
+                        out.skip_to(init.offset)
+                        _write_payload(out, init, b.initializers[init.name])
+                f.truncate(out.pos)  # a hole left last still counts
+            _copy_ranges(data_path, out.copies)
+    finally:
+        relayout.close()
     return Written(total, data_path if external else None)
 
 
