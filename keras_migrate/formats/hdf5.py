@@ -25,10 +25,12 @@ import numpy as np
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats.limits import MAX_H5_LINKS, env_limit
 from keras_migrate.ir.weights import (
+    RawExtent,
     check_array_declaration,
     link_problem,
     mark_links_checked,
     open_shared,
+    raw_extent_of,
 )
 
 __all__ = [
@@ -134,6 +136,9 @@ class LinkScan:
     #: (a reader of a :attr:`clean` file takes a weight's declaration from here instead of
     #: opening the dataset again).
     datasets: Mapping[str, tuple[tuple[int, ...] | None, np.dtype[Any]]] = field(default_factory=dict)
+    #: Every dataset the walk opened -> where its bytes lie, when they can be copied as they
+    #: are (:func:`keras_migrate.ir.weights.raw_extent_of`), else None.
+    extents: Mapping[str, RawExtent | None] = field(default_factory=dict)
 
     @property
     def clean(self) -> bool:
@@ -182,6 +187,7 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
     found: list[tuple[str, str]] = []  # (problem, where)
     failed: list[BaseException] = []
     datasets: dict[str, tuple[tuple[int, ...] | None, np.dtype[Any]]] = {}
+    extents: dict[str, RawExtent | None] = {}
     hard, dataset_type, virtual = h5py.h5l.TYPE_HARD, h5py.h5o.TYPE_DATASET, h5py.h5d.VIRTUAL
 
     def visit(name: bytes, info: Any) -> int | None:
@@ -212,7 +218,10 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
                 where = name.decode("utf-8", "replace")
                 found.append((f"{where!r} keeps its data in external files", where))
                 return 1
-            datasets["/" + name.decode("utf-8", "surrogateescape")] = (dsid.shape, dsid.dtype)
+            key = "/" + name.decode("utf-8", "surrogateescape")
+            shape, dtype = dsid.shape, dsid.dtype
+            datasets[key] = (shape, dtype)
+            extents[key] = raw_extent_of(dsid, dcpl, shape, dtype)
             return None
         if kind == h5py.h5l.TYPE_SOFT:
             soft[0] = True
@@ -230,9 +239,9 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
             f.id.links.visit(visit, info=True)
     except H5_ERRORS as exc:
         failed.append(exc)
-    scan = LinkScan(path, what, found[0] if found else None, failed[0] if failed else None, soft[0], datasets)
+    scan = LinkScan(path, what, found[0] if found else None, failed[0] if failed else None, soft[0], datasets, extents)
     if scan.found is None and scan.failed is None:
-        mark_links_checked(f)
+        mark_links_checked(f, extents)
     return scan
 
 

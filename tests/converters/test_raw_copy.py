@@ -16,7 +16,9 @@ from keras_migrate.converters import crc32, keras3_weights, raw_copy
 from keras_migrate.converters.keras_file import write_keras
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats import load
-from keras_migrate.ir.weights import H5Dataset, close_open_files
+from keras_migrate.formats.hdf5 import scan_links
+from keras_migrate.ir import weights
+from keras_migrate.ir.weights import H5Dataset, close_open_files, open_shared
 from tests.conftest import FIXTURES
 from tests.converters.test_keras_file_streaming import _member_weights
 
@@ -113,6 +115,51 @@ def test_raw_extent_only_for_plain_contiguous_data(tmp_path: Path, kind: str, di
             with open(source.file, "rb") as raw:
                 raw.seek(offset)
                 assert raw.read(nbytes) == np.asarray(source.read()).tobytes()
+    finally:
+        close_open_files()
+
+
+@pytest.mark.parametrize(
+    ("kind", "direct"),
+    [("contiguous", True), ("chunked", False), ("gzip", False), ("big-endian", False), ("unwritten", False)],
+)
+def test_raw_extent_from_the_link_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, direct: bool) -> None:
+    """After a clean whole-file scan the extent comes from what the scan found, with the
+    same answer as opening the dataset, and without opening it again."""
+    source = _dataset(tmp_path / f"{kind}.h5", kind)
+    try:
+        handle = open_shared(source.file)
+        scan = scan_links(handle, source.file)
+        assert scan.clean and "/w" in scan.extents
+        monkeypatch.setattr(H5Dataset, "_node", lambda *_: pytest.fail("opened the dataset again"))
+        scanned = H5Dataset(source.file, "/w", source.shape, source.dtype)
+        extent = scanned.raw_extent()
+        assert (extent is not None) == direct
+        if extent is not None:
+            offset, nbytes = extent
+            assert nbytes == 64 * 32 * 4
+            with open(source.file, "rb") as raw:
+                raw.seek(offset)
+                assert raw.read(nbytes) == np.arange(64 * 32, dtype=np.float32).tobytes()
+            # declared otherwise than the file holds it: not a copy of the declared array
+            assert H5Dataset(source.file, "/w", (32, 64), source.dtype).raw_extent() is None
+            assert H5Dataset(source.file, "/w", source.shape, "int32").raw_extent() is None
+    finally:
+        close_open_files()
+
+
+def test_raw_extent_past_the_end_of_the_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A range the file (as opened) does not wholly hold is never copied."""
+    declared = _dataset(tmp_path / "w.h5", "contiguous")
+    source = H5Dataset(declared.file, "/w", declared.shape, declared.dtype)  # the path the scan saw
+    try:
+        scan_links(open_shared(source.file), source.file)
+        key = os.path.abspath(source.file)
+        offset, nbytes = source.raw_extent() or (0, 0)
+        assert nbytes
+        dev, ino, _size, mtime = weights._IDENTITY[key]
+        monkeypatch.setitem(weights._IDENTITY, key, (dev, ino, offset + nbytes - 1, mtime))
+        assert source.raw_extent() is None
     finally:
         close_open_files()
 
