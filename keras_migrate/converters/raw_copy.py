@@ -51,12 +51,13 @@ def copy_ranges(out: str, copies: Sequence[DirectCopy], raw_crc: RawCrc | None =
     dst = os.open(out, os.O_WRONLY)
     try:
         opened: dict[str, int] = {}
+        unsupported: dict[str, set[str]] = {}
         try:
             for c in copies:
                 src = opened.get(c.source)
                 if src is None:
                     src = opened[c.source] = os.open(c.source, os.O_RDONLY)
-                _copy(src, dst, c)
+                _copy(src, dst, c, unsupported.setdefault(c.source, set()))
                 if raw_crc is not None:
                     try:
                         crc = crc32_of_range(src, c.source_offset, c.nbytes)
@@ -78,8 +79,11 @@ def _short_read(c: DirectCopy) -> KerasMigrateError:
     )
 
 
-def _copy(src: int, dst: int, c: DirectCopy) -> None:
+def _copy(src: int, dst: int, c: DirectCopy, unsupported: set[str] | None = None) -> None:
+    """Copy one range; ``unsupported``: the kernel copies that failed as unsupported between
+    these two files before (not tried again; those failing now are added)."""
     done = 0
+    skip = set() if unsupported is None else unsupported
 
     def through(step: Callable[[int], int]) -> bool:
         """Copy the rest with ``step(done) -> bytes copied``; False when the kernel cannot
@@ -98,14 +102,15 @@ def _copy(src: int, dst: int, c: DirectCopy) -> None:
         return True
 
     copy_file_range = getattr(os, "copy_file_range", None)
-    if copy_file_range is not None and through(
-        lambda at: copy_file_range(src, dst, c.nbytes - at, c.source_offset + at, c.offset + at)
-    ):
-        return
-    if hasattr(os, "sendfile"):
+    if copy_file_range is not None and "copy_file_range" not in skip:
+        if through(lambda at: copy_file_range(src, dst, c.nbytes - at, c.source_offset + at, c.offset + at)):
+            return
+        skip.add("copy_file_range")
+    if hasattr(os, "sendfile") and "sendfile" not in skip:
         os.lseek(dst, c.offset + done, os.SEEK_SET)
         if through(lambda at: os.sendfile(dst, src, c.source_offset + at, c.nbytes - at)):
             return
+        skip.add("sendfile")
     buffer = bytearray(min(_WINDOW, c.nbytes - done))
     with memoryview(buffer) as view:
         while done < c.nbytes:

@@ -72,6 +72,27 @@ def test_copy_ranges_bytes_and_crcs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert got[:100] == bytes(100)  # nothing outside the ranges is touched
 
 
+def test_an_unsupported_kernel_copy_is_tried_once_per_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``copy_file_range`` refused as unsupported between two files is not tried again for
+    every range (one failing system call per weight), and the ranges still arrive."""
+    source = tmp_path / "src.bin"
+    data = bytes(range(256)) * 64
+    source.write_bytes(data)
+    out = tmp_path / "out.bin"
+    out.write_bytes(bytes(len(data)))
+    calls: list[int] = []
+
+    def refused(*_args: object) -> int:
+        calls.append(1)
+        raise OSError(errno.EXDEV, "cross-device")
+
+    monkeypatch.setattr(os, "copy_file_range", refused, raising=False)
+    copies = [raw_copy.DirectCopy(str(source), i * 1024, i * 1024, 1024) for i in range(16)]
+    raw_copy.copy_ranges(str(out), copies)
+    assert out.read_bytes() == data
+    assert len(calls) == 1
+
+
 @pytest.mark.parametrize("path", ["copy_file_range", "sendfile", "pread"])
 def test_a_source_that_shrank_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     source = tmp_path / "src.bin"
