@@ -78,6 +78,9 @@ DEFAULT_MAX_WEIGHT_BYTES = 16 << 30
 #: dtype kinds a Keras weight can hold: floats, signed and unsigned integers. Booleans,
 #: complex numbers, strings, objects (variable-length data), compounds and voids are refused.
 _WEIGHT_KINDS = frozenset("fiu")
+#: dtype names :func:`check_array_declaration` accepted -> their item size (each declaration
+#: of a model's weights names one of a few dtypes: parsed once, not once per weight).
+_WEIGHT_DTYPES: dict[str, int] = {}
 
 
 def max_weight_bytes() -> int:
@@ -101,26 +104,31 @@ def check_array_declaration(shape: Sequence[Any], dtype: Any, *, path: str | Non
     """
     from keras_migrate.errors import KerasMigrateError
 
-    try:
-        dt = np.dtype(dtype)
-    except (TypeError, ValueError):
-        dt = None
-    if dt is None or dt.kind not in _WEIGHT_KINDS or dt.fields is not None or dt.itemsize > 8:
-        shown = str(dtype) if len(str(dtype)) <= 60 else str(dtype)[:57] + "..."
-        raise KerasMigrateError(
-            f"{what} has dtype {shown}, not a float or integer type a Keras weight can hold",
-            path=path,
-            hint="the file is damaged or was not written by Keras",
-        )
+    itemsize = _WEIGHT_DTYPES.get(dtype) if isinstance(dtype, str) else None
+    if itemsize is None:
+        try:
+            dt = np.dtype(dtype)
+        except (TypeError, ValueError):
+            dt = None
+        if dt is None or dt.kind not in _WEIGHT_KINDS or dt.fields is not None or dt.itemsize > 8:
+            shown = str(dtype) if len(str(dtype)) <= 60 else str(dtype)[:57] + "..."
+            raise KerasMigrateError(
+                f"{what} has dtype {shown}, not a float or integer type a Keras weight can hold",
+                path=path,
+                hint="the file is damaged or was not written by Keras",
+            )
+        itemsize = dt.itemsize
+        if isinstance(dtype, str):
+            _WEIGHT_DTYPES[dtype] = itemsize
     count = 1
     for d in shape:
         if not isinstance(d, (int, np.integer)) or int(d) < 0:
             raise KerasMigrateError(f"{what} has an invalid shape {tuple(shape)}", path=path, hint="the file is damaged")
         count *= int(d)
     limit = max_weight_bytes()
-    if count * dt.itemsize > limit:
+    if count * itemsize > limit:
         raise KerasMigrateError(
-            f"{what} declares shape {tuple(int(d) for d in shape)} ({count * dt.itemsize:,} bytes), over the "
+            f"{what} declares shape {tuple(int(d) for d in shape)} ({count * itemsize:,} bytes), over the "
             f"limit of {limit:,} bytes per tensor",
             path=path,
             hint=f"the file is damaged; for a genuinely larger tensor raise the limit with --max-weight-bytes "
