@@ -47,8 +47,9 @@ def _force(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(os, "sendfile", _unsupported, raising=False)
 
 
+@pytest.mark.parametrize("crc_thread", [False, True], ids=["crc-inline", "crc-thread"])
 @pytest.mark.parametrize("path", ["copy_file_range", "sendfile", "pread"])
-def test_copy_ranges_bytes_and_crcs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+def test_copy_ranges_bytes_and_crcs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str, crc_thread: bool) -> None:
     rng = np.random.default_rng(0)
     source = tmp_path / "src.bin"
     data = rng.integers(0, 256, 5 << 20, dtype=np.uint8).tobytes()
@@ -57,6 +58,7 @@ def test_copy_ranges_bytes_and_crcs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     out.write_bytes(bytes(6 << 20))
     monkeypatch.setattr(crc32, "MAP_WINDOW", 1 << 20)  # several windows per mapped range
     monkeypatch.setattr(raw_copy, "_WINDOW", 1 << 20)  # several buffers per copied range
+    monkeypatch.setattr(raw_copy, "PARALLEL_CRC_BYTES", 0 if crc_thread else 1 << 62)
     copies = [
         raw_copy.DirectCopy(str(source), 12_345, 100, 3 << 20),  # mapped for its CRC, unaligned
         raw_copy.DirectCopy(str(source), 7, (4 << 20) + 3, 1000),  # read whole for its CRC
@@ -93,16 +95,34 @@ def test_an_unsupported_kernel_copy_is_tried_once_per_source(tmp_path: Path, mon
     assert len(calls) == 1
 
 
+@pytest.mark.parametrize("crc_thread", [False, True], ids=["crc-inline", "crc-thread"])
 @pytest.mark.parametrize("path", ["copy_file_range", "sendfile", "pread"])
-def test_a_source_that_shrank_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+def test_a_source_that_shrank_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str, crc_thread: bool) -> None:
     source = tmp_path / "src.bin"
     source.write_bytes(bytes(1000))
     out = tmp_path / "out.bin"
     out.write_bytes(bytes(4000))
     _force(path, monkeypatch)
+    monkeypatch.setattr(raw_copy, "PARALLEL_CRC_BYTES", 0 if crc_thread else 1 << 62)
     with pytest.raises(KerasMigrateError, match="ended inside a weight's data") as info:
-        raw_copy.copy_ranges(str(out), [raw_copy.DirectCopy(str(source), 500, 0, 2000)])
+        raw_copy.copy_ranges(str(out), [raw_copy.DirectCopy(str(source), 500, 0, 2000)], _Crcs())  # type: ignore[arg-type]
     assert "\n" not in str(info.value) and str(source) in str(info.value)
+
+
+def test_the_crc_thread_alone_finds_a_short_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy got its bytes (the source shrank between copying and checksumming, here by
+    a copy that never reads): the CRC thread's short read is what is raised, in one line,
+    and no CRC is recorded."""
+    source = tmp_path / "src.bin"
+    source.write_bytes(bytes(1000))
+    out = tmp_path / "out.bin"
+    out.write_bytes(bytes(4000))
+    monkeypatch.setattr(raw_copy, "_copy", lambda *_args: None)
+    monkeypatch.setattr(raw_copy, "PARALLEL_CRC_BYTES", 0)
+    crcs = _Crcs()
+    with pytest.raises(KerasMigrateError, match="ended inside a weight's data"):
+        raw_copy.copy_ranges(str(out), [raw_copy.DirectCopy(str(source), 0, 0, 500), raw_copy.DirectCopy(str(source), 500, 500, 2000)], crcs)  # type: ignore[arg-type]
+    assert crcs.seen == []
 
 
 def _dataset(path: Path, kind: str) -> H5Dataset:
