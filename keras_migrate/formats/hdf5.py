@@ -189,6 +189,7 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
     datasets: dict[str, tuple[tuple[int, ...] | None, np.dtype[Any]]] = {}
     extents: dict[str, RawExtent | None] = {}
     hard, dataset_type, virtual = h5py.h5l.TYPE_HARD, h5py.h5o.TYPE_DATASET, h5py.h5d.VIRTUAL
+    fid, get_info, open_dataset = f.id, h5py.h5o.get_info, h5py.h5d.open  # looked up once, not per link
 
     def visit(name: bytes, info: Any) -> int | None:
         # An exception escaping this callback into HDF5's C iteration surfaces as a
@@ -206,11 +207,12 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
             return 1
         kind = info.type
         if kind == hard:
-            if h5py.h5o.get_info(f.id, name).type != dataset_type:
+            if get_info(fid, name).type != dataset_type:
                 return None
-            dsid = h5py.h5d.open(f.id, name)
+            dsid = open_dataset(fid, name)
             dcpl = dsid.get_create_plist()
-            if dcpl.get_layout() == virtual:
+            layout = dcpl.get_layout()
+            if layout == virtual:
                 where = name.decode("utf-8", "replace")
                 found.append((f"{where!r} is a virtual dataset (its data lives in other files)", where))
                 return 1
@@ -221,7 +223,7 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
             key = "/" + name.decode("utf-8", "surrogateescape")
             shape, dtype = dsid.shape, dsid.dtype
             datasets[key] = (shape, dtype)
-            extents[key] = raw_extent_of(dsid, dcpl, shape, dtype)
+            extents[key] = raw_extent_of(dsid, dcpl, shape, dtype, layout=layout, external=0)
             return None
         if kind == h5py.h5l.TYPE_SOFT:
             soft[0] = True

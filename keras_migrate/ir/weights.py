@@ -276,18 +276,31 @@ def mark_links_checked(handle: Any, extents: Mapping[str, RawExtent | None] | No
 _DTYPE_NAMES: dict[Any, str] = {}
 
 
-def raw_extent_of(dsid: Any, plist: Any, shape: Sequence[int] | None, dtype: Any) -> RawExtent | None:
+def raw_extent_of(
+    dsid: Any,
+    plist: Any,
+    shape: Sequence[int] | None,
+    dtype: Any,
+    *,
+    layout: int | None = None,
+    external: int | None = None,
+) -> RawExtent | None:
     """Where the bytes of the open dataset ``dsid`` (an h5py ``DatasetID``; ``plist`` its
     creation property list, ``shape`` and ``dtype`` as HDF5 declares them) lie in its file,
     when copying that byte range *is* copying the dataset: contiguous layout, no filters, no
     external storage, a native-order float or integer dtype, allocated as exactly
     ``shape``'s bytes. None otherwise. Whether the range lies inside the file is checked by
-    :meth:`H5Dataset.raw_extent`, against the file's size."""
+    :meth:`H5Dataset.raw_extent`, against the file's size. ``layout``, ``external``: what
+    ``plist`` says of them, when the caller asked already."""
     from h5py import h5d
 
     if not shape or dtype.kind not in "fiu" or dtype.metadata or not dtype.isnative:
         return None
-    if plist.get_layout() != h5d.CONTIGUOUS or plist.get_nfilters() or plist.get_external_count():
+    if layout is None:
+        layout = plist.get_layout()
+    if external is None:
+        external = plist.get_external_count()
+    if layout != h5d.CONTIGUOUS or external or plist.get_nfilters():
         return None
     nbytes = _count(shape) * dtype.itemsize
     if not nbytes or dsid.get_storage_size() != nbytes:
