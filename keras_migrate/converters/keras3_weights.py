@@ -94,8 +94,20 @@ def weight_slots(graph: Graph, prefix: str = "", model_name: str | None = None) 
 CHUNK_BYTES = 16 << 20
 
 
+def _dtype(name: str) -> np.dtype[Any]:
+    """``np.dtype(name)``, parsed once per name (a model's weights name a few dtypes)."""
+    out = _DTYPES.get(name)
+    if out is None:
+        out = _DTYPES[name] = np.dtype(name)
+    return out
+
+
+_DTYPES: dict[str, np.dtype[Any]] = {}
+
+
 def _out_dtype(dtype: str) -> np.dtype[Any]:
-    out = np.dtype(dtype)
+    """The dtype a weight of ``dtype`` is written as: its own, float64 as float32."""
+    out = _dtype(dtype)
     return np.dtype(np.float32) if out == np.float64 else out
 
 
@@ -143,6 +155,11 @@ class _H5Writer:
         self._direct = direct
         self._dcpl_early = self._dcpl.copy()
         self._dcpl_early.set_alloc_time(h5d.ALLOC_TIME_EARLY)
+        #: HDF5 types of the dtypes written so far (HDF5 copies a type into each dataset it
+        #: creates, so one type object serves every dataset of its dtype).
+        self._types: dict[np.dtype[Any], Any] = {}
+        #: Each source file's absolute path (the direct copies name it once per weight).
+        self._abspaths: dict[str, str] = {}
         self._str_type = h5t.py_create(h5py.string_dtype(), logical=True)
         self._str_dtype = h5py.string_dtype()
         self._scalar = h5s.create(h5s.SCALAR)
@@ -166,7 +183,12 @@ class _H5Writer:
 
         space = h5s.create_simple(shape) if shape else self._scalar
         dcpl = self._dcpl_early if early else self._dcpl
-        return h5d.create(gid, name.encode(), h5t.py_create(dtype, logical=True), space, dcpl=dcpl)
+        tid = self._types.get(dtype) if dtype.metadata is None else None
+        if tid is None:
+            tid = h5t.py_create(dtype, logical=True)
+            if dtype.metadata is None:  # (h5py's special dtypes compare equal to plain ones)
+                self._types[dtype] = tid
+        return h5d.create(gid, name.encode(), tid, space, dcpl=dcpl)
 
     def _direct_copy(self, gid: Any, name: str, weight: Weight) -> int | None:
         """Allocate ``gid[name]`` and note its bytes for a file-to-file copy, when the weight
@@ -175,14 +197,17 @@ class _H5Writer:
         source = weight.source
         if self._direct is None or weight.transforms or not isinstance(source, H5Dataset) or not weight.shape:
             return None
-        dtype = np.dtype(weight.dtype)
+        dtype = _dtype(weight.dtype)
         if _out_dtype(weight.dtype) != dtype or (extent := source.raw_extent()) is None:
             return None
         dataset = self._create(gid, name, tuple(int(d) for d in weight.shape), dtype, early=True)
         at = _raw_offset(dataset, extent[1])
         if at is None:  # not one contiguous allocated block after all: HDF5 writes it
             return self._write_rows(dataset, weight, dtype)
-        self._direct.append(DirectCopy(os.path.abspath(source.file), extent[0], at, extent[1]))
+        file = self._abspaths.get(source.file)
+        if file is None:
+            file = self._abspaths[source.file] = os.path.abspath(source.file)
+        self._direct.append(DirectCopy(file, extent[0], at, extent[1]))
         return extent[1]
 
     def dataset(self, gid: Any, name: str, weight: Weight) -> int:

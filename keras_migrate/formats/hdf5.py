@@ -25,10 +25,12 @@ import numpy as np
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats.limits import MAX_H5_LINKS, env_limit
 from keras_migrate.ir.weights import (
+    RawExtent,
     check_array_declaration,
     link_problem,
     mark_links_checked,
     open_shared,
+    raw_extent_of,
 )
 
 __all__ = [
@@ -134,6 +136,9 @@ class LinkScan:
     #: (a reader of a :attr:`clean` file takes a weight's declaration from here instead of
     #: opening the dataset again).
     datasets: Mapping[str, tuple[tuple[int, ...] | None, np.dtype[Any]]] = field(default_factory=dict)
+    #: Every dataset the walk opened -> where its bytes lie, when they can be copied as they
+    #: are (:func:`keras_migrate.ir.weights.raw_extent_of`), else None.
+    extents: Mapping[str, RawExtent | None] = field(default_factory=dict)
 
     @property
     def clean(self) -> bool:
@@ -182,7 +187,9 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
     found: list[tuple[str, str]] = []  # (problem, where)
     failed: list[BaseException] = []
     datasets: dict[str, tuple[tuple[int, ...] | None, np.dtype[Any]]] = {}
+    extents: dict[str, RawExtent | None] = {}
     hard, dataset_type, virtual = h5py.h5l.TYPE_HARD, h5py.h5o.TYPE_DATASET, h5py.h5d.VIRTUAL
+    fid, get_info, open_dataset = f.id, h5py.h5o.get_info, h5py.h5d.open  # looked up once, not per link
 
     def visit(name: bytes, info: Any) -> int | None:
         # An exception escaping this callback into HDF5's C iteration surfaces as a
@@ -200,11 +207,12 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
             return 1
         kind = info.type
         if kind == hard:
-            if h5py.h5o.get_info(f.id, name).type != dataset_type:
+            if get_info(fid, name).type != dataset_type:
                 return None
-            dsid = h5py.h5d.open(f.id, name)
+            dsid = open_dataset(fid, name)
             dcpl = dsid.get_create_plist()
-            if dcpl.get_layout() == virtual:
+            layout = dcpl.get_layout()
+            if layout == virtual:
                 where = name.decode("utf-8", "replace")
                 found.append((f"{where!r} is a virtual dataset (its data lives in other files)", where))
                 return 1
@@ -212,7 +220,10 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
                 where = name.decode("utf-8", "replace")
                 found.append((f"{where!r} keeps its data in external files", where))
                 return 1
-            datasets["/" + name.decode("utf-8", "surrogateescape")] = (dsid.shape, dsid.dtype)
+            key = "/" + name.decode("utf-8", "surrogateescape")
+            shape, dtype = dsid.shape, dsid.dtype
+            datasets[key] = (shape, dtype)
+            extents[key] = raw_extent_of(dsid, dcpl, shape, dtype, layout=layout, external=0)
             return None
         if kind == h5py.h5l.TYPE_SOFT:
             soft[0] = True
@@ -230,9 +241,9 @@ def scan_links(f: Any, path: str, *, what: str = "the file") -> LinkScan:
             f.id.links.visit(visit, info=True)
     except H5_ERRORS as exc:
         failed.append(exc)
-    scan = LinkScan(path, what, found[0] if found else None, failed[0] if failed else None, soft[0], datasets)
+    scan = LinkScan(path, what, found[0] if found else None, failed[0] if failed else None, soft[0], datasets, extents)
     if scan.found is None and scan.failed is None:
-        mark_links_checked(f)
+        mark_links_checked(f, extents)
     return scan
 
 

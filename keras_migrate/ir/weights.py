@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
@@ -28,6 +28,7 @@ __all__ = [
     "InMemory",
     "Map",
     "MapFunction",
+    "RawExtent",
     "Reshape",
     "SumBlocks",
     "Take",
@@ -40,9 +41,13 @@ __all__ = [
     "mark_links_checked",
     "max_weight_bytes",
     "open_shared",
+    "raw_extent_of",
 ]
 
 Shape = tuple[int, ...]
+#: Where a dataset's bytes lie in its file, as :func:`raw_extent_of` finds them:
+#: ``(offset, nbytes, shape, dtype)`` (``dtype`` as ``str(numpy dtype)``).
+RawExtent = tuple[int, int, Shape, str]
 
 
 @runtime_checkable
@@ -73,6 +78,9 @@ DEFAULT_MAX_WEIGHT_BYTES = 16 << 30
 #: dtype kinds a Keras weight can hold: floats, signed and unsigned integers. Booleans,
 #: complex numbers, strings, objects (variable-length data), compounds and voids are refused.
 _WEIGHT_KINDS = frozenset("fiu")
+#: dtype names :func:`check_array_declaration` accepted -> their item size (each declaration
+#: of a model's weights names one of a few dtypes: parsed once, not once per weight).
+_WEIGHT_DTYPES: dict[str, int] = {}
 
 
 def max_weight_bytes() -> int:
@@ -96,26 +104,31 @@ def check_array_declaration(shape: Sequence[Any], dtype: Any, *, path: str | Non
     """
     from keras_migrate.errors import KerasMigrateError
 
-    try:
-        dt = np.dtype(dtype)
-    except (TypeError, ValueError):
-        dt = None
-    if dt is None or dt.kind not in _WEIGHT_KINDS or dt.fields is not None or dt.itemsize > 8:
-        shown = str(dtype) if len(str(dtype)) <= 60 else str(dtype)[:57] + "..."
-        raise KerasMigrateError(
-            f"{what} has dtype {shown}, not a float or integer type a Keras weight can hold",
-            path=path,
-            hint="the file is damaged or was not written by Keras",
-        )
+    itemsize = _WEIGHT_DTYPES.get(dtype) if isinstance(dtype, str) else None
+    if itemsize is None:
+        try:
+            dt = np.dtype(dtype)
+        except (TypeError, ValueError):
+            dt = None
+        if dt is None or dt.kind not in _WEIGHT_KINDS or dt.fields is not None or dt.itemsize > 8:
+            shown = str(dtype) if len(str(dtype)) <= 60 else str(dtype)[:57] + "..."
+            raise KerasMigrateError(
+                f"{what} has dtype {shown}, not a float or integer type a Keras weight can hold",
+                path=path,
+                hint="the file is damaged or was not written by Keras",
+            )
+        itemsize = dt.itemsize
+        if isinstance(dtype, str):
+            _WEIGHT_DTYPES[dtype] = itemsize
     count = 1
     for d in shape:
         if not isinstance(d, (int, np.integer)) or int(d) < 0:
             raise KerasMigrateError(f"{what} has an invalid shape {tuple(shape)}", path=path, hint="the file is damaged")
         count *= int(d)
     limit = max_weight_bytes()
-    if count * dt.itemsize > limit:
+    if count * itemsize > limit:
         raise KerasMigrateError(
-            f"{what} declares shape {tuple(int(d) for d in shape)} ({count * dt.itemsize:,} bytes), over the "
+            f"{what} declares shape {tuple(int(d) for d in shape)} ({count * itemsize:,} bytes), over the "
             f"limit of {limit:,} bytes per tensor",
             path=path,
             hint=f"the file is damaged; for a genuinely larger tensor raise the limit with --max-weight-bytes "
@@ -179,6 +192,11 @@ _LINKS_CHECKED: set[str] = set()
 #: Per link-checked file: its datasets already opened and checked by a read (one
 #: ``Group.__getitem__`` and shape/dtype check per weight, not per block of a large weight).
 _NODES: dict[str, dict[str, Any]] = {}
+#: Per link-checked file: every dataset the whole-file scan opened -> its raw extent
+#: ``(offset, nbytes, shape, dtype)`` when it is one contiguous, unfiltered, allocated block of a
+#: native numeric dtype, else None (:func:`mark_links_checked`; read by
+#: :meth:`H5Dataset.raw_extent`, which then opens nothing).
+_EXTENTS: dict[str, Mapping[str, RawExtent | None]] = {}
 #: At most this many files stay open (the least recently opened is closed first; a weight
 #: of a closed file reopens it on demand), so a long-lived process never runs out of handles.
 _MAX_OPEN = 16
@@ -196,6 +214,7 @@ def _close(key: str) -> None:
     _IDENTITY.pop(key, None)
     _LINKS_CHECKED.discard(key)
     _NODES.pop(key, None)
+    _EXTENTS.pop(key, None)
     if handle is not None:
         with contextlib.suppress(Exception):  # already closed by h5py's own finalizer
             handle.close()
@@ -236,17 +255,63 @@ def _held(path: str) -> Any:
     return open_shared(path)
 
 
-def mark_links_checked(handle: Any) -> None:
+def mark_links_checked(handle: Any, extents: Mapping[str, RawExtent | None] | None = None) -> None:
     """Record that a whole-file link scan of ``handle`` (an open file from
     :func:`open_shared`; ``keras_migrate.formats.hdf5.scan_links``) found no external or
     user-defined link, virtual dataset or external raw storage anywhere: lazy reads from
     this very handle then skip their per-weight link checks, which could find nothing
-    more. A handle :func:`open_shared` does not hold is ignored."""
+    more. ``extents``: what :func:`raw_extent_of` said of every dataset the scan opened
+    (absolute path -> extent or None), so :meth:`H5Dataset.raw_extent` opens nothing again.
+    A handle :func:`open_shared` does not hold is ignored."""
     key = os.path.abspath(handle.filename)
     with _FILES_LOCK:
         held = _FILES.get(key)
         if held is not None and held is handle and held.id.valid:
             _LINKS_CHECKED.add(key)
+            if extents is not None:
+                _EXTENTS[key] = extents
+
+
+#: ``str`` of each numpy dtype seen by :func:`raw_extent_of` (``str(dtype)`` costs ~10 us).
+_DTYPE_NAMES: dict[Any, str] = {}
+
+
+def raw_extent_of(
+    dsid: Any,
+    plist: Any,
+    shape: Sequence[int] | None,
+    dtype: Any,
+    *,
+    layout: int | None = None,
+    external: int | None = None,
+) -> RawExtent | None:
+    """Where the bytes of the open dataset ``dsid`` (an h5py ``DatasetID``; ``plist`` its
+    creation property list, ``shape`` and ``dtype`` as HDF5 declares them) lie in its file,
+    when copying that byte range *is* copying the dataset: contiguous layout, no filters, no
+    external storage, a native-order float or integer dtype, allocated as exactly
+    ``shape``'s bytes. None otherwise. Whether the range lies inside the file is checked by
+    :meth:`H5Dataset.raw_extent`, against the file's size. ``layout``, ``external``: what
+    ``plist`` says of them, when the caller asked already."""
+    from h5py import h5d
+
+    if not shape or dtype.kind not in "fiu" or dtype.metadata or not dtype.isnative:
+        return None
+    if layout is None:
+        layout = plist.get_layout()
+    if external is None:
+        external = plist.get_external_count()
+    if layout != h5d.CONTIGUOUS or external or plist.get_nfilters():
+        return None
+    nbytes = _count(shape) * dtype.itemsize
+    if not nbytes or dsid.get_storage_size() != nbytes:
+        return None
+    offset = dsid.get_offset()
+    if offset is None:
+        return None
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype)
+    return int(offset), nbytes, tuple(int(d) for d in shape), name
 
 
 def close_open_files() -> None:
@@ -319,26 +384,25 @@ class H5Dataset:
         in native byte order as the declared numeric dtype, wholly inside the file); else
         None, and the dataset is read through HDF5, whose checks word any problem. Lets a
         writer copy raw bytes file to file (:mod:`keras_migrate.converters.raw_copy`)."""
-        from h5py import h5d
-
         path = os.path.abspath(self.file)
         try:
-            node = self._node(_held(path))
-            dtype = node.dtype
-            if dtype.kind not in "fiu" or dtype.metadata or not dtype.isnative or str(dtype) != self.dtype:
-                return None
-            plist = node.id.get_create_plist()
-            if plist.get_layout() != h5d.CONTIGUOUS or plist.get_nfilters() or plist.get_external_count():
-                return None
-            nbytes = _count(self.shape) * dtype.itemsize
-            offset = node.id.get_offset()
-            if not nbytes or offset is None or node.id.get_storage_size() != nbytes:
-                return None
-            if int(offset) + nbytes > os.path.getsize(path):
-                return None
+            handle = _held(path)
+            known = _EXTENTS.get(path) if path in _LINKS_CHECKED else None
+            if known is not None and self.dataset in known:  # the clean scan opened it
+                extent = known[self.dataset]
+                size = _IDENTITY[path][2]  # the file's size when opened
+            else:
+                node = self._node(handle)
+                extent = raw_extent_of(node.id, node.id.get_create_plist(), node.shape, node.dtype)
+                size = os.path.getsize(path)
         except (OSError, RuntimeError, KeyError, ValueError, TypeError):
             return None
-        return int(offset), nbytes
+        if extent is None:
+            return None
+        offset, nbytes, shape, dtype = extent
+        if shape != tuple(self.shape) or dtype != self.dtype or offset + nbytes > size:
+            return None
+        return offset, nbytes
 
     def read_rows(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start:stop`` along axis 0 (an HDF5 slice read: only those bytes are read)."""

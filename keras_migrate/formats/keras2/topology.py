@@ -545,11 +545,16 @@ def attach_weights(
     return replace(graph, layers=tuple(new_layers))
 
 
+def _trainable(weight: Weight, trainable: bool) -> Weight:
+    """``weight`` marked ``trainable`` (as it is, when it already is: ``attach_weights`` set it)."""
+    return weight if weight.trainable == trainable else replace(weight, trainable=trainable)
+
+
 def _distribute(layer: Layer, assigned: Mapping[str, list[Weight]], path: str) -> Layer:
     if layer.subgraph is None:
         specs = weight_specs(layer.type, layer.config)
         got = {w.name: w for w in assigned.get(path, [])}
-        return replace(layer, weights=tuple(replace(got[s.name], trainable=s.trainable) for s in specs))
+        return replace(layer, weights=tuple(_trainable(got[s.name], s.trainable) for s in specs))
     sub = layer.subgraph
     return replace(
         layer,
