@@ -302,7 +302,9 @@ class ConfigReader:
         refs: dict[str, list[int]] = {}
         self._collect_refs([nodes for _, nodes in layers], refs)
         self._collect_refs(config.get("output_layers"), refs)
-        counted = resolve_output_counts([lay for lay, _ in layers], [[n for _, n in layers], config.get("output_layers")])
+        counted = resolve_output_counts(
+            [lay for lay, _ in layers], [[n for _, n in layers], config.get("output_layers")], LAMBDA_TYPE
+        )
         for lay in counted.values():
             b.replace_layer(lay)
         layers = [(counted.get(lay.name, lay), nodes) for lay, nodes in layers]

@@ -115,7 +115,7 @@ def _max_output_index(data: Any, out: dict[str, int]) -> None:
             _max_output_index(value, out)
 
 
-def resolve_output_counts(layers: Sequence[Any], references: Any) -> dict[str, Any]:
+def resolve_output_counts(layers: Sequence[Any], references: Any, lambda_type: str = "") -> dict[str, Any]:
     """``TFOp`` layers whose config leaves their output count open, and pending Lambdas
     whose later outputs the model uses, with the count filled in.
 
@@ -124,17 +124,17 @@ def resolve_output_counts(layers: Sequence[Any], references: Any) -> dict[str, A
     ``k`` of them, ``k`` being one more than the highest output index the model uses
     (``references``: every node and the model outputs). A Lambda returning a list has as
     many outputs as the list, which only its recovery tells: the model's references give
-    how many it uses. ``layers`` are IR layers; the result maps their names to the
-    completed layers.
+    how many it uses (``lambda_type``: the pending Lambda's IR type, given by the caller, as
+    the Lambda machinery imports this module). ``layers`` are IR layers; the result maps
+    their names to the completed layers.
     """
     from dataclasses import replace
-
-    from keras_migrate.formats.lambdas.rule import LAMBDA_TYPE
 
     open_layers = [
         lay
         for lay in layers
-        if (lay.type == TFOP_TYPE and "outputs" in lay.config and lay.config["outputs"] is None) or lay.type == LAMBDA_TYPE
+        if (lay.type == TFOP_TYPE and "outputs" in lay.config and lay.config["outputs"] is None)
+        or (lambda_type and lay.type == lambda_type)
     ]
     if not open_layers:
         return {}
