@@ -32,6 +32,7 @@ __all__ = [
     "CallRewrite",
     "Rule",
     "TranslateContext",
+    "apply_rule",
     "clean_config",
     "normalize_activation",
     "normalize_object",
@@ -139,7 +140,7 @@ def require_rule(class_name: str, ctx: TranslateContext, rules: str = KERAS2) ->
     """The rule for ``class_name``, or the refusal naming the layer (Lambda layers hold
     Python bytecode, which is never executed)."""
     user = current_user_names()
-    if rules == KERAS2 and (class_name in user.layers or (class_name == "Lambda" and ctx.layer_name in user.lambdas)):
+    if class_name in user.layers or (class_name == "Lambda" and ctx.layer_name in user.lambdas):
         return _user_rule  # the user's own code, named on the command line, comes first
     rule = _RULES[rules].get(class_name)
     if rule is not None:
@@ -262,6 +263,16 @@ def translate_layer(class_name: str, config: Mapping[str, Any], ctx: TranslateCo
         return rule({**config, "__class_name__": class_name}, ctx)
     layer_type, cfg = rule(dict(config), ctx)
     return layer_type, _fit_keras3(layer_type, cfg, ctx)
+
+
+def apply_rule(class_name: str, config: Mapping[str, Any], ctx: TranslateContext, rules: str) -> tuple[str, dict[str, Any]]:
+    """``(type, config)`` of one layer by the rule set ``rules`` as it is (the Keras 1
+    translation: its rules write Keras 3's form themselves), the user's own class
+    (``--custom-objects``) or Lambda replacement (``--lambda``) first."""
+    rule = require_rule(class_name, ctx, rules)
+    if rule is _user_rule:
+        return rule({**config, "__class_name__": class_name}, ctx)
+    return rule(dict(config), ctx)
 
 
 #: Legacy arguments Keras 3 may not accept that never change inference at these values.

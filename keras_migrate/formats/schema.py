@@ -34,6 +34,7 @@ from typing import Any
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats.limits import MAX_CONFIG_DEPTH, MAX_CONFIG_NODES, MAX_DIMENSION, MAX_RANK
+from keras_migrate.formats.rules import BASE_KEYS
 from keras_migrate.formats.user_names import current_user_names
 from keras_migrate.ir.keras3_api import signature
 
@@ -325,6 +326,10 @@ class _Checker:
             self.model(item, label)
         elif not isinstance(cfg, Mapping):
             raise self.fail(f"the {cls} config is {_describe(cfg)}, not an object", label)
+        elif cls in current_user_names().layers:
+            # the user's own class reads its own config (a PowerMean's 'p' is no dropout
+            # rate): only the keys every layer config shares are typed here
+            self.values({k: v for k, v in cfg.items() if k in BASE_KEYS}, label, cls)
         else:
             self.required(cls, cfg, label)
             self.values(cfg, label, cls)
