@@ -128,10 +128,11 @@ _REFUSALS: dict[str, tuple[str, str, str]] = {
         "it is not a built-in Keras layer: pass the file defining it with --custom-objects FILE.py",
     ),
     KERAS1: (
-        "replace the Lambda with a built-in layer before converting",
+        "give it a replacement function with --lambda LAYER=FILE.py:NAME, or replace it with a built-in layer",
         "unknown Keras 1 layer class {!r}",
-        "it is not a built-in Keras 1.2 layer: `keras-migrate inspect` shows its config and weights, and "
-        "`convert -o model.py --placeholders` writes a stub class to fill in",
+        "it is not a built-in Keras 1.2 layer: pass the file defining its Keras 3 class with --custom-objects "
+        "FILE.py (`keras-migrate inspect` shows its config and weights; `convert -o model.py --placeholders` "
+        "writes a stub class to fill in)",
     ),
 }
 

@@ -34,8 +34,10 @@ USER_FILES = {"legacy": USER_FILE, "keras3": FIXTURES / "usercode" / "keras3_lay
 CASE = "custom_layers_user"
 GENERATIONS = ("tf-keras-2.21", "keras-2.2.4")
 #: A Keras 1.2.2 model of the user's Keras 1 classes (fixtures/usercode/keras1_layers.py),
-#: converted with the user's Keras 3 port of them: (generation, case, user label, file).
+#: converted with the user's Keras 3 port of them: (generation, case, user label, file);
+#: and with the Keras 1 file itself, upgraded by the codemods in memory.
 KERAS1 = ("keras-1.2.2", "custom_layers_user_k1", "keras1_port", FIXTURES / "usercode" / "keras1_layers_keras3.py")
+KERAS1_LEGACY = (*KERAS1[:2], "keras1_legacy", FIXTURES / "usercode" / "keras1_layers.py")
 KINDS = ("keras", "py")
 BACKENDS = ("jax", "torch", "tensorflow")
 
@@ -76,18 +78,19 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, 
                                  "--custom-objects", str(user_file)])  # fmt: skip
                 assert code == 0
                 paths[gen, user, kind] = target
-    gen, case, user, user_file = KERAS1
-    for kind in KINDS:
-        target = out / f"{gen}_{user}_{case}.{kind}"
-        assert cli_main(["convert", str(FIXTURES / gen / f"{case}.h5"), "-o", str(target), "--custom-objects", str(user_file)]) == 0
-        paths[gen, user, kind] = target
+    for gen, case, user, user_file in (KERAS1, KERAS1_LEGACY):
+        for kind in KINDS:
+            target = out / f"{gen}_{user}_{case}.{kind}"
+            assert cli_main(["convert", str(FIXTURES / gen / f"{case}.h5"), "-o", str(target), "--custom-objects", str(user_file)]) == 0
+            paths[gen, user, kind] = target
     return paths
 
 
 def _user_file(gen: str, user: str) -> tuple[str, Path]:
     """The case and the user file of one conversion of :func:`converted`."""
-    if (gen, user) == KERAS1[::2]:
-        return KERAS1[1], KERAS1[3]
+    for k_gen, case, k_user, user_file in (KERAS1, KERAS1_LEGACY):
+        if (gen, user) == (k_gen, k_user):
+            return case, user_file
     return CASE, USER_FILES[user]
 
 
@@ -386,13 +389,16 @@ def test_user_loss_keeps_the_training_state(tmp_path: Path, capsys: pytest.Captu
     assert config["compile_config"]["loss"] == "my_loss"
 
 
-def test_keras1_user_classes_run_in_the_reference_with_their_stored_weights() -> None:
+@pytest.mark.parametrize("user", [KERAS1, KERAS1_LEGACY], ids=["port", "legacy"])
+def test_keras1_user_classes_run_in_the_reference_with_their_stored_weights(user: tuple[str, str, str, Path]) -> None:
     """Keras 1 files take user classes too: the layer keeps its own config (PowerMean's
-    'p' is its exponent, not Keras 1's dropout rate), its arrays in the stored order."""
+    'p' is its exponent, not Keras 1's dropout rate), its arrays in the stored order; the
+    user's Keras 1 file itself works once upgraded (get_output_shape_for, add_weight's
+    positional shape, a K.variable listed in trainable_weights)."""
     from keras_migrate.api import load
     from keras_migrate.ir.interpreter import run_graph
 
-    gen, case, _, user_file = KERAS1
+    gen, case, _, user_file = user
     model = load(FIXTURES / gen / f"{case}.h5", custom_objects=[str(user_file)])
     layers = {lay.name: lay for lay in model.graph.layers}
     assert layers["power_mean"].type == "user>PowerMean" and layers["power_mean"].config["p"] == 1.5
@@ -413,3 +419,15 @@ def test_keras1_lambda_option_replaces_by_name(tmp_path: Path) -> None:
     entries = {e["name"]: e for e in json.loads(__import__("zipfile").ZipFile(out).read("config.json"))["config"]["layers"]}
     assert entries["scale"]["registered_name"] == "keras_migrate>UserFunction"
     assert entries["ksum"]["registered_name"] != "keras_migrate>UserFunction"  # the other Lambdas: recovered
+
+
+@pytest.mark.parametrize("form", ["h5", "json"])
+def test_keras1_user_classes_without_their_code_name_the_flag(form: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What the manifest promises (``refused_forms``): refused by class name with the way
+    out, not as a damaged config (PowerMean's 'p' is not Keras 1's dropout rate)."""
+    gen, case, _, _ = KERAS1
+    meta = json.loads((FIXTURES / gen / "manifest.json").read_text())["cases"][case]
+    argv = [str(FIXTURES / gen / f"{case}.h5")] if form == "h5" else [
+        str(FIXTURES / gen / f"{case}.json"), "--weights", str(FIXTURES / gen / f"{case}_weights.h5")]
+    err = convert_fails(["convert", *argv], tmp_path / "m.keras", capsys, meta["refused_forms"][form], "--custom-objects")
+    assert "damaged" not in err
