@@ -206,12 +206,13 @@ _row(
     "refused, naming each class; `inspect` shows its class, config and weights; `convert -o model.py "
     "--placeholders` writes a stub class to fill in",
 )
-_row("Custom layer classes and functions (user code, `--custom-objects`, docs/user-code.md)", "", ("keras2", "tfkeras"), "the user's class under its registered name (`.keras`: `load_model(custom_objects=...)`; `.py`: inlined); ONNX refused")
-_row("Lambda with a user-supplied replacement (`--lambda`, `LAMBDAS`)", "", ("keras2", "tfkeras"), "compat:UserFunction calling the user's function by name; ONNX refused")
+_row("Custom layer classes and functions (user code, `--custom-objects`, docs/user-code.md; a Keras 1 or 2 file is upgraded by the codemods in memory)", "", ("keras2", "tfkeras", "keras1"), "the user's class under its registered name (`.keras`: `load_model(custom_objects=...)`; `.py`: inlined); ONNX refused")
+_row("Lambda with a user-supplied replacement (`--lambda`, `LAMBDAS`)", "", ("keras2", "tfkeras", "keras1"), "compat:UserFunction calling the user's function by name; ONNX refused")
 _LAMBDA_ROW = (
     "Lambda (Keras 1, 2, tf.keras; bytecode of CPython 2.7, 3.6-3.12 (3.4-3.5 untested) read without running it): arithmetic, "
     "comparisons, constant subscripts/slices, `arguments`/defaults/closure constants, `K.*`/`keras.backend.*`/"
-    "`tf.*` calls with an exact Keras 3 form in the legacy-op table, library functions stored by name"
+    "`tf.*` calls with an exact Keras 3 form in the legacy-op table, TF list ops (`tf.split`), a list or tuple "
+    "of tensors returned (one output each), library functions stored by name"
 )
 _row(
     _LAMBDA_ROW,

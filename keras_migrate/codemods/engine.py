@@ -276,7 +276,9 @@ class Engine:
         new_stmt = dispatcher.walk(stmt)
         if new_stmt is stmt:
             code = source
-        elif isinstance(new_stmt, cst.RemovalSentinel):
+        elif isinstance(new_stmt, cst.RemovalSentinel) or (
+            segment.indent and isinstance(new_stmt, cst.If) and not new_stmt.body.body
+        ):  # removed (an indented segment's `if 1:` wrapper lost its statements)
             code = ""
         else:
             nodes = new_stmt.nodes if isinstance(new_stmt, cst.FlattenSentinel) else [new_stmt]

@@ -32,6 +32,7 @@ __all__ = [
     "CallRewrite",
     "Rule",
     "TranslateContext",
+    "apply_rule",
     "clean_config",
     "normalize_activation",
     "normalize_object",
@@ -127,10 +128,11 @@ _REFUSALS: dict[str, tuple[str, str, str]] = {
         "it is not a built-in Keras layer: pass the file defining it with --custom-objects FILE.py",
     ),
     KERAS1: (
-        "replace the Lambda with a built-in layer before converting",
+        "give it a replacement function with --lambda LAYER=FILE.py:NAME, or replace it with a built-in layer",
         "unknown Keras 1 layer class {!r}",
-        "it is not a built-in Keras 1.2 layer: `keras-migrate inspect` shows its config and weights, and "
-        "`convert -o model.py --placeholders` writes a stub class to fill in",
+        "it is not a built-in Keras 1.2 layer: pass the file defining its Keras 3 class with --custom-objects "
+        "FILE.py (`keras-migrate inspect` shows its config and weights; `convert -o model.py --placeholders` "
+        "writes a stub class to fill in)",
     ),
 }
 
@@ -139,7 +141,7 @@ def require_rule(class_name: str, ctx: TranslateContext, rules: str = KERAS2) ->
     """The rule for ``class_name``, or the refusal naming the layer (Lambda layers hold
     Python bytecode, which is never executed)."""
     user = current_user_names()
-    if rules == KERAS2 and (class_name in user.layers or (class_name == "Lambda" and ctx.layer_name in user.lambdas)):
+    if class_name in user.layers or (class_name == "Lambda" and ctx.layer_name in user.lambdas):
         return _user_rule  # the user's own code, named on the command line, comes first
     rule = _RULES[rules].get(class_name)
     if rule is not None:
@@ -262,6 +264,16 @@ def translate_layer(class_name: str, config: Mapping[str, Any], ctx: TranslateCo
         return rule({**config, "__class_name__": class_name}, ctx)
     layer_type, cfg = rule(dict(config), ctx)
     return layer_type, _fit_keras3(layer_type, cfg, ctx)
+
+
+def apply_rule(class_name: str, config: Mapping[str, Any], ctx: TranslateContext, rules: str) -> tuple[str, dict[str, Any]]:
+    """``(type, config)`` of one layer by the rule set ``rules`` as it is (the Keras 1
+    translation: its rules write Keras 3's form themselves), the user's own class
+    (``--custom-objects``) or Lambda replacement (``--lambda``) first."""
+    rule = require_rule(class_name, ctx, rules)
+    if rule is _user_rule:
+        return rule({**config, "__class_name__": class_name}, ctx)
+    return rule(dict(config), ctx)
 
 
 #: Legacy arguments Keras 3 may not accept that never change inference at these values.

@@ -34,6 +34,7 @@ from typing import Any
 
 from keras_migrate.errors import KerasMigrateError
 from keras_migrate.formats.limits import MAX_CONFIG_DEPTH, MAX_CONFIG_NODES, MAX_DIMENSION, MAX_RANK
+from keras_migrate.formats.rules import BASE_KEYS
 from keras_migrate.formats.user_names import current_user_names
 from keras_migrate.ir.keras3_api import signature
 
@@ -325,6 +326,11 @@ class _Checker:
             self.model(item, label)
         elif not isinstance(cfg, Mapping):
             raise self.fail(f"the {cls} config is {_describe(cfg)}, not an object", label)
+        elif cls in current_user_names().layers or not _translated(cls):
+            # the user's own class, or one no rule knows, reads its own config (a
+            # PowerMean's 'p' is no dropout rate): only the keys every layer config shares
+            # are typed here (an unknown class is then refused by name, not as "damaged")
+            self.values({k: v for k, v in cfg.items() if k in BASE_KEYS}, label, cls)
         else:
             self.required(cls, cfg, label)
             self.values(cfg, label, cls)
@@ -587,6 +593,21 @@ class _Checker:
                     f"{low}..{MAX_DIMENSION} or null)",
                     label,
                 )
+
+
+def _translated(class_name: str) -> bool:
+    """A class some layer rule translates (any rule set, plugins included), or a Keras 3
+    op class: its config keys mean what the tables here say."""
+    import keras_migrate.formats.ruleset  # noqa: F401  (every rule module, registered)
+    from keras_migrate.formats.rules import KERAS1, KERAS2, rule_for
+    from keras_migrate.ir.ops.keras3 import OPS
+
+    return (
+        class_name == "InputLayer"  # read by the topologies themselves
+        or rule_for(class_name, KERAS2) is not None
+        or rule_for(class_name, KERAS1) is not None
+        or class_name in OPS
+    )
 
 
 def validate_model_config(cfg: Any, path: str, *, json_tree: bool = False) -> dict[str, Any]:

@@ -712,6 +712,30 @@ CASES: list[tuple[str, tuple[str, ...], str, str]] = [
         "from keras.layers import LeakyReLU, ELU\na = LeakyReLU(negative_slope=0.1)\nb = LeakyReLU(0.2)\nc = ELU(alpha=1.0)\n",
     ),
     (
+        "custom-layers-keras1-class",
+        ('custom-layers', 'backend', 'imports'),
+        "from keras import backend as K\nfrom keras.engine.topology import Layer\n\n\nclass P(Layer):\n    def build(self, input_shape):\n        self.p = K.variable(1.0)\n        self.q = self.add_weight(shape=(2,), initializer='zeros')\n        self.trainable_weights = [self.p, self.q]\n\n    def get_output_shape_for(self, input_shape):\n        return input_shape\n\n\ndef shape_of(layer, s):\n    return layer.get_output_shape_for(s)\n",
+        "from keras import Layer\nimport keras\n\n\nclass P(Layer):\n    def build(self, input_shape):\n        self.p = keras.Variable(1.0, dtype=keras.config.floatx())\n        self.q = self.add_weight(shape=(2,), initializer='zeros')\n\n    def compute_output_shape(self, input_shape):\n        return input_shape\n\n\ndef shape_of(layer, s):\n    return layer.compute_output_shape(s)\n",
+    ),
+    (
+        "custom-layers-follow-ups",
+        ('custom-layers',),
+        "import keras\n\n\nclass P(keras.layers.Layer):\n    def build(self, input_shape):\n        self.w = self.init((3,))\n        self.trainable_weights = [self.w]\n        self.s = keras.Variable(0.0)\n        self.non_trainable_weights = [self.s]\n        self.trainable_weights.append(self.w)\n",
+        "import keras\n\n\nclass P(keras.layers.Layer):\n    def build(self, input_shape):\n        self.w = self.init((3,))\n        # keras-migrate: Keras 3's trainable_weights is read-only (this assignment raises AttributeError): create each weight with self.add_weight(shape=..., initializer=..., name=...) in this order (Keras 3 tracks it, and the file's weights load in creation order) and delete this line\n        self.trainable_weights = [self.w]\n        self.s = keras.Variable(0.0)\n        # keras-migrate: Keras 3's non_trainable_weights is read-only (this assignment raises AttributeError): create each weight with self.add_weight(shape=..., initializer=..., name=..., trainable=False) in this order (Keras 3 tracks it, and the file's weights load in creation order) and delete this line\n        self.non_trainable_weights = [self.s]\n        # keras-migrate: Keras 3's trainable_weights is a new list on every access (this changes nothing): create the weight with self.add_weight(shape=..., initializer=..., name=...) instead\n        self.trainable_weights.append(self.w)\n",
+    ),
+    (
+        "custom-layers-untouched",
+        ('custom-layers',),
+        "import keras\n\nweights = model.trainable_weights\nn = len(layer.non_trainable_weights)\nsame = layer.trainable_weights == weights\n",
+        "import keras\n\nweights = model.trainable_weights\nn = len(layer.non_trainable_weights)\nsame = layer.trainable_weights == weights\n",
+    ),
+    (
+        "custom-layers-both-methods",
+        ('custom-layers',),
+        "import keras\n\n\nclass P(keras.layers.Layer):\n    def compute_output_shape(self, input_shape):\n        return input_shape\n\n    def get_output_shape_for(self, input_shape):\n        return self.compute_output_shape(input_shape)\n\n\nweights = model.trainable_weights\nn = len(layer.non_trainable_weights)\n",
+        "import keras\n\n\nclass P(keras.layers.Layer):\n    def compute_output_shape(self, input_shape):\n        return input_shape\n\n    # keras-migrate: get_output_shape_for is Keras 1's compute_output_shape, which Keras 3 calls: this class defines both, so merge them into compute_output_shape\n    def get_output_shape_for(self, input_shape):\n        return self.compute_output_shape(input_shape)\n\n\nweights = model.trainable_weights\nn = len(layer.non_trainable_weights)\n",
+    ),
+    (
         "removed-apis-eval-session",
         ('removed-apis', 'backend', 'imports'),
         "from keras import backend as K\na = x.eval(session=K.get_session())\n",

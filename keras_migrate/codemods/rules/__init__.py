@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from keras_migrate.codemods.rule import Rule
 from keras_migrate.codemods.rules.backend import Backend
+from keras_migrate.codemods.rules.custom_layers import CustomLayers
 from keras_migrate.codemods.rules.imports import Imports
 from keras_migrate.codemods.rules.keras1_layers import Keras1Layers
 from keras_migrate.codemods.rules.layers import Layers
@@ -29,6 +30,7 @@ RULE_CLASSES: tuple[type[Rule], ...] = (
     Keras1Layers,
     Merge,
     Layers,
+    CustomLayers,
     Training,
     Optimizers,
     Saving,

@@ -21,9 +21,9 @@ from keras_migrate.formats.rules import (
     KERAS1,
     Rule,
     TranslateContext,
+    apply_rule,
     normalize_activation,
     register,
-    require_rule,
     supported_classes,
     translate_layer,
 )
@@ -422,4 +422,4 @@ KERAS1_CLASSES = supported_classes(KERAS1)
 
 def translate_keras1(class_name: str, config: Mapping[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     """Translate a Keras 1 ``(class_name, config)`` to Keras 3's ``(type, config)``."""
-    return require_rule(class_name, ctx, KERAS1)(dict(config), ctx)
+    return apply_rule(class_name, config, ctx, KERAS1)

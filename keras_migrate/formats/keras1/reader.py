@@ -98,13 +98,16 @@ def _bn_mode(keras_version: str | None, opts: Keras1Options, uses_bn: bool) -> t
 
 
 def _attach_unknown(graph: Graph, weights: WeightSource) -> Graph:
-    """Layers of classes no rule knows (kept only for ``inspect`` and ``--placeholders``):
-    the arrays the file stores for each, as stored, like the Keras 2 pipeline does."""
+    """Layers of classes no rule knows (kept only for ``inspect`` and ``--placeholders``)
+    and of the user's own classes (``--custom-objects``): the arrays the file stores for
+    each, as stored, like the Keras 2 pipeline does (a user class is checked against them
+    when it is built)."""
     from keras_migrate.formats.keras2.topology import attach_weights
     from keras_migrate.formats.unknown import declare_unknown_weights
     from keras_migrate.ir.unknown import is_unknown
+    from keras_migrate.ir.user_code import is_user_type
 
-    unknown = [lay for lay in graph.layers if is_unknown(lay.type) and lay.subgraph is None]
+    unknown = [lay for lay in graph.layers if (is_unknown(lay.type) or is_user_type(lay.type)) and lay.subgraph is None]
     if not unknown:
         return graph
 
