@@ -96,6 +96,8 @@ class ModuleEmitter:
         self.module_names = set(_MODULE_NAMES) | set(self.compat.names)
         self.helpers: list[list[str]] = []
         self.helper_names: dict[int, str] = {}
+        #: The function reserving layer names from Keras's automatic op names, once written.
+        self.reserver: str | None = None
         self.namer = Namer(self.module_names)
         self.op_imports: set[ImportLine] = set()
         #: Stub classes for unknown layers (``--placeholders``), named before any variable.
@@ -273,6 +275,27 @@ class ModuleEmitter:
         args.append(Item(Atom(py_str(name)), "name="))
         return call("keras.Input", args)
 
+    def _name_reserver(self) -> str:
+        """The module-level function moving Keras's automatic names past the given ones
+        (through the public ``keras.backend.get_uid``, the counter they are taken from)."""
+        if self.reserver is None:
+            fname = self.reserver = self.namer.take("reserve_names")
+            self.module_names.add(fname)
+            self.helpers.append(
+                [
+                    f"def {fname}(*names):",
+                    '    """Keras names an op node after its op ("add", then "add_1", ...), counting per',
+                    "    name with keras.backend.get_uid; the layers here keep their own names, so each",
+                    '    name\'s counter is moved past them (no two operations of a model may share a name)."""',
+                    "    for name in names:",
+                    '        base, _, number = name.rpartition("_")',
+                    "        base, last = (base, int(number)) if base and number.isdigit() else (name, 0)",
+                    "        while keras.backend.get_uid(base) <= last:",
+                    "            pass",
+                ]
+            )
+        return self.reserver
+
     def _helper(self, layer: Layer) -> str:
         """The name of a module-level function building nested model ``layer``."""
         assert layer.subgraph is not None
@@ -309,6 +332,11 @@ class ModuleEmitter:
         namer = Namer(self.module_names)
         var: dict[str, str] = {}
         lines: list[str] = []
+        if any(lay.type == TFOP_TYPE or is_op_type(lay.type) for lay in graph.layers):
+            # op nodes get Keras's automatic names (add, add_1, ...), which the model's own
+            # layer names may hold already ("add"): no two operations may share a name
+            names = [*graph.inputs, *(lay.name for lay in graph.layers if lay.type != TFOP_TYPE and not is_op_type(lay.type))]
+            lines += format_statement("", call(self._name_reserver(), [Item(Atom(py_str(n))) for n in names]))
         for inp in graph.inputs:
             var[inp] = namer.take(inp)
             lines += format_statement(f"{var[inp]} = ", self._input_expr(graph, inp))
