@@ -79,7 +79,22 @@ class _Edit:
 
 def _compile(triggers: Sequence[Trigger], static: frozenset[str] = frozenset()) -> AnyOf:
     """Fold the rules' constant token regexes into one pattern (compiled once per process,
-    one search per statement); keep per-document triggers separate."""
+    one search per statement); keep per-document triggers separate.
+
+    Files with the same imports get the same triggers: on the fast path the folded
+    :class:`AnyOf` (whose construction merges chain rests and joins regexes, ~0.1 ms) is
+    built once per distinct trigger tuple."""
+    if fast_path_enabled():
+        return _compiled(tuple(triggers), static)
+    return _fold(triggers, static)
+
+
+@lru_cache(maxsize=512)
+def _compiled(triggers: tuple[Trigger, ...], static: frozenset[str]) -> AnyOf:
+    return _fold(triggers, static)
+
+
+def _fold(triggers: Sequence[Trigger], static: frozenset[str]) -> AnyOf:
     fixed = sorted({t for t in triggers if isinstance(t, str) and t in static})
     rest = [t for t in triggers if not (isinstance(t, str) and t in static)]
     if fixed:

@@ -123,6 +123,9 @@ class Facts:
     _resolve_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _legacy_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _keras_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the Keras/TF bindings as sorted ``(alias, targets)`` pairs, filled in by the first
+    #: ``triggers.symbol_triggers`` call (every rule asks; the bindings are final by then)
+    trigger_bindings: tuple[tuple[str, tuple[str, ...]], ...] | None = None
     #: per-scope static inference (:mod:`keras_migrate.codemods.inference`), built lazily
     inference_cache: dict[object, object] = field(default_factory=dict)
 

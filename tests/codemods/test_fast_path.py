@@ -142,6 +142,51 @@ def test_merged_triggers_search_like_each_alone(
     assert AnyOf(triggers).search(text) is hit
 
 
+#: regexes whose alternatives start with the atoms ``factored`` shares, and ones it must
+#: leave alone (a quantified lead, a character class holding ``|`` or ``)``, nested groups)
+_FACTOR_EXTRA = (
+    r"\bfoo\s*\(|\.bar\b",
+    r"(?:\.baz|\bqux)\b",
+    r"[(,]\s*?lazy\s*=",
+    r"\.?maybe_dot\b",
+    r"[]|)]\s*odd",
+    r"\b(?:a|b(?:c|d))\b|[(,]\s*(?:e|f)\s*=(?!=)",
+    r"(?s:\bLambda\s*\(.*\b(?:tf)\s*\.)",
+)
+
+
+def test_factored_pattern_matches_where_the_joined_tokens_do() -> None:
+    """``triggers.factored`` regroups the rules' token alternatives behind their shared
+    first atom: it must match exactly the texts the plain alternation matches. Checked
+    for every rule's tokens on every statement-sized window of the corpus, the example
+    scripts and the rule cases."""
+    import re
+
+    from keras_migrate.codemods.rules import all_rules
+    from keras_migrate.codemods.triggers import factored
+
+    tokens = tuple(dict.fromkeys(t for rule in all_rules() for t in rule.tokens)) + _FACTOR_EXTRA
+    plain = re.compile("|".join(f"(?:{t})" for t in tokens))
+    fast = factored(tokens)
+    assert fast.pattern != plain.pattern  # something was factored
+    texts = [before for _name, _rules, before, _after in CASES]
+    for path in [*_tree_files(CORPUS), *_tree_files(EXAMPLES)]:
+        texts.append(Path(path).read_text(encoding="utf-8"))
+    texts += ["x = foo (1)\n", "a.baz\n", "f(lazy =1)\n", "maybe_dot\n", "]odd\n", "(f=2)\n"]
+    windows = 0
+    hits = 0
+    for text in texts:
+        lines = text.splitlines(keepends=True)
+        for size in (1, 3):
+            for start in range(len(lines)):
+                window = "".join(lines[start : start + size])
+                hit = bool(plain.search(window))
+                assert bool(fast.search(window)) is hit, window
+                windows += 1
+                hits += hit
+    assert windows > 4000 and hits > 400, (windows, hits)
+
+
 def _node_classes() -> list[type]:
     import libcst as cst
 
@@ -241,3 +286,23 @@ def test_rests_under_equals_the_scan_over_every_key(target: str) -> None:
     assert table.rests_under(target) is table.rests_under(target)  # cached
     if target in ("keras", "tensorflow.keras"):
         assert expected
+
+
+def test_rule_triggers_do_not_grow_between_documents() -> None:
+    """``symbol_triggers`` results are cached per import set; a rule that appends to the
+    list it gets (the backend rule does) must not grow the cached list, or every later
+    file with the same imports gets more triggers (and a trigger key the engine's cache
+    has never seen)."""
+    import ast
+
+    from keras_migrate.codemods.facts import analyze
+    from keras_migrate.codemods.runner import _engine
+
+    engine = _engine(Options(tuple(rule_ids())))
+    text = "from keras import backend as K\nimport keras\ny = K.mean(x)\n"
+    runs = []
+    for _ in range(3):
+        facts = analyze([ast.parse(text)], [text], engine.renames, engine.emit)
+        runs.append([t for rule in engine.rules for t in rule.triggers(facts)])
+    assert runs[0] == runs[1] == runs[2]
+    assert any(isinstance(t, str) and t.startswith(r"\bK\s*\.") for t in runs[0])
