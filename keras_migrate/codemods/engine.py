@@ -194,7 +194,7 @@ class Engine:
         # phase 2, on the rewritten text: drop imports the rewrite left unused, add needed
         # ones. These edits replace whole module-level import lines with libcst-generated
         # imports, so the result needs no third parse: findings are re-based instead.
-        second = self._tidy_imports(texts, new_texts, new_trees, facts, needs)
+        second = self._tidy_imports(texts, new_texts, new_trees, facts, needs, edits)
         self._post(result, new_trees, new_texts)
         if any(second):
             result.findings = _rebase(result.findings, new_texts, second)
@@ -323,10 +323,13 @@ class Engine:
         trees: Sequence[ast.Module],
         facts: Facts,
         needs: set[str],
+        rewrites: Sequence[Sequence[_Edit]] | None = None,
     ) -> list[list[_Edit]]:
-        """Edits on the rewritten text: unused Keras/TF imports out, needed imports in."""
+        """Edits on the rewritten text: unused Keras/TF imports out, needed imports in.
+        ``rewrites`` (the edits that turned ``old_texts`` into ``texts``) let the fast
+        path count names in the rewritten lines only (see :func:`_rewritten_lines`)."""
         edits: list[list[_Edit]] = [[] for _ in texts]
-        tables = [LineTable(t) for t in texts]
+        tables = _LazyTables(texts)
         related = frozenset(
             name
             for tree in trees
@@ -334,8 +337,19 @@ class Engine:
             if isinstance(stmt, (ast.Import, ast.ImportFrom))
             for name in _related_names(stmt)
         )
-        before = _word_counts("".join(_strip_imports(t) for t in old_texts), related)
-        after = _word_counts("".join(_strip_imports(t) for t in texts), related)
+        pieces = (
+            _rewritten_lines(old_texts, texts, rewrites)
+            if rewrites is not None and related and fast_path_enabled()
+            else None
+        )
+        if pieces is not None:
+            before = _word_counts(pieces[0], related)
+            after = _word_counts(pieces[1], related)
+        elif not related and fast_path_enabled():  # no Keras/TF import left to tidy
+            before = after = Counter()
+        else:
+            before = _word_counts("".join(_strip_imports(t) for t in old_texts), related)
+            after = _word_counts("".join(_strip_imports(t) for t in texts), related)
         # only names that lost occurrences can have become unused; an ast check then
         # tells real uses from mentions in strings and comments
         candidates: set[str] = set()
@@ -450,6 +464,58 @@ def _comments_above(table: LineTable, line: int) -> set[str]:
         found.add(stripped)
         current -= 1
     return found
+
+
+class _LazyTables:
+    """``LineTable`` per chunk, built on first use (most rewritten documents need none
+    or one: only to remove or add an import)."""
+
+    __slots__ = ("_tables", "_texts")
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._texts = texts
+        self._tables: dict[int, LineTable] = {}
+
+    def __getitem__(self, chunk: int) -> LineTable:
+        table = self._tables.get(chunk)
+        if table is None:
+            table = self._tables[chunk] = LineTable(self._texts[chunk])
+        return table
+
+
+def _ends_line(text: str) -> bool:
+    return text.endswith(("\n", "\r"))
+
+
+def _rewritten_lines(
+    old_texts: Sequence[str], texts: Sequence[str], rewrites: Sequence[Sequence[_Edit]]
+) -> tuple[str, str] | None:
+    """The replaced lines and their replacements, import lines stripped, or ``None``.
+
+    The text outside the edits is the same before and after, so a name occurs fewer
+    times in the whole new text exactly when it occurs fewer times in the edits'
+    replacements than in the lines they replaced: counting those (a few lines) instead
+    of both whole texts gives the same candidates. That holds while no identifier can
+    span two pieces: every edit covers whole lines (starts after a line break, ends
+    with one or at the end of its chunk), and every chunk but the last ends with a line
+    break (chunks are joined for counting); otherwise ``None`` (count whole texts).
+    """
+    for group in (old_texts, texts):
+        if any(not _ends_line(t) for t in group[:-1]):
+            return None
+    old_parts: list[str] = []
+    new_parts: list[str] = []
+    for text, chunk_edits in zip(old_texts, rewrites, strict=True):
+        for edit in chunk_edits:
+            old = text[edit.start : edit.end]
+            new = edit.prefix + edit.body
+            if edit.start and text[edit.start - 1] not in "\r\n":
+                return None
+            if edit.end < len(text) and not (_ends_line(old) and (not new or _ends_line(new))):
+                return None
+            old_parts.append(_strip_imports(old))
+            new_parts.append(_strip_imports(new))
+    return "".join(old_parts), "".join(new_parts)
 
 
 def _strip_imports(text: str) -> str:
@@ -683,7 +749,7 @@ def _words_pattern(names: frozenset[str]) -> re.Pattern[str]:
 
 def _import_position(
     texts: Sequence[str],
-    tables: Sequence[LineTable],
+    tables: _LazyTables,
     trees: Sequence[ast.Module],
     sites: Sequence[tuple[int, ast.stmt]],
 ) -> tuple[int, int]:

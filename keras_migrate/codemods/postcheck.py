@@ -20,6 +20,7 @@ from pathlib import Path
 from keras_migrate.codemods.codegen import fast_path_enabled
 from keras_migrate.codemods.facts import BLOCKS, dotted_of, iter_statements
 from keras_migrate.codemods.records import Finding, Location
+from keras_migrate.codemods.source import line_starts
 
 __all__ = [
     "KerasIndex",
@@ -200,6 +201,24 @@ def mentioning(tree: ast.Module, text: str, words: Iterable[str]) -> Iterator[as
 _SPLITTABLE = BLOCKS
 
 
+@lru_cache(maxsize=256)
+def _word_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(words)))})\b")
+
+
+#: the last text whose line starts were computed, and them: the import tidy-up and the
+#: post-check both walk the same rewritten text (the text object itself is the key)
+_last_starts: list[tuple[str, list[int]]] = []
+
+
+def _starts_of(text: str) -> list[int]:
+    if _last_starts and _last_starts[0][0] is text:
+        return _last_starts[0][1]
+    starts = line_starts(text)
+    _last_starts[:] = [(text, starts)]
+    return starts
+
+
 def _mentioned_nodes(tree: ast.Module, text: str, words: Iterable[str]) -> Iterator[ast.AST]:
     """Nodes which, walked whole, reach every ``Name`` spelled as one of ``words``.
 
@@ -216,9 +235,8 @@ def _mentioned_nodes(tree: ast.Module, text: str, words: Iterable[str]) -> Itera
     if not fast_path_enabled():
         yield from mentioning(tree, text, words)
         return
-    pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, words))})\b")
-    starts = [0]
-    starts.extend(m.end() for m in re.finditer(r"\r\n|\r|\n", text))
+    pattern = _word_pattern(frozenset(words))
+    starts = _starts_of(text)
     count = len(starts)
     work: list[ast.stmt] = list(tree.body)
     while work:

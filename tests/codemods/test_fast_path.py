@@ -165,7 +165,8 @@ def test_factored_pattern_matches_where_the_joined_tokens_do() -> None:
     from keras_migrate.codemods.rules import all_rules
     from keras_migrate.codemods.triggers import factored
 
-    tokens = tuple(dict.fromkeys(t for rule in all_rules() for t in rule.tokens)) + _FACTOR_EXTRA
+    tokens = tuple(dict.fromkeys(t for rule in all_rules() for t in rule.tokens))
+    tokens += _FACTOR_EXTRA
     plain = re.compile("|".join(f"(?:{t})" for t in tokens))
     fast = factored(tokens)
     assert fast.pattern != plain.pattern  # something was factored
@@ -306,3 +307,57 @@ def test_rule_triggers_do_not_grow_between_documents() -> None:
         runs.append([t for rule in engine.rules for t in rule.triggers(facts)])
     assert runs[0] == runs[1] == runs[2]
     assert any(isinstance(t, str) and t.startswith(r"\bK\s*\.") for t in runs[0])
+
+
+def test_counting_rewritten_lines_finds_the_same_candidates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import tidy-up counts names in the rewritten lines only (``_rewritten_lines``):
+    for every document the tests know, the names that lost occurrences must be the ones
+    a count over both whole texts finds."""
+    from keras_migrate.codemods import engine as engine_module
+
+    original = engine_module.Engine._tidy_imports
+    checked = []
+
+    def tidy(self, old_texts, texts, trees, facts, needs, rewrites=None):  # type: ignore[no-untyped-def]
+        names = frozenset(
+            name
+            for tree in trees
+            for stmt in tree.body
+            if isinstance(stmt, (engine_module.ast.Import, engine_module.ast.ImportFrom))
+            for name in engine_module._related_names(stmt)
+        )
+        pieces = engine_module._rewritten_lines(old_texts, texts, rewrites)
+        if names and pieces is not None:
+            count = engine_module._word_counts
+            strip = engine_module._strip_imports
+            whole = (
+                count("".join(strip(t) for t in old_texts), names),
+                count("".join(strip(t) for t in texts), names),
+            )
+            part = count(pieces[0], names), count(pieces[1], names)
+            lost = {n for n in names if whole[1][n] < whole[0][n]}
+            assert lost == {n for n in names if part[1][n] < part[0][n]}, old_texts
+            checked.append(bool(lost))
+        return original(self, old_texts, texts, trees, facts, needs, rewrites)
+
+    monkeypatch.setattr(engine_module.Engine, "_tidy_imports", tidy)
+    for _name, rules, files in _cases(tmp_path):
+        run_files(files, Options(rules), jobs=1)
+    assert len(checked) > 150 and sum(checked) > 50, (len(checked), sum(checked))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "\n", "a", "a\n", "a\nb", "a\n\nb\n", "a\r\nb\r\n", "a\rb\n", "x = 1\f\n\vy\u2028z\n"],
+)
+def test_line_starts_are_the_regex_ones(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``source.line_starts`` (``split`` lengths on the fast path) gives the offsets the
+    reference path's regex gives, also for the corpus and example files."""
+    from keras_migrate.codemods.source import line_starts
+
+    texts = [text, *(Path(p).read_text(encoding="utf-8") for p in _tree_files(EXAMPLES))]
+    fast = [line_starts(t) for t in texts]
+    monkeypatch.setenv(FAST_PATH_ENV, "0")
+    assert fast == [line_starts(t) for t in texts]
