@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from keras_migrate.codemods.codegen import fast_path_enabled
-from keras_migrate.codemods.facts import BLOCKS, dotted_of, iter_statements
+from keras_migrate.codemods.facts import BLOCKS, child_bodies, dotted_of, iter_statements
 from keras_migrate.codemods.records import Finding, Location
 from keras_migrate.codemods.source import line_starts
 
@@ -44,6 +44,11 @@ class KerasIndex:
         self.members = modules
         self.modules = set(modules)
         self.version = version
+
+    def ends_at_member(self, name: str) -> bool:
+        """True when ``name`` exists and reaches a class or function (not a module):
+        then :meth:`missing_prefix` is ``None`` for ``name`` followed by anything."""
+        return name not in self.modules and self.missing_prefix(name) is None
 
     def missing_prefix(self, name: str) -> str | None:
         """The shortest prefix of ``name`` that Keras does not export, or ``None``."""
@@ -136,9 +141,35 @@ def render_snapshot(index: KerasIndex) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _bindings(tree: ast.Module) -> dict[str, str]:
+def _imports(tree: ast.Module, text: str) -> list[ast.stmt]:
+    """Import statements at any depth, in :func:`iter_statements` order.
+
+    On the fast path a statement whose lines do not hold ``import`` is neither kept nor
+    entered (every import statement's text holds the word, so none is missed, and
+    skipping whole subtrees keeps the order of the rest); the post-check read every
+    statement of the rewritten file twice for a dozen imports."""
+    if not fast_path_enabled():
+        return [s for s, _ in iter_statements(tree.body) if isinstance(s, (ast.Import, ast.ImportFrom))]
+    starts = _starts_of(text)
+    count = len(starts)
+    size = len(text)
+    found: list[ast.stmt] = []
+    stack: list[list[ast.stmt]] = [tree.body]
+    while stack:
+        for stmt in stack.pop():
+            last = stmt.end_lineno or stmt.lineno
+            if text.find("import", starts[stmt.lineno - 1], starts[last] if last < count else size) < 0:
+                continue
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                found.append(stmt)
+            elif not isinstance(stmt, (ast.Expr, ast.Assign)):
+                stack.extend(child_bodies(stmt))
+    return found
+
+
+def _bindings(tree: ast.Module, text: str) -> dict[str, str]:
     bound: dict[str, str] = {}
-    for stmt, _ in iter_statements(tree.body):
+    for stmt in _imports(tree, text):
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 if alias.asname:
@@ -329,7 +360,7 @@ def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Findi
     """Findings for one rewritten chunk (``Location.path`` is filled in by the caller)."""
     if "keras" not in text and "tensorflow" not in text:
         return []
-    bound = _bindings(tree)
+    bound = _bindings(tree, text)
     tf_aliases = {a for a, t in bound.items() if t == "tensorflow" or t.startswith("tensorflow.")}
     keras_aliases = {a for a, t in bound.items() if t == "keras" or t.startswith("keras.")}
     index = keras_index() if check_names else None
@@ -348,7 +379,14 @@ def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Findi
         found.setdefault((kind, line, name), Finding(kind, Location("", line), name, covered))
 
     tf_chains: dict[int, list[str]] = {}
-    roots = tf_aliases | (keras_aliases if index is not None else set())
+    checked = keras_aliases if index is not None else set()
+    if index is not None and fast_path_enabled():
+        # an alias bound to a Keras class or function (``from keras.layers import
+        # Dense``) yields no finding through a chain: ``missing_prefix`` stops at the
+        # member, before the chain's attributes; statements mentioning only such names
+        # need no walk
+        checked = {a for a in keras_aliases if not index.ends_at_member(bound[a])}
+    roots = tf_aliases | checked
     for line, name in _chain_list(tree, text, roots):
         root, _, rest = name.partition(".")
         if root in tf_aliases:
@@ -358,7 +396,7 @@ def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Findi
             if missing:
                 add("missing-name", line, missing)
     if index is not None:
-        for stmt, _ in iter_statements(tree.body):
+        for stmt in _imports(tree, text):
             if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
                 if stmt.module.split(".")[0] != "keras":
                     continue

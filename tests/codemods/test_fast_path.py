@@ -361,3 +361,47 @@ def test_line_starts_are_the_regex_ones(text: str, monkeypatch: pytest.MonkeyPat
     fast = [line_starts(t) for t in texts]
     monkeypatch.setenv(FAST_PATH_ENV, "0")
     assert fast == [line_starts(t) for t in texts]
+
+
+def test_a_name_ending_at_a_member_hides_no_missing_name() -> None:
+    """The post-check skips chains through aliases of Keras classes and functions
+    (``KerasIndex.ends_at_member``): for every such name of the installed Keras, no
+    attribute chain after it can have a missing prefix."""
+    from keras_migrate.codemods.postcheck import known_keras_index
+
+    index = known_keras_index()
+    names = [f"{m}.{n}" for m, members in index.members.items() for n in members]
+    names += [*index.modules, "keras.nothing_here", "keras.layers.NoSuchLayer"]
+    members = 0
+    for name in names:
+        if index.ends_at_member(name):
+            members += 1
+            assert index.missing_prefix(f"{name}.attr.deeper") is None, name
+        else:
+            assert name in index.modules or index.missing_prefix(name) is not None, name
+    assert members > 1000
+
+
+def test_post_check_finds_the_same_imports_in_the_same_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``postcheck._imports`` skips statements whose text lacks ``import``: the same
+    import statements, in the same order (later bindings win), as the full walk."""
+    import ast
+
+    from keras_migrate.codemods.postcheck import _imports
+
+    texts = [before for _name, _rules, before, _after in CASES]
+    texts += [Path(p).read_text(encoding="utf-8") for p in _tree_files(EXAMPLES) if p.endswith(".py")]
+    texts += [Path(p).read_text(encoding="utf-8") for p in _tree_files(CORPUS) if p.endswith(".py")]
+    texts.append("try:\n    import a\nexcept ImportError:\n    if x:\n        from b import c as a\nelse:\n    pass\nimport d\n")
+    seen = 0
+    for text in texts:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        monkeypatch.setenv(FAST_PATH_ENV, "1")
+        fast = _imports(tree, text)
+        monkeypatch.setenv(FAST_PATH_ENV, "0")
+        assert fast == _imports(tree, text)
+        seen += len(fast)
+    assert seen > 250
