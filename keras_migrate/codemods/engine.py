@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import libcst as cst
 
-from keras_migrate.codemods.codegen import code_for_node, fast_path_enabled
+from keras_migrate.codemods.codegen import code_for_node, fast_path_cached, fast_path_enabled
 from keras_migrate.codemods.dispatcher import COMMENT_PREFIX, Dispatcher, Hook
 from keras_migrate.codemods.facts import Facts, analyze, child_bodies
 from keras_migrate.codemods.names import RenameTable
@@ -84,7 +84,7 @@ def _compile(triggers: Sequence[Trigger], static: frozenset[str] = frozenset()) 
     Files with the same imports get the same triggers: on the fast path the folded
     :class:`AnyOf` (whose construction merges chain rests and joins regexes, ~0.1 ms) is
     built once per distinct trigger tuple."""
-    if fast_path_enabled():
+    if fast_path_cached():
         return _compiled(tuple(triggers), static)
     return _fold(triggers, static)
 
@@ -339,13 +339,13 @@ class Engine:
         )
         pieces = (
             _rewritten_lines(old_texts, texts, rewrites)
-            if rewrites is not None and related and fast_path_enabled()
+            if rewrites is not None and related and fast_path_cached()
             else None
         )
         if pieces is not None:
             before = _word_counts(pieces[0], related)
             after = _word_counts(pieces[1], related)
-        elif not related and fast_path_enabled():  # no Keras/TF import left to tidy
+        elif not related and fast_path_cached():  # no Keras/TF import left to tidy
             before = after = Counter()
         else:
             before = _word_counts("".join(_strip_imports(t) for t in old_texts), related)
@@ -731,7 +731,7 @@ def _word_counts(text: str, names: frozenset[str]) -> Counter[str]:
     """How often each of ``names`` appears as an identifier (not as an attribute name) in
     ``text``: the ``_WORD`` tokens equal to one of them, found without tokenising the
     whole text."""
-    if not fast_path_enabled():  # the reference path: count every identifier
+    if not fast_path_cached():  # the reference path: count every identifier
         return Counter(_WORD.findall(text))
     if not names:
         return Counter()

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from keras_migrate.codemods.codegen import fast_path_enabled
+from keras_migrate.codemods.codegen import fast_path_cached
 from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.repository import Exports, resolve_relative
 
@@ -332,7 +332,7 @@ def analyze(
     # On the fast path a regex whose every match holds one of a few literals runs only
     # when the text holds one (``in`` is ~50x faster than a search led by ``\b``): the
     # same facts, and the differential test compares them with the reference path.
-    fast = fast_path_enabled()
+    fast = fast_path_cached()
     facts.keras1 = bool(_KERAS1.search(text)) or (
         _has(text, fast, "output_dim") and _keras1_output_dim(text)
     )

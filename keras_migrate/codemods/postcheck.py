@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from keras_migrate.codemods.codegen import fast_path_enabled
+from keras_migrate.codemods.codegen import fast_path_cached
 from keras_migrate.codemods.facts import BLOCKS, child_bodies, dotted_of, iter_statements
 from keras_migrate.codemods.records import Finding, Location
 from keras_migrate.codemods.source import line_starts
@@ -148,7 +148,7 @@ def _imports(tree: ast.Module, text: str) -> list[ast.stmt]:
     entered (every import statement's text holds the word, so none is missed, and
     skipping whole subtrees keeps the order of the rest); the post-check read every
     statement of the rewritten file twice for a dozen imports."""
-    if not fast_path_enabled():
+    if not fast_path_cached():
         return [s for s, _ in iter_statements(tree.body) if isinstance(s, (ast.Import, ast.ImportFrom))]
     starts = _starts_of(text)
     count = len(starts)
@@ -263,7 +263,7 @@ def _mentioned_nodes(tree: ast.Module, text: str, words: Iterable[str]) -> Itera
     words = list(words)
     if not words:
         return
-    if not fast_path_enabled():
+    if not fast_path_cached():
         yield from mentioning(tree, text, words)
         return
     pattern = _word_pattern(frozenset(words))
@@ -294,7 +294,7 @@ def names_used(tree: ast.Module, text: str, words: Iterable[str]) -> set[str]:
     """Which of ``words`` occur as Name nodes (real uses, not strings or comments)."""
     wanted = set(words)
     found: set[str] = set()
-    push = _push_children if fast_path_enabled() else _push_children_reference
+    push = _push_children if fast_path_cached() else _push_children_reference
     for stmt in _mentioned_nodes(tree, text, wanted):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             continue
@@ -342,7 +342,7 @@ def _chain_list(tree: ast.Module, text: str, roots: Iterable[str]) -> list[tuple
     prefix of ``a.b.c`` is that of ``a.b`` too; TF uses keep the longest chain), so the
     walk does not descend into a chain it has read."""
     chains: list[tuple[int, str]] = []
-    push = _push_children if fast_path_enabled() else _push_children_reference
+    push = _push_children if fast_path_cached() else _push_children_reference
     for stmt in _mentioned_nodes(tree, text, roots):
         stack: list[ast.AST] = [stmt]
         while stack:
@@ -380,7 +380,7 @@ def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Findi
 
     tf_chains: dict[int, list[str]] = {}
     checked = keras_aliases if index is not None else set()
-    if index is not None and fast_path_enabled():
+    if index is not None and fast_path_cached():
         # an alias bound to a Keras class or function (``from keras.layers import
         # Dense``) yields no finding through a chain: ``missing_prefix`` stops at the
         # member, before the chain's attributes; statements mentioning only such names

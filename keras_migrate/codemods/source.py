@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 
-from keras_migrate.codemods.codegen import fast_path_enabled
+from keras_migrate.codemods.codegen import fast_path_cached
 
 __all__ = ["LineTable", "SourceText", "atomic_write", "decode_python", "line_starts", "newline_of"]
 
@@ -53,7 +53,7 @@ def line_starts(text: str) -> list[int]:
     """Offset of the first character of every line (``\\r\\n``, ``\\r`` and ``\\n`` end a
     line, as for ``ast``). Without ``\\r`` the lengths of ``split("\\n")``'s pieces give
     the same offsets without a regex match object per line (fast path only)."""
-    if "\r" not in text and fast_path_enabled():
+    if "\r" not in text and fast_path_cached():
         pieces = text.split("\n")
         pieces.pop()
         return list(accumulate(map(len, pieces), _next_start, initial=0))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
-from keras_migrate.codemods.codegen import fast_path_enabled
+from keras_migrate.codemods.codegen import fast_path_cached, fast_path_enabled
 
 if TYPE_CHECKING:
     from keras_migrate.codemods.facts import Facts
@@ -239,7 +239,7 @@ def symbol_triggers(facts: Facts, symbols: Iterable[str]) -> list[Trigger]:
     symbols = frozenset(symbols)
     if not symbols:
         return []
-    relevant = facts.trigger_bindings if fast_path_enabled() else None
+    relevant = facts.trigger_bindings if fast_path_cached() else None
     if relevant is None:  # the same for every rule: computed once per document
         relevant = tuple(
             sorted(

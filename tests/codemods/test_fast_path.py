@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from keras_migrate.codemods.codegen import FAST_PATH_ENV
+from keras_migrate.codemods.codegen import FAST_PATH_ENV, fast_path_enabled
 from keras_migrate.codemods.records import FileResult
 from keras_migrate.codemods.rules import rule_ids
 from keras_migrate.codemods.runner import Options, run_files
@@ -25,6 +25,15 @@ from tests.codemods.conftest import EXAMPLES, ROOT
 from tests.codemods.rule_cases import CASES
 
 CORPUS = ROOT / "tests" / "codemods" / "corpus" / "projects"
+
+
+@pytest.fixture(autouse=True)
+def _reread_switch() -> Iterator[None]:
+    """Tests here flip the switch and call helpers directly; after each one (and after
+    monkeypatch restored the environment) re-read it, so the cached value
+    (``codegen.fast_path_cached``) does not leak into later tests."""
+    yield
+    fast_path_enabled()
 
 
 def _generated(tmp: Path) -> list[Path]:
@@ -262,6 +271,7 @@ def test_postcheck_walk_reaches_every_root_name(path: Path, monkeypatch: pytest.
     results = []
     for fast in ("1", "0"):
         monkeypatch.setenv(FAST_PATH_ENV, fast)
+        fast_path_enabled()  # what Engine.run does per document
         chains = {(line, c) for line, c in postcheck._chain_list(tree, text, roots) if c.split(".")[0] in roots}
         used = postcheck.names_used(tree, text, roots)
         results.append((chains, used))
@@ -358,8 +368,11 @@ def test_line_starts_are_the_regex_ones(text: str, monkeypatch: pytest.MonkeyPat
     from keras_migrate.codemods.source import line_starts
 
     texts = [text, *(Path(p).read_text(encoding="utf-8") for p in _tree_files(EXAMPLES))]
+    monkeypatch.setenv(FAST_PATH_ENV, "1")
+    fast_path_enabled()
     fast = [line_starts(t) for t in texts]
     monkeypatch.setenv(FAST_PATH_ENV, "0")
+    fast_path_enabled()  # what Engine.run does per document
     assert fast == [line_starts(t) for t in texts]
 
 
@@ -400,8 +413,10 @@ def test_post_check_finds_the_same_imports_in_the_same_order(monkeypatch: pytest
         except SyntaxError:
             continue
         monkeypatch.setenv(FAST_PATH_ENV, "1")
+        fast_path_enabled()  # what Engine.run does per document
         fast = _imports(tree, text)
         monkeypatch.setenv(FAST_PATH_ENV, "0")
+        fast_path_enabled()
         assert fast == _imports(tree, text)
         seen += len(fast)
     assert seen > 250
