@@ -190,7 +190,7 @@ class Engine:
         if foreign is not None:
             return self._refuse(result, trees, texts, tables, foreign)
         new_texts = [_splice(t, e) for t, e in zip(texts, edits, strict=True)]
-        new_trees = _parse_all(new_texts)
+        new_trees = _parse_all(new_texts, trees, tables, edits)
         # phase 2, on the rewritten text: drop imports the rewrite left unused, add needed
         # ones. These edits replace whole module-level import lines with libcst-generated
         # imports, so the result needs no third parse: findings are re-based instead.
@@ -631,11 +631,59 @@ def _rebase(
     return out
 
 
-def _parse_all(texts: Sequence[str]) -> list[ast.Module]:
+def _parse_all(
+    texts: Sequence[str],
+    old_trees: Sequence[ast.Module] | None = None,
+    old_tables: Sequence[LineTable] | None = None,
+    edits: Sequence[Sequence[_Edit]] | None = None,
+) -> list[ast.Module]:
+    """``ast`` trees of the rewritten chunks (proving they parse). Given the old trees,
+    line tables and the edits, the fast path re-parses only what the edits can have
+    changed (:func:`_reparse`)."""
     try:
-        return [ast.parse(text) for text in texts]
+        if old_trees is None or old_tables is None or edits is None or not fast_path_cached():
+            return [ast.parse(text) for text in texts]
+        return [
+            _reparse(text, tree, table, chunk_edits)
+            for text, tree, table, chunk_edits in zip(texts, old_trees, old_tables, edits, strict=True)
+        ]
     except SyntaxError as exc:
         raise InvalidRewriteError(f"rewrite produced invalid code: {exc}") from exc
+
+
+def _reparse(text: str, tree: ast.Module, table: LineTable, edits: Sequence[_Edit]) -> ast.Module:
+    """``ast.parse(text)`` for ``text``, the old chunk (``table.text``, parsed as ``tree``)
+    with ``edits`` applied.
+
+    A chunk without edits is the old text: its tree is the old tree. Otherwise the
+    module-level statements that end before the first edit are the same text at the
+    same lines, so their nodes are kept and only the text from the line after them is
+    parsed, behind as many empty lines so every position comes out as in a whole parse.
+    The kept part parsed before and ends at a statement boundary, so the whole text
+    parses exactly when the rest does.
+    """
+    if not edits:
+        return tree
+    first = min(edit.start for edit in edits)
+    body = tree.body
+    kept = 0
+    while kept < len(body) and table.line_end(body[kept].end_lineno or body[kept].lineno) <= first:
+        kept += 1
+    # statements sharing a line (``a = 1; b = 2``) are kept or parsed together
+    while 0 < kept < len(body) and _first_line(body[kept]) <= (
+        body[kept - 1].end_lineno or body[kept - 1].lineno
+    ):
+        kept -= 1
+    if kept == 0:
+        return ast.parse(text)
+    line = (body[kept - 1].end_lineno or body[kept - 1].lineno) + 1
+    rest = ast.parse("\n" * (line - 1) + text[table.line_start(line) :])
+    return ast.Module(body=[*body[:kept], *rest.body], type_ignores=[])
+
+
+def _first_line(stmt: ast.stmt) -> int:
+    decorators = getattr(stmt, "decorator_list", None)
+    return min(stmt.lineno, *(d.lineno for d in decorators)) if decorators else stmt.lineno
 
 
 def _foreign_keras(facts: Facts, trees: Sequence[ast.Module]) -> tuple[int, ast.stmt, str] | None:

@@ -79,10 +79,15 @@ class WordTrigger:
     words: frozenset[str]
 
     def search(self, text: str) -> bool:
-        return (
-            pattern(rf"\b(?:{'|'.join(sorted(map(re.escape, self.words)))})\b").search(text)
-            is not None
-        )
+        return _words_pattern(self.words).search(text) is not None
+
+
+@lru_cache(maxsize=1024)
+def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    """The alternation of ``words`` (keyed by the set, whose hash Python caches: the
+    locator searches every statement, and rebuilding the pattern's source each time cost
+    more than the search)."""
+    return pattern(rf"\b(?:{'|'.join(sorted(map(re.escape, words)))})\b")
 
 
 Trigger = str | ChainTrigger | WordTrigger

@@ -420,3 +420,53 @@ def test_post_check_finds_the_same_imports_in_the_same_order(monkeypatch: pytest
         assert fast == _imports(tree, text)
         seen += len(fast)
     assert seen > 250
+
+
+def test_partial_reparse_gives_the_whole_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``engine._reparse`` keeps the old nodes of the statements before the first edit
+    and parses the rest behind empty lines: for every document the tests know, the tree
+    must dump (with positions) exactly like ``ast.parse`` of the whole rewritten text."""
+    import ast
+
+    from keras_migrate.codemods import engine as engine_module
+
+    original = engine_module._parse_all
+    kept = []
+
+    def parse_all(texts, old_trees=None, old_tables=None, edits=None):  # type: ignore[no-untyped-def]
+        trees = original(texts, old_trees, old_tables, edits)
+        for text, tree, old in zip(texts, trees, old_trees or [None] * len(texts), strict=True):
+            whole = ast.parse(text)
+            assert ast.dump(tree, include_attributes=True) == ast.dump(whole, include_attributes=True)
+            if old is not None:
+                kept.append(sum(1 for a, b in zip(tree.body, old.body) if a is b))
+        return trees
+
+    monkeypatch.setattr(engine_module, "_parse_all", parse_all)
+    for _name, rules, files in _cases(tmp_path):
+        run_files(files, Options(rules), jobs=1)
+    assert len(kept) > 150 and sum(1 for k in kept if k) > 50, (len(kept), sum(1 for k in kept if k))
+
+
+@pytest.mark.parametrize(
+    ("text", "old", "new"),
+    [
+        ("import a; import b\nx = 1\ny = 2\n", "y = 2\n", "y = 3\n# note\n"),
+        ("x = 1; y = 2\nz = 3\n", "z = 3\n", ""),
+        ("a = 1\n@d\ndef f():\n    pass\n", "    pass\n", "    return 1\n"),
+        ("a = (1,\n     2)\nb = 3", "b = 3", "b = 4"),
+        ("a = 1\r\nb = 2\r\n", "b = 2\r\n", "b = 5\r\nc = 6\r\n"),
+        ("a = 1\n", "", ""),
+    ],
+)
+def test_partial_reparse_of_edited_text(text: str, old: str, new: str) -> None:
+    import ast
+
+    from keras_migrate.codemods.engine import _Edit, _reparse, _splice
+    from keras_migrate.codemods.source import LineTable
+
+    start = text.index(old) if old else len(text)
+    edits = [_Edit(start, start + len(old), new)] if old else []
+    rewritten = _splice(text, edits)
+    tree = _reparse(rewritten, ast.parse(text), LineTable(text), edits)
+    assert ast.dump(tree, include_attributes=True) == ast.dump(ast.parse(rewritten), include_attributes=True)
