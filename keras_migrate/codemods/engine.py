@@ -330,11 +330,15 @@ class Engine:
         path count names in the rewritten lines only (see :func:`_rewritten_lines`)."""
         edits: list[list[_Edit]] = [[] for _ in texts]
         tables = _LazyTables(texts)
-        related = frozenset(
-            name
-            for tree in trees
+        sites: list[tuple[int, ast.Import | ast.ImportFrom]] = [
+            (chunk, stmt)
+            for chunk, tree in enumerate(trees)
             for stmt in tree.body
             if isinstance(stmt, (ast.Import, ast.ImportFrom))
+        ]
+        related = frozenset(
+            name
+            for _, stmt in sites
             for name in _related_names(stmt)
         )
         pieces = (
@@ -352,29 +356,19 @@ class Engine:
             after = _word_counts("".join(_strip_imports(t) for t in texts), related)
         # only names that lost occurrences can have become unused; an ast check then
         # tells real uses from mentions in strings and comments
-        candidates: set[str] = set()
-        for tree in trees:
-            for stmt in tree.body:
-                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                    candidates.update(
-                        name for name in _related_names(stmt) if after[name] < before[name]
-                    )
+        candidates = {name for name in related if after[name] < before[name]}
         used: set[str] = set()
         if candidates:
             for tree, text in zip(trees, texts, strict=True):
                 used |= names_used(tree, text, candidates)
-        sites: list[tuple[int, ast.stmt]] = []
-        for chunk, tree in enumerate(trees):
-            for stmt in tree.body:
-                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                    sites.append((chunk, stmt))
-                    names = _unused(stmt, used, before, candidates)
-                    if names:
-                        table = tables[chunk]
-                        start = table.line_start(stmt.lineno)
-                        end = table.line_end(stmt.end_lineno or stmt.lineno)
-                        body = _remove_import_names(table.text[start:end], names)
-                        edits[chunk].append(_Edit(start, end, body if body.strip() else ""))
+        for chunk, stmt in sites:
+            names = _unused(stmt, used, before, candidates)
+            if names:
+                table = tables[chunk]
+                start = table.line_start(stmt.lineno)
+                end = table.line_end(stmt.end_lineno or stmt.lineno)
+                body = _remove_import_names(table.text[start:end], names)
+                edits[chunk].append(_Edit(start, end, body if body.strip() else ""))
         lines = []
         if "keras" in needs and "keras" not in _bound_modules(trees):
             lines.append("import keras")

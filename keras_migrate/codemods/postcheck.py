@@ -167,9 +167,9 @@ def _imports(tree: ast.Module, text: str) -> list[ast.stmt]:
     return found
 
 
-def _bindings(tree: ast.Module, text: str) -> dict[str, str]:
+def _bindings(imports: Iterable[ast.stmt]) -> dict[str, str]:
     bound: dict[str, str] = {}
-    for stmt in _imports(tree, text):
+    for stmt in imports:
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 if alias.asname:
@@ -360,7 +360,8 @@ def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Findi
     """Findings for one rewritten chunk (``Location.path`` is filled in by the caller)."""
     if "keras" not in text and "tensorflow" not in text:
         return []
-    bound = _bindings(tree, text)
+    imports = _imports(tree, text)
+    bound = _bindings(imports)
     tf_aliases = {a for a, t in bound.items() if t == "tensorflow" or t.startswith("tensorflow.")}
     keras_aliases = {a for a, t in bound.items() if t == "keras" or t.startswith("keras.")}
     index = keras_index() if check_names else None
@@ -396,7 +397,7 @@ def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Findi
             if missing:
                 add("missing-name", line, missing)
     if index is not None:
-        for stmt in _imports(tree, text):
+        for stmt in imports:
             if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
                 if stmt.module.split(".")[0] != "keras":
                     continue
