@@ -36,6 +36,7 @@ from keras_migrate.codemods.repository import Exports
 from keras_migrate.codemods.rule import Note, Rule, RuleContext
 from keras_migrate.codemods.segments import Segment, Triggers, locate
 from keras_migrate.codemods.source import LineTable, newline_of
+from keras_migrate.codemods.text_rules import MODELLED, TextPath, rewrite_keywords
 from keras_migrate.codemods.triggers import AnyOf, Trigger
 
 __all__ = ["COMMENT_PREFIX", "DocumentResult", "Engine", "InvalidRewriteError", "NotedLine"]
@@ -129,10 +130,14 @@ class Engine:
         facts = analyze(trees, texts, self.renames, self.emit, exports, module, is_package)
         plan = plan_imports(facts)
         fragments = reference_triggers(facts, plan)
+        others = list(fragments)  # what the text path does not model (see text_rules)
         keras_fragments: list[Trigger] = []
         import_fragments: list[Trigger] = []
         for rule in self.rules:
-            fragments.extend(rule.triggers(facts))
+            mine = rule.triggers(facts)
+            fragments.extend(mine)
+            if rule.id not in MODELLED:
+                others.extend(mine)
             keras_fragments.extend(rule.keras_code_triggers(facts))
             import_fragments.extend(rule.import_triggers(facts))
         import_pattern = _compile(tuple(import_fragments))
@@ -147,6 +152,15 @@ class Engine:
             _compile(tuple(keras_fragments)) if keras_fragments else None,
             import_needed,
         )
+        text_path = (
+            TextPath(
+                _compile(tuple(others), self._static),
+                trigger.keras_code,
+                tuple(r.id for r in self.rules if r.id in MODELLED),
+            )
+            if fast_path_enabled()
+            else None
+        )
         result = DocumentResult(texts=list(texts))
         needs: set[str] = set()
         edits: list[list[_Edit]] = []
@@ -154,8 +168,11 @@ class Engine:
         for index, (tree, table) in enumerate(zip(trees, tables, strict=True)):
             chunk_edits: list[_Edit] = []
             pending: list[Segment] = []
+            mark = len(result.changes)
             for segment in locate(tree, table, trigger, facts):
                 fast = self._fast_import(index, segment, table, facts, plan, result)
+                if fast is False and text_path is not None:
+                    fast = self._fast_text(index, segment, table, facts, text_path, result)
                 if fast is False:
                     pending.append(segment)
                 elif isinstance(fast, _Edit):
@@ -166,6 +183,8 @@ class Engine:
                 )
                 if edit is not None:
                     chunk_edits.append(edit)
+            # text-path notes were recorded before the libcst segments': back in line order
+            result.changes[mark:] = sorted(result.changes[mark:], key=lambda n: n.line)
             chunk_edits.sort(key=lambda e: (e.start, e.end))
             edits.append(chunk_edits)
         if not any(edits):
@@ -249,6 +268,26 @@ class Engine:
         new_text, notes = fast
         for rule_id, message in notes:
             result.changes.append(NotedLine(chunk, segment.first_line, Note(rule_id, message)))
+        return None if new_text == source else _Edit(segment.start, segment.end, new_text)
+
+    def _fast_text(
+        self,
+        chunk: int,
+        segment: Segment,
+        table: LineTable,
+        facts: Facts,
+        path: TextPath,
+        result: DocumentResult,
+    ) -> _Edit | bool | None:
+        """Keyword renames as text edits (``text_rules``): an edit, ``None`` (no change)
+        or ``False`` when the segment needs libcst."""
+        source = table.text[segment.start : segment.end]
+        fast = rewrite_keywords(path, segment.node, source, segment.start, table, facts)
+        if fast is None:
+            return False
+        new_text, notes = fast
+        for note in notes:
+            result.changes.append(NotedLine(chunk, segment.first_line, note))
         return None if new_text == source else _Edit(segment.start, segment.end, new_text)
 
     def _transform(

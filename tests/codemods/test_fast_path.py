@@ -36,6 +36,38 @@ def _generated(tmp: Path) -> list[Path]:
     return bench_upgrade.generate(tmp, 40, seed=3)
 
 
+#: spellings the text path (codemods/text_rules.py) must refuse or map exactly: a
+#: non-ASCII string before a keyword (UTF-8 columns), comments and line breaks inside
+#: calls, backslash continuations, keywords spaced around ``=``
+_VARIANTS: tuple[tuple[str, str, str], ...] = (
+    ("utf8", r"\b(Dense|Convolution2D|Conv2D|LSTM|Dropout|Model|fit|GaussianNoise)\(", '\\1("\u00e9\u00df", '),
+    ("comment", r", (\w+=(?!=))", ", # \u00fc\n    \\1"),
+    ("breaks", r", (\w+=(?!=))", ",\n        \\1"),
+    ("backslash", r"^(\w+) = ", "\\1 = \\\n    "),
+    ("spaced", r"\b(\w+)=(?!=)", "\\1 = "),
+)
+
+
+def _variants(tmp: Path, sources: list[Path]) -> list[Path]:
+    """Each source respelled per :data:`_VARIANTS` (kept when it still parses)."""
+    import ast
+    import re
+
+    out = []
+    for name, pattern, replacement in _VARIANTS:
+        for i, source in enumerate(sources):
+            text = re.sub(pattern, replacement, source.read_text(encoding="utf-8"), flags=re.M)
+            try:
+                ast.parse(text)
+            except SyntaxError:
+                continue
+            path = tmp / name / f"{i}_{source.name}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            out.append(path)
+    return out
+
+
 def _tree_files(root: Path) -> list[str]:
     return sorted(str(p) for p in root.rglob("*") if p.suffix in (".py", ".ipynb"))
 
@@ -50,7 +82,10 @@ def _cases(tmp: Path) -> Iterator[tuple[str, tuple[str, ...], list[str]]]:
     everything = tuple(rule_ids())
     yield "corpus", everything, _tree_files(CORPUS)
     yield "examples", everything, _tree_files(EXAMPLES)
-    yield "generated", everything, [str(p) for p in _generated(tmp / "generated")]
+    generated = _generated(tmp / "generated")
+    yield "generated", everything, [str(p) for p in generated]
+    sources = [*generated[:12], *(Path(p) for p in _tree_files(CORPUS) if p.endswith(".py"))]
+    yield "variants", everything, [str(p) for p in _variants(tmp / "variants", sources)]
 
 
 def _run(files: list[str], rules: tuple[str, ...], fast: bool, monkeypatch: pytest.MonkeyPatch) -> list[FileResult]:
