@@ -130,7 +130,7 @@ class Engine:
         facts = analyze(trees, texts, self.renames, self.emit, exports, module, is_package)
         plan = plan_imports(facts)
         fragments = reference_triggers(facts, plan)
-        others = list(fragments)  # what the text path does not model (see text_rules)
+        others: list[Trigger] = []  # what the text path does not model (see text_rules)
         keras_fragments: list[Trigger] = []
         import_fragments: list[Trigger] = []
         for rule in self.rules:
@@ -172,7 +172,9 @@ class Engine:
             for segment in locate(tree, table, trigger, facts):
                 fast = self._fast_import(index, segment, table, facts, plan, result)
                 if fast is False and text_path is not None:
-                    fast = self._fast_text(index, segment, table, facts, text_path, result)
+                    fast = self._fast_text(
+                        index, segment, table, facts, plan, text_path, result, needs
+                    )
                 if fast is False:
                     pending.append(segment)
                 elif isinstance(fast, _Edit):
@@ -276,19 +278,28 @@ class Engine:
         segment: Segment,
         table: LineTable,
         facts: Facts,
+        plan: ImportPlan,
         path: TextPath,
         result: DocumentResult,
+        needs: set[str],
     ) -> _Edit | bool | None:
-        """Keyword renames as text edits (``text_rules``): an edit, ``None`` (no change)
-        or ``False`` when the segment needs libcst."""
+        """Keyword and reference renames as text edits (``text_rules``): an edit, ``None``
+        (no change) or ``False`` when the segment needs libcst."""
         source = table.text[segment.start : segment.end]
-        fast = rewrite_keywords(path, segment.node, source, segment.start, table, facts)
+        keras_code = any(f.keras for f in segment.frames)
+        fast = rewrite_keywords(
+            path, segment.node, source, segment.start, table, facts, plan, keras_code
+        )
         if fast is None:
             return False
-        new_text, notes = fast
+        new_text, notes, needs_keras = fast
         for note in notes:
             result.changes.append(NotedLine(chunk, segment.first_line, note))
-        return None if new_text == source else _Edit(segment.start, segment.end, new_text)
+        if new_text == source:
+            return None
+        if needs_keras:
+            needs.add("keras")
+        return _Edit(segment.start, segment.end, new_text)
 
     def _transform(
         self,

@@ -9,10 +9,12 @@ since libcst prints every untouched node back as it was, the two texts are the s
 A segment takes the text path only when all of this holds (else it goes to libcst):
 
 * it is one simple statement (assignment, expression, ``return``);
-* no trigger of any selected rule other than the modelled ones (:data:`MODELLED`), of the
-  reference renames, or of the Keras-code-only triggers matches its text: the locator
-  relies on every rule's triggers covering what that rule rewrites, so no other rule and
-  no reference rename can touch it;
+* no trigger of any selected rule other than the modelled ones (:data:`MODELLED`) matches
+  its text, nor a Keras-code-only trigger when it is Keras code (or holds a ``lambda``,
+  which may be a ``Lambda`` layer's): the locator relies on every rule's triggers covering
+  what that rule rewrites, so no other rule can touch it;
+* every reference the libcst walk would respell (:func:`reference_action`, shared with
+  it) is a plain ``a.b.c`` chain, not flagged; the chain is respelled in the text;
 * for every call (and subscript) in it, each modelled rule's ``text_keywords`` mirror of
   its hooks says the hook only renames keywords (the same tables, the same messages); any
   other branch (value conversions, added or dropped arguments, follow-ups) refuses.
@@ -31,25 +33,30 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from keras_migrate.codemods.facts import Facts
+from keras_migrate.codemods.facts import Facts, dotted_of
+from keras_migrate.codemods.references import ImportPlan, reference_action
 from keras_migrate.codemods.rule import Note
-from keras_migrate.codemods.rules import keras1_layers, training
+from keras_migrate.codemods.rules import keras1_layers, optimizers, training
 from keras_migrate.codemods.source import LineTable
 from keras_migrate.codemods.triggers import Searchable
 
 __all__ = ["MODELLED", "TextPath", "rewrite_keywords"]
 
-Mirror = Callable[[Facts, ast.Call | ast.Subscript], tuple[dict[str, str], list[str]] | None]
+Mirror = Callable[[Facts, ast.Call | ast.Subscript | ast.Attribute], tuple[dict[str, str], list[str]] | None]
 
 #: rule id -> the ``ast`` mirror of its hooks (see the rule modules' ``text_keywords``)
 MODELLED: Mapping[str, Mirror] = {
     keras1_layers.Keras1Layers.id: keras1_layers.text_keywords,
     training.Training.id: training.text_keywords,
+    optimizers.Optimizers.id: optimizers.text_keywords,
 }
 
 #: statements whose libcst walk runs no statement-level hook of a modelled rule
 _SIMPLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)
 _EQUALS = re.compile(r"[ \t]*=")
+#: a ``(`` right before / ``)`` right after a chain (maybe its own parentheses)
+_OPEN = re.compile(r"\(\s*\Z")
+_CLOSE = re.compile(r"\s*\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,53 +70,110 @@ class TextPath:
 
 
 def rewrite_keywords(
-    path: TextPath, node: ast.stmt | None, source: str, start: int, table: LineTable, facts: Facts
-) -> tuple[str, list[Note]] | None:
-    """The segment's new text and change notes, or ``None`` when it needs libcst.
+    path: TextPath,
+    node: ast.stmt | None,
+    source: str,
+    start: int,
+    table: LineTable,
+    facts: Facts,
+    plan: ImportPlan,
+    in_keras_code: bool,
+) -> tuple[str, list[Note], bool] | None:
+    """The segment's new text, change notes and whether it needs ``import keras``, or
+    ``None`` when it needs libcst.
 
     ``source`` is ``table.text[start:start + len(source)]``, the segment's whole lines.
     """
-    if not path.rules or not isinstance(node, _SIMPLE):
+    if not isinstance(node, _SIMPLE):
         return None
     if path.others.search(source):
         return None
-    if path.keras_code is not None and path.keras_code.search(source):
-        return None  # a Lambda's body is Keras code, whatever the enclosing frames
-    nodes: list[ast.Call | ast.Subscript] = [
-        n for n in ast.walk(node) if isinstance(n, (ast.Call, ast.Subscript))
-    ]
-    nodes.sort(key=lambda n: (n.end_lineno or 0, n.end_col_offset or 0))
+    keras_code = path.keras_code is not None and path.keras_code.search(source)
+    if keras_code and in_keras_code:
+        return None
+    inner: set[int] = set()
+    events: list[ast.AST] = []
+    for item in ast.walk(node):
+        kind = type(item)
+        if kind is ast.Attribute:
+            inner.add(id(item.value))  # type: ignore[attr-defined]
+            events.append(item)
+        elif kind is ast.Name or kind is ast.Call or kind is ast.Subscript or kind is ast.keyword:
+            events.append(item)
+        elif kind is ast.JoinedStr or (kind is ast.Lambda and keras_code):
+            return None  # f-string positions: not trusted; a Lambda may be Keras code
+    events.sort(key=_end)  # libcst's post-order
     notes: list[Note] = []
-    edits: list[tuple[int, str, str]] = []
-    for item in nodes:
+    edits: list[tuple[int, int, str]] = []
+    needs_keras = False
+
+    def at(line: int, col: int) -> int:
+        return table.offset(line, col) - start
+
+    for item in events:
+        if isinstance(item, ast.keyword):
+            # libcst walks a keyword's name like any Name: it must not be a moved alias
+            if item.arg is not None and reference_action(facts, plan, item.arg) is not None:
+                return None
+            continue
+        if isinstance(item, (ast.Name, ast.Attribute)) and id(item) not in inner:
+            # only the outermost link of a chain is a reference
+            name = dotted_of(item)
+            action = None if name is None else reference_action(facts, plan, name)
+            if action is not None:
+                if action.kind == "follow_up" or name is None:
+                    return None
+                first = at(item.lineno, item.col_offset)
+                last = at(item.end_lineno or item.lineno, item.end_col_offset or 0)
+                if source[first:last] != name:
+                    return None  # spaces, breaks or parentheses inside the chain
+                if action.kind == "root":
+                    edits.append((first, first + len(name.split(".")[0]), action.text))
+                elif action.kind == "last":
+                    edits.append((last - len(name.rsplit(".", 1)[-1]), last, action.text))
+                else:
+                    # libcst replaces a parenthesised chain without its parentheses
+                    if "#" in source or (
+                        _OPEN.search(source, 0, first) and _CLOSE.match(source, last)
+                    ):
+                        return None
+                    edits.append((first, last, action.text))
+                    needs_keras = True
+                notes.append(Note(action.rule, action.message))
+        if isinstance(item, ast.Name):
+            continue
+        assert isinstance(item, (ast.Call, ast.Subscript, ast.Attribute))
         for rule_id in path.rules:
             found = MODELLED[rule_id](facts, item)
             if found is None:
                 return None
             renames, messages = found
-            if not renames:
-                notes.extend(Note(rule_id, m) for m in messages)
-                continue
-            assert isinstance(item, ast.Call)
-            for keyword in item.keywords:
-                if keyword.arg in renames:
-                    offset = table.offset(keyword.lineno, keyword.col_offset) - start
-                    old = keyword.arg
-                    if source[offset : offset + len(old)] != old or not _EQUALS.match(
-                        source, offset + len(old)
-                    ):
-                        return None
-                    edits.append((offset, old, renames[old]))
+            if renames:
+                if not isinstance(item, ast.Call):
+                    return None
+                for keyword in item.keywords:
+                    if keyword.arg in renames:
+                        old = keyword.arg
+                        offset = at(keyword.lineno, keyword.col_offset)
+                        if source[offset : offset + len(old)] != old or not _EQUALS.match(
+                            source, offset + len(old)
+                        ):
+                            return None
+                        edits.append((offset, offset + len(old), renames[old]))
             notes.extend(Note(rule_id, m) for m in messages)
     if not edits:
-        return source, notes
+        return source, notes, False
     parts = []
     cursor = 0
-    for offset, old, new in sorted(edits):
-        if offset < cursor:
+    for first, last, new in sorted(edits):
+        if first < cursor:
             return None
-        parts.append(source[cursor:offset])
+        parts.append(source[cursor:first])
         parts.append(new)
-        cursor = offset + len(old)
+        cursor = last
     parts.append(source[cursor:])
-    return "".join(parts), notes
+    return "".join(parts), notes, needs_keras
+
+
+def _end(node: ast.AST) -> tuple[int, int]:
+    return getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0

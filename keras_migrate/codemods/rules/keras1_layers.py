@@ -316,7 +316,7 @@ _NOT_TEXT = frozenset(
 
 
 def text_keywords(
-    facts: Facts, call: ast.Call | ast.Subscript
+    facts: Facts, call: ast.Call | ast.Subscript | ast.Attribute
 ) -> tuple[dict[str, str], list[str]] | None:
     """What :meth:`Keras1Layers.leave_Call` does to ``call`` (an ``ast`` node), when that
     is at most renaming keyword names: ``(old -> new keyword, change messages)``; ``None``

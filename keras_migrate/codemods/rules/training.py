@@ -337,7 +337,9 @@ class Training(Rule):
         )
 
 
-def text_keywords(facts: Facts, node: ast.Call | ast.Subscript) -> tuple[dict[str, str], list[str]] | None:
+def text_keywords(
+    facts: Facts, node: ast.Call | ast.Subscript | ast.Attribute
+) -> tuple[dict[str, str], list[str]] | None:
     """What :class:`Training`'s hooks do to ``node`` (an ``ast`` call or subscript), when
     that is at most renaming keyword names (``fit(nb_epoch=)``): ``(old -> new keyword,
     change messages)``; ``None`` for any other branch (generator methods, sample counts,
@@ -348,6 +350,8 @@ def text_keywords(facts: Facts, node: ast.Call | ast.Subscript) -> tuple[dict[st
         key = node.slice
         if facts.accuracy_metric and isinstance(key, ast.Constant) and key.value in _ACC:
             return None
+        return {}, []
+    if not isinstance(node, ast.Call):
         return {}, []
     func = node.func
     if isinstance(func, ast.Attribute):
