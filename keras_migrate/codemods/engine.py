@@ -36,7 +36,7 @@ from keras_migrate.codemods.repository import Exports
 from keras_migrate.codemods.rule import Note, Rule, RuleContext
 from keras_migrate.codemods.segments import Segment, Triggers, locate
 from keras_migrate.codemods.source import LineTable, newline_of
-from keras_migrate.codemods.text_rules import MODELLED, TextPath, rewrite_keywords
+from keras_migrate.codemods.text_rules import TEXT_RULES, TextPath, rewrite_keywords
 from keras_migrate.codemods.triggers import AnyOf, Trigger
 
 __all__ = ["COMMENT_PREFIX", "DocumentResult", "Engine", "InvalidRewriteError", "NotedLine"]
@@ -133,12 +133,15 @@ class Engine:
         others: list[Trigger] = []  # what the text path does not model (see text_rules)
         keras_fragments: list[Trigger] = []
         import_fragments: list[Trigger] = []
+        keras_code_modelled = True
         for rule in self.rules:
             mine = rule.triggers(facts)
             fragments.extend(mine)
-            if rule.id not in MODELLED:
+            keras_mine = rule.keras_code_triggers(facts)
+            keras_fragments.extend(keras_mine)
+            if rule.id not in TEXT_RULES:
                 others.extend(mine)
-            keras_fragments.extend(rule.keras_code_triggers(facts))
+                keras_code_modelled = keras_code_modelled and not keras_mine
             import_fragments.extend(rule.import_triggers(facts))
         import_pattern = _compile(tuple(import_fragments))
         self._import_pattern = import_pattern
@@ -156,7 +159,8 @@ class Engine:
             TextPath(
                 _compile(tuple(others), self._static),
                 trigger.keras_code,
-                tuple(r.id for r in self.rules if r.id in MODELLED),
+                tuple(r.id for r in self.rules if r.id in TEXT_RULES),
+                keras_code_modelled,
             )
             if fast_path_enabled()
             else None

@@ -34,13 +34,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from keras_migrate.codemods.facts import Facts, dotted_of
+from keras_migrate.codemods.legacy_calls import TextCall
 from keras_migrate.codemods.references import ImportPlan, reference_action
 from keras_migrate.codemods.rule import Note
-from keras_migrate.codemods.rules import keras1_layers, optimizers, training
+from keras_migrate.codemods.rules import backend, keras1_layers, optimizers, tf_ops, training
 from keras_migrate.codemods.source import LineTable
 from keras_migrate.codemods.triggers import Searchable
 
-__all__ = ["MODELLED", "TextPath", "rewrite_keywords"]
+__all__ = ["MODELLED", "RENDERED", "TEXT_RULES", "TextPath", "rewrite_keywords"]
 
 Mirror = Callable[[Facts, ast.Call | ast.Subscript | ast.Attribute], tuple[dict[str, str], list[str]] | None]
 
@@ -50,10 +51,24 @@ MODELLED: Mapping[str, Mirror] = {
     training.Training.id: training.text_keywords,
     optimizers.Optimizers.id: optimizers.text_keywords,
 }
+#: rule id -> the ``ast`` mirror of a rule that replaces whole calls (``K.sum(x)`` ->
+#: ``keras.ops.sum(x)``, from the legacy-op table; see ``backend.text_call``)
+Rendered = Callable[[Facts, ast.Call | ast.Subscript | ast.Attribute, bool], TextCall | bool | None]
+RENDERED: Mapping[str, Rendered] = {
+    backend.Backend.id: backend.text_call,
+    tf_ops.TfOps.id: tf_ops.text_call,
+}
+#: every rule the text path models
+TEXT_RULES = frozenset({*MODELLED, *RENDERED})
 
 #: statements whose libcst walk runs no statement-level hook of a modelled rule
 _SIMPLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)
 _EQUALS = re.compile(r"[ \t]*=")
+_AFTER_FUNC = re.compile(r"\s*\(\s*")
+_BETWEEN = re.compile(r"\s*,\s*")
+_KEYWORD_EQUALS = re.compile(r"\s*=\s*")
+_CLOSING = re.compile(r"\s*,?\s*\)")
+_EMPTY_CALL = re.compile(r"\s*\(\s*\)")
 #: a ``(`` right before / ``)`` right after a chain (maybe its own parentheses)
 _OPEN = re.compile(r"\(\s*\Z")
 _CLOSE = re.compile(r"\s*\)")
@@ -67,6 +82,8 @@ class TextPath:
     others: Searchable
     keras_code: Searchable | None
     rules: tuple[str, ...]
+    #: True when every rule with Keras-code-only triggers is modelled (tf-ops)
+    keras_code_modelled: bool = False
 
 
 def rewrite_keywords(
@@ -88,8 +105,10 @@ def rewrite_keywords(
         return None
     if path.others.search(source):
         return None
+    # Keras-code-only triggers (tf-ops') count in Keras code, and in a Keras ``Lambda``'s
+    # function, which is not worth telling apart from other lambdas here
     keras_code = path.keras_code is not None and path.keras_code.search(source)
-    if keras_code and in_keras_code:
+    if keras_code and in_keras_code and not path.keras_code_modelled:
         return None
     inner: set[int] = set()
     events: list[ast.AST] = []
@@ -144,6 +163,20 @@ def rewrite_keywords(
             continue
         assert isinstance(item, (ast.Call, ast.Subscript, ast.Attribute))
         for rule_id in path.rules:
+            if rule_id in RENDERED:
+                call = RENDERED[rule_id](facts, item, in_keras_code)
+                if call is False:
+                    continue
+                if call is None or call is True or "#" in source:
+                    return None
+                assert isinstance(item, ast.Call)
+                rendered = _render(item, call, source, edits, at)
+                if rendered is None:
+                    return None
+                edits = rendered
+                notes.append(Note(rule_id, call[2]))
+                needs_keras = True
+                continue
             found = MODELLED[rule_id](facts, item)
             if found is None:
                 return None
@@ -177,3 +210,80 @@ def rewrite_keywords(
 
 def _end(node: ast.AST) -> tuple[int, int]:
     return getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0
+
+
+Edit = tuple[int, int, str]
+
+
+def _render(
+    call: ast.Call,
+    text_call: TextCall,
+    source: str,
+    edits: list[Edit],
+    at: Callable[[int, int], int],
+) -> list[Edit] | None:
+    """``edits`` with ``call``'s span replaced by ``head(args...)`` (each argument's
+    current text, the edits inside it applied), or ``None`` when the call's spelling is
+    not plain: an argument in its own parentheses, anything but whitespace and commas
+    between the arguments."""
+    head, args, _ = text_call
+
+    def pos(node: ast.AST, end: bool = False) -> int:
+        if end:
+            return at(getattr(node, "end_lineno", 0), getattr(node, "end_col_offset", 0))
+        return at(getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+    first, last = pos(call), pos(call, True)
+    cursor = pos(call.func, True)
+    first_item = _first_arg(call)
+    if first_item is None:
+        if not _EMPTY_CALL.fullmatch(source, cursor, last):
+            return None
+    elif not _AFTER_FUNC.fullmatch(source, cursor, pos(first_item)):
+        return None
+    items: list[ast.AST] = sorted([*call.args, *call.keywords], key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+    for index, item in enumerate(items):
+        begin = pos(item)
+        if index and not _BETWEEN.fullmatch(source, cursor, begin):
+            return None
+        if isinstance(item, ast.keyword):
+            assert item.arg is not None
+            name_end = begin + len(item.arg)
+            if source[begin:name_end] != item.arg or not _KEYWORD_EQUALS.fullmatch(
+                source, name_end, pos(item.value)
+            ):
+                return None
+        cursor = pos(item, True)
+    if items and not _CLOSING.fullmatch(source, cursor, last):
+        return None
+    inside = [e for e in edits if first <= e[0] and e[1] <= last]
+    if any(e[0] < last and first < e[1] for e in edits if e not in inside):
+        return None
+
+    def current(a: int, b: int) -> str | None:
+        out, cur = [], a
+        for e0, e1, new in sorted(e for e in inside if a <= e[0] and e[1] <= b):
+            if e0 < cur:
+                return None
+            out.append(source[cur:e0])
+            out.append(new)
+            cur = e1
+        if any(e[0] < b and a < e[1] and not (a <= e[0] and e[1] <= b) for e in inside):
+            return None
+        out.append(source[cur:b])
+        return "".join(out)
+
+    parts = []
+    for keyword, value in args:
+        text = current(pos(value), pos(value, True))
+        if text is None:
+            return None
+        parts.append(text if keyword is None else f"{keyword}={text}")
+    kept = [e for e in edits if e not in inside]
+    kept.append((first, last, f"{head}({', '.join(parts)})"))
+    return kept
+
+
+def _first_arg(call: ast.Call) -> ast.AST | None:
+    items = [*call.args, *call.keywords]
+    return min(items, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))) if items else None
