@@ -172,7 +172,7 @@ class Engine:
         for index, (tree, table) in enumerate(zip(trees, tables, strict=True)):
             chunk_edits: list[_Edit] = []
             pending: list[Segment] = []
-            mark = len(result.changes)
+            mark, mark_follow_ups = len(result.changes), len(result.follow_ups)
             for segment in locate(tree, table, trigger, facts):
                 fast = self._fast_import(index, segment, table, facts, plan, result)
                 if fast is False and text_path is not None:
@@ -191,6 +191,9 @@ class Engine:
                     chunk_edits.append(edit)
             # text-path notes were recorded before the libcst segments': back in line order
             result.changes[mark:] = sorted(result.changes[mark:], key=lambda n: n.line)
+            result.follow_ups[mark_follow_ups:] = sorted(
+                result.follow_ups[mark_follow_ups:], key=lambda n: n.line
+            )
             chunk_edits.sort(key=lambda e: (e.start, e.end))
             edits.append(chunk_edits)
         if not any(edits):
@@ -296,9 +299,18 @@ class Engine:
         )
         if fast is None:
             return False
-        new_text, notes, needs_keras = fast
+        new_text, notes, follow_ups, needs_keras = fast
         for note in notes:
             result.changes.append(NotedLine(chunk, segment.first_line, note))
+        if follow_ups:  # the comments libcst would put in the statement's leading lines
+            above = _comments_above(table, segment.first_line)
+            newline = newline_of(source)
+            comments = []
+            for note in follow_ups:
+                result.follow_ups.append(NotedLine(chunk, segment.first_line, note))
+                if f"{COMMENT_PREFIX}{note.message}" not in above:
+                    comments.append(f"{segment.indent}{COMMENT_PREFIX}{note.message}{newline}")
+            new_text = "".join(comments) + new_text
         if new_text == source:
             return None
         if needs_keras:

@@ -37,11 +37,18 @@ from keras_migrate.codemods.facts import Facts, dotted_of
 from keras_migrate.codemods.legacy_calls import TextCall
 from keras_migrate.codemods.references import ImportPlan, reference_action
 from keras_migrate.codemods.rule import Note
-from keras_migrate.codemods.rules import backend, keras1_layers, optimizers, tf_ops, training
+from keras_migrate.codemods.rules import (
+    backend,
+    keras1_layers,
+    optimizers,
+    tf_ops,
+    training,
+    utilities,
+)
 from keras_migrate.codemods.source import LineTable
 from keras_migrate.codemods.triggers import Searchable
 
-__all__ = ["MODELLED", "RENDERED", "TEXT_RULES", "TextPath", "rewrite_keywords"]
+__all__ = ["MODELLED", "NAMED", "RENDERED", "TEXT_RULES", "TextPath", "rewrite_keywords"]
 
 Mirror = Callable[[Facts, ast.Call | ast.Subscript | ast.Attribute], tuple[dict[str, str], list[str]] | None]
 
@@ -53,13 +60,19 @@ MODELLED: Mapping[str, Mirror] = {
 }
 #: rule id -> the ``ast`` mirror of a rule that replaces whole calls (``K.sum(x)`` ->
 #: ``keras.ops.sum(x)``, from the legacy-op table; see ``backend.text_call``)
-Rendered = Callable[[Facts, ast.Call | ast.Subscript | ast.Attribute, bool], TextCall | bool | None]
+Rendered = Callable[
+    [Facts, ast.Call | ast.Subscript | ast.Attribute, bool], TextCall | str | bool | None
+]
 RENDERED: Mapping[str, Rendered] = {
     backend.Backend.id: backend.text_call,
     tf_ops.TfOps.id: tf_ops.text_call,
 }
+#: rule id -> the follow-ups its leave_Name/leave_Attribute hooks raise for a reference
+NAMED: Mapping[str, Callable[[Facts, str], list[str]]] = {
+    utilities.Utilities.id: utilities.text_follow_ups,
+}
 #: every rule the text path models
-TEXT_RULES = frozenset({*MODELLED, *RENDERED})
+TEXT_RULES = frozenset({*MODELLED, *RENDERED, *NAMED})
 
 #: statements whose libcst walk runs no statement-level hook of a modelled rule
 _SIMPLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)
@@ -95,14 +108,15 @@ def rewrite_keywords(
     facts: Facts,
     plan: ImportPlan,
     in_keras_code: bool,
-) -> tuple[str, list[Note], bool] | None:
-    """The segment's new text, change notes and whether it needs ``import keras``, or
-    ``None`` when it needs libcst.
+) -> tuple[str, list[Note], list[Note], bool] | None:
+    """The segment's new text, change notes, follow-up notes (the caller writes their
+    comments above the statement) and whether it needs ``import keras``, or ``None``
+    when it needs libcst.
 
     ``source`` is ``table.text[start:start + len(source)]``, the segment's whole lines.
     """
-    if not isinstance(node, _SIMPLE):
-        return None
+    if not isinstance(node, _SIMPLE) or "\r" in source:
+        return None  # (a follow-up comment would take libcst's newline for the chunk)
     if path.others.search(source):
         return None
     # Keras-code-only triggers (tf-ops') count in Keras code, and in a Keras ``Lambda``'s
@@ -123,8 +137,14 @@ def rewrite_keywords(
             return None  # f-string positions: not trusted; a Lambda may be Keras code
     events.sort(key=_end)  # libcst's post-order
     notes: list[Note] = []
+    follow_ups: list[Note] = []
     edits: list[tuple[int, int, str]] = []
     needs_keras = False
+
+    def follow_up(rule_id: str, message: str) -> None:
+        note = Note(rule_id, message)
+        if note not in follow_ups:  # as RuleContext.follow_up
+            follow_ups.append(note)
 
     def at(line: int, col: int) -> int:
         return table.offset(line, col) - start
@@ -132,9 +152,13 @@ def rewrite_keywords(
     for item in events:
         if isinstance(item, ast.keyword):
             # libcst walks a keyword's name like any Name: it must not be a moved alias
-            if item.arg is not None and reference_action(facts, plan, item.arg) is not None:
+            if item.arg is not None and (
+                reference_action(facts, plan, item.arg) is not None
+                or any(NAMED[r](facts, item.arg) for r in path.rules if r in NAMED)
+            ):
                 return None
             continue
+        chained = False
         if isinstance(item, (ast.Name, ast.Attribute)) and id(item) not in inner:
             # only the outermost link of a chain is a reference
             name = dotted_of(item)
@@ -158,14 +182,29 @@ def rewrite_keywords(
                         return None
                     edits.append((first, last, action.text))
                     needs_keras = True
+                    chained = True
                 notes.append(Note(action.rule, action.message))
-        if isinstance(item, ast.Name):
-            continue
+        if isinstance(item, (ast.Name, ast.Attribute)):
+            # the rules' leave_Name hooks see references only (not an attribute's
+            # parts), and not a name respelled as a chain; leave_Attribute sees every one
+            if not (isinstance(item, ast.Name) and (chained or id(item) in inner)):
+                name = dotted_of(item)
+                for rule_id in path.rules:
+                    if rule_id in NAMED and name is not None:
+                        for message in NAMED[rule_id](facts, name):
+                            follow_up(rule_id, message)
+            if isinstance(item, ast.Name):
+                continue
         assert isinstance(item, (ast.Call, ast.Subscript, ast.Attribute))
         for rule_id in path.rules:
+            if rule_id in NAMED:
+                continue
             if rule_id in RENDERED:
                 call = RENDERED[rule_id](facts, item, in_keras_code)
                 if call is False:
+                    continue
+                if isinstance(call, str):
+                    follow_up(rule_id, call)
                     continue
                 if call is None or call is True or "#" in source:
                     return None
@@ -195,7 +234,7 @@ def rewrite_keywords(
                         edits.append((offset, offset + len(old), renames[old]))
             notes.extend(Note(rule_id, m) for m in messages)
     if not edits:
-        return source, notes, False
+        return source, notes, follow_ups, False
     parts = []
     cursor = 0
     for first, last, new in sorted(edits):
@@ -205,7 +244,7 @@ def rewrite_keywords(
         parts.append(new)
         cursor = last
     parts.append(source[cursor:])
-    return "".join(parts), notes, needs_keras
+    return "".join(parts), notes, follow_ups, needs_keras
 
 
 def _end(node: ast.AST) -> tuple[int, int]:

@@ -85,7 +85,34 @@ def _cases(tmp: Path) -> Iterator[tuple[str, tuple[str, ...], list[str]]]:
     generated = _generated(tmp / "generated")
     yield "generated", everything, [str(p) for p in generated]
     sources = [*generated[:12], *(Path(p) for p in _tree_files(CORPUS) if p.endswith(".py"))]
-    yield "variants", everything, [str(p) for p in _variants(tmp / "variants", sources)]
+    variants = _variants(tmp / "variants", sources)
+    yield "variants", everything, [str(p) for p in variants]
+    # a second run sees its own follow-up comments above the statements (not repeated)
+    yield "rerun", everything, _upgraded(tmp / "rerun", [*sources, *variants[::3]])
+
+
+def _upgraded(tmp: Path, sources: list[Path]) -> list[str]:
+    """``sources`` upgraded once (with the libcst path), written under ``tmp``."""
+    import os
+
+    saved = os.environ.get(FAST_PATH_ENV)
+    os.environ[FAST_PATH_ENV] = "0"
+    try:
+        results = run_files([str(p) for p in sources], Options(tuple(rule_ids())), jobs=1)
+    finally:
+        if saved is None:
+            del os.environ[FAST_PATH_ENV]
+        else:
+            os.environ[FAST_PATH_ENV] = saved
+    out = []
+    for i, result in enumerate(results):
+        if result.new_bytes is None:
+            continue
+        path = tmp / f"{i}_{Path(result.path).name}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(result.new_bytes)
+        out.append(str(path))
+    return out
 
 
 def _run(files: list[str], rules: tuple[str, ...], fast: bool, monkeypatch: pytest.MonkeyPatch) -> list[FileResult]:

@@ -47,6 +47,12 @@ _DTYPES = frozenset(
 )
 
 
+_NO_EQUIVALENT = (
+    "tf.{name} has no same-semantics keras.ops replacement here: this "
+    "line only runs on the TensorFlow backend"
+)
+
+
 def _tf_name(ctx: RuleContext, node: cst.BaseExpression) -> str | None:
     for name in ctx.legacy_names(node):
         if name.startswith("tensorflow.") and not name.startswith("tensorflow.keras"):
@@ -104,10 +110,7 @@ class TfOps(Rule):
         op = TF_LEGACY_OPS.get(name)
         if op is not None:
             return rewrite_legacy_call(ctx, op, original, updated, f"tf.{name}")
-        ctx.follow_up(
-            f"tf.{name} has no same-semantics keras.ops replacement here: this "
-            "line only runs on the TensorFlow backend"
-        )
+        ctx.follow_up(_NO_EQUIVALENT.format(name=name))
         return updated
 
     def leave_Attribute(
@@ -129,13 +132,13 @@ class TfOps(Rule):
 
 def text_call(
     facts: Facts, node: ast.Call | ast.Subscript | ast.Attribute, in_keras_code: bool
-) -> TextCall | bool | None:
+) -> TextCall | str | bool | None:
     """What :class:`TfOps`' hooks do to ``node`` (``ast``) for the text path
     (:mod:`keras_migrate.codemods.text_rules`, which refuses statements holding a
     ``lambda`` here): ``False`` when nothing (outside Keras code, not a TF name), a
     :data:`~keras_migrate.codemods.legacy_calls.TextCall` for a plain unconditional case
-    of the table, ``None`` for everything else (einsum, dtypes, ``tf.newaxis``,
-    follow-ups)."""
+    of the table, the follow-up for a function the table lacks, ``None`` for everything
+    else (einsum, dtypes, ``tf.newaxis``, cases with conditions)."""
     if not in_keras_code:
         return False
     dotted = dotted_of(node.func) if isinstance(node, ast.Call) else dotted_of(node)
@@ -151,4 +154,6 @@ def text_call(
     if not isinstance(node, ast.Call) or name in ("einsum", "linalg.einsum"):
         return None
     op = TF_LEGACY_OPS.get(name)
-    return None if op is None else text_case(op, node, f"tf.{name}")
+    if op is None:
+        return _NO_EQUIVALENT.format(name=name)
+    return text_case(op, node, f"tf.{name}")
