@@ -41,6 +41,7 @@ from keras_migrate.codemods.rules import (
     backend,
     keras1_layers,
     optimizers,
+    removed,
     tf_ops,
     training,
     utilities,
@@ -48,7 +49,7 @@ from keras_migrate.codemods.rules import (
 from keras_migrate.codemods.source import LineTable
 from keras_migrate.codemods.triggers import Searchable
 
-__all__ = ["MODELLED", "NAMED", "RENDERED", "TEXT_RULES", "TextPath", "rewrite_keywords"]
+__all__ = ["FLAGGED", "MODELLED", "NAMED", "RENDERED", "TEXT_RULES", "TextPath", "rewrite_keywords"]
 
 Mirror = Callable[[Facts, ast.Call | ast.Subscript | ast.Attribute], tuple[dict[str, str], list[str]] | None]
 
@@ -71,8 +72,12 @@ RENDERED: Mapping[str, Rendered] = {
 NAMED: Mapping[str, Callable[[Facts, str], list[str]]] = {
     utilities.Utilities.id: utilities.text_follow_ups,
 }
+#: rule id -> the follow-ups its call/attribute/comparison hooks raise (``None``: libcst)
+FLAGGED: Mapping[str, Callable[[Facts, ast.AST, Callable[[ast.AST], str | None]], list[str] | None]] = {
+    removed.RemovedApis.id: removed.text_follow_ups,
+}
 #: every rule the text path models
-TEXT_RULES = frozenset({*MODELLED, *RENDERED, *NAMED})
+TEXT_RULES = frozenset({*MODELLED, *RENDERED, *NAMED, *FLAGGED})
 
 #: statements whose libcst walk runs no statement-level hook of a modelled rule
 _SIMPLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)
@@ -131,6 +136,9 @@ def rewrite_keywords(
         if kind is ast.Attribute:
             inner.add(id(item.value))  # type: ignore[attr-defined]
             events.append(item)
+        elif kind is ast.Compare:
+            if any(r in FLAGGED for r in path.rules):
+                events.append(item)
         elif kind is ast.Name or kind is ast.Call or kind is ast.Subscript or kind is ast.keyword:
             events.append(item)
         elif kind is ast.JoinedStr or (kind is ast.Lambda and keras_code):
@@ -148,6 +156,13 @@ def rewrite_keywords(
 
     def at(line: int, col: int) -> int:
         return table.offset(line, col) - start
+
+    def text_of(item: ast.AST) -> str | None:
+        if "#" in source:
+            return None
+        first = at(getattr(item, "lineno", 0), getattr(item, "col_offset", 0))
+        last = at(getattr(item, "end_lineno", 0), getattr(item, "end_col_offset", 0))
+        return _current(source, edits, first, last)
 
     for item in events:
         if isinstance(item, ast.keyword):
@@ -184,6 +199,15 @@ def rewrite_keywords(
                     needs_keras = True
                     chained = True
                 notes.append(Note(action.rule, action.message))
+        if isinstance(item, ast.Compare):
+            for rule_id in path.rules:
+                if rule_id in FLAGGED:
+                    compared = FLAGGED[rule_id](facts, item, text_of)
+                    if compared is None:
+                        return None
+                    for message in compared:
+                        follow_up(rule_id, message)
+            continue
         if isinstance(item, (ast.Name, ast.Attribute)):
             # the rules' leave_Name hooks see references only (not an attribute's
             # parts), and not a name respelled as a chain; leave_Attribute sees every one
@@ -198,6 +222,13 @@ def rewrite_keywords(
         assert isinstance(item, (ast.Call, ast.Subscript, ast.Attribute))
         for rule_id in path.rules:
             if rule_id in NAMED:
+                continue
+            if rule_id in FLAGGED:
+                flagged = FLAGGED[rule_id](facts, item, text_of)
+                if flagged is None:
+                    return None
+                for message in flagged:
+                    follow_up(rule_id, message)
                 continue
             if rule_id in RENDERED:
                 call = RENDERED[rule_id](facts, item, in_keras_code)
@@ -224,7 +255,7 @@ def rewrite_keywords(
                 if not isinstance(item, ast.Call):
                     return None
                 for keyword in item.keywords:
-                    if keyword.arg in renames:
+                    if keyword.arg is not None and keyword.arg in renames:
                         old = keyword.arg
                         offset = at(keyword.lineno, keyword.col_offset)
                         if source[offset : offset + len(old)] != old or not _EQUALS.match(
@@ -247,8 +278,14 @@ def rewrite_keywords(
     return "".join(parts), notes, follow_ups, needs_keras
 
 
-def _end(node: ast.AST) -> tuple[int, int]:
-    return getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0
+def _end(node: ast.AST) -> tuple[int, int, int, int]:
+    """Post-order: by end, a child (starting later) before a parent ending with it."""
+    return (
+        getattr(node, "end_lineno", 0) or 0,
+        getattr(node, "end_col_offset", 0) or 0,
+        -(getattr(node, "lineno", 0) or 0),
+        -(getattr(node, "col_offset", 0) or 0),
+    )
 
 
 Edit = tuple[int, int, str]
@@ -299,28 +336,30 @@ def _render(
     if any(e[0] < last and first < e[1] for e in edits if e not in inside):
         return None
 
-    def current(a: int, b: int) -> str | None:
-        out, cur = [], a
-        for e0, e1, new in sorted(e for e in inside if a <= e[0] and e[1] <= b):
-            if e0 < cur:
-                return None
-            out.append(source[cur:e0])
-            out.append(new)
-            cur = e1
-        if any(e[0] < b and a < e[1] and not (a <= e[0] and e[1] <= b) for e in inside):
-            return None
-        out.append(source[cur:b])
-        return "".join(out)
-
     parts = []
     for keyword, value in args:
-        text = current(pos(value), pos(value, True))
+        text = _current(source, inside, pos(value), pos(value, True))
         if text is None:
             return None
         parts.append(text if keyword is None else f"{keyword}={text}")
     kept = [e for e in edits if e not in inside]
     kept.append((first, last, f"{head}({', '.join(parts)})"))
     return kept
+
+
+def _current(source: str, edits: list[Edit], a: int, b: int) -> str | None:
+    """``source[a:b]`` with the edits inside it applied; ``None`` when one straddles it."""
+    out, cur = [], a
+    for e0, e1, new in sorted(e for e in edits if a <= e[0] and e[1] <= b):
+        if e0 < cur:
+            return None
+        out.append(source[cur:e0])
+        out.append(new)
+        cur = e1
+    if any(e[0] < b and a < e[1] and not (a <= e[0] and e[1] <= b) for e in edits):
+        return None
+    out.append(source[cur:b])
+    return "".join(out)
 
 
 def _first_arg(call: ast.Call) -> ast.AST | None:
