@@ -251,6 +251,33 @@ def rewrite_keywords(
             if found is None:
                 return None
             renames, messages = found
+            if renames and isinstance(item, ast.Subscript):
+                # a history key: the string literal, spelled plainly, gets the new value
+                key = item.slice
+                value = key.value if isinstance(key, ast.Constant) else None
+                if not isinstance(value, str) or set(renames) != {value}:
+                    return None
+                first, last = at(key.lineno, key.col_offset), at(key.end_lineno or 0, key.end_col_offset or 0)
+                literal = source[first:last]
+                quote = literal[:1]
+                if quote not in ("'", '"') or literal != f"{quote}{value}{quote}":
+                    return None
+                owner = item.value
+                owner_first = at(owner.lineno, owner.col_offset)
+                owner_last = at(owner.end_lineno or 0, owner.end_col_offset or 0)
+                if _current(source, edits, owner_first, owner_last) != source[owner_first:owner_last]:
+                    return None  # the owner was respelled: libcst reads the new name
+                edits.append((first, last, f"{quote}{renames[value]}{quote}"))
+                renames = {}
+            method = next((k for k in renames if k.startswith(".")), None)
+            if method is not None:
+                # a method renamed: the attribute at the end of the callee
+                if not isinstance(item, ast.Call) or not isinstance(item.func, ast.Attribute):
+                    return None
+                end = at(item.func.end_lineno or 0, item.func.end_col_offset or 0)
+                if source[end - len(method) + 1 : end] != method[1:] or source[end - len(method)] != ".":
+                    return None
+                edits.append((end - len(method) + 1, end, renames.pop(method)))
             if renames:
                 if not isinstance(item, ast.Call):
                     return None

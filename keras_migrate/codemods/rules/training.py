@@ -343,21 +343,29 @@ def text_keywords(
     """What :class:`Training`'s hooks do to ``node`` (an ``ast`` call or subscript), when
     that is at most renaming keyword names (``fit(nb_epoch=)``): ``(old -> new keyword,
     change messages)``; ``None`` for any other branch (generator methods, sample counts,
-    dropped worker arguments, predict_classes/proba, monitor and history keys), which
-    only libcst renders. Mirrors ``leave_Call``/``leave_Subscript`` (the text path,
+    dropped worker arguments, predict_classes, monitor keys), which only libcst renders.
+    Also the two other plain renames: ``predict_proba`` -> ``predict`` (key
+    ``".predict_proba"``) and a history key ``'acc'`` -> ``'accuracy'`` (a subscript's
+    key). Mirrors ``leave_Call``/``leave_Subscript`` (the text path,
     :mod:`keras_migrate.codemods.text_rules`)."""
     if isinstance(node, ast.Subscript):
         key = node.slice
-        if facts.accuracy_metric and isinstance(key, ast.Constant) and key.value in _ACC:
-            return None
-        return {}, []
+        if not (facts.accuracy_metric and isinstance(key, ast.Constant) and key.value in _ACC):
+            return {}, []
+        owner = dotted_of(node.value) or ""
+        if not (owner.endswith("history") or owner.split(".")[-1] in ("hist", "h", "logs")):
+            return {}, []
+        # (a subscript's rename is of its string key, see text_rules)
+        return {key.value: _ACC[key.value]}, [f"history key {key.value!r} -> {_ACC[key.value]!r}"]
     if not isinstance(node, ast.Call):
         return {}, []
     func = node.func
     if isinstance(func, ast.Attribute):
         method = func.attr
-        if method in _GENERATOR_METHODS or method in ("predict_proba", "predict_classes", "reset_states"):
+        if method in _GENERATOR_METHODS or method in ("predict_classes", "reset_states"):
             return None
+        if method == "predict_proba":  # (a ".name" rename is of the method, see text_rules)
+            return {".predict_proba": "predict"}, ["predict_proba -> predict"]
         if method in _FIT_METHODS:
             keywords = [k.arg for k in node.keywords if k.arg is not None]
             if not any(k in _RENAMES or k in _WORKER_ARGS for k in keywords):
