@@ -36,6 +36,7 @@ from keras_migrate.codemods.repository import Exports
 from keras_migrate.codemods.rule import Note, Rule, RuleContext
 from keras_migrate.codemods.segments import Segment, Triggers, locate
 from keras_migrate.codemods.source import LineTable, newline_of
+from keras_migrate.codemods.text_rules import TEXT_RULES, TextPath, rewrite_keywords
 from keras_migrate.codemods.triggers import AnyOf, Trigger
 
 __all__ = ["COMMENT_PREFIX", "DocumentResult", "Engine", "InvalidRewriteError", "NotedLine"]
@@ -144,11 +145,18 @@ class Engine:
         facts = analyze(trees, texts, self.renames, self.emit, exports, module, is_package)
         plan = plan_imports(facts)
         fragments = reference_triggers(facts, plan)
+        others: list[Trigger] = []  # what the text path does not model (see text_rules)
         keras_fragments: list[Trigger] = []
         import_fragments: list[Trigger] = []
+        keras_code_modelled = True
         for rule in self.rules:
-            fragments.extend(rule.triggers(facts))
-            keras_fragments.extend(rule.keras_code_triggers(facts))
+            mine = rule.triggers(facts)
+            fragments.extend(mine)
+            keras_mine = rule.keras_code_triggers(facts)
+            keras_fragments.extend(keras_mine)
+            if rule.id not in TEXT_RULES:
+                others.extend(mine)
+                keras_code_modelled = keras_code_modelled and not keras_mine
             import_fragments.extend(rule.import_triggers(facts))
         import_pattern = _compile(tuple(import_fragments))
         self._import_pattern = import_pattern
@@ -162,6 +170,16 @@ class Engine:
             _compile(tuple(keras_fragments)) if keras_fragments else None,
             import_needed,
         )
+        text_path = (
+            TextPath(
+                _compile(tuple(others), self._static),
+                trigger.keras_code,
+                tuple(r.id for r in self.rules if r.id in TEXT_RULES),
+                keras_code_modelled,
+            )
+            if fast_path_enabled()
+            else None
+        )
         result = DocumentResult(texts=list(texts))
         needs: set[str] = set()
         edits: list[list[_Edit]] = []
@@ -169,8 +187,13 @@ class Engine:
         for index, (tree, table) in enumerate(zip(trees, tables, strict=True)):
             chunk_edits: list[_Edit] = []
             pending: list[Segment] = []
+            mark, mark_follow_ups = len(result.changes), len(result.follow_ups)
             for segment in locate(tree, table, trigger, facts):
                 fast = self._fast_import(index, segment, table, facts, plan, result)
+                if fast is False and text_path is not None:
+                    fast = self._fast_text(
+                        index, segment, table, facts, plan, text_path, result, needs
+                    )
                 if fast is False:
                     pending.append(segment)
                 elif isinstance(fast, _Edit):
@@ -181,6 +204,11 @@ class Engine:
                 )
                 if edit is not None:
                     chunk_edits.append(edit)
+            # text-path notes were recorded before the libcst segments': back in line order
+            result.changes[mark:] = sorted(result.changes[mark:], key=lambda n: n.line)
+            result.follow_ups[mark_follow_ups:] = sorted(
+                result.follow_ups[mark_follow_ups:], key=lambda n: n.line
+            )
             chunk_edits.sort(key=lambda e: (e.start, e.end))
             edits.append(chunk_edits)
         if not any(edits):
@@ -265,6 +293,44 @@ class Engine:
         for rule_id, message in notes:
             result.changes.append(NotedLine(chunk, segment.first_line, Note(rule_id, message)))
         return None if new_text == source else _Edit(segment.start, segment.end, new_text)
+
+    def _fast_text(
+        self,
+        chunk: int,
+        segment: Segment,
+        table: LineTable,
+        facts: Facts,
+        plan: ImportPlan,
+        path: TextPath,
+        result: DocumentResult,
+        needs: set[str],
+    ) -> _Edit | bool | None:
+        """Keyword and reference renames as text edits (``text_rules``): an edit, ``None``
+        (no change) or ``False`` when the segment needs libcst."""
+        source = table.text[segment.start : segment.end]
+        keras_code = any(f.keras for f in segment.frames)
+        fast = rewrite_keywords(
+            path, segment.node, source, segment.start, table, facts, plan, keras_code
+        )
+        if fast is None:
+            return False
+        new_text, notes, follow_ups, needs_keras = fast
+        for note in notes:
+            result.changes.append(NotedLine(chunk, segment.first_line, note))
+        if follow_ups:  # the comments libcst would put in the statement's leading lines
+            above = _comments_above(table, segment.first_line)
+            newline = newline_of(source)
+            comments = []
+            for note in follow_ups:
+                result.follow_ups.append(NotedLine(chunk, segment.first_line, note))
+                if f"{COMMENT_PREFIX}{note.message}" not in above:
+                    comments.append(f"{segment.indent}{COMMENT_PREFIX}{note.message}{newline}")
+            new_text = "".join(comments) + new_text
+        if new_text == source:
+            return None
+        if needs_keras:
+            needs.add("keras")
+        return _Edit(segment.start, segment.end, new_text)
 
     def _transform(
         self,

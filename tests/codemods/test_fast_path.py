@@ -45,6 +45,38 @@ def _generated(tmp: Path) -> list[Path]:
     return bench_upgrade.generate(tmp, 40, seed=3)
 
 
+#: spellings the text path (codemods/text_rules.py) must refuse or map exactly: a
+#: non-ASCII string before a keyword (UTF-8 columns), comments and line breaks inside
+#: calls, backslash continuations, keywords spaced around ``=``
+_VARIANTS: tuple[tuple[str, str, str], ...] = (
+    ("utf8", r"\b(Dense|Convolution2D|Conv2D|LSTM|Dropout|Model|fit|GaussianNoise)\(", '\\1("\u00e9\u00df", '),
+    ("comment", r", (\w+=(?!=))", ", # \u00fc\n    \\1"),
+    ("breaks", r", (\w+=(?!=))", ",\n        \\1"),
+    ("backslash", r"^(\w+) = ", "\\1 = \\\n    "),
+    ("spaced", r"\b(\w+)=(?!=)", "\\1 = "),
+)
+
+
+def _variants(tmp: Path, sources: list[Path]) -> list[Path]:
+    """Each source respelled per :data:`_VARIANTS` (kept when it still parses)."""
+    import ast
+    import re
+
+    out = []
+    for name, pattern, replacement in _VARIANTS:
+        for i, source in enumerate(sources):
+            text = re.sub(pattern, replacement, source.read_text(encoding="utf-8"), flags=re.M)
+            try:
+                ast.parse(text)
+            except SyntaxError:
+                continue
+            path = tmp / name / f"{i}_{source.name}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            out.append(path)
+    return out
+
+
 def _tree_files(root: Path) -> list[str]:
     return sorted(str(p) for p in root.rglob("*") if p.suffix in (".py", ".ipynb"))
 
@@ -59,7 +91,37 @@ def _cases(tmp: Path) -> Iterator[tuple[str, tuple[str, ...], list[str]]]:
     everything = tuple(rule_ids())
     yield "corpus", everything, _tree_files(CORPUS)
     yield "examples", everything, _tree_files(EXAMPLES)
-    yield "generated", everything, [str(p) for p in _generated(tmp / "generated")]
+    generated = _generated(tmp / "generated")
+    yield "generated", everything, [str(p) for p in generated]
+    sources = [*generated[:12], *(Path(p) for p in _tree_files(CORPUS) if p.endswith(".py"))]
+    variants = _variants(tmp / "variants", sources)
+    yield "variants", everything, [str(p) for p in variants]
+    # a second run sees its own follow-up comments above the statements (not repeated)
+    yield "rerun", everything, _upgraded(tmp / "rerun", [*sources, *variants[::3]])
+
+
+def _upgraded(tmp: Path, sources: list[Path]) -> list[str]:
+    """``sources`` upgraded once (with the libcst path), written under ``tmp``."""
+    import os
+
+    saved = os.environ.get(FAST_PATH_ENV)
+    os.environ[FAST_PATH_ENV] = "0"
+    try:
+        results = run_files([str(p) for p in sources], Options(tuple(rule_ids())), jobs=1)
+    finally:
+        if saved is None:
+            del os.environ[FAST_PATH_ENV]
+        else:
+            os.environ[FAST_PATH_ENV] = saved
+    out = []
+    for i, result in enumerate(results):
+        if result.new_bytes is None:
+            continue
+        path = tmp / f"{i}_{Path(result.path).name}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(result.new_bytes)
+        out.append(str(path))
+    return out
 
 
 def _run(files: list[str], rules: tuple[str, ...], fast: bool, monkeypatch: pytest.MonkeyPatch) -> list[FileResult]:
