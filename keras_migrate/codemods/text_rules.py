@@ -40,6 +40,7 @@ from keras_migrate.codemods.rule import Note
 from keras_migrate.codemods.rules import (
     backend,
     keras1_layers,
+    layers,
     optimizers,
     removed,
     tf_ops,
@@ -49,13 +50,23 @@ from keras_migrate.codemods.rules import (
 from keras_migrate.codemods.source import LineTable
 from keras_migrate.codemods.triggers import Searchable
 
-__all__ = ["FLAGGED", "MODELLED", "NAMED", "RENDERED", "TEXT_RULES", "TextPath", "rewrite_keywords"]
+__all__ = [
+    "FLAGGED",
+    "MODELLED",
+    "NAMED",
+    "RENDERED",
+    "STATEMENT_HOOKS",
+    "TEXT_RULES",
+    "TextPath",
+    "rewrite_keywords",
+]
 
 Mirror = Callable[[Facts, ast.Call | ast.Subscript | ast.Attribute], tuple[dict[str, str], list[str]] | None]
 
 #: rule id -> the ``ast`` mirror of its hooks (see the rule modules' ``text_keywords``)
 MODELLED: Mapping[str, Mirror] = {
     keras1_layers.Keras1Layers.id: keras1_layers.text_keywords,
+    layers.Layers.id: layers.text_keywords,
     training.Training.id: training.text_keywords,
     optimizers.Optimizers.id: optimizers.text_keywords,
 }
@@ -75,6 +86,10 @@ NAMED: Mapping[str, Callable[[Facts, str], list[str]]] = {
 #: rule id -> the follow-ups its call/attribute/comparison hooks raise (``None``: libcst)
 FLAGGED: Mapping[str, Callable[[Facts, ast.AST, Callable[[ast.AST], str | None]], list[str] | None]] = {
     removed.RemovedApis.id: removed.text_follow_ups,
+}
+#: rule id -> True when its statement-level hook may act on a statement's text
+STATEMENT_HOOKS: Mapping[str, Callable[[str], bool]] = {
+    layers.Layers.id: layers.text_statement,
 }
 #: every rule the text path models
 TEXT_RULES = frozenset({*MODELLED, *RENDERED, *NAMED, *FLAGGED})
@@ -123,6 +138,8 @@ def rewrite_keywords(
     if not isinstance(node, _SIMPLE) or "\r" in source:
         return None  # (a follow-up comment would take libcst's newline for the chunk)
     if path.others.search(source):
+        return None
+    if any(STATEMENT_HOOKS[r](source) for r in path.rules if r in STATEMENT_HOOKS):
         return None
     # Keras-code-only triggers (tf-ops') count in Keras code, and in a Keras ``Lambda``'s
     # function, which is not worth telling apart from other lambdas here
@@ -269,6 +286,22 @@ def rewrite_keywords(
                     return None  # the owner was respelled: libcst reads the new name
                 edits.append((first, last, f"{quote}{renames[value]}{quote}"))
                 renames = {}
+            positional = sorted(k for k in renames if k.startswith("@"))
+            if positional:
+                # keywords given to positional arguments (their own text kept after them)
+                if not isinstance(item, ast.Call) or "#" in source:
+                    return None
+                cursor = at(item.func.end_lineno or 0, item.func.end_col_offset or 0)
+                for index, arg in enumerate(item.args):
+                    begin = at(arg.lineno, arg.col_offset)
+                    gap = _AFTER_FUNC if index == 0 else _BETWEEN
+                    if not gap.fullmatch(source, cursor, begin):
+                        return None  # the argument's own parentheses: libcst puts it before them
+                    if f"@{index}" in renames:
+                        edits.append((begin, begin, f"{renames.pop(f'@{index}')}="))
+                    cursor = at(arg.end_lineno or 0, arg.end_col_offset or 0)
+                if any(k.startswith("@") for k in renames):
+                    return None
             method = next((k for k in renames if k.startswith(".")), None)
             if method is not None:
                 # a method renamed: the attribute at the end of the callee
