@@ -217,6 +217,9 @@ def factored(regexes: tuple[str, ...]) -> re.Pattern[str]:
     factoring changes no answer; the pattern is ~3x faster. The reference path
     (``KERAS_MIGRATE_FAST_PATH=0``) never gets here.
     """
+    plain = "|".join(f"(?:{r})" for r in regexes)
+    if any("(?x" in r or "(?#" in r for r in regexes):  # comments could hide parentheses
+        return pattern(plain)
     groups: dict[str, list[str]] = {}
     for regex in regexes:
         for alternative in _alternatives(regex):
@@ -227,7 +230,6 @@ def factored(regexes: tuple[str, ...]) -> re.Pattern[str]:
     parts.extend(
         f"{lead}(?:{'|'.join(f'(?:{rest})' for rest in rests)})" for lead, rests in groups.items()
     )
-    plain = "|".join(f"(?:{r})" for r in regexes)
     try:
         return re.compile("|".join(parts))
     except re.error:  # an alternative the splitter misread: search them unfactored

@@ -224,6 +224,8 @@ _FACTOR_EXTRA = (
     r"\b(?:a|b(?:c|d))\b|[(,]\s*(?:e|f)\s*=(?!=)",
     r"(?s:\bLambda\s*\(.*\b(?:tf)\s*\.)",
 )
+#: a verbose group whose comment holds a parenthesis: searched unfactored
+_FACTOR_VERBOSE = "(?x: \\.qq  # ) a comment\n )"
 
 
 def test_factored_pattern_matches_where_the_joined_tokens_do() -> None:
@@ -244,7 +246,7 @@ def test_factored_pattern_matches_where_the_joined_tokens_do() -> None:
     texts = [before for _name, _rules, before, _after in CASES]
     for path in [*_tree_files(CORPUS), *_tree_files(EXAMPLES)]:
         texts.append(Path(path).read_text(encoding="utf-8"))
-    texts += ["x = foo (1)\n", "a.baz\n", "f(lazy =1)\n", "maybe_dot\n", "]odd\n", "(f=2)\n"]
+    texts += ["x = foo (1)\n", "a.baz\n", "f(lazy =1)\n", "maybe_dot\n", "]odd\n", "(f=2)\n", "a.qq\n"]
     windows = 0
     hits = 0
     for text in texts:
@@ -257,6 +259,10 @@ def test_factored_pattern_matches_where_the_joined_tokens_do() -> None:
                 windows += 1
                 hits += hit
     assert windows > 4000 and hits > 400, (windows, hits)
+    verbose = factored((*tokens, _FACTOR_VERBOSE))
+    assert verbose.search("a.qq\n") and verbose.pattern == "|".join(
+        f"(?:{t})" for t in (*tokens, _FACTOR_VERBOSE)
+    )
 
 
 def _node_classes() -> list[type]:
