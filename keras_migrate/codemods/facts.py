@@ -156,6 +156,13 @@ class Facts:
             cached = self._legacy_cache[dotted] = tuple(rename(old) for old in self.resolve(dotted))
         return cached
 
+    def layer_class(self, dotted: str) -> str | None:
+        """The legacy ``keras.layers`` class ``dotted`` names (``L.Dense`` -> ``Dense``), if any."""
+        for name in self.legacy_names(dotted):
+            if name.startswith("keras.layers.") and name.count(".") == 2:
+                return name.rsplit(".", 1)[1]
+        return None
+
     def keras_names(self, dotted: str) -> tuple[str, ...]:
         """Keras 3 names ``dotted`` may denote (renames applied), ``()`` if not Keras."""
         cached = self._keras_cache.get(dotted)

@@ -11,7 +11,7 @@ cached per-alias pattern and checks the chain against a set.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
@@ -137,11 +137,10 @@ class AnyOf:
         return False
 
 
-def _alternatives(regex: str) -> list[str]:
-    """``regex`` split at its top-level ``|`` (outside groups and character classes)."""
-    out: list[str] = []
+def _structure(regex: str) -> Iterator[tuple[int, str, int]]:
+    """``(index, character, depth)`` of each ``(``, ``)`` and ``|`` of ``regex`` that is
+    syntax (not escaped, not inside a character class); ``depth``: groups open before it."""
     depth = 0
-    start = 0
     index = 0
     in_class = False
     while index < len(regex):
@@ -157,14 +156,20 @@ def _alternatives(regex: str) -> list[str]:
                 index += 1
             if regex.startswith("]", index + 1):  # a leading ``]`` is a literal
                 index += 1
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
+        elif char in "()|":
+            yield index, char, depth
+            depth += {"(": 1, ")": -1, "|": 0}[char]
+        index += 1
+
+
+def _alternatives(regex: str) -> list[str]:
+    """``regex`` split at its top-level ``|`` (outside groups and character classes)."""
+    out: list[str] = []
+    start = 0
+    for index, char, depth in _structure(regex):
+        if char == "|" and depth == 0:
             out.append(regex[start:index])
             start = index + 1
-        index += 1
     out.append(regex[start:])
     if len(out) == 1 and regex.startswith("(?:") and _closing(regex) == len(regex) - 1:
         return _alternatives(regex[3:-1])  # one non-capturing group: its alternatives
@@ -173,30 +178,7 @@ def _alternatives(regex: str) -> list[str]:
 
 def _closing(regex: str) -> int:
     """Index of the parenthesis closing the group that opens ``regex`` (-1 if none)."""
-    depth = 0
-    index = 0
-    in_class = False
-    while index < len(regex):
-        char = regex[index]
-        if char == "\\":
-            index += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if regex.startswith("^", index + 1):
-                index += 1
-            if regex.startswith("]", index + 1):
-                index += 1
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return index
-        index += 1
-    return -1
+    return next((index for index, char, depth in _structure(regex) if char == ")" and depth == 1), -1)
 
 
 #: leading atoms shared by many rule tokens (a word boundary, an attribute dot, a keyword

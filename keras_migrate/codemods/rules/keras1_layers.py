@@ -338,14 +338,7 @@ def text_keywords(
             return {}, []
         renames = {k: v for k, v in _MODEL_KEYWORDS.items() if k in keywords}
         return renames, ["Model(input=, output=) -> Model(inputs=, outputs=)"]
-    layer = next(
-        (
-            n.rsplit(".", 1)[1]
-            for n in facts.legacy_names(name)
-            if n.startswith("keras.layers.") and n.count(".") == 2
-        ),
-        None,
-    )
+    layer = facts.layer_class(name)
     if layer is None:
         return {}, []
     if layer in _NOT_TEXT:

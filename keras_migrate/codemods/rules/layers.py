@@ -431,14 +431,7 @@ def text_keywords(
         return {}, []
     if any(n in ("keras.Sequential", "keras.models.Sequential") for n in (*facts.keras_names(name), *facts.legacy_names(name))):
         return None
-    layer = next(
-        (
-            n.rsplit(".", 1)[1]
-            for n in facts.legacy_names(name)
-            if n.startswith("keras.layers.") and n.count(".") == 2
-        ),
-        None,
-    )
+    layer = facts.layer_class(name)
     if layer is None:
         return {}, []
     keywords = {k.arg for k in node.keywords if k.arg is not None}
