@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import libcst as cst
 
-from keras_migrate.codemods.codegen import code_for_node, fast_path_enabled
+from keras_migrate.codemods.codegen import code_for_node, fast_path_cached, fast_path_enabled
 from keras_migrate.codemods.dispatcher import COMMENT_PREFIX, Dispatcher, Hook
 from keras_migrate.codemods.facts import Facts, analyze, child_bodies
 from keras_migrate.codemods.names import RenameTable
@@ -36,6 +36,7 @@ from keras_migrate.codemods.repository import Exports
 from keras_migrate.codemods.rule import Note, Rule, RuleContext
 from keras_migrate.codemods.segments import Segment, Triggers, locate
 from keras_migrate.codemods.source import LineTable, newline_of
+from keras_migrate.codemods.text_rules import TEXT_RULES, TextPath, rewrite_keywords
 from keras_migrate.codemods.triggers import AnyOf, Trigger
 
 __all__ = ["COMMENT_PREFIX", "DocumentResult", "Engine", "InvalidRewriteError", "NotedLine"]
@@ -79,7 +80,22 @@ class _Edit:
 
 def _compile(triggers: Sequence[Trigger], static: frozenset[str] = frozenset()) -> AnyOf:
     """Fold the rules' constant token regexes into one pattern (compiled once per process,
-    one search per statement); keep per-document triggers separate."""
+    one search per statement); keep per-document triggers separate.
+
+    Files with the same imports get the same triggers: on the fast path the folded
+    :class:`AnyOf` (whose construction merges chain rests and joins regexes, ~0.1 ms) is
+    built once per distinct trigger tuple."""
+    if fast_path_cached():
+        return _compiled(tuple(triggers), static)
+    return _fold(triggers, static)
+
+
+@lru_cache(maxsize=512)
+def _compiled(triggers: tuple[Trigger, ...], static: frozenset[str]) -> AnyOf:
+    return _fold(triggers, static)
+
+
+def _fold(triggers: Sequence[Trigger], static: frozenset[str]) -> AnyOf:
     fixed = sorted({t for t in triggers if isinstance(t, str) and t in static})
     rest = [t for t in triggers if not (isinstance(t, str) and t in static)]
     if fixed:
@@ -129,11 +145,18 @@ class Engine:
         facts = analyze(trees, texts, self.renames, self.emit, exports, module, is_package)
         plan = plan_imports(facts)
         fragments = reference_triggers(facts, plan)
+        others: list[Trigger] = []  # what the text path does not model (see text_rules)
         keras_fragments: list[Trigger] = []
         import_fragments: list[Trigger] = []
+        keras_code_modelled = True
         for rule in self.rules:
-            fragments.extend(rule.triggers(facts))
-            keras_fragments.extend(rule.keras_code_triggers(facts))
+            mine = rule.triggers(facts)
+            fragments.extend(mine)
+            keras_mine = rule.keras_code_triggers(facts)
+            keras_fragments.extend(keras_mine)
+            if rule.id not in TEXT_RULES:
+                others.extend(mine)
+                keras_code_modelled = keras_code_modelled and not keras_mine
             import_fragments.extend(rule.import_triggers(facts))
         import_pattern = _compile(tuple(import_fragments))
         self._import_pattern = import_pattern
@@ -147,6 +170,16 @@ class Engine:
             _compile(tuple(keras_fragments)) if keras_fragments else None,
             import_needed,
         )
+        text_path = (
+            TextPath(
+                _compile(tuple(others), self._static),
+                trigger.keras_code,
+                tuple(r.id for r in self.rules if r.id in TEXT_RULES),
+                keras_code_modelled,
+            )
+            if fast_path_enabled()
+            else None
+        )
         result = DocumentResult(texts=list(texts))
         needs: set[str] = set()
         edits: list[list[_Edit]] = []
@@ -154,8 +187,13 @@ class Engine:
         for index, (tree, table) in enumerate(zip(trees, tables, strict=True)):
             chunk_edits: list[_Edit] = []
             pending: list[Segment] = []
+            mark, mark_follow_ups = len(result.changes), len(result.follow_ups)
             for segment in locate(tree, table, trigger, facts):
                 fast = self._fast_import(index, segment, table, facts, plan, result)
+                if fast is False and text_path is not None:
+                    fast = self._fast_text(
+                        index, segment, table, facts, plan, text_path, result, needs
+                    )
                 if fast is False:
                     pending.append(segment)
                 elif isinstance(fast, _Edit):
@@ -166,6 +204,11 @@ class Engine:
                 )
                 if edit is not None:
                     chunk_edits.append(edit)
+            # text-path notes were recorded before the libcst segments': back in line order
+            result.changes[mark:] = sorted(result.changes[mark:], key=lambda n: n.line)
+            result.follow_ups[mark_follow_ups:] = sorted(
+                result.follow_ups[mark_follow_ups:], key=lambda n: n.line
+            )
             chunk_edits.sort(key=lambda e: (e.start, e.end))
             edits.append(chunk_edits)
         if not any(edits):
@@ -175,11 +218,11 @@ class Engine:
         if foreign is not None:
             return self._refuse(result, trees, texts, tables, foreign)
         new_texts = [_splice(t, e) for t, e in zip(texts, edits, strict=True)]
-        new_trees = _parse_all(new_texts)
+        new_trees = _parse_all(new_texts, trees, tables, edits)
         # phase 2, on the rewritten text: drop imports the rewrite left unused, add needed
         # ones. These edits replace whole module-level import lines with libcst-generated
         # imports, so the result needs no third parse: findings are re-based instead.
-        second = self._tidy_imports(texts, new_texts, new_trees, facts, needs)
+        second = self._tidy_imports(texts, new_texts, new_trees, facts, needs, edits)
         self._post(result, new_trees, new_texts)
         if any(second):
             result.findings = _rebase(result.findings, new_texts, second)
@@ -251,6 +294,44 @@ class Engine:
             result.changes.append(NotedLine(chunk, segment.first_line, Note(rule_id, message)))
         return None if new_text == source else _Edit(segment.start, segment.end, new_text)
 
+    def _fast_text(
+        self,
+        chunk: int,
+        segment: Segment,
+        table: LineTable,
+        facts: Facts,
+        plan: ImportPlan,
+        path: TextPath,
+        result: DocumentResult,
+        needs: set[str],
+    ) -> _Edit | bool | None:
+        """Keyword and reference renames as text edits (``text_rules``): an edit, ``None``
+        (no change) or ``False`` when the segment needs libcst."""
+        source = table.text[segment.start : segment.end]
+        keras_code = any(f.keras for f in segment.frames)
+        fast = rewrite_keywords(
+            path, segment.node, source, segment.start, table, facts, plan, keras_code
+        )
+        if fast is None:
+            return False
+        new_text, notes, follow_ups, needs_keras = fast
+        for note in notes:
+            result.changes.append(NotedLine(chunk, segment.first_line, note))
+        if follow_ups:  # the comments libcst would put in the statement's leading lines
+            above = _comments_above(table, segment.first_line)
+            newline = newline_of(source)
+            comments = []
+            for note in follow_ups:
+                result.follow_ups.append(NotedLine(chunk, segment.first_line, note))
+                if f"{COMMENT_PREFIX}{note.message}" not in above:
+                    comments.append(f"{segment.indent}{COMMENT_PREFIX}{note.message}{newline}")
+            new_text = "".join(comments) + new_text
+        if new_text == source:
+            return None
+        if needs_keras:
+            needs.add("keras")
+        return _Edit(segment.start, segment.end, new_text)
+
     def _transform(
         self,
         chunk: int,
@@ -310,44 +391,52 @@ class Engine:
         trees: Sequence[ast.Module],
         facts: Facts,
         needs: set[str],
+        rewrites: Sequence[Sequence[_Edit]] | None = None,
     ) -> list[list[_Edit]]:
-        """Edits on the rewritten text: unused Keras/TF imports out, needed imports in."""
+        """Edits on the rewritten text: unused Keras/TF imports out, needed imports in.
+        ``rewrites`` (the edits that turned ``old_texts`` into ``texts``) let the fast
+        path count names in the rewritten lines only (see :func:`_rewritten_lines`)."""
         edits: list[list[_Edit]] = [[] for _ in texts]
-        tables = [LineTable(t) for t in texts]
-        related = frozenset(
-            name
-            for tree in trees
+        tables = _LazyTables(texts)
+        sites: list[tuple[int, ast.Import | ast.ImportFrom]] = [
+            (chunk, stmt)
+            for chunk, tree in enumerate(trees)
             for stmt in tree.body
             if isinstance(stmt, (ast.Import, ast.ImportFrom))
+        ]
+        related = frozenset(
+            name
+            for _, stmt in sites
             for name in _related_names(stmt)
         )
-        before = _word_counts("".join(_strip_imports(t) for t in old_texts), related)
-        after = _word_counts("".join(_strip_imports(t) for t in texts), related)
+        pieces = (
+            _rewritten_lines(old_texts, texts, rewrites)
+            if rewrites is not None and related and fast_path_cached()
+            else None
+        )
+        if pieces is not None:
+            before = _word_counts(pieces[0], related)
+            after = _word_counts(pieces[1], related)
+        elif not related and fast_path_cached():  # no Keras/TF import left to tidy
+            before = after = Counter()
+        else:
+            before = _word_counts("".join(_strip_imports(t) for t in old_texts), related)
+            after = _word_counts("".join(_strip_imports(t) for t in texts), related)
         # only names that lost occurrences can have become unused; an ast check then
         # tells real uses from mentions in strings and comments
-        candidates: set[str] = set()
-        for tree in trees:
-            for stmt in tree.body:
-                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                    candidates.update(
-                        name for name in _related_names(stmt) if after[name] < before[name]
-                    )
+        candidates = {name for name in related if after[name] < before[name]}
         used: set[str] = set()
         if candidates:
             for tree, text in zip(trees, texts, strict=True):
                 used |= names_used(tree, text, candidates)
-        sites: list[tuple[int, ast.stmt]] = []
-        for chunk, tree in enumerate(trees):
-            for stmt in tree.body:
-                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                    sites.append((chunk, stmt))
-                    names = _unused(stmt, used, before, candidates)
-                    if names:
-                        table = tables[chunk]
-                        start = table.line_start(stmt.lineno)
-                        end = table.line_end(stmt.end_lineno or stmt.lineno)
-                        body = _remove_import_names(table.text[start:end], names)
-                        edits[chunk].append(_Edit(start, end, body if body.strip() else ""))
+        for chunk, stmt in sites:
+            names = _unused(stmt, used, before, candidates)
+            if names:
+                table = tables[chunk]
+                start = table.line_start(stmt.lineno)
+                end = table.line_end(stmt.end_lineno or stmt.lineno)
+                body = _remove_import_names(table.text[start:end], names)
+                edits[chunk].append(_Edit(start, end, body if body.strip() else ""))
         lines = []
         if "keras" in needs and "keras" not in _bound_modules(trees):
             lines.append("import keras")
@@ -437,6 +526,58 @@ def _comments_above(table: LineTable, line: int) -> set[str]:
         found.add(stripped)
         current -= 1
     return found
+
+
+class _LazyTables:
+    """``LineTable`` per chunk, built on first use (most rewritten documents need none
+    or one: only to remove or add an import)."""
+
+    __slots__ = ("_tables", "_texts")
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._texts = texts
+        self._tables: dict[int, LineTable] = {}
+
+    def __getitem__(self, chunk: int) -> LineTable:
+        table = self._tables.get(chunk)
+        if table is None:
+            table = self._tables[chunk] = LineTable(self._texts[chunk])
+        return table
+
+
+def _ends_line(text: str) -> bool:
+    return text.endswith(("\n", "\r"))
+
+
+def _rewritten_lines(
+    old_texts: Sequence[str], texts: Sequence[str], rewrites: Sequence[Sequence[_Edit]]
+) -> tuple[str, str] | None:
+    """The replaced lines and their replacements, import lines stripped, or ``None``.
+
+    The text outside the edits is the same before and after, so a name occurs fewer
+    times in the whole new text exactly when it occurs fewer times in the edits'
+    replacements than in the lines they replaced: counting those (a few lines) instead
+    of both whole texts gives the same candidates. That holds while no identifier can
+    span two pieces: every edit covers whole lines (starts after a line break, ends
+    with one or at the end of its chunk), and every chunk but the last ends with a line
+    break (chunks are joined for counting); otherwise ``None`` (count whole texts).
+    """
+    for group in (old_texts, texts):
+        if any(not _ends_line(t) for t in group[:-1]):
+            return None
+    old_parts: list[str] = []
+    new_parts: list[str] = []
+    for text, chunk_edits in zip(old_texts, rewrites, strict=True):
+        for edit in chunk_edits:
+            old = text[edit.start : edit.end]
+            new = edit.prefix + edit.body
+            if edit.start and text[edit.start - 1] not in "\r\n":
+                return None
+            if edit.end < len(text) and not (_ends_line(old) and (not new or _ends_line(new))):
+                return None
+            old_parts.append(_strip_imports(old))
+            new_parts.append(_strip_imports(new))
+    return "".join(old_parts), "".join(new_parts)
 
 
 def _strip_imports(text: str) -> str:
@@ -552,11 +693,59 @@ def _rebase(
     return out
 
 
-def _parse_all(texts: Sequence[str]) -> list[ast.Module]:
+def _parse_all(
+    texts: Sequence[str],
+    old_trees: Sequence[ast.Module] | None = None,
+    old_tables: Sequence[LineTable] | None = None,
+    edits: Sequence[Sequence[_Edit]] | None = None,
+) -> list[ast.Module]:
+    """``ast`` trees of the rewritten chunks (proving they parse). Given the old trees,
+    line tables and the edits, the fast path re-parses only what the edits can have
+    changed (:func:`_reparse`)."""
     try:
-        return [ast.parse(text) for text in texts]
+        if old_trees is None or old_tables is None or edits is None or not fast_path_cached():
+            return [ast.parse(text) for text in texts]
+        return [
+            _reparse(text, tree, table, chunk_edits)
+            for text, tree, table, chunk_edits in zip(texts, old_trees, old_tables, edits, strict=True)
+        ]
     except SyntaxError as exc:
         raise InvalidRewriteError(f"rewrite produced invalid code: {exc}") from exc
+
+
+def _reparse(text: str, tree: ast.Module, table: LineTable, edits: Sequence[_Edit]) -> ast.Module:
+    """``ast.parse(text)`` for ``text``, the old chunk (``table.text``, parsed as ``tree``)
+    with ``edits`` applied.
+
+    A chunk without edits is the old text: its tree is the old tree. Otherwise the
+    module-level statements that end before the first edit are the same text at the
+    same lines, so their nodes are kept and only the text from the line after them is
+    parsed, behind as many empty lines so every position comes out as in a whole parse.
+    The kept part parsed before and ends at a statement boundary, so the whole text
+    parses exactly when the rest does.
+    """
+    if not edits:
+        return tree
+    first = min(edit.start for edit in edits)
+    body = tree.body
+    kept = 0
+    while kept < len(body) and table.line_end(body[kept].end_lineno or body[kept].lineno) <= first:
+        kept += 1
+    # statements sharing a line (``a = 1; b = 2``) are kept or parsed together
+    while 0 < kept < len(body) and _first_line(body[kept]) <= (
+        body[kept - 1].end_lineno or body[kept - 1].lineno
+    ):
+        kept -= 1
+    if kept == 0:
+        return ast.parse(text)
+    line = (body[kept - 1].end_lineno or body[kept - 1].lineno) + 1
+    rest = ast.parse("\n" * (line - 1) + text[table.line_start(line) :])
+    return ast.Module(body=[*body[:kept], *rest.body], type_ignores=[])
+
+
+def _first_line(stmt: ast.stmt) -> int:
+    decorators = getattr(stmt, "decorator_list", None)
+    return min(stmt.lineno, *(d.lineno for d in decorators)) if decorators else stmt.lineno
 
 
 def _foreign_keras(facts: Facts, trees: Sequence[ast.Module]) -> tuple[int, ast.stmt, str] | None:
@@ -652,7 +841,7 @@ def _word_counts(text: str, names: frozenset[str]) -> Counter[str]:
     """How often each of ``names`` appears as an identifier (not as an attribute name) in
     ``text``: the ``_WORD`` tokens equal to one of them, found without tokenising the
     whole text."""
-    if not fast_path_enabled():  # the reference path: count every identifier
+    if not fast_path_cached():  # the reference path: count every identifier
         return Counter(_WORD.findall(text))
     if not names:
         return Counter()
@@ -670,7 +859,7 @@ def _words_pattern(names: frozenset[str]) -> re.Pattern[str]:
 
 def _import_position(
     texts: Sequence[str],
-    tables: Sequence[LineTable],
+    tables: _LazyTables,
     trees: Sequence[ast.Module],
     sites: Sequence[tuple[int, ast.stmt]],
 ) -> tuple[int, int]:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from keras_migrate.codemods.codegen import fast_path_cached
 from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.repository import Exports, resolve_relative
 
@@ -68,9 +69,10 @@ _KERAS1 = re.compile(
 #: ``output_dim=`` is Keras 1 except on ``Embedding``, which keeps it in Keras 2 and 3
 _OUTPUT_DIM = re.compile(r"\boutput_dim\s*=(?!=)")
 _CALLEE = re.compile(r"([A-Za-z_][\w.]*)\s*$")
+#: (pattern, a literal every match contains)
 _KERAS_FUNCS = (
-    re.compile(r"\bLambda\s*\(\s*([A-Za-z_]\w*)"),
-    re.compile(r"[(,]\s*loss\s*=\s*([A-Za-z_]\w*)"),
+    (re.compile(r"\bLambda\s*\(\s*([A-Za-z_]\w*)"), "Lambda"),
+    (re.compile(r"[(,]\s*loss\s*=\s*([A-Za-z_]\w*)"), "loss"),
 )
 _LIST_ARG = re.compile(r"[(,]\s*(?:metrics|loss)\s*=\s*[\[\{(]([^\]\})]*)")
 _CUSTOM_OBJECTS = re.compile(r"custom_objects\s*=\s*\{([^}]*)\}")
@@ -123,6 +125,9 @@ class Facts:
     _resolve_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _legacy_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _keras_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the Keras/TF bindings as sorted ``(alias, targets)`` pairs, filled in by the first
+    #: ``triggers.symbol_triggers`` call (every rule asks; the bindings are final by then)
+    trigger_bindings: tuple[tuple[str, tuple[str, ...]], ...] | None = None
     #: per-scope static inference (:mod:`keras_migrate.codemods.inference`), built lazily
     inference_cache: dict[object, object] = field(default_factory=dict)
 
@@ -150,6 +155,13 @@ class Facts:
             rename = self.renames.rename_modules
             cached = self._legacy_cache[dotted] = tuple(rename(old) for old in self.resolve(dotted))
         return cached
+
+    def layer_class(self, dotted: str) -> str | None:
+        """The legacy ``keras.layers`` class ``dotted`` names (``L.Dense`` -> ``Dense``), if any."""
+        for name in self.legacy_names(dotted):
+            if name.startswith("keras.layers.") and name.count(".") == 2:
+                return name.rsplit(".", 1)[1]
+        return None
 
     def keras_names(self, dotted: str) -> tuple[str, ...]:
         """Keras 3 names ``dotted`` may denote (renames applied), ``()`` if not Keras."""
@@ -324,22 +336,36 @@ def analyze(
     facts.keras_bound = any(emit_renames.rename(t) == "keras" for t in bindings.get("keras", ()))
     facts.tf_keras = any(t.startswith("tensorflow") for ts in bindings.values() for t in ts)
     text = "\n".join(texts)
-    facts.keras1 = bool(_KERAS1.search(text)) or _keras1_output_dim(text)
-    for pattern in _KERAS_FUNCS:
-        facts.keras_functions.update(pattern.findall(text))
-    for match in _LIST_ARG.finditer(text):
-        facts.keras_functions.update(_IDENT.findall(match.group(1)))
+    # On the fast path a regex whose every match holds one of a few literals runs only
+    # when the text holds one (``in`` is ~50x faster than a search led by ``\b``): the
+    # same facts, and the differential test compares them with the reference path.
+    fast = fast_path_cached()
+    facts.keras1 = bool(_KERAS1.search(text)) or (
+        _has(text, fast, "output_dim") and _keras1_output_dim(text)
+    )
+    for pattern, literal in _KERAS_FUNCS:
+        if _has(text, fast, literal):
+            facts.keras_functions.update(pattern.findall(text))
+    if _has(text, fast, "metrics", "loss"):
+        for match in _LIST_ARG.finditer(text):
+            facts.keras_functions.update(_IDENT.findall(match.group(1)))
     for match in _CUSTOM_OBJECTS.finditer(text):
         facts.keras_functions.update(_IDENT.findall(match.group(1)))
     facts.accuracy_metric = bool(_ACCURACY.search(text))
     facts.save_weights_paths = set(_SAVE_WEIGHTS.findall(text))
     facts.save_paths = set(_SAVE_MODEL.findall(text))
-    for name, extension in _PATH_VARIABLE.findall(text):
-        facts.path_variables.setdefault(name, set()).add(extension)
+    if _has(text, fast, ".h5", ".keras", ".hdf5"):
+        for name, extension in _PATH_VARIABLE.findall(text):
+            facts.path_variables.setdefault(name, set()).add(extension)
     facts.text = text
     facts.softmax = "softmax" in text
     facts.sigmoid = "'sigmoid'" in text or '"sigmoid"' in text
     return facts
+
+
+def _has(text: str, fast: bool, *literals: str) -> bool:
+    """False only on the fast path and when ``text`` holds none of ``literals``."""
+    return not fast or any(literal in text for literal in literals)
 
 
 def _module_aliases(facts: Facts, aliases: Sequence[ast.Assign]) -> None:

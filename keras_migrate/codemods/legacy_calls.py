@@ -21,6 +21,7 @@ import libcst as cst
 
 from keras_migrate.codemods.callargs import has_star_args, literal_number
 from keras_migrate.codemods.codegen import child_fields, code_of, fast_path_enabled
+from keras_migrate.codemods.facts import dotted_of
 from keras_migrate.codemods.rule import RuleContext, dotted
 from keras_migrate.ir.ops.legacy.records import CONDITION_KINDS, Case, Condition, LegacyOp
 from keras_migrate.ir.ops.legacy.template import (
@@ -33,7 +34,17 @@ from keras_migrate.ir.ops.legacy.template import (
     template_roots,
 )
 
-__all__ = ["INFERRED", "Prover", "bind_call", "choose_case", "prover", "render_case", "rewrite_legacy_call"]
+__all__ = [
+    "INFERRED",
+    "Prover",
+    "TextCall",
+    "bind_call",
+    "choose_case",
+    "prover",
+    "render_case",
+    "rewrite_legacy_call",
+    "text_case",
+]
 
 _ATOMIC = (
     cst.Name,
@@ -383,3 +394,87 @@ def rewrite_legacy_call(
     if updated.lpar:
         new = new.with_changes(lpar=updated.lpar, rpar=updated.rpar)
     return new
+
+
+# -- the text path (codemods/text_rules.py): the same cases without libcst ------------------
+
+#: a rendered call: (head such as ``keras.ops.sum``, [(keyword or None, argument)], message)
+TextCall = tuple[str, list[tuple[str | None, ast.expr]], str]
+
+
+@functools.cache
+def _plain_template(template: str) -> tuple[str, tuple[tuple[str | None, str], ...]] | None:
+    """``ops.sum(x, axis=axis)`` -> (``keras.ops.sum``, ((None, "x"), ("axis", "axis"))) when
+    the template is one call of a root function on bare parameters, spelled the way the
+    text path writes it (", " between arguments, no spaces around "="); else ``None``."""
+    try:
+        tree = ast.parse(template, mode="eval").body
+    except SyntaxError:  # pragma: no cover - the table's templates parse
+        return None
+    if not isinstance(tree, ast.Call):
+        return None
+    head = dotted_of(tree.func)
+    if head is None or head.split(".")[0] not in ROOTS:
+        return None
+    parts: list[tuple[str | None, str]] = []
+    for arg in tree.args:
+        if not isinstance(arg, ast.Name):
+            return None
+        parts.append((None, arg.id))
+    for keyword in tree.keywords:
+        if keyword.arg is None or not isinstance(keyword.value, ast.Name):
+            return None
+        parts.append((keyword.arg, keyword.value.id))
+    spelled = ", ".join(p if k is None else f"{k}={p}" for k, p in parts)
+    if template != f"{head}({spelled})":
+        return None
+    root, _, rest = head.partition(".")
+    return f"{ROOTS[root]}.{rest}" if rest else ROOTS[root], tuple(parts)
+
+
+def text_case(op: LegacyOp, call: ast.Call, label: str) -> TextCall | None:
+    """What :func:`rewrite_legacy_call` does to ``call`` (``ast``), when it renders the
+    op's first case, that case has no condition and a plain template
+    (:func:`_plain_template`) and no legacy default is written out: the head, the
+    arguments in the template's order and the change message; ``None`` otherwise (the
+    libcst path then decides: another case, or the follow-up)."""
+    if not op.cases or op.cases[0].conditions:
+        return None
+    bound = _bind_ast(op, call)
+    case = op.cases[0]
+    plain = _plain_template(case.template)
+    if bound is None or plain is None or drops_given(op, case, set(bound)):
+        return None
+    head, parts = plain
+    args: list[tuple[str | None, ast.expr]] = []
+    omitted_positional = False
+    for keyword, param_name in parts:
+        value = bound.get(param_name)
+        if value is None:
+            param = op.param(param_name)
+            if param is None or param.default is None or param.explicit:
+                return None  # the legacy default is written out: libcst renders it
+            omitted_positional = omitted_positional or keyword is None
+            continue
+        if keyword is None and omitted_positional:
+            return None  # a positional after an omitted one keeps the default
+        args.append((keyword, value))
+    return head, args, f"{label} -> {head}"
+
+
+def _bind_ast(op: LegacyOp, call: ast.Call) -> dict[str, ast.expr] | None:
+    """:func:`bind_call` on an ``ast`` call."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    if len(call.args) > len(op.params):
+        return None
+    bound = {op.params[i].name: a for i, a in enumerate(call.args)}
+    for keyword in call.keywords:
+        assert keyword.arg is not None
+        param = op.param(keyword.arg)
+        if param is None or param.name in bound:
+            return None
+        bound[param.name] = keyword.value
+    if any(p.required and p.name not in bound for p in op.params):
+        return None
+    return bound

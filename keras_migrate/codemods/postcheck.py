@@ -17,9 +17,10 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from keras_migrate.codemods.codegen import fast_path_enabled
-from keras_migrate.codemods.facts import BLOCKS, dotted_of, iter_statements
+from keras_migrate.codemods.codegen import fast_path_cached
+from keras_migrate.codemods.facts import BLOCKS, child_bodies, dotted_of, iter_statements
 from keras_migrate.codemods.records import Finding, Location
+from keras_migrate.codemods.source import line_starts
 
 __all__ = [
     "KerasIndex",
@@ -43,6 +44,11 @@ class KerasIndex:
         self.members = modules
         self.modules = set(modules)
         self.version = version
+
+    def ends_at_member(self, name: str) -> bool:
+        """True when ``name`` exists and reaches a class or function (not a module):
+        then :meth:`missing_prefix` is ``None`` for ``name`` followed by anything."""
+        return name not in self.modules and self.missing_prefix(name) is None
 
     def missing_prefix(self, name: str) -> str | None:
         """The shortest prefix of ``name`` that Keras does not export, or ``None``."""
@@ -135,9 +141,35 @@ def render_snapshot(index: KerasIndex) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _bindings(tree: ast.Module) -> dict[str, str]:
+def _imports(tree: ast.Module, text: str) -> list[ast.stmt]:
+    """Import statements at any depth, in :func:`iter_statements` order.
+
+    On the fast path a statement whose lines do not hold ``import`` is neither kept nor
+    entered (every import statement's text holds the word, so none is missed, and
+    skipping whole subtrees keeps the order of the rest); the post-check read every
+    statement of the rewritten file twice for a dozen imports."""
+    if not fast_path_cached():
+        return [s for s, _ in iter_statements(tree.body) if isinstance(s, (ast.Import, ast.ImportFrom))]
+    starts = _starts_of(text)
+    count = len(starts)
+    size = len(text)
+    found: list[ast.stmt] = []
+    stack: list[list[ast.stmt]] = [tree.body]
+    while stack:
+        for stmt in stack.pop():
+            last = stmt.end_lineno or stmt.lineno
+            if text.find("import", starts[stmt.lineno - 1], starts[last] if last < count else size) < 0:
+                continue
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                found.append(stmt)
+            elif not isinstance(stmt, (ast.Expr, ast.Assign)):
+                stack.extend(child_bodies(stmt))
+    return found
+
+
+def _bindings(imports: Iterable[ast.stmt]) -> dict[str, str]:
     bound: dict[str, str] = {}
-    for stmt, _ in iter_statements(tree.body):
+    for stmt in imports:
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 if alias.asname:
@@ -200,6 +232,24 @@ def mentioning(tree: ast.Module, text: str, words: Iterable[str]) -> Iterator[as
 _SPLITTABLE = BLOCKS
 
 
+@lru_cache(maxsize=256)
+def _word_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(words)))})\b")
+
+
+#: the last text whose line starts were computed, and them: the import tidy-up and the
+#: post-check both walk the same rewritten text (the text object itself is the key)
+_last_starts: list[tuple[str, list[int]]] = []
+
+
+def _starts_of(text: str) -> list[int]:
+    if _last_starts and _last_starts[0][0] is text:
+        return _last_starts[0][1]
+    starts = line_starts(text)
+    _last_starts[:] = [(text, starts)]
+    return starts
+
+
 def _mentioned_nodes(tree: ast.Module, text: str, words: Iterable[str]) -> Iterator[ast.AST]:
     """Nodes which, walked whole, reach every ``Name`` spelled as one of ``words``.
 
@@ -213,12 +263,11 @@ def _mentioned_nodes(tree: ast.Module, text: str, words: Iterable[str]) -> Itera
     words = list(words)
     if not words:
         return
-    if not fast_path_enabled():
+    if not fast_path_cached():
         yield from mentioning(tree, text, words)
         return
-    pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, words))})\b")
-    starts = [0]
-    starts.extend(m.end() for m in re.finditer(r"\r\n|\r|\n", text))
+    pattern = _word_pattern(frozenset(words))
+    starts = _starts_of(text)
     count = len(starts)
     work: list[ast.stmt] = list(tree.body)
     while work:
@@ -245,7 +294,7 @@ def names_used(tree: ast.Module, text: str, words: Iterable[str]) -> set[str]:
     """Which of ``words`` occur as Name nodes (real uses, not strings or comments)."""
     wanted = set(words)
     found: set[str] = set()
-    push = _push_children if fast_path_enabled() else _push_children_reference
+    push = _push_children if fast_path_cached() else _push_children_reference
     for stmt in _mentioned_nodes(tree, text, wanted):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             continue
@@ -293,7 +342,7 @@ def _chain_list(tree: ast.Module, text: str, roots: Iterable[str]) -> list[tuple
     prefix of ``a.b.c`` is that of ``a.b`` too; TF uses keep the longest chain), so the
     walk does not descend into a chain it has read."""
     chains: list[tuple[int, str]] = []
-    push = _push_children if fast_path_enabled() else _push_children_reference
+    push = _push_children if fast_path_cached() else _push_children_reference
     for stmt in _mentioned_nodes(tree, text, roots):
         stack: list[ast.AST] = [stmt]
         while stack:
@@ -311,7 +360,8 @@ def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Findi
     """Findings for one rewritten chunk (``Location.path`` is filled in by the caller)."""
     if "keras" not in text and "tensorflow" not in text:
         return []
-    bound = _bindings(tree)
+    imports = _imports(tree, text)
+    bound = _bindings(imports)
     tf_aliases = {a for a, t in bound.items() if t == "tensorflow" or t.startswith("tensorflow.")}
     keras_aliases = {a for a, t in bound.items() if t == "keras" or t.startswith("keras.")}
     index = keras_index() if check_names else None
@@ -330,7 +380,14 @@ def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Findi
         found.setdefault((kind, line, name), Finding(kind, Location("", line), name, covered))
 
     tf_chains: dict[int, list[str]] = {}
-    roots = tf_aliases | (keras_aliases if index is not None else set())
+    checked = keras_aliases if index is not None else set()
+    if index is not None and fast_path_cached():
+        # an alias bound to a Keras class or function (``from keras.layers import
+        # Dense``) yields no finding through a chain: ``missing_prefix`` stops at the
+        # member, before the chain's attributes; statements mentioning only such names
+        # need no walk
+        checked = {a for a in keras_aliases if not index.ends_at_member(bound[a])}
+    roots = tf_aliases | checked
     for line, name in _chain_list(tree, text, roots):
         root, _, rest = name.partition(".")
         if root in tf_aliases:
@@ -340,7 +397,7 @@ def scan(tree: ast.Module, text: str, *, check_names: bool = True) -> list[Findi
             if missing:
                 add("missing-name", line, missing)
     if index is not None:
-        for stmt, _ in iter_statements(tree.body):
+        for stmt in imports:
             if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
                 if stmt.module.split(".")[0] != "keras":
                     continue

@@ -25,9 +25,11 @@ from keras_migrate.codemods.triggers import ChainTrigger, Trigger, WordTrigger
 
 __all__ = [
     "ImportPlan",
+    "ReferenceAction",
     "fast_import",
     "import_needs_rewrite",
     "plan_imports",
+    "reference_action",
     "reference_triggers",
     "rename_reference",
     "rewrite_imports",
@@ -132,20 +134,28 @@ def _chain(text: str) -> cst.BaseExpression:
     return parse_expression(text)
 
 
-def rename_reference(
-    ctx: RuleContext, plan: ImportPlan, original: cst.BaseExpression, updated: cst.BaseExpression
-) -> cst.BaseExpression:
-    """Respell a Name/Attribute reference whose target moved in Keras 3."""
-    name = ctx.dotted(original)
-    if name is None:
-        return updated
-    facts = ctx.facts
+@dataclass(frozen=True, slots=True)
+class ReferenceAction:
+    """What :func:`rename_reference` does to one reference ``name`` (a dotted chain):
+    ``kind`` is ``root`` (respell the first name as ``text``), ``last`` (respell the
+    last name as ``text``), ``chain`` (replace the whole chain by ``text``, needs
+    ``import keras``) or ``follow_up`` (kept, ``message`` is the follow-up); ``rule`` owns
+    the rename. Shared by the libcst walk and the text path (``text_rules``)."""
+
+    rule: str
+    kind: str
+    text: str
+    message: str
+
+
+def reference_action(facts: Facts, plan: ImportPlan, name: str) -> ReferenceAction | None:
+    """The respelling of the reference ``name`` whose target moved in Keras 3, if any."""
     olds = facts.resolve(name)
     if not olds:
-        return updated
+        return None
     old = next((o for o in olds if o.startswith(("keras", "tensorflow"))), None)
     if old is None:
-        return updated
+        return None
     emit = facts.emit_renames
     new = emit.rename(old)
     root, _, rest = name.partition(".")
@@ -157,28 +167,45 @@ def rename_reference(
         after = emit.rename_modules(old)
     if new == after:
         if root in plan.bare_renames:
-            ctx.rule = emit.owner(old)
-            ctx.change(f"renamed {root} to {plan.bare_renames[root]}")
-            return _replace_root(updated, plan.bare_renames[root])
-        return updated
+            new_root = plan.bare_renames[root]
+            return ReferenceAction(emit.owner(old), "root", new_root, f"renamed {root} to {new_root}")
+        return None
     if not (new == "keras" or new.startswith("keras.")):
-        return updated
-    ctx.rule = emit.owner(old)
+        return None
     # keras.backend.* calls are the backend rule's: it rewrites or flags each one
     if not new.startswith("keras.backend.") and missing_in_keras3(new):
-        ctx.follow_up(missing_note(old, new))
-        return updated
+        return ReferenceAction(emit.owner(old), "follow_up", "", missing_note(old, new))
     if after is not None and split_name(new)[0] == split_name(after)[0]:
         last = split_name(new)[1]
-        ctx.change(f"renamed {name} to {last}")
-        if isinstance(updated, cst.Attribute):
-            return updated.with_changes(attr=cst.Name(last))
-        if isinstance(updated, cst.Name):
-            return updated.with_changes(value=last)
+        return ReferenceAction(emit.owner(old), "last", last, f"renamed {name} to {last}")
+    return ReferenceAction(emit.owner(old), "chain", new, f"rewrote {name} as {new}")
+
+
+def rename_reference(
+    ctx: RuleContext, plan: ImportPlan, original: cst.BaseExpression, updated: cst.BaseExpression
+) -> cst.BaseExpression:
+    """Respell a Name/Attribute reference whose target moved in Keras 3."""
+    name = ctx.dotted(original)
+    if name is None:
         return updated
-    ctx.change(f"rewrote {name} as {new}")
+    action = reference_action(ctx.facts, plan, name)
+    if action is None:
+        return updated
+    ctx.rule = action.rule
+    if action.kind == "follow_up":
+        ctx.follow_up(action.message)
+        return updated
+    ctx.change(action.message)
+    if action.kind == "root":
+        return _replace_root(updated, action.text)
+    if action.kind == "last":
+        if isinstance(updated, cst.Attribute):
+            return updated.with_changes(attr=cst.Name(action.text))
+        if isinstance(updated, cst.Name):
+            return updated.with_changes(value=action.text)
+        return updated
     ctx.needs.add("keras")
-    return _chain(new)
+    return _chain(action.text)
 
 
 def _replace_root(node: cst.BaseExpression, new_root: str) -> cst.BaseExpression:
@@ -369,12 +396,15 @@ def reference_triggers(facts: Facts, plan: ImportPlan) -> list[Trigger]:
     for alias, targets in facts.bindings.items():
         if alias in dissolved:
             continue
-        rests: set[str] = set()
-        for target in targets:
-            if target.startswith(("keras", "tensorflow")):
-                rests |= emit.rests_under(target)
+        related = [t for t in targets if t.startswith(("keras", "tensorflow"))]
+        if len(related) == 1:
+            # the table's cached set itself: the engine's trigger cache then hashes and
+            # compares it once, not a fresh copy of up to thousands of names per file
+            rests: frozenset[str] = emit.rests_under(related[0])
+        else:
+            rests = frozenset().union(*(emit.rests_under(t) for t in related))
         if rests:
-            out.append(ChainTrigger(alias, frozenset(rests)))
+            out.append(ChainTrigger(alias, rests))
     for module in facts.star_modules:
         normalised = emit.rename_modules(module) + "."
         lasts = frozenset(

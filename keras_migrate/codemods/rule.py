@@ -137,10 +137,8 @@ class RuleContext:
 
     def layer(self, node: cst.BaseExpression) -> str | None:
         """The legacy class name when ``node`` names a ``keras.layers`` class."""
-        for name in self.legacy_names(node):
-            if name.startswith("keras.layers.") and name.count(".") == 2:
-                return name.rsplit(".", 1)[1]
-        return None
+        name = self.dotted(node)
+        return self.facts.layer_class(name) if name else None
 
     def matches(self, node: cst.BaseExpression, *candidates: str) -> bool:
         """True when ``node`` denotes one of ``candidates`` (Keras 3 or legacy names)."""

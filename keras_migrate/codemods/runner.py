@@ -85,7 +85,8 @@ def process_file(path: str, options: Options, exports: Exports | None = None) ->
     """Upgrade one file in memory (nothing is written here); ``exports`` are the Keras
     names the run's other modules re-export (see :mod:`repository`)."""
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:  # Path(path).read_bytes(), without the Path
+            data = handle.read()
     except OSError as exc:
         return _failed(path, f"cannot read: {exc.strerror or exc}")
     if b"keras" not in data and b"tensorflow" not in data and not (
@@ -104,7 +105,8 @@ def process_file(path: str, options: Options, exports: Exports | None = None) ->
             [source.text],
             exports=exports,
             module=module_name(path) if exports else None,
-            is_package=Path(path).stem == "__init__",
+            # only read with ``exports`` (relative imports of the run's own modules)
+            is_package=bool(exports) and Path(path).stem == "__init__",
         )
     except SyntaxError as exc:
         return _failed(path, _syntax_reason(exc))

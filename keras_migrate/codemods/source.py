@@ -14,9 +14,12 @@ import stat
 import tempfile
 import tokenize
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
-__all__ = ["LineTable", "SourceText", "atomic_write", "decode_python", "newline_of"]
+from keras_migrate.codemods.codegen import fast_path_cached
+
+__all__ = ["LineTable", "SourceText", "atomic_write", "decode_python", "line_starts", "newline_of"]
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -46,6 +49,23 @@ def newline_of(text: str) -> str:
     return match.group(0) if match else "\n"
 
 
+def line_starts(text: str) -> list[int]:
+    """Offset of the first character of every line (``\\r\\n``, ``\\r`` and ``\\n`` end a
+    line, as for ``ast``). Without ``\\r`` the lengths of ``split("\\n")``'s pieces give
+    the same offsets without a regex match object per line (fast path only)."""
+    if "\r" not in text and fast_path_cached():
+        pieces = text.split("\n")
+        pieces.pop()
+        return list(accumulate(map(len, pieces), _next_start, initial=0))
+    starts = [0]
+    starts.extend(match.end() for match in _NEWLINE.finditer(text))
+    return starts
+
+
+def _next_start(start: int, length: int) -> int:
+    return start + length + 1
+
+
 class LineTable:
     """Maps ``ast`` positions (1-based lines, UTF-8 byte columns) to offsets in the text.
 
@@ -57,9 +77,7 @@ class LineTable:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts: list[int] = [0]
-        for match in _NEWLINE.finditer(text):
-            self.starts.append(match.end())
+        self.starts: list[int] = line_starts(text)
         self.lines: int = len(self.starts)
         self._ascii = text.isascii()
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from keras_migrate.codemods.codegen import FAST_PATH_ENV
+from keras_migrate.codemods.codegen import FAST_PATH_ENV, fast_path_enabled
 from keras_migrate.codemods.records import FileResult
 from keras_migrate.codemods.rules import rule_ids
 from keras_migrate.codemods.runner import Options, run_files
@@ -27,6 +27,15 @@ from tests.codemods.rule_cases import CASES
 CORPUS = ROOT / "tests" / "codemods" / "corpus" / "projects"
 
 
+@pytest.fixture(autouse=True)
+def _reread_switch() -> Iterator[None]:
+    """Tests here flip the switch and call helpers directly; after each one (and after
+    monkeypatch restored the environment) re-read it, so the cached value
+    (``codegen.fast_path_cached``) does not leak into later tests."""
+    yield
+    fast_path_enabled()
+
+
 def _generated(tmp: Path) -> list[Path]:
     sys.path.insert(0, str(ROOT / "bench"))
     try:
@@ -34,6 +43,38 @@ def _generated(tmp: Path) -> list[Path]:
     finally:
         sys.path.remove(str(ROOT / "bench"))
     return bench_upgrade.generate(tmp, 40, seed=3)
+
+
+#: spellings the text path (codemods/text_rules.py) must refuse or map exactly: a
+#: non-ASCII string before a keyword (UTF-8 columns), comments and line breaks inside
+#: calls, backslash continuations, keywords spaced around ``=``
+_VARIANTS: tuple[tuple[str, str, str], ...] = (
+    ("utf8", r"\b(Dense|Convolution2D|Conv2D|LSTM|Dropout|Model|fit|GaussianNoise)\(", '\\1("\u00e9\u00df", '),
+    ("comment", r", (\w+=(?!=))", ", # \u00fc\n    \\1"),
+    ("breaks", r", (\w+=(?!=))", ",\n        \\1"),
+    ("backslash", r"^(\w+) = ", "\\1 = \\\n    "),
+    ("spaced", r"\b(\w+)=(?!=)", "\\1 = "),
+)
+
+
+def _variants(tmp: Path, sources: list[Path]) -> list[Path]:
+    """Each source respelled per :data:`_VARIANTS` (kept when it still parses)."""
+    import ast
+    import re
+
+    out = []
+    for name, pattern, replacement in _VARIANTS:
+        for i, source in enumerate(sources):
+            text = re.sub(pattern, replacement, source.read_text(encoding="utf-8"), flags=re.M)
+            try:
+                ast.parse(text)
+            except SyntaxError:
+                continue
+            path = tmp / name / f"{i}_{source.name}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            out.append(path)
+    return out
 
 
 def _tree_files(root: Path) -> list[str]:
@@ -50,7 +91,37 @@ def _cases(tmp: Path) -> Iterator[tuple[str, tuple[str, ...], list[str]]]:
     everything = tuple(rule_ids())
     yield "corpus", everything, _tree_files(CORPUS)
     yield "examples", everything, _tree_files(EXAMPLES)
-    yield "generated", everything, [str(p) for p in _generated(tmp / "generated")]
+    generated = _generated(tmp / "generated")
+    yield "generated", everything, [str(p) for p in generated]
+    sources = [*generated[:12], *(Path(p) for p in _tree_files(CORPUS) if p.endswith(".py"))]
+    variants = _variants(tmp / "variants", sources)
+    yield "variants", everything, [str(p) for p in variants]
+    # a second run sees its own follow-up comments above the statements (not repeated)
+    yield "rerun", everything, _upgraded(tmp / "rerun", [*sources, *variants[::3]])
+
+
+def _upgraded(tmp: Path, sources: list[Path]) -> list[str]:
+    """``sources`` upgraded once (with the libcst path), written under ``tmp``."""
+    import os
+
+    saved = os.environ.get(FAST_PATH_ENV)
+    os.environ[FAST_PATH_ENV] = "0"
+    try:
+        results = run_files([str(p) for p in sources], Options(tuple(rule_ids())), jobs=1)
+    finally:
+        if saved is None:
+            del os.environ[FAST_PATH_ENV]
+        else:
+            os.environ[FAST_PATH_ENV] = saved
+    out = []
+    for i, result in enumerate(results):
+        if result.new_bytes is None:
+            continue
+        path = tmp / f"{i}_{Path(result.path).name}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(result.new_bytes)
+        out.append(str(path))
+    return out
 
 
 def _run(files: list[str], rules: tuple[str, ...], fast: bool, monkeypatch: pytest.MonkeyPatch) -> list[FileResult]:
@@ -142,6 +213,58 @@ def test_merged_triggers_search_like_each_alone(
     assert AnyOf(triggers).search(text) is hit
 
 
+#: regexes whose alternatives start with the atoms ``factored`` shares, and ones it must
+#: leave alone (a quantified lead, a character class holding ``|`` or ``)``, nested groups)
+_FACTOR_EXTRA = (
+    r"\bfoo\s*\(|\.bar\b",
+    r"(?:\.baz|\bqux)\b",
+    r"[(,]\s*?lazy\s*=",
+    r"\.?maybe_dot\b",
+    r"[]|)]\s*odd",
+    r"\b(?:a|b(?:c|d))\b|[(,]\s*(?:e|f)\s*=(?!=)",
+    r"(?s:\bLambda\s*\(.*\b(?:tf)\s*\.)",
+)
+#: a verbose group whose comment holds a parenthesis: searched unfactored
+_FACTOR_VERBOSE = "(?x: \\.qq  # ) a comment\n )"
+
+
+def test_factored_pattern_matches_where_the_joined_tokens_do() -> None:
+    """``triggers.factored`` regroups the rules' token alternatives behind their shared
+    first atom: it must match exactly the texts the plain alternation matches. Checked
+    for every rule's tokens on every statement-sized window of the corpus, the example
+    scripts and the rule cases."""
+    import re
+
+    from keras_migrate.codemods.rules import all_rules
+    from keras_migrate.codemods.triggers import factored
+
+    tokens = tuple(dict.fromkeys(t for rule in all_rules() for t in rule.tokens))
+    tokens += _FACTOR_EXTRA
+    plain = re.compile("|".join(f"(?:{t})" for t in tokens))
+    fast = factored(tokens)
+    assert fast.pattern != plain.pattern  # something was factored
+    texts = [before for _name, _rules, before, _after in CASES]
+    for path in [*_tree_files(CORPUS), *_tree_files(EXAMPLES)]:
+        texts.append(Path(path).read_text(encoding="utf-8"))
+    texts += ["x = foo (1)\n", "a.baz\n", "f(lazy =1)\n", "maybe_dot\n", "]odd\n", "(f=2)\n", "a.qq\n"]
+    windows = 0
+    hits = 0
+    for text in texts:
+        lines = text.splitlines(keepends=True)
+        for size in (1, 3):
+            for start in range(len(lines)):
+                window = "".join(lines[start : start + size])
+                hit = bool(plain.search(window))
+                assert bool(fast.search(window)) is hit, window
+                windows += 1
+                hits += hit
+    assert windows > 4000 and hits > 400, (windows, hits)
+    verbose = factored((*tokens, _FACTOR_VERBOSE))
+    assert verbose.search("a.qq\n") and verbose.pattern == "|".join(
+        f"(?:{t})" for t in (*tokens, _FACTOR_VERBOSE)
+    )
+
+
 def _node_classes() -> list[type]:
     import libcst as cst
 
@@ -216,6 +339,7 @@ def test_postcheck_walk_reaches_every_root_name(path: Path, monkeypatch: pytest.
     results = []
     for fast in ("1", "0"):
         monkeypatch.setenv(FAST_PATH_ENV, fast)
+        fast_path_enabled()  # what Engine.run does per document
         chains = {(line, c) for line, c in postcheck._chain_list(tree, text, roots) if c.split(".")[0] in roots}
         used = postcheck.names_used(tree, text, roots)
         results.append((chains, used))
@@ -241,3 +365,176 @@ def test_rests_under_equals_the_scan_over_every_key(target: str) -> None:
     assert table.rests_under(target) is table.rests_under(target)  # cached
     if target in ("keras", "tensorflow.keras"):
         assert expected
+
+
+def test_rule_triggers_do_not_grow_between_documents() -> None:
+    """``symbol_triggers`` results are cached per import set; a rule that appends to the
+    list it gets (the backend rule does) must not grow the cached list, or every later
+    file with the same imports gets more triggers (and a trigger key the engine's cache
+    has never seen)."""
+    import ast
+
+    from keras_migrate.codemods.facts import analyze
+    from keras_migrate.codemods.runner import _engine
+
+    engine = _engine(Options(tuple(rule_ids())))
+    text = "from keras import backend as K\nimport keras\ny = K.mean(x)\n"
+    runs = []
+    for _ in range(3):
+        facts = analyze([ast.parse(text)], [text], engine.renames, engine.emit)
+        runs.append([t for rule in engine.rules for t in rule.triggers(facts)])
+    assert runs[0] == runs[1] == runs[2]
+    assert any(isinstance(t, str) and t.startswith(r"\bK\s*\.") for t in runs[0])
+
+
+def test_counting_rewritten_lines_finds_the_same_candidates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import tidy-up counts names in the rewritten lines only (``_rewritten_lines``):
+    for every document the tests know, the names that lost occurrences must be the ones
+    a count over both whole texts finds."""
+    from keras_migrate.codemods import engine as engine_module
+
+    original = engine_module.Engine._tidy_imports
+    checked = []
+
+    def tidy(self, old_texts, texts, trees, facts, needs, rewrites=None):  # type: ignore[no-untyped-def]
+        names = frozenset(
+            name
+            for tree in trees
+            for stmt in tree.body
+            if isinstance(stmt, (engine_module.ast.Import, engine_module.ast.ImportFrom))
+            for name in engine_module._related_names(stmt)
+        )
+        pieces = engine_module._rewritten_lines(old_texts, texts, rewrites)
+        if names and pieces is not None:
+            count = engine_module._word_counts
+            strip = engine_module._strip_imports
+            whole = (
+                count("".join(strip(t) for t in old_texts), names),
+                count("".join(strip(t) for t in texts), names),
+            )
+            part = count(pieces[0], names), count(pieces[1], names)
+            lost = {n for n in names if whole[1][n] < whole[0][n]}
+            assert lost == {n for n in names if part[1][n] < part[0][n]}, old_texts
+            checked.append(bool(lost))
+        return original(self, old_texts, texts, trees, facts, needs, rewrites)
+
+    monkeypatch.setattr(engine_module.Engine, "_tidy_imports", tidy)
+    for _name, rules, files in _cases(tmp_path):
+        run_files(files, Options(rules), jobs=1)
+    assert len(checked) > 150 and sum(checked) > 50, (len(checked), sum(checked))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "\n", "a", "a\n", "a\nb", "a\n\nb\n", "a\r\nb\r\n", "a\rb\n", "x = 1\f\n\vy\u2028z\n"],
+)
+def test_line_starts_are_the_regex_ones(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``source.line_starts`` (``split`` lengths on the fast path) gives the offsets the
+    reference path's regex gives, also for the corpus and example files."""
+    from keras_migrate.codemods.source import line_starts
+
+    texts = [text, *(Path(p).read_text(encoding="utf-8") for p in _tree_files(EXAMPLES))]
+    monkeypatch.setenv(FAST_PATH_ENV, "1")
+    fast_path_enabled()
+    fast = [line_starts(t) for t in texts]
+    monkeypatch.setenv(FAST_PATH_ENV, "0")
+    fast_path_enabled()  # what Engine.run does per document
+    assert fast == [line_starts(t) for t in texts]
+
+
+def test_a_name_ending_at_a_member_hides_no_missing_name() -> None:
+    """The post-check skips chains through aliases of Keras classes and functions
+    (``KerasIndex.ends_at_member``): for every such name of the installed Keras, no
+    attribute chain after it can have a missing prefix."""
+    from keras_migrate.codemods.postcheck import known_keras_index
+
+    index = known_keras_index()
+    names = [f"{m}.{n}" for m, members in index.members.items() for n in members]
+    names += [*index.modules, "keras.nothing_here", "keras.layers.NoSuchLayer"]
+    members = 0
+    for name in names:
+        if index.ends_at_member(name):
+            members += 1
+            assert index.missing_prefix(f"{name}.attr.deeper") is None, name
+        else:
+            assert name in index.modules or index.missing_prefix(name) is not None, name
+    assert members > 1000
+
+
+def test_post_check_finds_the_same_imports_in_the_same_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``postcheck._imports`` skips statements whose text lacks ``import``: the same
+    import statements, in the same order (later bindings win), as the full walk."""
+    import ast
+
+    from keras_migrate.codemods.postcheck import _imports
+
+    texts = [before for _name, _rules, before, _after in CASES]
+    texts += [Path(p).read_text(encoding="utf-8") for p in _tree_files(EXAMPLES) if p.endswith(".py")]
+    texts += [Path(p).read_text(encoding="utf-8") for p in _tree_files(CORPUS) if p.endswith(".py")]
+    texts.append("try:\n    import a\nexcept ImportError:\n    if x:\n        from b import c as a\nelse:\n    pass\nimport d\n")
+    seen = 0
+    for text in texts:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        monkeypatch.setenv(FAST_PATH_ENV, "1")
+        fast_path_enabled()  # what Engine.run does per document
+        fast = _imports(tree, text)
+        monkeypatch.setenv(FAST_PATH_ENV, "0")
+        fast_path_enabled()
+        assert fast == _imports(tree, text)
+        seen += len(fast)
+    assert seen > 250
+
+
+def test_partial_reparse_gives_the_whole_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``engine._reparse`` keeps the old nodes of the statements before the first edit
+    and parses the rest behind empty lines: for every document the tests know, the tree
+    must dump (with positions) exactly like ``ast.parse`` of the whole rewritten text."""
+    import ast
+
+    from keras_migrate.codemods import engine as engine_module
+
+    original = engine_module._parse_all
+    kept = []
+
+    def parse_all(texts, old_trees=None, old_tables=None, edits=None):  # type: ignore[no-untyped-def]
+        trees = original(texts, old_trees, old_tables, edits)
+        for text, tree, old in zip(texts, trees, old_trees or [None] * len(texts), strict=True):
+            whole = ast.parse(text)
+            assert ast.dump(tree, include_attributes=True) == ast.dump(whole, include_attributes=True)
+            if old is not None:
+                kept.append(sum(1 for a, b in zip(tree.body, old.body) if a is b))
+        return trees
+
+    monkeypatch.setattr(engine_module, "_parse_all", parse_all)
+    for _name, rules, files in _cases(tmp_path):
+        run_files(files, Options(rules), jobs=1)
+    assert len(kept) > 150 and sum(1 for k in kept if k) > 50, (len(kept), sum(1 for k in kept if k))
+
+
+@pytest.mark.parametrize(
+    ("text", "old", "new"),
+    [
+        ("import a; import b\nx = 1\ny = 2\n", "y = 2\n", "y = 3\n# note\n"),
+        ("x = 1; y = 2\nz = 3\n", "z = 3\n", ""),
+        ("a = 1\n@d\ndef f():\n    pass\n", "    pass\n", "    return 1\n"),
+        ("a = (1,\n     2)\nb = 3", "b = 3", "b = 4"),
+        ("a = 1\r\nb = 2\r\n", "b = 2\r\n", "b = 5\r\nc = 6\r\n"),
+        ("a = 1\n", "", ""),
+    ],
+)
+def test_partial_reparse_of_edited_text(text: str, old: str, new: str) -> None:
+    import ast
+
+    from keras_migrate.codemods.engine import _Edit, _reparse, _splice
+    from keras_migrate.codemods.source import LineTable
+
+    start = text.index(old) if old else len(text)
+    edits = [_Edit(start, start + len(old), new)] if old else []
+    rewritten = _splice(text, edits)
+    tree = _reparse(rewritten, ast.parse(text), LineTable(text), edits)
+    assert ast.dump(tree, include_attributes=True) == ast.dump(ast.parse(rewritten), include_attributes=True)

@@ -16,6 +16,7 @@ the call is kept with the table's follow-up giving the concrete replacement.
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import ClassVar
 
@@ -23,13 +24,13 @@ import libcst as cst
 
 from keras_migrate.codemods.callargs import literal_string
 from keras_migrate.codemods.codegen import code_of
-from keras_migrate.codemods.facts import Facts
-from keras_migrate.codemods.legacy_calls import rewrite_legacy_call
+from keras_migrate.codemods.facts import Facts, dotted_of
+from keras_migrate.codemods.legacy_calls import TextCall, rewrite_legacy_call, text_case
 from keras_migrate.codemods.rule import Rule, RuleContext
 from keras_migrate.codemods.triggers import Trigger, symbol_triggers
 from keras_migrate.ir.ops.legacy import BACKEND_OPS, KEPT
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "text_call"]
 
 #: Names Keras 3 still exports from keras.backend: left alone.
 KEEP = KEPT
@@ -109,3 +110,27 @@ class Backend(Rule):
                 "keras.config.image_data_format() ('channels_first'/'channels_last')"
             )
         return updated
+
+
+def text_call(
+    facts: Facts, node: ast.Call | ast.Subscript | ast.Attribute, in_keras_code: bool
+) -> TextCall | bool | None:
+    """What :class:`Backend`'s hooks do to ``node`` (``ast``) for the text path
+    (:mod:`keras_migrate.codemods.text_rules`): ``False`` when nothing, a
+    :data:`~keras_migrate.codemods.legacy_calls.TextCall` when ``leave_Call`` renders a
+    plain unconditional case (:func:`~keras_migrate.codemods.legacy_calls.text_case`),
+    ``None`` for everything else (conditions, follow-ups, ``image_dim_ordering``)."""
+    if not isinstance(node, ast.Call):
+        return False
+    dotted = dotted_of(node.func)
+    name = None
+    for legacy in facts.legacy_names(dotted) if dotted is not None else ():
+        if legacy.startswith("keras.backend.") and legacy.count(".") == 2:
+            name = legacy.rsplit(".", 1)[1]
+            break
+    if name is None or name in KEEP:
+        return False
+    if name == "image_dim_ordering":
+        return None
+    op = BACKEND_OPS.get(name)
+    return None if op is None else text_case(op, node, f"K.{name}")

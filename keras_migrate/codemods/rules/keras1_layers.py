@@ -11,6 +11,7 @@ shared table :mod:`keras_migrate.ir.ops.keras1_args`, which the Keras 1 file rea
 
 from __future__ import annotations
 
+import ast
 from typing import ClassVar
 
 import libcst as cst
@@ -25,13 +26,13 @@ from keras_migrate.codemods.callargs import (
     rename_kwargs,
     replace_args,
 )
-from keras_migrate.codemods.facts import Facts
+from keras_migrate.codemods.facts import Facts, dotted_of
 from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.rule import Rule, RuleContext, kwarg_token
 from keras_migrate.codemods.triggers import Trigger, symbol_triggers
 from keras_migrate.ir.ops.keras1_args import ARG_RENAMES, DIM_ORDERING
 
-__all__ = ["Keras1Layers"]
+__all__ = ["Keras1Layers", "text_keywords"]
 
 _KERAS1_CONV_NAMES = frozenset(
     {
@@ -305,6 +306,90 @@ class Keras1Layers(Rule):
         return call.with_changes(
             args=[a.with_changes(value=new) if a is arg else a for a in call.args]
         )
+
+
+_MODEL_KEYWORDS = {"input": "inputs", "output": "outputs"}
+#: classes whose calls leave_Call always rewrites beyond keyword names (or flags)
+_NOT_TEXT = frozenset(
+    {"MaxoutDense", "Highway", "TimeDistributedDense", "Deconvolution2D", "Deconv2D"}
+)
+
+
+def text_keywords(
+    facts: Facts, call: ast.Call | ast.Subscript | ast.Attribute
+) -> tuple[dict[str, str], list[str]] | None:
+    """What :meth:`Keras1Layers.leave_Call` does to ``call`` (an ``ast`` node), when that
+    is at most renaming keyword names: ``(old -> new keyword, change messages)``; ``None``
+    when the call takes any other branch of the hook (value conversions, kernel_size
+    tuples, dropped or added arguments, follow-ups), which only libcst can render.
+
+    Mirrors ``leave_Call`` branch by branch, reading the same tables (the text path,
+    :mod:`keras_migrate.codemods.text_rules`; tests/codemods/test_fast_path.py compares).
+    """
+    name = dotted_of(call.func) if isinstance(call, ast.Call) else None
+    if name is None or not isinstance(call, ast.Call):
+        return {}, []
+    keywords = {k.arg: k.value for k in call.keywords if k.arg is not None}
+    if any(
+        n in ("keras.Model", "keras.models.Model")
+        for n in (*facts.keras_names(name), *facts.legacy_names(name))
+    ):
+        if "input" not in keywords and "output" not in keywords:
+            return {}, []
+        renames = {k: v for k, v in _MODEL_KEYWORDS.items() if k in keywords}
+        return renames, ["Model(input=, output=) -> Model(inputs=, outputs=)"]
+    layer = facts.layer_class(name)
+    if layer is None:
+        return {}, []
+    if layer in _NOT_TEXT:
+        return None
+    table = ARG_RENAMES.get(layer)
+    if table is None:
+        return {}, []
+    star = any(isinstance(a, ast.Starred) for a in call.args) or any(
+        k.arg is None for k in call.keywords
+    )
+    args = [a for a in call.args if not isinstance(a, ast.Starred)]
+    if (layer in _CONV2D_LIKE or layer in _CONV3D_LIKE) and not (star or "kernel_size" in keywords):
+        dims = 3 if layer in _CONV3D_LIKE else 2
+        keys = ("kernel_dim1", "kernel_dim2", "kernel_dim3") if dims == 3 else ("nb_row", "nb_col")
+        if all(k in keywords for k in keys):
+            return None
+        keras1_form = layer in _KERAS1_CONV_NAMES or facts.keras1
+        if (
+            len(args) >= 1 + dims
+            and keras1_form
+            and not any(isinstance(a, (ast.Tuple, ast.List)) for a in args[1 : 1 + dims])
+        ):
+            return None
+    if layer in _RECURRENT or layer == "ConvLSTM2D":
+        if "forget_bias_init" in keywords:
+            return None
+        if "input_dim" in keywords and (
+            "input_length" in keywords or layer in ("SimpleRNN", "GRU", "LSTM")
+        ):
+            return None
+    if (layer == "Embedding" and "dropout" in keywords) or (
+        layer == "BatchNormalization" and "mode" in keywords
+    ):
+        return None
+    if layer == "ZeroPadding2D":
+        padding = keywords.get("padding", args[0] if args else None)
+        if isinstance(padding, ast.Dict):
+            return None
+    if "dim_ordering" in keywords and "dim_ordering" in table:
+        return None
+    if "consume_less" in keywords and "consume_less" in table:
+        return None
+    border = keywords.get("border_mode")
+    if "border_mode" in table and isinstance(border, ast.Constant) and border.value == "full":
+        return None
+    if layer in ("SeparableConv2D", "SeparableConvolution2D") and "init" in keywords:
+        return None
+    present: list[str] = [k for k in table if k in keywords]
+    if not present:
+        return {}, []
+    return {k: table[k] for k in present}, [f"{layer}: renamed {', '.join(present)}"]
 
 
 def _tuple(values: list[cst.BaseExpression]) -> cst.Tuple:

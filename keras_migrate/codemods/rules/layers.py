@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import ClassVar
 
@@ -34,12 +35,12 @@ from keras_migrate.codemods.callargs import (
     rename_kwargs,
     replace_args,
 )
-from keras_migrate.codemods.facts import Facts
+from keras_migrate.codemods.facts import Facts, dotted_of
 from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.rule import Rule, RuleContext, dotted, kwarg_token
 from keras_migrate.codemods.triggers import Trigger
 
-__all__ = ["Layers"]
+__all__ = ["Layers", "text_keywords", "text_statement"]
 
 _RENAMES = RenameTable(
     members={
@@ -393,3 +394,65 @@ class Layers(Rule):
                 "with keras.Input(batch_shape=...) instead"
             )
         return new  # type: ignore[return-value]
+
+
+def text_keywords(
+    facts: Facts, node: ast.Call | ast.Subscript | ast.Attribute
+) -> tuple[dict[str, str], list[str]] | None:
+    """What :class:`Layers`' hooks do to ``node`` (``ast``) for the text path
+    (:mod:`keras_migrate.codemods.text_rules`), when that is at most naming ``add_weight``'s
+    positional arguments (key ``"@i"``: the keyword put before positional argument ``i``)
+    or ``LeakyReLU(alpha=)`` -> ``negative_slope=``; ``None`` for every other branch
+    (input moves, removed or renamed classes, CuDNN, recurrent defaults, follow-ups) and
+    for any statement mentioning ``input_length``/``input_shape``/``input_dim`` (the
+    statement hook's)."""
+    if not isinstance(node, ast.Call):
+        return {}, []
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr == "add_weight":
+        args = [a for a in node.args if not isinstance(a, ast.Starred)]
+        if not args or len(args) != len(node.args) or any(k.arg is None for k in node.keywords):
+            return {}, []
+        first = args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, (str, bytes)):
+            order = _ADD_WEIGHT_K2
+        elif isinstance(first, (ast.Tuple, ast.List)):
+            order = _ADD_WEIGHT_K1
+        elif isinstance(first, ast.JoinedStr):
+            return None
+        else:
+            order = _ADD_WEIGHT_K1 if facts.keras1 else _ADD_WEIGHT_K2
+        if len(args) > len(order):
+            return None
+        message = "add_weight positional arguments -> keywords (" + ", ".join(order[: len(args)]) + ")"
+        return {f"@{i}": order[i] for i in range(len(args))}, [message]
+    name = dotted_of(func)
+    if name is None:
+        return {}, []
+    if any(n in ("keras.Sequential", "keras.models.Sequential") for n in (*facts.keras_names(name), *facts.legacy_names(name))):
+        return None
+    layer = facts.layer_class(name)
+    if layer is None:
+        return {}, []
+    keywords = {k.arg for k in node.keywords if k.arg is not None}
+    if layer in _REMOVED or layer in _RENAMED or layer in ("ThresholdedReLU", "SyncBatchNormalization", "CuDNNLSTM", "CuDNNGRU"):
+        return None
+    if layer == "InputLayer":
+        return None if keywords & {"input_shape", "batch_input_shape"} else ({}, [])
+    if layer == "LeakyReLU":
+        if "alpha" not in keywords:
+            return {}, []
+        return {"alpha": "negative_slope"}, ["LeakyReLU(alpha=) -> LeakyReLU(negative_slope=) (same default 0.3)"]
+    if layer in ("LSTM", "GRU", "ConvLSTM2D") and (
+        (not facts.tf_keras and facts.keras1) or "recurrent_activation" in keywords
+    ):
+        return None
+    if layer == "BatchNormalization" and _standalone_keras2(facts):
+        return None
+    return {}, []
+
+
+def text_statement(source: str) -> bool:
+    """True when :meth:`Layers.leave_SimpleStatementLine` may act on a statement whose
+    text is ``source`` (it reads the same words): the text path then refuses it."""
+    return any(word in source for word in ("input_length", "input_shape", "input_dim"))

@@ -10,6 +10,7 @@ Positional arguments after the learning rate are made keywords in the Keras 2 or
 
 from __future__ import annotations
 
+import ast
 from typing import ClassVar
 
 import libcst as cst
@@ -22,10 +23,11 @@ from keras_migrate.codemods.callargs import (
     positional,
     replace_args,
 )
+from keras_migrate.codemods.facts import Facts, dotted_of
 from keras_migrate.codemods.names import RenameTable
 from keras_migrate.codemods.rule import Rule, RuleContext, kwarg_token
 
-__all__ = ["Optimizers"]
+__all__ = ["Optimizers", "text_keywords"]
 
 #: Keras 2 positional order and default learning rate of each optimizer.
 _SIGNATURES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -223,3 +225,45 @@ def _is_super_init(func: cst.BaseExpression) -> bool:
         and isinstance(func.value.func, cst.Name)
         and func.value.func.value == "super"
     )
+
+
+def text_keywords(
+    facts: Facts, node: ast.Call | ast.Subscript | ast.Attribute
+) -> tuple[dict[str, str], list[str]] | None:
+    """What :class:`Optimizers`' hooks do to ``node`` (``ast``), when that is at most
+    ``lr=`` -> ``learning_rate=``: ``(old -> new keyword, change messages)``; ``None`` for
+    any other branch (positional arguments, decay schedules, dropped arguments,
+    ``super().__init__``, ``get_updates``, ``optimizer.lr``, the flagged RMSprop/Adagrad
+    epsilon), which only libcst renders. Mirrors ``leave_Call``/``leave_Attribute`` (the
+    text path, :mod:`keras_migrate.codemods.text_rules`)."""
+    if isinstance(node, ast.Attribute):
+        return None if node.attr == "lr" else ({}, [])
+    if not isinstance(node, ast.Call):
+        return {}, []
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in ("get_updates", "__init__"):
+        return None
+    dotted = dotted_of(func)
+    name = None
+    for legacy in facts.legacy_names(dotted) if dotted is not None else ():
+        short = legacy.rsplit(".", 1)[-1]
+        short = _LOWERCASE.get(short, short)
+        if legacy.startswith("keras.optimizers.") and short in _SIGNATURES:
+            name = short
+    if name is None:
+        return {}, []
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+        return {}, []
+    keywords = {k.arg: k.value for k in node.keywords if k.arg is not None}
+    if len(node.args) > len(_SIGNATURES[name][0]):
+        return {}, []
+    if len(node.args) > 1 or "decay" in keywords or "schedule_decay" in keywords:
+        return None
+    epsilon = keywords.get("epsilon")
+    if isinstance(epsilon, ast.Constant) and epsilon.value is None:
+        return None
+    if "lr" not in keywords:
+        return {}, []
+    if name in _EPSILON_INSIDE:
+        return None
+    return {"lr": "learning_rate"}, [f"{name}: lr -> learning_rate"]

@@ -14,7 +14,9 @@ code in Keras 3.
 
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Callable
 from typing import ClassVar
 
 import libcst as cst
@@ -26,7 +28,7 @@ from keras_migrate.codemods.references import PRIVATE_HELPERS
 from keras_migrate.codemods.rule import Rule, RuleContext
 from keras_migrate.codemods.triggers import Trigger
 
-__all__ = ["RemovedApis"]
+__all__ = ["RemovedApis", "text_follow_ups"]
 
 #: attribute -> follow-up
 _ATTRIBUTES = {
@@ -220,3 +222,39 @@ def _drop_session_note(ctx: RuleContext) -> None:
     now rewritten, so that note no longer applies."""
     for notes in (*ctx.pending, ctx.root_notes, ctx.follow_ups):
         notes[:] = [n for n in notes if "sessions do not exist" not in n.message]
+
+
+def text_follow_ups(
+    facts: Facts, node: ast.AST, text_of: Callable[[ast.AST], str | None]
+) -> list[str] | None:
+    """The follow-ups :class:`RemovedApis`' ``leave_Attribute``/``leave_Call``/
+    ``leave_Comparison`` raise for ``node`` (``ast``; ``text_of`` gives a node's text as
+    rewritten so far), for the text path (:mod:`keras_migrate.codemods.text_rules`);
+    ``None`` for the branches that rewrite (``eval(session=)``, ``as_list()``,
+    ``.value``, ``_keras_history.layer``) or look at a backend comparison."""
+    if isinstance(node, ast.Compare):
+        left = node.left
+        return None if isinstance(left, ast.Call) and not left.args and not left.keywords else []
+    if isinstance(node, ast.Call):
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return []
+        if func.attr in ("eval", "as_list"):
+            return None
+        if func.attr in _OPTIMIZER_HOOKS and func.attr != "get_updates":
+            return [_OPTIMIZER_HOOKS[func.attr]]
+        return []
+    if not isinstance(node, ast.Attribute):
+        return []
+    if node.attr in ("value", "layer"):
+        return None
+    note = _ATTRIBUTES.get(node.attr)
+    if note is None:
+        return []
+    if node.attr in ("input_shape", "output_shape"):
+        receiver = text_of(node.value)
+        if receiver is None:
+            return None
+        if "layer" not in receiver.lower():
+            return []  # (as _layerish)
+    return [note]

@@ -13,17 +13,18 @@ one follow-up per statement; the report lists every ``tf.`` use left anywhere in
 
 from __future__ import annotations
 
+import ast
 import re
 
 import libcst as cst
 
-from keras_migrate.codemods.facts import Facts
-from keras_migrate.codemods.legacy_calls import rewrite_legacy_call
+from keras_migrate.codemods.facts import Facts, dotted_of
+from keras_migrate.codemods.legacy_calls import TextCall, rewrite_legacy_call, text_case
 from keras_migrate.codemods.rule import Rule, RuleContext
 from keras_migrate.codemods.triggers import Trigger
 from keras_migrate.ir.ops.legacy import TF_LEGACY_OPS
 
-__all__ = ["TfOps"]
+__all__ = ["TfOps", "text_call"]
 
 _DTYPES = frozenset(
     {
@@ -43,6 +44,12 @@ _DTYPES = frozenset(
         "complex64",
         "complex128",
     }
+)
+
+
+_NO_EQUIVALENT = (
+    "tf.{name} has no same-semantics keras.ops replacement here: this "
+    "line only runs on the TensorFlow backend"
 )
 
 
@@ -103,10 +110,7 @@ class TfOps(Rule):
         op = TF_LEGACY_OPS.get(name)
         if op is not None:
             return rewrite_legacy_call(ctx, op, original, updated, f"tf.{name}")
-        ctx.follow_up(
-            f"tf.{name} has no same-semantics keras.ops replacement here: this "
-            "line only runs on the TensorFlow backend"
-        )
+        ctx.follow_up(_NO_EQUIVALENT.format(name=name))
         return updated
 
     def leave_Attribute(
@@ -124,3 +128,32 @@ class TfOps(Rule):
             ctx.change("tf.newaxis -> None")
             return cst.Name("None")
         return updated
+
+
+def text_call(
+    facts: Facts, node: ast.Call | ast.Subscript | ast.Attribute, in_keras_code: bool
+) -> TextCall | str | bool | None:
+    """What :class:`TfOps`' hooks do to ``node`` (``ast``) for the text path
+    (:mod:`keras_migrate.codemods.text_rules`, which refuses statements holding a
+    ``lambda`` here): ``False`` when nothing (outside Keras code, not a TF name), a
+    :data:`~keras_migrate.codemods.legacy_calls.TextCall` for a plain unconditional case
+    of the table, the follow-up for a function the table lacks, ``None`` for everything
+    else (einsum, dtypes, ``tf.newaxis``, cases with conditions)."""
+    if not in_keras_code:
+        return False
+    dotted = dotted_of(node.func) if isinstance(node, ast.Call) else dotted_of(node)
+    name = None
+    for legacy in facts.legacy_names(dotted) if dotted is not None else ():
+        if legacy.startswith("tensorflow.") and not legacy.startswith("tensorflow.keras"):
+            name = legacy[len("tensorflow.") :]
+            break
+    if name is None:
+        return False
+    if isinstance(node, ast.Attribute):
+        return None if name in _DTYPES or name == "newaxis" else False
+    if not isinstance(node, ast.Call) or name in ("einsum", "linalg.einsum"):
+        return None
+    op = TF_LEGACY_OPS.get(name)
+    if op is None:
+        return _NO_EQUIVALENT.format(name=name)
+    return text_case(op, node, f"tf.{name}")

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import ast
 from typing import ClassVar
 
 import libcst as cst
@@ -26,11 +27,11 @@ from keras_migrate.codemods.callargs import (
     positional,
     replace_args,
 )
-from keras_migrate.codemods.facts import Facts
+from keras_migrate.codemods.facts import Facts, dotted_of
 from keras_migrate.codemods.rule import Rule, RuleContext, dotted, kwarg_token
 from keras_migrate.codemods.triggers import Trigger
 
-__all__ = ["Training"]
+__all__ = ["Training", "text_keywords"]
 
 _GENERATOR_METHODS = {
     "fit_generator": "fit",
@@ -334,3 +335,53 @@ class Training(Rule):
         return updated.with_changes(
             slice=[updated.slice[0].with_changes(slice=element.with_changes(value=new))]
         )
+
+
+def text_keywords(
+    facts: Facts, node: ast.Call | ast.Subscript | ast.Attribute
+) -> tuple[dict[str, str], list[str]] | None:
+    """What :class:`Training`'s hooks do to ``node`` (an ``ast`` call or subscript), when
+    that is at most renaming keyword names (``fit(nb_epoch=)``): ``(old -> new keyword,
+    change messages)``; ``None`` for any other branch (generator methods, sample counts,
+    dropped worker arguments, predict_classes, monitor keys), which only libcst renders.
+    Also the two other plain renames: ``predict_proba`` -> ``predict`` (key
+    ``".predict_proba"``) and a history key ``'acc'`` -> ``'accuracy'`` (a subscript's
+    key). Mirrors ``leave_Call``/``leave_Subscript`` (the text path,
+    :mod:`keras_migrate.codemods.text_rules`)."""
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+        if not (facts.accuracy_metric and isinstance(key, ast.Constant) and key.value in _ACC):
+            return {}, []
+        owner = dotted_of(node.value) or ""
+        if not (owner.endswith("history") or owner.split(".")[-1] in ("hist", "h", "logs")):
+            return {}, []
+        # (a subscript's rename is of its string key, see text_rules)
+        return {key.value: _ACC[key.value]}, [f"history key {key.value!r} -> {_ACC[key.value]!r}"]
+    if not isinstance(node, ast.Call):
+        return {}, []
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        method = func.attr
+        if method in _GENERATOR_METHODS or method in ("predict_classes", "reset_states"):
+            return None
+        if method == "predict_proba":  # (a ".name" rename is of the method, see text_rules)
+            return {".predict_proba": "predict"}, ["predict_proba -> predict"]
+        if method in _FIT_METHODS:
+            keywords = [k.arg for k in node.keywords if k.arg is not None]
+            if not any(k in _RENAMES or k in _WORKER_ARGS for k in keywords):
+                return {}, []
+            renames: dict[str, str] = {}
+            messages: list[str] = []
+            for keyword in keywords:
+                new = _RENAMES.get(keyword, keyword)
+                if new in _SAMPLE_COUNTS or new in _WORKER_ARGS:
+                    return None
+                if keyword in _RENAMES:
+                    renames[keyword] = new
+                    messages.append(f"{keyword} -> {new}")
+            return renames, messages
+    if facts.accuracy_metric and (dotted_of(func) or "").rsplit(".", 1)[-1] in _MONITOR_CALLS:
+        monitor = next((k.value for k in node.keywords if k.arg == "monitor"), None)
+        if isinstance(monitor, ast.Constant) and monitor.value in _ACC:
+            return None
+    return {}, []

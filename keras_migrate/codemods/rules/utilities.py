@@ -18,7 +18,7 @@ from keras_migrate.codemods.facts import Facts
 from keras_migrate.codemods.rule import Rule, RuleContext, dotted
 from keras_migrate.codemods.triggers import Trigger
 
-__all__ = ["Utilities"]
+__all__ = ["Utilities", "text_follow_ups"]
 
 _DATA = (
     "use keras.utils.image_dataset_from_directory (or tf.data) with augmentation layers "
@@ -108,3 +108,13 @@ class Utilities(Rule):
                 if message is not None:
                     ctx.follow_up(message)
         return updated
+
+
+def text_follow_ups(facts: Facts, name: str) -> list[str]:
+    """The follow-up :meth:`Utilities._flag` raises for the reference ``name`` (a dotted
+    chain), for the text path (:mod:`keras_migrate.codemods.text_rules`)."""
+    for legacy in facts.legacy_names(name):
+        message = _FLAGGED.get(legacy)
+        if message is not None:
+            return [message]
+    return []
