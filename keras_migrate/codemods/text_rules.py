@@ -171,6 +171,16 @@ def rewrite_keywords(
         if note not in follow_ups:  # as RuleContext.follow_up
             follow_ups.append(note)
 
+    def flagged(rule_id: str, item: ast.AST) -> bool:
+        """Record the follow-ups flagging rule ``rule_id`` raises on ``item``; False when
+        it refuses the text path."""
+        messages = FLAGGED[rule_id](facts, item, text_of)
+        if messages is None:
+            return False
+        for message in messages:
+            follow_up(rule_id, message)
+        return True
+
     def at(line: int, col: int) -> int:
         return table.offset(line, col) - start
 
@@ -217,13 +227,8 @@ def rewrite_keywords(
                     chained = True
                 notes.append(Note(action.rule, action.message))
         if isinstance(item, ast.Compare):
-            for rule_id in path.rules:
-                if rule_id in FLAGGED:
-                    compared = FLAGGED[rule_id](facts, item, text_of)
-                    if compared is None:
-                        return None
-                    for message in compared:
-                        follow_up(rule_id, message)
+            if not all(flagged(rule_id, item) for rule_id in path.rules if rule_id in FLAGGED):
+                return None
             continue
         if isinstance(item, (ast.Name, ast.Attribute)):
             # the rules' leave_Name hooks see references only (not an attribute's
@@ -241,11 +246,8 @@ def rewrite_keywords(
             if rule_id in NAMED:
                 continue
             if rule_id in FLAGGED:
-                flagged = FLAGGED[rule_id](facts, item, text_of)
-                if flagged is None:
+                if not flagged(rule_id, item):
                     return None
-                for message in flagged:
-                    follow_up(rule_id, message)
                 continue
             if rule_id in RENDERED:
                 call = RENDERED[rule_id](facts, item, in_keras_code)

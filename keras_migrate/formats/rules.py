@@ -259,21 +259,19 @@ def with_activation(cfg: dict[str, Any], ctx: TranslateContext, *keys: str) -> d
 def translate_layer(class_name: str, config: Mapping[str, Any], ctx: TranslateContext) -> tuple[str, dict[str, Any]]:
     """Translate a Keras 2 / tf.keras / Keras 3 ``(class_name, config)`` to Keras 3's
     ``(type, config)`` (Keras 1 rules translate into this form through it too)."""
-    rule = require_rule(class_name, ctx)
-    if rule is _user_rule:
-        return rule({**config, "__class_name__": class_name}, ctx)
-    layer_type, cfg = rule(dict(config), ctx)
-    return layer_type, _fit_keras3(layer_type, cfg, ctx)
+    return apply_rule(class_name, config, ctx, KERAS2)
 
 
 def apply_rule(class_name: str, config: Mapping[str, Any], ctx: TranslateContext, rules: str) -> tuple[str, dict[str, Any]]:
-    """``(type, config)`` of one layer by the rule set ``rules`` as it is (the Keras 1
-    translation: its rules write Keras 3's form themselves), the user's own class
-    (``--custom-objects``) or Lambda replacement (``--lambda``) first."""
+    """``(type, config)`` of one layer by the rule set ``rules``, the user's own class
+    (``--custom-objects``) or Lambda replacement (``--lambda``) first. A Keras 2 rule's
+    result is fitted to Keras 3's constructor; Keras 1 rules write that form themselves
+    (through :func:`translate_layer`), and a user class keeps its own config."""
     rule = require_rule(class_name, ctx, rules)
     if rule is _user_rule:
         return rule({**config, "__class_name__": class_name}, ctx)
-    return rule(dict(config), ctx)
+    layer_type, cfg = rule(dict(config), ctx)
+    return (layer_type, _fit_keras3(layer_type, cfg, ctx)) if rules == KERAS2 else (layer_type, cfg)
 
 
 #: Legacy arguments Keras 3 may not accept that never change inference at these values.

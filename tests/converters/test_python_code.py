@@ -39,6 +39,7 @@ from keras_migrate.converters.python.format import (
     format_statement,
 )
 from keras_migrate.formats import load
+from keras_migrate.ir.graph import Layer
 from keras_migrate.ir.passes import prepare_for_output
 from keras_migrate.verification import available_backends
 from tests.conversion._backend_runs import (
@@ -354,6 +355,14 @@ def test_generated_code_matches_original(case: Case, backend: str, generated, ba
 # --------------------------------------------------------------------------- tf.keras-only compat
 
 
+def _tf_op(name: str, function: str, arguments: dict, tensors: list[str], outputs: int | None = None) -> Layer:
+    """A ``keras_migrate>TFOp`` layer of TF ``function``."""
+    config = {"function": function, "arguments": arguments, "tensor_arguments": tensors}
+    if outputs is not None:
+        config["outputs"] = outputs
+    return Layer(name, "keras_migrate>TFOp", config)
+
+
 def _tf_only_model() -> tuple:
     """A hand-built IR using the tf.keras compat layers (no fixture has them)."""
     from keras_migrate.ir.graph import GraphBuilder, Layer, Model, Provenance, TensorType
@@ -364,11 +373,8 @@ def _tf_only_model() -> tuple:
     gamma = np.linspace(0.5, 1.5, 3).astype("float32")
     b.add_layer(Layer("scale", "keras_migrate>LayerScale", {"init_values": 0.1, "projection_dim": 3},
                       weights=(Weight("gamma", InMemory(gamma)),)))
-    b.add_layer(Layer("times3", "keras_migrate>TFOp",
-                      {"function": "math.multiply", "arguments": {"y": 3.0}, "tensor_arguments": ["x"]}))
-    b.add_layer(Layer("mean", "keras_migrate>TFOp",
-                      {"function": "math.reduce_mean", "arguments": {"axis": 1, "keepdims": True},
-                       "tensor_arguments": ["input_tensor"]}))
+    b.add_layer(_tf_op("times3", "math.multiply", {"y": 3.0}, ["x"]))
+    b.add_layer(_tf_op("mean", "math.reduce_mean", {"axis": 1, "keepdims": True}, ["input_tensor"]))
     b.add_layer(Layer("residual", "keras_migrate>CustomScaleLayer", {"scale": 0.17}))
     (s,) = b.call("scale", (x,))
     (t,) = b.call("times3", (s,))
@@ -412,26 +418,20 @@ def _tf_helpers_model() -> tuple:
     """TF ops the table cannot express (a reversed slice, mirrored padding, a ``-1`` split
     size) next to table cases selected by their arguments (transposed matmul, integer
     division, an l2 norm over every axis)."""
-    from keras_migrate.ir.graph import GraphBuilder, Layer, Model, Provenance, TensorType
-
-    def tf_op(name: str, function: str, arguments: dict, tensors: list[str], outputs: int | None = None) -> Layer:
-        config = {"function": function, "arguments": arguments, "tensor_arguments": tensors}
-        if outputs is not None:
-            config["outputs"] = outputs
-        return Layer(name, "keras_migrate>TFOp", config)
+    from keras_migrate.ir.graph import GraphBuilder, Model, Provenance, TensorType
 
     b = GraphBuilder("tf_helpers")
     x = b.add_input("x", TensorType((None, 4, 3)))
-    b.add_layer(tf_op("flip", "__operators__.getitem", {"slice_spec": [{"start": None, "stop": None, "step": None},
+    b.add_layer(_tf_op("flip", "__operators__.getitem", {"slice_spec": [{"start": None, "stop": None, "step": None},
                                                                        {"start": None, "stop": None, "step": -1}]}, ["tensor"]))
-    b.add_layer(tf_op("mirror", "pad", {"paddings": [[0, 0], [1, 2], [0, 0]], "mode": "REFLECT"}, ["tensor"]))
-    b.add_layer(tf_op("parts", "split", {"num_or_size_splits": [2, -1], "axis": 1}, ["value"], outputs=2))
-    b.add_layer(tf_op("gram", "linalg.matmul", {"transpose_b": True}, ["a", "b"]))
-    b.add_layer(tf_op("norm", "math.l2_normalize", {}, ["x"]))
-    b.add_layer(tf_op("count", "cast", {"dtype": "int32"}, ["x"]))
-    b.add_layer(tf_op("halves", "math.truediv", {"y": 2}, ["x"]))
-    b.add_layer(tf_op("back", "cast", {"dtype": "float32"}, ["x"]))
-    b.add_layer(tf_op("total", "__operators__.add", {}, ["x", "y"]))
+    b.add_layer(_tf_op("mirror", "pad", {"paddings": [[0, 0], [1, 2], [0, 0]], "mode": "REFLECT"}, ["tensor"]))
+    b.add_layer(_tf_op("parts", "split", {"num_or_size_splits": [2, -1], "axis": 1}, ["value"], outputs=2))
+    b.add_layer(_tf_op("gram", "linalg.matmul", {"transpose_b": True}, ["a", "b"]))
+    b.add_layer(_tf_op("norm", "math.l2_normalize", {}, ["x"]))
+    b.add_layer(_tf_op("count", "cast", {"dtype": "int32"}, ["x"]))
+    b.add_layer(_tf_op("halves", "math.truediv", {"y": 2}, ["x"]))
+    b.add_layer(_tf_op("back", "cast", {"dtype": "float32"}, ["x"]))
+    b.add_layer(_tf_op("total", "__operators__.add", {}, ["x", "y"]))
     (f,) = b.call("flip", (x,))
     (m,) = b.call("mirror", (f,))
     p0, p1 = b.call("parts", (m,), num_outputs=2)

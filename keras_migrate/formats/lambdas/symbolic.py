@@ -677,9 +677,7 @@ def evaluate_code(
         stream = instructions(read)
     except ValueError as exc:
         raise Refusal(str(exc), decode=True) from None
-    result = _Frame(builder, read, local, cells).run(stream)
-    output = _result_tensors(builder, result)
-    text = output.text if isinstance(output, Sym) else _list_text(builder, result)
+    output, text = _result_tensors(builder, _Frame(builder, read, local, cells).run(stream))
     head = f"lambda {params[0]}" if str(code.co_name) == "<lambda>" else f"def {code.co_name}({params[0]})"
     sep = ": " if head.startswith("lambda") else ": return "
     return Program(tuple(builder.steps), output, f"{head}{sep}{text}", read.version, tuple(builder.assumptions))
@@ -696,10 +694,11 @@ def _list_text(builder: Builder, result: Any) -> str:
     return text_of(result)
 
 
-def _result_tensors(builder: Builder, result: Any) -> Sym | tuple[Sym, ...]:
-    """A Lambda's result as the tensors its layer outputs: one tensor, or each tensor of a
-    list or tuple of them (a Keras layer returning a list has one output per element). An
-    input returned unchanged becomes an ``identity`` op: every output is a new tensor."""
+def _result_tensors(builder: Builder, result: Any) -> tuple[Sym | tuple[Sym, ...], str]:
+    """A Lambda's result as the tensors its layer outputs (one tensor, or each tensor of a
+    list or tuple of them: a Keras layer returning a list has one output per element) and
+    its source text. An input returned unchanged becomes an ``identity`` op: every output
+    is a new tensor."""
 
     def new(value: Sym) -> Sym:
         if value.step:
@@ -709,9 +708,10 @@ def _result_tensors(builder: Builder, result: Any) -> Sym | tuple[Sym, ...]:
         return copied
 
     if isinstance(result, Sym):
-        return new(result)
+        one = new(result)
+        return one, one.text
     if isinstance(result, (list, tuple)) and result and all(isinstance(v, Sym) for v in result):
-        return tuple(new(v) for v in result)
+        return tuple(new(v) for v in result), _list_text(builder, result)
     raise Refusal(f"a result that is not one tensor or a list of tensors ({text_of(result)[:60]})")
 
 
@@ -722,6 +722,5 @@ def evaluate_function(qualified: Global, inputs: Any, arguments: Mapping[str, An
     listed = isinstance(result, (list, tuple)) and all(isinstance(v, Sym) and v.step for v in result)
     if not (isinstance(result, Sym) and result.step) and not listed:
         raise Refusal(f"the call {qualified.text}(...) (its result is not a new tensor or a list of them)")
-    output = _result_tensors(builder, result)
-    text = output.text if isinstance(output, Sym) else _list_text(builder, result)
+    output, text = _result_tensors(builder, result)
     return Program(tuple(builder.steps), output, text, "", tuple(builder.assumptions))
